@@ -1,0 +1,100 @@
+//! Bounds-checked big-endian reading and writing over byte slices.
+
+use super::WireError;
+use crate::id::{Id, ResourceLocator};
+use core::net::{Ipv6Addr, SocketAddrV6};
+
+/// Reads big-endian fields from a slice; every read checks the bounds.
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes }
+    }
+
+    pub(crate) fn take<const N: usize>(&mut self) -> Result<[u8; N], WireError> {
+        let (head, rest) = self.bytes.split_first_chunk::<N>().ok_or(WireError::Truncated)?;
+        self.bytes = rest;
+        Ok(*head)
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8, WireError> {
+        self.take::<1>().map(|[b]| b)
+    }
+
+    pub(crate) fn u16(&mut self) -> Result<u16, WireError> {
+        self.take().map(u16::from_be_bytes)
+    }
+
+    pub(crate) fn id(&mut self) -> Result<Id, WireError> {
+        self.take().map(Id::from_be_bytes)
+    }
+
+    /// A locator; its address must be a usable unicast IPv6 address.
+    pub(crate) fn locator(&mut self) -> Result<ResourceLocator, WireError> {
+        let id = self.id()?;
+        let ip = Ipv6Addr::from(self.take::<16>()?);
+        let port = self.u16()?;
+        if ip.is_unspecified() || ip.is_multicast() || ip.to_ipv4_mapped().is_some() {
+            return Err(WireError::InvalidAddress);
+        }
+        Ok(ResourceLocator::new(id, SocketAddrV6::new(ip, port, 0, 0)))
+    }
+
+    /// Fails with [`WireError::TrailingBytes`] unless everything was read.
+    pub(crate) fn finish(self) -> Result<(), WireError> {
+        if self.bytes.is_empty() {
+            Ok(())
+        } else {
+            Err(WireError::TrailingBytes)
+        }
+    }
+}
+
+/// Writes big-endian fields into a slice the caller sized beforehand.
+pub(crate) struct Writer<'a> {
+    bytes: &'a mut [u8],
+    pos: usize,
+}
+
+impl<'a> Writer<'a> {
+    /// `bytes` must be exactly as long as what will be written.
+    pub(crate) fn new(bytes: &'a mut [u8]) -> Self {
+        Writer { bytes, pos: 0 }
+    }
+
+    pub(crate) fn put(&mut self, field: &[u8]) {
+        let end = self.pos + field.len();
+        self.bytes[self.pos..end].copy_from_slice(field);
+        self.pos = end;
+    }
+
+    pub(crate) fn u8(&mut self, value: u8) {
+        self.put(&[value]);
+    }
+
+    pub(crate) fn u16(&mut self, value: u16) {
+        self.put(&value.to_be_bytes());
+    }
+
+    pub(crate) fn u64(&mut self, value: u64) {
+        self.put(&value.to_be_bytes());
+    }
+
+    pub(crate) fn id(&mut self, id: Id) {
+        self.put(&id.to_be_bytes());
+    }
+
+    pub(crate) fn locator(&mut self, locator: &ResourceLocator) {
+        self.id(locator.id);
+        self.put(&locator.addr.ip().octets());
+        self.u16(locator.addr.port());
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn len(&self) -> usize {
+        self.pos
+    }
+}

@@ -1,0 +1,438 @@
+//! The MMP2P wire format: a checked view over datagram bytes ([`Packet`]) and a
+//! typed representation ([`Repr`]) with `parse` and `emit`.
+//!
+//! `docs/wire.md` is the normative specification; this module mirrors it.
+//! Integers are big-endian; every list has a one-byte count bounded by a named
+//! constant. Parsing never panics and never allocates; it rejects truncated
+//! input, over-long counts and trailing bytes with a [`WireError`]. Emitting
+//! never writes more than [`MAX_DATAGRAM`] bytes.
+
+mod cursor;
+mod packet;
+
+pub use packet::Packet;
+
+use crate::id::{Id, ResourceLocator};
+use core::fmt;
+use cursor::{Reader, Writer};
+
+/// The largest datagram MMP2P sends or accepts: IPv6's minimum MTU (1280)
+/// less the IPv6 (40) and UDP (8) headers, so nothing is ever fragmented.
+pub const MAX_DATAGRAM: usize = 1232;
+/// The two magic bytes that open every datagram: ASCII `MM`.
+pub const MAGIC: [u8; 2] = *b"MM";
+/// The protocol version this implementation speaks.
+pub const VERSION: u8 = 1;
+/// Length of the fixed header in bytes.
+pub const HEADER_LEN: usize = 2 + 1 + 1 + 1 + 1 + 8 + ResourceLocator::WIRE_LEN;
+/// The most locators a neighbour chain carries: the neighbour and up to five backups.
+pub const MAX_CHAIN: usize = 6;
+
+/// One side's neighbour chain: the neighbour first, then its backups outward.
+pub type Chain = heapless::Vec<ResourceLocator, MAX_CHAIN>;
+
+/// Which side of a node a neighbour is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Side {
+    /// Counter-clockwise: the predecessor.
+    Left = 0,
+    /// Clockwise: the successor.
+    Right = 1,
+}
+
+impl Side {
+    /// The other side.
+    pub fn opposite(self) -> Side {
+        match self {
+            Side::Left => Side::Right,
+            Side::Right => Side::Left,
+        }
+    }
+}
+
+/// The result of a JOIN, as the responsible node reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum JoinStatus {
+    /// The joiner now sits between the reported left neighbour and the responder.
+    Accepted = 0,
+    /// Another node already holds the joiner's ID.
+    IdInUse = 1,
+}
+
+/// The message type byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageType {
+    /// Liveness probe.
+    Ping = 0x01,
+    /// Answer to a ping.
+    Pong = 0x02,
+    /// Acknowledges a neighbour update.
+    Ack = 0x03,
+    /// A node asks to join; routed to the joiner's successor.
+    Join = 0x10,
+    /// The responsible node's answer to a JOIN, sent straight to the joiner.
+    JoinReply = 0x11,
+    /// A neighbour tells a node its neighbour chain on one side.
+    NeighbourUpdate = 0x12,
+    /// A routed request for the node responsible for a key.
+    Lookup = 0x20,
+    /// The responsible node's answer to a lookup, sent straight to the origin.
+    LookupReply = 0x21,
+}
+
+impl MessageType {
+    /// Every message type, in code order.
+    pub const ALL: [MessageType; 8] = [
+        MessageType::Ping,
+        MessageType::Pong,
+        MessageType::Ack,
+        MessageType::Join,
+        MessageType::JoinReply,
+        MessageType::NeighbourUpdate,
+        MessageType::Lookup,
+        MessageType::LookupReply,
+    ];
+
+    /// The type for a type byte, if it is one this version knows.
+    pub fn from_u8(byte: u8) -> Option<MessageType> {
+        MessageType::ALL.into_iter().find(|t| *t as u8 == byte)
+    }
+
+    /// The name `docs/wire.md` uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageType::Ping => "PING",
+            MessageType::Pong => "PONG",
+            MessageType::Ack => "ACK",
+            MessageType::Join => "JOIN",
+            MessageType::JoinReply => "JOIN_REPLY",
+            MessageType::NeighbourUpdate => "NEIGHBOUR_UPDATE",
+            MessageType::Lookup => "LOOKUP",
+            MessageType::LookupReply => "LOOKUP_REPLY",
+        }
+    }
+}
+
+/// Why bytes are not a valid MMP2P datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WireError {
+    /// The datagram ends before a field it must contain.
+    Truncated,
+    /// The datagram is longer than [`MAX_DATAGRAM`].
+    Oversized,
+    /// The first two bytes are not [`MAGIC`].
+    BadMagic,
+    /// A version this implementation does not speak.
+    UnsupportedVersion,
+    /// A message type this version does not know.
+    UnknownType,
+    /// A list count exceeds its bound.
+    CountTooLarge,
+    /// Bytes follow the last field of the message.
+    TrailingBytes,
+    /// A field holds a value the specification does not define.
+    InvalidField,
+    /// A locator's address is unspecified, multicast or IPv4-mapped.
+    InvalidAddress,
+}
+
+impl WireError {
+    /// Every error, in declaration order (for per-reason counters).
+    pub const ALL: [WireError; 9] = [
+        WireError::Truncated,
+        WireError::Oversized,
+        WireError::BadMagic,
+        WireError::UnsupportedVersion,
+        WireError::UnknownType,
+        WireError::CountTooLarge,
+        WireError::TrailingBytes,
+        WireError::InvalidField,
+        WireError::InvalidAddress,
+    ];
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WireError::Truncated => "datagram truncated",
+            WireError::Oversized => "datagram longer than 1232 bytes",
+            WireError::BadMagic => "bad magic bytes",
+            WireError::UnsupportedVersion => "unsupported protocol version",
+            WireError::UnknownType => "unknown message type",
+            WireError::CountTooLarge => "list count exceeds its bound",
+            WireError::TrailingBytes => "trailing bytes after the message",
+            WireError::InvalidField => "field value not defined by the specification",
+            WireError::InvalidAddress => "locator address is not a usable IPv6 unicast address",
+        })
+    }
+}
+
+impl core::error::Error for WireError {}
+
+/// Why a [`Repr`] could not be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmitError {
+    /// The buffer holds fewer bytes than the message needs.
+    BufferTooSmall {
+        /// Bytes the message needs.
+        needed: usize,
+    },
+    /// The message would exceed [`MAX_DATAGRAM`] bytes.
+    TooLarge {
+        /// Bytes the message would need.
+        needed: usize,
+    },
+}
+
+impl fmt::Display for EmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EmitError::BufferTooSmall { needed } => write!(f, "buffer too small: {needed} bytes needed"),
+            EmitError::TooLarge { needed } => write!(f, "message of {needed} bytes exceeds {MAX_DATAGRAM}"),
+        }
+    }
+}
+
+impl core::error::Error for EmitError {}
+
+/// The fields every datagram starts with (the version is implied).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Header {
+    /// Reserved flag bits; sent as 0, carried unchanged.
+    pub flags: u8,
+    /// Hops a routed message may still take; each relay decrements it.
+    pub hop_limit: u8,
+    /// The request's random transaction id, echoed by its response.
+    pub txid: u64,
+    /// Who sent this datagram (not necessarily who originated the request).
+    pub sender: ResourceLocator,
+}
+
+/// A message body, one variant per message type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Message {
+    /// Liveness probe.
+    Ping,
+    /// Answer to a ping.
+    Pong,
+    /// Acknowledges a neighbour update.
+    Ack,
+    /// A node asks to join; routed towards the successor of `joiner.id`.
+    Join {
+        /// The node that wants to join.
+        joiner: ResourceLocator,
+        /// Relays taken so far.
+        hops: u8,
+    },
+    /// The responsible node's answer to a JOIN.
+    JoinReply {
+        /// Whether the join was accepted.
+        status: JoinStatus,
+        /// Relays the JOIN took.
+        hops: u8,
+        /// The responder's left chain (the joiner first once accepted).
+        left: Chain,
+        /// The responder's right chain.
+        right: Chain,
+    },
+    /// "Your neighbour chain on `side` is `chain`" (the neighbour first).
+    NeighbourUpdate {
+        /// The receiver's side this chain describes.
+        side: Side,
+        /// The chain, neighbour first; never empty.
+        chain: Chain,
+    },
+    /// A routed request for the node responsible for `key`.
+    Lookup {
+        /// The node that asked, which gets the reply.
+        origin: ResourceLocator,
+        /// The key looked up.
+        key: Id,
+        /// Relays taken so far.
+        hops: u8,
+    },
+    /// The responsible node (the header's sender) answers a lookup.
+    LookupReply {
+        /// The key looked up.
+        key: Id,
+        /// Relays the lookup took.
+        hops: u8,
+    },
+}
+
+impl Message {
+    /// This message's type byte.
+    pub fn message_type(&self) -> MessageType {
+        match self {
+            Message::Ping => MessageType::Ping,
+            Message::Pong => MessageType::Pong,
+            Message::Ack => MessageType::Ack,
+            Message::Join { .. } => MessageType::Join,
+            Message::JoinReply { .. } => MessageType::JoinReply,
+            Message::NeighbourUpdate { .. } => MessageType::NeighbourUpdate,
+            Message::Lookup { .. } => MessageType::Lookup,
+            Message::LookupReply { .. } => MessageType::LookupReply,
+        }
+    }
+
+    fn body_len(&self) -> usize {
+        const LOC: usize = ResourceLocator::WIRE_LEN;
+        match self {
+            Message::Ping | Message::Pong | Message::Ack => 0,
+            Message::Join { .. } => LOC + 1,
+            Message::JoinReply { left, right, .. } => 4 + (left.len() + right.len()) * LOC,
+            Message::NeighbourUpdate { chain, .. } => 2 + chain.len() * LOC,
+            Message::Lookup { .. } => LOC + Id::LEN + 1,
+            Message::LookupReply { .. } => Id::LEN + 1,
+        }
+    }
+
+    fn parse(kind: MessageType, r: &mut Reader<'_>) -> Result<Message, WireError> {
+        Ok(match kind {
+            MessageType::Ping => Message::Ping,
+            MessageType::Pong => Message::Pong,
+            MessageType::Ack => Message::Ack,
+            MessageType::Join => Message::Join { joiner: r.locator()?, hops: r.u8()? },
+            MessageType::JoinReply => {
+                let status = match r.u8()? {
+                    0 => JoinStatus::Accepted,
+                    1 => JoinStatus::IdInUse,
+                    _ => return Err(WireError::InvalidField),
+                };
+                let hops = r.u8()?;
+                let left = parse_chain(r)?;
+                let right = parse_chain(r)?;
+                Message::JoinReply { status, hops, left, right }
+            }
+            MessageType::NeighbourUpdate => {
+                let side = match r.u8()? {
+                    0 => Side::Left,
+                    1 => Side::Right,
+                    _ => return Err(WireError::InvalidField),
+                };
+                let chain = parse_chain(r)?;
+                if chain.is_empty() {
+                    return Err(WireError::InvalidField);
+                }
+                Message::NeighbourUpdate { side, chain }
+            }
+            MessageType::Lookup => Message::Lookup { origin: r.locator()?, key: r.id()?, hops: r.u8()? },
+            MessageType::LookupReply => Message::LookupReply { key: r.id()?, hops: r.u8()? },
+        })
+    }
+
+    fn emit(&self, w: &mut Writer<'_>) {
+        match self {
+            Message::Ping | Message::Pong | Message::Ack => {}
+            Message::Join { joiner, hops } => {
+                w.locator(joiner);
+                w.u8(*hops);
+            }
+            Message::JoinReply { status, hops, left, right } => {
+                w.u8(*status as u8);
+                w.u8(*hops);
+                emit_chain(w, left);
+                emit_chain(w, right);
+            }
+            Message::NeighbourUpdate { side, chain } => {
+                w.u8(*side as u8);
+                emit_chain(w, chain);
+            }
+            Message::Lookup { origin, key, hops } => {
+                w.locator(origin);
+                w.id(*key);
+                w.u8(*hops);
+            }
+            Message::LookupReply { key, hops } => {
+                w.id(*key);
+                w.u8(*hops);
+            }
+        }
+    }
+}
+
+fn parse_chain(r: &mut Reader<'_>) -> Result<Chain, WireError> {
+    let count = usize::from(r.u8()?);
+    if count > MAX_CHAIN {
+        return Err(WireError::CountTooLarge);
+    }
+    let mut chain = Chain::new();
+    for _ in 0..count {
+        // Cannot fail: count <= MAX_CHAIN was checked above.
+        let _ = chain.push(r.locator()?);
+    }
+    Ok(chain)
+}
+
+fn emit_chain(w: &mut Writer<'_>, chain: &Chain) {
+    // A Chain never holds more than MAX_CHAIN (6) entries, so the count fits a byte.
+    w.u8(chain.len() as u8);
+    for locator in chain {
+        w.locator(locator);
+    }
+}
+
+/// A whole datagram: header and message.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Repr {
+    /// The common header.
+    pub header: Header,
+    /// The message body.
+    pub message: Message,
+}
+
+impl Repr {
+    /// Parses a checked packet view into its typed representation.
+    pub fn parse<T: AsRef<[u8]>>(packet: &Packet<T>) -> Result<Repr, WireError> {
+        let kind = MessageType::from_u8(packet.message_type()).ok_or(WireError::UnknownType)?;
+        let mut header = Reader::new(packet.sender_bytes());
+        let sender = header.locator()?;
+        let mut body = Reader::new(packet.body());
+        let message = Message::parse(kind, &mut body)?;
+        body.finish()?;
+        let header = Header { flags: packet.flags(), hop_limit: packet.hop_limit(), txid: packet.txid(), sender };
+        Ok(Repr { header, message })
+    }
+
+    /// Checks and parses raw datagram bytes in one step.
+    pub fn parse_bytes(bytes: &[u8]) -> Result<Repr, WireError> {
+        Repr::parse(&Packet::new_checked(bytes)?)
+    }
+
+    /// Bytes [`emit`](Repr::emit) writes for this message.
+    pub fn buffer_len(&self) -> usize {
+        HEADER_LEN + self.message.body_len()
+    }
+
+    /// Writes the datagram into the front of `buf` and returns its length.
+    ///
+    /// Never writes more than [`MAX_DATAGRAM`] bytes; a message that would
+    /// need more, or a buffer too small for it, is a typed error and nothing
+    /// is written.
+    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, EmitError> {
+        let needed = self.buffer_len();
+        if needed > MAX_DATAGRAM {
+            return Err(EmitError::TooLarge { needed });
+        }
+        let out = buf.get_mut(..needed).ok_or(EmitError::BufferTooSmall { needed })?;
+        let mut w = Writer::new(out);
+        w.put(&MAGIC);
+        w.u8(VERSION);
+        w.u8(self.message.message_type() as u8);
+        w.u8(self.header.flags);
+        w.u8(self.header.hop_limit);
+        w.u64(self.header.txid);
+        w.locator(&self.header.sender);
+        self.message.emit(&mut w);
+        debug_assert_eq!(w.len(), needed);
+        Ok(needed)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -7,14 +7,36 @@
 //! and its next deadline. It never touches a socket, a clock, a file or OS
 //! randomness, and needs no allocator: every table and queue has a fixed,
 //! documented capacity.
+//!
+//! One module per protocol rule: [`id`] (identifiers and ring arithmetic),
+//! [`wire`] (the datagram format), [`neighbours`] (the ring's chains),
+//! [`routing`] (greedy next hop), `join`, `lookup` and `maintenance`
+//! (the messages that change the ring), [`node`] (the state machine).
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod config;
+pub mod event;
+pub mod friends;
 pub mod id;
+mod join;
+mod lookup;
+mod maintenance;
+pub mod neighbours;
+pub mod node;
+mod outbox;
 pub mod rng;
+pub mod routing;
+pub mod stats;
 pub mod time;
+mod transactions;
 pub mod wire;
 
+pub use config::Config;
+pub use event::{CommandError, Event, JoinFailure, Output, RequestId, Transmit};
 pub use id::{Id, ResourceLocator};
+pub use node::Node;
+pub use stats::{DropReason, Stats};
 pub use time::Instant;
+pub use wire::{Side, MAX_DATAGRAM};

@@ -214,6 +214,7 @@ pub struct Header {
 /// A message body, one variant per message type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[allow(clippy::large_enum_variant, reason = "no allocator to box the chains; a message is a short-lived value")]
 pub enum Message {
     /// Liveness probe.
     Ping,

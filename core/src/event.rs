@@ -1,0 +1,149 @@
+//! What the node tells its driver: outputs, events and command errors.
+
+use crate::id::{Id, ResourceLocator};
+use crate::time::Instant;
+use crate::wire::Side;
+use core::fmt;
+use core::net::SocketAddrV6;
+use core::time::Duration;
+
+/// Identifies a command that completes later; its events carry the same id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RequestId(pub u64);
+
+/// One step of the node's output, from [`Node::poll_output`](crate::Node::poll_output).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Send the first `len` bytes of the caller's buffer to `to`.
+    Transmit(Transmit),
+    /// Something happened that the application may want to know.
+    Event(Event),
+    /// Drained: call [`handle_timeout`](crate::Node::handle_timeout) at this
+    /// instant, or never if `None` (until another input arrives).
+    Timeout(Option<Instant>),
+}
+
+/// A datagram written into the caller's buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Destination.
+    pub to: SocketAddrV6,
+    /// Bytes written at the front of the buffer.
+    pub len: usize,
+}
+
+/// Why a join failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum JoinFailure {
+    /// No reply after every retransmission.
+    Timeout,
+    /// The responsible node reports another node with our ID.
+    IdInUse,
+}
+
+/// Something that happened inside the node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Event {
+    /// Our JOIN was accepted: we now sit between `left` and `right`.
+    Joined {
+        /// The join command's id.
+        request: RequestId,
+        /// Our left neighbour (predecessor).
+        left: ResourceLocator,
+        /// Our right neighbour (successor), the node that accepted us.
+        right: ResourceLocator,
+        /// Overlay hops the JOIN took to reach the responsible node.
+        hops: u8,
+    },
+    /// Our JOIN failed.
+    JoinFailed {
+        /// The join command's id.
+        request: RequestId,
+        /// Why.
+        reason: JoinFailure,
+    },
+    /// Our neighbour on `side` changed.
+    NeighbourChanged {
+        /// Which side.
+        side: Side,
+        /// The new neighbour (`None`: we are alone).
+        neighbour: Option<ResourceLocator>,
+    },
+    /// A neighbour did not acknowledge an update after every retransmission.
+    NeighbourUnreachable {
+        /// The neighbour.
+        peer: ResourceLocator,
+    },
+    /// A lookup reached the responsible node.
+    LookupSucceeded {
+        /// The lookup command's id.
+        request: RequestId,
+        /// The key looked up.
+        key: Id,
+        /// The node responsible for `key`.
+        responsible: ResourceLocator,
+        /// Overlay hops from us to it (0 if we are responsible).
+        hops: u8,
+    },
+    /// A lookup got no answer after every retransmission.
+    LookupFailed {
+        /// The lookup command's id.
+        request: RequestId,
+        /// The key looked up.
+        key: Id,
+    },
+    /// A ping was answered.
+    PingSucceeded {
+        /// The ping command's id.
+        request: RequestId,
+        /// Who answered.
+        peer: SocketAddrV6,
+        /// Time from the last transmission to the answer.
+        rtt: Duration,
+    },
+    /// A ping got no answer after every retransmission.
+    PingFailed {
+        /// The ping command's id.
+        request: RequestId,
+        /// Who was pinged.
+        peer: SocketAddrV6,
+    },
+}
+
+/// Why a command was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommandError {
+    /// The node is already part of a ring with other nodes.
+    AlreadyJoined,
+    /// A join is already under way.
+    JoinInProgress,
+    /// The command needs a joined node.
+    NotJoined,
+    /// The request table is full; try again after some requests complete.
+    TooManyRequests,
+    /// The friends table is full.
+    FriendsFull,
+    /// The command names this node itself.
+    OwnLocator,
+    /// The address is not a usable IPv6 unicast address.
+    InvalidAddress,
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CommandError::AlreadyJoined => "already joined",
+            CommandError::JoinInProgress => "a join is already in progress",
+            CommandError::NotJoined => "not joined yet",
+            CommandError::TooManyRequests => "too many outstanding requests",
+            CommandError::FriendsFull => "friends table is full",
+            CommandError::OwnLocator => "that is this node itself",
+            CommandError::InvalidAddress => "not a usable IPv6 unicast address",
+        })
+    }
+}
+
+impl core::error::Error for CommandError {}

@@ -1,0 +1,109 @@
+//! Datagrams waiting to be sent, kept as compact descriptions and encoded
+//! only when the driver polls, straight into the driver's buffer.
+
+use crate::id::{Id, ResourceLocator};
+use crate::node::Node;
+use crate::stats::{bump, DropReason};
+use crate::wire::{Chain, Header, JoinStatus, Message, Repr, Side};
+use core::net::SocketAddrV6;
+
+/// A datagram to send, described by what it must say rather than its bytes.
+/// Contents that come from the node's tables are read at encode time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outgoing {
+    Ping { to: SocketAddrV6, txid: u64 },
+    Pong { to: SocketAddrV6, txid: u64 },
+    Ack { to: SocketAddrV6, txid: u64 },
+    /// A JOIN, from the joiner or relayed.
+    Join { to: SocketAddrV6, txid: u64, hop_limit: u8, joiner: ResourceLocator, hops: u8 },
+    /// Our chains as they stand, to a joiner; at most `max_len` bytes.
+    JoinReply { to: SocketAddrV6, txid: u64, status: JoinStatus, hops: u8, max_len: u16 },
+    /// The chain `peer` should hold on `side`, derived from ours.
+    NeighbourUpdate { peer: ResourceLocator, txid: u64, side: Side },
+    /// A LOOKUP, from its origin or relayed.
+    Lookup { to: SocketAddrV6, txid: u64, hop_limit: u8, origin: ResourceLocator, key: Id, hops: u8 },
+    LookupReply { to: SocketAddrV6, txid: u64, key: Id, hops: u8 },
+}
+
+impl Node {
+    /// Queues a datagram; a full outbox drops it and counts the drop.
+    pub(crate) fn send(&mut self, outgoing: Outgoing) {
+        if self.outbox.push_back(outgoing).is_err() {
+            self.stats.count_drop(DropReason::OutboxFull);
+        }
+    }
+
+    /// Encodes the next queued datagram into `buf`.
+    ///
+    /// Returns `None` when the outbox is empty. Datagrams that became stale
+    /// (a neighbour update for a node no longer in our chains) or that do not
+    /// fit `buf` are skipped.
+    pub(crate) fn encode_next(&mut self, buf: &mut [u8]) -> Option<(SocketAddrV6, usize)> {
+        while let Some(outgoing) = self.outbox.pop_front() {
+            let Some((to, repr)) = self.describe(&outgoing) else {
+                continue;
+            };
+            match repr.emit(buf) {
+                Ok(len) => {
+                    bump(&mut self.stats.datagrams_out);
+                    self.stats.bytes_out = self.stats.bytes_out.saturating_add(len as u64);
+                    return Some((to, len));
+                }
+                Err(_) => self.stats.count_drop(DropReason::BufferTooSmall),
+            }
+        }
+        None
+    }
+
+    fn header(&self, txid: u64, hop_limit: u8) -> Header {
+        Header { flags: 0, hop_limit, txid, sender: self.me }
+    }
+
+    /// The destination and full message for a queued datagram.
+    fn describe(&mut self, outgoing: &Outgoing) -> Option<(SocketAddrV6, Repr)> {
+        let direct = |node: &Node, txid: u64, message: Message| Repr { header: node.header(txid, 0), message };
+        Some(match *outgoing {
+            Outgoing::Ping { to, txid } => (to, direct(self, txid, Message::Ping)),
+            Outgoing::Pong { to, txid } => (to, direct(self, txid, Message::Pong)),
+            Outgoing::Ack { to, txid } => (to, direct(self, txid, Message::Ack)),
+            Outgoing::Join { to, txid, hop_limit, joiner, hops } => {
+                (to, Repr { header: self.header(txid, hop_limit), message: Message::Join { joiner, hops } })
+            }
+            Outgoing::JoinReply { to, txid, status, hops, max_len } => {
+                let (left, right) = match status {
+                    JoinStatus::Accepted => self.chains_within(usize::from(max_len)),
+                    JoinStatus::IdInUse => (Chain::new(), Chain::new()),
+                };
+                (to, direct(self, txid, Message::JoinReply { status, hops, left, right }))
+            }
+            Outgoing::NeighbourUpdate { peer, txid, side } => {
+                let Some(chain) = self.neighbours.chain_for(&self.me, peer.id, side) else {
+                    // The peer left our chains since this was queued: nothing to tell it.
+                    self.transactions.remove(txid);
+                    return None;
+                };
+                (peer.addr, direct(self, txid, Message::NeighbourUpdate { side, chain }))
+            }
+            Outgoing::Lookup { to, txid, hop_limit, origin, key, hops } => {
+                (to, Repr { header: self.header(txid, hop_limit), message: Message::Lookup { origin, key, hops } })
+            }
+            Outgoing::LookupReply { to, txid, key, hops } => {
+                (to, direct(self, txid, Message::LookupReply { key, hops }))
+            }
+        })
+    }
+
+    /// Our left and right chains, trimmed from their far ends until a
+    /// JOIN_REPLY carrying them fits in `max_len` bytes.
+    fn chains_within(&self, max_len: usize) -> (Chain, Chain) {
+        let mut left: Chain = self.neighbours.chain(Side::Left).iter().copied().collect();
+        let mut right: Chain = self.neighbours.chain(Side::Right).iter().copied().collect();
+        let fixed = crate::wire::HEADER_LEN + 4;
+        let room = max_len.saturating_sub(fixed) / ResourceLocator::WIRE_LEN;
+        while left.len() + right.len() > room {
+            let longer = if right.len() >= left.len() { &mut right } else { &mut left };
+            longer.pop();
+        }
+        (left, right)
+    }
+}

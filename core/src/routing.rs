@@ -1,0 +1,73 @@
+//! Greedy routing over friends, neighbours and backups.
+//!
+//! A routed message (JOIN, LOOKUP) travels clockwise towards the responsible
+//! node of its key, the key's successor. At each node:
+//! 1. if the key falls in `(left, me]`, this node is responsible;
+//! 2. if the key falls between two consecutive nodes of a neighbour chain,
+//!    the later of the two is responsible: deliver straight to it;
+//! 3. otherwise forward to the contact (friend, neighbour or backup) that gets
+//!    furthest clockwise without passing the key: Chord's "closest preceding
+//!    node", with friends as fingers (the paper's Figure 4).
+//!
+//! Every forward strictly shrinks the clockwise distance to the key and never
+//! passes the responsible node, so a route never revisits a node and ends at
+//! the responsible node.
+
+use crate::id::{Id, ResourceLocator};
+use crate::neighbours::Neighbours;
+use crate::wire::Side;
+
+/// Where a routed message goes next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextHop {
+    /// This node is responsible for the key.
+    Local,
+    /// Send it on to this contact.
+    Forward(ResourceLocator),
+}
+
+/// The next hop from `me` towards the node responsible for `key`.
+pub fn next_hop<'a>(
+    me: Id,
+    key: Id,
+    neighbours: &'a Neighbours,
+    shortcuts: impl IntoIterator<Item = &'a ResourceLocator>,
+) -> NextHop {
+    if neighbours.is_responsible(me, key) {
+        return NextHop::Local;
+    }
+    if let Some(owner) = known_responsible(me, key, neighbours) {
+        return NextHop::Forward(owner);
+    }
+    let target = me.distance_to(key);
+    let best = neighbours
+        .contacts()
+        .chain(shortcuts)
+        .filter(|c| c.id != me && me.distance_to(c.id) <= target)
+        .max_by_key(|c| me.distance_to(c.id));
+    match best.or(neighbours.right()) {
+        Some(hop) => NextHop::Forward(*hop),
+        None => NextHop::Local,
+    }
+}
+
+/// The responsible node for `key` if a neighbour chain brackets it.
+fn known_responsible(me: Id, key: Id, neighbours: &Neighbours) -> Option<ResourceLocator> {
+    let mut previous = me;
+    for c in neighbours.chain(Side::Right) {
+        if key.in_open_closed(previous, c.id) {
+            return Some(*c);
+        }
+        previous = c.id;
+    }
+    let mut later: Option<&ResourceLocator> = None;
+    for c in neighbours.chain(Side::Left) {
+        if let Some(owner) = later {
+            if key.in_open_closed(c.id, owner.id) {
+                return Some(*owner);
+            }
+        }
+        later = Some(c);
+    }
+    None
+}

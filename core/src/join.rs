@@ -64,7 +64,9 @@ impl Node {
         if joiner == self.me {
             return Err(DropReason::FromSelf);
         }
-        match self.route(joiner.id) {
+        // Route among the existing nodes only. Once we have accepted the
+        // joiner it is our left neighbour, and a repeated JOIN ends here.
+        match self.route(joiner.id, Some(&joiner)) {
             NextHop::Forward(next) => {
                 let hop_limit = self.relay_hop_limit(header.hop_limit)?;
                 let hops = hops.saturating_add(1);

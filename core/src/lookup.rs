@@ -27,7 +27,7 @@ impl Node {
             return Err(CommandError::NotJoined);
         }
         let request = self.next_request_id();
-        match self.route(key) {
+        match self.route(key, None) {
             NextHop::Local => {
                 let responsible = self.me;
                 self.lookup_completed(request, key, responsible, 0);
@@ -50,7 +50,7 @@ impl Node {
             return Err(DropReason::NotJoined);
         }
         let txid = header.txid;
-        match self.route(key) {
+        match self.route(key, None) {
             NextHop::Local => self.send(Outgoing::LookupReply { to: origin.addr, txid, key, hops }),
             NextHop::Forward(next) => {
                 let hop_limit = self.relay_hop_limit(header.hop_limit)?;

@@ -280,9 +280,9 @@ impl Node {
         }
     }
 
-    /// The next hop for a routed message towards `key`.
-    pub(crate) fn route(&self, key: Id) -> NextHop {
-        next_hop(self.me.id, key, &self.neighbours, self.friends.iter())
+    /// The next hop for a routed message towards `key`, never via `avoid`.
+    pub(crate) fn route(&self, key: Id, avoid: Option<&ResourceLocator>) -> NextHop {
+        next_hop(self.me.id, key, &self.neighbours, self.friends.iter(), avoid)
     }
 
     /// The hop limit a relayed copy carries, or why it cannot be relayed.

@@ -2,7 +2,7 @@
 //!
 //! A routed message (JOIN, LOOKUP) travels clockwise towards the responsible
 //! node of its key, the key's successor. At each node:
-//! 1. if the key falls in `(left, me]`, this node is responsible;
+//! 1. if the key falls in `(left, me]`, or the node is alone, it is responsible;
 //! 2. if the key falls between two consecutive nodes of a neighbour chain,
 //!    the later of the two is responsible: deliver straight to it;
 //! 3. otherwise forward to the contact (friend, neighbour or backup) that gets
@@ -27,41 +27,53 @@ pub enum NextHop {
 }
 
 /// The next hop from `me` towards the node responsible for `key`.
+///
+/// `avoid` is a node that must not be chosen even if known: a joiner, whose
+/// JOIN must reach the node that will be its successor, not the joiner itself.
 pub fn next_hop<'a>(
     me: Id,
     key: Id,
     neighbours: &'a Neighbours,
     shortcuts: impl IntoIterator<Item = &'a ResourceLocator>,
+    avoid: Option<&ResourceLocator>,
 ) -> NextHop {
-    if neighbours.is_responsible(me, key) {
+    let usable = |c: &&ResourceLocator| Some(*c) != avoid;
+    let left = neighbours.chain(Side::Left).iter().find(usable);
+    if left.is_none_or(|left| key.in_open_closed(left.id, me)) {
         return NextHop::Local;
     }
-    if let Some(owner) = known_responsible(me, key, neighbours) {
+    if let Some(owner) = known_responsible(me, key, neighbours, usable) {
         return NextHop::Forward(owner);
     }
     let target = me.distance_to(key);
     let best = neighbours
         .contacts()
         .chain(shortcuts)
+        .filter(usable)
         .filter(|c| c.id != me && me.distance_to(c.id) <= target)
         .max_by_key(|c| me.distance_to(c.id));
-    match best.or(neighbours.right()) {
+    match best.or(neighbours.chain(Side::Right).iter().find(usable)) {
         Some(hop) => NextHop::Forward(*hop),
         None => NextHop::Local,
     }
 }
 
 /// The responsible node for `key` if a neighbour chain brackets it.
-fn known_responsible(me: Id, key: Id, neighbours: &Neighbours) -> Option<ResourceLocator> {
+fn known_responsible(
+    me: Id,
+    key: Id,
+    neighbours: &Neighbours,
+    usable: impl Fn(&&ResourceLocator) -> bool,
+) -> Option<ResourceLocator> {
     let mut previous = me;
-    for c in neighbours.chain(Side::Right) {
+    for c in neighbours.chain(Side::Right).iter().filter(&usable) {
         if key.in_open_closed(previous, c.id) {
             return Some(*c);
         }
         previous = c.id;
     }
     let mut later: Option<&ResourceLocator> = None;
-    for c in neighbours.chain(Side::Left) {
+    for c in neighbours.chain(Side::Left).iter().filter(&usable) {
         if let Some(owner) = later {
             if key.in_open_closed(c.id, owner.id) {
                 return Some(*owner);

@@ -226,14 +226,14 @@ pub enum Message {
     Join {
         /// The node that wants to join.
         joiner: ResourceLocator,
-        /// Relays taken so far.
+        /// Overlay hops taken so far: the joiner sends 1, each relay adds 1.
         hops: u8,
     },
     /// The responsible node's answer to a JOIN.
     JoinReply {
         /// Whether the join was accepted.
         status: JoinStatus,
-        /// Relays the JOIN took.
+        /// Overlay hops the JOIN took to reach the responder.
         hops: u8,
         /// The responder's left chain (the joiner first once accepted).
         left: Chain,
@@ -253,14 +253,14 @@ pub enum Message {
         origin: ResourceLocator,
         /// The key looked up.
         key: Id,
-        /// Relays taken so far.
+        /// Overlay hops taken so far: the origin sends 1, each relay adds 1.
         hops: u8,
     },
     /// The responsible node (the header's sender) answers a lookup.
     LookupReply {
         /// The key looked up.
         key: Id,
-        /// Relays the lookup took.
+        /// Overlay hops the lookup took to reach the responsible node.
         hops: u8,
     },
 }

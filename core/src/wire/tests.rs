@@ -35,17 +35,17 @@ fn samples() -> [Repr; 8] {
         join(),
         join_reply(),
         neighbour_update(),
-        repr(9, Message::Lookup { origin: node(9), key: Id(13), hops: 0 }),
-        repr(14, Message::LookupReply { key: Id(13), hops: 1 }),
+        repr(9, Message::Lookup { origin: node(9), key: Id(13), hops: 1 }),
+        repr(14, Message::LookupReply { key: Id(13), hops: 2 }),
     ]
 }
 
 fn join() -> Repr {
-    repr(12, Message::Join { joiner: node(12), hops: 0 })
+    repr(12, Message::Join { joiner: node(12), hops: 1 })
 }
 
 fn join_reply() -> Repr {
-    repr(14, Message::JoinReply { status: JoinStatus::Accepted, hops: 1, left: chain(&[12, 9]), right: chain(&[9]) })
+    repr(14, Message::JoinReply { status: JoinStatus::Accepted, hops: 2, left: chain(&[12, 9]), right: chain(&[9]) })
 }
 
 fn neighbour_update() -> Repr {

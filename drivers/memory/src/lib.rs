@@ -1,1 +1,446 @@
-//! placeholder during bring-up
+//! # mmp2p-memory
+//!
+//! A deterministic in-memory network that drives many [`mmp2p_core::Node`]s
+//! in one process: a virtual clock, per-node positions and a latency model,
+//! seeded loss, duplication and reordering, partitions, crash and restart,
+//! and a trace of every datagram. The same seed gives the same run, bit for
+//! bit.
+//!
+//! Drive it one step at a time ([`Network::step`]: deliver the next datagram
+//! or fire the next timer, and say what happened) or in bulk
+//! ([`Network::run_until`], [`Network::run_until_quiet`]).
+
+mod latency;
+pub mod overlay;
+mod trace;
+
+pub use latency::{LatencyModel, Position};
+pub use trace::{Fate, TraceEntry};
+
+use core::net::{Ipv6Addr, SocketAddrV6};
+use core::time::Duration;
+use mmp2p_core::rng::Rng;
+use mmp2p_core::{Config, DropReason, Event, Id, Instant, Node, Output, ResourceLocator, MAX_DATAGRAM};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// The UDP port every simulated node listens on.
+pub const PORT: u16 = 4000;
+/// The /64 prefix of simulated node addresses (`fd00::/64`, a ULA prefix).
+const PREFIX: u128 = 0xfd00 << 112;
+
+/// A node's place in the network (its index in creation order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeIndex(pub usize);
+
+/// Faults and latency of the simulated network.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NetworkConfig {
+    /// How latency follows from positions.
+    pub latency: LatencyModel,
+    /// Probability that a datagram is lost.
+    pub loss: f64,
+    /// Probability that a datagram is delivered twice.
+    pub duplicate: f64,
+    /// Probability that a datagram is held back by up to `reorder_delay`.
+    pub reorder: f64,
+    /// The most a reordered datagram is held back.
+    pub reorder_delay: Duration,
+}
+
+impl Default for NetworkConfig {
+    /// The default latency plane, no faults.
+    fn default() -> NetworkConfig {
+        NetworkConfig {
+            latency: LatencyModel::default(),
+            loss: 0.0,
+            duplicate: 0.0,
+            reorder: 0.0,
+            reorder_delay: Duration::from_millis(50),
+        }
+    }
+}
+
+/// An event a node emitted, with when and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeEvent {
+    /// When the node emitted it.
+    pub at: Instant,
+    /// Which node.
+    pub node: NodeIndex,
+    /// The event.
+    pub event: Event,
+}
+
+/// What one [`Network::step`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A datagram reached a node (which may have dropped it: see `result`).
+    Delivered {
+        /// Arrival time.
+        at: Instant,
+        /// Source address.
+        from: SocketAddrV6,
+        /// Receiving node.
+        to: NodeIndex,
+        /// The datagram.
+        bytes: Vec<u8>,
+        /// What the node made of it.
+        result: Result<(), DropReason>,
+    },
+    /// A datagram arrived where no running node listens.
+    Undeliverable {
+        /// Arrival time.
+        at: Instant,
+        /// Destination address.
+        to: SocketAddrV6,
+    },
+    /// A node's timer fired.
+    Timer {
+        /// When.
+        at: Instant,
+        /// Which node.
+        node: NodeIndex,
+    },
+}
+
+struct Slot {
+    node: Node,
+    config: Config,
+    position: Position,
+    up: bool,
+    group: u32,
+    /// The deadline the node last asked for.
+    timer: Option<Instant>,
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct InFlight {
+    at: Instant,
+    seq: u64,
+    from: SocketAddrV6,
+    to: SocketAddrV6,
+    bytes: Vec<u8>,
+}
+
+/// Many nodes, one virtual clock, one seeded source of chance.
+pub struct Network {
+    config: NetworkConfig,
+    now: Instant,
+    rng: Rng,
+    slots: Vec<Slot>,
+    in_flight: BinaryHeap<Reverse<InFlight>>,
+    timers: BinaryHeap<Reverse<(Instant, usize)>>,
+    seq: u64,
+    tracing: bool,
+    trace: Vec<TraceEntry>,
+    events: Vec<NodeEvent>,
+    buf: Box<[u8; MAX_DATAGRAM]>,
+}
+
+impl Network {
+    /// An empty network whose every random choice follows from `seed`.
+    pub fn new(seed: u64, config: NetworkConfig) -> Network {
+        Network {
+            config,
+            now: Instant::ZERO,
+            rng: Rng::new(seed),
+            slots: Vec::new(),
+            in_flight: BinaryHeap::new(),
+            timers: BinaryHeap::new(),
+            seq: 0,
+            tracing: true,
+            trace: Vec::new(),
+            events: Vec::new(),
+            buf: Box::new([0; MAX_DATAGRAM]),
+        }
+    }
+
+    /// The virtual time.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// How many nodes were added (running or not).
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True if no node was added.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The address of node `index`: `[fd00::<index + 1>]:4000`.
+    pub fn addr(index: NodeIndex) -> SocketAddrV6 {
+        SocketAddrV6::new(Ipv6Addr::from(PREFIX | (index.0 as u128 + 1)), PORT, 0, 0)
+    }
+
+    /// The node listening on `addr`, if it is one of ours.
+    pub fn index_of(&self, addr: &SocketAddrV6) -> Option<NodeIndex> {
+        let bits = u128::from(*addr.ip());
+        let host = bits & u128::from(u64::MAX);
+        if bits & !u128::from(u64::MAX) != PREFIX || addr.port() != PORT || host == 0 {
+            return None;
+        }
+        let index = usize::try_from(host - 1).ok()?;
+        (index < self.slots.len()).then_some(NodeIndex(index))
+    }
+
+    /// Adds a node with ID `id` at a random position.
+    pub fn add_node(&mut self, id: Id, config: Config) -> NodeIndex {
+        let position = Position { x: self.unit(), y: self.unit() };
+        self.add_node_at(id, config, position)
+    }
+
+    /// Adds a node with ID `id` at `position`.
+    ///
+    /// # Panics
+    /// If `config` is invalid (a test's mistake, not an input).
+    pub fn add_node_at(&mut self, id: Id, config: Config, position: Position) -> NodeIndex {
+        let index = NodeIndex(self.slots.len());
+        let locator = ResourceLocator::new(id, Network::addr(index));
+        let node = Node::new(config, locator, self.now, self.rng.next_u64()).expect("valid node configuration");
+        self.slots.push(Slot { node, config, position, up: true, group: 0, timer: None });
+        index
+    }
+
+    /// The node at `index`.
+    pub fn node(&self, index: NodeIndex) -> &Node {
+        &self.slots[index.0].node
+    }
+
+    /// Every node, with its index.
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &Node)> {
+        self.slots.iter().enumerate().map(|(i, s)| (NodeIndex(i), &s.node))
+    }
+
+    /// The locator of node `index`.
+    pub fn locator(&self, index: NodeIndex) -> ResourceLocator {
+        *self.slots[index.0].node.locator()
+    }
+
+    /// The position of node `index`.
+    pub fn position(&self, index: NodeIndex) -> Position {
+        self.slots[index.0].position
+    }
+
+    /// True unless node `index` has crashed.
+    pub fn is_up(&self, index: NodeIndex) -> bool {
+        self.slots[index.0].up
+    }
+
+    /// One-way latency between two nodes under the network's model.
+    pub fn latency(&self, a: NodeIndex, b: NodeIndex) -> Duration {
+        self.config.latency.latency(&self.slots[a.0].position, &self.slots[b.0].position)
+    }
+
+    /// Runs a command on node `index` at the current time, then sends what it produced.
+    pub fn command<R>(&mut self, index: NodeIndex, command: impl FnOnce(&mut Node, Instant) -> R) -> R {
+        let now = self.now;
+        let result = command(&mut self.slots[index.0].node, now);
+        self.drain(index);
+        result
+    }
+
+    /// Crashes node `index`: it stops at once; datagrams to it are lost.
+    pub fn crash(&mut self, index: NodeIndex) {
+        self.slots[index.0].up = false;
+        self.slots[index.0].timer = None;
+    }
+
+    /// Restarts a crashed node with empty tables, the same ID and address.
+    pub fn restart(&mut self, index: NodeIndex) {
+        let seed = self.rng.next_u64();
+        let slot = &mut self.slots[index.0];
+        let locator = *slot.node.locator();
+        slot.node = Node::new(slot.config, locator, self.now, seed).expect("configuration was valid before");
+        slot.up = true;
+        slot.timer = None;
+    }
+
+    /// Splits the network: datagrams between nodes in different groups are lost.
+    pub fn partition(&mut self, group_of: impl Fn(NodeIndex) -> u32) {
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            slot.group = group_of(NodeIndex(i));
+        }
+    }
+
+    /// Ends any partition.
+    pub fn heal(&mut self) {
+        self.partition(|_| 0);
+    }
+
+    /// Turns the datagram trace on or off (on by default; large runs may not want it).
+    pub fn set_tracing(&mut self, on: bool) {
+        self.tracing = on;
+    }
+
+    /// Every datagram sent so far, in send order, with its fate.
+    pub fn trace(&self) -> &[TraceEntry] {
+        &self.trace
+    }
+
+    /// A digest of the whole trace: equal digests mean identical runs.
+    pub fn trace_digest(&self) -> u64 {
+        trace::digest(&self.trace)
+    }
+
+    /// Every event emitted so far.
+    pub fn events(&self) -> &[NodeEvent] {
+        &self.events
+    }
+
+    /// Takes the events emitted so far, leaving none.
+    pub fn take_events(&mut self) -> Vec<NodeEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// True if no datagram is in flight and no running node has a timer set.
+    pub fn is_quiet(&self) -> bool {
+        self.in_flight.is_empty() && self.slots.iter().all(|s| s.timer.is_none())
+    }
+
+    /// When the next datagram arrives or timer fires.
+    pub fn next_instant(&mut self) -> Option<Instant> {
+        self.discard_stale_timers();
+        let datagram = self.in_flight.peek().map(|Reverse(d)| d.at);
+        let timer = self.timers.peek().map(|Reverse((at, _))| *at);
+        match (datagram, timer) {
+            (Some(d), Some(t)) => Some(d.min(t)),
+            (d, t) => d.or(t),
+        }
+    }
+
+    /// Delivers the next datagram or fires the next timer, whichever comes
+    /// first (a datagram on a tie), and says what happened; `None` if nothing
+    /// is pending.
+    pub fn step(&mut self) -> Option<Step> {
+        let at = self.next_instant()?;
+        self.now = self.now.max(at);
+        let datagram_first = self.in_flight.peek().is_some_and(|Reverse(d)| d.at == at);
+        if datagram_first {
+            let Reverse(d) = self.in_flight.pop()?;
+            return Some(self.deliver(d));
+        }
+        let Reverse((at, index)) = self.timers.pop()?;
+        let slot = &mut self.slots[index];
+        slot.timer = None;
+        slot.node.handle_timeout(at);
+        self.drain(NodeIndex(index));
+        Some(Step::Timer { at, node: NodeIndex(index) })
+    }
+
+    /// Steps until the next pending instant would be after `until`, then sets the clock to `until`.
+    pub fn run_until(&mut self, until: Instant) {
+        while self.next_instant().is_some_and(|at| at <= until) {
+            self.step();
+        }
+        self.now = self.now.max(until);
+    }
+
+    /// Runs for `duration` of virtual time.
+    pub fn run_for(&mut self, duration: Duration) {
+        self.run_until(self.now + duration);
+    }
+
+    /// Steps until nothing is pending or the clock would pass `limit`;
+    /// true if the network went quiet.
+    pub fn run_until_quiet(&mut self, limit: Instant) -> bool {
+        while let Some(at) = self.next_instant() {
+            if at > limit {
+                return false;
+            }
+            self.step();
+        }
+        true
+    }
+
+    fn deliver(&mut self, d: InFlight) -> Step {
+        let running = self.index_of(&d.to).filter(|i| self.slots[i.0].up);
+        let Some(to) = running else {
+            return Step::Undeliverable { at: d.at, to: d.to };
+        };
+        let result = self.slots[to.0].node.handle_datagram(d.at, d.from, &d.bytes);
+        self.drain(to);
+        Step::Delivered { at: d.at, from: d.from, to, bytes: d.bytes, result }
+    }
+
+    /// Polls node `index` until drained: schedules its datagrams, records its
+    /// events, and re-arms its timer.
+    fn drain(&mut self, index: NodeIndex) {
+        if !self.slots[index.0].up {
+            return;
+        }
+        loop {
+            let output = self.slots[index.0].node.poll_output(&mut self.buf[..]);
+            match output {
+                Output::Transmit(t) => {
+                    let bytes = self.buf[..t.len].to_vec();
+                    self.transmit(index, t.to, bytes);
+                }
+                Output::Event(event) => self.events.push(NodeEvent { at: self.now, node: index, event }),
+                Output::Timeout(deadline) => {
+                    let slot = &mut self.slots[index.0];
+                    if deadline != slot.timer {
+                        slot.timer = deadline;
+                        if let Some(at) = deadline {
+                            self.timers.push(Reverse((at, index.0)));
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Puts a datagram on the wire, deciding its fate.
+    fn transmit(&mut self, from: NodeIndex, to: SocketAddrV6, bytes: Vec<u8>) {
+        let sent = self.now;
+        let from_addr = Network::addr(from);
+        let target = self.index_of(&to);
+        let partitioned = target.is_some_and(|t| self.slots[t.0].group != self.slots[from.0].group);
+        let latency = target.map_or(Duration::from_millis(100), |t| self.latency(from, t));
+        let copies = if self.chance(self.config.duplicate) { 2 } else { 1 };
+        for copy in 0..copies {
+            let fate = if partitioned {
+                Fate::Partitioned
+            } else if self.chance(self.config.loss) {
+                Fate::Lost
+            } else {
+                Fate::Sent { duplicate: copy > 0 }
+            };
+            let mut at = sent + latency;
+            if self.chance(self.config.reorder) {
+                at = at + Duration::from_micros(self.rng.below(self.config.reorder_delay.as_micros() as u64 + 1));
+            }
+            if self.tracing {
+                self.trace.push(TraceEntry { sent, arrives: at, from: from_addr, to, bytes: bytes.clone(), fate });
+            }
+            if matches!(fate, Fate::Sent { .. }) {
+                self.seq += 1;
+                let datagram = InFlight { at, seq: self.seq, from: from_addr, to, bytes: bytes.clone() };
+                self.in_flight.push(Reverse(datagram));
+            }
+        }
+    }
+
+    fn discard_stale_timers(&mut self) {
+        while let Some(Reverse((at, index))) = self.timers.peek() {
+            let slot = &self.slots[*index];
+            if slot.up && slot.timer == Some(*at) {
+                return;
+            }
+            self.timers.pop();
+        }
+    }
+
+    /// A uniform number in `[0, 1)`.
+    fn unit(&mut self) -> f64 {
+        (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn chance(&mut self, probability: f64) -> bool {
+        probability > 0.0 && self.unit() < probability
+    }
+}

@@ -1,0 +1,291 @@
+//! Whole overlays for tests and the simulator: build a ring through real
+//! JOINs, give every node random friends, check the ring against the truth,
+//! and run lookups, checking each against the true responsible node.
+
+use crate::{LatencyModel, Network, NetworkConfig, NodeIndex};
+use mmp2p_core::rng::Rng;
+use mmp2p_core::{Config, Event, Id, Instant, Side};
+use std::fmt;
+use std::time::Duration;
+
+/// What overlay to build.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OverlaySpec {
+    /// Nodes, the key node (ID 0) included.
+    pub nodes: usize,
+    /// Random friends per node (capped by the core's friends capacity).
+    pub friends: usize,
+    /// Node configuration (backups, timers).
+    pub config: Config,
+    /// Seed for IDs, positions, friends, lookups and the network.
+    pub seed: u64,
+    /// The network's latency model.
+    pub latency: LatencyModel,
+}
+
+impl Default for OverlaySpec {
+    /// 1 000 nodes, 50 friends, default node configuration.
+    fn default() -> OverlaySpec {
+        OverlaySpec {
+            nodes: 1000,
+            friends: 50,
+            config: Config::default(),
+            seed: 1,
+            latency: LatencyModel::default(),
+        }
+    }
+}
+
+/// A built overlay and the truth to check it against.
+pub struct Overlay {
+    /// The network carrying it.
+    pub network: Network,
+    /// (ID, index) of every member, sorted by ID.
+    ring: Vec<(Id, NodeIndex)>,
+    rng: Rng,
+}
+
+/// A way the overlay differs from the true ring.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OverlayError {
+    /// A node did not join.
+    JoinFailed(NodeIndex),
+    /// The network did not go quiet in the time allowed.
+    NotQuiet,
+    /// A node's chain on a side is not the true next nodes.
+    WrongChain {
+        /// The node.
+        node: NodeIndex,
+        /// The side.
+        side: Side,
+        /// The chain's IDs as the node holds them.
+        found: Vec<Id>,
+        /// The true IDs.
+        expected: Vec<Id>,
+    },
+}
+
+impl fmt::Display for OverlayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OverlayError::JoinFailed(n) => write!(f, "node {} did not join", n.0),
+            OverlayError::NotQuiet => f.write_str("network did not go quiet"),
+            OverlayError::WrongChain { node, side, found, expected } => {
+                write!(f, "node {} {side:?} chain {found:?}, expected {expected:?}", node.0)
+            }
+        }
+    }
+}
+
+impl std::error::Error for OverlayError {}
+
+/// Hop counts and outcomes of a batch of lookups.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LookupReport {
+    /// Hops of each lookup that reached the true responsible node.
+    pub hops: Vec<u8>,
+    /// Lookups answered by a node other than the true responsible one.
+    pub wrong: usize,
+    /// Lookups that failed or got no answer.
+    pub failed: usize,
+}
+
+impl LookupReport {
+    /// Mean hops of the correct lookups.
+    pub fn mean_hops(&self) -> f64 {
+        if self.hops.is_empty() {
+            return 0.0;
+        }
+        self.hops.iter().map(|&h| f64::from(h)).sum::<f64>() / self.hops.len() as f64
+    }
+
+    /// The `q`-quantile (0–1) of hops of the correct lookups (nearest rank).
+    pub fn quantile_hops(&self, q: f64) -> u8 {
+        let mut sorted = self.hops.clone();
+        sorted.sort_unstable();
+        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1)) - 1;
+        sorted.get(rank).copied().unwrap_or(0)
+    }
+
+    /// The most hops of any correct lookup.
+    pub fn max_hops(&self) -> u8 {
+        self.hops.iter().copied().max().unwrap_or(0)
+    }
+}
+
+/// How many friends a node can have among `members` nodes.
+fn friend_target(friends: usize, members: usize) -> usize {
+    friends.min(mmp2p_core::config::MAX_FRIENDS).min(members.saturating_sub(1))
+}
+
+/// Makes `b` a friend of `a` (if it is not `a` itself and `a` has room).
+fn befriend(network: &mut Network, a: NodeIndex, b: NodeIndex) {
+    if a != b {
+        let friend = network.locator(b);
+        // A full table refuses; the caller stops adding at the target anyway.
+        let _ = network.command(a, |node, _| node.add_friend(friend));
+    }
+}
+
+/// Before node `index` joins, it befriends up to `friends` random earlier
+/// nodes, and each of them befriends it back if it has room, as messenger
+/// friendships are mutual. Friends known at join time route the JOIN.
+fn befriend_members(network: &mut Network, rng: &mut Rng, index: NodeIndex, friends: usize) {
+    let members = index.0;
+    let wanted = friend_target(friends, members + 1);
+    let mut attempts = 0;
+    while network.node(index).friends().len() < wanted && attempts < 4 * wanted {
+        attempts += 1;
+        let other = NodeIndex(rng.below(members as u64) as usize);
+        befriend(network, index, other);
+        if network.node(other).friends().len() < friends {
+            befriend(network, other, index);
+        }
+    }
+}
+
+/// Virtual time allowed for one join or one batch of lookups to settle.
+const SETTLE: Duration = Duration::from_secs(600);
+/// Lookups issued together before the network is run.
+const LOOKUP_BATCH: usize = 64;
+
+impl Overlay {
+    /// Builds the overlay: the key node (ID 0) first, then every other node
+    /// (random ID) joins through the key node, one after another; then every
+    /// node gets random friends.
+    pub fn build(spec: &OverlaySpec) -> Result<Overlay, OverlayError> {
+        let mut rng = Rng::new(spec.seed);
+        let net_config = NetworkConfig { latency: spec.latency, ..NetworkConfig::default() };
+        let mut network = Network::new(rng.next_u64(), net_config);
+        network.set_tracing(false);
+        let key = network.add_node(Id::KEY_NODE, spec.config);
+        let mut ids = std::collections::BTreeSet::from([Id::KEY_NODE]);
+        for _ in 1..spec.nodes {
+            let id = loop {
+                let id = Id((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64()));
+                if ids.insert(id) {
+                    break id;
+                }
+            };
+            let index = network.add_node(id, spec.config);
+            befriend_members(&mut network, &mut rng, index, spec.friends);
+            let via = Network::addr(key);
+            network.command(index, |node, now| node.join(now, via)).map_err(|_| OverlayError::JoinFailed(index))?;
+            let limit = network.now() + SETTLE;
+            if !network.run_until_quiet(limit) {
+                return Err(OverlayError::NotQuiet);
+            }
+            if !network.node(index).is_joined() {
+                return Err(OverlayError::JoinFailed(index));
+            }
+        }
+        network.take_events();
+        let mut overlay = Overlay { ring: Vec::new(), network, rng };
+        overlay.refresh_ring();
+        overlay.top_up_friends(spec.friends);
+        Ok(overlay)
+    }
+
+    /// Re-reads which nodes are up (after crashes or restarts).
+    pub fn refresh_ring(&mut self) {
+        let net = &self.network;
+        self.ring = net.nodes().filter(|(i, _)| net.is_up(*i)).map(|(i, n)| (n.id(), i)).collect();
+        self.ring.sort_unstable();
+    }
+
+    /// Gives every member random friends until it has `friends` (or as many as there are others).
+    fn top_up_friends(&mut self, friends: usize) {
+        let wanted = friend_target(friends, self.ring.len());
+        for position in 0..self.ring.len() {
+            let index = self.ring[position].1;
+            while self.network.node(index).friends().len() < wanted {
+                let other = self.ring[self.rng.below(self.ring.len() as u64) as usize].1;
+                befriend(&mut self.network, index, other);
+            }
+        }
+    }
+
+    /// The members, sorted by ID.
+    pub fn members(&self) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.ring.iter().map(|(_, i)| *i)
+    }
+
+    /// The true responsible node for `key`: its successor among the members.
+    pub fn responsible(&self, key: Id) -> NodeIndex {
+        let at = self.ring.partition_point(|(id, _)| *id < key);
+        self.ring[at % self.ring.len()].1
+    }
+
+    /// Checks every member's left and right chains against the true ring.
+    pub fn check_ring(&self) -> Result<(), OverlayError> {
+        let count = self.ring.len();
+        let chain_len = |node: NodeIndex| self.network.node(node).config().chain_len().min(count - 1);
+        for (position, &(_, node)) in self.ring.iter().enumerate() {
+            for side in [Side::Left, Side::Right] {
+                let expected: Vec<Id> = (1..=chain_len(node))
+                    .map(|k| {
+                        let at = match side {
+                            Side::Right => (position + k) % count,
+                            Side::Left => (position + count - k % count) % count,
+                        };
+                        self.ring[at].0
+                    })
+                    .collect();
+                let found: Vec<Id> = self.network.node(node).neighbours().chain(side).iter().map(|c| c.id).collect();
+                if found != expected {
+                    return Err(OverlayError::WrongChain { node, side, found, expected });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `count` lookups of random keys from random members and checks
+    /// each answer against the true responsible node.
+    pub fn run_lookups(&mut self, count: usize) -> LookupReport {
+        let mut report = LookupReport::default();
+        let mut left = count;
+        while left > 0 {
+            let batch = left.min(LOOKUP_BATCH);
+            left -= batch;
+            let mut expected = std::collections::HashMap::new();
+            for _ in 0..batch {
+                let origin = self.ring[self.rng.below(self.ring.len() as u64) as usize].1;
+                let key = Id((u128::from(self.rng.next_u64()) << 64) | u128::from(self.rng.next_u64()));
+                match self.network.command(origin, |node, now| node.lookup(now, key)) {
+                    Ok(request) => {
+                        expected.insert((origin, request), self.responsible(key));
+                    }
+                    Err(_) => report.failed += 1,
+                }
+            }
+            let limit = self.network.now() + SETTLE;
+            self.network.run_until_quiet(limit);
+            for e in self.network.take_events() {
+                match e.event {
+                    Event::LookupSucceeded { request, responsible, hops, .. } => {
+                        let Some(truth) = expected.remove(&(e.node, request)) else { continue };
+                        if self.network.locator(truth) == responsible {
+                            report.hops.push(hops);
+                        } else {
+                            report.wrong += 1;
+                        }
+                    }
+                    Event::LookupFailed { request, .. } => {
+                        if expected.remove(&(e.node, request)).is_some() {
+                            report.failed += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            report.failed += expected.len();
+        }
+        report
+    }
+
+    /// The virtual time now.
+    pub fn now(&self) -> Instant {
+        self.network.now()
+    }
+}

@@ -1,0 +1,62 @@
+//! Helpers shared by the scenario tests.
+#![allow(dead_code)]
+
+use mmp2p_core::wire::{Message, Repr};
+use mmp2p_core::{Config, Id, Instant, Side};
+use mmp2p_memory::{LatencyModel, Network, NetworkConfig, NodeIndex, Step};
+use std::time::Duration;
+
+/// A network with a constant 10 ms latency, so datagrams arrive in send order.
+pub fn constant_latency_network(seed: u64) -> Network {
+    let config = NetworkConfig { latency: LatencyModel::Constant(Duration::from_millis(10)), ..Default::default() };
+    Network::new(seed, config)
+}
+
+/// Adds nodes with the given IDs; each after the first joins through the first.
+pub fn ring_of(net: &mut Network, ids: &[u128], config: Config) -> Vec<NodeIndex> {
+    let nodes: Vec<NodeIndex> = ids.iter().map(|&id| net.add_node(Id(id), config)).collect();
+    let entry = Network::addr(nodes[0]);
+    for &node in &nodes[1..] {
+        net.command(node, |n, now| n.join(now, entry)).expect("join starts");
+        assert!(net.run_until_quiet(net.now() + Duration::from_secs(60)), "join settles");
+        assert!(net.node(node).is_joined());
+    }
+    nodes
+}
+
+/// The IDs of a node's chain on one side, as small numbers.
+pub fn chain_ids(net: &Network, node: NodeIndex, side: Side) -> Vec<u128> {
+    net.node(node).neighbours().chain(side).iter().map(|c| c.id.0).collect()
+}
+
+fn ids(chain: &[mmp2p_core::ResourceLocator]) -> Vec<u128> {
+    chain.iter().map(|c| c.id.0).collect()
+}
+
+/// A one-line description of a datagram: `from→to TYPE details`.
+pub fn describe(net: &Network, to: NodeIndex, bytes: &[u8]) -> String {
+    let Repr { header, message } = Repr::parse_bytes(bytes).expect("nodes only send valid datagrams");
+    let route = format!("{}→{}", header.sender.id.0, net.node(to).id().0);
+    match message {
+        Message::Join { joiner, hops } => format!("{route} JOIN joiner={} hops={hops}", joiner.id.0),
+        Message::JoinReply { status, hops, left, right } => {
+            format!("{route} JOIN_REPLY {status:?} hops={hops} left={:?} right={:?}", ids(&left), ids(&right))
+        }
+        Message::NeighbourUpdate { side, chain } => format!("{route} NEIGHBOUR_UPDATE {side:?} {:?}", ids(&chain)),
+        Message::Lookup { origin, key, hops } => format!("{route} LOOKUP origin={} key={} hops={hops}", origin.id.0, key.0),
+        Message::LookupReply { key, hops } => format!("{route} LOOKUP_REPLY key={} hops={hops}", key.0),
+        other => format!("{route} {}", other.message_type().name()),
+    }
+}
+
+/// Steps the network until quiet, describing every delivered datagram.
+pub fn deliveries_until_quiet(net: &mut Network) -> Vec<String> {
+    let mut seen = Vec::new();
+    while let Some(step) = net.step() {
+        assert!(net.now() < Instant::from_millis(3_600_000), "scenario settles");
+        if let Step::Delivered { to, bytes, .. } = step {
+            seen.push(describe(net, to, &bytes));
+        }
+    }
+    seen
+}

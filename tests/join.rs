@@ -1,0 +1,125 @@
+//! The paper's join and routing examples (Figures 3 and 4), step by step, and
+//! a 1 000-node overlay built through real JOINs.
+
+mod common;
+
+use common::*;
+use mmp2p_core::{Config, DropReason, Event, Id, Side};
+use mmp2p_memory::overlay::{Overlay, OverlaySpec};
+use mmp2p_memory::{Network, Step};
+
+#[test]
+fn fig3_join_step_by_step() {
+    let mut net = constant_latency_network(3);
+    let nodes = ring_of(&mut net, &[0, 9, 14], Config::default());
+    let [n0, n9, n14] = [nodes[0], nodes[1], nodes[2]];
+    assert_eq!(chain_ids(&net, n9, Side::Right), [14, 0]);
+    net.take_events();
+    let surplus_before = net.node(n9).stats().dropped(DropReason::UnexpectedResponse);
+
+    let n12 = net.add_node(Id(12), Config::default());
+    net.command(n12, |node, now| node.join(now, Network::addr(n0))).unwrap();
+    let seen = deliveries_until_quiet(&mut net);
+    let expected = [
+        // Figure 3: 12 asks the key node, which relays to the responsible node 14.
+        "12→0 JOIN joiner=12 hops=1",
+        "0→14 JOIN joiner=12 hops=2",
+        // 14 answers 12 with its chains (12 now first on its left) ...
+        "14→12 JOIN_REPLY Accepted hops=2 left=[12, 9, 0] right=[0, 9]",
+        // ... tells 9 that its right neighbour is now 12 ...
+        "14→9 NEIGHBOUR_UPDATE Right [12, 14, 0, 9]",
+        // ... and tells its right neighbour 0 its new left chain.
+        "14→0 NEIGHBOUR_UPDATE Left [14, 12, 9, 0]",
+        // 9 acknowledges, passes its new right chain left, and gives its new neighbour 12 its left chain.
+        "9→14 ACK",
+        "9→0 NEIGHBOUR_UPDATE Right [9, 12, 14, 0]",
+        "9→12 NEIGHBOUR_UPDATE Left [9, 0, 14]",
+        // The backup lists settle around the ring.
+        "0→14 ACK",
+        "0→9 NEIGHBOUR_UPDATE Left [0, 14, 12, 9]",
+        "0→9 ACK",
+        "0→14 NEIGHBOUR_UPDATE Right [0, 9, 12, 14]",
+        "12→9 ACK",
+        "12→14 NEIGHBOUR_UPDATE Left [12, 9, 0, 14]",
+        "9→0 ACK",
+        "9→12 NEIGHBOUR_UPDATE Left [9, 0, 14, 12]",
+        "14→0 ACK",
+        "14→12 NEIGHBOUR_UPDATE Right [14, 0, 9, 12]",
+        "14→12 ACK",
+        "12→9 ACK",
+        "12→14 ACK",
+    ];
+    assert_eq!(seen, expected);
+
+    // Final tables: every chain holds the true next nodes around 0, 9, 12, 14.
+    let tables = [(n0, [14, 12, 9], [9, 12, 14]), (n9, [0, 14, 12], [12, 14, 0]), (n12, [9, 0, 14], [14, 0, 9]), (n14, [12, 9, 0], [0, 9, 12])];
+    for (node, left, right) in tables {
+        assert_eq!(chain_ids(&net, node, Side::Left), left, "left chain of {}", net.node(node).id().0);
+        assert_eq!(chain_ids(&net, node, Side::Right), right, "right chain of {}", net.node(node).id().0);
+    }
+    let joined: Vec<_> = net.events().iter().filter(|e| matches!(e.event, Event::Joined { .. })).collect();
+    assert_eq!(joined.len(), 1);
+    assert!(matches!(joined[0].event, Event::Joined { left, right, hops: 2, .. } if left.id == Id(9) && right.id == Id(14)));
+    // 9 sent its update to 12 twice under one txid (its chain changed while
+    // the first was outstanding); the second ACK is surplus and counted.
+    assert_eq!(net.node(n9).stats().dropped(DropReason::UnexpectedResponse), surplus_before + 1);
+}
+
+#[test]
+fn fig4_friend_shortcut() {
+    let mut net = constant_latency_network(4);
+    let ids = [1, 3, 5, 8, 9, 10, 11, 12, 14, 17];
+    let nodes = ring_of(&mut net, &ids, Config::default());
+    let node = |id: u128| nodes[ids.iter().position(|&i| i == id).unwrap()];
+    let n8 = node(8);
+    assert_eq!(chain_ids(&net, n8, Side::Left), [5, 3, 1]);
+    assert_eq!(chain_ids(&net, n8, Side::Right), [9, 10, 11]);
+    for friend in [1, 3, 14] {
+        let locator = net.locator(node(friend));
+        net.command(n8, |n, _| n.add_friend(locator)).unwrap();
+    }
+    net.take_events();
+
+    net.command(n8, |n, now| n.lookup(now, Id(16))).unwrap();
+    let seen = deliveries_until_quiet(&mut net);
+    assert_eq!(
+        seen,
+        [
+            // Straight to friend 14, not via neighbour 9.
+            "8→14 LOOKUP origin=8 key=16 hops=1",
+            // 14's right neighbour 17 is the successor of 16.
+            "14→17 LOOKUP origin=8 key=16 hops=2",
+            "17→8 LOOKUP_REPLY key=16 hops=2",
+        ]
+    );
+    let events = net.take_events();
+    assert!(matches!(
+        events.as_slice(),
+        [e] if matches!(e.event, Event::LookupSucceeded { responsible, hops: 2, .. } if responsible.id == Id(17))
+    ));
+
+    // Without the friend, the first hop goes along the ring.
+    net.command(n8, |n, _| n.remove_friend(Id(14)));
+    net.command(n8, |n, now| n.lookup(now, Id(16))).unwrap();
+    let first = net.step();
+    assert!(matches!(first, Some(Step::Delivered { to, .. }) if to == node(11)), "{first:?}");
+}
+
+#[test]
+fn join_1000_nodes() {
+    let spec = OverlaySpec { nodes: 1000, friends: 50, seed: 1000, ..OverlaySpec::default() };
+    assert_eq!(spec.config.backups, 2);
+    let mut overlay = Overlay::build(&spec).expect("every node joins");
+    overlay.check_ring().expect("every node's neighbours are correct");
+    let report = overlay.run_lookups(10_000);
+    assert_eq!(report.wrong, 0, "lookups answered by the wrong node");
+    assert_eq!(report.failed, 0, "lookups that failed");
+    assert_eq!(report.hops.len(), 10_000);
+    println!(
+        "join_1000_nodes: 10000 lookups, mean hops {:.2}, median {}, p99 {}, max {}",
+        report.mean_hops(),
+        report.quantile_hops(0.5),
+        report.quantile_hops(0.99),
+        report.max_hops()
+    );
+}

@@ -44,6 +44,14 @@ pub(crate) struct ChainChange {
 }
 
 impl Neighbours {
+    /// Chains given outright, for simulations and tests of routing. Each
+    /// chain must run outward from the node (neighbour first) and must not
+    /// contain the node itself; the protocol keeps that true for chains it
+    /// builds.
+    pub fn from_chains(left: Chain, right: Chain) -> Neighbours {
+        Neighbours { left, right }
+    }
+
     /// The chain on `side`, neighbour first.
     pub fn chain(&self, side: Side) -> &[ResourceLocator] {
         match side {

@@ -186,6 +186,14 @@ impl Overlay {
         Ok(overlay)
     }
 
+    /// Wraps a network built some other way, to check it against the truth.
+    /// Call [`refresh_ring`](Overlay::refresh_ring) after changing membership.
+    pub fn from_network(network: Network) -> Overlay {
+        let mut overlay = Overlay { network, ring: Vec::new(), rng: Rng::new(0) };
+        overlay.refresh_ring();
+        overlay
+    }
+
     /// Re-reads which nodes are up (after crashes or restarts).
     pub fn refresh_ring(&mut self) {
         let net = &self.network;

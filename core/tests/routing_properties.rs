@@ -1,0 +1,132 @@
+//! Greedy routing on random rings: every route ends at the responsible node,
+//! within the hop limit, without revisiting a node.
+
+use core::net::{Ipv6Addr, SocketAddrV6};
+use mmp2p_core::neighbours::Neighbours;
+use mmp2p_core::routing::{next_hop, NextHop};
+use mmp2p_core::wire::Chain;
+use mmp2p_core::{Config, Id, ResourceLocator};
+use quickcheck::{quickcheck, Arbitrary, Gen, TestResult};
+use std::collections::HashSet;
+
+struct Ring {
+    /// Sorted by ID.
+    nodes: Vec<ResourceLocator>,
+    neighbours: Vec<Neighbours>,
+    friends: Vec<Vec<ResourceLocator>>,
+}
+
+fn locator(id: u128, index: usize) -> ResourceLocator {
+    let ip = Ipv6Addr::from((0xfd00u128 << 112) | (index as u128 + 1));
+    ResourceLocator::new(Id(id), SocketAddrV6::new(ip, 4000, 0, 0))
+}
+
+impl Ring {
+    fn random(g: &mut Gen, size: usize, backups: usize, friends: usize) -> Ring {
+        let mut rng = mmp2p_core::rng::Rng::new(u64::arbitrary(g));
+        let mut ids: Vec<u128> = (0..size).map(|_| (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64())).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let nodes: Vec<ResourceLocator> = ids.iter().enumerate().map(|(i, &id)| locator(id, i)).collect();
+        let n = nodes.len();
+        let chain_len = (1 + backups).min(n - 1);
+        let neighbours = (0..n)
+            .map(|i| {
+                let left: Chain = (1..=chain_len).map(|k| nodes[(i + n - k) % n]).collect();
+                let right: Chain = (1..=chain_len).map(|k| nodes[(i + k) % n]).collect();
+                Neighbours::from_chains(left, right)
+            })
+            .collect();
+        let friends = (0..n)
+            .map(|i| {
+                (0..friends).map(|_| nodes[usize::arbitrary(g) % n]).filter(|f| f.id != nodes[i].id).collect()
+            })
+            .collect();
+        Ring { nodes, neighbours, friends }
+    }
+
+    fn successor(&self, key: Id) -> usize {
+        self.nodes.partition_point(|c| c.id < key) % self.nodes.len()
+    }
+
+    fn index(&self, locator: &ResourceLocator) -> usize {
+        self.nodes.binary_search_by_key(&locator.id, |c| c.id).expect("routes only to ring members")
+    }
+
+    /// Follows the route from `origin`; the node it ends at and the hops taken.
+    fn route(&self, origin: usize, key: Id, hop_limit: u8) -> Result<(usize, u8), String> {
+        let mut at = origin;
+        let mut hops = 0u8;
+        let mut visited = HashSet::from([origin]);
+        loop {
+            let me = self.nodes[at].id;
+            match next_hop(me, key, &self.neighbours[at], &self.friends[at], None) {
+                NextHop::Local => return Ok((at, hops)),
+                NextHop::Forward(next) => {
+                    if hops == hop_limit {
+                        return Err(format!("hop limit {hop_limit} exceeded at {at} of {} origin {origin}", self.nodes.len()));
+                    }
+                    hops += 1;
+                    at = self.index(&next);
+                    if !visited.insert(at) {
+                        return Err(format!("revisited node {at}"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn every_lookup_ends_at_the_responsible_node(size: u16, backups: u8, friends: u8) -> TestResult {
+    let mut g = Gen::new(1 << 20);
+    let size = 1 + usize::from(size) % 500;
+    let backups = 1 + usize::from(backups) % 5;
+    let friends = usize::from(friends) % 51;
+    let ring = Ring::random(&mut g, size, backups, friends);
+    let hop_limit = Config::default().hop_limit;
+    for _ in 0..50 {
+        let origin = usize::arbitrary(&mut g) % ring.nodes.len();
+        let key = if bool::arbitrary(&mut g) {
+            Id(u128::arbitrary(&mut g))
+        } else {
+            // Keys exactly on a node's ID are the sharpest case.
+            ring.nodes[usize::arbitrary(&mut g) % ring.nodes.len()].id
+        };
+        match ring.route(origin, key, hop_limit) {
+            Ok((end, _)) if end == ring.successor(key) => {}
+            Ok((end, hops)) => {
+                return TestResult::error(format!("key {key:?} ended at {end} after {hops} hops, not {}", ring.successor(key)))
+            }
+            Err(e) => return TestResult::error(e),
+        }
+    }
+    TestResult::passed()
+}
+
+#[test]
+fn quickcheck_routes_end_at_the_responsible_node() {
+    quickcheck::QuickCheck::new()
+        .tests(200)
+        .quickcheck(every_lookup_ends_at_the_responsible_node as fn(u16, u8, u8) -> TestResult);
+}
+
+#[test]
+fn largest_rings_without_friends_stay_within_the_hop_limit() {
+    let mut g = Gen::new(1 << 20);
+    let ring = Ring::random(&mut g, 500, 1, 0);
+    assert_eq!(ring.nodes.len(), 500);
+    for origin in [0, 250, 499] {
+        // Just beyond the left chain: the whole way round clockwise.
+        let key = ring.nodes[(origin + ring.nodes.len() - 4) % ring.nodes.len()].id;
+        let (end, hops) = ring.route(origin, key, 255).expect("within hop limit");
+        assert_eq!(end, ring.successor(key));
+        assert!(hops > 100, "a walk around the ring: {hops} hops");
+    }
+}
+
+quickcheck! {
+    fn a_lone_node_is_responsible_for_everything(key: u128) -> bool {
+        let me = locator(7, 0);
+        next_hop(me.id, Id(key), &Neighbours::default(), &[], None) == NextHop::Local
+    }
+}

@@ -52,14 +52,21 @@ fn fig3_join_step_by_step() {
     assert_eq!(seen, expected);
 
     // Final tables: every chain holds the true next nodes around 0, 9, 12, 14.
-    let tables = [(n0, [14, 12, 9], [9, 12, 14]), (n9, [0, 14, 12], [12, 14, 0]), (n12, [9, 0, 14], [14, 0, 9]), (n14, [12, 9, 0], [0, 9, 12])];
+    let tables = [
+        (n0, [14, 12, 9], [9, 12, 14]),
+        (n9, [0, 14, 12], [12, 14, 0]),
+        (n12, [9, 0, 14], [14, 0, 9]),
+        (n14, [12, 9, 0], [0, 9, 12]),
+    ];
     for (node, left, right) in tables {
         assert_eq!(chain_ids(&net, node, Side::Left), left, "left chain of {}", net.node(node).id().0);
         assert_eq!(chain_ids(&net, node, Side::Right), right, "right chain of {}", net.node(node).id().0);
     }
     let joined: Vec<_> = net.events().iter().filter(|e| matches!(e.event, Event::Joined { .. })).collect();
     assert_eq!(joined.len(), 1);
-    assert!(matches!(joined[0].event, Event::Joined { left, right, hops: 2, .. } if left.id == Id(9) && right.id == Id(14)));
+    assert!(
+        matches!(joined[0].event, Event::Joined { left, right, hops: 2, .. } if left.id == Id(9) && right.id == Id(14))
+    );
     // 9 sent its update to 12 twice under one txid (its chain changed while
     // the first was outstanding); the second ACK is surplus and counted.
     assert_eq!(net.node(n9).stats().dropped(DropReason::UnexpectedResponse), surplus_before + 1);

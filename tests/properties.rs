@@ -45,7 +45,9 @@ fn joins_in_random_order_give_a_consistent_ring(seed: u64, size: u8, backups: u8
 
 #[test]
 fn quickcheck_joins_in_random_order_give_a_consistent_ring() {
-    QuickCheck::new().tests(60).quickcheck(joins_in_random_order_give_a_consistent_ring as fn(u64, u8, u8) -> TestResult);
+    QuickCheck::new()
+        .tests(60)
+        .quickcheck(joins_in_random_order_give_a_consistent_ring as fn(u64, u8, u8) -> TestResult);
 }
 
 #[test]

@@ -101,7 +101,8 @@ impl Node {
         }
         let old_left = self.neighbours.left().copied();
         let chain_len = self.config.chain_len();
-        let left: Chain = core::iter::once(joiner).chain(self.neighbours.chain(Side::Left).iter().copied()).take(chain_len).collect();
+        let left: Chain =
+            core::iter::once(joiner).chain(self.neighbours.chain(Side::Left).iter().copied()).take(chain_len).collect();
         if let Some(old_left) = old_left {
             // Figure 3: node 14 tells node 9 that its right neighbour is now node 12.
             self.notify(old_left, Side::Right);
@@ -143,7 +144,8 @@ impl Node {
             // The responder was alone: it is our left neighbour too.
             let _ = left_chain.push(responder);
         }
-        let right_chain = cut_chain(me, Side::Right, core::iter::once(responder).chain(right.iter().copied()), chain_len);
+        let right_chain =
+            cut_chain(me, Side::Right, core::iter::once(responder).chain(right.iter().copied()), chain_len);
         let left_neighbour = left_chain[0];
         self.neighbours.replace(Side::Left, left_chain);
         self.neighbours.replace(Side::Right, right_chain);

@@ -40,3 +40,8 @@ pub use node::Node;
 pub use stats::{DropReason, Stats};
 pub use time::Instant;
 pub use wire::{Side, MAX_DATAGRAM};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

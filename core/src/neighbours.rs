@@ -121,7 +121,14 @@ impl Neighbours {
         let toward = self.chain(receiver_side.opposite());
         let index = toward.iter().position(|c| c.id == peer)?;
         let between = toward[..index].iter().rev();
-        Some(between.chain(core::iter::once(me)).chain(self.chain(receiver_side)).copied().take(crate::wire::MAX_CHAIN).collect())
+        Some(
+            between
+                .chain(core::iter::once(me))
+                .chain(self.chain(receiver_side))
+                .copied()
+                .take(crate::wire::MAX_CHAIN)
+                .collect(),
+        )
     }
 
     /// Checks a NEIGHBOUR_UPDATE from `sender` about our chain on `side` and
@@ -155,7 +162,12 @@ impl Neighbours {
 /// Takes a chain as received: entries must move steadily away from `me` on
 /// `side`; the first that does not (our own ID, a repeat, a wrap past us) ends
 /// it. At most `max_len` entries are kept.
-pub(crate) fn cut_chain(me: Id, side: Side, entries: impl IntoIterator<Item = ResourceLocator>, max_len: usize) -> Chain {
+pub(crate) fn cut_chain(
+    me: Id,
+    side: Side,
+    entries: impl IntoIterator<Item = ResourceLocator>,
+    max_len: usize,
+) -> Chain {
     let away = |c: &ResourceLocator| match side {
         Side::Right => me.distance_to(c.id),
         Side::Left => c.id.distance_to(me),
@@ -180,7 +192,10 @@ mod tests {
     use core::net::{Ipv6Addr, SocketAddrV6};
 
     fn loc(id: u128) -> ResourceLocator {
-        ResourceLocator::new(Id(id), SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, id as u16 + 1), 4000, 0, 0))
+        ResourceLocator::new(
+            Id(id),
+            SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, id as u16 + 1), 4000, 0, 0),
+        )
     }
 
     fn chain(ids: &[u128]) -> Chain {
@@ -227,7 +242,10 @@ mod tests {
         );
         // The sender must appear in a chain that replaces it.
         assert_eq!(n.accept_update(Id(9), &loc(14), Side::Right, &chain(&[12]), 3), Err(UpdateRefused::Implausible));
-        assert_eq!(Neighbours::default().accept_update(Id(9), &loc(14), Side::Right, &update, 3), Err(UpdateRefused::NotOurNeighbour));
+        assert_eq!(
+            Neighbours::default().accept_update(Id(9), &loc(14), Side::Right, &update, 3),
+            Err(UpdateRefused::NotOurNeighbour)
+        );
     }
 
     #[test]

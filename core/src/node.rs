@@ -263,9 +263,7 @@ impl Node {
     /// Reports a request that ran out of attempts.
     fn request_failed(&mut self, tx: &Transaction) {
         let event = match tx.purpose {
-            Purpose::Join { request } => {
-                Event::JoinFailed { request, reason: crate::event::JoinFailure::Timeout }
-            }
+            Purpose::Join { request } => Event::JoinFailed { request, reason: crate::event::JoinFailure::Timeout },
             Purpose::Lookup { request, key } => Event::LookupFailed { request, key },
             Purpose::Ping { request } => Event::PingFailed { request, peer: tx.to },
             Purpose::NeighbourUpdate { peer, .. } => Event::NeighbourUnreachable { peer },

@@ -11,18 +11,55 @@ use core::net::SocketAddrV6;
 /// Contents that come from the node's tables are read at encode time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Outgoing {
-    Ping { to: SocketAddrV6, txid: u64 },
-    Pong { to: SocketAddrV6, txid: u64 },
-    Ack { to: SocketAddrV6, txid: u64 },
+    Ping {
+        to: SocketAddrV6,
+        txid: u64,
+    },
+    Pong {
+        to: SocketAddrV6,
+        txid: u64,
+    },
+    Ack {
+        to: SocketAddrV6,
+        txid: u64,
+    },
     /// A JOIN, from the joiner or relayed.
-    Join { to: SocketAddrV6, txid: u64, hop_limit: u8, joiner: ResourceLocator, hops: u8 },
+    Join {
+        to: SocketAddrV6,
+        txid: u64,
+        hop_limit: u8,
+        joiner: ResourceLocator,
+        hops: u8,
+    },
     /// Our chains as they stand, to a joiner; at most `max_len` bytes.
-    JoinReply { to: SocketAddrV6, txid: u64, status: JoinStatus, hops: u8, max_len: u16 },
+    JoinReply {
+        to: SocketAddrV6,
+        txid: u64,
+        status: JoinStatus,
+        hops: u8,
+        max_len: u16,
+    },
     /// The chain `peer` should hold on `side`, derived from ours.
-    NeighbourUpdate { peer: ResourceLocator, txid: u64, side: Side },
+    NeighbourUpdate {
+        peer: ResourceLocator,
+        txid: u64,
+        side: Side,
+    },
     /// A LOOKUP, from its origin or relayed.
-    Lookup { to: SocketAddrV6, txid: u64, hop_limit: u8, origin: ResourceLocator, key: Id, hops: u8 },
-    LookupReply { to: SocketAddrV6, txid: u64, key: Id, hops: u8 },
+    Lookup {
+        to: SocketAddrV6,
+        txid: u64,
+        hop_limit: u8,
+        origin: ResourceLocator,
+        key: Id,
+        hops: u8,
+    },
+    LookupReply {
+        to: SocketAddrV6,
+        txid: u64,
+        key: Id,
+        hops: u8,
+    },
 }
 
 impl Node {

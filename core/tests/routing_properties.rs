@@ -24,7 +24,8 @@ fn locator(id: u128, index: usize) -> ResourceLocator {
 impl Ring {
     fn random(g: &mut Gen, size: usize, backups: usize, friends: usize) -> Ring {
         let mut rng = mmp2p_core::rng::Rng::new(u64::arbitrary(g));
-        let mut ids: Vec<u128> = (0..size).map(|_| (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64())).collect();
+        let mut ids: Vec<u128> =
+            (0..size).map(|_| (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64())).collect();
         ids.sort_unstable();
         ids.dedup();
         let nodes: Vec<ResourceLocator> = ids.iter().enumerate().map(|(i, &id)| locator(id, i)).collect();
@@ -38,9 +39,7 @@ impl Ring {
             })
             .collect();
         let friends = (0..n)
-            .map(|i| {
-                (0..friends).map(|_| nodes[usize::arbitrary(g) % n]).filter(|f| f.id != nodes[i].id).collect()
-            })
+            .map(|i| (0..friends).map(|_| nodes[usize::arbitrary(g) % n]).filter(|f| f.id != nodes[i].id).collect())
             .collect();
         Ring { nodes, neighbours, friends }
     }
@@ -64,7 +63,10 @@ impl Ring {
                 NextHop::Local => return Ok((at, hops)),
                 NextHop::Forward(next) => {
                     if hops == hop_limit {
-                        return Err(format!("hop limit {hop_limit} exceeded at {at} of {} origin {origin}", self.nodes.len()));
+                        return Err(format!(
+                            "hop limit {hop_limit} exceeded at {at} of {} origin {origin}",
+                            self.nodes.len()
+                        ));
                     }
                     hops += 1;
                     at = self.index(&next);
@@ -95,7 +97,10 @@ fn every_lookup_ends_at_the_responsible_node(size: u16, backups: u8, friends: u8
         match ring.route(origin, key, hop_limit) {
             Ok((end, _)) if end == ring.successor(key) => {}
             Ok((end, hops)) => {
-                return TestResult::error(format!("key {key:?} ended at {end} after {hops} hops, not {}", ring.successor(key)))
+                return TestResult::error(format!(
+                    "key {key:?} ended at {end} after {hops} hops, not {}",
+                    ring.successor(key)
+                ))
             }
             Err(e) => return TestResult::error(e),
         }

@@ -43,7 +43,9 @@ pub fn describe(net: &Network, to: NodeIndex, bytes: &[u8]) -> String {
             format!("{route} JOIN_REPLY {status:?} hops={hops} left={:?} right={:?}", ids(&left), ids(&right))
         }
         Message::NeighbourUpdate { side, chain } => format!("{route} NEIGHBOUR_UPDATE {side:?} {:?}", ids(&chain)),
-        Message::Lookup { origin, key, hops } => format!("{route} LOOKUP origin={} key={} hops={hops}", origin.id.0, key.0),
+        Message::Lookup { origin, key, hops } => {
+            format!("{route} LOOKUP origin={} key={} hops={hops}", origin.id.0, key.0)
+        }
         Message::LookupReply { key, hops } => format!("{route} LOOKUP_REPLY key={} hops={hops}", key.0),
         other => format!("{route} {}", other.message_type().name()),
     }

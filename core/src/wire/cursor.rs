@@ -43,6 +43,16 @@ impl<'a> Reader<'a> {
         Ok(ResourceLocator::new(id, SocketAddrV6::new(ip, port, 0, 0)))
     }
 
+    /// Padding: `count` bytes that must all be zero.
+    pub(crate) fn zeros(&mut self, count: usize) -> Result<(), WireError> {
+        let padding = self.bytes.get(..count).ok_or(WireError::Truncated)?;
+        if padding.iter().any(|&b| b != 0) {
+            return Err(WireError::InvalidField);
+        }
+        self.bytes = &self.bytes[count..];
+        Ok(())
+    }
+
     /// Fails with [`WireError::TrailingBytes`] unless everything was read.
     pub(crate) fn finish(self) -> Result<(), WireError> {
         if self.bytes.is_empty() {

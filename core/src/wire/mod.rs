@@ -27,6 +27,11 @@ pub const VERSION: u8 = 1;
 pub const HEADER_LEN: usize = 2 + 1 + 1 + 1 + 1 + 8 + ResourceLocator::WIRE_LEN;
 /// The most locators a neighbour chain carries: the neighbour and up to five backups.
 pub const MAX_CHAIN: usize = 6;
+/// Every JOIN is exactly this long, padded with zeros, so that the largest
+/// JOIN_REPLY (460 bytes) stays within 3× the JOIN that asked for it.
+pub const JOIN_LEN: usize = 160;
+/// Zero bytes that pad a JOIN body (after the joiner and hops) to [`JOIN_LEN`].
+const JOIN_PADDING: usize = JOIN_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - 1;
 
 /// One side's neighbour chain: the neighbour first, then its backups outward.
 pub type Chain = heapless::Vec<ResourceLocator, MAX_CHAIN>;
@@ -284,7 +289,7 @@ impl Message {
         const LOC: usize = ResourceLocator::WIRE_LEN;
         match self {
             Message::Ping | Message::Pong | Message::Ack => 0,
-            Message::Join { .. } => LOC + 1,
+            Message::Join { .. } => LOC + 1 + JOIN_PADDING,
             Message::JoinReply { left, right, .. } => 4 + (left.len() + right.len()) * LOC,
             Message::NeighbourUpdate { chain, .. } => 2 + chain.len() * LOC,
             Message::Lookup { .. } => LOC + Id::LEN + 1,
@@ -297,7 +302,11 @@ impl Message {
             MessageType::Ping => Message::Ping,
             MessageType::Pong => Message::Pong,
             MessageType::Ack => Message::Ack,
-            MessageType::Join => Message::Join { joiner: r.locator()?, hops: r.u8()? },
+            MessageType::Join => {
+                let join = Message::Join { joiner: r.locator()?, hops: r.u8()? };
+                r.zeros(JOIN_PADDING)?;
+                join
+            }
             MessageType::JoinReply => {
                 let status = match r.u8()? {
                     0 => JoinStatus::Accepted,
@@ -332,6 +341,7 @@ impl Message {
             Message::Join { joiner, hops } => {
                 w.locator(joiner);
                 w.u8(*hops);
+                w.put(&[0; JOIN_PADDING]);
             }
             Message::JoinReply { status, hops, left, right } => {
                 w.u8(*status as u8);

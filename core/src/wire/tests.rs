@@ -116,6 +116,7 @@ fn each_parse_error_comes_from_its_crafted_input() {
         ("NEIGHBOUR_UPDATE plus one byte", [update.as_slice(), &[0]].concat(), WireError::TrailingBytes),
         ("side 2", patched(&update, HEADER_LEN, &[2]), WireError::InvalidField),
         ("join status 2", patched(&reply, HEADER_LEN, &[2]), WireError::InvalidField),
+        ("JOIN padding not zero", patched(&join, join.len() - 1, &[1]), WireError::InvalidField),
         (
             "empty NEIGHBOUR_UPDATE chain",
             patched(&update[..update_count + 1], update_count, &[0]),
@@ -160,7 +161,7 @@ fn the_first_failing_check_decides_the_error() {
         // A locator is read whole before its address is checked.
         (
             "bad joiner address, cut",
-            patched(&join, HEADER_LEN + ADDR_IN_LOCATOR, &[0; 16])[..join.len() - 2].to_vec(),
+            patched(&join, HEADER_LEN + ADDR_IN_LOCATOR, &[0; 16])[..HEADER_LEN + LOC - 1].to_vec(),
             WireError::Truncated,
         ),
         // Fields before trailing bytes.
@@ -193,6 +194,8 @@ fn the_largest_message_fits_a_datagram() {
         repr(14, Message::JoinReply { status: JoinStatus::Accepted, hops: 255, left: full.clone(), right: full });
     assert_eq!(largest.buffer_len(), HEADER_LEN + 4 + 2 * MAX_CHAIN * LOC);
     assert_eq!(largest.buffer_len(), 460);
+    assert!(largest.buffer_len() <= 3 * JOIN_LEN, "a full JOIN_REPLY never amplifies its JOIN more than 3×");
+    assert_eq!(join().buffer_len(), JOIN_LEN);
     assert!(largest.buffer_len() <= MAX_DATAGRAM);
     assert_eq!(Repr::parse_bytes(&encode(&largest)), Ok(largest));
 }

@@ -62,6 +62,9 @@ mod tests {
         let origin = Position { x: 0.0, y: 0.0 };
         assert_eq!(model.latency(&origin, &origin), Duration::from_millis(5));
         assert_eq!(model.latency(&origin, &Position { x: 0.3, y: 0.4 }), Duration::from_millis(55));
-        assert_eq!(LatencyModel::Constant(Duration::from_millis(7)).latency(&origin, &Position { x: 1.0, y: 1.0 }), Duration::from_millis(7));
+        assert_eq!(
+            LatencyModel::Constant(Duration::from_millis(7)).latency(&origin, &Position { x: 1.0, y: 1.0 }),
+            Duration::from_millis(7)
+        );
     }
 }

@@ -26,13 +26,7 @@ pub struct OverlaySpec {
 impl Default for OverlaySpec {
     /// 1 000 nodes, 50 friends, default node configuration.
     fn default() -> OverlaySpec {
-        OverlaySpec {
-            nodes: 1000,
-            friends: 50,
-            config: Config::default(),
-            seed: 1,
-            latency: LatencyModel::default(),
-        }
+        OverlaySpec { nodes: 1000, friends: 50, config: Config::default(), seed: 1, latency: LatencyModel::default() }
     }
 }
 
@@ -279,10 +273,8 @@ impl Overlay {
                             report.wrong += 1;
                         }
                     }
-                    Event::LookupFailed { request, .. } => {
-                        if expected.remove(&(e.node, request)).is_some() {
-                            report.failed += 1;
-                        }
+                    Event::LookupFailed { request, .. } if expected.remove(&(e.node, request)).is_some() => {
+                        report.failed += 1;
                     }
                     _ => {}
                 }

@@ -39,7 +39,10 @@ fn same_seed_same_trace_bit_for_bit() {
 
 #[test]
 fn constant_latency_delivers_in_send_order_and_steps_show_each_datagram() {
-    let mut net = Network::new(1, NetworkConfig { latency: LatencyModel::Constant(Duration::from_millis(10)), ..NetworkConfig::default() });
+    let mut net = Network::new(
+        1,
+        NetworkConfig { latency: LatencyModel::Constant(Duration::from_millis(10)), ..NetworkConfig::default() },
+    );
     let a = net.add_node(Id(1), Config::default());
     let b = net.add_node(Id(2), Config::default());
     net.command(b, |n, now| n.join(now, Network::addr(a))).unwrap();

@@ -1,0 +1,223 @@
+//! Bad input, stray responses and lost requests, driven on single nodes step by step.
+
+mod common;
+
+use common::*;
+use core::net::{Ipv6Addr, SocketAddrV6};
+use mmp2p_core::wire::{Chain, Header, JoinStatus, Message, Repr, WireError};
+use mmp2p_core::{
+    Config, DropReason, Event, Id, Instant, JoinFailure, Node, Output, ResourceLocator, Side, MAX_DATAGRAM,
+};
+use mmp2p_memory::Network;
+use std::time::Duration;
+
+fn addr(host: u16) -> SocketAddrV6 {
+    SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, host), 4000, 0, 0)
+}
+
+fn node(id: u128, host: u16) -> Node {
+    Node::new(Config::default(), ResourceLocator::new(Id(id), addr(host)), Instant::ZERO, 7).unwrap()
+}
+
+/// Drains a node: its transmissions (decoded, with destination), events, and deadline.
+fn drain(node: &mut Node) -> (Vec<(SocketAddrV6, Repr)>, Vec<Event>, Option<Instant>) {
+    let mut buf = [0u8; MAX_DATAGRAM];
+    let (mut sent, mut events) = (Vec::new(), Vec::new());
+    loop {
+        match node.poll_output(&mut buf) {
+            Output::Transmit(t) => sent.push((t.to, Repr::parse_bytes(&buf[..t.len]).unwrap())),
+            Output::Event(e) => events.push(e),
+            Output::Timeout(at) => return (sent, events, at),
+        }
+    }
+}
+
+fn reply(sender: ResourceLocator, txid: u64, message: Message) -> Vec<u8> {
+    let repr = Repr { header: Header { flags: 0, hop_limit: 0, txid, sender }, message };
+    let mut buf = vec![0u8; repr.buffer_len()];
+    repr.emit(&mut buf).unwrap();
+    buf
+}
+
+#[test]
+fn requests_are_retransmitted_with_backoff_then_fail_with_an_event() {
+    let mut n = node(5, 5);
+    n.join(Instant::ZERO, addr(1)).unwrap();
+    let mut sent_at = Vec::new();
+    let mut now = Instant::ZERO;
+    let events = loop {
+        let (sent, events, deadline) = drain(&mut n);
+        sent_at.extend(sent.iter().map(|_| now));
+        if !events.is_empty() {
+            break events;
+        }
+        now = deadline.expect("a retransmission or the failure is scheduled");
+        n.handle_timeout(now);
+    };
+    let secs: Vec<u64> = sent_at.iter().map(|t| t.as_micros() / 1_000_000).collect();
+    assert_eq!(secs, [0, 1, 3, 7], "1 s, then doubling");
+    assert_eq!(now, Instant::from_millis(15_000));
+    assert!(matches!(events.as_slice(), [Event::JoinFailed { reason: JoinFailure::Timeout, .. }]));
+    assert_eq!((n.stats().retransmits, n.stats().requests_failed), (3, 1));
+    assert_eq!(n.poll_timeout(), None, "nothing left to do");
+    assert!(!n.is_joining());
+}
+
+#[test]
+fn poll_timeout_is_exact() {
+    let mut n = node(5, 5);
+    n.ping(Instant::from_millis(100), addr(1)).unwrap();
+    let (_, _, deadline) = drain(&mut n);
+    assert_eq!(deadline, Some(Instant::from_millis(1100)));
+    // Just before the deadline nothing happens.
+    n.handle_timeout(Instant::from_micros(1_099_999));
+    assert!(drain(&mut n).0.is_empty());
+    assert_eq!(n.poll_timeout(), Some(Instant::from_millis(1100)));
+    n.handle_timeout(Instant::from_millis(1100));
+    assert_eq!(drain(&mut n).0.len(), 1, "the retransmission");
+}
+
+#[test]
+fn a_response_counts_only_from_the_address_asked_with_the_right_txid() {
+    let mut n = node(5, 5);
+    n.ping(Instant::ZERO, addr(1)).unwrap();
+    let (sent, _, _) = drain(&mut n);
+    let txid = sent[0].1.header.txid;
+    let peer = ResourceLocator::new(Id(1), addr(1));
+    let stranger = ResourceLocator::new(Id(1), addr(2));
+    let now = Instant::from_millis(20);
+    // Right txid, wrong source; wrong txid, right source.
+    assert_eq!(
+        n.handle_datagram(now, addr(2), &reply(stranger, txid, Message::Pong)),
+        Err(DropReason::UnexpectedResponse)
+    );
+    assert_eq!(
+        n.handle_datagram(now, addr(1), &reply(peer, txid ^ 1, Message::Pong)),
+        Err(DropReason::UnexpectedResponse)
+    );
+    // An ACK is not a PONG.
+    assert_eq!(n.handle_datagram(now, addr(1), &reply(peer, txid, Message::Ack)), Err(DropReason::UnexpectedResponse));
+    assert!(drain(&mut n).1.is_empty());
+    assert_eq!(n.handle_datagram(now, addr(1), &reply(peer, txid, Message::Pong)), Ok(()));
+    let (_, events, _) = drain(&mut n);
+    assert!(matches!(events.as_slice(), [Event::PingSucceeded { rtt, .. }] if *rtt == Duration::from_millis(20)));
+    // Answered once; a repeat is stray.
+    assert_eq!(n.handle_datagram(now, addr(1), &reply(peer, txid, Message::Pong)), Err(DropReason::UnexpectedResponse));
+    assert_eq!(n.stats().dropped(DropReason::UnexpectedResponse), 4);
+}
+
+#[test]
+fn a_routed_reply_must_come_from_the_address_its_header_names() {
+    let mut n = node(12, 12);
+    n.join(Instant::ZERO, addr(1)).unwrap();
+    let (sent, _, _) = drain(&mut n);
+    let txid = sent[0].1.header.txid;
+    let me = *n.locator();
+    let responder = ResourceLocator::new(Id(14), addr(14));
+    let chains = |left: &[ResourceLocator]| Message::JoinReply {
+        status: JoinStatus::Accepted,
+        hops: 2,
+        left: left.iter().copied().collect(),
+        right: Chain::new(),
+    };
+    let now = Instant::from_millis(30);
+    // The header names [fd00::e] but the datagram comes from [fd00::66].
+    let forged = reply(responder, txid, chains(&[me]));
+    assert_eq!(n.handle_datagram(now, addr(0x66), &forged), Err(DropReason::UnexpectedResponse));
+    // A reply that does not put us first on the left is not for us.
+    let other = ResourceLocator::new(Id(13), addr(13));
+    assert_eq!(
+        n.handle_datagram(now, addr(14), &reply(responder, txid, chains(&[other]))),
+        Err(DropReason::InvalidReply)
+    );
+    assert!(n.is_joining());
+    assert_eq!(n.handle_datagram(now, addr(14), &forged), Ok(()));
+    let (_, events, _) = drain(&mut n);
+    assert!(matches!(events.as_slice(), [Event::Joined { right, .. }] if *right == responder));
+    assert_eq!(n.neighbours().left(), Some(&responder), "alone before us, the responder is both neighbours");
+}
+
+#[test]
+fn id_in_use_is_refused() {
+    let mut net = constant_latency_network(5);
+    let nodes = ring_of(&mut net, &[0, 9, 14], Config::default());
+    let twin = net.add_node(Id(9), Config::default());
+    net.command(twin, |n, now| n.join(now, Network::addr(nodes[0]))).unwrap();
+    assert!(net.run_until_quiet(net.now() + Duration::from_secs(60)));
+    assert!(net.events().iter().any(|e| e.node == twin
+        && e.event == Event::JoinFailed { request: mmp2p_core::RequestId(1), reason: JoinFailure::IdInUse }));
+    assert!(!net.node(twin).is_joined());
+    assert_eq!(chain_ids(&net, nodes[0], Side::Right), [9, 14]);
+}
+
+#[test]
+fn a_neighbour_update_from_anyone_but_the_neighbour_is_ignored_and_counted() {
+    let mut net = constant_latency_network(6);
+    let nodes = ring_of(&mut net, &[0, 9, 14], Config::default());
+    let n9 = nodes[1];
+    let before = (chain_ids(&net, n9, Side::Left), chain_ids(&net, n9, Side::Right));
+    let impostor = ResourceLocator::new(Id(10), addr(0x66));
+    let spoof = ResourceLocator::new(Id(14), addr(0x66)); // node 14's ID at another address
+    let update = |side| Message::NeighbourUpdate { side, chain: [impostor].into_iter().collect() };
+    for (sender, side) in [(impostor, Side::Right), (spoof, Side::Right), (spoof, Side::Left)] {
+        let bytes = reply(sender, 99, update(side));
+        let result = net.command(n9, |n, now| n.handle_datagram(now, sender.addr, &bytes));
+        assert_eq!(result, Err(DropReason::UnexpectedNeighbourUpdate));
+    }
+    assert!(net.run_until_quiet(net.now() + Duration::from_secs(60)));
+    assert_eq!((chain_ids(&net, n9, Side::Left), chain_ids(&net, n9, Side::Right)), before);
+    assert_eq!(net.node(n9).stats().dropped(DropReason::UnexpectedNeighbourUpdate), 3);
+    assert!(net.trace().iter().all(|e| e.to != addr(0x66)), "no ACK to the impostor");
+}
+
+#[test]
+fn malformed_datagrams_are_dropped_and_counted_by_reason() {
+    let mut n = node(5, 5);
+    let now = Instant::ZERO;
+    assert_eq!(n.handle_datagram(now, addr(1), b"hello"), Err(DropReason::Malformed(WireError::BadMagic)));
+    assert_eq!(n.handle_datagram(now, addr(1), b"MM"), Err(DropReason::Malformed(WireError::Truncated)));
+    assert_eq!(n.handle_datagram(now, addr(1), &[0u8; 2000]), Err(DropReason::Malformed(WireError::Oversized)));
+    let mut ping = reply(ResourceLocator::new(Id(1), addr(1)), 1, Message::Ping);
+    ping[3] = 0x7f;
+    assert_eq!(n.handle_datagram(now, addr(1), &ping), Err(DropReason::Malformed(WireError::UnknownType)));
+    assert_eq!(n.stats().malformed(), 4);
+    assert_eq!(n.stats().datagrams_in, 4);
+    assert_eq!(drain(&mut n), (vec![], vec![], None), "nothing sent, nothing scheduled");
+}
+
+#[test]
+fn a_message_claiming_to_be_from_ourselves_is_dropped() {
+    let mut n = node(5, 5);
+    let me = *n.locator();
+    assert_eq!(n.handle_datagram(Instant::ZERO, addr(1), &reply(me, 1, Message::Ping)), Err(DropReason::FromSelf));
+}
+
+#[test]
+fn routed_messages_die_at_the_hop_limit() {
+    let mut n = node(5, 5);
+    // Give the node a neighbour so the lookup must be relayed onward.
+    let mut via = node(100, 100);
+    via.join(Instant::ZERO, addr(5)).unwrap();
+    let (sent, _, _) = drain(&mut via);
+    let mut buf = [0u8; MAX_DATAGRAM];
+    let len = sent[0].1.emit(&mut buf).unwrap();
+    n.handle_datagram(Instant::ZERO, addr(100), &buf[..len]).unwrap();
+    drain(&mut n);
+    let origin = ResourceLocator::new(Id(1), addr(1));
+    let lookup = |hop_limit| {
+        let repr = Repr {
+            header: Header { flags: 0, hop_limit, txid: 5, sender: origin },
+            message: Message::Lookup { origin, key: Id(50), hops: 1 },
+        };
+        let mut bytes = vec![0; repr.buffer_len()];
+        repr.emit(&mut bytes).unwrap();
+        bytes
+    };
+    // Key 50 belongs to node 100, so node 5 must relay.
+    assert_eq!(n.handle_datagram(Instant::ZERO, addr(1), &lookup(0)), Err(DropReason::HopLimitExceeded));
+    assert_eq!(n.handle_datagram(Instant::ZERO, addr(1), &lookup(1)), Ok(()));
+    let (sent, _, _) = drain(&mut n);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1.header.hop_limit, 0);
+    assert!(matches!(sent[0].1.message, Message::Lookup { hops: 2, .. }));
+}

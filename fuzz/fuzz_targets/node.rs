@@ -1,0 +1,481 @@
+//! Fuzzes the node state machine: one `Node` driven by a stream of operations
+//! decoded from the input.
+//!
+//! After every operation the harness drains `poll_output` and checks what the
+//! node promises: it stops within its queue capacities, it only emits valid
+//! datagrams of at most `MAX_DATAGRAM` bytes, signed with its own locator and
+//! sent to usable addresses, its chains stay within `1 + backups` entries and
+//! never list the node itself, and after `handle_timeout(now)` nothing is due
+//! at `now` any more. A JOIN or LOOKUP it relays keeps its txid, originator
+//! and target, counts one more hop and one less hop limit; a JOIN_REPLY is at
+//! most 3 times the size of the JOIN it answers (`docs/wire.md`).
+//!
+//! # Input format
+//!
+//! The input is a sequence of operations, each an opcode byte (taken modulo
+//! [`OPS`]) followed by its operands. Reading past the end yields zero bytes,
+//! so every input decodes; decoding stops when no opcode byte is left.
+//!
+//! | op | name          | operands                                              |
+//! | -: | ------------- | ----------------------------------------------------- |
+//! |  0 | datagram      | peer:u8, len:u16 (big-endian, mod 1301), len bytes    |
+//! |  1 | tick          | millis:u16 — time advances, then `handle_timeout`     |
+//! |  2 | join          | peer:u8 — `Node::join` via that peer                  |
+//! |  3 | lookup        | id — `Node::lookup`                                   |
+//! |  4 | add friend    | locator — `Node::add_friend`                          |
+//! |  5 | ping          | peer:u8 — `Node::ping`                                |
+//! |  6 | reply         | which:u8, flags:u8, … — answer a recent transmission  |
+//! |  7 | update        | side:u8, txid:u8, chain — NEIGHBOUR_UPDATE from the current neighbour |
+//! |  8 | peer join     | peer:u8, locator, hop_limit:u8, hops:u8 — a JOIN from a peer |
+//! |  9 | peer lookup   | peer:u8, locator, id, hop_limit:u8 — a LOOKUP from a peer |
+//! | 10 | peer ping     | peer:u8, txid:u8 — a PING from a peer                 |
+//! | 11 | remove friend | id                                                    |
+//!
+//! `fuzz/seed-corpus.sh` relies on op 0 (`00 pp LL LL bytes…`) to wrap the
+//! wire test vectors as node inputs.
+//!
+//! The *reply* operation is what lets the fuzzer past transaction-id checks:
+//! it takes one of the node's recent transmissions (`which` counts back from
+//! the newest) and answers it as a well-behaved peer would, with the same
+//! txid and from the address it was sent to: PONG for a PING, ACK for a
+//! NEIGHBOUR_UPDATE, JOIN_REPLY (naming the joiner first in the left chain)
+//! for a JOIN, LOOKUP_REPLY for a LOOKUP, and a PING for anything else.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mmp2p_core::config::{EVENT_QUEUE_CAPACITY, MAX_FRIENDS, OUTBOX_CAPACITY};
+use mmp2p_core::wire::{Chain, Header, JoinStatus, Message, Repr, Side, MAX_CHAIN, MAX_DATAGRAM};
+use mmp2p_core::{Config, Event, Id, Instant, Node, Output, ResourceLocator};
+use std::collections::VecDeque;
+use std::net::{Ipv6Addr, SocketAddrV6};
+use std::time::Duration;
+
+/// Number of opcodes; an opcode byte is taken modulo this.
+const OPS: u8 = 12;
+const OP_DATAGRAM: u8 = 0;
+const OP_TICK: u8 = 1;
+const OP_JOIN: u8 = 2;
+const OP_LOOKUP: u8 = 3;
+const OP_ADD_FRIEND: u8 = 4;
+const OP_PING: u8 = 5;
+const OP_REPLY: u8 = 6;
+const OP_UPDATE: u8 = 7;
+const OP_PEER_JOIN: u8 = 8;
+const OP_PEER_LOOKUP: u8 = 9;
+const OP_PEER_PING: u8 = 10;
+const OP_REMOVE_FRIEND: u8 = 11;
+
+/// Longest datagram the datagram op delivers (a little over `MAX_DATAGRAM`,
+/// so oversized datagrams are exercised too).
+const MAX_FUZZ_DATAGRAM: usize = 1300;
+/// Outputs one drain may take before the harness calls it an endless loop.
+const DRAIN_CAP: usize = 1000;
+/// Recent transmissions the reply op can answer.
+const RECENT: usize = 16;
+/// The port every fixed peer and the node listen on.
+const PORT: u16 = 4000;
+
+/// The node under test: in the middle of the ring.
+const ME_ID: u128 = 0x8000_0000_0000_0000_0000_0000_0000_0000;
+/// The fixed peers' IDs, one in each quarter of the ring.
+const PEER_IDS: [u128; 4] = [
+    0x2000_0000_0000_0000_0000_0000_0000_0000,
+    0x6000_0000_0000_0000_0000_0000_0000_0000,
+    0xa000_0000_0000_0000_0000_0000_0000_0000,
+    0xe000_0000_0000_0000_0000_0000_0000_0000,
+];
+/// IDs the compact ID encoding can name (and step around): the node, the peers, the key node.
+const KNOWN_IDS: [u128; 6] = [ME_ID, PEER_IDS[0], PEER_IDS[1], PEER_IDS[2], PEER_IDS[3], 0];
+
+fn ip(last: u16) -> Ipv6Addr {
+    Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, last)
+}
+
+fn me() -> ResourceLocator {
+    ResourceLocator::new(Id(ME_ID), SocketAddrV6::new(ip(1), PORT, 0, 0))
+}
+
+/// The address of fixed peer `index % 4`: fd00::a to fd00::d, port 4000.
+fn peer_addr(index: u8) -> SocketAddrV6 {
+    SocketAddrV6::new(ip(0xa + u16::from(index % 4)), PORT, 0, 0)
+}
+
+/// Fixed peer `index % 4` with its own ID.
+fn peer(index: u8) -> ResourceLocator {
+    ResourceLocator::new(Id(PEER_IDS[usize::from(index % 4)]), peer_addr(index))
+}
+
+/// Reads operands; past the end every read yields zeros.
+struct Reader<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    fn u8(&mut self) -> u8 {
+        match self.data.split_first() {
+            Some((&b, rest)) => {
+                self.data = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+
+    fn u16(&mut self) -> u16 {
+        u16::from_be_bytes([self.u8(), self.u8()])
+    }
+
+    fn bytes(&mut self, n: usize) -> &'a [u8] {
+        let (head, rest) = self.data.split_at(n.min(self.data.len()));
+        self.data = rest;
+        head
+    }
+
+    /// One byte `b`:
+    /// - `b < 0x80`: `b << 121`, one of 128 points spread around the ring;
+    /// - `0x80..=0xbf`: a known ID (`KNOWN_IDS[(b & 7) % 6]`) plus `((b >> 3) & 7) - 3`;
+    /// - `0xc0..`: the next 16 bytes, big-endian.
+    fn id(&mut self) -> Id {
+        let b = self.u8();
+        match b {
+            0x00..=0x7f => Id(u128::from(b) << 121),
+            0x80..=0xbf => {
+                let base = KNOWN_IDS[usize::from(b & 7) % KNOWN_IDS.len()];
+                let offset = i128::from((b >> 3) & 7) - 3;
+                Id(base.wrapping_add(offset as u128))
+            }
+            _ => {
+                let mut raw = [0u8; 16];
+                for byte in &mut raw {
+                    *byte = self.u8();
+                }
+                Id(u128::from_be_bytes(raw))
+            }
+        }
+    }
+
+    /// One byte `b`: `0xf0..` is the node itself; otherwise the address is
+    /// peer `b & 3`'s, with port 4001 instead of 4000 if bit 2 is set, and the
+    /// ID that peer's own unless bit 3 is set, when an [`id`](Self::id) follows.
+    fn locator(&mut self) -> ResourceLocator {
+        let b = self.u8();
+        if b >= 0xf0 {
+            return me();
+        }
+        let mut addr = peer_addr(b & 3);
+        if b & 4 != 0 {
+            addr.set_port(PORT + 1);
+        }
+        let id = if b & 8 != 0 { self.id() } else { Id(PEER_IDS[usize::from(b & 3)]) };
+        ResourceLocator::new(id, addr)
+    }
+
+    /// One byte `b`: `(b & 7) % (max + 1)` locators follow, after `first` if
+    /// given; with bit 7 set the whole chain is sorted by distance from the
+    /// node on `side`, as a plausible chain is.
+    fn chain(&mut self, side: Side, first: Option<ResourceLocator>, max: usize) -> Chain {
+        let b = self.u8();
+        let mut entries: Vec<ResourceLocator> = first.into_iter().collect();
+        let n = usize::from(b & 7) % (max + 1);
+        for _ in 0..n {
+            entries.push(self.locator());
+        }
+        if b & 0x80 != 0 {
+            let me = Id(ME_ID);
+            entries.sort_by_key(|c| match side {
+                Side::Right => me.distance_to(c.id),
+                Side::Left => c.id.distance_to(me),
+            });
+        }
+        entries.into_iter().take(MAX_CHAIN).collect()
+    }
+
+    fn side(&mut self) -> Side {
+        if self.u8() & 1 == 0 {
+            Side::Left
+        } else {
+            Side::Right
+        }
+    }
+}
+
+/// True for an address a node may send to.
+fn usable(addr: &SocketAddrV6) -> bool {
+    let ip = addr.ip();
+    !(ip.is_unspecified() || ip.is_multicast() || ip.to_ipv4_mapped().is_some())
+}
+
+struct Harness {
+    node: Node,
+    now: Instant,
+    buf: [u8; MAX_DATAGRAM],
+    /// The node's recent transmissions, newest last.
+    recent: VecDeque<(SocketAddrV6, Repr)>,
+    /// The datagram the current operation delivered, if it parsed, and its length.
+    inbound: Option<(Repr, usize)>,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let node = Node::new(Config::default(), me(), Instant::ZERO, 0x5eed).expect("default config is valid");
+        Harness { node, now: Instant::ZERO, buf: [0; MAX_DATAGRAM], recent: VecDeque::new(), inbound: None }
+    }
+
+    /// Delivers a datagram built from `header` and `message`.
+    fn deliver(&mut self, from: SocketAddrV6, header: Header, message: Message) {
+        let repr = Repr { header, message };
+        let mut bytes = [0u8; MAX_DATAGRAM];
+        let len = repr.emit(&mut bytes).expect("harness datagrams fit");
+        self.handle_datagram(from, &bytes[..len]);
+    }
+
+    fn handle_datagram(&mut self, from: SocketAddrV6, bytes: &[u8]) {
+        self.inbound = Repr::parse_bytes(bytes).ok().map(|repr| (repr, bytes.len()));
+        let _ = self.node.handle_datagram(self.now, from, bytes);
+    }
+
+    fn header(txid: u64, sender: ResourceLocator) -> Header {
+        Header { flags: 0, hop_limit: 64, txid, sender }
+    }
+
+    fn step(&mut self, op: u8, r: &mut Reader<'_>) {
+        self.inbound = None;
+        match op % OPS {
+            OP_DATAGRAM => {
+                let from = peer_addr(r.u8());
+                let len = usize::from(r.u16()) % (MAX_FUZZ_DATAGRAM + 1);
+                let bytes = r.bytes(len);
+                self.handle_datagram(from, bytes);
+            }
+            OP_TICK => {
+                self.now = self.now + Duration::from_millis(u64::from(r.u16()));
+                self.node.handle_timeout(self.now);
+                if let Some(next) = self.node.poll_timeout() {
+                    assert!(
+                        next > self.now || self.now == Instant::MAX,
+                        "after handle_timeout({:?}) a request is still due at {next:?}",
+                        self.now
+                    );
+                }
+            }
+            OP_JOIN => {
+                let _ = self.node.join(self.now, peer_addr(r.u8()));
+            }
+            OP_LOOKUP => {
+                let key = r.id();
+                let _ = self.node.lookup(self.now, key);
+            }
+            OP_ADD_FRIEND => {
+                let friend = r.locator();
+                let _ = self.node.add_friend(friend);
+            }
+            OP_PING => {
+                let _ = self.node.ping(self.now, peer_addr(r.u8()));
+            }
+            OP_REPLY => self.reply(r),
+            OP_UPDATE => {
+                let side = r.side();
+                let txid = 0x7570_0000 | u64::from(r.u8());
+                // From our current neighbour on that side, so it can be accepted.
+                let sender = self.node.neighbours().neighbour(side).copied().unwrap_or_else(|| peer(0));
+                let chain = r.chain(side, Some(sender), MAX_CHAIN - 1);
+                if chain.is_empty() {
+                    return;
+                }
+                self.deliver(sender.addr, Self::header(txid, sender), Message::NeighbourUpdate { side, chain });
+            }
+            OP_PEER_JOIN => {
+                let via = peer(r.u8());
+                let joiner = r.locator();
+                let hop_limit = r.u8();
+                let hops = r.u8();
+                let header = Header { hop_limit, ..Self::header(0x6a00 | u64::from(hops), via) };
+                self.deliver(via.addr, header, Message::Join { joiner, hops });
+            }
+            OP_PEER_LOOKUP => {
+                let via = peer(r.u8());
+                let origin = r.locator();
+                let key = r.id();
+                let hop_limit = r.u8();
+                let header = Header { hop_limit, ..Self::header(0x6c00 | u64::from(hop_limit), via) };
+                self.deliver(via.addr, header, Message::Lookup { origin, key, hops: 0 });
+            }
+            OP_PEER_PING => {
+                let via = peer(r.u8());
+                let txid = u64::from(r.u8());
+                self.deliver(via.addr, Self::header(txid, via), Message::Ping);
+            }
+            OP_REMOVE_FRIEND => {
+                let id = r.id();
+                self.node.remove_friend(id);
+            }
+            _ => unreachable!("op % OPS < OPS"),
+        }
+    }
+
+    /// Answers one of the node's recent transmissions as a well-behaved peer would.
+    ///
+    /// Operands: which:u8, flags:u8, then per message type: for a JOIN a
+    /// responder locator, hops:u8, left chain (after the joiner), right chain;
+    /// for a LOOKUP a responder locator and hops:u8; otherwise an ID for the
+    /// answering node. Flag bit 1: the responder answers from the address the
+    /// request went to (else from its locator's address); bit 2: JOIN_REPLY
+    /// says ID_IN_USE.
+    fn reply(&mut self, r: &mut Reader<'_>) {
+        let which = usize::from(r.u8());
+        let flags = r.u8();
+        if self.recent.is_empty() {
+            return;
+        }
+        let index = self.recent.len() - 1 - which % self.recent.len();
+        let (to, sent) = self.recent[index].clone();
+        let txid = sent.header.txid;
+        let responder = |r: &mut Reader<'_>| {
+            let mut responder = r.locator();
+            if flags & 2 != 0 {
+                responder.addr = to;
+            }
+            responder
+        };
+        match sent.message {
+            Message::Ping => {
+                let sender = ResourceLocator::new(r.id(), to);
+                self.deliver(to, Self::header(txid, sender), Message::Pong);
+            }
+            Message::NeighbourUpdate { .. } => {
+                let sender = ResourceLocator::new(r.id(), to);
+                self.deliver(to, Self::header(txid, sender), Message::Ack);
+            }
+            Message::Join { joiner, hops } => {
+                let responder = responder(r);
+                let status = if flags & 4 != 0 { JoinStatus::IdInUse } else { JoinStatus::Accepted };
+                let hops = hops.saturating_add(r.u8());
+                let left = r.chain(Side::Left, Some(joiner), MAX_CHAIN - 1);
+                let right = r.chain(Side::Right, None, MAX_CHAIN);
+                // The joiner stays first whatever the sorting did.
+                let left = core::iter::once(joiner).chain(left.into_iter().filter(|c| *c != joiner)).collect();
+                let message = Message::JoinReply { status, hops, left, right };
+                self.deliver(responder.addr, Self::header(txid, responder), message);
+            }
+            Message::Lookup { key, hops, .. } => {
+                let responder = responder(r);
+                let hops = hops.saturating_add(r.u8());
+                self.deliver(responder.addr, Self::header(txid, responder), Message::LookupReply { key, hops });
+            }
+            Message::Pong | Message::Ack | Message::JoinReply { .. } | Message::LookupReply { .. } => {
+                let sender = ResourceLocator::new(r.id(), to);
+                self.deliver(to, Self::header(txid, sender), Message::Ping);
+            }
+        }
+    }
+
+    /// Drains `poll_output`, checking every output.
+    fn drain(&mut self) {
+        let (mut transmits, mut events) = (0usize, 0usize);
+        for _ in 0..DRAIN_CAP {
+            match self.node.poll_output(&mut self.buf) {
+                Output::Transmit(t) => {
+                    transmits += 1;
+                    assert!(transmits <= OUTBOX_CAPACITY, "more transmits in one drain than the outbox holds");
+                    assert!(t.len <= MAX_DATAGRAM, "transmit of {} bytes", t.len);
+                    let bytes = &self.buf[..t.len];
+                    let repr = match Repr::parse_bytes(bytes) {
+                        Ok(repr) => repr,
+                        Err(e) => panic!("node emitted an invalid datagram ({e}) to {}: {bytes:02x?}", t.to),
+                    };
+                    assert_eq!(repr.header.sender, me(), "datagram not signed with the node's locator");
+                    assert!(usable(&t.to), "datagram sent to unusable address {}", t.to);
+                    if let Some((inbound, inbound_len)) = &self.inbound {
+                        check_response(inbound, *inbound_len, &repr, t.len);
+                    }
+                    if self.recent.len() == RECENT {
+                        self.recent.pop_front();
+                    }
+                    self.recent.push_back((t.to, repr));
+                }
+                Output::Event(event) => {
+                    events += 1;
+                    assert!(events <= EVENT_QUEUE_CAPACITY, "more events in one drain than the queue holds");
+                    check_event(&event);
+                }
+                Output::Timeout(deadline) => {
+                    assert_eq!(deadline, self.node.poll_timeout(), "Output::Timeout disagrees with poll_timeout");
+                    return;
+                }
+            }
+        }
+        panic!("poll_output did not drain within {DRAIN_CAP} outputs");
+    }
+
+    /// Checks the node's tables against their documented bounds.
+    fn check_state(&self) {
+        let chain_len = self.node.config().chain_len();
+        for side in [Side::Left, Side::Right] {
+            let chain = self.node.neighbours().chain(side);
+            assert!(chain.len() <= chain_len, "{side:?} chain longer than 1 + backups: {chain:?}");
+            assert!(chain.iter().all(|c| c.id != Id(ME_ID)), "{side:?} chain lists the node itself: {chain:?}");
+        }
+        assert!(self.node.friends().len() <= MAX_FRIENDS);
+    }
+}
+
+/// Checks a datagram sent in reaction to `inbound` against the rules for
+/// relaying routed messages and for answering JOINs.
+fn check_response(inbound: &Repr, inbound_len: usize, sent: &Repr, sent_len: usize) {
+    if sent.header.txid != inbound.header.txid {
+        return;
+    }
+    let relayed_hop_limit = || {
+        let expected = inbound.header.hop_limit.checked_sub(1);
+        assert_eq!(Some(sent.header.hop_limit), expected, "relayed with a wrong hop limit: {inbound:?} -> {sent:?}");
+    };
+    match (&inbound.message, &sent.message) {
+        (Message::Join { joiner, hops }, Message::Join { joiner: j, hops: h }) => {
+            relayed_hop_limit();
+            assert_eq!((j, *h), (joiner, hops.saturating_add(1)), "JOIN relayed wrongly: {inbound:?} -> {sent:?}");
+        }
+        (Message::Lookup { origin, key, hops }, Message::Lookup { origin: o, key: k, hops: h }) => {
+            relayed_hop_limit();
+            assert_eq!(
+                (o, k, *h),
+                (origin, key, hops.saturating_add(1)),
+                "LOOKUP relayed wrongly: {inbound:?} -> {sent:?}"
+            );
+        }
+        (Message::Join { .. }, Message::JoinReply { .. }) => {
+            assert!(
+                sent_len <= 3 * inbound_len,
+                "a {inbound_len}-byte JOIN drew a {sent_len}-byte JOIN_REPLY (amplification limit 3x)"
+            );
+        }
+        _ => {}
+    }
+}
+
+fn check_event(event: &Event) {
+    match event {
+        Event::Joined { left, right, .. } => {
+            assert!(left.id != Id(ME_ID) && right.id != Id(ME_ID), "joined next to ourselves: {event:?}");
+        }
+        Event::NeighbourChanged { neighbour: Some(n), .. } => {
+            assert!(n.id != Id(ME_ID), "became our own neighbour: {event:?}");
+        }
+        _ => {}
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut h = Harness::new();
+    let mut r = Reader { data };
+    h.drain();
+    while !r.is_empty() {
+        let op = r.u8();
+        h.step(op, &mut r);
+        h.drain();
+        h.check_state();
+    }
+});

@@ -101,9 +101,10 @@ fn a_response_counts_only_from_the_address_asked_with_the_right_txid() {
     assert_eq!(n.handle_datagram(now, addr(1), &reply(peer, txid, Message::Pong)), Ok(()));
     let (_, events, _) = drain(&mut n);
     assert!(matches!(events.as_slice(), [Event::PingSucceeded { rtt, .. }] if *rtt == Duration::from_millis(20)));
-    // Answered once; a repeat is stray.
-    assert_eq!(n.handle_datagram(now, addr(1), &reply(peer, txid, Message::Pong)), Err(DropReason::UnexpectedResponse));
-    assert_eq!(n.stats().dropped(DropReason::UnexpectedResponse), 4);
+    // Answered once; a repeat is a duplicate, told apart from stray answers.
+    assert_eq!(n.handle_datagram(now, addr(1), &reply(peer, txid, Message::Pong)), Err(DropReason::DuplicateResponse));
+    assert_eq!(n.stats().dropped(DropReason::UnexpectedResponse), 3);
+    assert_eq!(n.stats().dropped(DropReason::DuplicateResponse), 1);
 }
 
 #[test]

@@ -126,10 +126,7 @@ impl Node {
         if status == JoinStatus::Accepted && !names_us {
             return Err(DropReason::InvalidReply);
         }
-        let tx = self
-            .transactions
-            .complete(header.txid, MessageType::JoinReply, from, header.sender.addr, |_| true)
-            .ok_or(DropReason::UnexpectedResponse)?;
+        let tx = self.transactions.complete(header.txid, MessageType::JoinReply, from, header.sender.addr, |_| true)?;
         let Purpose::Join { request } = tx.purpose else {
             return Err(DropReason::UnexpectedResponse);
         };

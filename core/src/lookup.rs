@@ -69,10 +69,8 @@ impl Node {
         hops: u8,
     ) -> Result<(), DropReason> {
         let same_key = |p: &Purpose| matches!(p, Purpose::Lookup { key: k, .. } if *k == key);
-        let tx = self
-            .transactions
-            .complete(header.txid, MessageType::LookupReply, from, header.sender.addr, same_key)
-            .ok_or(DropReason::UnexpectedResponse)?;
+        let tx =
+            self.transactions.complete(header.txid, MessageType::LookupReply, from, header.sender.addr, same_key)?;
         if let Purpose::Lookup { request, .. } = tx.purpose {
             self.lookup_completed(request, key, header.sender, hops);
         }

@@ -211,10 +211,7 @@ impl Node {
     }
 
     fn handle_pong(&mut self, from: SocketAddrV6, header: &Header) -> Result<(), DropReason> {
-        let tx = self
-            .transactions
-            .complete(header.txid, MessageType::Pong, from, header.sender.addr, |_| true)
-            .ok_or(DropReason::UnexpectedResponse)?;
+        let tx = self.transactions.complete(header.txid, MessageType::Pong, from, header.sender.addr, |_| true)?;
         if let Purpose::Ping { request } = tx.purpose {
             let rtt = self.now.saturating_duration_since(tx.sent_at);
             self.emit(Event::PingSucceeded { request, peer: from, rtt });

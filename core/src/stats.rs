@@ -12,6 +12,9 @@ pub enum DropReason {
     HopLimitExceeded,
     /// A response that matches no outstanding request from that address.
     UnexpectedResponse,
+    /// A second response to a request already answered (the network or the
+    /// peer duplicated it).
+    DuplicateResponse,
     /// A neighbour update from a node not entitled to send it.
     UnexpectedNeighbourUpdate,
     /// A reply whose contents contradict the protocol (e.g. a JOIN_REPLY not naming us).
@@ -31,7 +34,7 @@ pub enum DropReason {
 }
 
 const WIRE_ERRORS: usize = WireError::ALL.len();
-const OTHER_REASONS: usize = 10;
+const OTHER_REASONS: usize = 11;
 
 impl DropReason {
     /// Every reason, in counter order.
@@ -39,6 +42,7 @@ impl DropReason {
         WireError::ALL.into_iter().map(DropReason::Malformed).chain([
             DropReason::HopLimitExceeded,
             DropReason::UnexpectedResponse,
+            DropReason::DuplicateResponse,
             DropReason::UnexpectedNeighbourUpdate,
             DropReason::InvalidReply,
             DropReason::NotJoined,
@@ -55,14 +59,15 @@ impl DropReason {
             DropReason::Malformed(e) => e as usize,
             DropReason::HopLimitExceeded => WIRE_ERRORS,
             DropReason::UnexpectedResponse => WIRE_ERRORS + 1,
-            DropReason::UnexpectedNeighbourUpdate => WIRE_ERRORS + 2,
-            DropReason::InvalidReply => WIRE_ERRORS + 3,
-            DropReason::NotJoined => WIRE_ERRORS + 4,
-            DropReason::FromSelf => WIRE_ERRORS + 5,
-            DropReason::OutboxFull => WIRE_ERRORS + 6,
-            DropReason::RequestTableFull => WIRE_ERRORS + 7,
-            DropReason::EventQueueFull => WIRE_ERRORS + 8,
-            DropReason::BufferTooSmall => WIRE_ERRORS + 9,
+            DropReason::DuplicateResponse => WIRE_ERRORS + 2,
+            DropReason::UnexpectedNeighbourUpdate => WIRE_ERRORS + 3,
+            DropReason::InvalidReply => WIRE_ERRORS + 4,
+            DropReason::NotJoined => WIRE_ERRORS + 5,
+            DropReason::FromSelf => WIRE_ERRORS + 6,
+            DropReason::OutboxFull => WIRE_ERRORS + 7,
+            DropReason::RequestTableFull => WIRE_ERRORS + 8,
+            DropReason::EventQueueFull => WIRE_ERRORS + 9,
+            DropReason::BufferTooSmall => WIRE_ERRORS + 10,
         }
     }
 }
@@ -73,6 +78,7 @@ impl fmt::Display for DropReason {
             DropReason::Malformed(e) => write!(f, "malformed: {e}"),
             DropReason::HopLimitExceeded => f.write_str("hop limit exceeded"),
             DropReason::UnexpectedResponse => f.write_str("response to no outstanding request"),
+            DropReason::DuplicateResponse => f.write_str("duplicate response to a completed request"),
             DropReason::UnexpectedNeighbourUpdate => f.write_str("neighbour update from a node not entitled to it"),
             DropReason::InvalidReply => f.write_str("reply contradicts the protocol"),
             DropReason::NotJoined => f.write_str("routed message while not joined"),

@@ -10,6 +10,7 @@
 use crate::config::MAX_PENDING_REQUESTS;
 use crate::event::RequestId;
 use crate::id::{Id, ResourceLocator};
+use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::wire::{MessageType, Side};
 use core::net::SocketAddrV6;
@@ -55,10 +56,15 @@ pub(crate) struct Transaction {
     pub deadline: Instant,
 }
 
+/// Completed transaction ids remembered, so that a duplicated response is
+/// told apart from a stray one.
+const RECENTLY_COMPLETED: usize = 16;
+
 /// The table of outstanding requests, at most [`MAX_PENDING_REQUESTS`].
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Transactions {
     entries: heapless::Vec<Transaction, MAX_PENDING_REQUESTS>,
+    completed: heapless::Deque<u64, RECENTLY_COMPLETED>,
 }
 
 /// The request table is full.
@@ -78,7 +84,9 @@ impl Transactions {
     /// `matches` checks what the response says against the request.
     ///
     /// `source` is the datagram's source address; `sender_addr` the address
-    /// the response's header claims.
+    /// the response's header claims. A response to a request completed
+    /// shortly before is a [`DropReason::DuplicateResponse`]; any other that
+    /// does not count is a [`DropReason::UnexpectedResponse`].
     pub fn complete(
         &mut self,
         txid: u64,
@@ -86,14 +94,23 @@ impl Transactions {
         source: SocketAddrV6,
         sender_addr: SocketAddrV6,
         matches: impl Fn(&Purpose) -> bool,
-    ) -> Option<Transaction> {
+    ) -> Result<Transaction, DropReason> {
         let index = self.entries.iter().position(|tx| {
             tx.txid == txid
                 && matches(&tx.purpose)
                 && tx.purpose.response_type() == response
                 && if tx.purpose.is_routed() { sender_addr == source } else { tx.to == source }
-        })?;
-        Some(self.entries.swap_remove(index))
+        });
+        let Some(index) = index else {
+            let again = self.completed.iter().any(|&done| done == txid);
+            return Err(if again { DropReason::DuplicateResponse } else { DropReason::UnexpectedResponse });
+        };
+        if self.completed.is_full() {
+            self.completed.pop_front();
+        }
+        // Cannot fail: a slot was freed above if needed.
+        let _ = self.completed.push_back(txid);
+        Ok(self.entries.swap_remove(index))
     }
 
     /// Removes the request with `txid`.

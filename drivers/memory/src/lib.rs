@@ -10,6 +10,8 @@
 //! or fire the next timer, and say what happened) or in bulk
 //! ([`Network::run_until`], [`Network::run_until_quiet`]).
 
+#![warn(missing_docs)]
+
 mod latency;
 pub mod overlay;
 mod trace;

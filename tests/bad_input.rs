@@ -16,7 +16,7 @@ fn addr(host: u16) -> SocketAddrV6 {
 }
 
 fn node(id: u128, host: u16) -> Node {
-    Node::new(Config::default(), ResourceLocator::new(Id(id), addr(host)), Instant::ZERO, 7).unwrap()
+    Node::new(quiet(), ResourceLocator::new(Id(id), addr(host)), Instant::ZERO, 7).unwrap()
 }
 
 /// Drains a node: its transmissions (decoded, with destination), events, and deadline.
@@ -55,8 +55,8 @@ fn requests_are_retransmitted_with_backoff_then_fail_with_an_event() {
         n.handle_timeout(now);
     };
     let secs: Vec<u64> = sent_at.iter().map(|t| t.as_micros() / 1_000_000).collect();
-    assert_eq!(secs, [0, 1, 3, 7], "1 s, then doubling");
-    assert_eq!(now, Instant::from_millis(15_000));
+    assert_eq!(secs, [0, 2, 6, 14], "2 s, then doubling");
+    assert_eq!(now, Instant::from_millis(30_000));
     assert!(matches!(events.as_slice(), [Event::JoinFailed { reason: JoinFailure::Timeout, .. }]));
     assert_eq!((n.stats().retransmits, n.stats().requests_failed), (3, 1));
     assert_eq!(n.poll_timeout(), None, "nothing left to do");
@@ -68,12 +68,12 @@ fn poll_timeout_is_exact() {
     let mut n = node(5, 5);
     n.ping(Instant::from_millis(100), addr(1)).unwrap();
     let (_, _, deadline) = drain(&mut n);
-    assert_eq!(deadline, Some(Instant::from_millis(1100)));
+    assert_eq!(deadline, Some(Instant::from_millis(2100)));
     // Just before the deadline nothing happens.
-    n.handle_timeout(Instant::from_micros(1_099_999));
+    n.handle_timeout(Instant::from_micros(2_099_999));
     assert!(drain(&mut n).0.is_empty());
-    assert_eq!(n.poll_timeout(), Some(Instant::from_millis(1100)));
-    n.handle_timeout(Instant::from_millis(1100));
+    assert_eq!(n.poll_timeout(), Some(Instant::from_millis(2100)));
+    n.handle_timeout(Instant::from_millis(2100));
     assert_eq!(drain(&mut n).0.len(), 1, "the retransmission");
 }
 
@@ -141,8 +141,8 @@ fn a_routed_reply_must_come_from_the_address_its_header_names() {
 #[test]
 fn id_in_use_is_refused() {
     let mut net = constant_latency_network(5);
-    let nodes = ring_of(&mut net, &[0, 9, 14], Config::default());
-    let twin = net.add_node(Id(9), Config::default());
+    let nodes = ring_of(&mut net, &[0, 9, 14], quiet());
+    let twin = net.add_node(Id(9), quiet());
     net.command(twin, |n, now| n.join(now, Network::addr(nodes[0]))).unwrap();
     assert!(net.run_until_quiet(net.now() + Duration::from_secs(60)));
     assert!(net.events().iter().any(|e| e.node == twin
@@ -154,7 +154,7 @@ fn id_in_use_is_refused() {
 #[test]
 fn a_neighbour_update_from_anyone_but_the_neighbour_is_ignored_and_counted() {
     let mut net = constant_latency_network(6);
-    let nodes = ring_of(&mut net, &[0, 9, 14], Config::default());
+    let nodes = ring_of(&mut net, &[0, 9, 14], quiet());
     let n9 = nodes[1];
     let before = (chain_ids(&net, n9, Side::Left), chain_ids(&net, n9, Side::Right));
     let impostor = ResourceLocator::new(Id(10), addr(0x66));
@@ -196,6 +196,7 @@ fn a_message_claiming_to_be_from_ourselves_is_dropped() {
 #[test]
 fn routed_messages_die_at_the_hop_limit() {
     let mut n = node(5, 5);
+    n.found_ring();
     // Give the node a neighbour so the lookup must be relayed onward.
     let mut via = node(100, 100);
     via.join(Instant::ZERO, addr(5)).unwrap();
@@ -218,7 +219,12 @@ fn routed_messages_die_at_the_hop_limit() {
     assert_eq!(n.handle_datagram(Instant::ZERO, addr(1), &lookup(0)), Err(DropReason::HopLimitExceeded));
     assert_eq!(n.handle_datagram(Instant::ZERO, addr(1), &lookup(1)), Ok(()));
     let (sent, _, _) = drain(&mut n);
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].1.header.hop_limit, 0);
-    assert!(matches!(sent[0].1.message, Message::Lookup { hops: 2, .. }));
+    // Both copies reached us, so both hops are acknowledged; one goes on.
+    let acks = sent.iter().filter(|(to, r)| *to == addr(1) && r.message == Message::HopAck).count();
+    assert_eq!(acks, 2);
+    let relayed: Vec<_> = sent.iter().filter(|(_, r)| matches!(r.message, Message::Lookup { .. })).collect();
+    assert_eq!(relayed.len(), 1);
+    assert_eq!(relayed[0].0, addr(100));
+    assert_eq!(relayed[0].1.header.hop_limit, 0);
+    assert!(matches!(relayed[0].1.message, Message::Lookup { hops: 2, .. }));
 }

@@ -11,19 +11,21 @@ use mmp2p_memory::{Network, Step};
 #[test]
 fn fig3_join_step_by_step() {
     let mut net = constant_latency_network(3);
-    let nodes = ring_of(&mut net, &[0, 9, 14], Config::default());
+    let nodes = ring_of(&mut net, &[0, 9, 14], quiet());
     let [n0, n9, n14] = [nodes[0], nodes[1], nodes[2]];
     assert_eq!(chain_ids(&net, n9, Side::Right), [14, 0]);
     net.take_events();
     let surplus_before = net.node(n9).stats().dropped(DropReason::DuplicateResponse);
 
-    let n12 = net.add_node(Id(12), Config::default());
+    let n12 = net.add_node(Id(12), quiet());
     net.command(n12, |node, now| node.join(now, Network::addr(n0))).unwrap();
     let seen = deliveries_until_quiet(&mut net);
     let expected = [
         // Figure 3: 12 asks the key node, which relays to the responsible node 14.
         "12→0 JOIN joiner=12 hops=1",
+        "0→12 HOP_ACK",
         "0→14 JOIN joiner=12 hops=2",
+        "14→0 HOP_ACK",
         // 14 answers 12 with its chains (12 now first on its left) ...
         "14→12 JOIN_REPLY Accepted hops=2 left=[12, 9, 0] right=[0, 9]",
         // ... tells 9 that its right neighbour is now 12 ...
@@ -78,7 +80,7 @@ fn fig3_join_step_by_step() {
 fn fig4_friend_shortcut() {
     let mut net = constant_latency_network(4);
     let ids = [1, 3, 5, 8, 9, 10, 11, 12, 14, 17];
-    let nodes = ring_of(&mut net, &ids, Config::default());
+    let nodes = ring_of(&mut net, &ids, quiet());
     let node = |id: u128| nodes[ids.iter().position(|&i| i == id).unwrap()];
     let n8 = node(8);
     assert_eq!(chain_ids(&net, n8, Side::Left), [5, 3, 1]);
@@ -96,8 +98,10 @@ fn fig4_friend_shortcut() {
         [
             // Straight to friend 14, not via neighbour 9.
             "8→14 LOOKUP origin=8 key=16 hops=1",
+            "14→8 HOP_ACK",
             // 14's right neighbour 17 is the successor of 16.
             "14→17 LOOKUP origin=8 key=16 hops=2",
+            "17→14 HOP_ACK",
             "17→8 LOOKUP_REPLY key=16 hops=2",
         ]
     );

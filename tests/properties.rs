@@ -7,14 +7,33 @@ use mmp2p_memory::{Network, NetworkConfig, NodeIndex};
 use quickcheck::{QuickCheck, TestResult};
 use std::time::Duration;
 
+fn quiet() -> Config {
+    Config { maintenance: false, ..Config::default() }
+}
+const CONFIG: Config = Config {
+    backups: 2,
+    hop_limit: 255,
+    request_timeout: Duration::from_secs(2),
+    max_attempts: 4,
+    maintenance: true,
+    stabilise_interval: Duration::from_secs(5),
+    backup_probe_rounds: 6,
+    friend_probe_interval: Duration::from_secs(60),
+    dead_friend_probe_interval: Duration::from_secs(120),
+    probe_timeout: Duration::from_secs(1),
+    liveness_misses: 3,
+    hop_timeout: Duration::from_millis(500),
+};
+
 /// Nodes with random IDs join one by one, each through a random member,
 /// and the ring is consistent after every join.
 fn joins_in_random_order_give_a_consistent_ring(seed: u64, size: u8, backups: u8) -> TestResult {
     let size = 2 + usize::from(size) % 60;
-    let config = Config { backups: 1 + backups % 5, ..Config::default() };
+    let config = Config { backups: 1 + backups % 5, maintenance: false, ..Config::default() };
     let mut rng = Rng::new(seed);
     let mut net = Network::new(seed, NetworkConfig::default());
     let mut members = vec![net.add_node(Id((u128::from(rng.next_u64()) << 64) | 1), config)];
+    net.command(members[0], |n, _| n.found_ring());
     for _ in 1..size {
         let id = Id((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64()));
         let joiner = net.add_node(id, config);
@@ -53,8 +72,9 @@ fn quickcheck_joins_in_random_order_give_a_consistent_ring() {
 #[test]
 fn two_nodes_are_each_others_both_neighbours() {
     let mut net = Network::new(9, NetworkConfig::default());
-    let a = net.add_node(Id(100), Config::default());
-    let b = net.add_node(Id(200), Config::default());
+    let a = net.add_node(Id(100), quiet());
+    let b = net.add_node(Id(200), quiet());
+    net.command(a, |n, _| n.found_ring());
     net.command(b, |n, now| n.join(now, Network::addr(a))).unwrap();
     assert!(net.run_until_quiet(net.now() + Duration::from_secs(60)));
     for (node, other) in [(a, b), (b, a)] {

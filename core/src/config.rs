@@ -11,6 +11,8 @@ pub const MAX_PENDING_REQUESTS: usize = 32;
 pub const OUTBOX_CAPACITY: usize = 32;
 /// Most events waiting to be polled; further events are dropped and counted.
 pub const EVENT_QUEUE_CAPACITY: usize = 16;
+/// Most entries in the bootstrap list (the paper's `access.dat`).
+pub const BOOTSTRAP_CAPACITY: usize = 16;
 /// Fewest and most backup branches per side.
 pub const BACKUPS_RANGE: core::ops::RangeInclusive<u8> = 1..=5;
 
@@ -26,11 +28,43 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Transmissions of a request before it fails with an event (default 4).
     pub max_attempts: u8,
+    /// Run periodic ring maintenance: stabilisation and liveness probes
+    /// (default true). Step-by-step tests of a single exchange turn it off.
+    pub maintenance: bool,
+    /// The liveness period: how often a node stabilises with each neighbour,
+    /// which also probes the neighbour's liveness (default 5 s, jittered ±25 %).
+    pub stabilise_interval: Duration,
+    /// Every this many stabilisation rounds the backups are probed too (default 6: every 30 s).
+    pub backup_probe_rounds: u8,
+    /// How often a friend not heard from is probed (default 60 s, jittered).
+    pub friend_probe_interval: Duration,
+    /// How often a friend believed dead is probed again (default 120 s, jittered).
+    pub dead_friend_probe_interval: Duration,
+    /// Wait for each liveness probe's answer (default 1 s; retries do not back off).
+    pub probe_timeout: Duration,
+    /// Unanswered probes in a row that declare a contact dead (default 3).
+    pub liveness_misses: u8,
+    /// Wait for the next hop to acknowledge a routed message before it is
+    /// re-sent to the next-best contact (default 500 ms).
+    pub hop_timeout: Duration,
 }
 
 impl Default for Config {
     fn default() -> Config {
-        Config { backups: 2, hop_limit: 255, request_timeout: Duration::from_secs(1), max_attempts: 4 }
+        Config {
+            backups: 2,
+            hop_limit: 255,
+            request_timeout: Duration::from_secs(2),
+            max_attempts: 4,
+            maintenance: true,
+            stabilise_interval: Duration::from_secs(5),
+            backup_probe_rounds: 6,
+            friend_probe_interval: Duration::from_secs(60),
+            dead_friend_probe_interval: Duration::from_secs(120),
+            probe_timeout: Duration::from_secs(1),
+            liveness_misses: 3,
+            hop_timeout: Duration::from_millis(500),
+        }
     }
 }
 
@@ -43,11 +77,19 @@ impl Config {
         if self.hop_limit == 0 {
             return Err(ConfigError::HopLimit);
         }
-        if self.request_timeout.is_zero() {
-            return Err(ConfigError::RequestTimeout);
+        let periods = [
+            self.request_timeout,
+            self.stabilise_interval,
+            self.friend_probe_interval,
+            self.dead_friend_probe_interval,
+            self.probe_timeout,
+            self.hop_timeout,
+        ];
+        if periods.iter().any(|p| p.is_zero()) {
+            return Err(ConfigError::ZeroPeriod);
         }
-        if self.max_attempts == 0 {
-            return Err(ConfigError::MaxAttempts);
+        if self.max_attempts == 0 || self.liveness_misses == 0 || self.backup_probe_rounds == 0 {
+            return Err(ConfigError::ZeroCount);
         }
         Ok(())
     }
@@ -65,10 +107,10 @@ pub enum ConfigError {
     Backups,
     /// `hop_limit` is 0.
     HopLimit,
-    /// `request_timeout` is zero.
-    RequestTimeout,
-    /// `max_attempts` is 0.
-    MaxAttempts,
+    /// A timeout or period is zero.
+    ZeroPeriod,
+    /// `max_attempts`, `liveness_misses` or `backup_probe_rounds` is 0.
+    ZeroCount,
 }
 
 impl fmt::Display for ConfigError {
@@ -76,8 +118,8 @@ impl fmt::Display for ConfigError {
         f.write_str(match self {
             ConfigError::Backups => "backups must be between 1 and 5",
             ConfigError::HopLimit => "hop limit must be at least 1",
-            ConfigError::RequestTimeout => "request timeout must be positive",
-            ConfigError::MaxAttempts => "max attempts must be at least 1",
+            ConfigError::ZeroPeriod => "timeouts and periods must be positive",
+            ConfigError::ZeroCount => "attempt, miss and round counts must be at least 1",
         })
     }
 }

@@ -41,6 +41,8 @@ pub enum JoinFailure {
     Timeout,
     /// The responsible node reports another node with our ID.
     IdInUse,
+    /// The node asked is not in a ring (it restarted alone).
+    NotMember,
 }
 
 /// Something that happened inside the node.
@@ -65,6 +67,31 @@ pub enum Event {
         /// Why.
         reason: JoinFailure,
     },
+    /// No entry of the bootstrap list let us in (see [`Node::join_bootstrap`](crate::Node::join_bootstrap)).
+    NoKnownPeers {
+        /// The join command's id.
+        request: RequestId,
+    },
+    /// We left the ring (see [`Node::leave`](crate::Node::leave)).
+    Left {
+        /// The leave command's id.
+        request: RequestId,
+    },
+    /// A contact (neighbour, backup or friend) missed its probes and is
+    /// believed dead; neighbours and backups leave the chains.
+    PeerDown {
+        /// The contact.
+        peer: ResourceLocator,
+    },
+    /// A friend believed dead answered again; routing uses it again.
+    PeerUp {
+        /// The friend.
+        peer: ResourceLocator,
+    },
+    /// Every probe failed and nothing was heard: our own link is presumed down.
+    LinkDown,
+    /// A datagram arrived after [`Event::LinkDown`].
+    LinkUp,
     /// Our neighbour on `side` changed.
     NeighbourChanged {
         /// Which side.
@@ -130,6 +157,10 @@ pub enum CommandError {
     OwnLocator,
     /// The address is not a usable IPv6 unicast address.
     InvalidAddress,
+    /// The bootstrap list holds no entry to join through.
+    NoKnownPeers,
+    /// The node is leaving.
+    Leaving,
 }
 
 impl fmt::Display for CommandError {
@@ -142,6 +173,8 @@ impl fmt::Display for CommandError {
             CommandError::FriendsFull => "friends table is full",
             CommandError::OwnLocator => "that is this node itself",
             CommandError::InvalidAddress => "not a usable IPv6 unicast address",
+            CommandError::NoKnownPeers => "the bootstrap list is empty",
+            CommandError::Leaving => "the node is leaving",
         })
     }
 }

@@ -1,13 +1,28 @@
 //! The friends table: a user's instant-messenger friends, used as routing
-//! shortcuts ("fingers").
+//! shortcuts ("fingers"), each with what the node knows of its liveness.
 
 use crate::config::MAX_FRIENDS;
 use crate::id::{Id, ResourceLocator};
+use crate::time::Instant;
+use core::net::SocketAddrV6;
 
-/// Up to [`MAX_FRIENDS`] friends' locators, one per ID.
+/// A friend and its liveness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Friend {
+    /// Where the friend is.
+    pub locator: ResourceLocator,
+    /// False once it missed enough probes; routing skips it until it answers again.
+    pub alive: bool,
+    /// When it was last heard from.
+    pub last_heard: Instant,
+    /// When it is next due for a liveness probe.
+    pub(crate) next_probe: Instant,
+}
+
+/// Up to [`MAX_FRIENDS`] friends, one per ID.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Friends {
-    entries: heapless::Vec<ResourceLocator, MAX_FRIENDS>,
+    entries: heapless::Vec<Friend, MAX_FRIENDS>,
 }
 
 /// The friends table is full.
@@ -15,18 +30,25 @@ pub struct Friends {
 pub struct FriendsFull;
 
 impl Friends {
-    /// Adds a friend or updates the address of a known one.
-    pub fn insert(&mut self, friend: ResourceLocator) -> Result<(), FriendsFull> {
-        if let Some(known) = self.entries.iter_mut().find(|f| f.id == friend.id) {
-            *known = friend;
+    /// Adds a friend (alive until it fails its probes, first probed at
+    /// `first_probe`) or updates the address of a known one.
+    pub(crate) fn insert(
+        &mut self,
+        locator: ResourceLocator,
+        now: Instant,
+        first_probe: Instant,
+    ) -> Result<(), FriendsFull> {
+        if let Some(known) = self.entries.iter_mut().find(|f| f.locator.id == locator.id) {
+            known.locator = locator;
             return Ok(());
         }
+        let friend = Friend { locator, alive: true, last_heard: now, next_probe: first_probe };
         self.entries.push(friend).map_err(|_| FriendsFull)
     }
 
     /// Removes the friend with `id`; true if there was one.
     pub fn remove(&mut self, id: Id) -> bool {
-        match self.entries.iter().position(|f| f.id == id) {
+        match self.entries.iter().position(|f| f.locator.id == id) {
             Some(i) => {
                 self.entries.swap_remove(i);
                 true
@@ -37,12 +59,22 @@ impl Friends {
 
     /// The friend with `id`, if known.
     pub fn get(&self, id: Id) -> Option<&ResourceLocator> {
-        self.entries.iter().find(|f| f.id == id)
+        self.entries.iter().find(|f| f.locator.id == id).map(|f| &f.locator)
     }
 
-    /// All friends, in no particular order.
+    /// All friends with their liveness, in no particular order.
+    pub fn entries(&self) -> &[Friend] {
+        &self.entries
+    }
+
+    /// All friends' locators, alive or not.
     pub fn iter(&self) -> impl Iterator<Item = &ResourceLocator> {
-        self.entries.iter()
+        self.entries.iter().map(|f| &f.locator)
+    }
+
+    /// The friends believed alive: the ones routing may use.
+    pub fn alive(&self) -> impl Iterator<Item = &ResourceLocator> {
+        self.entries.iter().filter(|f| f.alive).map(|f| &f.locator)
     }
 
     /// How many friends are known.
@@ -53,5 +85,30 @@ impl Friends {
     /// True if no friend is known.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Records that `from` was heard; returns the friend if it was believed
+    /// dead (it answers again).
+    pub(crate) fn heard(&mut self, from: SocketAddrV6, id: Id, now: Instant) -> Option<ResourceLocator> {
+        let friend = self.entries.iter_mut().find(|f| f.locator.addr == from && f.locator.id == id)?;
+        friend.last_heard = now;
+        let revived = !friend.alive;
+        friend.alive = true;
+        revived.then_some(friend.locator)
+    }
+
+    /// The friend at `addr`, mutably.
+    pub(crate) fn by_addr_mut(&mut self, addr: SocketAddrV6) -> Option<&mut Friend> {
+        self.entries.iter_mut().find(|f| f.locator.addr == addr)
+    }
+
+    /// The earliest probe due.
+    pub(crate) fn next_probe(&self) -> Option<Instant> {
+        self.entries.iter().map(|f| f.next_probe).min()
+    }
+
+    /// Friends due for a probe at `now`.
+    pub(crate) fn due(&self, now: Instant) -> impl Iterator<Item = &Friend> {
+        self.entries.iter().filter(move |f| f.next_probe <= now)
     }
 }

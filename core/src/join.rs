@@ -1,16 +1,22 @@
-//! JOIN, as in the paper's Figure 3.
+//! JOIN, as in the paper's Figure 3, and joining through the bootstrap list.
 //!
 //! The joiner sends JOIN to the key node (or any node it knows). Each node
-//! routes it towards the successor of the joiner's ID, keeping the joiner's
-//! transaction id. The responsible node R, whose left neighbour is L:
+//! acknowledges the hop and routes it towards the successor of the joiner's
+//! ID, keeping the joiner's transaction id. The responsible node R, whose left
+//! neighbour is L:
 //! 1. replies to the joiner J with its chains: left `[J, L, …]`, right `[…]`;
 //! 2. tells L that its right neighbour is now J (chain `[J, R, …]`);
 //! 3. makes J its own left neighbour, and tells its right neighbour its new left chain.
 //!
 //! The joiner takes its left chain from the reply's left chain after its own
 //! entry and its right chain as `[R] + R's right chain`. A JOIN that arrives
-//! again (its reply was lost) is answered again without further changes, and
-//! a JOIN for an ID another node holds is refused with `IdInUse`.
+//! again (its reply was lost) is answered again without further changes; a
+//! JOIN for an ID another node holds is refused with `IdInUse`; a node that
+//! is not in a ring refuses with `NotMember`.
+//!
+//! [`Node::join_bootstrap`] tries the bootstrap list's entries in order, with
+//! exponential backoff and jitter between them, and reports
+//! [`Event::NoKnownPeers`] when none lets it in.
 
 use crate::event::{CommandError, Event, JoinFailure, RequestId};
 use crate::id::ResourceLocator;
@@ -20,7 +26,7 @@ use crate::outbox::Outgoing;
 use crate::routing::NextHop;
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::transactions::Purpose;
+use crate::transactions::{Purpose, Routed};
 use crate::wire::{Chain, Header, JoinStatus, MessageType, Side, MAX_DATAGRAM};
 use core::net::SocketAddrV6;
 
@@ -28,18 +34,23 @@ use core::net::SocketAddrV6;
 /// since the joiner's address has not yet proven it wants our datagrams.
 const AMPLIFICATION_LIMIT: usize = 3;
 
+/// A join working through the bootstrap list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct JoinCampaign {
+    pub request: RequestId,
+    /// The entry being tried, or to try next.
+    pub next: usize,
+    /// When to try `next` (`None` while an attempt is outstanding).
+    pub retry_at: Option<Instant>,
+}
+
 impl Node {
     /// Joins the ring through the node at `via` (the key node or any member).
     ///
     /// Completes with [`Event::Joined`] or [`Event::JoinFailed`].
     pub fn join(&mut self, now: Instant, via: SocketAddrV6) -> Result<RequestId, CommandError> {
         self.now = now;
-        if self.is_joined() {
-            return Err(CommandError::AlreadyJoined);
-        }
-        if self.is_joining() {
-            return Err(CommandError::JoinInProgress);
-        }
+        self.check_can_join()?;
         if via == self.me.addr {
             return Err(CommandError::OwnLocator);
         }
@@ -47,41 +58,123 @@ impl Node {
             return Err(CommandError::InvalidAddress);
         }
         let request = self.next_request_id();
-        self.start_request(via, Purpose::Join { request })?;
+        self.start_request(via, Purpose::Join { request, campaign: false })?;
         Ok(request)
+    }
+
+    /// Joins through the bootstrap list: its entries in order, each given
+    /// two transmissions, with exponential backoff and jitter between entries.
+    ///
+    /// Completes with [`Event::Joined`], [`Event::JoinFailed`] (our ID is
+    /// taken) or [`Event::NoKnownPeers`] (no entry let us in).
+    pub fn join_bootstrap(&mut self, now: Instant) -> Result<RequestId, CommandError> {
+        self.now = now;
+        self.check_can_join()?;
+        if self.bootstrap.entries().iter().all(|e| e.addr == self.me.addr) {
+            return Err(CommandError::NoKnownPeers);
+        }
+        let request = self.next_request_id();
+        self.campaign = Some(JoinCampaign { request, next: 0, retry_at: Some(now) });
+        self.continue_campaign(now);
+        Ok(request)
+    }
+
+    /// The bootstrap list (the paper's `access.dat`), refreshed after each join.
+    pub fn bootstrap(&self) -> &crate::bootstrap::BootstrapList {
+        &self.bootstrap
+    }
+
+    /// Replaces the bootstrap list, e.g. with one loaded from `access.dat`.
+    pub fn set_bootstrap(&mut self, list: crate::bootstrap::BootstrapList) {
+        self.bootstrap = list;
+    }
+
+    fn check_can_join(&self) -> Result<(), CommandError> {
+        if self.is_joined() {
+            return Err(CommandError::AlreadyJoined);
+        }
+        if self.is_joining() {
+            return Err(CommandError::JoinInProgress);
+        }
+        Ok(())
+    }
+
+    /// Tries the campaign's next entry if its time has come.
+    pub(crate) fn continue_campaign(&mut self, now: Instant) {
+        let Some(campaign) = self.campaign else { return };
+        if campaign.retry_at.is_none_or(|at| at > now) {
+            return;
+        }
+        let entries = self.bootstrap.entries();
+        let entry = entries.iter().skip(campaign.next).find(|e| e.addr != self.me.addr).copied();
+        let Some(entry) = entry else {
+            self.campaign = None;
+            self.emit(Event::NoKnownPeers { request: campaign.request });
+            return;
+        };
+        let next = entries.iter().position(|e| e.addr == entry.addr).unwrap_or(campaign.next);
+        self.campaign = Some(JoinCampaign { next, retry_at: None, ..campaign });
+        let purpose = Purpose::Join { request: campaign.request, campaign: true };
+        if self.start_request(entry.addr, purpose).is_err() {
+            // No room for the attempt: try again shortly.
+            let delay = self.jittered(self.config.request_timeout);
+            self.campaign = Some(JoinCampaign { retry_at: Some(now + delay), ..campaign });
+        }
+    }
+
+    /// One JOIN attempt got no usable answer.
+    pub(crate) fn join_attempt_failed(&mut self, request: RequestId, campaign: bool, reason: JoinFailure) {
+        match self.campaign.filter(|c| campaign && c.request == request) {
+            Some(c) => {
+                // Back off before the next entry: request_timeout × 2^tries / 4, jittered.
+                let tries = (c.next as u32).min(5);
+                let delay = self.jittered(self.config.request_timeout.saturating_mul(1 << tries) / 4);
+                self.campaign = Some(JoinCampaign { next: c.next + 1, retry_at: Some(self.now + delay), ..c });
+            }
+            None => self.emit(Event::JoinFailed { request, reason }),
+        }
     }
 
     pub(crate) fn handle_join(
         &mut self,
+        from: SocketAddrV6,
         header: &Header,
         len: usize,
         joiner: ResourceLocator,
         hops: u8,
     ) -> Result<(), DropReason> {
-        if self.is_joining() {
-            return Err(DropReason::NotJoined);
-        }
         if joiner == self.me {
             return Err(DropReason::FromSelf);
         }
+        if self.is_joining() {
+            return Err(DropReason::NotJoined);
+        }
+        self.send(Outgoing::HopAck { to: from, txid: header.txid });
+        if !self.is_member() {
+            let status = JoinStatus::NotMember;
+            self.send(Outgoing::JoinReply { to: joiner.addr, txid: header.txid, status, hops, max_len: 0 });
+            return Ok(());
+        }
         // Route among the existing nodes only. Once we have accepted the
         // joiner it is our left neighbour, and a repeated JOIN ends here.
-        match self.route(joiner.id, Some(&joiner)) {
+        match self.route(joiner.id, Some(&joiner), &[]) {
             NextHop::Forward(next) => {
                 let hop_limit = self.relay_hop_limit(header.hop_limit)?;
-                let hops = hops.saturating_add(1);
-                self.send(Outgoing::Join { to: next.addr, txid: header.txid, hop_limit, joiner, hops });
+                self.forward(header.txid, next, Routed::Join { joiner }, hops.saturating_add(1), hop_limit);
             }
-            NextHop::Local => {
-                let status = self.admit(joiner);
-                let max_len = len.saturating_mul(AMPLIFICATION_LIMIT).min(MAX_DATAGRAM) as u16;
-                self.send(Outgoing::JoinReply { to: joiner.addr, txid: header.txid, status, hops, max_len });
-                if status == JoinStatus::Accepted {
-                    self.link_joiner(joiner);
-                }
-            }
+            NextHop::Local => self.answer_join(header.txid, joiner, hops, len),
         }
         Ok(())
+    }
+
+    /// Answers a JOIN this node is responsible for.
+    pub(crate) fn answer_join(&mut self, txid: u64, joiner: ResourceLocator, hops: u8, request_len: usize) {
+        let status = self.admit(joiner);
+        let max_len = request_len.saturating_mul(AMPLIFICATION_LIMIT).min(MAX_DATAGRAM) as u16;
+        self.send(Outgoing::JoinReply { to: joiner.addr, txid, status, hops, max_len });
+        if status == JoinStatus::Accepted {
+            self.link_joiner(joiner);
+        }
     }
 
     /// Decides on a JOIN this node is responsible for.
@@ -127,14 +220,30 @@ impl Node {
             return Err(DropReason::InvalidReply);
         }
         let tx = self.transactions.complete(header.txid, MessageType::JoinReply, from, header.sender.addr, |_| true)?;
-        let Purpose::Join { request } = tx.purpose else {
+        let Purpose::Join { request, campaign } = tx.purpose else {
             return Err(DropReason::UnexpectedResponse);
         };
-        if status == JoinStatus::IdInUse {
-            self.emit(Event::JoinFailed { request, reason: JoinFailure::IdInUse });
-            return Ok(());
+        match status {
+            JoinStatus::NotMember => self.join_attempt_failed(request, campaign, JoinFailure::NotMember),
+            JoinStatus::IdInUse => {
+                self.campaign = None;
+                self.emit(Event::JoinFailed { request, reason: JoinFailure::IdInUse });
+            }
+            JoinStatus::Accepted => self.joined(request, header.sender, hops, left, right),
         }
-        let responder = header.sender;
+        Ok(())
+    }
+
+    /// Takes our chains from an accepted JOIN_REPLY.
+    fn joined(
+        &mut self,
+        request: RequestId,
+        responder: ResourceLocator,
+        hops: u8,
+        left: &[ResourceLocator],
+        right: &[ResourceLocator],
+    ) {
+        self.campaign = None;
         let (me, chain_len) = (self.me.id, self.config.chain_len());
         let mut left_chain = cut_chain(me, Side::Left, left.iter().skip(1).copied(), chain_len);
         if left_chain.is_empty() {
@@ -146,7 +255,9 @@ impl Node {
         let left_neighbour = left_chain[0];
         self.neighbours.replace(Side::Left, left_chain);
         self.neighbours.replace(Side::Right, right_chain);
+        let recent = self.neighbours.contacts().copied().collect::<heapless::Vec<ResourceLocator, 12>>();
+        self.bootstrap.refresh(recent);
+        self.schedule_maintenance();
         self.emit(Event::Joined { request, left: left_neighbour, right: responder, hops });
-        Ok(())
     }
 }

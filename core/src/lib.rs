@@ -16,23 +16,29 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bootstrap;
 pub mod config;
 pub mod event;
 pub mod friends;
 pub mod id;
 mod join;
+mod leave;
+mod liveness;
 mod lookup;
 mod maintenance;
 pub mod neighbours;
 pub mod node;
 mod outbox;
+mod relay;
 pub mod rng;
 pub mod routing;
+mod stabilise;
 pub mod stats;
 pub mod time;
 mod transactions;
 pub mod wire;
 
+pub use bootstrap::BootstrapList;
 pub use config::Config;
 pub use event::{CommandError, Event, JoinFailure, Output, RequestId, Transmit};
 pub use id::{Id, ResourceLocator};

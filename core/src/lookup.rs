@@ -1,9 +1,10 @@
 //! LOOKUP: find the node responsible for a key.
 //!
-//! The origin routes a LOOKUP towards the key's successor (see `routing`);
-//! each relay decrements the hop limit and counts the hop. The responsible
-//! node answers the origin directly with a LOOKUP_REPLY carrying the hop
-//! count; its header names it, so the origin learns its locator.
+//! The origin routes a LOOKUP towards the key's successor (see `routing` and
+//! `relay`); each hop is acknowledged, and each relay decrements the hop limit
+//! and counts the hop. The responsible node answers the origin directly with
+//! a LOOKUP_REPLY carrying the hop count; its header names it, so the origin
+//! learns its locator.
 
 use crate::event::{CommandError, Event, RequestId};
 use crate::id::{Id, ResourceLocator};
@@ -12,7 +13,7 @@ use crate::outbox::Outgoing;
 use crate::routing::NextHop;
 use crate::stats::{bump, DropReason};
 use crate::time::Instant;
-use crate::transactions::Purpose;
+use crate::transactions::{Purpose, Routed, Transaction};
 use crate::wire::{Header, MessageType};
 use core::net::SocketAddrV6;
 
@@ -26,39 +27,68 @@ impl Node {
         if self.is_joining() {
             return Err(CommandError::NotJoined);
         }
+        if self.transactions.room() < 2 {
+            return Err(CommandError::TooManyRequests);
+        }
         let request = self.next_request_id();
-        match self.route(key, None) {
+        match self.route(key, None, &[]) {
             NextHop::Local => {
                 let responsible = self.me;
                 self.lookup_completed(request, key, responsible, 0);
             }
             NextHop::Forward(next) => {
-                self.start_request(next.addr, Purpose::Lookup { request, key })?;
+                // The end-to-end request waits for the reply; the first hop is
+                // tracked like any relay's, so a silent hop is routed around.
+                let txid = self.rng.next_u64();
+                let timeout = Purpose::Lookup { request, key }.policy(&self.config).timeout;
+                let tx = Transaction {
+                    txid,
+                    to: next.addr,
+                    purpose: Purpose::Lookup { request, key },
+                    attempts: 1,
+                    started: now,
+                    sent_at: now,
+                    deadline: now + timeout,
+                };
+                self.transactions.insert(tx).map_err(|_| CommandError::TooManyRequests)?;
+                self.forward(txid, next, Routed::Lookup { origin: self.me, key }, 1, self.config.hop_limit);
             }
         }
         Ok(request)
     }
 
+    /// Sends our own lookup again, along the route as it now stands.
+    pub(crate) fn resend_lookup(&mut self, txid: u64, key: Id) {
+        if let NextHop::Forward(next) = self.route(key, None, &[]) {
+            self.forward(txid, next, Routed::Lookup { origin: self.me, key }, 1, self.config.hop_limit);
+        }
+    }
+
     pub(crate) fn handle_lookup(
         &mut self,
+        from: SocketAddrV6,
         header: &Header,
         origin: ResourceLocator,
         key: Id,
         hops: u8,
     ) -> Result<(), DropReason> {
-        if self.is_joining() {
+        if !self.is_member() || self.is_joining() {
             return Err(DropReason::NotJoined);
         }
-        let txid = header.txid;
-        match self.route(key, None) {
-            NextHop::Local => self.send(Outgoing::LookupReply { to: origin.addr, txid, key, hops }),
+        self.send(Outgoing::HopAck { to: from, txid: header.txid });
+        match self.route(key, None, &[]) {
+            NextHop::Local => self.answer_lookup(header.txid, origin, key, hops),
             NextHop::Forward(next) => {
                 let hop_limit = self.relay_hop_limit(header.hop_limit)?;
-                let hops = hops.saturating_add(1);
-                self.send(Outgoing::Lookup { to: next.addr, txid, hop_limit, origin, key, hops });
+                self.forward(header.txid, next, Routed::Lookup { origin, key }, hops.saturating_add(1), hop_limit);
             }
         }
         Ok(())
+    }
+
+    /// Answers a lookup this node is responsible for.
+    pub(crate) fn answer_lookup(&mut self, txid: u64, origin: ResourceLocator, key: Id, hops: u8) {
+        self.send(Outgoing::LookupReply { to: origin.addr, txid, key, hops });
     }
 
     pub(crate) fn handle_lookup_reply(
@@ -71,6 +101,8 @@ impl Node {
         let same_key = |p: &Purpose| matches!(p, Purpose::Lookup { key: k, .. } if *k == key);
         let tx =
             self.transactions.complete(header.txid, MessageType::LookupReply, from, header.sender.addr, same_key)?;
+        // The first hop's acknowledgement no longer matters.
+        self.transactions.retain(|t| !(t.txid == tx.txid && matches!(t.purpose, Purpose::Forward { .. })));
         if let Purpose::Lookup { request, .. } = tx.purpose {
             self.lookup_completed(request, key, header.sender, hops);
         }

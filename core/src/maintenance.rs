@@ -33,6 +33,10 @@ impl Node {
     }
 
     pub(crate) fn handle_ack(&mut self, from: SocketAddrV6, header: &Header) -> Result<(), DropReason> {
-        self.transactions.complete(header.txid, MessageType::Ack, from, header.sender.addr, |_| true).map(drop)
+        let tx = self.transactions.complete(header.txid, MessageType::Ack, from, header.sender.addr, |_| true)?;
+        if let crate::transactions::Purpose::Leave { request, .. } = tx.purpose {
+            self.leave_step_done(request);
+        }
+        Ok(())
     }
 }

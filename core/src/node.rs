@@ -2,15 +2,17 @@
 //!
 //! A driver feeds the node datagrams ([`Node::handle_datagram`]), timer ticks
 //! ([`Node::handle_timeout`]) and commands ([`Node::join`], [`Node::lookup`],
-//! [`Node::add_friend`], [`Node::ping`]), and after **every** input drains
-//! [`Node::poll_output`] until it returns [`Output::Timeout`]: first every
-//! datagram to send, then every event, then the instant at which to call
-//! `handle_timeout` next.
+//! [`Node::add_friend`], [`Node::ping`], [`Node::leave`], …), and after
+//! **every** input drains [`Node::poll_output`] until it returns
+//! [`Output::Timeout`]: first every datagram to send, then every event, then
+//! the instant at which to call `handle_timeout` next.
 
+use crate::bootstrap::BootstrapList;
 use crate::config::{Config, ConfigError, EVENT_QUEUE_CAPACITY, OUTBOX_CAPACITY};
 use crate::event::{CommandError, Event, Output, RequestId, Transmit};
 use crate::friends::Friends;
 use crate::id::{Id, ResourceLocator};
+use crate::join::JoinCampaign;
 use crate::neighbours::{ChainChange, Neighbours};
 use crate::outbox::Outgoing;
 use crate::rng::Rng;
@@ -20,6 +22,7 @@ use crate::time::Instant;
 use crate::transactions::{Purpose, Transaction, Transactions};
 use crate::wire::{Chain, Header, Message, MessageType, Repr, Side};
 use core::net::SocketAddrV6;
+use core::time::Duration;
 
 /// One MMP2P node, driven entirely by its caller.
 #[derive(Clone, Debug)]
@@ -31,15 +34,29 @@ pub struct Node {
     pub(crate) transactions: Transactions,
     pub(crate) outbox: heapless::Deque<Outgoing, OUTBOX_CAPACITY>,
     events: heapless::Deque<Event, EVENT_QUEUE_CAPACITY>,
-    rng: Rng,
+    pub(crate) rng: Rng,
     next_request: u64,
     pub(crate) now: Instant,
     pub(crate) stats: Stats,
+    pub(crate) bootstrap: BootstrapList,
+    pub(crate) campaign: Option<JoinCampaign>,
+    /// A node that founded the ring (or the key node) answers JOINs while alone.
+    pub(crate) founder: bool,
+    /// When the next stabilisation round is due (`None`: maintenance off or not in a ring).
+    pub(crate) next_stabilise: Option<Instant>,
+    pub(crate) stabilise_rounds: u32,
+    /// When any datagram was last received.
+    pub(crate) last_heard_any: Instant,
+    /// Every probe failed with nothing heard meanwhile: our own link is presumed down.
+    pub(crate) link_down: bool,
+    /// A leave in progress: its command id.
+    pub(crate) leaving: Option<RequestId>,
 }
 
 impl Node {
     /// A node with locator `me`, alone in a ring of its own until it joins
-    /// one (the key node never joins: others join it).
+    /// one. The key node (ID 0) answers JOINs while alone; any other node
+    /// does so only after [`found_ring`](Node::found_ring).
     ///
     /// `seed` determines every random choice the node makes.
     pub fn new(config: Config, me: ResourceLocator, now: Instant, seed: u64) -> Result<Node, ConfigError> {
@@ -56,7 +73,20 @@ impl Node {
             next_request: 0,
             now,
             stats: Stats::default(),
+            bootstrap: BootstrapList::default(),
+            campaign: None,
+            founder: me.id == Id::KEY_NODE,
+            next_stabilise: None,
+            stabilise_rounds: 0,
+            last_heard_any: now,
+            link_down: false,
+            leaving: None,
         })
+    }
+
+    /// Makes this node the first of a new ring: it answers JOINs while alone.
+    pub fn found_ring(&mut self) {
+        self.founder = true;
     }
 
     /// This node's locator.
@@ -79,7 +109,7 @@ impl Node {
         &self.neighbours
     }
 
-    /// The node's friends.
+    /// The node's friends and their liveness.
     pub fn friends(&self) -> &Friends {
         &self.friends
     }
@@ -91,12 +121,24 @@ impl Node {
 
     /// True while a JOIN of ours is outstanding.
     pub fn is_joining(&self) -> bool {
-        self.transactions.iter().any(|tx| matches!(tx.purpose, Purpose::Join { .. }))
+        self.campaign.is_some() || self.transactions.iter().any(|tx| matches!(tx.purpose, Purpose::Join { .. }))
     }
 
     /// True once the node shares a ring with at least one other node.
     pub fn is_joined(&self) -> bool {
         !self.neighbours.is_alone()
+    }
+
+    /// True if the node answers JOINs and routed messages: it shares a ring,
+    /// or founded one.
+    pub fn is_member(&self) -> bool {
+        self.is_joined() || self.founder
+    }
+
+    /// True while the node presumes its own link down (every probe failed
+    /// and nothing was heard meanwhile).
+    pub fn is_link_down(&self) -> bool {
+        self.link_down
     }
 
     /// Handles one datagram received from `from`.
@@ -123,6 +165,7 @@ impl Node {
         if header.sender == self.me {
             return Err(DropReason::FromSelf);
         }
+        self.heard(from, &header);
         match message {
             Message::Ping => {
                 self.send(Outgoing::Pong { to: from, txid: header.txid });
@@ -130,43 +173,56 @@ impl Node {
             }
             Message::Pong => self.handle_pong(from, &header),
             Message::Ack => self.handle_ack(from, &header),
-            Message::Join { joiner, hops } => self.handle_join(&header, len, joiner, hops),
+            Message::HopAck => self.handle_hop_ack(from, &header),
+            Message::Join { joiner, hops } => self.handle_join(from, &header, len, joiner, hops),
             Message::JoinReply { status, hops, left, right } => {
                 self.handle_join_reply(from, &header, status, hops, &left, &right)
             }
             Message::NeighbourUpdate { side, chain } => self.handle_neighbour_update(from, &header, side, &chain),
-            Message::Lookup { origin, key, hops } => self.handle_lookup(&header, origin, key, hops),
+            Message::Stabilise => self.handle_stabilise(from, &header),
+            Message::StabiliseReply { left, right } => self.handle_stabilise_reply(from, &header, &left, &right),
+            Message::Leave { side, chain } => self.handle_leave(from, &header, side, &chain),
+            Message::Lookup { origin, key, hops } => self.handle_lookup(from, &header, origin, key, hops),
             Message::LookupReply { key, hops } => self.handle_lookup_reply(from, &header, key, hops),
         }
     }
 
     /// Handles the passage of time: retransmits requests whose deadline has
-    /// passed and fails those out of attempts.
+    /// passed, fails those out of attempts, and runs the periodic maintenance.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
-        let (timeout, max_attempts) = (self.config.request_timeout, self.config.max_attempts);
-        while let Some(tx) = self.transactions.first_due(now) {
-            if tx.attempts < max_attempts {
-                let backoff = 1u32 << tx.attempts.min(16);
+        while let Some(index) = self.transactions.first_due(now) {
+            let policy = self.transactions.get_mut(index).purpose.policy(&self.config);
+            if matches!(self.transactions.get_mut(index).purpose, Purpose::Forward { .. }) {
+                let tx = self.transactions.remove_at(index);
+                self.hop_timed_out(tx);
+                continue;
+            }
+            let tx = self.transactions.get_mut(index);
+            if tx.attempts < policy.attempts {
+                let factor = if policy.backoff { 1u32 << tx.attempts.min(16) } else { 1 };
                 tx.attempts += 1;
                 tx.sent_at = now;
-                tx.deadline = now + timeout.saturating_mul(backoff);
-                let tx = *tx;
+                tx.deadline = now + policy.timeout.saturating_mul(factor);
+                let tx = tx.clone();
                 bump(&mut self.stats.retransmits);
                 self.transmit_request(&tx);
             } else {
-                let txid = tx.txid;
-                if let Some(tx) = self.transactions.remove(txid) {
-                    bump(&mut self.stats.requests_failed);
-                    self.request_failed(&tx);
-                }
+                let tx = self.transactions.remove_at(index);
+                bump(&mut self.stats.requests_failed);
+                self.request_failed(tx);
             }
         }
+        self.maintain(now);
+        self.continue_campaign(now);
     }
 
     /// The instant at which [`handle_timeout`](Node::handle_timeout) has work to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.transactions.next_deadline()
+        [self.transactions.next_deadline(), self.next_maintenance(), self.campaign.as_ref().and_then(|c| c.retry_at)]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The next output: datagrams first (written into `buf`, which should be
@@ -183,7 +239,7 @@ impl Node {
     }
 
     /// Adds a friend (or updates a known friend's address); friends serve as
-    /// routing shortcuts.
+    /// routing shortcuts and are probed for liveness.
     pub fn add_friend(&mut self, friend: ResourceLocator) -> Result<(), CommandError> {
         if friend.id == self.me.id {
             return Err(CommandError::OwnLocator);
@@ -191,7 +247,8 @@ impl Node {
         if !usable_address(&friend.addr) {
             return Err(CommandError::InvalidAddress);
         }
-        self.friends.insert(friend).map_err(|_| CommandError::FriendsFull)
+        let first_probe = self.now + self.jittered(self.config.friend_probe_interval);
+        self.friends.insert(friend, self.now, first_probe).map_err(|_| CommandError::FriendsFull)
     }
 
     /// Forgets a friend; true if it was known.
@@ -212,9 +269,13 @@ impl Node {
 
     fn handle_pong(&mut self, from: SocketAddrV6, header: &Header) -> Result<(), DropReason> {
         let tx = self.transactions.complete(header.txid, MessageType::Pong, from, header.sender.addr, |_| true)?;
-        if let Purpose::Ping { request } = tx.purpose {
-            let rtt = self.now.saturating_duration_since(tx.sent_at);
-            self.emit(Event::PingSucceeded { request, peer: from, rtt });
+        match tx.purpose {
+            Purpose::Ping { request } => {
+                let rtt = self.now.saturating_duration_since(tx.sent_at);
+                self.emit(Event::PingSucceeded { request, peer: from, rtt });
+            }
+            Purpose::Probe { .. } => self.probe_answered(&tx),
+            _ => {}
         }
         Ok(())
     }
@@ -227,23 +288,33 @@ impl Node {
         RequestId(self.next_request)
     }
 
+    /// `period` scaled by a random factor in [0.75, 1.25).
+    pub(crate) fn jittered(&mut self, period: Duration) -> Duration {
+        let micros = u64::try_from(period.as_micros()).unwrap_or(u64::MAX);
+        let permille = 750 + self.rng.below(500);
+        Duration::from_micros(micros / 1000 * permille)
+    }
+
     /// Records a request and sends its first transmission.
     pub(crate) fn start_request(&mut self, to: SocketAddrV6, purpose: Purpose) -> Result<u64, CommandError> {
-        if self.transactions.is_full() {
-            return Err(CommandError::TooManyRequests);
-        }
         let txid = self.rng.next_u64();
-        let tx = Transaction {
-            txid,
-            to,
-            purpose,
-            attempts: 1,
-            sent_at: self.now,
-            deadline: self.now + self.config.request_timeout,
-        };
-        self.transactions.insert(tx).map_err(|_| CommandError::TooManyRequests)?;
-        self.transmit_request(&tx);
+        self.start_request_with(txid, to, purpose)?;
         Ok(txid)
+    }
+
+    /// Records a request under a given txid (a relayed message keeps its originator's) and sends it.
+    pub(crate) fn start_request_with(
+        &mut self,
+        txid: u64,
+        to: SocketAddrV6,
+        purpose: Purpose,
+    ) -> Result<(), CommandError> {
+        let timeout = purpose.policy(&self.config).timeout;
+        let now = self.now;
+        let tx = Transaction { txid, to, purpose, attempts: 1, started: now, sent_at: now, deadline: now + timeout };
+        self.transactions.insert(tx.clone()).map_err(|_| CommandError::TooManyRequests)?;
+        self.transmit_request(&tx);
+        Ok(())
     }
 
     /// Queues one transmission of an outstanding request.
@@ -251,19 +322,30 @@ impl Node {
         let (to, txid, hop_limit) = (tx.to, tx.txid, self.config.hop_limit);
         self.send(match tx.purpose {
             Purpose::Join { .. } => Outgoing::Join { to, txid, hop_limit, joiner: self.me, hops: 1 },
-            Purpose::Lookup { key, .. } => Outgoing::Lookup { to, txid, hop_limit, origin: self.me, key, hops: 1 },
-            Purpose::Ping { .. } => Outgoing::Ping { to, txid },
+            Purpose::Lookup { key, .. } => return self.resend_lookup(txid, key),
+            Purpose::Ping { .. } | Purpose::Probe { role: crate::transactions::Role::Backup, .. } => {
+                Outgoing::Ping { to, txid }
+            }
+            Purpose::Probe { role: crate::transactions::Role::Friend, .. } => Outgoing::Ping { to, txid },
+            Purpose::Probe { .. } => Outgoing::Stabilise { to, txid },
             Purpose::NeighbourUpdate { peer, side } => Outgoing::NeighbourUpdate { peer, txid, side },
+            Purpose::Leave { side, .. } => Outgoing::Leave { to, txid, side },
+            Purpose::Forward { routed, hops, hop_limit, .. } => Outgoing::routed(to, txid, hop_limit, routed, hops),
         });
     }
 
     /// Reports a request that ran out of attempts.
-    fn request_failed(&mut self, tx: &Transaction) {
+    fn request_failed(&mut self, tx: Transaction) {
         let event = match tx.purpose {
-            Purpose::Join { request } => Event::JoinFailed { request, reason: crate::event::JoinFailure::Timeout },
+            Purpose::Join { request, campaign } => {
+                return self.join_attempt_failed(request, campaign, crate::event::JoinFailure::Timeout)
+            }
             Purpose::Lookup { request, key } => Event::LookupFailed { request, key },
             Purpose::Ping { request } => Event::PingFailed { request, peer: tx.to },
             Purpose::NeighbourUpdate { peer, .. } => Event::NeighbourUnreachable { peer },
+            Purpose::Leave { request, .. } => return self.leave_step_done(request),
+            Purpose::Probe { .. } => return self.probe_failed(&tx),
+            Purpose::Forward { .. } => return,
         };
         self.emit(event);
     }
@@ -275,9 +357,10 @@ impl Node {
         }
     }
 
-    /// The next hop for a routed message towards `key`, never via `avoid`.
-    pub(crate) fn route(&self, key: Id, avoid: Option<&ResourceLocator>) -> NextHop {
-        next_hop(self.me.id, key, &self.neighbours, self.friends.iter(), avoid)
+    /// The next hop for a routed message towards `key`, never via `avoid`
+    /// nor any address in `tried`.
+    pub(crate) fn route(&self, key: Id, avoid: Option<&ResourceLocator>, tried: &[SocketAddrV6]) -> NextHop {
+        next_hop(self.me.id, key, &self.neighbours, self.friends.alive(), avoid, tried)
     }
 
     /// The hop limit a relayed copy carries, or why it cannot be relayed.
@@ -299,6 +382,7 @@ impl Node {
             return;
         };
         self.announce(change, quiet);
+        self.schedule_maintenance();
     }
 
     fn announce(&mut self, change: ChainChange, quiet: Option<Id>) {

@@ -4,7 +4,8 @@
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
-use crate::wire::{Chain, Header, JoinStatus, Message, Repr, Side};
+use crate::transactions::Routed;
+use crate::wire::{Chain, Header, JoinStatus, Message, MessageType, Repr, Side};
 use core::net::SocketAddrV6;
 
 /// A datagram to send, described by what it must say rather than its bytes.
@@ -22,6 +23,25 @@ pub(crate) enum Outgoing {
     Ack {
         to: SocketAddrV6,
         txid: u64,
+    },
+    HopAck {
+        to: SocketAddrV6,
+        txid: u64,
+    },
+    Stabilise {
+        to: SocketAddrV6,
+        txid: u64,
+    },
+    /// Our chains as they stand.
+    StabiliseReply {
+        to: SocketAddrV6,
+        txid: u64,
+    },
+    /// We leave: the receiver's chain on `side` becomes ours on that side.
+    Leave {
+        to: SocketAddrV6,
+        txid: u64,
+        side: Side,
     },
     /// A JOIN, from the joiner or relayed.
     Join {
@@ -62,6 +82,30 @@ pub(crate) enum Outgoing {
     },
 }
 
+impl Outgoing {
+    /// One hop of a routed message.
+    pub(crate) fn routed(to: SocketAddrV6, txid: u64, hop_limit: u8, routed: Routed, hops: u8) -> Outgoing {
+        match routed {
+            Routed::Join { joiner } => Outgoing::Join { to, txid, hop_limit, joiner, hops },
+            Routed::Lookup { origin, key } => Outgoing::Lookup { to, txid, hop_limit, origin, key, hops },
+        }
+    }
+}
+
+/// True for the datagrams that keep the ring alive rather than serve a request.
+fn is_maintenance(kind: MessageType) -> bool {
+    matches!(
+        kind,
+        MessageType::Ping
+            | MessageType::Pong
+            | MessageType::Ack
+            | MessageType::NeighbourUpdate
+            | MessageType::Stabilise
+            | MessageType::StabiliseReply
+            | MessageType::Leave
+    )
+}
+
 impl Node {
     /// Queues a datagram; a full outbox drops it and counts the drop.
     pub(crate) fn send(&mut self, outgoing: Outgoing) {
@@ -83,6 +127,9 @@ impl Node {
             match repr.emit(buf) {
                 Ok(len) => {
                     bump(&mut self.stats.datagrams_out);
+                    if is_maintenance(repr.message.message_type()) {
+                        bump(&mut self.stats.maintenance_out);
+                    }
                     self.stats.bytes_out = self.stats.bytes_out.saturating_add(len as u64);
                     return Some((to, len));
                 }
@@ -103,20 +150,35 @@ impl Node {
             Outgoing::Ping { to, txid } => (to, direct(self, txid, Message::Ping)),
             Outgoing::Pong { to, txid } => (to, direct(self, txid, Message::Pong)),
             Outgoing::Ack { to, txid } => (to, direct(self, txid, Message::Ack)),
+            Outgoing::HopAck { to, txid } => (to, direct(self, txid, Message::HopAck)),
+            Outgoing::Stabilise { to, txid } => (to, direct(self, txid, Message::Stabilise)),
+            Outgoing::StabiliseReply { to, txid } => {
+                let (left, right) = self.chains_within(crate::wire::MAX_DATAGRAM);
+                (to, direct(self, txid, Message::StabiliseReply { left, right }))
+            }
+            Outgoing::Leave { to, txid, side } => {
+                let chain = self.neighbours.chain(side).iter().copied().collect();
+                (to, direct(self, txid, Message::Leave { side, chain }))
+            }
             Outgoing::Join { to, txid, hop_limit, joiner, hops } => {
                 (to, Repr { header: self.header(txid, hop_limit), message: Message::Join { joiner, hops } })
             }
             Outgoing::JoinReply { to, txid, status, hops, max_len } => {
                 let (left, right) = match status {
                     JoinStatus::Accepted => self.chains_within(usize::from(max_len)),
-                    JoinStatus::IdInUse => (Chain::new(), Chain::new()),
+                    JoinStatus::IdInUse | JoinStatus::NotMember => (Chain::new(), Chain::new()),
                 };
                 (to, direct(self, txid, Message::JoinReply { status, hops, left, right }))
             }
             Outgoing::NeighbourUpdate { peer, txid, side } => {
                 let Some(chain) = self.neighbours.chain_for(&self.me, peer.id, side) else {
                     // The peer left our chains since this was queued: nothing to tell it.
-                    self.transactions.remove(txid);
+                    let stale = |t: &crate::transactions::Transaction| {
+                        t.txid == txid && matches!(t.purpose, crate::transactions::Purpose::NeighbourUpdate { .. })
+                    };
+                    if let Some(index) = self.transactions.position(stale) {
+                        self.transactions.remove_at(index);
+                    }
                     return None;
                 };
                 (peer.addr, direct(self, txid, Message::NeighbourUpdate { side, chain }))
@@ -131,7 +193,7 @@ impl Node {
     }
 
     /// Our left and right chains, trimmed from their far ends until a
-    /// JOIN_REPLY carrying them fits in `max_len` bytes.
+    /// reply carrying them fits in `max_len` bytes.
     fn chains_within(&self, max_len: usize) -> (Chain, Chain) {
         let mut left: Chain = self.neighbours.chain(Side::Left).iter().copied().collect();
         let mut right: Chain = self.neighbours.chain(Side::Right).iter().copied().collect();

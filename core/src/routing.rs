@@ -16,6 +16,7 @@
 use crate::id::{Id, ResourceLocator};
 use crate::neighbours::Neighbours;
 use crate::wire::Side;
+use core::net::SocketAddrV6;
 
 /// Where a routed message goes next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,19 +31,23 @@ pub enum NextHop {
 ///
 /// `avoid` is a node that must not be chosen even if known: a joiner, whose
 /// JOIN must reach the node that will be its successor, not the joiner itself.
+/// `skip` lists addresses that already failed to acknowledge this message:
+/// they are not chosen again, but do not change who is responsible.
 pub fn next_hop<'a>(
     me: Id,
     key: Id,
     neighbours: &'a Neighbours,
     shortcuts: impl IntoIterator<Item = &'a ResourceLocator>,
     avoid: Option<&ResourceLocator>,
+    skip: &[SocketAddrV6],
 ) -> NextHop {
-    let usable = |c: &&ResourceLocator| Some(*c) != avoid;
-    let left = neighbours.chain(Side::Left).iter().find(usable);
+    let member = |c: &&ResourceLocator| Some(*c) != avoid;
+    let left = neighbours.chain(Side::Left).iter().find(member);
     if left.is_none_or(|left| key.in_open_closed(left.id, me)) {
         return NextHop::Local;
     }
-    if let Some(owner) = known_responsible(me, key, neighbours, usable) {
+    let usable = |c: &&ResourceLocator| member(c) && !skip.contains(&c.addr);
+    if let Some(owner) = known_responsible(me, key, neighbours, member).filter(|o| usable(&o)) {
         return NextHop::Forward(owner);
     }
     let target = me.distance_to(key);

@@ -27,6 +27,8 @@ pub enum DropReason {
     OutboxFull,
     /// The request table was full, so a relayed or internal request was not started.
     RequestTableFull,
+    /// A routed message went unacknowledged by every next hop tried.
+    RelayFailed,
     /// The event queue was full, so an event was lost.
     EventQueueFull,
     /// The caller's buffer was too small for a datagram.
@@ -34,7 +36,7 @@ pub enum DropReason {
 }
 
 const WIRE_ERRORS: usize = WireError::ALL.len();
-const OTHER_REASONS: usize = 11;
+const OTHER_REASONS: usize = 12;
 
 impl DropReason {
     /// Every reason, in counter order.
@@ -49,6 +51,7 @@ impl DropReason {
             DropReason::FromSelf,
             DropReason::OutboxFull,
             DropReason::RequestTableFull,
+            DropReason::RelayFailed,
             DropReason::EventQueueFull,
             DropReason::BufferTooSmall,
         ])
@@ -66,8 +69,9 @@ impl DropReason {
             DropReason::FromSelf => WIRE_ERRORS + 6,
             DropReason::OutboxFull => WIRE_ERRORS + 7,
             DropReason::RequestTableFull => WIRE_ERRORS + 8,
-            DropReason::EventQueueFull => WIRE_ERRORS + 9,
-            DropReason::BufferTooSmall => WIRE_ERRORS + 10,
+            DropReason::RelayFailed => WIRE_ERRORS + 9,
+            DropReason::EventQueueFull => WIRE_ERRORS + 10,
+            DropReason::BufferTooSmall => WIRE_ERRORS + 11,
         }
     }
 }
@@ -85,6 +89,7 @@ impl fmt::Display for DropReason {
             DropReason::FromSelf => f.write_str("message claims to come from this node"),
             DropReason::OutboxFull => f.write_str("outbox full"),
             DropReason::RequestTableFull => f.write_str("request table full"),
+            DropReason::RelayFailed => f.write_str("no next hop acknowledged a routed message"),
             DropReason::EventQueueFull => f.write_str("event queue full"),
             DropReason::BufferTooSmall => f.write_str("output buffer too small"),
         }
@@ -104,6 +109,9 @@ pub struct Stats {
     pub bytes_in: u64,
     /// Bytes the node emitted.
     pub bytes_out: u64,
+    /// Datagrams emitted to keep the ring alive: PING, PONG, ACK,
+    /// NEIGHBOUR_UPDATE, STABILISE, STABILISE_REPLY, LEAVE.
+    pub maintenance_out: u64,
     /// Requests sent again after a timeout.
     pub retransmits: u64,
     /// Requests that exhausted their attempts.

@@ -1,27 +1,104 @@
-//! Outstanding requests: transaction ids, retransmission with backoff, and
-//! the rule for which responses count.
+//! Outstanding requests: transaction ids, retransmission, and the rule for
+//! which responses count.
 //!
-//! A direct request (PING, NEIGHBOUR_UPDATE) is answered by the node it went
-//! to, so its response must come from that address. A routed request (JOIN,
-//! LOOKUP) is answered by whichever node turns out to be responsible, so its
-//! response must carry a header sender address equal to its source address.
-//! Either way the 64-bit random transaction id must match.
+//! A direct request (PING, STABILISE, NEIGHBOUR_UPDATE, LEAVE, and each hop of
+//! a routed message) is answered by the node it went to, so its response must
+//! come from that address. A routed request (JOIN, LOOKUP) is answered by
+//! whichever node turns out to be responsible, so its response must carry a
+//! header sender address equal to its source address. Either way the 64-bit
+//! random transaction id must match.
 
-use crate::config::MAX_PENDING_REQUESTS;
+use crate::config::{Config, MAX_PENDING_REQUESTS};
 use crate::event::RequestId;
 use crate::id::{Id, ResourceLocator};
 use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::wire::{MessageType, Side};
 use core::net::SocketAddrV6;
+use core::time::Duration;
+
+/// Next hops a routed message is offered to before a relay gives up on it.
+pub(crate) const MAX_HOP_TRIES: usize = 3;
+
+/// Which contact a liveness probe checks, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Our neighbour on this side (probed with STABILISE).
+    Neighbour(Side),
+    /// A node that may belong on this side, closer than our neighbour (STABILISE).
+    Candidate(Side),
+    /// A backup in one of our chains (PING).
+    Backup,
+    /// A friend (PING).
+    Friend,
+}
+
+/// A routed message this node passed on and waits to see acknowledged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Routed {
+    Join { joiner: ResourceLocator },
+    Lookup { origin: ResourceLocator, key: Id },
+}
+
+impl Routed {
+    /// The ID the message is routed towards.
+    pub fn key(&self) -> Id {
+        match self {
+            Routed::Join { joiner } => joiner.id,
+            Routed::Lookup { key, .. } => *key,
+        }
+    }
+
+    /// A node the message must not be routed to (a JOIN's own joiner).
+    pub fn avoid(&self) -> Option<&ResourceLocator> {
+        match self {
+            Routed::Join { joiner } => Some(joiner),
+            Routed::Lookup { .. } => None,
+        }
+    }
+}
 
 /// What an outstanding request is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Purpose {
-    Join { request: RequestId },
-    Lookup { request: RequestId, key: Id },
-    Ping { request: RequestId },
-    NeighbourUpdate { peer: ResourceLocator, side: Side },
+    /// Our JOIN; `campaign` if it works through the bootstrap list.
+    Join {
+        request: RequestId,
+        campaign: bool,
+    },
+    Lookup {
+        request: RequestId,
+        key: Id,
+    },
+    Ping {
+        request: RequestId,
+    },
+    NeighbourUpdate {
+        peer: ResourceLocator,
+        side: Side,
+    },
+    Leave {
+        request: RequestId,
+        side: Side,
+    },
+    Probe {
+        target: ResourceLocator,
+        role: Role,
+    },
+    /// One hop of a routed message; `tried` holds the hops offered so far.
+    Forward {
+        routed: Routed,
+        hops: u8,
+        hop_limit: u8,
+        tried: heapless::Vec<SocketAddrV6, MAX_HOP_TRIES>,
+    },
+}
+
+/// How a request is retried.
+pub(crate) struct Policy {
+    pub attempts: u8,
+    pub timeout: Duration,
+    pub backoff: bool,
 }
 
 impl Purpose {
@@ -30,8 +107,10 @@ impl Purpose {
         match self {
             Purpose::Join { .. } => MessageType::JoinReply,
             Purpose::Lookup { .. } => MessageType::LookupReply,
-            Purpose::Ping { .. } => MessageType::Pong,
-            Purpose::NeighbourUpdate { .. } => MessageType::Ack,
+            Purpose::Ping { .. } | Purpose::Probe { role: Role::Backup | Role::Friend, .. } => MessageType::Pong,
+            Purpose::Probe { .. } => MessageType::StabiliseReply,
+            Purpose::NeighbourUpdate { .. } | Purpose::Leave { .. } => MessageType::Ack,
+            Purpose::Forward { .. } => MessageType::HopAck,
         }
     }
 
@@ -39,10 +118,24 @@ impl Purpose {
     fn is_routed(&self) -> bool {
         matches!(self, Purpose::Join { .. } | Purpose::Lookup { .. })
     }
+
+    /// How it is retried under `config`.
+    pub fn policy(&self, config: &Config) -> Policy {
+        match self {
+            Purpose::Probe { .. } => {
+                Policy { attempts: config.liveness_misses, timeout: config.probe_timeout, backoff: false }
+            }
+            Purpose::Forward { .. } => Policy { attempts: 1, timeout: config.hop_timeout, backoff: false },
+            Purpose::Join { campaign: true, .. } => {
+                Policy { attempts: config.max_attempts.min(2), timeout: config.request_timeout, backoff: true }
+            }
+            _ => Policy { attempts: config.max_attempts, timeout: config.request_timeout, backoff: true },
+        }
+    }
 }
 
 /// One outstanding request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Transaction {
     pub txid: u64,
     /// Where the request was (last) sent.
@@ -50,6 +143,8 @@ pub(crate) struct Transaction {
     pub purpose: Purpose,
     /// Transmissions so far.
     pub attempts: u8,
+    /// When it was first transmitted.
+    pub started: Instant,
     /// When it was last transmitted.
     pub sent_at: Instant,
     /// When to retransmit or give up.
@@ -76,8 +171,9 @@ impl Transactions {
         self.entries.push(tx).map_err(|_| TableFull)
     }
 
-    pub fn is_full(&self) -> bool {
-        self.entries.is_full()
+    /// Free slots.
+    pub fn room(&self) -> usize {
+        MAX_PENDING_REQUESTS - self.entries.len()
     }
 
     /// Removes and returns the request a response answers, if it counts.
@@ -113,10 +209,19 @@ impl Transactions {
         Ok(self.entries.swap_remove(index))
     }
 
-    /// Removes the request with `txid`.
-    pub fn remove(&mut self, txid: u64) -> Option<Transaction> {
-        let index = self.entries.iter().position(|tx| tx.txid == txid)?;
-        Some(self.entries.swap_remove(index))
+    /// Removes the request at `index` (from [`first_due`](Transactions::first_due) or [`position`](Transactions::position)).
+    pub fn remove_at(&mut self, index: usize) -> Transaction {
+        self.entries.swap_remove(index)
+    }
+
+    /// Where the first request with this purpose sits.
+    pub fn position(&self, wanted: impl Fn(&Transaction) -> bool) -> Option<usize> {
+        self.entries.iter().position(wanted)
+    }
+
+    /// The request at `index`, mutably.
+    pub fn get_mut(&mut self, index: usize) -> &mut Transaction {
+        &mut self.entries[index]
     }
 
     /// The earliest deadline.
@@ -124,12 +229,18 @@ impl Transactions {
         self.entries.iter().map(|tx| tx.deadline).min()
     }
 
-    /// The first request whose deadline has passed.
-    pub fn first_due(&mut self, now: Instant) -> Option<&mut Transaction> {
-        self.entries.iter_mut().filter(|tx| tx.deadline <= now).min_by_key(|tx| (tx.deadline, tx.txid))
+    /// The index of the first request whose deadline has passed.
+    pub fn first_due(&self, now: Instant) -> Option<usize> {
+        let due = self.entries.iter().enumerate().filter(|(_, tx)| tx.deadline <= now);
+        due.min_by_key(|(_, tx)| (tx.deadline, tx.txid)).map(|(i, _)| i)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Transaction> {
         self.entries.iter()
+    }
+
+    /// Drops every request matching `doomed`.
+    pub fn retain(&mut self, keep: impl Fn(&Transaction) -> bool) {
+        self.entries.retain(|tx| keep(tx));
     }
 }

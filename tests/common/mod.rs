@@ -6,15 +6,22 @@ use mmp2p_core::{Config, Id, Instant, Side};
 use mmp2p_memory::{LatencyModel, Network, NetworkConfig, NodeIndex, Step};
 use std::time::Duration;
 
+/// The default configuration without periodic maintenance, so a scenario
+/// goes quiet once its messages are exchanged.
+pub fn quiet() -> Config {
+    Config { maintenance: false, ..Config::default() }
+}
+
 /// A network with a constant 10 ms latency, so datagrams arrive in send order.
 pub fn constant_latency_network(seed: u64) -> Network {
     let config = NetworkConfig { latency: LatencyModel::Constant(Duration::from_millis(10)), ..Default::default() };
     Network::new(seed, config)
 }
 
-/// Adds nodes with the given IDs; each after the first joins through the first.
+/// Adds nodes with the given IDs; the first founds the ring and each other joins through it.
 pub fn ring_of(net: &mut Network, ids: &[u128], config: Config) -> Vec<NodeIndex> {
     let nodes: Vec<NodeIndex> = ids.iter().map(|&id| net.add_node(Id(id), config)).collect();
+    net.command(nodes[0], |n, _| n.found_ring());
     let entry = Network::addr(nodes[0]);
     for &node in &nodes[1..] {
         net.command(node, |n, now| n.join(now, entry)).expect("join starts");

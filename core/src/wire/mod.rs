@@ -27,11 +27,14 @@ pub const VERSION: u8 = 1;
 pub const HEADER_LEN: usize = 2 + 1 + 1 + 1 + 1 + 8 + ResourceLocator::WIRE_LEN;
 /// The most locators a neighbour chain carries: the neighbour and up to five backups.
 pub const MAX_CHAIN: usize = 6;
-/// Every JOIN is exactly this long, padded with zeros, so that the largest
-/// JOIN_REPLY (460 bytes) stays within 3× the JOIN that asked for it.
+/// Every JOIN and STABILISE is exactly this long, padded with zeros, so that
+/// the largest reply carrying two chains (460 bytes) stays within 3× the
+/// request that asked for it.
 pub const JOIN_LEN: usize = 160;
 /// Zero bytes that pad a JOIN body (after the joiner and hops) to [`JOIN_LEN`].
 const JOIN_PADDING: usize = JOIN_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - 1;
+/// Zero bytes that make up a STABILISE body, padding it to [`JOIN_LEN`].
+const STABILISE_PADDING: usize = JOIN_LEN - HEADER_LEN;
 
 /// One side's neighbour chain: the neighbour first, then its backups outward.
 pub type Chain = heapless::Vec<ResourceLocator, MAX_CHAIN>;
@@ -64,6 +67,8 @@ pub enum JoinStatus {
     Accepted = 0,
     /// Another node already holds the joiner's ID.
     IdInUse = 1,
+    /// The node asked is not part of a ring (it restarted alone); try another.
+    NotMember = 2,
 }
 
 /// The message type byte.
@@ -73,14 +78,22 @@ pub enum MessageType {
     Ping = 0x01,
     /// Answer to a ping.
     Pong = 0x02,
-    /// Acknowledges a neighbour update.
+    /// Acknowledges a neighbour update or a LEAVE.
     Ack = 0x03,
+    /// Acknowledges one hop of a routed message (JOIN or LOOKUP) to the node that sent it.
+    HopAck = 0x04,
     /// A node asks to join; routed to the joiner's successor.
     Join = 0x10,
     /// The responsible node's answer to a JOIN, sent straight to the joiner.
     JoinReply = 0x11,
     /// A neighbour tells a node its neighbour chain on one side.
     NeighbourUpdate = 0x12,
+    /// A node asks a neighbour (or a candidate) for its chains; also a liveness probe.
+    Stabilise = 0x13,
+    /// The answer to STABILISE: the responder's chains.
+    StabiliseReply = 0x14,
+    /// A neighbour leaves the ring and hands over its chain on the other side.
+    Leave = 0x15,
     /// A routed request for the node responsible for a key.
     Lookup = 0x20,
     /// The responsible node's answer to a lookup, sent straight to the origin.
@@ -89,13 +102,17 @@ pub enum MessageType {
 
 impl MessageType {
     /// Every message type, in code order.
-    pub const ALL: [MessageType; 8] = [
+    pub const ALL: [MessageType; 12] = [
         MessageType::Ping,
         MessageType::Pong,
         MessageType::Ack,
+        MessageType::HopAck,
         MessageType::Join,
         MessageType::JoinReply,
         MessageType::NeighbourUpdate,
+        MessageType::Stabilise,
+        MessageType::StabiliseReply,
+        MessageType::Leave,
         MessageType::Lookup,
         MessageType::LookupReply,
     ];
@@ -111,9 +128,13 @@ impl MessageType {
             MessageType::Ping => "PING",
             MessageType::Pong => "PONG",
             MessageType::Ack => "ACK",
+            MessageType::HopAck => "HOP_ACK",
             MessageType::Join => "JOIN",
             MessageType::JoinReply => "JOIN_REPLY",
             MessageType::NeighbourUpdate => "NEIGHBOUR_UPDATE",
+            MessageType::Stabilise => "STABILISE",
+            MessageType::StabiliseReply => "STABILISE_REPLY",
+            MessageType::Leave => "LEAVE",
             MessageType::Lookup => "LOOKUP",
             MessageType::LookupReply => "LOOKUP_REPLY",
         }
@@ -225,8 +246,10 @@ pub enum Message {
     Ping,
     /// Answer to a ping.
     Pong,
-    /// Acknowledges a neighbour update.
+    /// Acknowledges a neighbour update or a LEAVE.
     Ack,
+    /// Acknowledges one hop of a routed message.
+    HopAck,
     /// A node asks to join; routed towards the successor of `joiner.id`.
     Join {
         /// The node that wants to join.
@@ -250,6 +273,22 @@ pub enum Message {
         /// The receiver's side this chain describes.
         side: Side,
         /// The chain, neighbour first; never empty.
+        chain: Chain,
+    },
+    /// "Tell me your chains": a liveness probe and a ring repair step.
+    Stabilise,
+    /// The answer to STABILISE.
+    StabiliseReply {
+        /// The responder's left chain.
+        left: Chain,
+        /// The responder's right chain.
+        right: Chain,
+    },
+    /// "I am leaving; your chain on `side` is now `chain`" (possibly empty).
+    Leave {
+        /// The receiver's side the leaver was on.
+        side: Side,
+        /// The receiver's new chain on that side.
         chain: Chain,
     },
     /// A routed request for the node responsible for `key`.
@@ -277,9 +316,13 @@ impl Message {
             Message::Ping => MessageType::Ping,
             Message::Pong => MessageType::Pong,
             Message::Ack => MessageType::Ack,
+            Message::HopAck => MessageType::HopAck,
             Message::Join { .. } => MessageType::Join,
             Message::JoinReply { .. } => MessageType::JoinReply,
             Message::NeighbourUpdate { .. } => MessageType::NeighbourUpdate,
+            Message::Stabilise => MessageType::Stabilise,
+            Message::StabiliseReply { .. } => MessageType::StabiliseReply,
+            Message::Leave { .. } => MessageType::Leave,
             Message::Lookup { .. } => MessageType::Lookup,
             Message::LookupReply { .. } => MessageType::LookupReply,
         }
@@ -288,10 +331,12 @@ impl Message {
     fn body_len(&self) -> usize {
         const LOC: usize = ResourceLocator::WIRE_LEN;
         match self {
-            Message::Ping | Message::Pong | Message::Ack => 0,
+            Message::Ping | Message::Pong | Message::Ack | Message::HopAck => 0,
             Message::Join { .. } => LOC + 1 + JOIN_PADDING,
             Message::JoinReply { left, right, .. } => 4 + (left.len() + right.len()) * LOC,
-            Message::NeighbourUpdate { chain, .. } => 2 + chain.len() * LOC,
+            Message::NeighbourUpdate { chain, .. } | Message::Leave { chain, .. } => 2 + chain.len() * LOC,
+            Message::Stabilise => STABILISE_PADDING,
+            Message::StabiliseReply { left, right } => 2 + (left.len() + right.len()) * LOC,
             Message::Lookup { .. } => LOC + Id::LEN + 1,
             Message::LookupReply { .. } => Id::LEN + 1,
         }
@@ -302,6 +347,7 @@ impl Message {
             MessageType::Ping => Message::Ping,
             MessageType::Pong => Message::Pong,
             MessageType::Ack => Message::Ack,
+            MessageType::HopAck => Message::HopAck,
             MessageType::Join => {
                 let join = Message::Join { joiner: r.locator()?, hops: r.u8()? };
                 r.zeros(JOIN_PADDING)?;
@@ -311,6 +357,7 @@ impl Message {
                 let status = match r.u8()? {
                     0 => JoinStatus::Accepted,
                     1 => JoinStatus::IdInUse,
+                    2 => JoinStatus::NotMember,
                     _ => return Err(WireError::InvalidField),
                 };
                 let hops = r.u8()?;
@@ -319,17 +366,19 @@ impl Message {
                 Message::JoinReply { status, hops, left, right }
             }
             MessageType::NeighbourUpdate => {
-                let side = match r.u8()? {
-                    0 => Side::Left,
-                    1 => Side::Right,
-                    _ => return Err(WireError::InvalidField),
-                };
+                let side = parse_side(r)?;
                 let chain = parse_chain(r)?;
                 if chain.is_empty() {
                     return Err(WireError::InvalidField);
                 }
                 Message::NeighbourUpdate { side, chain }
             }
+            MessageType::Stabilise => {
+                r.zeros(STABILISE_PADDING)?;
+                Message::Stabilise
+            }
+            MessageType::StabiliseReply => Message::StabiliseReply { left: parse_chain(r)?, right: parse_chain(r)? },
+            MessageType::Leave => Message::Leave { side: parse_side(r)?, chain: parse_chain(r)? },
             MessageType::Lookup => Message::Lookup { origin: r.locator()?, key: r.id()?, hops: r.u8()? },
             MessageType::LookupReply => Message::LookupReply { key: r.id()?, hops: r.u8()? },
         })
@@ -337,7 +386,7 @@ impl Message {
 
     fn emit(&self, w: &mut Writer<'_>) {
         match self {
-            Message::Ping | Message::Pong | Message::Ack => {}
+            Message::Ping | Message::Pong | Message::Ack | Message::HopAck => {}
             Message::Join { joiner, hops } => {
                 w.locator(joiner);
                 w.u8(*hops);
@@ -349,9 +398,14 @@ impl Message {
                 emit_chain(w, left);
                 emit_chain(w, right);
             }
-            Message::NeighbourUpdate { side, chain } => {
+            Message::NeighbourUpdate { side, chain } | Message::Leave { side, chain } => {
                 w.u8(*side as u8);
                 emit_chain(w, chain);
+            }
+            Message::Stabilise => w.put(&[0; STABILISE_PADDING]),
+            Message::StabiliseReply { left, right } => {
+                emit_chain(w, left);
+                emit_chain(w, right);
             }
             Message::Lookup { origin, key, hops } => {
                 w.locator(origin);
@@ -363,6 +417,14 @@ impl Message {
                 w.u8(*hops);
             }
         }
+    }
+}
+
+fn parse_side(r: &mut Reader<'_>) -> Result<Side, WireError> {
+    match r.u8()? {
+        0 => Ok(Side::Left),
+        1 => Ok(Side::Right),
+        _ => Err(WireError::InvalidField),
     }
 }
 

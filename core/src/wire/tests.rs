@@ -27,14 +27,18 @@ fn repr(sender: u16, message: Message) -> Repr {
 }
 
 /// One message of every type, in [`MessageType::ALL`] order.
-fn samples() -> [Repr; 8] {
+fn samples() -> [Repr; 12] {
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),
         repr(9, Message::Ack),
+        repr(14, Message::HopAck),
         join(),
         join_reply(),
         neighbour_update(),
+        repr(9, Message::Stabilise),
+        repr(14, Message::StabiliseReply { left: chain(&[9, 0]), right: chain(&[0, 9]) }),
+        repr(12, Message::Leave { side: Side::Left, chain: chain(&[9, 0]) }),
         repr(9, Message::Lookup { origin: node(9), key: Id(13), hops: 1 }),
         repr(14, Message::LookupReply { key: Id(13), hops: 2 }),
     ]
@@ -107,7 +111,7 @@ fn each_parse_error_comes_from_its_crafted_input() {
         ("version 0", patched(&ping, VERSION_AT, &[0]), WireError::UnsupportedVersion),
         ("version 2", patched(&ping, VERSION_AT, &[2]), WireError::UnsupportedVersion),
         ("type 0x00", patched(&ping, TYPE_AT, &[0x00]), WireError::UnknownType),
-        ("type 0x04", patched(&ping, TYPE_AT, &[0x04]), WireError::UnknownType),
+        ("type 0x05", patched(&ping, TYPE_AT, &[0x05]), WireError::UnknownType),
         ("type 0xff", patched(&ping, TYPE_AT, &[0xff]), WireError::UnknownType),
         ("NEIGHBOUR_UPDATE count 7", patched(&update, update_count, &[7]), WireError::CountTooLarge),
         ("JOIN_REPLY left count 7", patched(&reply, reply_left_count, &[7]), WireError::CountTooLarge),
@@ -115,7 +119,8 @@ fn each_parse_error_comes_from_its_crafted_input() {
         ("PING plus one byte", [ping.as_slice(), &[0]].concat(), WireError::TrailingBytes),
         ("NEIGHBOUR_UPDATE plus one byte", [update.as_slice(), &[0]].concat(), WireError::TrailingBytes),
         ("side 2", patched(&update, HEADER_LEN, &[2]), WireError::InvalidField),
-        ("join status 2", patched(&reply, HEADER_LEN, &[2]), WireError::InvalidField),
+        ("join status 3", patched(&reply, HEADER_LEN, &[3]), WireError::InvalidField),
+        ("STABILISE padding not zero", patched(&encode(&samples()[7]), JOIN_LEN - 1, &[1]), WireError::InvalidField),
         ("JOIN padding not zero", patched(&join, join.len() - 1, &[1]), WireError::InvalidField),
         (
             "empty NEIGHBOUR_UPDATE chain",
@@ -273,9 +278,12 @@ impl Arbitrary for AnyRepr {
             MessageType::Ping => Message::Ping,
             MessageType::Pong => Message::Pong,
             MessageType::Ack => Message::Ack,
+            MessageType::HopAck => Message::HopAck,
             MessageType::Join => Message::Join { joiner: any_locator(g), hops: u8::arbitrary(g) },
             MessageType::JoinReply => Message::JoinReply {
-                status: *g.choose(&[JoinStatus::Accepted, JoinStatus::IdInUse]).expect("non-empty"),
+                status: *g
+                    .choose(&[JoinStatus::Accepted, JoinStatus::IdInUse, JoinStatus::NotMember])
+                    .expect("non-empty"),
                 hops: u8::arbitrary(g),
                 left: any_chain(g, 0),
                 right: any_chain(g, 0),
@@ -283,6 +291,12 @@ impl Arbitrary for AnyRepr {
             MessageType::NeighbourUpdate => Message::NeighbourUpdate {
                 side: *g.choose(&[Side::Left, Side::Right]).expect("non-empty"),
                 chain: any_chain(g, 1),
+            },
+            MessageType::Stabilise => Message::Stabilise,
+            MessageType::StabiliseReply => Message::StabiliseReply { left: any_chain(g, 0), right: any_chain(g, 0) },
+            MessageType::Leave => Message::Leave {
+                side: *g.choose(&[Side::Left, Side::Right]).expect("non-empty"),
+                chain: any_chain(g, 0),
             },
             MessageType::Lookup => {
                 Message::Lookup { origin: any_locator(g), key: Id(u128::arbitrary(g)), hops: u8::arbitrary(g) }

@@ -4,6 +4,10 @@ use mmp2p_core::{Config, Event, Id, Instant, Side};
 use mmp2p_memory::{Fate, LatencyModel, Network, NetworkConfig, NodeIndex, Step};
 use std::time::Duration;
 
+fn quiet() -> Config {
+    Config { maintenance: false, ..Config::default() }
+}
+
 fn faulty() -> NetworkConfig {
     NetworkConfig { loss: 0.05, duplicate: 0.05, reorder: 0.2, ..NetworkConfig::default() }
 }
@@ -11,9 +15,9 @@ fn faulty() -> NetworkConfig {
 /// Twenty nodes join through node 0 over a faulty network; every node then looks up a key.
 fn scenario(seed: u64) -> Network {
     let mut net = Network::new(seed, faulty());
-    let key = net.add_node(Id::KEY_NODE, Config::default());
+    let key = net.add_node(Id::KEY_NODE, quiet());
     for i in 1..20u128 {
-        let node = net.add_node(Id(i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834)), Config::default());
+        let node = net.add_node(Id(i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834)), quiet());
         net.command(node, |n, now| n.join(now, Network::addr(key))).unwrap();
         net.run_for(Duration::from_secs(2));
     }
@@ -43,8 +47,9 @@ fn constant_latency_delivers_in_send_order_and_steps_show_each_datagram() {
         1,
         NetworkConfig { latency: LatencyModel::Constant(Duration::from_millis(10)), ..NetworkConfig::default() },
     );
-    let a = net.add_node(Id(1), Config::default());
-    let b = net.add_node(Id(2), Config::default());
+    let a = net.add_node(Id(1), quiet());
+    let b = net.add_node(Id(2), quiet());
+    net.command(a, |n, _| n.found_ring());
     net.command(b, |n, now| n.join(now, Network::addr(a))).unwrap();
     let first = net.step().expect("the JOIN is in flight");
     match first {
@@ -60,8 +65,9 @@ fn constant_latency_delivers_in_send_order_and_steps_show_each_datagram() {
 #[test]
 fn partition_blocks_traffic_until_healed() {
     let mut net = Network::new(2, NetworkConfig::default());
-    let a = net.add_node(Id(1), Config::default());
-    let b = net.add_node(Id(2), Config::default());
+    let a = net.add_node(Id(1), quiet());
+    let b = net.add_node(Id(2), quiet());
+    net.command(a, |n, _| n.found_ring());
     net.partition(|i| i.0 as u32);
     net.command(b, |n, now| n.join(now, Network::addr(a))).unwrap();
     net.run_until_quiet(net.now() + Duration::from_secs(60));
@@ -76,8 +82,9 @@ fn partition_blocks_traffic_until_healed() {
 #[test]
 fn crashed_nodes_receive_nothing_and_restart_empty() {
     let mut net = Network::new(3, NetworkConfig::default());
-    let a = net.add_node(Id(1), Config::default());
-    let b = net.add_node(Id(2), Config::default());
+    let a = net.add_node(Id(1), quiet());
+    let b = net.add_node(Id(2), quiet());
+    net.command(a, |n, _| n.found_ring());
     net.command(b, |n, now| n.join(now, Network::addr(a))).unwrap();
     net.run_until_quiet(net.now() + Duration::from_secs(60));
     assert!(net.node(a).is_joined());
@@ -99,7 +106,7 @@ fn crashed_nodes_receive_nothing_and_restart_empty() {
 #[test]
 fn addresses_map_back_to_nodes() {
     let mut net = Network::new(4, NetworkConfig::default());
-    let a = net.add_node(Id(1), Config::default());
+    let a = net.add_node(Id(1), quiet());
     assert_eq!(net.index_of(&Network::addr(a)), Some(a));
     assert_eq!(net.index_of(&Network::addr(NodeIndex(5))), None);
     assert_eq!(Network::addr(NodeIndex(0)).to_string(), "[fd00::1]:4000");

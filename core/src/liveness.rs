@@ -1,0 +1,208 @@
+//! Liveness: who is still there, and what the node does when someone is not.
+//!
+//! Every `stabilise_interval` (jittered) the node stabilises with both
+//! neighbours (see `stabilise`), which doubles as their liveness probe; every
+//! `backup_probe_rounds` rounds it also pings its backups. Each friend not
+//! heard from within `friend_probe_interval` is pinged, a friend believed dead
+//! every `dead_friend_probe_interval`. Any datagram from a contact counts as
+//! hearing from it.
+//!
+//! A probe retries `liveness_misses` times, `probe_timeout` apart; when all
+//! go unanswered the contact is declared dead — unless the node heard from
+//! nobody at all meanwhile. Then it presumes its own link down: it evicts no
+//! one, stabilises less often, and recovers as soon as any datagram arrives.
+//!
+//! A dead neighbour or backup leaves the chains (the next backup is
+//! promoted, and the change is announced); a dead friend stays in the table
+//! but routing skips it until it answers again. A side left empty is sought
+//! again from the nearest known contact on that side.
+
+use crate::event::Event;
+use crate::id::ResourceLocator;
+use crate::node::Node;
+use crate::stats::DropReason;
+use crate::time::Instant;
+use crate::transactions::{Purpose, Role, Transaction};
+use crate::wire::{Chain, Header, Side};
+use core::net::SocketAddrV6;
+
+/// Request slots maintenance leaves free for commands and relays.
+const RESERVED_SLOTS: usize = 8;
+/// While the link is presumed down, the stabilisation period grows up to this factor.
+const LINK_DOWN_BACKOFF: u32 = 16;
+
+impl Node {
+    /// Notes that a datagram came from `from`.
+    pub(crate) fn heard(&mut self, from: SocketAddrV6, header: &Header) {
+        self.last_heard_any = self.now;
+        if self.link_down {
+            self.link_down = false;
+            self.emit(Event::LinkUp);
+            if self.next_stabilise.is_some() {
+                self.next_stabilise = Some(self.now);
+            }
+        }
+        if let Some(friend) = self.friends.heard(from, header.sender.id, self.now) {
+            self.emit(Event::PeerUp { peer: friend });
+            // A friend back from the dead may be back from another ring: it
+            // could belong right next to us.
+            self.consider(friend);
+        }
+    }
+
+    /// The next instant periodic maintenance has work.
+    pub(crate) fn next_maintenance(&self) -> Option<Instant> {
+        if !self.config.maintenance || self.leaving.is_some() || !self.is_member() {
+            return None;
+        }
+        [self.next_stabilise, self.friends.next_probe()].into_iter().flatten().min()
+    }
+
+    /// Starts the stabilisation timer once the node is in a ring.
+    pub(crate) fn schedule_maintenance(&mut self) {
+        if self.config.maintenance && self.next_stabilise.is_none() && self.is_joined() {
+            self.next_stabilise = Some(self.now + self.jittered(self.config.stabilise_interval));
+        }
+    }
+
+    /// Runs whatever periodic maintenance is due at `now`.
+    pub(crate) fn maintain(&mut self, now: Instant) {
+        if self.next_maintenance().is_none_or(|at| at > now) {
+            return;
+        }
+        if self.next_stabilise.is_some_and(|at| at <= now) {
+            let factor = if self.link_down { LINK_DOWN_BACKOFF } else { 1 };
+            let period = self.jittered(self.config.stabilise_interval.saturating_mul(factor));
+            self.next_stabilise = if self.is_joined() { Some(now + period) } else { None };
+            self.stabilise_round();
+        }
+        let due: heapless::Vec<(ResourceLocator, bool), { crate::config::MAX_FRIENDS }> =
+            self.friends.due(now).map(|f| (f.locator, f.alive)).collect();
+        for (friend, alive) in due {
+            let heard_recently = self
+                .friends
+                .entries()
+                .iter()
+                .any(|f| f.locator == friend && f.last_heard + self.config.friend_probe_interval > now);
+            if !heard_recently || !alive {
+                self.probe(friend, Role::Friend);
+            }
+            let period = if alive { self.config.friend_probe_interval } else { self.config.dead_friend_probe_interval };
+            let next = now + self.jittered(period);
+            if let Some(f) = self.friends.by_addr_mut(friend.addr) {
+                f.next_probe = next;
+            }
+        }
+    }
+
+    /// Probes both neighbours (STABILISE) and, every few rounds, the backups (PING).
+    fn stabilise_round(&mut self) {
+        self.stabilise_rounds = self.stabilise_rounds.wrapping_add(1);
+        for side in [Side::Left, Side::Right] {
+            match self.neighbours.neighbour(side).copied() {
+                Some(neighbour) => self.probe(neighbour, Role::Neighbour(side)),
+                None => self.seek(side),
+            }
+        }
+        if self.stabilise_rounds % u32::from(self.config.backup_probe_rounds) == 0 {
+            let backups: heapless::Vec<ResourceLocator, { 2 * crate::wire::MAX_CHAIN }> = [Side::Left, Side::Right]
+                .into_iter()
+                .flat_map(|side| self.neighbours.chain(side).iter().skip(1).copied())
+                .collect();
+            for backup in backups {
+                if self.neighbours.left() != Some(&backup) && self.neighbours.right() != Some(&backup) {
+                    self.probe(backup, Role::Backup);
+                }
+            }
+        }
+    }
+
+    /// Starts a liveness probe of `target` unless one is already out or the
+    /// request table is nearly full.
+    pub(crate) fn probe(&mut self, target: ResourceLocator, role: Role) {
+        let already = self.transactions.iter().any(|tx| match tx.purpose {
+            Purpose::Probe { target: t, role: r } => {
+                t.addr == target.addr || matches!((r, role), (Role::Candidate(a), Role::Candidate(b)) if a == b)
+            }
+            _ => false,
+        });
+        if already {
+            return;
+        }
+        if self.transactions.room() <= RESERVED_SLOTS {
+            self.stats.count_drop(DropReason::RequestTableFull);
+            return;
+        }
+        // Cannot fail: room was checked above.
+        let _ = self.start_request(target.addr, Purpose::Probe { target, role });
+    }
+
+    /// A probe was answered (the answer itself was handled by its message's module).
+    pub(crate) fn probe_answered(&mut self, _tx: &Transaction) {}
+
+    /// A probe went unanswered every time.
+    pub(crate) fn probe_failed(&mut self, tx: &Transaction) {
+        let Purpose::Probe { target, role } = tx.purpose else { return };
+        if self.last_heard_any < tx.started {
+            // Nobody at all was heard while we waited: blame our own link.
+            if !self.link_down {
+                self.link_down = true;
+                self.emit(Event::LinkDown);
+            }
+            return;
+        }
+        match role {
+            Role::Neighbour(_) | Role::Backup => self.drop_contact(target),
+            Role::Friend => {
+                let was_alive = self.friends.by_addr_mut(target.addr).map(|f| core::mem::replace(&mut f.alive, false));
+                if was_alive == Some(true) {
+                    self.emit(Event::PeerDown { peer: target });
+                }
+            }
+            Role::Candidate(_) => {}
+        }
+    }
+
+    /// Removes a dead contact from both chains, promoting the next backups.
+    fn drop_contact(&mut self, dead: ResourceLocator) {
+        let mut dropped = false;
+        for side in [Side::Left, Side::Right] {
+            let chain = self.neighbours.chain(side);
+            if chain.contains(&dead) {
+                let kept: Chain = chain.iter().filter(|c| **c != dead).copied().collect();
+                self.set_chain(side, kept, None);
+                dropped = true;
+            }
+        }
+        if !dropped {
+            return;
+        }
+        self.emit(Event::PeerDown { peer: dead });
+        for side in [Side::Left, Side::Right] {
+            match self.neighbours.neighbour(side).copied() {
+                // Tell the promoted neighbour about us at once.
+                Some(neighbour) => self.probe(neighbour, Role::Neighbour(side)),
+                None => self.seek(side),
+            }
+        }
+    }
+
+    /// Looks for a neighbour on an empty side: the known contact nearest on that side.
+    fn seek(&mut self, side: Side) {
+        let me = self.me.id;
+        let distance = |c: &ResourceLocator| match side {
+            Side::Right => me.distance_to(c.id),
+            Side::Left => c.id.distance_to(me),
+        };
+        let nearest = self
+            .neighbours
+            .contacts()
+            .chain(self.friends.alive())
+            .filter(|c| c.id != me)
+            .min_by_key(|c| distance(c))
+            .copied();
+        if let Some(candidate) = nearest {
+            self.probe(candidate, Role::Candidate(side));
+        }
+    }
+}

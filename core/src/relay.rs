@@ -1,0 +1,69 @@
+//! Passing routed messages on, hop by hop, without losing them.
+//!
+//! Every node that receives a JOIN or LOOKUP acknowledges it to the node that
+//! sent it (HOP_ACK). A node that passes one on keeps it until that
+//! acknowledgement arrives; if it does not arrive within `hop_timeout`, the
+//! message goes to the next-best contact instead, up to three contacts in
+//! all. The silent contact, if a friend, is probed at once.
+
+use crate::id::ResourceLocator;
+use crate::node::Node;
+use crate::routing::NextHop;
+use crate::stats::DropReason;
+use crate::transactions::{Purpose, Routed, Transaction, MAX_HOP_TRIES};
+use crate::wire::{Header, MessageType, JOIN_LEN};
+use core::net::SocketAddrV6;
+
+impl Node {
+    /// Sends a routed message to `next` and waits for its hop acknowledgement.
+    pub(crate) fn forward(&mut self, txid: u64, next: ResourceLocator, routed: Routed, hops: u8, hop_limit: u8) {
+        self.forward_avoiding(txid, next, routed, hops, hop_limit, heapless::Vec::new());
+    }
+
+    fn forward_avoiding(
+        &mut self,
+        txid: u64,
+        next: ResourceLocator,
+        routed: Routed,
+        hops: u8,
+        hop_limit: u8,
+        tried: heapless::Vec<SocketAddrV6, MAX_HOP_TRIES>,
+    ) {
+        let purpose = Purpose::Forward { routed, hops, hop_limit, tried };
+        if self.start_request_with(txid, next.addr, purpose).is_err() {
+            // No room to track it: send it anyway, untracked.
+            self.stats.count_drop(DropReason::RequestTableFull);
+            self.send(crate::outbox::Outgoing::routed(next.addr, txid, hop_limit, routed, hops));
+        }
+    }
+
+    pub(crate) fn handle_hop_ack(&mut self, from: SocketAddrV6, header: &Header) -> Result<(), DropReason> {
+        match self.transactions.complete(header.txid, MessageType::HopAck, from, header.sender.addr, |_| true) {
+            Ok(_) => Ok(()),
+            // The entry node of our own JOIN acknowledges it too; the reply is what counts.
+            Err(_) if self.transactions.iter().any(|tx| tx.txid == header.txid && tx.to == from) => Ok(()),
+            Err(reason) => Err(reason),
+        }
+    }
+
+    /// A hop did not acknowledge in time: offer the message to the next-best contact.
+    pub(crate) fn hop_timed_out(&mut self, tx: Transaction) {
+        let Purpose::Forward { routed, hops, hop_limit, mut tried } = tx.purpose else { return };
+        if let Some(friend) = self.friends.by_addr_mut(tx.to) {
+            friend.next_probe = self.now;
+        }
+        if tried.push(tx.to).is_err() || tried.len() >= MAX_HOP_TRIES {
+            self.stats.count_drop(DropReason::RelayFailed);
+            return;
+        }
+        match self.route(routed.key(), routed.avoid(), &tried) {
+            NextHop::Forward(next) => self.forward_avoiding(tx.txid, next, routed, hops, hop_limit, tried),
+            NextHop::Local => match routed {
+                Routed::Join { joiner } => self.answer_join(tx.txid, joiner, hops, JOIN_LEN),
+                // Our own lookup came back to us: its end-to-end retry will route it afresh.
+                Routed::Lookup { origin, .. } if origin == self.me => {}
+                Routed::Lookup { origin, key } => self.answer_lookup(tx.txid, origin, key, hops),
+            },
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! STABILISE: repairing the ring from what neighbours report (after Chord's
+//! stabilise and notify).
+//!
+//! A node periodically sends STABILISE to each neighbour and learns its
+//! chains from the STABILISE_REPLY. From its right neighbour P it takes its
+//! right chain as `[P] + P's right chain`; if P's left neighbour X lies
+//! between the two of them, X is a better right neighbour: the node probes X
+//! and, when X answers, adopts it. The left side is the mirror image.
+//!
+//! A STABILISE from a node the receiver does not count as a neighbour, but
+//! which would be closer than its current neighbour on a side (or a side is
+//! empty), makes the receiver probe that node as a candidate. Chains change
+//! only on answers to the node's own probes, so a stranger cannot plant a
+//! fake neighbour or make a node drop a live one.
+
+use crate::id::{Id, ResourceLocator};
+use crate::neighbours::cut_chain;
+use crate::node::Node;
+use crate::outbox::Outgoing;
+use crate::stats::DropReason;
+use crate::transactions::{Purpose, Role};
+use crate::wire::{Header, MessageType, Side};
+use core::net::SocketAddrV6;
+
+/// True if `x` lies strictly between `me` and `far` on `side`.
+fn between(side: Side, me: Id, far: Id, x: Id) -> bool {
+    match side {
+        Side::Right => x.in_open(me, far),
+        Side::Left => x.in_open(far, me),
+    }
+}
+
+impl Node {
+    pub(crate) fn handle_stabilise(&mut self, from: SocketAddrV6, header: &Header) -> Result<(), DropReason> {
+        if !self.is_member() {
+            return Err(DropReason::NotJoined);
+        }
+        self.send(Outgoing::StabiliseReply { to: from, txid: header.txid });
+        self.consider(ResourceLocator::new(header.sender.id, from));
+        Ok(())
+    }
+
+    /// Probes `node` as a candidate neighbour on each side where it would be
+    /// closer than the current neighbour, or where there is none.
+    pub(crate) fn consider(&mut self, node: ResourceLocator) {
+        if node.id == self.me.id || self.leaving.is_some() {
+            return;
+        }
+        for side in [Side::Left, Side::Right] {
+            let closer = match self.neighbours.neighbour(side) {
+                None => true,
+                Some(current) => current != &node && between(side, self.me.id, current.id, node.id),
+            };
+            if closer {
+                self.probe(node, Role::Candidate(side));
+            }
+        }
+    }
+
+    pub(crate) fn handle_stabilise_reply(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        left: &[ResourceLocator],
+        right: &[ResourceLocator],
+    ) -> Result<(), DropReason> {
+        let sender_id = header.sender.id;
+        let same_node = |p: &Purpose| matches!(p, Purpose::Probe { target, .. } if target.id == sender_id);
+        let tx = self.transactions.complete(
+            header.txid,
+            MessageType::StabiliseReply,
+            from,
+            header.sender.addr,
+            same_node,
+        )?;
+        let Purpose::Probe { target: peer, role } = tx.purpose else { return Ok(()) };
+        let side = match role {
+            Role::Neighbour(side) | Role::Candidate(side) => side,
+            Role::Backup | Role::Friend => return Ok(()),
+        };
+        let (toward_us, away) = match side {
+            Side::Right => (left, right),
+            Side::Left => (right, left),
+        };
+        let adopt = match (role, self.neighbours.neighbour(side)) {
+            (Role::Neighbour(_), current) => current == Some(&peer),
+            (_, None) => true,
+            (_, Some(current)) => between(side, self.me.id, current.id, peer.id),
+        };
+        if adopt && self.leaving.is_none() {
+            let chain = cut_chain(
+                self.me.id,
+                side,
+                core::iter::once(peer).chain(away.iter().copied()),
+                self.config.chain_len(),
+            );
+            self.set_chain(side, chain, None);
+        }
+        // Someone the peer knows between us is a better neighbour still.
+        if let Some(closer) = toward_us.first().filter(|x| between(side, self.me.id, peer.id, x.id)) {
+            self.probe(*closer, Role::Candidate(side));
+        }
+        Ok(())
+    }
+}

@@ -5,9 +5,7 @@ mod common;
 use common::*;
 use core::net::{Ipv6Addr, SocketAddrV6};
 use mmp2p_core::wire::{Chain, Header, JoinStatus, Message, Repr, WireError};
-use mmp2p_core::{
-    Config, DropReason, Event, Id, Instant, JoinFailure, Node, Output, ResourceLocator, Side, MAX_DATAGRAM,
-};
+use mmp2p_core::{DropReason, Event, Id, Instant, JoinFailure, Node, Output, ResourceLocator, Side, MAX_DATAGRAM};
 use mmp2p_memory::Network;
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use mmp2p_core::{Config, DropReason, Event, Id, Side};
+use mmp2p_core::{DropReason, Event, Id, Side};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use mmp2p_memory::{Network, Step};
 

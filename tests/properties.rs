@@ -7,23 +7,10 @@ use mmp2p_memory::{Network, NetworkConfig, NodeIndex};
 use quickcheck::{QuickCheck, TestResult};
 use std::time::Duration;
 
+/// The default configuration without periodic maintenance.
 fn quiet() -> Config {
     Config { maintenance: false, ..Config::default() }
 }
-const CONFIG: Config = Config {
-    backups: 2,
-    hop_limit: 255,
-    request_timeout: Duration::from_secs(2),
-    max_attempts: 4,
-    maintenance: true,
-    stabilise_interval: Duration::from_secs(5),
-    backup_probe_rounds: 6,
-    friend_probe_interval: Duration::from_secs(60),
-    dead_friend_probe_interval: Duration::from_secs(120),
-    probe_timeout: Duration::from_secs(1),
-    liveness_misses: 3,
-    hop_timeout: Duration::from_millis(500),
-};
 
 /// Nodes with random IDs join one by one, each through a random member,
 /// and the ring is consistent after every join.

@@ -13,6 +13,9 @@ pub struct Friend {
     pub locator: ResourceLocator,
     /// False once it missed enough probes; routing skips it until it answers again.
     pub alive: bool,
+    /// It failed to acknowledge a routed message: routing skips it, and it is
+    /// probed at once, until it is heard from again.
+    pub suspect: bool,
     /// When it was last heard from.
     pub last_heard: Instant,
     /// When it is next due for a liveness probe.
@@ -42,7 +45,7 @@ impl Friends {
             known.locator = locator;
             return Ok(());
         }
-        let friend = Friend { locator, alive: true, last_heard: now, next_probe: first_probe };
+        let friend = Friend { locator, alive: true, suspect: false, last_heard: now, next_probe: first_probe };
         self.entries.push(friend).map_err(|_| FriendsFull)
     }
 
@@ -72,9 +75,9 @@ impl Friends {
         self.entries.iter().map(|f| &f.locator)
     }
 
-    /// The friends believed alive: the ones routing may use.
+    /// The friends believed alive and not suspect: the ones routing may use.
     pub fn alive(&self) -> impl Iterator<Item = &ResourceLocator> {
-        self.entries.iter().filter(|f| f.alive).map(|f| &f.locator)
+        self.entries.iter().filter(|f| f.alive && !f.suspect).map(|f| &f.locator)
     }
 
     /// How many friends are known.
@@ -92,14 +95,20 @@ impl Friends {
     pub(crate) fn heard(&mut self, from: SocketAddrV6, id: Id, now: Instant) -> Option<ResourceLocator> {
         let friend = self.entries.iter_mut().find(|f| f.locator.addr == from && f.locator.id == id)?;
         friend.last_heard = now;
+        friend.suspect = false;
         let revived = !friend.alive;
         friend.alive = true;
         revived.then_some(friend.locator)
     }
 
-    /// The friend at `addr`, mutably.
-    pub(crate) fn by_addr_mut(&mut self, addr: SocketAddrV6) -> Option<&mut Friend> {
-        self.entries.iter_mut().find(|f| f.locator.addr == addr)
+    /// Every friend at `addr` (several IDs may claim one address), mutably.
+    pub(crate) fn at_addr_mut(&mut self, addr: SocketAddrV6) -> impl Iterator<Item = &mut Friend> {
+        self.entries.iter_mut().filter(move |f| f.locator.addr == addr)
+    }
+
+    /// The friend with exactly this locator, mutably.
+    pub(crate) fn get_mut(&mut self, locator: &ResourceLocator) -> Option<&mut Friend> {
+        self.entries.iter_mut().find(|f| f.locator == *locator)
     }
 
     /// The earliest probe due.

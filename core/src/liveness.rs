@@ -9,8 +9,11 @@
 //!
 //! A probe retries `liveness_misses` times, `probe_timeout` apart; when all
 //! go unanswered the contact is declared dead — unless the node heard from
-//! nobody at all meanwhile. Then it presumes its own link down: it evicts no
-//! one, stabilises less often, and recovers as soon as any datagram arrives.
+//! nobody at all meanwhile. Then the node first checks its own link by
+//! stabilising with its neighbours at once (and asks the contact again
+//! later); if even a neighbour probe fails in total silence, it presumes its
+//! own link down: it evicts no one, stabilises less often, and recovers as
+//! soon as any datagram arrives.
 //!
 //! A dead neighbour or backup leaves the chains (the next backup is
 //! promoted, and the change is announced); a dead friend stays in the table
@@ -76,20 +79,18 @@ impl Node {
             self.next_stabilise = if self.is_joined() { Some(now + period) } else { None };
             self.stabilise_round();
         }
-        let due: heapless::Vec<(ResourceLocator, bool), { crate::config::MAX_FRIENDS }> =
-            self.friends.due(now).map(|f| (f.locator, f.alive)).collect();
-        for (friend, alive) in due {
-            let heard_recently = self
-                .friends
-                .entries()
-                .iter()
-                .any(|f| f.locator == friend && f.last_heard + self.config.friend_probe_interval > now);
-            if !heard_recently || !alive {
+        let due: heapless::Vec<(ResourceLocator, bool, bool), { crate::config::MAX_FRIENDS }> = self
+            .friends
+            .due(now)
+            .map(|f| (f.locator, f.alive && !f.suspect, f.last_heard + self.config.friend_probe_interval > now))
+            .collect();
+        for (friend, alive, heard_recently) in due {
+            if !(alive && heard_recently) {
                 self.probe(friend, Role::Friend);
             }
             let period = if alive { self.config.friend_probe_interval } else { self.config.dead_friend_probe_interval };
             let next = now + self.jittered(period);
-            if let Some(f) = self.friends.by_addr_mut(friend.addr) {
+            if let Some(f) = self.friends.get_mut(&friend) {
                 f.next_probe = next;
             }
         }
@@ -129,12 +130,15 @@ impl Node {
         if already {
             return;
         }
-        if self.transactions.room() <= RESERVED_SLOTS {
+        // Neighbours and candidates keep the ring whole; backups and friends
+        // leave room for commands and relays.
+        let essential = matches!(role, Role::Neighbour(_) | Role::Candidate(_));
+        let reserve = if essential { 0 } else { RESERVED_SLOTS };
+        if self.transactions.room() <= reserve
+            || self.start_request(target.addr, Purpose::Probe { target, role }).is_err()
+        {
             self.stats.count_drop(DropReason::RequestTableFull);
-            return;
         }
-        // Cannot fail: room was checked above.
-        let _ = self.start_request(target.addr, Purpose::Probe { target, role });
     }
 
     /// A probe was answered (the answer itself was handled by its message's module).
@@ -144,17 +148,33 @@ impl Node {
     pub(crate) fn probe_failed(&mut self, tx: &Transaction) {
         let Purpose::Probe { target, role } = tx.purpose else { return };
         if self.last_heard_any < tx.started {
-            // Nobody at all was heard while we waited: blame our own link.
-            if !self.link_down {
-                self.link_down = true;
-                self.emit(Event::LinkDown);
+            // Nobody at all was heard while we waited: the silence may be ours.
+            match role {
+                Role::Neighbour(_) => {
+                    // Our neighbours are probed every round; if even they are
+                    // silent, blame our own link and evict no one.
+                    if !self.link_down {
+                        self.link_down = true;
+                        self.emit(Event::LinkDown);
+                    }
+                }
+                _ => {
+                    // Check our link through the neighbours first, and ask
+                    // this contact again once we know.
+                    if self.next_stabilise.is_some() {
+                        self.next_stabilise = Some(self.now);
+                    }
+                    if let Some(friend) = self.friends.get_mut(&target) {
+                        friend.next_probe = self.now + self.config.probe_timeout;
+                    }
+                }
             }
             return;
         }
         match role {
             Role::Neighbour(_) | Role::Backup => self.drop_contact(target),
             Role::Friend => {
-                let was_alive = self.friends.by_addr_mut(target.addr).map(|f| core::mem::replace(&mut f.alive, false));
+                let was_alive = self.friends.get_mut(&target).map(|f| core::mem::replace(&mut f.alive, false));
                 if was_alive == Some(true) {
                     self.emit(Event::PeerDown { peer: target });
                 }
@@ -177,6 +197,10 @@ impl Node {
         if !dropped {
             return;
         }
+        // Whatever we still meant to tell it is moot.
+        self.transactions.retain(|tx| {
+            tx.to != dead.addr || !matches!(tx.purpose, Purpose::NeighbourUpdate { .. } | Purpose::Probe { .. })
+        });
         self.emit(Event::PeerDown { peer: dead });
         for side in [Side::Left, Side::Right] {
             match self.neighbours.neighbour(side).copied() {

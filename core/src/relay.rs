@@ -49,7 +49,8 @@ impl Node {
     /// A hop did not acknowledge in time: offer the message to the next-best contact.
     pub(crate) fn hop_timed_out(&mut self, tx: Transaction) {
         let Purpose::Forward { routed, hops, hop_limit, mut tried } = tx.purpose else { return };
-        if let Some(friend) = self.friends.by_addr_mut(tx.to) {
+        for friend in self.friends.at_addr_mut(tx.to) {
+            friend.suspect = true;
             friend.next_probe = self.now;
         }
         if tried.push(tx.to).is_err() || tried.len() >= MAX_HOP_TRIES {

@@ -48,7 +48,12 @@ impl Node {
         }
         for side in [Side::Left, Side::Right] {
             let closer = match self.neighbours.neighbour(side) {
-                None => true,
+                // An empty side takes anyone but the nodes of the other side,
+                // which sit the wrong way round (unless they are all there is).
+                None => {
+                    let other = self.neighbours.chain(side.opposite());
+                    other.len() <= 1 || !other.contains(&node)
+                }
                 Some(current) => current != &node && between(side, self.me.id, current.id, node.id),
             };
             if closer {
@@ -96,8 +101,10 @@ impl Node {
             );
             self.set_chain(side, chain, None);
         }
-        // Someone the peer knows between us is a better neighbour still.
-        if let Some(closer) = toward_us.first().filter(|x| between(side, self.me.id, peer.id, x.id)) {
+        // Someone the peer knows between us is a better neighbour still: the
+        // nearest to us of those it lists.
+        let closer = toward_us.iter().take_while(|x| between(side, self.me.id, peer.id, x.id)).last();
+        if let Some(closer) = closer {
             self.probe(*closer, Role::Candidate(side));
         }
         Ok(())

@@ -324,7 +324,8 @@ impl Harness {
     /// for a LOOKUP a responder locator and hops:u8; otherwise an ID for the
     /// answering node. Flag bit 1: the responder answers from the address the
     /// request went to (else from its locator's address); bit 2: JOIN_REPLY
-    /// says ID_IN_USE.
+    /// says ID_IN_USE; bit 3: a JOIN or LOOKUP is answered with the next
+    /// hop's HOP_ACK instead.
     fn reply(&mut self, r: &mut Reader<'_>) {
         let which = usize::from(r.u8());
         let flags = r.u8();
@@ -346,9 +347,20 @@ impl Harness {
                 let sender = ResourceLocator::new(r.id(), to);
                 self.deliver(to, Self::header(txid, sender), Message::Pong);
             }
-            Message::NeighbourUpdate { .. } => {
+            Message::NeighbourUpdate { .. } | Message::Leave { .. } => {
                 let sender = ResourceLocator::new(r.id(), to);
                 self.deliver(to, Self::header(txid, sender), Message::Ack);
+            }
+            Message::Stabilise => {
+                let sender = ResourceLocator::new(r.id(), to);
+                let left = r.chain(Side::Left, None, MAX_CHAIN);
+                let right = r.chain(Side::Right, None, MAX_CHAIN);
+                self.deliver(to, Self::header(txid, sender), Message::StabiliseReply { left, right });
+            }
+            Message::Join { .. } | Message::Lookup { .. } if flags & 8 != 0 => {
+                // The next hop acknowledges the routed message.
+                let sender = ResourceLocator::new(r.id(), to);
+                self.deliver(to, Self::header(txid, sender), Message::HopAck);
             }
             Message::Join { joiner, hops } => {
                 let responder = responder(r);
@@ -366,7 +378,12 @@ impl Harness {
                 let hops = hops.saturating_add(r.u8());
                 self.deliver(responder.addr, Self::header(txid, responder), Message::LookupReply { key, hops });
             }
-            Message::Pong | Message::Ack | Message::JoinReply { .. } | Message::LookupReply { .. } => {
+            Message::Pong
+            | Message::Ack
+            | Message::HopAck
+            | Message::StabiliseReply { .. }
+            | Message::JoinReply { .. }
+            | Message::LookupReply { .. } => {
                 let sender = ResourceLocator::new(r.id(), to);
                 self.deliver(to, Self::header(txid, sender), Message::Ping);
             }

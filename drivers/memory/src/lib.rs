@@ -74,6 +74,13 @@ pub struct NodeEvent {
     pub event: Event,
 }
 
+/// A time and maintenance count to measure a rate from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaintenanceMark {
+    at: Instant,
+    sent: u64,
+}
+
 /// What one [`Network::step`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -271,6 +278,33 @@ impl Network {
     /// Ends any partition.
     pub fn heal(&mut self) {
         self.partition(|_| 0);
+    }
+
+    /// Changes the network's latency model and faults from now on.
+    pub fn set_config(&mut self, config: NetworkConfig) {
+        self.config = config;
+    }
+
+    /// Maintenance datagrams sent so far by the running nodes (see
+    /// [`Stats::maintenance_out`](mmp2p_core::Stats::maintenance_out)).
+    pub fn maintenance_sent(&self) -> u64 {
+        self.slots.iter().filter(|s| s.up).map(|s| s.node.stats().maintenance_out).sum()
+    }
+
+    /// Maintenance datagrams per running node per minute since a
+    /// [`maintenance_mark`](Network::maintenance_mark).
+    pub fn maintenance_rate(&self, since: MaintenanceMark) -> f64 {
+        let minutes = self.now.saturating_duration_since(since.at).as_secs_f64() / 60.0;
+        let nodes = self.slots.iter().filter(|s| s.up).count();
+        if minutes == 0.0 || nodes == 0 {
+            return 0.0;
+        }
+        self.maintenance_sent().saturating_sub(since.sent) as f64 / nodes as f64 / minutes
+    }
+
+    /// The point from which [`maintenance_rate`](Network::maintenance_rate) counts.
+    pub fn maintenance_mark(&self) -> MaintenanceMark {
+        MaintenanceMark { at: self.now, sent: self.maintenance_sent() }
     }
 
     /// Turns the datagram trace on or off (on by default; large runs may not want it).

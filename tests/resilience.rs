@@ -1,0 +1,200 @@
+//! Keeping the ring alive: crashes, churn, loss, partitions, concurrent
+//! joins, a dead key node, graceful leaves, and what maintenance costs.
+//!
+//! Each scenario runs at a reduced size in the normal test run and at the
+//! size the paper-scale claims need under `cargo test --release -- --ignored`.
+
+mod common;
+
+use mmp2p_core::rng::Rng;
+use mmp2p_core::{BootstrapList, Config, Event, Id};
+use mmp2p_memory::overlay::{Overlay, OverlaySpec};
+use mmp2p_memory::{Network, NetworkConfig, NodeIndex};
+use std::time::Duration;
+
+fn overlay(nodes: usize, seed: u64) -> Overlay {
+    let spec = OverlaySpec { nodes, friends: 50, seed, ..OverlaySpec::default() };
+    Overlay::build(&spec).expect("the overlay settles")
+}
+
+/// The longest a dead neighbour goes unnoticed: a jittered stabilisation
+/// period, then every probe retry.
+fn liveness_period(config: &Config) -> Duration {
+    config.stabilise_interval * 5 / 4 + config.probe_timeout * u32::from(config.liveness_misses)
+}
+
+fn random_id(rng: &mut Rng) -> Id {
+    Id((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64()))
+}
+
+fn crash_20_percent(nodes: usize) {
+    let mut overlay = overlay(nodes, 20);
+    let config = Config::default();
+    let mut rng = Rng::new(21);
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let mut crashed = 0;
+    for &m in &members {
+        if rng.below(5) == 0 {
+            overlay.network.crash(m);
+            crashed += 1;
+        }
+    }
+    overlay.refresh_ring();
+    let repaired = overlay.settle(3 * liveness_period(&config)).unwrap_or_else(|e| panic!("not repaired: {e}"));
+    println!(
+        "crash_20_percent: {nodes} nodes, {crashed} crashed at once; full repair after {:.1} s (limit {:.0} s)",
+        repaired.as_secs_f64(),
+        (3 * liveness_period(&config)).as_secs_f64()
+    );
+    let report = overlay.run_lookups(10_000);
+    println!("crash_20_percent: 10000 lookups, {} correct, mean hops {:.2}", report.hops.len(), report.mean_hops());
+    assert_eq!((report.wrong, report.failed), (0, 0), "wrong, failed");
+}
+
+#[test]
+fn crash_20_percent_ci() {
+    crash_20_percent(400);
+}
+
+#[test]
+#[ignore = "full size: cargo test --release -- --ignored"]
+fn crash_20_percent_full() {
+    crash_20_percent(2000);
+}
+
+#[test]
+fn graceful_leave() {
+    let mut overlay = overlay(200, 30);
+    let leaver = overlay.members().nth(77).expect("a member");
+    let (left, right) = {
+        let n = overlay.network.node(leaver).neighbours();
+        (*n.left().expect("left"), *n.right().expect("right"))
+    };
+    overlay.network.command(leaver, |n, now| n.leave(now)).expect("leave starts");
+    // One round trip later, well before any liveness timeout, both neighbours are linked.
+    overlay.network.run_for(Duration::from_millis(400));
+    let index = |loc: &mmp2p_core::ResourceLocator| overlay.network.index_of(&loc.addr).expect("ours");
+    assert_eq!(overlay.network.node(index(&left)).neighbours().right(), Some(&right));
+    assert_eq!(overlay.network.node(index(&right)).neighbours().left(), Some(&left));
+    assert!(overlay.network.events().iter().any(|e| e.node == leaver && matches!(e.event, Event::Left { .. })));
+    assert!(!overlay.network.node(leaver).is_joined());
+    overlay.network.crash(leaver);
+    overlay.refresh_ring();
+    overlay.settle(Duration::from_secs(10)).expect("backups settle without timeouts");
+    let report = overlay.run_lookups(2000);
+    assert_eq!((report.wrong, report.failed), (0, 0), "wrong, failed");
+}
+
+#[test]
+fn key_node_down() {
+    let mut overlay = overlay(100, 40);
+    let key = NodeIndex(0);
+    let members: Vec<NodeIndex> = overlay.members().filter(|&m| m != key).collect();
+    // What a node would have saved as access.dat: the key node it was
+    // configured with, then the nodes its join left it next to.
+    let joined = overlay.network.node(members[10]);
+    assert!(!joined.bootstrap().is_empty(), "the join filled the bootstrap list");
+    for entry in joined.bootstrap().entries() {
+        let node = overlay.network.index_of(&entry.addr).expect("a node of ours");
+        assert!(overlay.network.node(node).is_joined(), "only ring members are listed");
+    }
+    let key_entry = overlay.network.locator(key);
+    let saved = BootstrapList::new(std::iter::once(key_entry).chain(joined.bootstrap().entries().iter().copied()));
+    assert_eq!(saved.entries()[0].id, Id::KEY_NODE, "the key node comes first");
+    overlay.network.crash(key);
+    // A new node with that list joins through the other entries.
+    let newcomer = overlay.network.add_node(Id(0x1234_5678 << 64), Config::default());
+    overlay
+        .network
+        .command(newcomer, |n, now| {
+            n.set_bootstrap(saved.clone());
+            n.join_bootstrap(now)
+        })
+        .expect("join starts");
+    overlay.network.run_for(Duration::from_secs(30));
+    assert!(overlay.network.node(newcomer).is_joined(), "joined without the key node");
+    // A restarted node bootstraps from its own saved list.
+    let restarted = members[20];
+    let own = BootstrapList::new(
+        std::iter::once(key_entry).chain(overlay.network.node(restarted).bootstrap().entries().iter().copied()),
+    );
+    overlay.network.crash(restarted);
+    overlay.network.run_for(Duration::from_secs(30));
+    overlay.network.restart(restarted);
+    overlay
+        .network
+        .command(restarted, |n, now| {
+            n.set_bootstrap(own.clone());
+            n.join_bootstrap(now)
+        })
+        .expect("join starts");
+    overlay.refresh_ring();
+    overlay.settle(Duration::from_secs(120)).expect("one ring with the newcomer and the restarted node");
+    // With no usable entry at all, the node says so.
+    let lonely = overlay.network.add_node(Id(77), Config::default());
+    let dead_only = BootstrapList::new([overlay.network.locator(key)]);
+    overlay
+        .network
+        .command(lonely, |n, now| {
+            n.set_bootstrap(dead_only.clone());
+            n.join_bootstrap(now)
+        })
+        .expect("join starts");
+    overlay.network.run_for(Duration::from_secs(60));
+    assert!(overlay.network.events().iter().any(|e| e.node == lonely && matches!(e.event, Event::NoKnownPeers { .. })));
+}
+
+#[test]
+fn concurrent_joins() {
+    let mut net = Network::new(50, NetworkConfig::default());
+    net.set_tracing(false);
+    let key = net.add_node(Id::KEY_NODE, Config::default());
+    let mut rng = Rng::new(51);
+    let joiners: Vec<NodeIndex> = (0..200).map(|_| net.add_node(random_id(&mut rng), Config::default())).collect();
+    for &j in &joiners {
+        net.command(j, |n, now| n.join(now, Network::addr(key))).expect("join starts");
+    }
+    let mut overlay = Overlay::from_network(net);
+    let took = overlay.settle(Duration::from_secs(600)).unwrap_or_else(|e| panic!("not one ring: {e}"));
+    println!("concurrent_joins: 200 nodes joined at once; one consistent ring after {:.1} s", took.as_secs_f64());
+}
+
+#[test]
+fn maintenance_rate() {
+    let mut overlay = overlay(200, 60);
+    let mark = overlay.network.maintenance_mark();
+    overlay.network.run_for(Duration::from_secs(600));
+    let rate = overlay.network.maintenance_rate(mark);
+    println!("maintenance_rate: {rate:.1} maintenance datagrams per node per minute (50 friends, 2 backups, defaults)");
+    assert!(rate > 0.0);
+    overlay.check_ring().expect("maintenance keeps a quiet ring as it is");
+}
+
+#[test]
+fn lossy_network() {
+    let mut overlay = overlay(200, 70);
+    overlay.network.set_config(NetworkConfig { loss: 0.10, duplicate: 0.05, reorder: 0.2, ..NetworkConfig::default() });
+    let report = overlay.run_lookups(2000);
+    let success = report.hops.len() as f64 / 2000.0;
+    println!(
+        "lossy_network: 10% loss, 5% duplication, 20% reordering: {:.2}% of 2000 lookups succeeded",
+        100.0 * success
+    );
+    assert!(success >= 0.999, "success rate {success}");
+    assert_eq!(report.wrong, 0);
+}
+
+#[test]
+fn partition_heals() {
+    let mut overlay = overlay(100, 80);
+    let config = Config::default();
+    overlay.network.partition(|i| (i.0 % 2) as u32);
+    overlay.network.run_for(Duration::from_secs(300));
+    overlay.network.heal();
+    let took = overlay.settle(Duration::from_secs(900)).unwrap_or_else(|e| panic!("not one ring: {e}"));
+    println!(
+        "partition_heals: two halves for 5 min; one consistent ring {:.0} s after healing (liveness period {:.0} s)",
+        took.as_secs_f64(),
+        liveness_period(&config).as_secs_f64()
+    );
+}

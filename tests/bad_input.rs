@@ -226,3 +226,80 @@ fn routed_messages_die_at_the_hop_limit() {
     assert_eq!(relayed[0].1.header.hop_limit, 0);
     assert!(matches!(relayed[0].1.message, Message::Lookup { hops: 2, .. }));
 }
+
+#[test]
+fn strangers_cannot_make_a_node_drop_or_adopt_neighbours() {
+    let mut net = constant_latency_network(7);
+    let nodes = ring_of(&mut net, &[0, 9, 14], quiet());
+    let n9 = nodes[1];
+    let tables = |net: &Network| (chain_ids(net, n9, Side::Left), chain_ids(net, n9, Side::Right));
+    let before = tables(&net);
+    let deliver = |net: &mut Network, sender: ResourceLocator, message: Message| {
+        let bytes = reply(sender, 0xdead, message);
+        net.command(n9, |n, now| n.handle_datagram(now, sender.addr, &bytes))
+    };
+    // A LEAVE in the right neighbour's name, from another address.
+    let spoof14 = ResourceLocator::new(Id(14), addr(0x66));
+    let leave = Message::Leave { side: Side::Right, chain: Chain::new() };
+    assert_eq!(deliver(&mut net, spoof14, leave), Err(DropReason::UnexpectedNeighbourUpdate));
+    // Liveness answers nobody asked for.
+    let real14 = net.locator(nodes[2]);
+    assert_eq!(deliver(&mut net, real14, Message::Pong), Err(DropReason::UnexpectedResponse));
+    let fake = Message::StabiliseReply { left: Chain::new(), right: Chain::new() };
+    assert_eq!(deliver(&mut net, real14, fake), Err(DropReason::UnexpectedResponse));
+    assert_eq!(deliver(&mut net, real14, Message::HopAck), Err(DropReason::UnexpectedResponse));
+    // A stranger claiming a place between 9 and 14 is only probed; it never
+    // answers from its address, so it is never adopted.
+    let stranger = ResourceLocator::new(Id(12), addr(0x77));
+    assert_eq!(deliver(&mut net, stranger, Message::Stabilise), Ok(()));
+    assert!(net.run_until_quiet(net.now() + Duration::from_secs(60)));
+    assert!(net.trace().iter().any(|e| e.to == addr(0x77) && e.repr().unwrap().message == Message::Stabilise));
+    assert_eq!(tables(&net), before, "nothing changed");
+    let stats = net.node(n9).stats();
+    assert_eq!(stats.dropped(DropReason::UnexpectedNeighbourUpdate), 1);
+    assert_eq!(stats.dropped(DropReason::UnexpectedResponse), 3);
+}
+
+#[test]
+fn a_silent_link_evicts_no_one() {
+    let mut net = constant_latency_network(8);
+    let nodes = ring_of(&mut net, &[0, 9, 14], mmp2p_core::Config::default());
+    net.run_for(Duration::from_secs(30));
+    let n9 = nodes[1];
+    let before = (chain_ids(&net, n9, Side::Left), chain_ids(&net, n9, Side::Right));
+    // Node 9's own link goes down: it hears nothing and reaches no one.
+    net.partition(|i| u32::from(i == n9));
+    net.take_events();
+    net.run_for(Duration::from_secs(60));
+    assert!(net.node(n9).is_link_down(), "node 9 blames its own link");
+    assert_eq!((chain_ids(&net, n9, Side::Left), chain_ids(&net, n9, Side::Right)), before, "and evicts no one");
+    assert!(net.events().iter().any(|e| e.node == n9 && e.event == Event::LinkDown));
+    net.heal();
+    net.run_for(Duration::from_secs(120));
+    assert!(!net.node(n9).is_link_down(), "traffic brings it back");
+    assert!(net.events().iter().any(|e| e.node == n9 && e.event == Event::LinkUp));
+    assert_eq!((chain_ids(&net, n9, Side::Left), chain_ids(&net, n9, Side::Right)), before);
+}
+
+#[test]
+fn a_repeated_leave_is_acknowledged_without_changes() {
+    let mut net = constant_latency_network(9);
+    let nodes = ring_of(&mut net, &[0, 9, 14, 20], quiet());
+    let (n9, n14) = (nodes[1], nodes[2]);
+    let leaver = net.locator(n14);
+    let chain: Chain = net.node(n14).neighbours().chain(Side::Right).iter().copied().collect();
+    let bytes = reply(leaver, 0x1ea5e, Message::Leave { side: Side::Right, chain });
+    assert_eq!(net.command(n9, |n, now| n.handle_datagram(now, leaver.addr, &bytes)), Ok(()));
+    let after = chain_ids(&net, n9, Side::Right);
+    assert_eq!(after[0], 20, "node 9 links to node 20 at once");
+    // The ACK was lost; the same LEAVE arrives again.
+    assert_eq!(net.command(n9, |n, now| n.handle_datagram(now, leaver.addr, &bytes)), Ok(()));
+    assert_eq!(chain_ids(&net, n9, Side::Right), after);
+    let acks = net
+        .trace()
+        .iter()
+        .map(|e| e.repr().unwrap())
+        .filter(|r| r.header.txid == 0x1ea5e && r.message == Message::Ack)
+        .count();
+    assert_eq!(acks, 2, "both copies acknowledged");
+}

@@ -8,6 +8,7 @@ mod common;
 
 use mmp2p_core::rng::Rng;
 use mmp2p_core::{BootstrapList, Config, Event, Id};
+use mmp2p_memory::churn::ChurnSpec;
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use mmp2p_memory::{Network, NetworkConfig, NodeIndex};
 use std::time::Duration;
@@ -174,14 +175,18 @@ fn maintenance_rate() {
 fn lossy_network() {
     let mut overlay = overlay(200, 70);
     overlay.network.set_config(NetworkConfig { loss: 0.10, duplicate: 0.05, reorder: 0.2, ..NetworkConfig::default() });
-    let report = overlay.run_lookups(2000);
-    let success = report.hops.len() as f64 / 2000.0;
+    let report = overlay.run_lookups(10_000);
+    let success = report.hops.len() as f64 / 10_000.0;
     println!(
-        "lossy_network: 10% loss, 5% duplication, 20% reordering: {:.2}% of 2000 lookups succeeded",
-        100.0 * success
+        "lossy_network: 10% loss, 5% duplication, 20% reordering: {:.2}% of 10000 lookups reached the responsible \
+         node ({} answered by another node, {} failed, {} duplicate completions)",
+        100.0 * success,
+        report.wrong,
+        report.failed,
+        report.duplicates
     );
     assert!(success >= 0.999, "success rate {success}");
-    assert_eq!(report.wrong, 0);
+    assert_eq!(report.duplicates, 0, "no lookup completes twice");
 }
 
 #[test]
@@ -197,4 +202,43 @@ fn partition_heals() {
         took.as_secs_f64(),
         liveness_period(&config).as_secs_f64()
     );
+}
+
+fn continuous_churn(nodes: usize, duration: Duration) {
+    let mut overlay = overlay(nodes, 90);
+    let spec = ChurnSpec {
+        duration,
+        mean_session: Duration::from_secs(600),
+        lookups_per_second: 2,
+        friends: 50,
+        config: Config::default(),
+    };
+    let report = overlay.churn(&spec);
+    println!(
+        "continuous_churn: {} members ({}..{}), {} joins, {} crashes over {} min; {} lookups: {:.2}% succeeded, \
+         {:.2}% reached the true responsible node ({} abandoned by crashed origins)",
+        nodes,
+        report.members_min,
+        report.members_max,
+        report.joins,
+        report.crashes,
+        duration.as_secs() / 60,
+        report.lookups,
+        100.0 * report.success_rate(),
+        100.0 * report.correct_rate(),
+        report.abandoned
+    );
+    assert!(report.crashes > 0 && report.joins > 0);
+    assert!(report.correct_rate() >= 0.995, "{report:?}");
+}
+
+#[test]
+fn continuous_churn_ci() {
+    continuous_churn(200, Duration::from_secs(20 * 60));
+}
+
+#[test]
+#[ignore = "full size: cargo test --release -- --ignored"]
+fn continuous_churn_full() {
+    continuous_churn(1000, Duration::from_secs(2 * 3600));
 }

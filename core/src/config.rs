@@ -24,7 +24,7 @@ pub struct Config {
     pub backups: u8,
     /// Hop limit put on routed messages this node originates (default 255).
     pub hop_limit: u8,
-    /// Wait before the first retransmission of a request (default 1 s); doubles on each retry.
+    /// Wait before the first retransmission of a request (default 2 s); doubles on each retry.
     pub request_timeout: Duration,
     /// Transmissions of a request before it fails with an event (default 4).
     pub max_attempts: u8,

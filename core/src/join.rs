@@ -149,12 +149,18 @@ impl Node {
         if self.is_joining() {
             return Err(DropReason::NotJoined);
         }
-        self.send(Outgoing::HopAck { to: from, txid: header.txid });
         if !self.is_member() {
+            if hops > 1 {
+                // A relay took us for a member: stay silent so it routes around us.
+                return Err(DropReason::NotJoined);
+            }
+            // The joiner asked us directly: tell it to try elsewhere.
+            self.send(Outgoing::HopAck { to: from, txid: header.txid });
             let status = JoinStatus::NotMember;
             self.send(Outgoing::JoinReply { to: joiner.addr, txid: header.txid, status, hops, max_len: 0 });
             return Ok(());
         }
+        self.send(Outgoing::HopAck { to: from, txid: header.txid });
         // Route among the existing nodes only. Once we have accepted the
         // joiner it is our left neighbour, and a repeated JOIN ends here.
         match self.route(joiner.id, Some(&joiner), &[]) {

@@ -63,9 +63,15 @@ impl Node {
         chain: &[ResourceLocator],
     ) -> Result<(), DropReason> {
         let sender = ResourceLocator::new(header.sender.id, from);
+        if self.last_leave == Some((from, header.txid)) {
+            // Our ACK was lost and the LEAVE came again: acknowledge, change nothing.
+            self.send(Outgoing::Ack { to: from, txid: header.txid });
+            return Ok(());
+        }
         if self.neighbours.neighbour(side) != Some(&sender) {
             return Err(DropReason::UnexpectedNeighbourUpdate);
         }
+        self.last_leave = Some((from, header.txid));
         self.send(Outgoing::Ack { to: from, txid: header.txid });
         let kept = cut_chain(self.me.id, side, chain.iter().copied().filter(|c| *c != sender), self.config.chain_len());
         self.set_chain(side, kept, None);

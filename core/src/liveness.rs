@@ -121,6 +121,9 @@ impl Node {
     /// Starts a liveness probe of `target` unless one is already out or the
     /// request table is nearly full.
     pub(crate) fn probe(&mut self, target: ResourceLocator, role: Role) {
+        if self.leaving.is_some() {
+            return;
+        }
         let already = self.transactions.iter().any(|tx| match tx.purpose {
             Purpose::Probe { target: t, role: r } => {
                 t.addr == target.addr || matches!((r, role), (Role::Candidate(a), Role::Candidate(b)) if a == b)
@@ -171,16 +174,13 @@ impl Node {
             }
             return;
         }
-        match role {
-            Role::Neighbour(_) | Role::Backup => self.drop_contact(target),
-            Role::Friend => {
-                let was_alive = self.friends.get_mut(&target).map(|f| core::mem::replace(&mut f.alive, false));
-                if was_alive == Some(true) {
-                    self.emit(Event::PeerDown { peer: target });
-                }
-            }
-            Role::Candidate(_) => {}
+        // Whatever role it was probed in, a contact that never answered is
+        // dead as a friend and as a chain member alike.
+        let was_alive = self.friends.get_mut(&target).map(|f| core::mem::replace(&mut f.alive, false));
+        if was_alive == Some(true) && role == Role::Friend {
+            self.emit(Event::PeerDown { peer: target });
         }
+        self.drop_contact(target);
     }
 
     /// Removes a dead contact from both chains, promoting the next backups.

@@ -6,7 +6,10 @@
 //! node itself. Chains change only through:
 //! - a JOIN this node is responsible for (the joiner becomes the left neighbour; see `join`),
 //! - a JOIN_REPLY matching our own JOIN (see `join`),
-//! - a NEIGHBOUR_UPDATE from the current neighbour on that side ([`Neighbours::accept_update`]).
+//! - a NEIGHBOUR_UPDATE or LEAVE from the current neighbour on that side
+//!   ([`Neighbours::accept_update`], `leave`),
+//! - a STABILISE_REPLY answering our own probe (see `stabilise`),
+//! - a contact declared dead after its probes went unanswered (see `liveness`).
 //!
 //! Whenever a chain changes, the node tells the nodes that derive their chains
 //! from it ([`ChainChange`]): its opposite neighbour gets the new chain, and a

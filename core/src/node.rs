@@ -51,6 +51,8 @@ pub struct Node {
     pub(crate) link_down: bool,
     /// A leave in progress: its command id.
     pub(crate) leaving: Option<RequestId>,
+    /// The last LEAVE accepted (source and txid), to acknowledge a repeat.
+    pub(crate) last_leave: Option<(SocketAddrV6, u64)>,
 }
 
 impl Node {
@@ -81,6 +83,7 @@ impl Node {
             last_heard_any: now,
             link_down: false,
             leaving: None,
+            last_leave: None,
         })
     }
 

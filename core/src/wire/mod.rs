@@ -227,7 +227,7 @@ impl core::error::Error for EmitError {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Header {
-    /// Reserved flag bits; sent as 0, carried unchanged.
+    /// Reserved flag bits; sent as 0 (relays too), ignored on receipt.
     pub flags: u8,
     /// Hops a routed message may still take; each relay decrements it.
     pub hop_limit: u8,

@@ -12,6 +12,7 @@
 
 #![warn(missing_docs)]
 
+pub mod churn;
 mod latency;
 pub mod overlay;
 mod trace;

@@ -44,8 +44,8 @@ pub struct Overlay {
     /// The network carrying it.
     pub network: Network,
     /// (ID, index) of every member, sorted by ID.
-    ring: Vec<(Id, NodeIndex)>,
-    rng: Rng,
+    pub(crate) ring: Vec<(Id, NodeIndex)>,
+    pub(crate) rng: Rng,
 }
 
 /// A way the overlay differs from the true ring.
@@ -88,6 +88,8 @@ pub struct LookupReport {
     pub wrong: usize,
     /// Lookups that failed or got no answer.
     pub failed: usize,
+    /// Completion events for lookups already completed (a duplicate side effect).
+    pub duplicates: usize,
 }
 
 impl LookupReport {
@@ -119,7 +121,7 @@ fn friend_target(friends: usize, members: usize) -> usize {
 }
 
 /// Makes `b` a friend of `a` (if it is not `a` itself and `a` has room).
-fn befriend(network: &mut Network, a: NodeIndex, b: NodeIndex) {
+pub(crate) fn befriend(network: &mut Network, a: NodeIndex, b: NodeIndex) {
     if a != b {
         let friend = network.locator(b);
         // A full table refuses; the caller stops adding at the target anyway.
@@ -284,6 +286,7 @@ impl Overlay {
             let batch = left.min(LOOKUP_BATCH);
             left -= batch;
             let mut expected = std::collections::HashMap::new();
+            let mut done = std::collections::HashSet::new();
             let mut seen = self.network.events().len();
             for _ in 0..batch {
                 let origin = self.ring[self.rng.below(self.ring.len() as u64) as usize].1;
@@ -306,7 +309,13 @@ impl Overlay {
                         Event::LookupFailed { request, .. } => (request, None),
                         _ => continue,
                     };
-                    let Some(truth) = expected.remove(&(e.node, *request)) else { continue };
+                    let Some(truth) = expected.remove(&(e.node, *request)) else {
+                        if done.contains(&(e.node, *request)) {
+                            report.duplicates += 1;
+                        }
+                        continue;
+                    };
+                    done.insert((e.node, *request));
                     match answer {
                         Some((responsible, hops)) if self.network.locator(truth) == responsible => {
                             report.hops.push(hops)

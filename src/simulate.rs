@@ -54,7 +54,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Box<dyn Error>> {
     println!("| nodes | {} |", spec.nodes);
     println!("| friends per node | {} |", spec.friends);
     println!("| backups per side | {} |", spec.config.backups);
-    println!("| datagrams to build (joins) | {join_datagrams} |");
+    println!("| datagrams while building (joins and maintenance) | {join_datagrams} |");
     println!("| lookups | {} |", args.lookups);
     println!("| correct / wrong / failed | {} / {} / {} |", report.hops.len(), report.wrong, report.failed);
     println!("| mean hops | {:.2} |", report.mean_hops());

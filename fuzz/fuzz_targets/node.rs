@@ -30,6 +30,9 @@
 //! |  9 | peer lookup   | peer:u8, locator, id, hop_limit:u8 — a LOOKUP from a peer |
 //! | 10 | peer ping     | peer:u8, txid:u8 — a PING from a peer                 |
 //! | 11 | remove friend | id                                                    |
+//! | 12 | leave         | — `Node::leave`                                       |
+//! | 13 | join bootstrap| mask:u8 — `Node::join_bootstrap` through the peers whose bit is set |
+//! | 14 | peer stabilise| peer:u8, txid:u8 — a STABILISE from a peer            |
 //!
 //! `fuzz/seed-corpus.sh` relies on op 0 (`00 pp LL LL bytes…`) to wrap the
 //! wire test vectors as node inputs.
@@ -51,7 +54,7 @@ use std::net::{Ipv6Addr, SocketAddrV6};
 use std::time::Duration;
 
 /// Number of opcodes; an opcode byte is taken modulo this.
-const OPS: u8 = 12;
+const OPS: u8 = 15;
 const OP_DATAGRAM: u8 = 0;
 const OP_TICK: u8 = 1;
 const OP_JOIN: u8 = 2;
@@ -64,6 +67,9 @@ const OP_PEER_JOIN: u8 = 8;
 const OP_PEER_LOOKUP: u8 = 9;
 const OP_PEER_PING: u8 = 10;
 const OP_REMOVE_FRIEND: u8 = 11;
+const OP_LEAVE: u8 = 12;
+const OP_JOIN_BOOTSTRAP: u8 = 13;
+const OP_PEER_STABILISE: u8 = 14;
 
 /// Longest datagram the datagram op delivers (a little over `MAX_DATAGRAM`,
 /// so oversized datagrams are exercised too).
@@ -312,6 +318,20 @@ impl Harness {
             OP_REMOVE_FRIEND => {
                 let id = r.id();
                 self.node.remove_friend(id);
+            }
+            OP_LEAVE => {
+                let _ = self.node.leave(self.now);
+            }
+            OP_JOIN_BOOTSTRAP => {
+                let mask = r.u8();
+                let list = mmp2p_core::BootstrapList::new((0..4).filter(|i| mask & (1 << i) != 0).map(peer));
+                self.node.set_bootstrap(list);
+                let _ = self.node.join_bootstrap(self.now);
+            }
+            OP_PEER_STABILISE => {
+                let via = peer(r.u8());
+                let txid = u64::from(r.u8());
+                self.deliver(via.addr, Self::header(txid, via), Message::Stabilise);
             }
             _ => unreachable!("op % OPS < OPS"),
         }

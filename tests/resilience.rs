@@ -242,3 +242,37 @@ fn continuous_churn_ci() {
 fn continuous_churn_full() {
     continuous_churn(1000, Duration::from_secs(2 * 3600));
 }
+
+#[test]
+fn a_dead_friend_is_routed_around_and_used_again_when_it_answers() {
+    let mut overlay = overlay(100, 100);
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let origin = members[3];
+    let friend_loc = *overlay.network.node(origin).friends().iter().next().expect("has friends");
+    let friend = overlay.network.index_of(&friend_loc.addr).expect("ours");
+    overlay.network.crash(friend);
+    overlay.refresh_ring();
+    // Lookups from the origin for keys just past the dead friend would have
+    // gone straight to it: each hop is re-sent to the next-best contact.
+    let mut rng = Rng::new(101);
+    let mut answered = 0;
+    for _ in 0..20 {
+        let key = Id(friend_loc.id.0.wrapping_add(u128::from(rng.next_u64())));
+        overlay.network.command(origin, |n, now| n.lookup(now, key)).expect("lookup starts");
+        overlay.network.run_for(Duration::from_secs(3));
+        answered += overlay
+            .network
+            .take_events()
+            .iter()
+            .filter(|e| e.node == origin && matches!(e.event, Event::LookupSucceeded { .. }))
+            .count();
+    }
+    assert_eq!(answered, 20, "every lookup answered despite the dead friend");
+    let entry =
+        |o: &Overlay| *o.network.node(origin).friends().entries().iter().find(|f| f.locator == friend_loc).unwrap();
+    assert!(!entry(&overlay).alive || entry(&overlay).suspect, "the silent friend is no longer used");
+    // The friend comes back; the next probe of dead friends finds it.
+    overlay.network.restart(friend);
+    overlay.network.run_for(Config::default().dead_friend_probe_interval * 2);
+    assert!(entry(&overlay).alive && !entry(&overlay).suspect, "the friend is used again");
+}

@@ -86,4 +86,14 @@ mod tests {
         let list = BootstrapList::new((1..100).map(|i| loc(i, i as u16)));
         assert_eq!(list.len(), BOOTSTRAP_CAPACITY);
     }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn the_list_round_trips_through_serde_for_access_dat() {
+        let list = BootstrapList::new([loc(0, 1), loc(9, 9)]);
+        let mut buf = [0u8; 256];
+        let bytes = postcard::to_slice(&list, &mut buf).expect("fits");
+        let back: BootstrapList = postcard::from_bytes(bytes).expect("decodes");
+        assert_eq!(back, list);
+    }
 }

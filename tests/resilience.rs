@@ -86,6 +86,17 @@ fn graceful_leave() {
     assert_eq!((report.wrong, report.failed), (0, 0), "wrong, failed");
 }
 
+/// Gives `node` a bootstrap list (as if loaded from access.dat) and joins through it.
+fn join_through(overlay: &mut Overlay, node: NodeIndex, list: BootstrapList) {
+    overlay
+        .network
+        .command(node, |n, now| {
+            n.set_bootstrap(list);
+            n.join_bootstrap(now)
+        })
+        .expect("join starts");
+}
+
 #[test]
 fn key_node_down() {
     let mut overlay = overlay(100, 40);
@@ -105,13 +116,7 @@ fn key_node_down() {
     overlay.network.crash(key);
     // A new node with that list joins through the other entries.
     let newcomer = overlay.network.add_node(Id(0x1234_5678 << 64), Config::default());
-    overlay
-        .network
-        .command(newcomer, |n, now| {
-            n.set_bootstrap(saved.clone());
-            n.join_bootstrap(now)
-        })
-        .expect("join starts");
+    join_through(&mut overlay, newcomer, saved);
     overlay.network.run_for(Duration::from_secs(30));
     assert!(overlay.network.node(newcomer).is_joined(), "joined without the key node");
     // A restarted node bootstraps from its own saved list.
@@ -122,25 +127,13 @@ fn key_node_down() {
     overlay.network.crash(restarted);
     overlay.network.run_for(Duration::from_secs(30));
     overlay.network.restart(restarted);
-    overlay
-        .network
-        .command(restarted, |n, now| {
-            n.set_bootstrap(own.clone());
-            n.join_bootstrap(now)
-        })
-        .expect("join starts");
+    join_through(&mut overlay, restarted, own);
     overlay.refresh_ring();
     overlay.settle(Duration::from_secs(120)).expect("one ring with the newcomer and the restarted node");
     // With no usable entry at all, the node says so.
     let lonely = overlay.network.add_node(Id(77), Config::default());
     let dead_only = BootstrapList::new([overlay.network.locator(key)]);
-    overlay
-        .network
-        .command(lonely, |n, now| {
-            n.set_bootstrap(dead_only.clone());
-            n.join_bootstrap(now)
-        })
-        .expect("join starts");
+    join_through(&mut overlay, lonely, dead_only);
     overlay.network.run_for(Duration::from_secs(60));
     assert!(overlay.network.events().iter().any(|e| e.node == lonely && matches!(e.event, Event::NoKnownPeers { .. })));
 }

@@ -13,7 +13,7 @@ use crate::outbox::Outgoing;
 use crate::routing::NextHop;
 use crate::stats::{bump, DropReason};
 use crate::time::Instant;
-use crate::transactions::{Purpose, Routed, Transaction};
+use crate::transactions::{Purpose, Routed};
 use crate::wire::{Header, MessageType};
 use core::net::SocketAddrV6;
 
@@ -40,17 +40,7 @@ impl Node {
                 // The end-to-end request waits for the reply; the first hop is
                 // tracked like any relay's, so a silent hop is routed around.
                 let txid = self.rng.next_u64();
-                let timeout = Purpose::Lookup { request, key }.policy(&self.config).timeout;
-                let tx = Transaction {
-                    txid,
-                    to: next.addr,
-                    purpose: Purpose::Lookup { request, key },
-                    attempts: 1,
-                    started: now,
-                    sent_at: now,
-                    deadline: now + timeout,
-                };
-                self.transactions.insert(tx).map_err(|_| CommandError::TooManyRequests)?;
+                self.track_request(txid, next.addr, Purpose::Lookup { request, key })?;
                 self.forward(txid, next, Routed::Lookup { origin: self.me, key }, 1, self.config.hop_limit);
             }
         }

@@ -312,12 +312,23 @@ impl Node {
         to: SocketAddrV6,
         purpose: Purpose,
     ) -> Result<(), CommandError> {
+        let tx = self.track_request(txid, to, purpose)?;
+        self.transmit_request(&tx);
+        Ok(())
+    }
+
+    /// Records a request as sent now, without sending anything.
+    pub(crate) fn track_request(
+        &mut self,
+        txid: u64,
+        to: SocketAddrV6,
+        purpose: Purpose,
+    ) -> Result<Transaction, CommandError> {
         let timeout = purpose.policy(&self.config).timeout;
         let now = self.now;
         let tx = Transaction { txid, to, purpose, attempts: 1, started: now, sent_at: now, deadline: now + timeout };
         self.transactions.insert(tx.clone()).map_err(|_| CommandError::TooManyRequests)?;
-        self.transmit_request(&tx);
-        Ok(())
+        Ok(tx)
     }
 
     /// Queues one transmission of an outstanding request.

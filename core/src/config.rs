@@ -11,10 +11,25 @@ pub const MAX_PENDING_REQUESTS: usize = 32;
 pub const OUTBOX_CAPACITY: usize = 32;
 /// Most events waiting to be polled; further events are dropped and counted.
 pub const EVENT_QUEUE_CAPACITY: usize = 16;
+/// Datagrams whose contents come from the input (relayed STOREs, VERIFY_REPLYs)
+/// wait already encoded; at most this many at once, further ones are dropped and counted.
+pub const STORE_RELAY_SLOTS: usize = 4;
 /// Most entries in the bootstrap list (the paper's `access.dat`).
 pub const BOOTSTRAP_CAPACITY: usize = 16;
 /// Fewest and most backup branches per side.
 pub const BACKUPS_RANGE: core::ops::RangeInclusive<u8> = 1..=5;
+/// Most distinct files a node shares.
+pub const MAX_SHARED_FILES: usize = 512;
+/// Longest shared file name, in bytes of UTF-8.
+pub const MAX_NAME_LEN: usize = 64;
+/// Bytes for all shared file names together.
+pub const SHARED_NAME_BYTES: usize = 16 * 1024;
+/// Most resource locators a node stores for the keys it is responsible for.
+pub const MAX_STORE_ENTRIES: usize = 256;
+/// Most stored locators per owner ID, so one owner cannot fill the store.
+pub const MAX_ENTRIES_PER_OWNER: usize = 64;
+/// Longest file name, in bytes, kept with a stored locator; a longer one is dropped.
+pub const STORE_NAME_LEN: usize = 32;
 
 /// How a node behaves. [`Config::default`] gives the documented defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +62,11 @@ pub struct Config {
     /// Wait for the next hop to acknowledge a routed message before it is
     /// re-sent to the next-best contact (default 500 ms).
     pub hop_timeout: Duration,
+    /// How often a node publishes its shared files with STORE (default 60 s, jittered).
+    pub store_interval: Duration,
+    /// How long a stored locator lives without a refresh from its owner
+    /// (default 180 s, three STORE periods).
+    pub store_lifetime: Duration,
 }
 
 impl Default for Config {
@@ -64,6 +84,8 @@ impl Default for Config {
             probe_timeout: Duration::from_secs(1),
             liveness_misses: 3,
             hop_timeout: Duration::from_millis(500),
+            store_interval: Duration::from_secs(60),
+            store_lifetime: Duration::from_secs(180),
         }
     }
 }
@@ -84,6 +106,8 @@ impl Config {
             self.dead_friend_probe_interval,
             self.probe_timeout,
             self.hop_timeout,
+            self.store_interval,
+            self.store_lifetime,
         ];
         if periods.iter().any(|p| p.is_zero()) {
             return Err(ConfigError::ZeroPeriod);

@@ -122,6 +122,33 @@ pub enum Event {
         /// The key looked up.
         key: Id,
     },
+    /// One owner answering a search.
+    SearchResult {
+        /// The search command's id.
+        request: RequestId,
+        /// The key searched.
+        key: Id,
+        /// An owner of `key`.
+        owner: ResourceLocator,
+        /// Overlay hops the SEARCH took (0 for later pages and local answers).
+        hops: u8,
+    },
+    /// Every page of a search arrived.
+    SearchComplete {
+        /// The search command's id.
+        request: RequestId,
+        /// The key searched.
+        key: Id,
+        /// Owners found across all pages.
+        owners: u16,
+    },
+    /// A search (or one of its pages) got no answer after every retransmission.
+    SearchFailed {
+        /// The search command's id.
+        request: RequestId,
+        /// The key searched.
+        key: Id,
+    },
     /// A ping was answered.
     PingSucceeded {
         /// The ping command's id.
@@ -161,6 +188,8 @@ pub enum CommandError {
     NoKnownPeers,
     /// The node is leaving.
     Leaving,
+    /// The shared-file list was refused.
+    Share(crate::shared::ShareError),
 }
 
 impl fmt::Display for CommandError {
@@ -175,6 +204,7 @@ impl fmt::Display for CommandError {
             CommandError::InvalidAddress => "not a usable IPv6 unicast address",
             CommandError::NoKnownPeers => "the bootstrap list is empty",
             CommandError::Leaving => "the node is leaving",
+            CommandError::Share(e) => return write!(f, "shared files refused: {e}"),
         })
     }
 }

@@ -264,6 +264,8 @@ impl Node {
         let recent = self.neighbours.contacts().copied().collect::<heapless::Vec<ResourceLocator, 12>>();
         self.bootstrap.refresh(recent);
         self.schedule_maintenance();
+        // Publish our files as soon as we are in the ring.
+        self.next_publish = Some(self.now);
         self.emit(Event::Joined { request, left: left_neighbour, right: responder, hops });
     }
 }

@@ -29,13 +29,18 @@ mod maintenance;
 pub mod neighbours;
 pub mod node;
 mod outbox;
+mod publish;
 mod relay;
 pub mod rng;
 pub mod routing;
+mod search;
+pub mod shared;
 mod stabilise;
 pub mod stats;
+pub mod store;
 pub mod time;
 mod transactions;
+mod verify;
 pub mod wire;
 
 pub use bootstrap::BootstrapList;

@@ -66,6 +66,9 @@ impl Node {
         if self.config.maintenance && self.next_stabilise.is_none() && self.is_joined() {
             self.next_stabilise = Some(self.now + self.jittered(self.config.stabilise_interval));
         }
+        if self.next_publish.is_none() && self.is_member() {
+            self.next_publish = Some(self.now + self.jittered(self.config.store_interval));
+        }
     }
 
     /// Runs whatever periodic maintenance is due at `now`.

@@ -53,6 +53,14 @@ pub struct Node {
     pub(crate) leaving: Option<RequestId>,
     /// The last LEAVE accepted (source and txid), to acknowledge a repeat.
     pub(crate) last_leave: Option<(SocketAddrV6, u64)>,
+    /// The files this node shares.
+    pub(crate) shared: crate::shared::SharedFiles,
+    /// The locators this node keeps for others.
+    pub(crate) store: crate::store::LocatorStore,
+    /// Datagrams encoded on arrival of their input, waiting for the outbox.
+    pub(crate) encoded: heapless::Deque<crate::publish::EncodedDatagram, { crate::config::STORE_RELAY_SLOTS }>,
+    /// When the next STORE refresh is due.
+    pub(crate) next_publish: Option<Instant>,
 }
 
 impl Node {
@@ -84,6 +92,10 @@ impl Node {
             link_down: false,
             leaving: None,
             last_leave: None,
+            shared: crate::shared::SharedFiles::default(),
+            store: crate::store::LocatorStore::default(),
+            encoded: heapless::Deque::new(),
+            next_publish: None,
         })
     }
 
@@ -187,6 +199,12 @@ impl Node {
             Message::Leave { side, chain } => self.handle_leave(from, &header, side, &chain),
             Message::Lookup { origin, key, hops } => self.handle_lookup(from, &header, origin, key, hops),
             Message::LookupReply { key, hops } => self.handle_lookup_reply(from, &header, key, hops),
+            Message::Store { owner, hops, entries } => self.handle_store(&header, owner, hops, &entries),
+            Message::Verify { owner, keys } => self.handle_verify(from, &header, owner, &keys),
+            Message::VerifyReply { keys, mask } => self.handle_verify_reply(from, &header, &keys, mask),
+            Message::Search { origin, key, hops } => self.handle_search(from, &header, origin, key, hops),
+            Message::SearchPage { key, page } => self.handle_search_page(from, &header, key, page),
+            reply @ Message::SearchReply { .. } => self.handle_search_reply(from, &header, &reply),
         }
     }
 
@@ -217,15 +235,22 @@ impl Node {
             }
         }
         self.maintain(now);
+        self.refresh_store(now);
         self.continue_campaign(now);
     }
 
     /// The instant at which [`handle_timeout`](Node::handle_timeout) has work to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.transactions.next_deadline(), self.next_maintenance(), self.campaign.as_ref().and_then(|c| c.retry_at)]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.transactions.next_deadline(),
+            self.next_maintenance(),
+            self.campaign.as_ref().and_then(|c| c.retry_at),
+            self.next_publish.filter(|_| self.config.maintenance),
+            self.store.next_expiry(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The next output: datagrams first (written into `buf`, which should be
@@ -345,6 +370,20 @@ impl Node {
             Purpose::NeighbourUpdate { peer, side } => Outgoing::NeighbourUpdate { peer, txid, side },
             Purpose::Leave { side, .. } => Outgoing::Leave { to, txid, side },
             Purpose::Forward { routed, hops, hop_limit, .. } => Outgoing::routed(to, txid, hop_limit, routed, hops),
+            Purpose::Search { key, .. } => {
+                if let NextHop::Forward(next) = self.route(key, None, &[]) {
+                    self.forward(
+                        txid,
+                        next,
+                        crate::transactions::Routed::Search { origin: self.me, key },
+                        1,
+                        hop_limit,
+                    );
+                }
+                return;
+            }
+            Purpose::SearchPage { key, page, .. } => Outgoing::SearchPage { to, txid, key, page },
+            Purpose::Verify { owner } => Outgoing::Verify { owner, txid },
         });
     }
 
@@ -360,6 +399,10 @@ impl Node {
             Purpose::Leave { request, .. } => return self.leave_step_done(request),
             Purpose::Probe { .. } => return self.probe_failed(&tx),
             Purpose::Forward { .. } => return,
+            Purpose::Search { request, key } | Purpose::SearchPage { request, key, .. } => {
+                Event::SearchFailed { request, key }
+            }
+            Purpose::Verify { .. } => return self.verify_failed(&tx),
         };
         self.emit(event);
     }

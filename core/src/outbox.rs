@@ -80,6 +80,45 @@ pub(crate) enum Outgoing {
         key: Id,
         hops: u8,
     },
+    /// Our own STORE for shared files `start..end`.
+    Store {
+        to: SocketAddrV6,
+        txid: u64,
+        hop_limit: u8,
+        start: u16,
+        end: u16,
+    },
+    /// The oldest datagram waiting already encoded (see `publish::EncodedDatagram`).
+    Encoded,
+    /// A return-routability check of `owner` (at `owner.addr`).
+    Verify {
+        owner: ResourceLocator,
+        txid: u64,
+    },
+    /// A SEARCH (routed) from its origin or relayed.
+    Search {
+        to: SocketAddrV6,
+        txid: u64,
+        hop_limit: u8,
+        origin: ResourceLocator,
+        key: Id,
+        hops: u8,
+    },
+    /// A request for a further page of owners.
+    SearchPage {
+        to: SocketAddrV6,
+        txid: u64,
+        key: Id,
+        page: u8,
+    },
+    /// A page of `key`'s owners as the store stands.
+    SearchReply {
+        to: SocketAddrV6,
+        txid: u64,
+        key: Id,
+        hops: u8,
+        page: u8,
+    },
 }
 
 impl Outgoing {
@@ -88,6 +127,7 @@ impl Outgoing {
         match routed {
             Routed::Join { joiner } => Outgoing::Join { to, txid, hop_limit, joiner, hops },
             Routed::Lookup { origin, key } => Outgoing::Lookup { to, txid, hop_limit, origin, key, hops },
+            Routed::Search { origin, key } => Outgoing::Search { to, txid, hop_limit, origin, key, hops },
         }
     }
 }
@@ -121,22 +161,43 @@ impl Node {
     /// fit `buf` are skipped.
     pub(crate) fn encode_next(&mut self, buf: &mut [u8]) -> Option<(SocketAddrV6, usize)> {
         while let Some(outgoing) = self.outbox.pop_front() {
+            if outgoing == Outgoing::Encoded {
+                let Some(slot) = self.encoded.pop_front() else { continue };
+                match buf.get_mut(..slot.len) {
+                    Some(out) => {
+                        out.copy_from_slice(&slot.bytes[..slot.len]);
+                        let kind = slot.bytes.get(3).copied().and_then(MessageType::from_u8);
+                        self.count_out(kind, slot.len);
+                        return Some((slot.to, slot.len));
+                    }
+                    None => self.stats.count_drop(DropReason::BufferTooSmall),
+                }
+                continue;
+            }
             let Some((to, repr)) = self.describe(&outgoing) else {
                 continue;
             };
             match repr.emit(buf) {
                 Ok(len) => {
-                    bump(&mut self.stats.datagrams_out);
-                    if is_maintenance(repr.message.message_type()) {
-                        bump(&mut self.stats.maintenance_out);
-                    }
-                    self.stats.bytes_out = self.stats.bytes_out.saturating_add(len as u64);
+                    self.count_out(Some(repr.message.message_type()), len);
                     return Some((to, len));
                 }
                 Err(_) => self.stats.count_drop(DropReason::BufferTooSmall),
             }
         }
         None
+    }
+
+    /// Counts one emitted datagram of type `kind`.
+    fn count_out(&mut self, kind: Option<MessageType>, len: usize) {
+        bump(&mut self.stats.datagrams_out);
+        self.stats.bytes_out = self.stats.bytes_out.saturating_add(len as u64);
+        if kind.is_some_and(is_maintenance) {
+            bump(&mut self.stats.maintenance_out);
+        }
+        if kind == Some(MessageType::Store) {
+            bump(&mut self.stats.store_out);
+        }
     }
 
     fn header(&self, txid: u64, hop_limit: u8) -> Header {
@@ -189,6 +250,19 @@ impl Node {
             Outgoing::LookupReply { to, txid, key, hops } => {
                 (to, direct(self, txid, Message::LookupReply { key, hops }))
             }
+            Outgoing::Store { to, txid, hop_limit, start, end } => {
+                (to, Repr { header: self.header(txid, hop_limit), message: self.own_store(start, end) })
+            }
+            Outgoing::Verify { owner, txid } => (owner.addr, direct(self, txid, self.verify_message(&owner))),
+            Outgoing::Search { to, txid, hop_limit, origin, key, hops } => {
+                (to, Repr { header: self.header(txid, hop_limit), message: Message::Search { origin, key, hops } })
+            }
+            Outgoing::SearchPage { to, txid, key, page } => (to, direct(self, txid, Message::SearchPage { key, page })),
+            Outgoing::SearchReply { to, txid, key, hops, page } => {
+                (to, direct(self, txid, self.search_reply(key, hops, page)))
+            }
+            // Handled by encode_next before describing.
+            Outgoing::Encoded => return None,
         })
     }
 

@@ -64,6 +64,8 @@ impl Node {
                 // Our own lookup came back to us: its end-to-end retry will route it afresh.
                 Routed::Lookup { origin, .. } if origin == self.me => {}
                 Routed::Lookup { origin, key } => self.answer_lookup(tx.txid, origin, key, hops),
+                Routed::Search { origin, .. } if origin == self.me => {}
+                Routed::Search { origin, key } => self.answer_search(tx.txid, origin.addr, key, hops, 0),
             },
         }
     }

@@ -29,6 +29,8 @@ pub enum DropReason {
     RequestTableFull,
     /// A routed message went unacknowledged by every next hop tried.
     RelayFailed,
+    /// A request about an ID that is not this node's (a VERIFY for another owner).
+    NotOurs,
     /// The event queue was full, so an event was lost.
     EventQueueFull,
     /// The caller's buffer was too small for a datagram.
@@ -36,7 +38,7 @@ pub enum DropReason {
 }
 
 const WIRE_ERRORS: usize = WireError::ALL.len();
-const OTHER_REASONS: usize = 12;
+const OTHER_REASONS: usize = 13;
 
 impl DropReason {
     /// Every reason, in counter order.
@@ -52,6 +54,7 @@ impl DropReason {
             DropReason::OutboxFull,
             DropReason::RequestTableFull,
             DropReason::RelayFailed,
+            DropReason::NotOurs,
             DropReason::EventQueueFull,
             DropReason::BufferTooSmall,
         ])
@@ -70,8 +73,9 @@ impl DropReason {
             DropReason::OutboxFull => WIRE_ERRORS + 7,
             DropReason::RequestTableFull => WIRE_ERRORS + 8,
             DropReason::RelayFailed => WIRE_ERRORS + 9,
-            DropReason::EventQueueFull => WIRE_ERRORS + 10,
-            DropReason::BufferTooSmall => WIRE_ERRORS + 11,
+            DropReason::NotOurs => WIRE_ERRORS + 10,
+            DropReason::EventQueueFull => WIRE_ERRORS + 11,
+            DropReason::BufferTooSmall => WIRE_ERRORS + 12,
         }
     }
 }
@@ -90,6 +94,7 @@ impl fmt::Display for DropReason {
             DropReason::OutboxFull => f.write_str("outbox full"),
             DropReason::RequestTableFull => f.write_str("request table full"),
             DropReason::RelayFailed => f.write_str("no next hop acknowledged a routed message"),
+            DropReason::NotOurs => f.write_str("request about an ID that is not ours"),
             DropReason::EventQueueFull => f.write_str("event queue full"),
             DropReason::BufferTooSmall => f.write_str("output buffer too small"),
         }
@@ -112,6 +117,14 @@ pub struct Stats {
     /// Datagrams emitted to keep the ring alive: PING, PONG, ACK,
     /// NEIGHBOUR_UPDATE, STABILISE, STABILISE_REPLY, LEAVE.
     pub maintenance_out: u64,
+    /// STORE datagrams emitted (own batches and relayed rest).
+    pub store_out: u64,
+    /// Locators refused because the store was full.
+    pub store_refused_full: u64,
+    /// Locators refused because their owner already had its share of the store.
+    pub store_refused_owner_cap: u64,
+    /// Locators dropped because their owner failed the return-routability check.
+    pub store_unverified_dropped: u64,
     /// Requests sent again after a timeout.
     pub retransmits: u64,
     /// Requests that exhausted their attempts.

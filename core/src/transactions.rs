@@ -38,6 +38,7 @@ pub(crate) enum Role {
 pub(crate) enum Routed {
     Join { joiner: ResourceLocator },
     Lookup { origin: ResourceLocator, key: Id },
+    Search { origin: ResourceLocator, key: Id },
 }
 
 impl Routed {
@@ -45,7 +46,7 @@ impl Routed {
     pub fn key(&self) -> Id {
         match self {
             Routed::Join { joiner } => joiner.id,
-            Routed::Lookup { key, .. } => *key,
+            Routed::Lookup { key, .. } | Routed::Search { key, .. } => *key,
         }
     }
 
@@ -53,7 +54,7 @@ impl Routed {
     pub fn avoid(&self) -> Option<&ResourceLocator> {
         match self {
             Routed::Join { joiner } => Some(joiner),
-            Routed::Lookup { .. } => None,
+            Routed::Lookup { .. } | Routed::Search { .. } => None,
         }
     }
 }
@@ -85,6 +86,22 @@ pub(crate) enum Purpose {
         target: ResourceLocator,
         role: Role,
     },
+    /// Our SEARCH; its first reply is page 0.
+    Search {
+        request: RequestId,
+        key: Id,
+    },
+    /// A further page of our search, asked of the node that answered; `found` counts owners so far.
+    SearchPage {
+        request: RequestId,
+        key: Id,
+        page: u8,
+        found: u16,
+    },
+    /// A return-routability check of an owner's address.
+    Verify {
+        owner: ResourceLocator,
+    },
     /// One hop of a routed message; `tried` holds the hops offered so far.
     Forward {
         routed: Routed,
@@ -111,12 +128,14 @@ impl Purpose {
             Purpose::Probe { .. } => MessageType::StabiliseReply,
             Purpose::NeighbourUpdate { .. } | Purpose::Leave { .. } => MessageType::Ack,
             Purpose::Forward { .. } => MessageType::HopAck,
+            Purpose::Search { .. } | Purpose::SearchPage { .. } => MessageType::SearchReply,
+            Purpose::Verify { .. } => MessageType::VerifyReply,
         }
     }
 
     /// True if any node may answer (the request is routed).
     fn is_routed(&self) -> bool {
-        matches!(self, Purpose::Join { .. } | Purpose::Lookup { .. })
+        matches!(self, Purpose::Join { .. } | Purpose::Lookup { .. } | Purpose::Search { .. })
     }
 
     /// How it is retried under `config`.

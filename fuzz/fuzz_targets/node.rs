@@ -6,9 +6,15 @@
 //! datagrams of at most `MAX_DATAGRAM` bytes, signed with its own locator and
 //! sent to usable addresses, its chains stay within `1 + backups` entries and
 //! never list the node itself, and after `handle_timeout(now)` nothing is due
-//! at `now` any more. A JOIN or LOOKUP it relays keeps its txid, originator
-//! and target, counts one more hop and one less hop limit; a JOIN_REPLY is at
-//! most 3 times the size of the JOIN it answers (`docs/wire.md`).
+//! at `now` any more. A JOIN, LOOKUP or SEARCH it relays keeps its txid,
+//! originator and target, counts one more hop and one less hop limit; a
+//! relayed STORE keeps its txid and owner, counts one more hop and one less hop
+//! limit, and carries only entries of the STORE it came from that the node is
+//! not responsible for, sorted clockwise from the node; a JOIN_REPLY or
+//! SEARCH_REPLY is at most 3 times the size of the request it answers, and a
+//! VERIFY_REPLY no larger than its VERIFY (`docs/wire.md`). Its locator store
+//! stays within its bounds and holds nothing expired, and every owner a
+//! SEARCH_REPLY names is a verified entry of the store for that key.
 //!
 //! # Input format
 //!
@@ -33,6 +39,19 @@
 //! | 12 | leave         | — `Node::leave`                                       |
 //! | 13 | join bootstrap| mask:u8 — `Node::join_bootstrap` through the peers whose bit is set |
 //! | 14 | peer stabilise| peer:u8, txid:u8 — a STABILISE from a peer            |
+//! | 15 | share         | count:u8 (mod 8), count names — `Node::share`         |
+//! | 16 | search        | b:u8 — `Node::search` of file name `b` if `b < 0x80`, else `Node::search_id` of an id that follows |
+//! | 17 | peer store    | peer:u8, locator, hop_limit:u8, hops:u8, count:u8 (mod 8, bit 7: sorted), count entries — a STORE from a peer |
+//! | 18 | peer search   | peer:u8, locator, b:u8, hop_limit:u8 — a SEARCH (or, if bit 7 of `b` is set, a SEARCH_PAGE for page `b & 7`) of file `b` from a peer |
+//! | 19 | peer verify   | peer:u8, id, count:u8 (mod 8), count file names — a VERIFY from a peer, naming that owner ID |
+//!
+//! A *file name* operand is one byte `b`: below `0xc0` the name is
+//! `file-NN.bin` with `NN = b & 0x3f` in hex (64 names that ops share, so a
+//! search can find what was shared and stored); from `0xc0` on a length byte
+//! (mod 80: past 32 bytes a STORE carries no name, past 64 `share` refuses it)
+//! and that many bytes follow, read as UTF-8 with invalid sequences replaced.
+//! A STORE entry is a file name whose key is its MD5, or, for `b == 0xff`, an
+//! id with no name.
 //!
 //! `fuzz/seed-corpus.sh` relies on op 0 (`00 pp LL LL bytes…`) to wrap the
 //! wire test vectors as node inputs.
@@ -42,19 +61,26 @@
 //! the newest) and answers it as a well-behaved peer would, with the same
 //! txid and from the address it was sent to: PONG for a PING, ACK for a
 //! NEIGHBOUR_UPDATE, JOIN_REPLY (naming the joiner first in the left chain)
-//! for a JOIN, LOOKUP_REPLY for a LOOKUP, and a PING for anything else.
+//! for a JOIN, LOOKUP_REPLY for a LOOKUP, VERIFY_REPLY (echoing the keys, with
+//! a mask from the input) for a VERIFY, SEARCH_REPLY (owners from the input)
+//! for a SEARCH or SEARCH_PAGE, and a PING for anything else.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mmp2p_core::config::{EVENT_QUEUE_CAPACITY, MAX_FRIENDS, OUTBOX_CAPACITY};
-use mmp2p_core::wire::{Chain, Header, JoinStatus, Message, Repr, Side, MAX_CHAIN, MAX_DATAGRAM};
+use mmp2p_core::config::{
+    EVENT_QUEUE_CAPACITY, MAX_ENTRIES_PER_OWNER, MAX_FRIENDS, MAX_STORE_ENTRIES, OUTBOX_CAPACITY, STORE_NAME_LEN,
+};
+use mmp2p_core::wire::{
+    Chain, FileEntry, Header, JoinStatus, Message, Repr, Side, MAX_CHAIN, MAX_DATAGRAM, MAX_OWNERS_PER_REPLY,
+    MAX_VERIFY_KEYS,
+};
 use mmp2p_core::{Config, Event, Id, Instant, Node, Output, ResourceLocator};
 use std::collections::VecDeque;
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::time::Duration;
 
 /// Number of opcodes; an opcode byte is taken modulo this.
-const OPS: u8 = 15;
+const OPS: u8 = 20;
 const OP_DATAGRAM: u8 = 0;
 const OP_TICK: u8 = 1;
 const OP_JOIN: u8 = 2;
@@ -70,6 +96,11 @@ const OP_REMOVE_FRIEND: u8 = 11;
 const OP_LEAVE: u8 = 12;
 const OP_JOIN_BOOTSTRAP: u8 = 13;
 const OP_PEER_STABILISE: u8 = 14;
+const OP_SHARE: u8 = 15;
+const OP_SEARCH: u8 = 16;
+const OP_PEER_STORE: u8 = 17;
+const OP_PEER_SEARCH: u8 = 18;
+const OP_PEER_VERIFY: u8 = 19;
 
 /// Longest datagram the datagram op delivers (a little over `MAX_DATAGRAM`,
 /// so oversized datagrams are exercised too).
@@ -80,6 +111,8 @@ const DRAIN_CAP: usize = 1000;
 const RECENT: usize = 16;
 /// The port every fixed peer and the node listen on.
 const PORT: u16 = 4000;
+/// Most names one share op lists, entries one peer STORE carries, keys one peer VERIFY asks about.
+const MAX_LIST_OP: u8 = 8;
 
 /// The node under test: in the middle of the ring.
 const ME_ID: u128 = 0x8000_0000_0000_0000_0000_0000_0000_0000;
@@ -200,6 +233,33 @@ impl<'a> Reader<'a> {
         entries.into_iter().take(MAX_CHAIN).collect()
     }
 
+    /// A file name (see the module documentation).
+    fn file_name(&mut self) -> String {
+        let b = self.u8();
+        if b < 0xc0 {
+            return short_name(b);
+        }
+        let len = usize::from(self.u8()) % 80;
+        String::from_utf8_lossy(self.bytes(len)).into_owned()
+    }
+
+    /// A STORE entry: a file name and its MD5 (the name dropped if over
+    /// `STORE_NAME_LEN` bytes), or for `0xff` an id with no name.
+    fn file_entry(&mut self) -> FileEntry {
+        if self.data.first() == Some(&0xff) {
+            self.u8();
+            return FileEntry { key: self.id(), name: Default::default() };
+        }
+        let name = self.file_name();
+        FileEntry { key: Id::from_file_name(&name), name: name.as_str().try_into().unwrap_or_default() }
+    }
+
+    /// Up to [`MAX_OWNERS_PER_REPLY`] locators: a count byte, then the locators.
+    fn owners(&mut self) -> Vec<ResourceLocator> {
+        let n = usize::from(self.u8()) % (MAX_OWNERS_PER_REPLY + 1);
+        (0..n).map(|_| self.locator()).collect()
+    }
+
     fn side(&mut self) -> Side {
         if self.u8() & 1 == 0 {
             Side::Left
@@ -207,6 +267,11 @@ impl<'a> Reader<'a> {
             Side::Right
         }
     }
+}
+
+/// One of the 64 short file names the ops share.
+fn short_name(b: u8) -> String {
+    format!("file-{:02x}.bin", b & 0x3f)
 }
 
 /// True for an address a node may send to.
@@ -333,6 +398,55 @@ impl Harness {
                 let txid = u64::from(r.u8());
                 self.deliver(via.addr, Self::header(txid, via), Message::Stabilise);
             }
+            OP_SHARE => {
+                let count = r.u8() % MAX_LIST_OP;
+                let names: Vec<String> = (0..count).map(|_| r.file_name()).collect();
+                let _ = self.node.share(self.now, names.iter().map(String::as_str));
+            }
+            OP_SEARCH => {
+                let b = r.u8();
+                let _ = if b < 0x80 {
+                    self.node.search(self.now, &short_name(b))
+                } else {
+                    let key = r.id();
+                    self.node.search_id(self.now, key)
+                };
+            }
+            OP_PEER_STORE => {
+                let via = peer(r.u8());
+                let owner = r.locator();
+                let hop_limit = r.u8();
+                let hops = r.u8();
+                let b = r.u8();
+                let mut entries: Vec<FileEntry> = (0..b % MAX_LIST_OP).map(|_| r.file_entry()).collect();
+                if b & 0x80 != 0 {
+                    entries.sort_unstable_by_key(|e| e.key);
+                }
+                let entries = entries.into_iter().collect();
+                let header = Header { hop_limit, ..Self::header(0x5700 | u64::from(hops), via) };
+                self.deliver(via.addr, header, Message::Store { owner, hops, entries });
+            }
+            OP_PEER_SEARCH => {
+                let via = peer(r.u8());
+                let origin = r.locator();
+                let b = r.u8();
+                let hop_limit = r.u8();
+                let key = Id::from_file_name(&short_name(b));
+                let header = Header { hop_limit, ..Self::header(0x5300 | u64::from(b), via) };
+                let message = if b & 0x80 != 0 {
+                    Message::SearchPage { key, page: b & 7 }
+                } else {
+                    Message::Search { origin, key, hops: 1 }
+                };
+                self.deliver(via.addr, header, message);
+            }
+            OP_PEER_VERIFY => {
+                let via = peer(r.u8());
+                let owner = r.id();
+                let count = r.u8() % MAX_LIST_OP;
+                let keys = (0..count).map(|_| Id::from_file_name(&r.file_name())).collect();
+                self.deliver(via.addr, Self::header(0x5600 | u64::from(count), via), Message::Verify { owner, keys });
+            }
             _ => unreachable!("op % OPS < OPS"),
         }
     }
@@ -341,11 +455,16 @@ impl Harness {
     ///
     /// Operands: which:u8, flags:u8, then per message type: for a JOIN a
     /// responder locator, hops:u8, left chain (after the joiner), right chain;
-    /// for a LOOKUP a responder locator and hops:u8; otherwise an ID for the
-    /// answering node. Flag bit 1: the responder answers from the address the
-    /// request went to (else from its locator's address); bit 2: JOIN_REPLY
-    /// says ID_IN_USE; bit 3: a JOIN or LOOKUP is answered with the next
-    /// hop's HOP_ACK instead.
+    /// for a LOOKUP a responder locator and hops:u8; for a VERIFY mask:u8 (its
+    /// byte repeated four times: 0xff confirms every key); for a SEARCH a
+    /// responder locator, pages:u8 and owners (count:u8 mod 13, locators); for
+    /// a SEARCH_PAGE pages:u8 and owners; otherwise an ID for the answering
+    /// node. Flag bit 1: the responder answers from the address the request
+    /// went to (else from its locator's address); bit 2: JOIN_REPLY says
+    /// ID_IN_USE, a SEARCH_REPLY names the page after the one asked for; bit
+    /// 3: a JOIN, LOOKUP or SEARCH is answered with the next hop's HOP_ACK
+    /// instead. A SEARCH_REPLY has `pages` (at least the page it carries + 1)
+    /// of `pages:u8 % 4` further pages.
     fn reply(&mut self, r: &mut Reader<'_>) {
         let which = usize::from(r.u8());
         let flags = r.u8();
@@ -377,7 +496,7 @@ impl Harness {
                 let right = r.chain(Side::Right, None, MAX_CHAIN);
                 self.deliver(to, Self::header(txid, sender), Message::StabiliseReply { left, right });
             }
-            Message::Join { .. } | Message::Lookup { .. } if flags & 8 != 0 => {
+            Message::Join { .. } | Message::Lookup { .. } | Message::Search { .. } if flags & 8 != 0 => {
                 // The next hop acknowledges the routed message.
                 let sender = ResourceLocator::new(r.id(), to);
                 self.deliver(to, Self::header(txid, sender), Message::HopAck);
@@ -397,6 +516,26 @@ impl Harness {
                 let responder = responder(r);
                 let hops = hops.saturating_add(r.u8());
                 self.deliver(responder.addr, Self::header(txid, responder), Message::LookupReply { key, hops });
+            }
+            Message::Verify { owner, keys } => {
+                // The owner answers from the address the VERIFY went to.
+                let sender = ResourceLocator::new(owner, to);
+                let mask = u32::from_ne_bytes([r.u8(); 4]);
+                self.deliver(to, Self::header(txid, sender), Message::VerifyReply { keys, mask });
+            }
+            Message::Search { key, hops, .. } => {
+                let responder = responder(r);
+                let message = search_reply(r, key, hops, 0, flags);
+                self.deliver(responder.addr, Self::header(txid, responder), message);
+            }
+            Message::SearchPage { key, page } => {
+                let sender = ResourceLocator::new(r.id(), to);
+                let message = search_reply(r, key, 0, page, flags);
+                self.deliver(to, Self::header(txid, sender), message);
+            }
+            Message::Store { .. } | Message::VerifyReply { .. } | Message::SearchReply { .. } => {
+                let sender = ResourceLocator::new(r.id(), to);
+                self.deliver(to, Self::header(txid, sender), Message::Ping);
             }
             Message::Pong
             | Message::Ack
@@ -427,8 +566,9 @@ impl Harness {
                     assert_eq!(repr.header.sender, me(), "datagram not signed with the node's locator");
                     assert!(usable(&t.to), "datagram sent to unusable address {}", t.to);
                     if let Some((inbound, inbound_len)) = &self.inbound {
-                        check_response(inbound, *inbound_len, &repr, t.len);
+                        check_response(&self.node, inbound, *inbound_len, &repr, t.len);
                     }
+                    self.check_served(&repr);
                     if self.recent.len() == RECENT {
                         self.recent.pop_front();
                     }
@@ -448,6 +588,18 @@ impl Harness {
         panic!("poll_output did not drain within {DRAIN_CAP} outputs");
     }
 
+    /// Checks a SEARCH_REPLY the node sent: it serves only verified owners of the key.
+    fn check_served(&self, sent: &Repr) {
+        if let Message::SearchReply { key, owners, .. } = &sent.message {
+            for owner in owners {
+                assert!(
+                    self.node.store().owners(*key).any(|e| e.owner == *owner),
+                    "SEARCH_REPLY names {owner:?}, not a verified owner of {key:?}: {sent:?}"
+                );
+            }
+        }
+    }
+
     /// Checks the node's tables against their documented bounds.
     fn check_state(&self) {
         let chain_len = self.node.config().chain_len();
@@ -457,12 +609,36 @@ impl Harness {
             assert!(chain.iter().all(|c| c.id != Id(ME_ID)), "{side:?} chain lists the node itself: {chain:?}");
         }
         assert!(self.node.friends().len() <= MAX_FRIENDS);
+        let store = self.node.store();
+        assert!(store.len() <= MAX_STORE_ENTRIES);
+        for entry in store.entries() {
+            let same_owner = store.entries().iter().filter(|e| e.owner.id == entry.owner.id).count();
+            assert!(same_owner <= MAX_ENTRIES_PER_OWNER, "{same_owner} entries of owner {:?}", entry.owner.id);
+            let twins = store.entries().iter().filter(|e| e.key == entry.key && e.owner == entry.owner).count();
+            assert_eq!(twins, 1, "two entries for one (key, owner locator): {entry:?}");
+            assert!(entry.name.len() <= STORE_NAME_LEN);
+            assert!(
+                entry.expires > self.now || self.now == Instant::MAX,
+                "entry expired at {:?} still stored at {:?}: {entry:?}",
+                entry.expires,
+                self.now
+            );
+        }
     }
 }
 
+/// A SEARCH_REPLY answering `key`'s page `page`, from the input: `pages`
+/// (at least `page + 1`) and owners; flag bit 2 names the next page instead.
+fn search_reply(r: &mut Reader<'_>, key: Id, hops: u8, page: u8, flags: u8) -> Message {
+    let page = if flags & 4 != 0 { page.saturating_add(1) } else { page };
+    let pages = page.saturating_add(1).saturating_add(r.u8() % 4);
+    let page = page.min(pages - 1);
+    Message::SearchReply { key, hops, page, pages, owners: r.owners().into_iter().collect() }
+}
+
 /// Checks a datagram sent in reaction to `inbound` against the rules for
-/// relaying routed messages and for answering JOINs.
-fn check_response(inbound: &Repr, inbound_len: usize, sent: &Repr, sent_len: usize) {
+/// relaying routed messages and for answering JOINs, SEARCHes and VERIFYs.
+fn check_response(node: &Node, inbound: &Repr, inbound_len: usize, sent: &Repr, sent_len: usize) {
     if sent.header.txid != inbound.header.txid {
         return;
     }
@@ -483,11 +659,43 @@ fn check_response(inbound: &Repr, inbound_len: usize, sent: &Repr, sent_len: usi
                 "LOOKUP relayed wrongly: {inbound:?} -> {sent:?}"
             );
         }
+        (Message::Search { origin, key, hops }, Message::Search { origin: o, key: k, hops: h }) => {
+            relayed_hop_limit();
+            assert_eq!(
+                (o, k, *h),
+                (origin, key, hops.saturating_add(1)),
+                "SEARCH relayed wrongly: {inbound:?} -> {sent:?}"
+            );
+        }
+        (Message::Store { owner, hops, entries }, Message::Store { owner: o, hops: h, entries: relayed }) => {
+            relayed_hop_limit();
+            assert_eq!((o, *h), (owner, hops.saturating_add(1)), "STORE relayed wrongly: {inbound:?} -> {sent:?}");
+            let me = Id(ME_ID);
+            for entry in relayed {
+                assert!(entries.contains(entry), "relayed STORE entry {entry:?} was not in {inbound:?}");
+                assert!(!node.neighbours().is_responsible(me, entry.key), "relayed an entry we keep: {entry:?}");
+            }
+            assert!(
+                relayed.windows(2).all(|w| me.distance_to(w[0].key) <= me.distance_to(w[1].key)),
+                "relayed STORE not sorted clockwise from the node: {sent:?}"
+            );
+        }
         (Message::Join { .. }, Message::JoinReply { .. }) => {
             assert!(
                 sent_len <= 3 * inbound_len,
                 "a {inbound_len}-byte JOIN drew a {sent_len}-byte JOIN_REPLY (amplification limit 3x)"
             );
+        }
+        (Message::Search { .. } | Message::SearchPage { .. }, Message::SearchReply { .. }) => {
+            assert!(
+                sent_len <= 3 * inbound_len,
+                "a {inbound_len}-byte request drew a {sent_len}-byte SEARCH_REPLY (amplification limit 3x)"
+            );
+        }
+        (Message::Verify { keys, .. }, Message::VerifyReply { keys: echoed, mask }) => {
+            assert!(sent_len <= inbound_len, "a {inbound_len}-byte VERIFY drew a {sent_len}-byte VERIFY_REPLY");
+            assert_eq!(keys, echoed, "VERIFY_REPLY does not echo the keys");
+            assert!(keys.len() <= MAX_VERIFY_KEYS && u64::from(*mask) >> keys.len() == 0, "mask bits past the keys");
         }
         _ => {}
     }

@@ -28,8 +28,27 @@ impl<'a> Reader<'a> {
         self.take().map(u16::from_be_bytes)
     }
 
+    pub(crate) fn u32(&mut self) -> Result<u32, WireError> {
+        self.take().map(u32::from_be_bytes)
+    }
+
     pub(crate) fn id(&mut self) -> Result<Id, WireError> {
         self.take().map(Id::from_be_bytes)
+    }
+
+    /// A name: a one-byte length, then that many bytes of UTF-8, at most `N`.
+    pub(crate) fn name<const N: usize>(&mut self) -> Result<heapless::String<N>, WireError> {
+        let len = usize::from(self.u8()?);
+        if len > N {
+            return Err(WireError::CountTooLarge);
+        }
+        let bytes = self.bytes.get(..len).ok_or(WireError::Truncated)?;
+        let text = core::str::from_utf8(bytes).map_err(|_| WireError::InvalidField)?;
+        self.bytes = &self.bytes[len..];
+        let mut name = heapless::String::new();
+        // Cannot fail: len <= N was checked above.
+        let _ = name.push_str(text);
+        Ok(name)
     }
 
     /// A locator; its address must be a usable unicast IPv6 address.
@@ -93,8 +112,18 @@ impl<'a> Writer<'a> {
         self.put(&value.to_be_bytes());
     }
 
+    pub(crate) fn u32(&mut self, value: u32) {
+        self.put(&value.to_be_bytes());
+    }
+
     pub(crate) fn id(&mut self, id: Id) {
         self.put(&id.to_be_bytes());
+    }
+
+    /// A name no longer than 255 bytes (every name type's capacity is below that).
+    pub(crate) fn name(&mut self, name: &str) {
+        self.u8(name.len() as u8);
+        self.put(name.as_bytes());
     }
 
     pub(crate) fn locator(&mut self, locator: &ResourceLocator) {

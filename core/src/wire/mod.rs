@@ -8,11 +8,17 @@
 //! never writes more than [`MAX_DATAGRAM`] bytes.
 
 mod cursor;
+mod dht;
+mod message;
 mod packet;
 
+pub use dht::{FileEntry, MAX_OWNERS_PER_REPLY, MAX_STORE_BATCH, MAX_VERIFY_KEYS};
+pub use message::Message;
 pub use packet::Packet;
 
-use crate::id::{Id, ResourceLocator};
+#[cfg(test)]
+use crate::id::Id;
+use crate::id::ResourceLocator;
 use core::fmt;
 use cursor::{Reader, Writer};
 
@@ -31,10 +37,6 @@ pub const MAX_CHAIN: usize = 6;
 /// the largest reply carrying two chains (460 bytes) stays within 3× the
 /// request that asked for it.
 pub const JOIN_LEN: usize = 160;
-/// Zero bytes that pad a JOIN body (after the joiner and hops) to [`JOIN_LEN`].
-const JOIN_PADDING: usize = JOIN_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - 1;
-/// Zero bytes that make up a STABILISE body, padding it to [`JOIN_LEN`].
-const STABILISE_PADDING: usize = JOIN_LEN - HEADER_LEN;
 
 /// One side's neighbour chain: the neighbour first, then its backups outward.
 pub type Chain = heapless::Vec<ResourceLocator, MAX_CHAIN>;
@@ -98,11 +100,23 @@ pub enum MessageType {
     Lookup = 0x20,
     /// The responsible node's answer to a lookup, sent straight to the origin.
     LookupReply = 0x21,
+    /// An owner publishes file IDs; routed, each responsible node keeps its own.
+    Store = 0x30,
+    /// A responsible node checks that an owner's address is real (return routability).
+    Verify = 0x31,
+    /// The owner's answer to VERIFY.
+    VerifyReply = 0x32,
+    /// A routed request for the owners of a key.
+    Search = 0x33,
+    /// A direct request for a further page of owners.
+    SearchPage = 0x34,
+    /// A page of owners, from the responsible node.
+    SearchReply = 0x35,
 }
 
 impl MessageType {
     /// Every message type, in code order.
-    pub const ALL: [MessageType; 12] = [
+    pub const ALL: [MessageType; 18] = [
         MessageType::Ping,
         MessageType::Pong,
         MessageType::Ack,
@@ -115,6 +129,12 @@ impl MessageType {
         MessageType::Leave,
         MessageType::Lookup,
         MessageType::LookupReply,
+        MessageType::Store,
+        MessageType::Verify,
+        MessageType::VerifyReply,
+        MessageType::Search,
+        MessageType::SearchPage,
+        MessageType::SearchReply,
     ];
 
     /// The type for a type byte, if it is one this version knows.
@@ -137,6 +157,12 @@ impl MessageType {
             MessageType::Leave => "LEAVE",
             MessageType::Lookup => "LOOKUP",
             MessageType::LookupReply => "LOOKUP_REPLY",
+            MessageType::Store => "STORE",
+            MessageType::Verify => "VERIFY",
+            MessageType::VerifyReply => "VERIFY_REPLY",
+            MessageType::Search => "SEARCH",
+            MessageType::SearchPage => "SEARCH_PAGE",
+            MessageType::SearchReply => "SEARCH_REPLY",
         }
     }
 }
@@ -235,218 +261,6 @@ pub struct Header {
     pub txid: u64,
     /// Who sent this datagram (not necessarily who originated the request).
     pub sender: ResourceLocator,
-}
-
-/// A message body, one variant per message type.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[allow(clippy::large_enum_variant, reason = "no allocator to box the chains; a message is a short-lived value")]
-pub enum Message {
-    /// Liveness probe.
-    Ping,
-    /// Answer to a ping.
-    Pong,
-    /// Acknowledges a neighbour update or a LEAVE.
-    Ack,
-    /// Acknowledges one hop of a routed message.
-    HopAck,
-    /// A node asks to join; routed towards the successor of `joiner.id`.
-    Join {
-        /// The node that wants to join.
-        joiner: ResourceLocator,
-        /// Overlay hops taken so far: the joiner sends 1, each relay adds 1.
-        hops: u8,
-    },
-    /// The responsible node's answer to a JOIN.
-    JoinReply {
-        /// Whether the join was accepted.
-        status: JoinStatus,
-        /// Overlay hops the JOIN took to reach the responder.
-        hops: u8,
-        /// The responder's left chain (the joiner first once accepted).
-        left: Chain,
-        /// The responder's right chain.
-        right: Chain,
-    },
-    /// "Your neighbour chain on `side` is `chain`" (the neighbour first).
-    NeighbourUpdate {
-        /// The receiver's side this chain describes.
-        side: Side,
-        /// The chain, neighbour first; never empty.
-        chain: Chain,
-    },
-    /// "Tell me your chains": a liveness probe and a ring repair step.
-    Stabilise,
-    /// The answer to STABILISE.
-    StabiliseReply {
-        /// The responder's left chain.
-        left: Chain,
-        /// The responder's right chain.
-        right: Chain,
-    },
-    /// "I am leaving; your chain on `side` is now `chain`" (possibly empty).
-    Leave {
-        /// The receiver's side the leaver was on.
-        side: Side,
-        /// The receiver's new chain on that side.
-        chain: Chain,
-    },
-    /// A routed request for the node responsible for `key`.
-    Lookup {
-        /// The node that asked, which gets the reply.
-        origin: ResourceLocator,
-        /// The key looked up.
-        key: Id,
-        /// Overlay hops taken so far: the origin sends 1, each relay adds 1.
-        hops: u8,
-    },
-    /// The responsible node (the header's sender) answers a lookup.
-    LookupReply {
-        /// The key looked up.
-        key: Id,
-        /// Overlay hops the lookup took to reach the responsible node.
-        hops: u8,
-    },
-}
-
-impl Message {
-    /// This message's type byte.
-    pub fn message_type(&self) -> MessageType {
-        match self {
-            Message::Ping => MessageType::Ping,
-            Message::Pong => MessageType::Pong,
-            Message::Ack => MessageType::Ack,
-            Message::HopAck => MessageType::HopAck,
-            Message::Join { .. } => MessageType::Join,
-            Message::JoinReply { .. } => MessageType::JoinReply,
-            Message::NeighbourUpdate { .. } => MessageType::NeighbourUpdate,
-            Message::Stabilise => MessageType::Stabilise,
-            Message::StabiliseReply { .. } => MessageType::StabiliseReply,
-            Message::Leave { .. } => MessageType::Leave,
-            Message::Lookup { .. } => MessageType::Lookup,
-            Message::LookupReply { .. } => MessageType::LookupReply,
-        }
-    }
-
-    fn body_len(&self) -> usize {
-        const LOC: usize = ResourceLocator::WIRE_LEN;
-        match self {
-            Message::Ping | Message::Pong | Message::Ack | Message::HopAck => 0,
-            Message::Join { .. } => LOC + 1 + JOIN_PADDING,
-            Message::JoinReply { left, right, .. } => 4 + (left.len() + right.len()) * LOC,
-            Message::NeighbourUpdate { chain, .. } | Message::Leave { chain, .. } => 2 + chain.len() * LOC,
-            Message::Stabilise => STABILISE_PADDING,
-            Message::StabiliseReply { left, right } => 2 + (left.len() + right.len()) * LOC,
-            Message::Lookup { .. } => LOC + Id::LEN + 1,
-            Message::LookupReply { .. } => Id::LEN + 1,
-        }
-    }
-
-    fn parse(kind: MessageType, r: &mut Reader<'_>) -> Result<Message, WireError> {
-        Ok(match kind {
-            MessageType::Ping => Message::Ping,
-            MessageType::Pong => Message::Pong,
-            MessageType::Ack => Message::Ack,
-            MessageType::HopAck => Message::HopAck,
-            MessageType::Join => {
-                let join = Message::Join { joiner: r.locator()?, hops: r.u8()? };
-                r.zeros(JOIN_PADDING)?;
-                join
-            }
-            MessageType::JoinReply => {
-                let status = match r.u8()? {
-                    0 => JoinStatus::Accepted,
-                    1 => JoinStatus::IdInUse,
-                    2 => JoinStatus::NotMember,
-                    _ => return Err(WireError::InvalidField),
-                };
-                let hops = r.u8()?;
-                let left = parse_chain(r)?;
-                let right = parse_chain(r)?;
-                Message::JoinReply { status, hops, left, right }
-            }
-            MessageType::NeighbourUpdate => {
-                let side = parse_side(r)?;
-                let chain = parse_chain(r)?;
-                if chain.is_empty() {
-                    return Err(WireError::InvalidField);
-                }
-                Message::NeighbourUpdate { side, chain }
-            }
-            MessageType::Stabilise => {
-                r.zeros(STABILISE_PADDING)?;
-                Message::Stabilise
-            }
-            MessageType::StabiliseReply => Message::StabiliseReply { left: parse_chain(r)?, right: parse_chain(r)? },
-            MessageType::Leave => Message::Leave { side: parse_side(r)?, chain: parse_chain(r)? },
-            MessageType::Lookup => Message::Lookup { origin: r.locator()?, key: r.id()?, hops: r.u8()? },
-            MessageType::LookupReply => Message::LookupReply { key: r.id()?, hops: r.u8()? },
-        })
-    }
-
-    fn emit(&self, w: &mut Writer<'_>) {
-        match self {
-            Message::Ping | Message::Pong | Message::Ack | Message::HopAck => {}
-            Message::Join { joiner, hops } => {
-                w.locator(joiner);
-                w.u8(*hops);
-                w.put(&[0; JOIN_PADDING]);
-            }
-            Message::JoinReply { status, hops, left, right } => {
-                w.u8(*status as u8);
-                w.u8(*hops);
-                emit_chain(w, left);
-                emit_chain(w, right);
-            }
-            Message::NeighbourUpdate { side, chain } | Message::Leave { side, chain } => {
-                w.u8(*side as u8);
-                emit_chain(w, chain);
-            }
-            Message::Stabilise => w.put(&[0; STABILISE_PADDING]),
-            Message::StabiliseReply { left, right } => {
-                emit_chain(w, left);
-                emit_chain(w, right);
-            }
-            Message::Lookup { origin, key, hops } => {
-                w.locator(origin);
-                w.id(*key);
-                w.u8(*hops);
-            }
-            Message::LookupReply { key, hops } => {
-                w.id(*key);
-                w.u8(*hops);
-            }
-        }
-    }
-}
-
-fn parse_side(r: &mut Reader<'_>) -> Result<Side, WireError> {
-    match r.u8()? {
-        0 => Ok(Side::Left),
-        1 => Ok(Side::Right),
-        _ => Err(WireError::InvalidField),
-    }
-}
-
-fn parse_chain(r: &mut Reader<'_>) -> Result<Chain, WireError> {
-    let count = usize::from(r.u8()?);
-    if count > MAX_CHAIN {
-        return Err(WireError::CountTooLarge);
-    }
-    let mut chain = Chain::new();
-    for _ in 0..count {
-        // Cannot fail: count <= MAX_CHAIN was checked above.
-        let _ = chain.push(r.locator()?);
-    }
-    Ok(chain)
-}
-
-fn emit_chain(w: &mut Writer<'_>, chain: &Chain) {
-    // A Chain never holds more than MAX_CHAIN (6) entries, so the count fits a byte.
-    w.u8(chain.len() as u8);
-    for locator in chain {
-        w.locator(locator);
-    }
 }
 
 /// A whole datagram: header and message.

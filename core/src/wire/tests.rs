@@ -2,6 +2,7 @@
 //! input, emit's bounds, the [`Packet`] view, and quickcheck round trips.
 
 use super::*;
+use crate::config::STORE_NAME_LEN;
 use core::net::{Ipv4Addr, Ipv6Addr, SocketAddrV6};
 use quickcheck::{Arbitrary, Gen, QuickCheck, Testable};
 
@@ -27,7 +28,7 @@ fn repr(sender: u16, message: Message) -> Repr {
 }
 
 /// One message of every type, in [`MessageType::ALL`] order.
-fn samples() -> [Repr; 12] {
+fn samples() -> [Repr; 18] {
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),
@@ -41,6 +42,12 @@ fn samples() -> [Repr; 12] {
         repr(12, Message::Leave { side: Side::Left, chain: chain(&[9, 0]) }),
         repr(9, Message::Lookup { origin: node(9), key: Id(13), hops: 1 }),
         repr(14, Message::LookupReply { key: Id(13), hops: 2 }),
+        store(),
+        verify(),
+        verify_reply(),
+        search(),
+        search_page(),
+        search_reply(),
     ]
 }
 
@@ -54,6 +61,64 @@ fn join_reply() -> Repr {
 
 fn neighbour_update() -> Repr {
     repr(14, Message::NeighbourUpdate { side: Side::Right, chain: chain(&[12, 14]) })
+}
+
+/// A file entry as an owner publishes it: the key is the MD5 of the name.
+fn file(name: &str) -> FileEntry {
+    FileEntry { key: Id::from_file_name(name), name: name.try_into().expect("short name") }
+}
+
+/// The files of the specification's DHT vectors, sorted by ID: "paper.pdf", "song.mp3".
+fn files() -> heapless::Vec<FileEntry, MAX_STORE_BATCH> {
+    let mut files: heapless::Vec<FileEntry, MAX_STORE_BATCH> =
+        [file("song.mp3"), file("paper.pdf")].into_iter().collect();
+    files.sort_unstable_by_key(|f| f.key);
+    files
+}
+
+fn song() -> Id {
+    Id::from_file_name("song.mp3")
+}
+
+fn store() -> Repr {
+    repr(12, Message::Store { owner: node(12), hops: 1, entries: files() })
+}
+
+fn verify() -> Repr {
+    repr(9, Message::Verify { owner: Id(12), keys: files().iter().map(|f| f.key).collect() })
+}
+
+fn verify_reply() -> Repr {
+    repr(12, Message::VerifyReply { keys: files().iter().map(|f| f.key).collect(), mask: 0b11 })
+}
+
+fn search() -> Repr {
+    repr(14, Message::Search { origin: node(14), key: song(), hops: 1 })
+}
+
+fn search_page() -> Repr {
+    repr(14, Message::SearchPage { key: song(), page: 1 })
+}
+
+fn search_reply() -> Repr {
+    repr(
+        9,
+        Message::SearchReply { key: song(), hops: 1, page: 0, pages: 1, owners: chain(&[12]).into_iter().collect() },
+    )
+}
+
+/// A STORE from node 12 of `count` entries, each with a name of `name_len` ASCII bytes.
+fn store_of(count: usize, name_len: usize) -> Repr {
+    let entries = (0..count)
+        .map(|i| {
+            let mut name = heapless::String::new();
+            for j in 0..name_len {
+                name.push(char::from(b'a' + ((i + j) % 26) as u8)).expect("within STORE_NAME_LEN");
+            }
+            FileEntry { key: Id::from_file_name(&name), name }
+        })
+        .collect();
+    repr(12, Message::Store { owner: node(12), hops: 1, entries })
 }
 
 fn encode(repr: &Repr) -> Vec<u8> {
@@ -99,6 +164,19 @@ fn each_parse_error_comes_from_its_crafted_input() {
     let reply_left_count = HEADER_LEN + 2;
     let reply_right_count = reply_left_count + 1 + 2 * LOC;
     let update_count = HEADER_LEN + 1;
+    let store = encode(&store());
+    let verify = encode(&verify());
+    let verify_reply = encode(&verify_reply());
+    let search = encode(&search());
+    let search_page = encode(&search_page());
+    let search_reply = encode(&search_reply());
+    // STORE body: owner, hops, count, then per entry key, name length, name.
+    let store_count = HEADER_LEN + LOC + 1;
+    let first_name_len = store_count + 1 + Id::LEN;
+    let verify_count = HEADER_LEN + Id::LEN;
+    // SEARCH_REPLY body: key, hops, page, pages, owner count, owners.
+    let reply_page = HEADER_LEN + Id::LEN + 1;
+    let reply_owner_count = reply_page + 2;
     let mut cases: Vec<(&str, Vec<u8>, WireError)> = vec![
         ("1233 bytes", [ping.as_slice(), &[0; MAX_DATAGRAM + 1 - HEADER_LEN]].concat(), WireError::Oversized),
         ("empty", vec![], WireError::Truncated),
@@ -127,12 +205,53 @@ fn each_parse_error_comes_from_its_crafted_input() {
             patched(&update[..update_count + 1], update_count, &[0]),
             WireError::InvalidField,
         ),
+        // The locator DHT's messages.
+        ("STORE count 65", patched(&store, store_count, &[65]), WireError::CountTooLarge),
+        ("STORE count 255", patched(&store, store_count, &[255]), WireError::CountTooLarge),
+        ("STORE count 3 holding 2", patched(&store, store_count, &[3]), WireError::Truncated),
+        ("STORE count 1 holding 2", patched(&store, store_count, &[1]), WireError::TrailingBytes),
+        ("name of 33 bytes", patched(&store, first_name_len, &[33]), WireError::CountTooLarge),
+        ("name of 255 bytes", patched(&store, first_name_len, &[255]), WireError::CountTooLarge),
+        ("name not UTF-8", patched(&store, first_name_len + 1, &[0xff]), WireError::InvalidField),
+        ("name cut in a UTF-8 sequence", patched(&store, first_name_len + 1, &[0xc3]), WireError::InvalidField),
+        ("name cut short", store[..store.len() - 1].to_vec(), WireError::Truncated),
+        ("name longer than its length", [store.as_slice(), b"!"].concat(), WireError::TrailingBytes),
+        ("VERIFY count 33", patched(&verify, verify_count, &[33]), WireError::CountTooLarge),
+        ("VERIFY count 3 holding 2", patched(&verify, verify_count, &[3]), WireError::Truncated),
+        ("VERIFY_REPLY count 33", patched(&verify_reply, HEADER_LEN, &[33]), WireError::CountTooLarge),
+        ("VERIFY_REPLY without mask", verify_reply[..verify_reply.len() - 4].to_vec(), WireError::Truncated),
+        ("SEARCH_REPLY page 1 of 1", patched(&search_reply, reply_page, &[1]), WireError::InvalidField),
+        ("SEARCH_REPLY page 7 of 3", patched(&search_reply, reply_page, &[7, 3]), WireError::InvalidField),
+        ("SEARCH_REPLY page 255 of 255", patched(&search_reply, reply_page, &[255, 255]), WireError::InvalidField),
+        ("SEARCH_REPLY pages 0", patched(&search_reply, reply_page, &[0, 0]), WireError::InvalidField),
+        ("SEARCH_REPLY count 13", patched(&search_reply, reply_owner_count, &[13]), WireError::CountTooLarge),
+        ("SEARCH_REPLY count 0 holding 1", patched(&search_reply, reply_owner_count, &[0]), WireError::TrailingBytes),
+        ("SEARCH padding not zero", patched(&search, JOIN_LEN - 1, &[1]), WireError::InvalidField),
+        (
+            "SEARCH first padding byte",
+            patched(&search, HEADER_LEN + LOC + Id::LEN + 1, &[0x80]),
+            WireError::InvalidField,
+        ),
+        ("SEARCH_PAGE padding not zero", patched(&search_page, JOIN_LEN - 1, &[1]), WireError::InvalidField),
+        ("SEARCH one byte short", search[..JOIN_LEN - 1].to_vec(), WireError::Truncated),
+        ("SEARCH_PAGE one byte short", search_page[..JOIN_LEN - 1].to_vec(), WireError::Truncated),
+        ("SEARCH plus one byte", [search.as_slice(), &[0]].concat(), WireError::TrailingBytes),
+        ("SEARCH_PAGE plus one byte", [search_page.as_slice(), &[0]].concat(), WireError::TrailingBytes),
     ];
     // A bad address wherever a locator sits: the header's sender and each kind of body locator.
     for ip in bad_addresses() {
         let at_joiner = HEADER_LEN + ADDR_IN_LOCATOR;
         let at_chain = reply_left_count + 1 + LOC + ADDR_IN_LOCATOR;
-        for (bytes, at) in [(&ping, SENDER_ADDR_AT), (&join, at_joiner), (&reply, at_chain)] {
+        let at_owner = HEADER_LEN + ADDR_IN_LOCATOR;
+        let at_found = reply_owner_count + 1 + ADDR_IN_LOCATOR;
+        for (bytes, at) in [
+            (&ping, SENDER_ADDR_AT),
+            (&join, at_joiner),
+            (&reply, at_chain),
+            (&store, at_owner),
+            (&search, at_owner),
+            (&search_reply, at_found),
+        ] {
             cases.push(("bad address", patched(bytes, at, &ip.octets()), WireError::InvalidAddress));
         }
     }
@@ -145,6 +264,12 @@ fn each_parse_error_comes_from_its_crafted_input() {
 fn the_first_failing_check_decides_the_error() {
     let ping = encode(&samples()[0]);
     let join = encode(&join());
+    let store = encode(&store());
+    let verify = encode(&verify());
+    let search = encode(&search());
+    let search_reply = encode(&search_reply());
+    let first_name_len = HEADER_LEN + LOC + 2 + Id::LEN;
+    let reply_page = HEADER_LEN + Id::LEN + 1;
     let bad_sender = patched(&ping, SENDER_ADDR_AT, &Ipv6Addr::UNSPECIFIED.octets());
     let cases = [
         // Oversized before anything else.
@@ -171,6 +296,40 @@ fn the_first_failing_check_decides_the_error() {
         ),
         // Fields before trailing bytes.
         ("bad sender plus one byte", [bad_sender.as_slice(), &[0]].concat(), WireError::InvalidAddress),
+        // A name's length is checked before its bytes are read; its bytes are read whole before decoding.
+        (
+            "name of 33 bytes, cut",
+            patched(&store, first_name_len, &[33])[..first_name_len + 1].to_vec(),
+            WireError::CountTooLarge,
+        ),
+        (
+            "bad UTF-8, cut",
+            patched(&store, first_name_len + 1, &[0xff])[..first_name_len + 2].to_vec(),
+            WireError::Truncated,
+        ),
+        // A count is checked before its items are read.
+        (
+            "VERIFY count 33, no keys",
+            patched(&verify, HEADER_LEN + Id::LEN, &[33])[..HEADER_LEN + Id::LEN + 1].to_vec(),
+            WireError::CountTooLarge,
+        ),
+        // SEARCH_REPLY's page numbers are checked before its owners are read.
+        (
+            "page 1 of 1, cut",
+            patched(&search_reply, reply_page, &[1])[..reply_page + 2].to_vec(),
+            WireError::InvalidField,
+        ),
+        (
+            "page 1 of 1, count 13",
+            patched(&patched(&search_reply, reply_page, &[1]), reply_page + 2, &[13]),
+            WireError::InvalidField,
+        ),
+        // Padding is read whole before its bytes are checked.
+        (
+            "SEARCH padding not zero, cut",
+            patched(&search, JOIN_LEN - 2, &[1])[..JOIN_LEN - 1].to_vec(),
+            WireError::Truncated,
+        ),
     ];
     for (what, bytes, expected) in cases {
         assert_eq!(Repr::parse_bytes(&bytes), Err(expected), "{what}");
@@ -203,6 +362,87 @@ fn the_largest_message_fits_a_datagram() {
     assert_eq!(join().buffer_len(), JOIN_LEN);
     assert!(largest.buffer_len() <= MAX_DATAGRAM);
     assert_eq!(Repr::parse_bytes(&encode(&largest)), Ok(largest));
+}
+
+#[test]
+fn an_oversized_store_is_refused_whole() {
+    // The most a STORE can hold in memory: 64 entries with 32-byte names.
+    let largest = store_of(MAX_STORE_BATCH, STORE_NAME_LEN);
+    let needed = HEADER_LEN + LOC + 2 + MAX_STORE_BATCH * (Id::LEN + 1 + STORE_NAME_LEN);
+    assert_eq!(needed, 3220);
+    assert_eq!(largest.buffer_len(), needed);
+    let mut buf = vec![0xaa; 4096];
+    assert_eq!(largest.emit(&mut buf), Err(EmitError::TooLarge { needed }));
+    assert!(buf.iter().all(|&b| b == 0xaa), "an oversized STORE wrote into the buffer");
+    // Too large wins over too small.
+    assert_eq!(largest.emit(&mut [0; 10]), Err(EmitError::TooLarge { needed }));
+
+    // 64 entries without names fit; so do names until the datagram is full.
+    let nameless = store_of(MAX_STORE_BATCH, 0);
+    assert_eq!(nameless.buffer_len(), HEADER_LEN + LOC + 2 + MAX_STORE_BATCH * (Id::LEN + 1));
+    assert_eq!(Repr::parse_bytes(&encode(&nameless)), Ok(nameless));
+    // 1232 - 84 = 1148 = 23 · 49 + 21: 23 entries with 32-byte names and one with a 4-byte name.
+    let mut full = store_of(23, STORE_NAME_LEN);
+    let Message::Store { entries, .. } = &mut full.message else { unreachable!() };
+    entries.push(file("tune")).expect("room");
+    assert_eq!(full.buffer_len(), MAX_DATAGRAM);
+    assert_eq!(Repr::parse_bytes(&encode(&full)), Ok(full.clone()));
+    let Message::Store { entries, .. } = &mut full.message else { unreachable!() };
+    entries.last_mut().expect("entry").name.push('s').expect("room");
+    assert_eq!(full.emit(&mut [0; MAX_DATAGRAM + 1]), Err(EmitError::TooLarge { needed: MAX_DATAGRAM + 1 }));
+}
+
+#[test]
+fn dht_messages_stay_within_their_bounds() {
+    // SEARCH and SEARCH_PAGE are padded like JOIN, so a full SEARCH_REPLY stays within 3× either.
+    assert_eq!(search().buffer_len(), JOIN_LEN);
+    assert_eq!(search_page().buffer_len(), JOIN_LEN);
+    let owners = (1..=MAX_OWNERS_PER_REPLY as u16).map(node).collect();
+    let full = repr(9, Message::SearchReply { key: song(), hops: 255, page: 254, pages: 255, owners });
+    assert_eq!(full.buffer_len(), HEADER_LEN + Id::LEN + 4 + MAX_OWNERS_PER_REPLY * LOC);
+    assert_eq!(full.buffer_len(), 476);
+    assert!(full.buffer_len() <= 3 * JOIN_LEN, "a full SEARCH_REPLY never amplifies its request more than 3×");
+    assert_eq!(Repr::parse_bytes(&encode(&full)), Ok(full));
+    // A full VERIFY and its reply: the reply is never larger than the request.
+    let keys: heapless::Vec<Id, MAX_VERIFY_KEYS> = (0..MAX_VERIFY_KEYS as u128).map(Id).collect();
+    let verify = repr(9, Message::Verify { owner: Id(12), keys: keys.clone() });
+    let reply = repr(12, Message::VerifyReply { keys, mask: u32::MAX });
+    assert_eq!(verify.buffer_len(), HEADER_LEN + Id::LEN + 1 + MAX_VERIFY_KEYS * Id::LEN);
+    assert_eq!(reply.buffer_len(), verify.buffer_len() - Id::LEN + 4);
+    assert_eq!(Repr::parse_bytes(&encode(&verify)), Ok(verify));
+    assert_eq!(Repr::parse_bytes(&encode(&reply)), Ok(reply));
+    // The mask bit of key i is bit i; every mask parses and re-emits unchanged.
+    let mut bytes = encode(&verify_reply());
+    let at = bytes.len() - 4;
+    bytes[at..].copy_from_slice(&0x8000_0001u32.to_be_bytes());
+    let parsed = Repr::parse_bytes(&bytes).expect("any mask parses");
+    assert!(matches!(parsed.message, Message::VerifyReply { mask: 0x8000_0001, .. }));
+    assert_eq!(encode(&parsed), bytes);
+}
+
+#[test]
+fn names_are_bytes_of_utf8_up_to_the_bound() {
+    for name in ["", "a", "é", "🎵 tune.flac", &"é".repeat(STORE_NAME_LEN / 2), &"n".repeat(STORE_NAME_LEN)] {
+        let entry = FileEntry { key: Id(7), name: name.try_into().expect("fits") };
+        let sample = repr(12, Message::Store { owner: node(12), hops: 3, entries: [entry].into_iter().collect() });
+        let bytes = encode(&sample);
+        // The length byte counts bytes, not characters.
+        assert_eq!(usize::from(bytes[HEADER_LEN + LOC + 2 + Id::LEN]), name.len(), "{name:?}");
+        assert_eq!(Repr::parse_bytes(&bytes), Ok(sample), "{name:?}");
+    }
+    // 17 two-byte characters are 34 bytes: over the bound, however few characters.
+    let mut bytes = encode(&store_of(1, 0));
+    let at = HEADER_LEN + LOC + 2 + Id::LEN;
+    bytes[at] = 34;
+    bytes.extend("é".repeat(17).as_bytes());
+    assert_eq!(Repr::parse_bytes(&bytes), Err(WireError::CountTooLarge));
+    // An overlong encoding and a lone surrogate are not UTF-8.
+    for bad in [&[0xc0, 0xaf][..], &[0xed, 0xa0, 0x80]] {
+        let mut bytes = encode(&store_of(1, 0));
+        bytes[at] = bad.len() as u8;
+        bytes.extend(bad);
+        assert_eq!(Repr::parse_bytes(&bytes), Err(WireError::InvalidField), "{bad:02x?}");
+    }
 }
 
 #[test]
@@ -241,7 +481,10 @@ fn every_single_byte_change_is_rejected_or_canonical() {
 }
 
 /// Any well-formed message: every type, chains of every length up to
-/// [`MAX_CHAIN`], unicast addresses, flowinfo and scope id 0.
+/// [`MAX_CHAIN`], unicast addresses, flowinfo and scope id 0; DHT lists of
+/// every length up to their bounds (a STORE only as long as fits a datagram),
+/// names of random UTF-8 up to [`STORE_NAME_LEN`] bytes, and SEARCH_REPLY
+/// pages with `page < pages`.
 #[derive(Clone, Debug)]
 struct AnyRepr(Repr);
 
@@ -264,6 +507,41 @@ fn any_locator(g: &mut Gen) -> ResourceLocator {
 fn any_chain(g: &mut Gen, min: usize) -> Chain {
     let len = min + usize::arbitrary(g) % (MAX_CHAIN + 1 - min);
     (0..len).map(|_| any_locator(g)).collect()
+}
+
+/// Any name a FileEntry may carry: random UTF-8 of at most [`STORE_NAME_LEN`] bytes.
+fn any_name(g: &mut Gen) -> heapless::String<STORE_NAME_LEN> {
+    let mut name = heapless::String::new();
+    for c in String::arbitrary(g).chars() {
+        if name.push(c).is_err() {
+            break;
+        }
+    }
+    name
+}
+
+/// Up to [`MAX_STORE_BATCH`] entries with random names, as many as fit a datagram.
+fn any_store(g: &mut Gen, header: &Header) -> Message {
+    let mut store = Message::Store { owner: any_locator(g), hops: u8::arbitrary(g), entries: heapless::Vec::new() };
+    let wanted = usize::arbitrary(g) % (MAX_STORE_BATCH + 1);
+    for _ in 0..wanted {
+        let entry = FileEntry { key: Id(u128::arbitrary(g)), name: any_name(g) };
+        let Message::Store { entries, .. } = &mut store else { unreachable!() };
+        if entries.push(entry).is_err() {
+            break;
+        }
+        if (Repr { header: *header, message: store.clone() }).buffer_len() > MAX_DATAGRAM {
+            let Message::Store { entries, .. } = &mut store else { unreachable!() };
+            entries.pop();
+            break;
+        }
+    }
+    store
+}
+
+fn any_keys(g: &mut Gen) -> heapless::Vec<Id, MAX_VERIFY_KEYS> {
+    let count = usize::arbitrary(g) % (MAX_VERIFY_KEYS + 1);
+    (0..count).map(|_| Id(u128::arbitrary(g))).collect()
 }
 
 impl Arbitrary for AnyRepr {
@@ -302,6 +580,24 @@ impl Arbitrary for AnyRepr {
                 Message::Lookup { origin: any_locator(g), key: Id(u128::arbitrary(g)), hops: u8::arbitrary(g) }
             }
             MessageType::LookupReply => Message::LookupReply { key: Id(u128::arbitrary(g)), hops: u8::arbitrary(g) },
+            MessageType::Store => any_store(g, &header),
+            MessageType::Verify => Message::Verify { owner: Id(u128::arbitrary(g)), keys: any_keys(g) },
+            MessageType::VerifyReply => Message::VerifyReply { keys: any_keys(g), mask: u32::arbitrary(g) },
+            MessageType::Search => {
+                Message::Search { origin: any_locator(g), key: Id(u128::arbitrary(g)), hops: u8::arbitrary(g) }
+            }
+            MessageType::SearchPage => Message::SearchPage { key: Id(u128::arbitrary(g)), page: u8::arbitrary(g) },
+            MessageType::SearchReply => {
+                let pages = u8::arbitrary(g).max(1);
+                let count = usize::arbitrary(g) % (MAX_OWNERS_PER_REPLY + 1);
+                Message::SearchReply {
+                    key: Id(u128::arbitrary(g)),
+                    hops: u8::arbitrary(g),
+                    page: u8::arbitrary(g) % pages,
+                    pages,
+                    owners: (0..count).map(|_| any_locator(g)).collect(),
+                }
+            }
         };
         AnyRepr(Repr { header, message })
     }

@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod churn;
+pub mod dht;
 mod latency;
 pub mod overlay;
 mod trace;
@@ -279,6 +280,12 @@ impl Network {
     /// Ends any partition.
     pub fn heal(&mut self) {
         self.partition(|_| 0);
+    }
+
+    /// Puts a datagram on the wire as if node `from` had sent it (a hostile or
+    /// hand-made message); it meets the same latency, faults and partitions.
+    pub fn inject(&mut self, from: NodeIndex, to: SocketAddrV6, bytes: Vec<u8>) {
+        self.transmit(from, to, bytes);
     }
 
     /// Changes the network's latency model and faults from now on.

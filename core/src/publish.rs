@@ -1,0 +1,209 @@
+//! STORE: publishing shared files, and keeping the locators this node is
+//! responsible for.
+//!
+//! Every `store_interval` (jittered), and at once when the shared list is set
+//! or the node joins, the owner publishes every shared file ID with its own
+//! locator. File IDs it is itself responsible for are kept at home; the rest
+//! go out sorted, packed into STORE datagrams of at most 1232 bytes (and
+//! [`MAX_STORE_BATCH`] entries), each routed towards its first key. A node
+//! receiving a STORE keeps the entries it is responsible for and sends the
+//! rest on, sorted clockwise from itself, towards the nearest remaining key:
+//! one datagram per leg, never one per file, never a walk around the ring.
+//!
+//! A kept entry expires `store_lifetime` after the owner's latest refresh,
+//! removed by the timer. A new owner address is not served before it passes
+//! the return-routability check (see `verify`).
+
+use crate::config::STORE_NAME_LEN;
+use crate::event::CommandError;
+use crate::id::{Id, ResourceLocator};
+use crate::node::Node;
+use crate::outbox::Outgoing;
+use crate::routing::NextHop;
+use crate::shared::SharedFiles;
+use crate::stats::{bump, DropReason};
+use crate::store::{LocatorStore, Origin, StoreRefusal};
+use crate::time::Instant;
+use crate::wire::{FileEntry, Header, Message, Repr, HEADER_LEN, MAX_DATAGRAM, MAX_STORE_BATCH};
+use core::net::SocketAddrV6;
+
+/// Bytes of a STORE before its entries: header, owner locator, hops, count.
+const STORE_FIXED_LEN: usize = HEADER_LEN + ResourceLocator::WIRE_LEN + 2;
+
+/// Consecutive shared files (by index) that leave through the same next hop.
+struct Run {
+    to: SocketAddrV6,
+    start: usize,
+    end: usize,
+    size: usize,
+    count: usize,
+}
+
+/// A datagram encoded when its input arrived (a relayed STORE, a
+/// VERIFY_REPLY): its contents come from the input, not from our tables. At
+/// most [`STORE_RELAY_SLOTS`](crate::config::STORE_RELAY_SLOTS) wait at once.
+#[derive(Clone, Debug)]
+pub(crate) struct EncodedDatagram {
+    pub to: SocketAddrV6,
+    pub len: usize,
+    pub bytes: [u8; MAX_DATAGRAM],
+}
+
+/// The name a STORE carries for a file: the name if it fits, else none.
+pub(crate) fn stored_name(name: &str) -> &str {
+    if name.len() <= STORE_NAME_LEN {
+        name
+    } else {
+        ""
+    }
+}
+
+impl Node {
+    /// Sets the node's shared files (names; the core computes each file ID as
+    /// the MD5 of the name) and publishes them at once if the node is in a ring.
+    pub fn share<'a>(&mut self, now: Instant, names: impl IntoIterator<Item = &'a str>) -> Result<usize, CommandError> {
+        self.now = now;
+        let count = self.shared.set(names).map_err(CommandError::Share)?;
+        if self.is_member() {
+            self.publish();
+        }
+        Ok(count)
+    }
+
+    /// The node's shared files.
+    pub fn shared(&self) -> &SharedFiles {
+        &self.shared
+    }
+
+    /// The locators this node keeps for others.
+    pub fn store(&self) -> &LocatorStore {
+        &self.store
+    }
+
+    /// Publishes every shared file: own keys kept at home, the rest in sorted batches.
+    pub(crate) fn publish(&mut self) {
+        let me = self.me;
+        let expires = self.now + self.config.store_lifetime;
+        // Keep room in the outbox for other traffic; past that, runs are merged.
+        let mut budget = self.outbox.capacity().saturating_sub(self.outbox.len() + 4);
+        let mut run: Option<Run> = None;
+        for index in 0..self.shared.len() {
+            let Some((key, name)) = self.shared.get(index) else { break };
+            let len = Id::LEN + 1 + stored_name(name).len();
+            let hop = match self.route(key, None, &[]) {
+                NextHop::Local => {
+                    let name: heapless::String<STORE_NAME_LEN> = stored_name(name).try_into().unwrap_or_default();
+                    self.keep(me, key, &name, expires);
+                    continue;
+                }
+                NextHop::Forward(next) => next.addr,
+            };
+            if let Some(r) = run.as_mut() {
+                let fits = r.size + len <= MAX_DATAGRAM && r.count < MAX_STORE_BATCH && r.end == index;
+                if fits && (r.to == hop || budget <= 1) {
+                    (r.size, r.count, r.end) = (r.size + len, r.count + 1, index + 1);
+                    continue;
+                }
+                self.send_run(r);
+                budget = budget.saturating_sub(1);
+            }
+            run = Some(Run { to: hop, start: index, end: index + 1, size: STORE_FIXED_LEN + len, count: 1 });
+        }
+        if let Some(r) = run.as_ref() {
+            self.send_run(r);
+        }
+        self.store.verify(&me, |_| true);
+    }
+
+    /// Sends one run of shared files to its next hop.
+    fn send_run(&mut self, run: &Run) {
+        let txid = self.rng.next_u64();
+        let hop_limit = self.config.hop_limit;
+        let (start, end) = (run.start as u16, run.end as u16);
+        self.send(Outgoing::Store { to: run.to, txid, hop_limit, start, end });
+    }
+
+    /// The STORE for shared files `start..end`, less the keys we keep ourselves.
+    pub(crate) fn own_store(&self, start: u16, end: u16) -> Message {
+        let me = self.me.id;
+        let entries = (usize::from(start)..usize::from(end))
+            .filter_map(|i| self.shared.get(i))
+            .filter(|(key, _)| !self.neighbours.is_responsible(me, *key))
+            .map(|(key, name)| FileEntry { key, name: stored_name(name).try_into().unwrap_or_default() })
+            .take(MAX_STORE_BATCH)
+            .collect();
+        Message::Store { owner: self.me, hops: 1, entries }
+    }
+
+    pub(crate) fn handle_store(
+        &mut self,
+        header: &Header,
+        owner: ResourceLocator,
+        hops: u8,
+        entries: &[FileEntry],
+    ) -> Result<(), DropReason> {
+        if !self.is_member() || self.is_joining() {
+            return Err(DropReason::NotJoined);
+        }
+        let me = self.me.id;
+        let expires = self.now + self.config.store_lifetime;
+        let mut rest: heapless::Vec<FileEntry, MAX_STORE_BATCH> = heapless::Vec::new();
+        for entry in entries {
+            if self.neighbours.is_responsible(me, entry.key) {
+                self.keep(owner, entry.key, &entry.name, expires);
+            } else {
+                // Cannot overflow: `entries` holds at most MAX_STORE_BATCH.
+                let _ = rest.push(entry.clone());
+            }
+        }
+        if owner != self.me && self.store.unverified_keys(&owner).next().is_some() {
+            self.verify_owner(owner);
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
+        let hop_limit = self.relay_hop_limit(header.hop_limit)?;
+        rest.sort_unstable_by_key(|e| me.distance_to(e.key));
+        let header = Header { flags: 0, hop_limit, txid: header.txid, sender: self.me };
+        // One STORE per run of keys sharing a next hop; when waiting slots run
+        // short, the rest goes in one STORE and is sorted out further on.
+        let mut start = 0;
+        while start < rest.len() {
+            let hop = |key: Id| match self.route(key, None, &[]) {
+                NextHop::Forward(next) => Some(next.addr),
+                NextHop::Local => None,
+            };
+            let Some(to) = hop(rest[start].key) else { break };
+            let last_slot = self.encoded.capacity() - self.encoded.len() <= 1;
+            let mut end = start + 1;
+            while end < rest.len() && (last_slot || hop(rest[end].key) == Some(to)) {
+                end += 1;
+            }
+            let entries = rest[start..end].iter().cloned().collect();
+            let message = Message::Store { owner, hops: hops.saturating_add(1), entries };
+            self.send_encoded(to, Repr { header, message })?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// Keeps one locator, counting a refusal.
+    fn keep(&mut self, owner: ResourceLocator, key: Id, name: &str, expires: Instant) {
+        match self.store.upsert(key, owner, name, expires, Origin::Owner) {
+            Ok(_) => {}
+            Err(StoreRefusal::Full) => bump(&mut self.stats.store_refused_full),
+            Err(StoreRefusal::OwnerCapReached) => bump(&mut self.stats.store_refused_owner_cap),
+        }
+    }
+
+    /// Publishes if the refresh is due, and drops expired locators.
+    pub(crate) fn refresh_store(&mut self, now: Instant) {
+        if self.next_publish.is_some_and(|at| at <= now) {
+            self.next_publish = Some(now + self.jittered(self.config.store_interval));
+            if !self.shared.is_empty() && self.is_member() {
+                self.publish();
+            }
+        }
+        self.store.expire(now);
+    }
+}

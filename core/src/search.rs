@@ -1,0 +1,163 @@
+//! SEARCH: finding every owner of a file (or user) ID.
+//!
+//! The requester routes a SEARCH towards the key's responsible node, hop by
+//! hop like a LOOKUP. The responsible node answers the requester directly
+//! with a SEARCH_REPLY: page 0 of the key's verified owners, at most
+//! [`MAX_OWNERS_PER_REPLY`] to a page, and how many pages there are. The
+//! requester asks for each further page with a SEARCH_PAGE sent straight to
+//! the node that answered, so that every reply stays within 3× the (padded)
+//! request that asked for it. Each owner is one [`Event::SearchResult`]; the
+//! last page is followed by [`Event::SearchComplete`]. Replies from an
+//! address the requester did not ask are ignored.
+
+use crate::event::{CommandError, Event, RequestId};
+use crate::id::{Id, ResourceLocator};
+use crate::node::Node;
+use crate::outbox::Outgoing;
+use crate::routing::NextHop;
+use crate::stats::DropReason;
+use crate::time::Instant;
+use crate::transactions::{Purpose, Routed};
+use crate::wire::{Header, Message, MessageType, MAX_OWNERS_PER_REPLY};
+use core::net::SocketAddrV6;
+
+impl Node {
+    /// Searches the whole overlay for the owners of the file called `name`.
+    pub fn search(&mut self, now: Instant, name: &str) -> Result<RequestId, CommandError> {
+        self.search_id(now, Id::from_file_name(name))
+    }
+
+    /// Searches for the owners of `key` (a file ID, or a user ID).
+    ///
+    /// Reports [`Event::SearchResult`] per page and [`Event::SearchComplete`],
+    /// or [`Event::SearchFailed`].
+    pub fn search_id(&mut self, now: Instant, key: Id) -> Result<RequestId, CommandError> {
+        self.now = now;
+        if self.is_joining() {
+            return Err(CommandError::NotJoined);
+        }
+        if self.transactions.room() < 2 {
+            return Err(CommandError::TooManyRequests);
+        }
+        let request = self.next_request_id();
+        match self.route(key, None, &[]) {
+            NextHop::Local => {
+                // Our own answer goes straight to the event queue, so it is
+                // bounded by it (one slot is kept for the completion).
+                let owners: heapless::Vec<ResourceLocator, { crate::config::EVENT_QUEUE_CAPACITY }> =
+                    self.store.owners(key).map(|e| e.owner).take(crate::config::EVENT_QUEUE_CAPACITY - 1).collect();
+                self.report_owners(request, key, &owners, 0);
+                self.emit(Event::SearchComplete { request, key, owners: owners.len() as u16 });
+            }
+            NextHop::Forward(next) => {
+                let txid = self.rng.next_u64();
+                self.track_request(txid, next.addr, Purpose::Search { request, key })?;
+                self.forward(txid, next, Routed::Search { origin: self.me, key }, 1, self.config.hop_limit);
+            }
+        }
+        Ok(request)
+    }
+
+    pub(crate) fn handle_search(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        origin: ResourceLocator,
+        key: Id,
+        hops: u8,
+    ) -> Result<(), DropReason> {
+        if !self.is_member() || self.is_joining() {
+            return Err(DropReason::NotJoined);
+        }
+        self.send(Outgoing::HopAck { to: from, txid: header.txid });
+        match self.route(key, None, &[]) {
+            NextHop::Local => self.answer_search(header.txid, origin.addr, key, hops, 0),
+            NextHop::Forward(next) => {
+                let hop_limit = self.relay_hop_limit(header.hop_limit)?;
+                self.forward(header.txid, next, Routed::Search { origin, key }, hops.saturating_add(1), hop_limit);
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn handle_search_page(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        key: Id,
+        page: u8,
+    ) -> Result<(), DropReason> {
+        if !self.is_member() {
+            return Err(DropReason::NotJoined);
+        }
+        self.answer_search(header.txid, from, key, 0, page);
+        Ok(())
+    }
+
+    /// Sends page `page` of `key`'s owners (encoded when polled).
+    pub(crate) fn answer_search(&mut self, txid: u64, to: SocketAddrV6, key: Id, hops: u8, page: u8) {
+        self.send(Outgoing::SearchReply { to, txid, key, hops, page });
+    }
+
+    /// How many pages `key`'s verified owners fill (at least one).
+    fn pages(&self, key: Id) -> u8 {
+        let owners = self.store.owners(key).count();
+        owners.div_ceil(MAX_OWNERS_PER_REPLY).clamp(1, usize::from(u8::MAX)) as u8
+    }
+
+    /// Page `page` of `key`'s verified owners.
+    fn owners_page(&self, key: Id, page: u8) -> heapless::Vec<ResourceLocator, MAX_OWNERS_PER_REPLY> {
+        let skip = usize::from(page) * MAX_OWNERS_PER_REPLY;
+        self.store.owners(key).skip(skip).take(MAX_OWNERS_PER_REPLY).map(|e| e.owner).collect()
+    }
+
+    /// The SEARCH_REPLY for page `page` of `key`, as the store stands; a page
+    /// past the end (owners expired meanwhile) comes back empty as the last.
+    pub(crate) fn search_reply(&self, key: Id, hops: u8, page: u8) -> Message {
+        let pages = self.pages(key);
+        let page = page.min(pages - 1);
+        Message::SearchReply { key, hops, page, pages, owners: self.owners_page(key, page) }
+    }
+
+    /// One result event per owner.
+    fn report_owners(&mut self, request: RequestId, key: Id, owners: &[ResourceLocator], hops: u8) {
+        for owner in owners {
+            self.emit(Event::SearchResult { request, key, owner: *owner, hops });
+        }
+    }
+
+    pub(crate) fn handle_search_reply(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        reply: &Message,
+    ) -> Result<(), DropReason> {
+        let Message::SearchReply { key, hops, page, pages, ref owners } = *reply else { return Ok(()) };
+        let same = |p: &Purpose| match p {
+            Purpose::Search { key: k, .. } => *k == key && page == 0,
+            Purpose::SearchPage { key: k, page: want, .. } => *k == key && *want == page,
+            _ => false,
+        };
+        let tx = self.transactions.complete(header.txid, MessageType::SearchReply, from, header.sender.addr, same)?;
+        // The first reply ends the routed request; drop its first-hop tracking.
+        self.transactions.retain(|t| !(t.txid == tx.txid && matches!(t.purpose, Purpose::Forward { .. })));
+        let (request, found) = match tx.purpose {
+            Purpose::Search { request, .. } => (request, 0),
+            Purpose::SearchPage { request, found, .. } => (request, found),
+            _ => return Ok(()),
+        };
+        let found = found.saturating_add(owners.len() as u16);
+        self.report_owners(request, key, owners, hops);
+        let next = page.saturating_add(1);
+        if next < pages {
+            // Further pages come only from the node that answered.
+            let purpose = Purpose::SearchPage { request, key, page: next, found };
+            if self.start_request(from, purpose).is_err() {
+                self.emit(Event::SearchFailed { request, key });
+            }
+        } else {
+            self.emit(Event::SearchComplete { request, key, owners: found });
+        }
+        Ok(())
+    }
+}

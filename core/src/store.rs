@@ -1,0 +1,474 @@
+//! The locator store: the resource locators a node holds for the keys it is responsible for.
+//!
+//! An owner announces "file `key` is at my address" to the key's successor,
+//! which keeps one entry per (key, owner ID) until it expires. An announced
+//! entry is served only once the owner's address passed the return-routability
+//! check ([`StoredLocator::verified`]); an owner that fails it loses its
+//! unverified entries. Replicas, copies held for the node on our left or handed
+//! over when responsibility moves, come from a node that already checked them.
+//!
+//! The table is bounded twice: [`MAX_STORE_ENTRIES`] entries in all and
+//! [`MAX_ENTRIES_PER_OWNER`] per owner ID, so one hostile owner cannot evict
+//! anybody else. Refreshing never shortens an entry's life, and a replica never
+//! extends it.
+
+use crate::config::{MAX_ENTRIES_PER_OWNER, MAX_STORE_ENTRIES, STORE_NAME_LEN};
+use crate::id::{Id, ResourceLocator};
+use crate::time::Instant;
+use core::fmt;
+
+/// One resource locator held for a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLocator {
+    /// The file's ID.
+    pub key: Id,
+    /// The node that has the file, and its address.
+    pub owner: ResourceLocator,
+    /// When the entry lapses unless refreshed.
+    pub expires: Instant,
+    /// The file's name, if it was announced and fits [`STORE_NAME_LEN`] bytes; else empty.
+    pub name: heapless::String<STORE_NAME_LEN>,
+    /// The owner's address passed the return-routability check: the entry may be served.
+    pub verified: bool,
+    /// A copy held for a node on our left, or handed over to us.
+    pub replica: bool,
+}
+
+/// Where an announced locator comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The owner announced it: it must be verified before it is served.
+    Owner,
+    /// Another node replicated or handed it over: already verified there.
+    Replica,
+}
+
+/// What [`LocatorStore::upsert`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upserted {
+    /// A new entry was stored.
+    Inserted,
+    /// The owner refreshed a known entry.
+    Refreshed,
+    /// A replica of a known entry was ignored.
+    Unchanged,
+}
+
+/// Why a new entry was not stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreRefusal {
+    /// The table holds [`MAX_STORE_ENTRIES`] entries.
+    Full,
+    /// The owner already has [`MAX_ENTRIES_PER_OWNER`] entries.
+    OwnerCapReached,
+}
+
+impl fmt::Display for StoreRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StoreRefusal::Full => "the locator store is full",
+            StoreRefusal::OwnerCapReached => "the owner has too many stored locators",
+        })
+    }
+}
+
+impl core::error::Error for StoreRefusal {}
+
+/// Up to [`MAX_STORE_ENTRIES`] locators, one per (key, owner ID), in insertion order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LocatorStore {
+    entries: heapless::Vec<StoredLocator, MAX_STORE_ENTRIES>,
+}
+
+impl LocatorStore {
+    /// Stores or refreshes the locator of `key` at `owner`, kept until `expires`.
+    ///
+    /// An entry is one (key, owner locator): the same owner ID at another
+    /// address is another entry, so nobody can take over an honest owner's
+    /// entry by claiming its ID. A known entry announced by its owner lives
+    /// until the later of both expiries, is no longer a replica, and keeps its
+    /// name. A replica of a known entry changes nothing. A new entry keeps
+    /// `name` only if it fits [`STORE_NAME_LEN`] bytes and is the name of the
+    /// key (its MD5 is the key), and is verified only if it is a replica.
+    pub fn upsert(
+        &mut self,
+        key: Id,
+        owner: ResourceLocator,
+        name: &str,
+        expires: Instant,
+        origin: Origin,
+    ) -> Result<Upserted, StoreRefusal> {
+        if let Some(known) = self.entries.iter_mut().find(|e| e.key == key && e.owner == owner) {
+            if origin == Origin::Replica {
+                return Ok(Upserted::Unchanged);
+            }
+            known.expires = known.expires.max(expires);
+            known.replica = false;
+            return Ok(Upserted::Refreshed);
+        }
+        if self.entries.iter().filter(|e| e.owner.id == owner.id).count() >= MAX_ENTRIES_PER_OWNER {
+            return Err(StoreRefusal::OwnerCapReached);
+        }
+        let replica = origin == Origin::Replica;
+        let name = if Id::from_file_name(name) == key {
+            heapless::String::try_from(name).unwrap_or_default()
+        } else {
+            heapless::String::new()
+        };
+        let entry = StoredLocator { key, owner, expires, name, verified: replica, replica };
+        self.entries.push(entry).map_err(|_| StoreRefusal::Full)?;
+        Ok(Upserted::Inserted)
+    }
+
+    /// Applies the answer of `owner` (same ID and address) to the return-routability check.
+    ///
+    /// Its entries whose key passes `keys` become verified; its unverified
+    /// entries whose key does not are removed, and their number returned.
+    /// Verified entries (replicas, or checked before) are kept either way.
+    pub fn verify(&mut self, owner: &ResourceLocator, keys: impl Fn(Id) -> bool) -> usize {
+        let before = self.entries.len();
+        self.entries.retain_mut(|e| {
+            if e.owner != *owner {
+                return true;
+            }
+            if keys(e.key) {
+                e.verified = true;
+            }
+            e.verified
+        });
+        before - self.entries.len()
+    }
+
+    /// Applies the owner's answer for one key: if `confirmed`, the entry of
+    /// `key` at `owner` (same ID and address) becomes verified; if not, it is
+    /// removed unless already verified.
+    ///
+    /// Returns false only if an entry was removed; a key with no entry at
+    /// `owner` changes nothing and returns true.
+    pub fn confirm(&mut self, owner: &ResourceLocator, key: Id, confirmed: bool) -> bool {
+        if !confirmed {
+            return self.remove_where(|e| e.key == key && e.owner == *owner && !e.verified) == 0;
+        }
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.key == key && e.owner == *owner) {
+            entry.verified = true;
+        }
+        true
+    }
+
+    /// Removes the unverified entries of `owner` (same ID and address), which
+    /// failed the check; returns how many.
+    pub fn remove_owner_unverified(&mut self, owner: &ResourceLocator) -> usize {
+        self.remove_where(|e| e.owner == *owner && !e.verified)
+    }
+
+    /// Removes every entry that expires at or before `now`; returns how many.
+    pub fn expire(&mut self, now: Instant) -> usize {
+        self.remove_where(|e| e.expires <= now)
+    }
+
+    /// The earliest expiry of any entry.
+    pub fn next_expiry(&self) -> Option<Instant> {
+        self.entries.iter().map(|e| e.expires).min()
+    }
+
+    /// The verified entries for `key`: the ones that may be served, in insertion order.
+    pub fn owners(&self, key: Id) -> impl Iterator<Item = &StoredLocator> {
+        self.entries.iter().filter(move |e| e.key == key && e.verified)
+    }
+
+    /// Every entry, verified or not, in insertion order.
+    pub fn entries(&self) -> &[StoredLocator] {
+        &self.entries
+    }
+
+    /// How many entries are stored.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if no entry is stored.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries whose key lies in the clockwise interval `(from, to]`
+    /// (the whole ring when `from == to`), in insertion order.
+    pub fn in_range(&self, from: Id, to: Id) -> impl Iterator<Item = &StoredLocator> {
+        self.entries.iter().filter(move |e| e.key.in_open_closed(from, to))
+    }
+
+    /// The keys of the unverified entries of `owner` (same ID and address):
+    /// what to ask it to confirm.
+    pub fn unverified_keys(&self, owner: &ResourceLocator) -> impl Iterator<Item = Id> + '_ {
+        let owner = *owner;
+        self.entries.iter().filter(move |e| e.owner == owner && !e.verified).map(|e| e.key)
+    }
+
+    /// Marks the entries whose key lies in `(from, to]` as replicas or not,
+    /// as responsibility for that range moves.
+    pub fn set_replica(&mut self, (from, to): (Id, Id), replica: bool) {
+        for entry in self.entries.iter_mut().filter(|e| e.key.in_open_closed(from, to)) {
+            entry.replica = replica;
+        }
+    }
+
+    /// Removes the entries matching `doomed`, keeping the others' order; returns how many.
+    fn remove_where(&mut self, doomed: impl Fn(&StoredLocator) -> bool) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(|e| !doomed(e));
+        before - self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::net::{Ipv6Addr, SocketAddrV6};
+    use core::time::Duration;
+    use std::vec::Vec;
+
+    fn loc(id: u128, host: u16) -> ResourceLocator {
+        ResourceLocator::new(Id(id), SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, host), 4000, 0, 0))
+    }
+
+    fn at(secs: u64) -> Instant {
+        Instant::ZERO + Duration::from_secs(secs)
+    }
+
+    fn keys(store: &LocatorStore) -> Vec<u128> {
+        store.entries().iter().map(|e| e.key.0).collect()
+    }
+
+    #[test]
+    fn owner_refresh_extends_but_never_shortens() {
+        let mut store = LocatorStore::default();
+        let alice = loc(1, 1);
+        assert_eq!(store.upsert(Id(7), alice, "a", at(100), Origin::Owner), Ok(Upserted::Inserted));
+        assert_eq!(store.upsert(Id(7), alice, "a", at(200), Origin::Owner), Ok(Upserted::Refreshed));
+        assert_eq!(store.entries()[0].expires, at(200));
+        assert_eq!(store.upsert(Id(7), alice, "a", at(50), Origin::Owner), Ok(Upserted::Refreshed));
+        assert_eq!(store.entries()[0].expires, at(200));
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn a_replica_never_extends() {
+        let mut store = LocatorStore::default();
+        let alice = loc(1, 1);
+        store.upsert(Id(7), alice, "a", at(100), Origin::Owner).unwrap();
+        store.verify(&alice, |_| true);
+        assert_eq!(store.upsert(Id(7), alice, "a", at(500), Origin::Replica), Ok(Upserted::Unchanged));
+        assert_eq!(store.entries()[0].expires, at(100));
+        assert!(!store.entries()[0].replica);
+        // A replica first, then a replica again: still unchanged.
+        store.upsert(Id(8), alice, "b", at(100), Origin::Replica).unwrap();
+        assert_eq!(store.upsert(Id(8), alice, "b", at(900), Origin::Replica), Ok(Upserted::Unchanged));
+        let copy = store.entries().iter().find(|e| e.key == Id(8)).unwrap();
+        assert_eq!(copy.expires, at(100));
+        assert!(copy.replica && copy.verified, "a replica arrives verified");
+        // The owner announcing it to us directly makes it ours.
+        assert_eq!(store.upsert(Id(8), alice, "b", at(300), Origin::Owner), Ok(Upserted::Refreshed));
+        let own = store.entries().iter().find(|e| e.key == Id(8)).unwrap();
+        assert_eq!(own.expires, at(300));
+        assert!(!own.replica && own.verified);
+    }
+
+    #[test]
+    fn owner_cap_and_full_table_refuse_new_entries() {
+        let mut store = LocatorStore::default();
+        let hog = loc(1, 1);
+        for k in 0..MAX_ENTRIES_PER_OWNER as u128 {
+            assert_eq!(store.upsert(Id(k), hog, "", at(10), Origin::Owner), Ok(Upserted::Inserted));
+        }
+        assert_eq!(store.upsert(Id(1000), hog, "", at(10), Origin::Owner), Err(StoreRefusal::OwnerCapReached));
+        // The cap counts by owner ID, whatever the address, and replicas too.
+        assert_eq!(store.upsert(Id(1000), loc(1, 2), "", at(10), Origin::Replica), Err(StoreRefusal::OwnerCapReached));
+        // Refreshing a known entry is not refused.
+        assert_eq!(store.upsert(Id(0), hog, "", at(20), Origin::Owner), Ok(Upserted::Refreshed));
+        let mut owner = 2;
+        while store.len() < MAX_STORE_ENTRIES {
+            store.upsert(Id(store.len() as u128), loc(owner, 2), "", at(10), Origin::Owner).unwrap();
+            owner += 1;
+        }
+        assert_eq!(store.upsert(Id(5000), loc(9999, 3), "", at(10), Origin::Owner), Err(StoreRefusal::Full));
+        assert_eq!(store.upsert(Id(5000), hog, "", at(10), Origin::Owner), Err(StoreRefusal::OwnerCapReached));
+        assert_eq!(store.len(), MAX_STORE_ENTRIES);
+    }
+
+    #[test]
+    fn a_hostile_owner_cannot_crowd_out_others() {
+        let mut store = LocatorStore::default();
+        let honest: Vec<ResourceLocator> = (100..110).map(|i| loc(i, i as u16)).collect();
+        for (i, owner) in honest.iter().enumerate() {
+            for k in 0..3 {
+                store.upsert(Id::from_md5(&[i as u8, k]), *owner, "f", at(60), Origin::Owner).unwrap();
+            }
+            store.verify(owner, |_| true);
+        }
+        let before: Vec<StoredLocator> = store.entries().to_vec();
+        let hostile = loc(666, 666);
+        let mut refused = 0;
+        for k in 0..100_000u128 {
+            if store.upsert(Id(k << 64 | k), hostile, "spam", at(60), Origin::Owner).is_err() {
+                refused += 1;
+            }
+        }
+        assert_eq!(refused, 100_000 - MAX_ENTRIES_PER_OWNER);
+        assert_eq!(store.entries().iter().filter(|e| e.owner.id == hostile.id).count(), MAX_ENTRIES_PER_OWNER);
+        assert_eq!(store.entries().iter().filter(|e| e.owner.id != hostile.id).cloned().collect::<Vec<_>>(), before);
+        assert_eq!(store.len(), before.len() + MAX_ENTRIES_PER_OWNER);
+    }
+
+    #[test]
+    fn expire_removes_only_due_entries() {
+        let mut store = LocatorStore::default();
+        assert_eq!(store.next_expiry(), None);
+        for (k, secs) in [(1, 30), (2, 10), (3, 20), (4, 10)] {
+            store.upsert(Id(k), loc(k, 1), "", at(secs), Origin::Owner).unwrap();
+        }
+        assert_eq!(store.next_expiry(), Some(at(10)));
+        assert_eq!(store.expire(at(10) - Duration::from_micros(1)), 0);
+        assert_eq!(store.expire(at(10)), 2);
+        assert_eq!(keys(&store), [1, 3]);
+        assert_eq!(store.next_expiry(), Some(at(20)));
+        assert_eq!(store.expire(at(25)), 1);
+        assert_eq!(store.next_expiry(), Some(at(30)));
+        assert_eq!(store.expire(Instant::MAX), 1);
+        assert!(store.is_empty());
+        assert_eq!(store.next_expiry(), None);
+    }
+
+    #[test]
+    fn expiry_saturates_at_the_end_of_time() {
+        let mut store = LocatorStore::default();
+        let forever = at(5) + Duration::MAX;
+        assert_eq!(forever, Instant::MAX);
+        store.upsert(Id(1), loc(1, 1), "", forever, Origin::Owner).unwrap();
+        store.upsert(Id(1), loc(1, 1), "", at(7), Origin::Owner).unwrap();
+        assert_eq!(store.next_expiry(), Some(Instant::MAX));
+        assert_eq!(store.expire(Instant::MAX - Duration::from_micros(1)), 0);
+        assert_eq!(store.expire(Instant::MAX), 1);
+    }
+
+    #[test]
+    fn another_address_is_another_entry_to_verify() {
+        let mut store = LocatorStore::default();
+        let home = loc(1, 1);
+        let claimant = loc(1, 2);
+        store.upsert(Id(7), home, "a", at(100), Origin::Owner).unwrap();
+        store.verify(&home, |_| true);
+        assert_eq!(store.owners(Id(7)).count(), 1);
+        // Someone claims the owner's ID from another address: the honest entry stays served.
+        assert_eq!(store.upsert(Id(7), claimant, "a", at(80), Origin::Owner), Ok(Upserted::Inserted));
+        assert_eq!(store.owners(Id(7)).map(|e| e.owner).collect::<Vec<_>>(), [home]);
+        assert_eq!(store.unverified_keys(&claimant).collect::<Vec<_>>(), [Id(7)]);
+        assert_eq!(store.unverified_keys(&home).count(), 0);
+        assert_eq!(store.remove_owner_unverified(&claimant), 1);
+        assert_eq!(store.owners(Id(7)).count(), 1, "the claim failed; the owner is untouched");
+    }
+
+    #[test]
+    fn verify_keeps_the_confirmed_and_drops_the_unconfirmed() {
+        let mut store = LocatorStore::default();
+        let alice = loc(1, 1);
+        let bob = loc(2, 2);
+        for k in 1..=4 {
+            store.upsert(Id(k), alice, "", at(100), Origin::Owner).unwrap();
+        }
+        store.upsert(Id(5), alice, "", at(100), Origin::Replica).unwrap();
+        store.upsert(Id(1), bob, "", at(100), Origin::Owner).unwrap();
+        let mut unverified: Vec<Id> = store.unverified_keys(&alice).collect();
+        unverified.sort();
+        assert_eq!(unverified, [Id(1), Id(2), Id(3), Id(4)]);
+        assert_eq!(store.owners(Id(1)).count(), 0);
+        // Alice confirms 1 and 3 only.
+        assert_eq!(store.verify(&alice, |k| k == Id(1) || k == Id(3)), 2);
+        assert_eq!(keys(&store), [1, 3, 5, 1]);
+        assert_eq!(store.owners(Id(1)).map(|e| e.owner).collect::<Vec<_>>(), [alice]);
+        assert!(store.owners(Id(5)).all(|e| e.replica), "the replica stays");
+        // Someone else claiming Alice's ID from another address verifies nothing of hers.
+        store.upsert(Id(9), alice, "", at(100), Origin::Owner).unwrap();
+        assert_eq!(store.verify(&loc(1, 9), |_| true), 0);
+        assert_eq!(store.unverified_keys(&alice).collect::<Vec<_>>(), [Id(9)]);
+        // Bob's entry is untouched until Bob answers.
+        assert_eq!(store.unverified_keys(&bob).collect::<Vec<_>>(), [Id(1)]);
+        assert_eq!(store.remove_owner_unverified(&bob), 1);
+        assert_eq!(keys(&store), [1, 3, 5, 9]);
+    }
+
+    #[test]
+    fn confirm_applies_one_answer_at_a_time() {
+        let mut store = LocatorStore::default();
+        let alice = loc(1, 1);
+        for k in 1..=3 {
+            store.upsert(Id(k), alice, "", at(100), Origin::Owner).unwrap();
+        }
+        store.upsert(Id(4), alice, "", at(100), Origin::Replica).unwrap();
+        assert!(store.confirm(&alice, Id(1), true));
+        assert!(!store.confirm(&alice, Id(2), false), "a denied key is dropped");
+        assert!(store.confirm(&alice, Id(4), false), "a verified entry is kept");
+        assert!(store.confirm(&alice, Id(9), false), "no entry, nothing dropped");
+        assert!(store.confirm(&loc(1, 7), Id(3), false), "another address cannot deny it");
+        assert!(store.confirm(&loc(1, 7), Id(3), true), "nor confirm it");
+        assert_eq!(keys(&store), [1, 3, 4]);
+        assert_eq!(store.unverified_keys(&alice).collect::<Vec<_>>(), [Id(3)]);
+        assert_eq!(store.owners(Id(1)).count(), 1);
+    }
+
+    #[test]
+    fn owners_lists_verified_entries_in_insertion_order() {
+        let mut store = LocatorStore::default();
+        let owners: Vec<ResourceLocator> = (1..=6).map(|i| loc(i, i as u16)).collect();
+        for (i, owner) in owners.iter().enumerate() {
+            store.upsert(Id(42), *owner, "x", at(100), Origin::Owner).unwrap();
+            store.upsert(Id(43), *owner, "y", at(10 + i as u64), Origin::Owner).unwrap();
+            if i != 2 {
+                store.verify(owner, |_| true);
+            }
+        }
+        assert_eq!(store.remove_owner_unverified(&owners[2]), 2);
+        assert_eq!(store.expire(at(11)), 2);
+        let got: Vec<ResourceLocator> = store.owners(Id(42)).map(|e| e.owner).collect();
+        assert_eq!(got, [owners[0], owners[1], owners[3], owners[4], owners[5]]);
+        let got: Vec<ResourceLocator> = store.owners(Id(43)).map(|e| e.owner).collect();
+        assert_eq!(got, [owners[3], owners[4], owners[5]]);
+        assert_eq!(store.owners(Id(44)).count(), 0);
+    }
+
+    #[test]
+    fn ranges_wrap_around_the_ring() {
+        let mut store = LocatorStore::default();
+        let max = u128::MAX;
+        for k in [max - 1, max, 0, 1, 2, 3, 1 << 100] {
+            store.upsert(Id(k), loc(k, 1), "", at(100), Origin::Owner).unwrap();
+        }
+        let got: Vec<u128> = store.in_range(Id(max - 1), Id(2)).map(|e| e.key.0).collect();
+        assert_eq!(got, [max, 0, 1, 2]);
+        assert_eq!(store.in_range(Id(3), Id(3)).count(), store.len(), "a degenerate range is the whole ring");
+        assert_eq!(store.in_range(Id(1), Id(1 << 99)).map(|e| e.key.0).collect::<Vec<_>>(), [2, 3]);
+
+        store.set_replica((Id(max - 1), Id(2)), true);
+        let replicas: Vec<u128> = store.entries().iter().filter(|e| e.replica).map(|e| e.key.0).collect();
+        assert_eq!(replicas, [max, 0, 1, 2]);
+        store.set_replica((Id(max), Id(0)), false);
+        let replicas: Vec<u128> = store.entries().iter().filter(|e| e.replica).map(|e| e.key.0).collect();
+        assert_eq!(replicas, [max, 1, 2]);
+    }
+
+    #[test]
+    fn only_short_true_names_are_kept() {
+        let mut store = LocatorStore::default();
+        let fits = "n".repeat(STORE_NAME_LEN);
+        let long = "n".repeat(STORE_NAME_LEN + 1);
+        let wide = "é".repeat(17);
+        let keyed = |name: &str| Id::from_file_name(name);
+        store.upsert(keyed(&fits), loc(1, 1), &fits, at(100), Origin::Owner).unwrap();
+        store.upsert(keyed(&long), loc(1, 1), &long, at(100), Origin::Owner).unwrap();
+        store.upsert(keyed(&wide), loc(1, 1), &wide, at(100), Origin::Replica).unwrap();
+        store.upsert(Id(4), loc(1, 1), "not the name of key 4", at(100), Origin::Owner).unwrap();
+        assert_eq!(store.entries()[0].name.as_str(), fits);
+        assert_eq!(store.entries()[1].name.as_str(), "");
+        assert_eq!(store.entries()[2].name.as_str(), "", "34 bytes do not fit");
+        assert_eq!(store.entries()[3].name.as_str(), "", "a name that is not the key's is not kept");
+    }
+}

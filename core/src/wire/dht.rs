@@ -1,0 +1,64 @@
+//! Fields of the locator DHT's messages: file entries and the bounded lists
+//! they travel in.
+
+use super::cursor::{Reader, Writer};
+use super::WireError;
+use crate::config::STORE_NAME_LEN;
+use crate::id::Id;
+
+/// Most file entries one STORE carries.
+pub const MAX_STORE_BATCH: usize = 64;
+/// Most keys one VERIFY asks about (one bit each in the reply's mask).
+pub const MAX_VERIFY_KEYS: usize = 32;
+/// Most owners one SEARCH_REPLY carries, so that it stays within 3× a padded request.
+pub const MAX_OWNERS_PER_REPLY: usize = 12;
+
+/// A published file: its ID and, if it is short enough, its name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FileEntry {
+    /// The file ID (MD5 of the name).
+    pub key: Id,
+    /// The name, or empty if it is longer than [`STORE_NAME_LEN`].
+    pub name: heapless::String<STORE_NAME_LEN>,
+}
+
+impl FileEntry {
+    pub(super) fn wire_len(&self) -> usize {
+        Id::LEN + 1 + self.name.len()
+    }
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<FileEntry, WireError> {
+        Ok(FileEntry { key: r.id()?, name: r.name()? })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.id(self.key);
+        w.name(&self.name);
+    }
+}
+
+/// A one-byte count, then that many items; a count over `N` is [`WireError::CountTooLarge`].
+pub(super) fn parse_list<T, const N: usize>(
+    r: &mut Reader<'_>,
+    mut item: impl FnMut(&mut Reader<'_>) -> Result<T, WireError>,
+) -> Result<heapless::Vec<T, N>, WireError> {
+    let count = usize::from(r.u8()?);
+    if count > N {
+        return Err(WireError::CountTooLarge);
+    }
+    let mut list = heapless::Vec::new();
+    for _ in 0..count {
+        // Cannot overflow: count <= N was checked above.
+        let _ = list.push(item(r)?);
+    }
+    Ok(list)
+}
+
+/// The count, then each item. Lists are bounded by capacities below 256.
+pub(super) fn emit_list<T>(w: &mut Writer<'_>, items: &[T], mut item: impl FnMut(&mut Writer<'_>, &T)) {
+    w.u8(items.len() as u8);
+    for i in items {
+        item(w, i);
+    }
+}

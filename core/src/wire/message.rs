@@ -1,0 +1,333 @@
+//! Message bodies: one variant per message type, and their encoding.
+
+use super::cursor::{Reader, Writer};
+use super::dht::{self, FileEntry};
+use super::{Chain, JoinStatus, MessageType, Side, WireError, HEADER_LEN, JOIN_LEN, MAX_CHAIN};
+use crate::id::{Id, ResourceLocator};
+
+/// Zero bytes that pad a JOIN body (after the joiner and hops) to [`JOIN_LEN`].
+pub(super) const JOIN_PADDING: usize = JOIN_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - 1;
+/// Zero bytes that make up a STABILISE body, padding it to [`JOIN_LEN`].
+const STABILISE_PADDING: usize = JOIN_LEN - HEADER_LEN;
+/// Zero bytes that pad a SEARCH (after origin, key and hops) to [`JOIN_LEN`].
+const SEARCH_PADDING: usize = JOIN_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - Id::LEN - 1;
+/// Zero bytes that pad a SEARCH_PAGE (after key and page) to [`JOIN_LEN`].
+const SEARCH_PAGE_PADDING: usize = JOIN_LEN - HEADER_LEN - Id::LEN - 1;
+
+/// A message body, one variant per message type.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[allow(clippy::large_enum_variant, reason = "no allocator to box the chains; a message is a short-lived value")]
+pub enum Message {
+    /// Liveness probe.
+    Ping,
+    /// Answer to a ping.
+    Pong,
+    /// Acknowledges a neighbour update or a LEAVE.
+    Ack,
+    /// Acknowledges one hop of a routed message.
+    HopAck,
+    /// A node asks to join; routed towards the successor of `joiner.id`.
+    Join {
+        /// The node that wants to join.
+        joiner: ResourceLocator,
+        /// Overlay hops taken so far: the joiner sends 1, each relay adds 1.
+        hops: u8,
+    },
+    /// The responsible node's answer to a JOIN.
+    JoinReply {
+        /// Whether the join was accepted.
+        status: JoinStatus,
+        /// Overlay hops the JOIN took to reach the responder.
+        hops: u8,
+        /// The responder's left chain (the joiner first once accepted).
+        left: Chain,
+        /// The responder's right chain.
+        right: Chain,
+    },
+    /// "Your neighbour chain on `side` is `chain`" (the neighbour first).
+    NeighbourUpdate {
+        /// The receiver's side this chain describes.
+        side: Side,
+        /// The chain, neighbour first; never empty.
+        chain: Chain,
+    },
+    /// "Tell me your chains": a liveness probe and a ring repair step.
+    Stabilise,
+    /// The answer to STABILISE.
+    StabiliseReply {
+        /// The responder's left chain.
+        left: Chain,
+        /// The responder's right chain.
+        right: Chain,
+    },
+    /// "I am leaving; your chain on `side` is now `chain`" (possibly empty).
+    Leave {
+        /// The receiver's side the leaver was on.
+        side: Side,
+        /// The receiver's new chain on that side.
+        chain: Chain,
+    },
+    /// A routed request for the node responsible for `key`.
+    Lookup {
+        /// The node that asked, which gets the reply.
+        origin: ResourceLocator,
+        /// The key looked up.
+        key: Id,
+        /// Overlay hops taken so far: the origin sends 1, each relay adds 1.
+        hops: u8,
+    },
+    /// The responsible node (the header's sender) answers a lookup.
+    LookupReply {
+        /// The key looked up.
+        key: Id,
+        /// Overlay hops the lookup took to reach the responsible node.
+        hops: u8,
+    },
+    /// An owner publishes file IDs, sorted; each responsible node on the way
+    /// keeps its keys and passes the rest on.
+    Store {
+        /// Who shares the files.
+        owner: ResourceLocator,
+        /// Overlay hops taken so far: the owner sends 1, each relay adds 1.
+        hops: u8,
+        /// The files, sorted by ID.
+        entries: heapless::Vec<FileEntry, { dht::MAX_STORE_BATCH }>,
+    },
+    /// "Do you, `owner`, share these keys?" The txid is the nonce the owner echoes.
+    Verify {
+        /// The ID the STORE claimed as owner.
+        owner: Id,
+        /// Keys to confirm.
+        keys: heapless::Vec<Id, { dht::MAX_VERIFY_KEYS }>,
+    },
+    /// The owner's answer: the keys asked about, and bit `i` of `mask` set
+    /// if it shares `keys[i]`.
+    VerifyReply {
+        /// The keys of the VERIFY, in its order.
+        keys: heapless::Vec<Id, { dht::MAX_VERIFY_KEYS }>,
+        /// One bit per key.
+        mask: u32,
+    },
+    /// A routed request for the owners of `key`.
+    Search {
+        /// The node that asked, which gets the reply.
+        origin: ResourceLocator,
+        /// The key searched.
+        key: Id,
+        /// Overlay hops taken so far: the origin sends 1, each relay adds 1.
+        hops: u8,
+    },
+    /// A request for page `page` of a search's owners, straight to the responder.
+    SearchPage {
+        /// The key searched.
+        key: Id,
+        /// The page wanted (the first reply is page 0).
+        page: u8,
+    },
+    /// Owners of `key`: page `page` of `pages`.
+    SearchReply {
+        /// The key searched.
+        key: Id,
+        /// Overlay hops the SEARCH took.
+        hops: u8,
+        /// This page's number, from 0.
+        page: u8,
+        /// How many pages there are (at least 1).
+        pages: u8,
+        /// The owners on this page.
+        owners: heapless::Vec<ResourceLocator, { dht::MAX_OWNERS_PER_REPLY }>,
+    },
+}
+
+impl Message {
+    /// This message's type byte.
+    pub fn message_type(&self) -> MessageType {
+        match self {
+            Message::Ping => MessageType::Ping,
+            Message::Pong => MessageType::Pong,
+            Message::Ack => MessageType::Ack,
+            Message::HopAck => MessageType::HopAck,
+            Message::Join { .. } => MessageType::Join,
+            Message::JoinReply { .. } => MessageType::JoinReply,
+            Message::NeighbourUpdate { .. } => MessageType::NeighbourUpdate,
+            Message::Stabilise => MessageType::Stabilise,
+            Message::StabiliseReply { .. } => MessageType::StabiliseReply,
+            Message::Leave { .. } => MessageType::Leave,
+            Message::Lookup { .. } => MessageType::Lookup,
+            Message::LookupReply { .. } => MessageType::LookupReply,
+            Message::Store { .. } => MessageType::Store,
+            Message::Verify { .. } => MessageType::Verify,
+            Message::VerifyReply { .. } => MessageType::VerifyReply,
+            Message::Search { .. } => MessageType::Search,
+            Message::SearchPage { .. } => MessageType::SearchPage,
+            Message::SearchReply { .. } => MessageType::SearchReply,
+        }
+    }
+
+    pub(super) fn body_len(&self) -> usize {
+        const LOC: usize = ResourceLocator::WIRE_LEN;
+        match self {
+            Message::Ping | Message::Pong | Message::Ack | Message::HopAck => 0,
+            Message::Join { .. } => LOC + 1 + JOIN_PADDING,
+            Message::JoinReply { left, right, .. } => 4 + (left.len() + right.len()) * LOC,
+            Message::NeighbourUpdate { chain, .. } | Message::Leave { chain, .. } => 2 + chain.len() * LOC,
+            Message::Stabilise => STABILISE_PADDING,
+            Message::StabiliseReply { left, right } => 2 + (left.len() + right.len()) * LOC,
+            Message::Lookup { .. } => LOC + Id::LEN + 1,
+            Message::LookupReply { .. } => Id::LEN + 1,
+            Message::Store { entries, .. } => LOC + 2 + entries.iter().map(FileEntry::wire_len).sum::<usize>(),
+            Message::Verify { keys, .. } => Id::LEN + 1 + keys.len() * Id::LEN,
+            Message::VerifyReply { keys, .. } => 1 + keys.len() * Id::LEN + 4,
+            Message::Search { .. } => LOC + Id::LEN + 1 + SEARCH_PADDING,
+            Message::SearchPage { .. } => Id::LEN + 1 + SEARCH_PAGE_PADDING,
+            Message::SearchReply { owners, .. } => Id::LEN + 4 + owners.len() * LOC,
+        }
+    }
+
+    pub(super) fn parse(kind: MessageType, r: &mut Reader<'_>) -> Result<Message, WireError> {
+        Ok(match kind {
+            MessageType::Ping => Message::Ping,
+            MessageType::Pong => Message::Pong,
+            MessageType::Ack => Message::Ack,
+            MessageType::HopAck => Message::HopAck,
+            MessageType::Join => {
+                let join = Message::Join { joiner: r.locator()?, hops: r.u8()? };
+                r.zeros(JOIN_PADDING)?;
+                join
+            }
+            MessageType::JoinReply => {
+                let status = match r.u8()? {
+                    0 => JoinStatus::Accepted,
+                    1 => JoinStatus::IdInUse,
+                    2 => JoinStatus::NotMember,
+                    _ => return Err(WireError::InvalidField),
+                };
+                let hops = r.u8()?;
+                let left = parse_chain(r)?;
+                let right = parse_chain(r)?;
+                Message::JoinReply { status, hops, left, right }
+            }
+            MessageType::NeighbourUpdate => {
+                let side = parse_side(r)?;
+                let chain = parse_chain(r)?;
+                if chain.is_empty() {
+                    return Err(WireError::InvalidField);
+                }
+                Message::NeighbourUpdate { side, chain }
+            }
+            MessageType::Stabilise => {
+                r.zeros(STABILISE_PADDING)?;
+                Message::Stabilise
+            }
+            MessageType::StabiliseReply => Message::StabiliseReply { left: parse_chain(r)?, right: parse_chain(r)? },
+            MessageType::Leave => Message::Leave { side: parse_side(r)?, chain: parse_chain(r)? },
+            MessageType::Lookup => Message::Lookup { origin: r.locator()?, key: r.id()?, hops: r.u8()? },
+            MessageType::LookupReply => Message::LookupReply { key: r.id()?, hops: r.u8()? },
+            MessageType::Store => {
+                Message::Store { owner: r.locator()?, hops: r.u8()?, entries: dht::parse_list(r, FileEntry::parse)? }
+            }
+            MessageType::Verify => Message::Verify { owner: r.id()?, keys: dht::parse_list(r, |r| r.id())? },
+            MessageType::VerifyReply => Message::VerifyReply { keys: dht::parse_list(r, |r| r.id())?, mask: r.u32()? },
+            MessageType::Search => {
+                let search = Message::Search { origin: r.locator()?, key: r.id()?, hops: r.u8()? };
+                r.zeros(SEARCH_PADDING)?;
+                search
+            }
+            MessageType::SearchPage => {
+                let page = Message::SearchPage { key: r.id()?, page: r.u8()? };
+                r.zeros(SEARCH_PAGE_PADDING)?;
+                page
+            }
+            MessageType::SearchReply => {
+                let (key, hops, page, pages) = (r.id()?, r.u8()?, r.u8()?, r.u8()?);
+                if pages == 0 || page >= pages {
+                    return Err(WireError::InvalidField);
+                }
+                Message::SearchReply { key, hops, page, pages, owners: dht::parse_list(r, |r| r.locator())? }
+            }
+        })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        match self {
+            Message::Ping | Message::Pong | Message::Ack | Message::HopAck => {}
+            Message::Join { joiner, hops } => {
+                w.locator(joiner);
+                w.u8(*hops);
+                w.put(&[0; JOIN_PADDING]);
+            }
+            Message::JoinReply { status, hops, left, right } => {
+                w.u8(*status as u8);
+                w.u8(*hops);
+                emit_chain(w, left);
+                emit_chain(w, right);
+            }
+            Message::NeighbourUpdate { side, chain } | Message::Leave { side, chain } => {
+                w.u8(*side as u8);
+                emit_chain(w, chain);
+            }
+            Message::Stabilise => w.put(&[0; STABILISE_PADDING]),
+            Message::StabiliseReply { left, right } => {
+                emit_chain(w, left);
+                emit_chain(w, right);
+            }
+            Message::Lookup { origin, key, hops } => {
+                w.locator(origin);
+                w.id(*key);
+                w.u8(*hops);
+            }
+            Message::LookupReply { key, hops } => {
+                w.id(*key);
+                w.u8(*hops);
+            }
+            Message::Store { owner, hops, entries } => {
+                w.locator(owner);
+                w.u8(*hops);
+                dht::emit_list(w, entries, |w, e| e.emit(w));
+            }
+            Message::Verify { owner, keys } => {
+                w.id(*owner);
+                dht::emit_list(w, keys, |w, k| w.id(*k));
+            }
+            Message::VerifyReply { keys, mask } => {
+                dht::emit_list(w, keys, |w, k| w.id(*k));
+                w.u32(*mask);
+            }
+            Message::Search { origin, key, hops } => {
+                w.locator(origin);
+                w.id(*key);
+                w.u8(*hops);
+                w.put(&[0; SEARCH_PADDING]);
+            }
+            Message::SearchPage { key, page } => {
+                w.id(*key);
+                w.u8(*page);
+                w.put(&[0; SEARCH_PAGE_PADDING]);
+            }
+            Message::SearchReply { key, hops, page, pages, owners } => {
+                w.id(*key);
+                w.u8(*hops);
+                w.u8(*page);
+                w.u8(*pages);
+                dht::emit_list(w, owners, |w, o| w.locator(o));
+            }
+        }
+    }
+}
+
+fn parse_side(r: &mut Reader<'_>) -> Result<Side, WireError> {
+    match r.u8()? {
+        0 => Ok(Side::Left),
+        1 => Ok(Side::Right),
+        _ => Err(WireError::InvalidField),
+    }
+}
+
+fn parse_chain(r: &mut Reader<'_>) -> Result<Chain, WireError> {
+    dht::parse_list::<_, MAX_CHAIN>(r, |r| r.locator())
+}
+
+fn emit_chain(w: &mut Writer<'_>, chain: &Chain) {
+    dht::emit_list(w, chain, |w, c| w.locator(c));
+}

@@ -1,0 +1,254 @@
+//! The resource-locator DHT on whole overlays: publish and search, expiry,
+//! store bounds, and batch routing.
+
+mod common;
+
+use mmp2p_core::rng::Rng;
+use mmp2p_core::wire::{FileEntry, Header, Message, Repr, MAX_STORE_BATCH};
+use mmp2p_core::{Config, Id, ResourceLocator};
+use mmp2p_memory::overlay::{Overlay, OverlaySpec};
+use mmp2p_memory::{Network, NetworkConfig, NodeIndex};
+use quickcheck::{QuickCheck, TestResult};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+const SEARCH_LIMIT: Duration = Duration::from_secs(60);
+
+fn overlay(nodes: usize, seed: u64) -> Overlay {
+    let spec = OverlaySpec { nodes, friends: 50, seed, ..OverlaySpec::default() };
+    Overlay::build(&spec).expect("the overlay settles")
+}
+
+/// `count` distinct members picked at random.
+fn pick(overlay: &Overlay, rng: &mut Rng, count: usize) -> Vec<NodeIndex> {
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let mut chosen = HashSet::new();
+    while chosen.len() < count.min(members.len()) {
+        chosen.insert(members[rng.below(members.len() as u64) as usize]);
+    }
+    let mut chosen: Vec<NodeIndex> = chosen.into_iter().collect();
+    chosen.sort();
+    chosen
+}
+
+/// Shares, for each owner, `per_owner` names drawn from a pool (so some are shared by several owners).
+fn share_from_pool(
+    overlay: &mut Overlay,
+    owners: &[NodeIndex],
+    pool: &[String],
+    per_owner: usize,
+    rng: &mut Rng,
+) -> HashMap<String, HashSet<ResourceLocator>> {
+    let mut truth: HashMap<String, HashSet<ResourceLocator>> = HashMap::new();
+    for &owner in owners {
+        let mut names = HashSet::new();
+        while names.len() < per_owner {
+            names.insert(pool[rng.below(pool.len() as u64) as usize].clone());
+        }
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        overlay.share(owner, &names).expect("shared");
+        for name in names {
+            truth.entry(name.to_string()).or_default().insert(overlay.network.locator(owner));
+        }
+    }
+    truth
+}
+
+#[test]
+fn publish_and_search() {
+    let mut overlay = overlay(1000, 400);
+    let mut rng = Rng::new(401);
+    // One refresh of one owner with 100 files, while nobody else publishes.
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let publisher = members[7];
+    let names: Vec<String> = (0..100).map(|i| format!("album-{i:03}.flac")).collect();
+    let before = overlay.store_datagrams();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    overlay.share(publisher, &names).expect("shared");
+    overlay.network.run_for(Duration::from_secs(5));
+    let per_refresh = overlay.store_datagrams() - before;
+    // What one routed message per file would take: the hops of a lookup of each key.
+    let report_hops: u64 = names
+        .iter()
+        .map(|name| {
+            let key = Id::from_file_name(name);
+            overlay.network.command(publisher, |n, now| n.lookup(now, key)).expect("lookup starts");
+            overlay.network.run_for(Duration::from_secs(2));
+            overlay
+                .network
+                .take_events()
+                .iter()
+                .find_map(|e| match e.event {
+                    mmp2p_core::Event::LookupSucceeded { key: k, hops, .. } if k == key => Some(u64::from(hops)),
+                    _ => None,
+                })
+                .unwrap_or(0)
+        })
+        .sum();
+    println!(
+        "publish_and_search: one refresh of 100 files in a 1000-node overlay takes {per_refresh} STORE datagrams \
+         (one routed message per file would take {report_hops})"
+    );
+    assert!(per_refresh <= report_hops, "batching never costs more than a message per file");
+    let owners = pick(&overlay, &mut rng, 100);
+    let pool: Vec<String> = (0..600).map(|i| format!("track-{i:04}.mp3")).collect();
+    let truth = share_from_pool(&mut overlay, &owners, &pool, 10, &mut rng);
+    assert!(truth.values().any(|o| o.len() > 1), "some names have several owners");
+    // Let the STOREs and their return-routability checks finish.
+    overlay.network.run_for(Duration::from_secs(20));
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let mut hops = Vec::new();
+    for (name, owners) in &truth {
+        let origin = members[rng.below(members.len() as u64) as usize];
+        let found = overlay.search(origin, Id::from_file_name(name), SEARCH_LIMIT);
+        assert!(found.complete, "search for {name} completed");
+        assert_eq!(&found.owners, owners, "owners of {name}");
+        hops.extend(found.hops);
+    }
+    hops.sort_unstable();
+    let mean = hops.iter().map(|&h| f64::from(h)).sum::<f64>() / hops.len() as f64;
+    println!(
+        "publish_and_search: {} names of 100 owners x 10 files, all owners found; hops per search mean {mean:.2}, \
+         median {}, p99 {}",
+        truth.len(),
+        hops[hops.len() / 2],
+        hops[hops.len() * 99 / 100]
+    );
+
+    for name in &names {
+        let found = overlay.search(members[3], Id::from_file_name(name), SEARCH_LIMIT);
+        assert!(found.owners.contains(&overlay.network.locator(publisher)), "{name}");
+    }
+}
+
+#[test]
+fn expiry() {
+    let mut overlay = overlay(100, 410);
+    let config = Config::default();
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let (gone, stays, asker) = (members[5], members[6], members[7]);
+    overlay.share(gone, &["ephemeral.txt"]).expect("shared");
+    overlay.share(stays, &["durable.txt"]).expect("shared");
+    overlay.network.run_for(Duration::from_secs(10));
+    let gone_loc = overlay.network.locator(gone);
+    overlay.network.crash(gone);
+    overlay.refresh_ring();
+    // Before the expiry the crashed owner's locator is still answered ...
+    overlay.network.run_for(config.store_lifetime / 2);
+    let found = overlay.search(asker, Id::from_file_name("ephemeral.txt"), SEARCH_LIMIT);
+    assert!(found.owners.contains(&gone_loc), "still answered before the expiry");
+    // ... and gone after it, removed by the timer.
+    overlay.network.run_for(config.store_lifetime);
+    let holder_entries: usize = overlay
+        .network
+        .nodes()
+        .filter(|(i, _)| overlay.network.is_up(*i))
+        .map(|(_, n)| n.store().entries().iter().filter(|e| e.owner == gone_loc).count())
+        .sum();
+    assert_eq!(holder_entries, 0, "expired entries are removed, not only hidden");
+    let found = overlay.search(asker, Id::from_file_name("ephemeral.txt"), SEARCH_LIMIT);
+    assert!(found.complete && found.owners.is_empty(), "gone after the expiry");
+    // A live owner's locator never lapses across 10 refresh periods.
+    let stays_loc = overlay.network.locator(stays);
+    for _ in 0..10 {
+        overlay.network.run_for(config.store_interval);
+        let found = overlay.search(asker, Id::from_file_name("durable.txt"), SEARCH_LIMIT);
+        assert!(found.owners.contains(&stays_loc), "a live owner never lapses");
+    }
+}
+
+#[test]
+fn store_bounds() {
+    let mut overlay = overlay(200, 420);
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let (honest, hostile, asker) = (members[10], members[11], members[12]);
+    overlay.share(honest, &["honest.txt"]).expect("shared");
+    overlay.network.run_for(Duration::from_secs(10));
+    // The hostile node STOREs 100 000 distinct IDs it does not share, each
+    // batch sent straight to the node responsible for its first key.
+    let mut rng = Rng::new(421);
+    let owner = overlay.network.locator(hostile);
+    let mut sent = 0;
+    while sent < 100_000 {
+        let mut keys: Vec<Id> =
+            (0..MAX_STORE_BATCH).map(|_| Id((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64()))).collect();
+        keys.sort_unstable();
+        let entries = keys.iter().map(|&key| FileEntry { key, name: Default::default() }).collect();
+        let repr = Repr {
+            header: Header { flags: 0, hop_limit: 255, txid: rng.next_u64(), sender: owner },
+            message: Message::Store { owner, hops: 1, entries },
+        };
+        let mut bytes = vec![0; repr.buffer_len().min(1232)];
+        let Ok(len) = repr.emit(&mut bytes) else { continue };
+        bytes.truncate(len);
+        let target = overlay.responsible(keys[0]);
+        overlay.network.inject(hostile, Network::addr(target), bytes);
+        sent += MAX_STORE_BATCH;
+        if sent % (MAX_STORE_BATCH * 50) == 0 {
+            overlay.network.run_for(Duration::from_millis(500));
+        }
+    }
+    overlay.network.run_for(Duration::from_secs(30));
+    let mut refused = 0;
+    for (_, node) in overlay.network.nodes() {
+        let store = node.store();
+        assert!(store.len() <= mmp2p_core::config::MAX_STORE_ENTRIES);
+        let hostile_entries = store.entries().iter().filter(|e| e.owner.id == owner.id).count();
+        assert!(hostile_entries <= mmp2p_core::config::MAX_ENTRIES_PER_OWNER);
+        refused += node.stats().store_refused_owner_cap + node.stats().store_unverified_dropped;
+    }
+    println!("store_bounds: 100000 hostile IDs; {refused} refused or dropped after the owner denied them");
+    assert!(refused > 0);
+    let found = overlay.search(asker, Id::from_file_name("honest.txt"), SEARCH_LIMIT);
+    assert!(found.owners.contains(&overlay.network.locator(honest)), "others' entries survive");
+    let served: usize = overlay
+        .network
+        .nodes()
+        .map(|(_, n)| n.store().entries().iter().filter(|e| e.owner.id == owner.id && e.verified).count())
+        .sum();
+    assert_eq!(served, 0, "nothing the hostile node does not share is ever served");
+}
+
+/// STORE batches deliver every ID to its responsible node, for random rings and ID sets.
+fn batch_routing_delivers_every_id(seed: u64, size: u8, files: u16) -> TestResult {
+    let size = 3 + usize::from(size) % 40;
+    let files = 1 + usize::from(files) % 300;
+    let quiet = Config { maintenance: false, ..Config::default() };
+    let mut rng = Rng::new(seed);
+    let mut net = Network::new(seed, NetworkConfig::default());
+    let first = net.add_node(Id(u128::from(rng.next_u64()) << 64), quiet);
+    net.command(first, |n, _| n.found_ring());
+    for _ in 1..size {
+        let node = net.add_node(Id((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64())), quiet);
+        net.command(node, |n, now| n.join(now, Network::addr(first))).expect("join starts");
+        net.run_until_quiet(net.now() + Duration::from_secs(60));
+    }
+    let mut overlay = Overlay::from_network(net);
+    let owner = overlay.members().nth(rng.below(size as u64) as usize).expect("a member");
+    let names: Vec<String> = (0..files).map(|i| format!("{seed}-{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    if overlay.share(owner, &names).is_err() {
+        return TestResult::discard();
+    }
+    overlay.network.run_until_quiet(overlay.network.now() + Duration::from_secs(120));
+    let owner_loc = overlay.network.locator(owner);
+    for name in &names {
+        let key = Id::from_file_name(name);
+        let holder = overlay.responsible(key);
+        let store = overlay.network.node(holder).store();
+        let kept = store.owners(key).any(|e| e.owner == owner_loc);
+        // A node keeps at most MAX_ENTRIES_PER_OWNER of one owner's files.
+        let capped = store.entries().iter().filter(|e| e.owner == owner_loc).count()
+            == mmp2p_core::config::MAX_ENTRIES_PER_OWNER
+            && overlay.network.node(holder).stats().store_refused_owner_cap > 0;
+        if !kept && !capped {
+            return TestResult::error(format!("{name} not at its responsible node {}", holder.0));
+        }
+    }
+    TestResult::passed()
+}
+
+#[test]
+fn quickcheck_store_batches_reach_every_responsible_node() {
+    QuickCheck::new().tests(40).quickcheck(batch_routing_delivers_every_id as fn(u64, u8, u16) -> TestResult);
+}

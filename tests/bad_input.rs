@@ -303,3 +303,41 @@ fn a_repeated_leave_is_acknowledged_without_changes() {
         .count();
     assert_eq!(acks, 2, "both copies acknowledged");
 }
+
+#[test]
+fn a_search_page_past_the_end_completes_the_search() {
+    let mut n = node(5, 5);
+    n.found_ring();
+    let mut peer = node(100, 100);
+    peer.join(Instant::ZERO, addr(5)).unwrap();
+    let (sent, _, _) = drain(&mut peer);
+    let mut buf = [0u8; MAX_DATAGRAM];
+    let len = sent[0].1.emit(&mut buf).unwrap();
+    n.handle_datagram(Instant::ZERO, addr(100), &buf[..len]).unwrap();
+    drain(&mut n);
+    // Key 50 is node 100's: the search goes there.
+    let request = n.search_id(Instant::ZERO, Id(50)).unwrap();
+    let (sent, _, _) = drain(&mut n);
+    let search = sent.iter().find(|(_, r)| matches!(r.message, Message::Search { .. })).expect("routed").1.clone();
+    let responder = ResourceLocator::new(Id(100), addr(100));
+    let page = |p: u8, pages: u8, owners: &[ResourceLocator]| Message::SearchReply {
+        key: Id(50),
+        hops: 1,
+        page: p,
+        pages,
+        owners: owners.iter().copied().collect(),
+    };
+    let owner = ResourceLocator::new(Id(7), addr(7));
+    let now = Instant::from_millis(10);
+    n.handle_datagram(now, addr(100), &reply(responder, search.header.txid, page(0, 2, &[owner]))).unwrap();
+    let (sent, events, _) = drain(&mut n);
+    assert!(matches!(events.as_slice(), [Event::SearchResult { owner: o, .. }] if *o == owner));
+    let ask =
+        sent.iter().find(|(_, r)| matches!(r.message, Message::SearchPage { page: 1, .. })).expect("page 1 asked");
+    assert_eq!(ask.0, addr(100), "further pages only from the node that answered");
+    // Meanwhile the owners shrank to one page: the answer is page 0 of 1.
+    let txid = ask.1.header.txid;
+    n.handle_datagram(now, addr(100), &reply(responder, txid, page(0, 1, &[]))).unwrap();
+    let (_, events, _) = drain(&mut n);
+    assert_eq!(events, [Event::SearchComplete { request, key: Id(50), owners: 1 }]);
+}

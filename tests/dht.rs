@@ -9,7 +9,7 @@ use mmp2p_core::{Config, Id, ResourceLocator};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use mmp2p_memory::{Network, NetworkConfig, NodeIndex};
 use quickcheck::{QuickCheck, TestResult};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 const SEARCH_LIMIT: Duration = Duration::from_secs(60);
@@ -38,8 +38,8 @@ fn share_from_pool(
     pool: &[String],
     per_owner: usize,
     rng: &mut Rng,
-) -> HashMap<String, HashSet<ResourceLocator>> {
-    let mut truth: HashMap<String, HashSet<ResourceLocator>> = HashMap::new();
+) -> BTreeMap<String, HashSet<ResourceLocator>> {
+    let mut truth: BTreeMap<String, HashSet<ResourceLocator>> = BTreeMap::new();
     for &owner in owners {
         let mut names = HashSet::new();
         while names.len() < per_owner {
@@ -251,4 +251,165 @@ fn batch_routing_delivers_every_id(seed: u64, size: u8, files: u16) -> TestResul
 #[test]
 fn quickcheck_store_batches_reach_every_responsible_node() {
     QuickCheck::new().tests(40).quickcheck(batch_routing_delivers_every_id as fn(u64, u8, u16) -> TestResult);
+}
+
+#[test]
+fn replication_survives_crash() {
+    let mut overlay = overlay(300, 430);
+    let config = Config::default();
+    let mut rng = Rng::new(431);
+    let owners = pick(&overlay, &mut rng, 30);
+    let pool: Vec<String> = (0..300).map(|i| format!("clip-{i:03}.avi")).collect();
+    let truth = share_from_pool(&mut overlay, &owners, &pool, 10, &mut rng);
+    // Two refresh periods: published, verified and copied to the successors.
+    overlay.network.run_for(config.store_interval * 2);
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let mut crashed = HashSet::new();
+    for &m in &members {
+        if rng.below(5) == 0 {
+            overlay.network.crash(m);
+            crashed.insert(overlay.network.locator(m));
+        }
+    }
+    overlay.refresh_ring();
+    let repaired = overlay.settle(Duration::from_secs(40)).expect("the ring repairs");
+    let survivors: Vec<NodeIndex> = overlay.members().collect();
+    let (mut searched, mut found_all) = (0, 0);
+    for (name, owners) in &truth {
+        let alive: HashSet<ResourceLocator> = owners.difference(&crashed).copied().collect();
+        if alive.is_empty() {
+            continue;
+        }
+        let origin = survivors[rng.below(survivors.len() as u64) as usize];
+        let found = overlay.search(origin, Id::from_file_name(name), SEARCH_LIMIT);
+        searched += 1;
+        found_all += usize::from(alive.is_subset(&found.owners));
+    }
+    println!(
+        "replication_survives_crash: {} of {} crashed, ring repaired in {:.0} s; {found_all}/{searched} searches \
+         found every surviving owner, {:.0} s before the next refresh",
+        crashed.len(),
+        members.len(),
+        repaired.as_secs_f64(),
+        (config.store_interval - repaired).as_secs_f64()
+    );
+    assert!(repaired < config.store_interval, "checked before the next refresh");
+    assert_eq!(found_all, searched);
+}
+
+#[test]
+fn handover_on_join() {
+    // No refresh during the test: what the joiners serve came by handover.
+    let config = Config {
+        store_interval: Duration::from_secs(3600),
+        store_lifetime: Duration::from_secs(3 * 3600),
+        ..Config::default()
+    };
+    let spec = OverlaySpec { nodes: 200, friends: 50, seed: 440, config, ..OverlaySpec::default() };
+    let mut overlay = Overlay::build(&spec).expect("the overlay settles");
+    let mut rng = Rng::new(441);
+    let owners = pick(&overlay, &mut rng, 40);
+    let pool: Vec<String> = (0..400).map(|i| format!("doc-{i:03}.odt")).collect();
+    let truth = share_from_pool(&mut overlay, &owners, &pool, 5, &mut rng);
+    overlay.network.run_for(Duration::from_secs(20));
+    // 200 more nodes join.
+    let entry = Network::addr(NodeIndex(0));
+    for _ in 0..200 {
+        let id = Id((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64()));
+        let joiner = overlay.network.add_node(id, config);
+        overlay.network.command(joiner, |n, now| n.join(now, entry)).expect("join starts");
+        overlay.network.run_for(Duration::from_millis(100));
+    }
+    overlay.refresh_ring();
+    overlay.settle(Duration::from_secs(120)).expect("one ring of 400");
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let moved = truth.keys().filter(|name| overlay.responsible(Id::from_file_name(name)).0 >= 200).count();
+    for (name, owners) in &truth {
+        let origin = members[rng.below(members.len() as u64) as usize];
+        let found = overlay.search(origin, Id::from_file_name(name), SEARCH_LIMIT);
+        assert_eq!(&found.owners, owners, "owners of {name}");
+    }
+    println!(
+        "handover_on_join: 200 nodes joined a 200-node overlay; {moved} of {} names moved to a joiner; every search \
+         found every owner without a refresh",
+        truth.len()
+    );
+    assert!(moved > 0);
+}
+
+#[test]
+fn friend_file_list() {
+    let mut net = common::constant_latency_network(450);
+    let nodes = common::ring_of(&mut net, &[0, 100, 200, 300], common::quiet());
+    let (sharer, friend, stranger) = (nodes[1], nodes[2], nodes[3]);
+    let names: Vec<String> = (0..300).map(|i| format!("holiday-photo-{i:03}.jpg")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    net.command(sharer, |n, now| n.share(now, refs.iter().copied())).expect("shared");
+    let (sharer_loc, friend_loc) = (net.locator(sharer), net.locator(friend));
+    net.command(sharer, |n, _| n.add_friend(friend_loc)).expect("friends");
+    net.command(friend, |n, _| n.add_friend(sharer_loc)).expect("friends");
+    net.command(stranger, |n, _| n.add_friend(sharer_loc)).expect("one-sided");
+    net.take_events();
+
+    let request = net.command(friend, |n, now| n.list_files(now, sharer_loc.id)).expect("list starts");
+    net.run_for(Duration::from_secs(30));
+    let events = net.take_events();
+    let listed: HashSet<String> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            mmp2p_core::Event::FileListed { request: r, name, .. } if *r == request => Some(name.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(listed, names.iter().cloned().collect::<HashSet<_>>());
+    assert!(events
+        .iter()
+        .any(|e| e.event == mmp2p_core::Event::FileListComplete { request, friend: sharer_loc.id, files: 300 }));
+    let pages = net
+        .trace()
+        .iter()
+        .filter(|t| t.from == sharer_loc.addr && t.repr().is_ok_and(|r| r.message.message_type().name() == "FILE_LIST"))
+        .count();
+    println!("friend_file_list: 300 names in {pages} FILE_LIST datagrams");
+    assert!(pages > 1, "paged across datagrams");
+
+    // The sharer does not count the stranger as a friend: refused.
+    let request = net.command(stranger, |n, now| n.list_files(now, sharer_loc.id)).expect("list starts");
+    net.run_for(Duration::from_secs(120));
+    assert!(net
+        .take_events()
+        .iter()
+        .any(|e| e.event == mmp2p_core::Event::FileListFailed { request, friend: sharer_loc.id }));
+    assert!(net.node(sharer).stats().dropped(mmp2p_core::DropReason::NotAFriend) > 0);
+}
+
+#[test]
+fn planted_locators_are_never_served() {
+    let mut overlay = overlay(60, 460);
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let (attacker, victim, asker) = (members[1], members[2], members[3]);
+    let key = Id::from_file_name("malware.exe");
+    let holder = overlay.responsible(key);
+    // The attacker claims the victim (a real node that shares nothing) and an
+    // address where no node listens own the file.
+    let victim_loc = overlay.network.locator(victim);
+    let nobody = ResourceLocator::new(Id(0xdead), Network::addr(NodeIndex(9999)));
+    // And that the holder itself does (it knows it does not).
+    let itself = overlay.network.locator(holder);
+    for owner in [victim_loc, nobody, itself] {
+        let entries = [FileEntry { key, name: "malware.exe".try_into().expect("short") }].into_iter().collect();
+        let repr = Repr {
+            header: Header { flags: 0, hop_limit: 64, txid: 1, sender: overlay.network.locator(attacker) },
+            message: Message::Store { owner, hops: 1, entries },
+        };
+        let mut bytes = vec![0; repr.buffer_len()];
+        repr.emit(&mut bytes).expect("fits");
+        overlay.network.inject(attacker, Network::addr(holder), bytes);
+    }
+    // Past the holder's next refresh, when it verifies its own entries.
+    overlay.network.run_for(Config::default().store_interval * 2);
+    let found = overlay.search(asker, key, SEARCH_LIMIT);
+    assert!(found.complete && found.owners.is_empty(), "no planted locator is served: {:?}", found.owners);
+    assert!(overlay.network.node(holder).store().entries().iter().all(|e| e.key != key), "both are gone");
+    assert!(overlay.network.node(holder).stats().store_unverified_dropped >= 2);
 }

@@ -149,6 +149,31 @@ pub enum Event {
         /// The key searched.
         key: Id,
     },
+    /// One of a friend's shared-file names.
+    FileListed {
+        /// The list command's id.
+        request: RequestId,
+        /// The friend.
+        friend: Id,
+        /// A file name it shares.
+        name: heapless::String<{ crate::config::MAX_NAME_LEN }>,
+    },
+    /// Every page of a friend's file list arrived.
+    FileListComplete {
+        /// The list command's id.
+        request: RequestId,
+        /// The friend.
+        friend: Id,
+        /// How many names were listed.
+        files: u16,
+    },
+    /// A friend did not answer (or refused) a page of its file list.
+    FileListFailed {
+        /// The list command's id.
+        request: RequestId,
+        /// The friend.
+        friend: Id,
+    },
     /// A ping was answered.
     PingSucceeded {
         /// The ping command's id.
@@ -190,6 +215,8 @@ pub enum CommandError {
     Leaving,
     /// The shared-file list was refused.
     Share(crate::shared::ShareError),
+    /// The command names a node that is not among our friends.
+    NotAFriend,
 }
 
 impl fmt::Display for CommandError {
@@ -204,6 +231,7 @@ impl fmt::Display for CommandError {
             CommandError::InvalidAddress => "not a usable IPv6 unicast address",
             CommandError::NoKnownPeers => "the bootstrap list is empty",
             CommandError::Leaving => "the node is leaving",
+            CommandError::NotAFriend => "not a friend",
             CommandError::Share(e) => return write!(f, "shared files refused: {e}"),
         })
     }

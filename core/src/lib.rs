@@ -19,6 +19,7 @@
 pub mod bootstrap;
 pub mod config;
 pub mod event;
+mod files;
 pub mod friends;
 pub mod id;
 mod join;
@@ -31,6 +32,7 @@ pub mod node;
 mod outbox;
 mod publish;
 mod relay;
+mod replicate;
 pub mod rng;
 pub mod routing;
 mod search;

@@ -59,8 +59,10 @@ pub struct Node {
     pub(crate) store: crate::store::LocatorStore,
     /// Datagrams encoded on arrival of their input, waiting for the outbox.
     pub(crate) encoded: heapless::Deque<crate::publish::EncodedDatagram, { crate::config::STORE_RELAY_SLOTS }>,
-    /// When the next STORE refresh is due.
+    /// When the next STORE refresh (and replication) is due.
     pub(crate) next_publish: Option<Instant>,
+    /// Which turn of our entries the next replication copies.
+    pub(crate) replicate_turn: usize,
 }
 
 impl Node {
@@ -96,6 +98,7 @@ impl Node {
             store: crate::store::LocatorStore::default(),
             encoded: heapless::Deque::new(),
             next_publish: None,
+            replicate_turn: 0,
         })
     }
 
@@ -205,6 +208,9 @@ impl Node {
             Message::Search { origin, key, hops } => self.handle_search(from, &header, origin, key, hops),
             Message::SearchPage { key, page } => self.handle_search_page(from, &header, key, page),
             reply @ Message::SearchReply { .. } => self.handle_search_reply(from, &header, &reply),
+            Message::Replicate { entries } => self.handle_replicate(from, &header, &entries),
+            Message::ListFiles { page } => self.handle_list_files(from, &header, page),
+            list @ Message::FileList { .. } => self.handle_file_list(from, &header, &list),
         }
     }
 
@@ -303,6 +309,7 @@ impl Node {
                 self.emit(Event::PingSucceeded { request, peer: from, rtt });
             }
             Purpose::Probe { .. } => self.probe_answered(&tx),
+            Purpose::Handover { joiner, from } => self.hand_over(&joiner, from),
             _ => {}
         }
         Ok(())
@@ -384,6 +391,8 @@ impl Node {
             }
             Purpose::SearchPage { key, page, .. } => Outgoing::SearchPage { to, txid, key, page },
             Purpose::Verify { owner } => Outgoing::Verify { owner, txid },
+            Purpose::ListFiles { page, .. } => Outgoing::ListFiles { to, txid, page },
+            Purpose::Handover { .. } => Outgoing::Ping { to, txid },
         });
     }
 
@@ -403,6 +412,9 @@ impl Node {
                 Event::SearchFailed { request, key }
             }
             Purpose::Verify { .. } => return self.verify_failed(&tx),
+            Purpose::ListFiles { request, friend, .. } => Event::FileListFailed { request, friend },
+            // The joiner never proved its address: it gets its keys from the owners' refreshes.
+            Purpose::Handover { .. } => return,
         };
         self.emit(event);
     }

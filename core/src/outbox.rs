@@ -111,6 +111,26 @@ pub(crate) enum Outgoing {
         key: Id,
         page: u8,
     },
+    /// Copies of our verified entries with keys in `(from, upto]`, from the `skip`th on.
+    Replicate {
+        to: SocketAddrV6,
+        txid: u64,
+        from: Id,
+        upto: Id,
+        skip: u16,
+    },
+    /// A request for page `page` of a friend's file names.
+    ListFiles {
+        to: SocketAddrV6,
+        txid: u64,
+        page: u8,
+    },
+    /// Page `page` of our file names.
+    FileList {
+        to: SocketAddrV6,
+        txid: u64,
+        page: u8,
+    },
     /// A page of `key`'s owners as the store stands.
     SearchReply {
         to: SocketAddrV6,
@@ -261,6 +281,11 @@ impl Node {
             Outgoing::SearchReply { to, txid, key, hops, page } => {
                 (to, direct(self, txid, self.search_reply(key, hops, page)))
             }
+            Outgoing::Replicate { to, txid, from, upto, skip } => {
+                (to, direct(self, txid, self.copies(from, upto, skip)))
+            }
+            Outgoing::ListFiles { to, txid, page } => (to, direct(self, txid, Message::ListFiles { page })),
+            Outgoing::FileList { to, txid, page } => (to, direct(self, txid, self.file_list(page))),
             // Handled by encode_next before describing.
             Outgoing::Encoded => return None,
         })

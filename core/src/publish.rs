@@ -4,11 +4,13 @@
 //! Every `store_interval` (jittered), and at once when the shared list is set
 //! or the node joins, the owner publishes every shared file ID with its own
 //! locator. File IDs it is itself responsible for are kept at home; the rest
-//! go out sorted, packed into STORE datagrams of at most 1232 bytes (and
-//! [`MAX_STORE_BATCH`] entries), each routed towards its first key. A node
+//! go out sorted, one STORE datagram (at most 1232 bytes and
+//! [`MAX_STORE_BATCH`] entries) per run of IDs that share a next hop. A node
 //! receiving a STORE keeps the entries it is responsible for and sends the
-//! rest on, sorted clockwise from itself, towards the nearest remaining key:
-//! one datagram per leg, never one per file, never a walk around the ring.
+//! rest on the same way, sorted clockwise from itself; when its waiting slots
+//! run short, the remainder travels in one STORE and is split further on.
+//! Routes that share hops share datagrams: never one routed message per
+//! file, never a walk around the ring.
 //!
 //! A kept entry expires `store_lifetime` after the owner's latest refresh,
 //! removed by the timer. A new owner address is not served before it passes
@@ -112,7 +114,8 @@ impl Node {
         if let Some(r) = run.as_ref() {
             self.send_run(r);
         }
-        self.store.verify(&me, |_| true);
+        let shared = &self.shared;
+        self.store.verify(&me, |key| shared.contains(key));
     }
 
     /// Sends one run of shared files to its next hop.
@@ -149,6 +152,10 @@ impl Node {
         let expires = self.now + self.config.store_lifetime;
         let mut rest: heapless::Vec<FileEntry, MAX_STORE_BATCH> = heapless::Vec::new();
         for entry in entries {
+            if owner == self.me && !self.shared.contains(entry.key) {
+                // Nobody publishes for us: we know what we share.
+                continue;
+            }
             if self.neighbours.is_responsible(me, entry.key) {
                 self.keep(owner, entry.key, &entry.name, expires);
             } else {
@@ -203,6 +210,7 @@ impl Node {
             if !self.shared.is_empty() && self.is_member() {
                 self.publish();
             }
+            self.replicate();
         }
         self.store.expire(now);
     }

@@ -1,6 +1,6 @@
 //! Passing routed messages on, hop by hop, without losing them.
 //!
-//! Every node that receives a JOIN or LOOKUP acknowledges it to the node that
+//! Every node that receives a JOIN, LOOKUP or SEARCH acknowledges it to the node that
 //! sent it (HOP_ACK). A node that passes one on keeps it until that
 //! acknowledgement arrives; if it does not arrive within `hop_timeout`, the
 //! message goes to the next-best contact instead, up to three contacts in

@@ -112,7 +112,7 @@ impl Node {
     }
 
     /// The SEARCH_REPLY for page `page` of `key`, as the store stands; a page
-    /// past the end (owners expired meanwhile) comes back empty as the last.
+    /// past the end (owners expired meanwhile) comes back as the last page.
     pub(crate) fn search_reply(&self, key: Id, hops: u8, page: u8) -> Message {
         let pages = self.pages(key);
         let page = page.min(pages - 1);
@@ -135,7 +135,10 @@ impl Node {
         let Message::SearchReply { key, hops, page, pages, ref owners } = *reply else { return Ok(()) };
         let same = |p: &Purpose| match p {
             Purpose::Search { key: k, .. } => *k == key && page == 0,
-            Purpose::SearchPage { key: k, page: want, .. } => *k == key && *want == page,
+            // A page past the end (owners expired meanwhile) comes back as the last one.
+            Purpose::SearchPage { key: k, page: want, .. } => {
+                *k == key && (*want == page || (page + 1 == pages && *want > page))
+            }
             _ => false,
         };
         let tx = self.transactions.complete(header.txid, MessageType::SearchReply, from, header.sender.addr, same)?;

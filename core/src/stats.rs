@@ -31,6 +31,10 @@ pub enum DropReason {
     RelayFailed,
     /// A request about an ID that is not this node's (a VERIFY for another owner).
     NotOurs,
+    /// A request only friends may make, from a node that is not one at that address.
+    NotAFriend,
+    /// Copies of stored entries from a node that is neither on our left nor our right neighbour.
+    UnexpectedCopy,
     /// The event queue was full, so an event was lost.
     EventQueueFull,
     /// The caller's buffer was too small for a datagram.
@@ -38,7 +42,7 @@ pub enum DropReason {
 }
 
 const WIRE_ERRORS: usize = WireError::ALL.len();
-const OTHER_REASONS: usize = 13;
+const OTHER_REASONS: usize = 15;
 
 impl DropReason {
     /// Every reason, in counter order.
@@ -55,6 +59,8 @@ impl DropReason {
             DropReason::RequestTableFull,
             DropReason::RelayFailed,
             DropReason::NotOurs,
+            DropReason::NotAFriend,
+            DropReason::UnexpectedCopy,
             DropReason::EventQueueFull,
             DropReason::BufferTooSmall,
         ])
@@ -74,8 +80,10 @@ impl DropReason {
             DropReason::RequestTableFull => WIRE_ERRORS + 8,
             DropReason::RelayFailed => WIRE_ERRORS + 9,
             DropReason::NotOurs => WIRE_ERRORS + 10,
-            DropReason::EventQueueFull => WIRE_ERRORS + 11,
-            DropReason::BufferTooSmall => WIRE_ERRORS + 12,
+            DropReason::NotAFriend => WIRE_ERRORS + 11,
+            DropReason::UnexpectedCopy => WIRE_ERRORS + 12,
+            DropReason::EventQueueFull => WIRE_ERRORS + 13,
+            DropReason::BufferTooSmall => WIRE_ERRORS + 14,
         }
     }
 }
@@ -95,6 +103,8 @@ impl fmt::Display for DropReason {
             DropReason::RequestTableFull => f.write_str("request table full"),
             DropReason::RelayFailed => f.write_str("no next hop acknowledged a routed message"),
             DropReason::NotOurs => f.write_str("request about an ID that is not ours"),
+            DropReason::NotAFriend => f.write_str("request only friends may make"),
+            DropReason::UnexpectedCopy => f.write_str("copies from a node that is not our neighbour"),
             DropReason::EventQueueFull => f.write_str("event queue full"),
             DropReason::BufferTooSmall => f.write_str("output buffer too small"),
         }

@@ -1,16 +1,18 @@
 //! The locator store: the resource locators a node holds for the keys it is responsible for.
 //!
 //! An owner announces "file `key` is at my address" to the key's successor,
-//! which keeps one entry per (key, owner ID) until it expires. An announced
+//! which keeps one entry per (key, owner locator) until it expires. An announced
 //! entry is served only once the owner's address passed the return-routability
 //! check ([`StoredLocator::verified`]); an owner that fails it loses its
 //! unverified entries. Replicas, copies held for the node on our left or handed
 //! over when responsibility moves, come from a node that already checked them.
 //!
 //! The table is bounded twice: [`MAX_STORE_ENTRIES`] entries in all and
-//! [`MAX_ENTRIES_PER_OWNER`] per owner ID, so one hostile owner cannot evict
-//! anybody else. Refreshing never shortens an entry's life, and a replica never
-//! extends it.
+//! [`MAX_ENTRIES_PER_OWNER`] per owner locator, so one hostile owner cannot
+//! evict anybody else. Refreshing never shortens an entry's life. A replica
+//! carries the expiry its owner's latest refresh gave the primary: it may bring
+//! an older copy up to date, but never changes an entry the owner refreshed
+//! with us directly, and never outlives that refresh.
 
 use crate::config::{MAX_ENTRIES_PER_OWNER, MAX_STORE_ENTRIES, STORE_NAME_LEN};
 use crate::id::{Id, ResourceLocator};
@@ -50,7 +52,7 @@ pub enum Upserted {
     Inserted,
     /// The owner refreshed a known entry.
     Refreshed,
-    /// A replica of a known entry was ignored.
+    /// A replica changed nothing (the entry is newer, or the owner's own).
     Unchanged,
 }
 
@@ -100,13 +102,22 @@ impl LocatorStore {
     ) -> Result<Upserted, StoreRefusal> {
         if let Some(known) = self.entries.iter_mut().find(|e| e.key == key && e.owner == owner) {
             if origin == Origin::Replica {
-                return Ok(Upserted::Unchanged);
+                // A copy carries the expiry the owner's latest refresh gave the
+                // primary: it may bring a copy up to date, never an entry the
+                // owner refreshed with us directly, and never beyond that refresh.
+                if !known.replica || known.expires >= expires {
+                    return Ok(Upserted::Unchanged);
+                }
+                known.expires = expires;
+                return Ok(Upserted::Refreshed);
             }
             known.expires = known.expires.max(expires);
             known.replica = false;
             return Ok(Upserted::Refreshed);
         }
-        if self.entries.iter().filter(|e| e.owner.id == owner.id).count() >= MAX_ENTRIES_PER_OWNER {
+        // The cap is per owner locator, so nobody can use up an honest
+        // owner's share by claiming its ID from other addresses.
+        if self.entries.iter().filter(|e| e.owner == owner).count() >= MAX_ENTRIES_PER_OWNER {
             return Err(StoreRefusal::OwnerCapReached);
         }
         let replica = origin == Origin::Replica;
@@ -204,14 +215,6 @@ impl LocatorStore {
         self.entries.iter().filter(move |e| e.owner == owner && !e.verified).map(|e| e.key)
     }
 
-    /// Marks the entries whose key lies in `(from, to]` as replicas or not,
-    /// as responsibility for that range moves.
-    pub fn set_replica(&mut self, (from, to): (Id, Id), replica: bool) {
-        for entry in self.entries.iter_mut().filter(|e| e.key.in_open_closed(from, to)) {
-            entry.replica = replica;
-        }
-    }
-
     /// Removes the entries matching `doomed`, keeping the others' order; returns how many.
     fn remove_where(&mut self, doomed: impl Fn(&StoredLocator) -> bool) -> usize {
         let before = self.entries.len();
@@ -252,7 +255,7 @@ mod tests {
     }
 
     #[test]
-    fn a_replica_never_extends() {
+    fn a_replica_never_outlives_the_owners_refresh() {
         let mut store = LocatorStore::default();
         let alice = loc(1, 1);
         store.upsert(Id(7), alice, "a", at(100), Origin::Owner).unwrap();
@@ -260,11 +263,13 @@ mod tests {
         assert_eq!(store.upsert(Id(7), alice, "a", at(500), Origin::Replica), Ok(Upserted::Unchanged));
         assert_eq!(store.entries()[0].expires, at(100));
         assert!(!store.entries()[0].replica);
-        // A replica first, then a replica again: still unchanged.
+        // A copy, then a newer copy (the owner refreshed the primary): the copy
+        // follows the primary's expiry, and an older copy changes nothing.
         store.upsert(Id(8), alice, "b", at(100), Origin::Replica).unwrap();
-        assert_eq!(store.upsert(Id(8), alice, "b", at(900), Origin::Replica), Ok(Upserted::Unchanged));
+        assert_eq!(store.upsert(Id(8), alice, "b", at(160), Origin::Replica), Ok(Upserted::Refreshed));
+        assert_eq!(store.upsert(Id(8), alice, "b", at(120), Origin::Replica), Ok(Upserted::Unchanged));
         let copy = store.entries().iter().find(|e| e.key == Id(8)).unwrap();
-        assert_eq!(copy.expires, at(100));
+        assert_eq!(copy.expires, at(160));
         assert!(copy.replica && copy.verified, "a replica arrives verified");
         // The owner announcing it to us directly makes it ours.
         assert_eq!(store.upsert(Id(8), alice, "b", at(300), Origin::Owner), Ok(Upserted::Refreshed));
@@ -281,8 +286,10 @@ mod tests {
             assert_eq!(store.upsert(Id(k), hog, "", at(10), Origin::Owner), Ok(Upserted::Inserted));
         }
         assert_eq!(store.upsert(Id(1000), hog, "", at(10), Origin::Owner), Err(StoreRefusal::OwnerCapReached));
-        // The cap counts by owner ID, whatever the address, and replicas too.
-        assert_eq!(store.upsert(Id(1000), loc(1, 2), "", at(10), Origin::Replica), Err(StoreRefusal::OwnerCapReached));
+        // The cap counts replicas too, per owner locator: the same ID at
+        // another address has a share of its own and cannot use up this one's.
+        assert_eq!(store.upsert(Id(1000), hog, "", at(10), Origin::Replica), Err(StoreRefusal::OwnerCapReached));
+        assert_eq!(store.upsert(Id(1000), loc(1, 2), "", at(10), Origin::Owner), Ok(Upserted::Inserted));
         // Refreshing a known entry is not refused.
         assert_eq!(store.upsert(Id(0), hog, "", at(20), Origin::Owner), Ok(Upserted::Refreshed));
         let mut owner = 2;
@@ -446,13 +453,6 @@ mod tests {
         assert_eq!(got, [max, 0, 1, 2]);
         assert_eq!(store.in_range(Id(3), Id(3)).count(), store.len(), "a degenerate range is the whole ring");
         assert_eq!(store.in_range(Id(1), Id(1 << 99)).map(|e| e.key.0).collect::<Vec<_>>(), [2, 3]);
-
-        store.set_replica((Id(max - 1), Id(2)), true);
-        let replicas: Vec<u128> = store.entries().iter().filter(|e| e.replica).map(|e| e.key.0).collect();
-        assert_eq!(replicas, [max, 0, 1, 2]);
-        store.set_replica((Id(max), Id(0)), false);
-        let replicas: Vec<u128> = store.entries().iter().filter(|e| e.replica).map(|e| e.key.0).collect();
-        assert_eq!(replicas, [max, 1, 2]);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Outstanding requests: transaction ids, retransmission, and the rule for
 //! which responses count.
 //!
-//! A direct request (PING, STABILISE, NEIGHBOUR_UPDATE, LEAVE, and each hop of
-//! a routed message) is answered by the node it went to, so its response must
-//! come from that address. A routed request (JOIN, LOOKUP) is answered by
-//! whichever node turns out to be responsible, so its response must carry a
-//! header sender address equal to its source address. Either way the 64-bit
-//! random transaction id must match.
+//! A direct request (PING, STABILISE, NEIGHBOUR_UPDATE, LEAVE, VERIFY,
+//! SEARCH_PAGE, LIST_FILES, and each hop of a routed message) is answered by
+//! the node it went to, so its response must come from that address. A routed
+//! request (JOIN, LOOKUP, SEARCH) is answered by whichever node turns out to
+//! be responsible, so its response must carry a header sender address equal
+//! to its source address. Either way the 64-bit random transaction id must
+//! match.
 
 use crate::config::{Config, MAX_PENDING_REQUESTS};
 use crate::event::RequestId;
@@ -102,6 +103,18 @@ pub(crate) enum Purpose {
     Verify {
         owner: ResourceLocator,
     },
+    /// A PING checking a joiner's address before we hand it keys in `(from, joiner]`.
+    Handover {
+        joiner: ResourceLocator,
+        from: Id,
+    },
+    /// Page `page` of a friend's file list; `listed` counts names so far.
+    ListFiles {
+        request: RequestId,
+        friend: Id,
+        page: u8,
+        listed: u16,
+    },
     /// One hop of a routed message; `tried` holds the hops offered so far.
     Forward {
         routed: Routed,
@@ -124,12 +137,15 @@ impl Purpose {
         match self {
             Purpose::Join { .. } => MessageType::JoinReply,
             Purpose::Lookup { .. } => MessageType::LookupReply,
-            Purpose::Ping { .. } | Purpose::Probe { role: Role::Backup | Role::Friend, .. } => MessageType::Pong,
+            Purpose::Ping { .. }
+            | Purpose::Handover { .. }
+            | Purpose::Probe { role: Role::Backup | Role::Friend, .. } => MessageType::Pong,
             Purpose::Probe { .. } => MessageType::StabiliseReply,
             Purpose::NeighbourUpdate { .. } | Purpose::Leave { .. } => MessageType::Ack,
             Purpose::Forward { .. } => MessageType::HopAck,
             Purpose::Search { .. } | Purpose::SearchPage { .. } => MessageType::SearchReply,
             Purpose::Verify { .. } => MessageType::VerifyReply,
+            Purpose::ListFiles { .. } => MessageType::FileList,
         }
     }
 
@@ -145,6 +161,9 @@ impl Purpose {
                 Policy { attempts: config.liveness_misses, timeout: config.probe_timeout, backoff: false }
             }
             Purpose::Forward { .. } => Policy { attempts: 1, timeout: config.hop_timeout, backoff: false },
+            // The address is unverified: two VERIFYs at most, so a forged
+            // STORE never draws more than twice its size towards a victim.
+            Purpose::Verify { .. } => Policy { attempts: 2, timeout: config.request_timeout, backoff: true },
             Purpose::Join { campaign: true, .. } => {
                 Policy { attempts: config.max_attempts.min(2), timeout: config.request_timeout, backoff: true }
             }

@@ -533,7 +533,23 @@ impl Harness {
                 let message = search_reply(r, key, 0, page, flags);
                 self.deliver(to, Self::header(txid, sender), message);
             }
-            Message::Store { .. } | Message::VerifyReply { .. } | Message::SearchReply { .. } => {
+            Message::ListFiles { page } => {
+                // The friend answers a page with a name or two from the input.
+                let sender = ResourceLocator::new(r.id(), to);
+                let pages = r.u8().max(page.saturating_add(1));
+                let names = (0..r.u8() % 3)
+                    .filter_map(|i| {
+                        let name = format!("f{i}-{}", r.u8());
+                        name.as_str().try_into().ok()
+                    })
+                    .collect();
+                self.deliver(to, Self::header(txid, sender), Message::FileList { page, pages, names });
+            }
+            Message::Store { .. }
+            | Message::VerifyReply { .. }
+            | Message::SearchReply { .. }
+            | Message::Replicate { .. }
+            | Message::FileList { .. } => {
                 let sender = ResourceLocator::new(r.id(), to);
                 self.deliver(to, Self::header(txid, sender), Message::Ping);
             }

@@ -4,7 +4,7 @@
 use super::cursor::{Reader, Writer};
 use super::WireError;
 use crate::config::STORE_NAME_LEN;
-use crate::id::Id;
+use crate::id::{Id, ResourceLocator};
 
 /// Most file entries one STORE carries.
 pub const MAX_STORE_BATCH: usize = 64;
@@ -12,6 +12,10 @@ pub const MAX_STORE_BATCH: usize = 64;
 pub const MAX_VERIFY_KEYS: usize = 32;
 /// Most owners one SEARCH_REPLY carries, so that it stays within 3× a padded request.
 pub const MAX_OWNERS_PER_REPLY: usize = 12;
+/// Most entries one REPLICATE carries.
+pub const MAX_REPLICATE_BATCH: usize = 12;
+/// Most names one FILE_LIST page carries (it also stays within 3× its padded request).
+pub const MAX_NAMES_PER_PAGE: usize = 12;
 
 /// A published file: its ID and, if it is short enough, its name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -21,6 +25,37 @@ pub struct FileEntry {
     pub key: Id,
     /// The name, or empty if it is longer than [`STORE_NAME_LEN`].
     pub name: heapless::String<STORE_NAME_LEN>,
+}
+
+/// A stored locator copied to a neighbour, with the time it has left.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ReplicaEntry {
+    /// The file or user ID.
+    pub key: Id,
+    /// Who shares it.
+    pub owner: ResourceLocator,
+    /// Seconds until the entry expires, as its sender counts them.
+    pub lifetime_secs: u32,
+    /// The name, or empty.
+    pub name: heapless::String<STORE_NAME_LEN>,
+}
+
+impl ReplicaEntry {
+    pub(super) fn wire_len(&self) -> usize {
+        Id::LEN + ResourceLocator::WIRE_LEN + 4 + 1 + self.name.len()
+    }
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<ReplicaEntry, WireError> {
+        Ok(ReplicaEntry { key: r.id()?, owner: r.locator()?, lifetime_secs: r.u32()?, name: r.name()? })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.id(self.key);
+        w.locator(&self.owner);
+        w.u32(self.lifetime_secs);
+        w.name(&self.name);
+    }
 }
 
 impl FileEntry {

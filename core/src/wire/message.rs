@@ -1,8 +1,9 @@
 //! Message bodies: one variant per message type, and their encoding.
 
 use super::cursor::{Reader, Writer};
-use super::dht::{self, FileEntry};
+use super::dht::{self, FileEntry, ReplicaEntry};
 use super::{Chain, JoinStatus, MessageType, Side, WireError, HEADER_LEN, JOIN_LEN, MAX_CHAIN};
+use crate::config::MAX_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
 
 /// Zero bytes that pad a JOIN body (after the joiner and hops) to [`JOIN_LEN`].
@@ -13,6 +14,8 @@ const STABILISE_PADDING: usize = JOIN_LEN - HEADER_LEN;
 const SEARCH_PADDING: usize = JOIN_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - Id::LEN - 1;
 /// Zero bytes that pad a SEARCH_PAGE (after key and page) to [`JOIN_LEN`].
 const SEARCH_PAGE_PADDING: usize = JOIN_LEN - HEADER_LEN - Id::LEN - 1;
+/// Zero bytes that pad a LIST_FILES (after the page) to [`JOIN_LEN`].
+const LIST_FILES_PADDING: usize = JOIN_LEN - HEADER_LEN - 1;
 
 /// A message body, one variant per message type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -138,6 +141,25 @@ pub enum Message {
         /// The owners on this page.
         owners: heapless::Vec<ResourceLocator, { dht::MAX_OWNERS_PER_REPLY }>,
     },
+    /// Stored entries copied to a neighbour.
+    Replicate {
+        /// The entries.
+        entries: heapless::Vec<ReplicaEntry, { dht::MAX_REPLICATE_BATCH }>,
+    },
+    /// A friend asks for page `page` of our shared-file names.
+    ListFiles {
+        /// The page wanted, from 0.
+        page: u8,
+    },
+    /// A page of shared-file names.
+    FileList {
+        /// This page's number, from 0.
+        page: u8,
+        /// How many pages there are (at least 1).
+        pages: u8,
+        /// The names on this page.
+        names: heapless::Vec<heapless::String<MAX_NAME_LEN>, { dht::MAX_NAMES_PER_PAGE }>,
+    },
 }
 
 impl Message {
@@ -162,6 +184,9 @@ impl Message {
             Message::Search { .. } => MessageType::Search,
             Message::SearchPage { .. } => MessageType::SearchPage,
             Message::SearchReply { .. } => MessageType::SearchReply,
+            Message::Replicate { .. } => MessageType::Replicate,
+            Message::ListFiles { .. } => MessageType::ListFiles,
+            Message::FileList { .. } => MessageType::FileList,
         }
     }
 
@@ -182,6 +207,9 @@ impl Message {
             Message::Search { .. } => LOC + Id::LEN + 1 + SEARCH_PADDING,
             Message::SearchPage { .. } => Id::LEN + 1 + SEARCH_PAGE_PADDING,
             Message::SearchReply { owners, .. } => Id::LEN + 4 + owners.len() * LOC,
+            Message::Replicate { entries } => 1 + entries.iter().map(ReplicaEntry::wire_len).sum::<usize>(),
+            Message::ListFiles { .. } => 1 + LIST_FILES_PADDING,
+            Message::FileList { names, .. } => 3 + names.iter().map(|n| 1 + n.len()).sum::<usize>(),
         }
     }
 
@@ -245,6 +273,19 @@ impl Message {
                     return Err(WireError::InvalidField);
                 }
                 Message::SearchReply { key, hops, page, pages, owners: dht::parse_list(r, |r| r.locator())? }
+            }
+            MessageType::Replicate => Message::Replicate { entries: dht::parse_list(r, ReplicaEntry::parse)? },
+            MessageType::ListFiles => {
+                let list = Message::ListFiles { page: r.u8()? };
+                r.zeros(LIST_FILES_PADDING)?;
+                list
+            }
+            MessageType::FileList => {
+                let (page, pages) = (r.u8()?, r.u8()?);
+                if pages == 0 || page >= pages {
+                    return Err(WireError::InvalidField);
+                }
+                Message::FileList { page, pages, names: dht::parse_list(r, |r| r.name())? }
             }
         })
     }
@@ -311,6 +352,16 @@ impl Message {
                 w.u8(*page);
                 w.u8(*pages);
                 dht::emit_list(w, owners, |w, o| w.locator(o));
+            }
+            Message::Replicate { entries } => dht::emit_list(w, entries, |w, e| e.emit(w)),
+            Message::ListFiles { page } => {
+                w.u8(*page);
+                w.put(&[0; LIST_FILES_PADDING]);
+            }
+            Message::FileList { page, pages, names } => {
+                w.u8(*page);
+                w.u8(*pages);
+                dht::emit_list(w, names, |w, n| w.name(n));
             }
         }
     }

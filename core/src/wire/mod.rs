@@ -12,7 +12,10 @@ mod dht;
 mod message;
 mod packet;
 
-pub use dht::{FileEntry, MAX_OWNERS_PER_REPLY, MAX_STORE_BATCH, MAX_VERIFY_KEYS};
+pub use dht::{
+    FileEntry, ReplicaEntry, MAX_NAMES_PER_PAGE, MAX_OWNERS_PER_REPLY, MAX_REPLICATE_BATCH, MAX_STORE_BATCH,
+    MAX_VERIFY_KEYS,
+};
 pub use message::Message;
 pub use packet::Packet;
 
@@ -112,11 +115,17 @@ pub enum MessageType {
     SearchPage = 0x34,
     /// A page of owners, from the responsible node.
     SearchReply = 0x35,
+    /// Stored entries copied to a neighbour (replication, handover).
+    Replicate = 0x36,
+    /// A friend asks for a page of shared-file names.
+    ListFiles = 0x37,
+    /// A page of shared-file names.
+    FileList = 0x38,
 }
 
 impl MessageType {
     /// Every message type, in code order.
-    pub const ALL: [MessageType; 18] = [
+    pub const ALL: [MessageType; 21] = [
         MessageType::Ping,
         MessageType::Pong,
         MessageType::Ack,
@@ -135,6 +144,9 @@ impl MessageType {
         MessageType::Search,
         MessageType::SearchPage,
         MessageType::SearchReply,
+        MessageType::Replicate,
+        MessageType::ListFiles,
+        MessageType::FileList,
     ];
 
     /// The type for a type byte, if it is one this version knows.
@@ -163,6 +175,9 @@ impl MessageType {
             MessageType::Search => "SEARCH",
             MessageType::SearchPage => "SEARCH_PAGE",
             MessageType::SearchReply => "SEARCH_REPLY",
+            MessageType::Replicate => "REPLICATE",
+            MessageType::ListFiles => "LIST_FILES",
+            MessageType::FileList => "FILE_LIST",
         }
     }
 }

@@ -28,7 +28,7 @@ fn repr(sender: u16, message: Message) -> Repr {
 }
 
 /// One message of every type, in [`MessageType::ALL`] order.
-fn samples() -> [Repr; 18] {
+fn samples() -> [Repr; 21] {
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),
@@ -48,6 +48,28 @@ fn samples() -> [Repr; 18] {
         search(),
         search_page(),
         search_reply(),
+        repr(
+            9,
+            Message::Replicate {
+                entries: [ReplicaEntry {
+                    key: Id::from_file_name("song.mp3"),
+                    owner: node(12),
+                    lifetime_secs: 170,
+                    name: "song.mp3".try_into().expect("short"),
+                }]
+                .into_iter()
+                .collect(),
+            },
+        ),
+        repr(12, Message::ListFiles { page: 0 }),
+        repr(
+            14,
+            Message::FileList {
+                page: 0,
+                pages: 1,
+                names: ["paper.pdf", "song.mp3"].iter().map(|n| (*n).try_into().expect("short")).collect(),
+            },
+        ),
     ]
 }
 
@@ -597,6 +619,25 @@ impl Arbitrary for AnyRepr {
                     pages,
                     owners: (0..count).map(|_| any_locator(g)).collect(),
                 }
+            }
+            MessageType::Replicate => {
+                let count = usize::arbitrary(g) % (MAX_REPLICATE_BATCH + 1);
+                let entries = (0..count)
+                    .map(|_| ReplicaEntry {
+                        key: Id(u128::arbitrary(g)),
+                        owner: any_locator(g),
+                        lifetime_secs: u32::arbitrary(g),
+                        name: any_name(g),
+                    })
+                    .collect();
+                Message::Replicate { entries }
+            }
+            MessageType::ListFiles => Message::ListFiles { page: u8::arbitrary(g) },
+            MessageType::FileList => {
+                let pages = u8::arbitrary(g).max(1);
+                let count = usize::arbitrary(g) % (MAX_NAMES_PER_PAGE + 1);
+                let names = (0..count).map(|_| any_name(g).as_str().try_into().unwrap_or_default()).collect();
+                Message::FileList { page: u8::arbitrary(g) % pages, pages, names }
             }
         };
         AnyRepr(Repr { header, message })

@@ -30,6 +30,20 @@ fn drain(node: &mut Node) -> (Vec<(SocketAddrV6, Repr)>, Vec<Event>, Option<Inst
     }
 }
 
+/// Node 5, founder of a ring that node 100 has joined: keys in (5, 100] are node 100's.
+fn node_with_neighbour_100() -> Node {
+    let mut n = node(5, 5);
+    n.found_ring();
+    let mut joiner = node(100, 100);
+    joiner.join(Instant::ZERO, addr(5)).unwrap();
+    let (sent, _, _) = drain(&mut joiner);
+    let mut buf = [0u8; MAX_DATAGRAM];
+    let len = sent[0].1.emit(&mut buf).unwrap();
+    n.handle_datagram(Instant::ZERO, addr(100), &buf[..len]).unwrap();
+    drain(&mut n);
+    n
+}
+
 fn reply(sender: ResourceLocator, txid: u64, message: Message) -> Vec<u8> {
     let repr = Repr { header: Header { flags: 0, hop_limit: 0, txid, sender }, message };
     let mut buf = vec![0u8; repr.buffer_len()];
@@ -193,16 +207,8 @@ fn a_message_claiming_to_be_from_ourselves_is_dropped() {
 
 #[test]
 fn routed_messages_die_at_the_hop_limit() {
-    let mut n = node(5, 5);
-    n.found_ring();
-    // Give the node a neighbour so the lookup must be relayed onward.
-    let mut via = node(100, 100);
-    via.join(Instant::ZERO, addr(5)).unwrap();
-    let (sent, _, _) = drain(&mut via);
-    let mut buf = [0u8; MAX_DATAGRAM];
-    let len = sent[0].1.emit(&mut buf).unwrap();
-    n.handle_datagram(Instant::ZERO, addr(100), &buf[..len]).unwrap();
-    drain(&mut n);
+    // A neighbour, so the lookup must be relayed onward.
+    let mut n = node_with_neighbour_100();
     let origin = ResourceLocator::new(Id(1), addr(1));
     let lookup = |hop_limit| {
         let repr = Repr {
@@ -306,15 +312,7 @@ fn a_repeated_leave_is_acknowledged_without_changes() {
 
 #[test]
 fn a_search_page_past_the_end_completes_the_search() {
-    let mut n = node(5, 5);
-    n.found_ring();
-    let mut peer = node(100, 100);
-    peer.join(Instant::ZERO, addr(5)).unwrap();
-    let (sent, _, _) = drain(&mut peer);
-    let mut buf = [0u8; MAX_DATAGRAM];
-    let len = sent[0].1.emit(&mut buf).unwrap();
-    n.handle_datagram(Instant::ZERO, addr(100), &buf[..len]).unwrap();
-    drain(&mut n);
+    let mut n = node_with_neighbour_100();
     // Key 50 is node 100's: the search goes there.
     let request = n.search_id(Instant::ZERO, Id(50)).unwrap();
     let (sent, _, _) = drain(&mut n);

@@ -7,7 +7,7 @@ use crate::config::STORE_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
 
 /// Most file entries one STORE carries.
-pub const MAX_STORE_BATCH: usize = 64;
+pub const MAX_STORE_BATCH: usize = 24;
 /// Most keys one VERIFY asks about (one bit each in the reply's mask).
 pub const MAX_VERIFY_KEYS: usize = 32;
 /// Most owners one SEARCH_REPLY carries, so that it stays within 3× a padded request.

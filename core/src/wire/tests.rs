@@ -228,7 +228,7 @@ fn each_parse_error_comes_from_its_crafted_input() {
             WireError::InvalidField,
         ),
         // The locator DHT's messages.
-        ("STORE count 65", patched(&store, store_count, &[65]), WireError::CountTooLarge),
+        ("STORE count 25", patched(&store, store_count, &[MAX_STORE_BATCH as u8 + 1]), WireError::CountTooLarge),
         ("STORE count 255", patched(&store, store_count, &[255]), WireError::CountTooLarge),
         ("STORE count 3 holding 2", patched(&store, store_count, &[3]), WireError::Truncated),
         ("STORE count 1 holding 2", patched(&store, store_count, &[1]), WireError::TrailingBytes),
@@ -388,18 +388,18 @@ fn the_largest_message_fits_a_datagram() {
 
 #[test]
 fn an_oversized_store_is_refused_whole() {
-    // The most a STORE can hold in memory: 64 entries with 32-byte names.
+    // The most a STORE can hold in memory: 24 entries with 32-byte names.
     let largest = store_of(MAX_STORE_BATCH, STORE_NAME_LEN);
     let needed = HEADER_LEN + LOC + 2 + MAX_STORE_BATCH * (Id::LEN + 1 + STORE_NAME_LEN);
-    assert_eq!(needed, 3220);
+    assert_eq!(needed, 1260);
     assert_eq!(largest.buffer_len(), needed);
-    let mut buf = vec![0xaa; 4096];
+    let mut buf = vec![0xaa; 2048];
     assert_eq!(largest.emit(&mut buf), Err(EmitError::TooLarge { needed }));
     assert!(buf.iter().all(|&b| b == 0xaa), "an oversized STORE wrote into the buffer");
     // Too large wins over too small.
     assert_eq!(largest.emit(&mut [0; 10]), Err(EmitError::TooLarge { needed }));
 
-    // 64 entries without names fit; so do names until the datagram is full.
+    // 24 entries without names fit; so do names until the datagram is full.
     let nameless = store_of(MAX_STORE_BATCH, 0);
     assert_eq!(nameless.buffer_len(), HEADER_LEN + LOC + 2 + MAX_STORE_BATCH * (Id::LEN + 1));
     assert_eq!(Repr::parse_bytes(&encode(&nameless)), Ok(nameless));

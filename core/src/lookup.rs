@@ -62,18 +62,7 @@ impl Node {
         key: Id,
         hops: u8,
     ) -> Result<(), DropReason> {
-        if !self.is_member() || self.is_joining() {
-            return Err(DropReason::NotJoined);
-        }
-        self.send(Outgoing::HopAck { to: from, txid: header.txid });
-        match self.route(key, None, &[]) {
-            NextHop::Local => self.answer_lookup(header.txid, origin, key, hops),
-            NextHop::Forward(next) => {
-                let hop_limit = self.relay_hop_limit(header.hop_limit)?;
-                self.forward(header.txid, next, Routed::Lookup { origin, key }, hops.saturating_add(1), hop_limit);
-            }
-        }
-        Ok(())
+        self.take_routed(from, header, Routed::Lookup { origin, key }, hops)
     }
 
     /// Answers a lookup this node is responsible for.

@@ -59,14 +59,41 @@ impl Node {
         }
         match self.route(routed.key(), routed.avoid(), &tried) {
             NextHop::Forward(next) => self.forward_avoiding(tx.txid, next, routed, hops, hop_limit, tried),
-            NextHop::Local => match routed {
-                Routed::Join { joiner } => self.answer_join(tx.txid, joiner, hops, JOIN_LEN),
-                // Our own lookup came back to us: its end-to-end retry will route it afresh.
-                Routed::Lookup { origin, .. } if origin == self.me => {}
-                Routed::Lookup { origin, key } => self.answer_lookup(tx.txid, origin, key, hops),
-                Routed::Search { origin, .. } if origin == self.me => {}
-                Routed::Search { origin, key } => self.answer_search(tx.txid, origin.addr, key, hops, 0),
-            },
+            NextHop::Local => self.answer_routed(tx.txid, routed, hops),
+        }
+    }
+
+    /// Takes a LOOKUP or SEARCH that reached us: acknowledges the hop, then
+    /// answers it if we are responsible or passes it on.
+    pub(crate) fn take_routed(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        routed: Routed,
+        hops: u8,
+    ) -> Result<(), DropReason> {
+        if !self.is_member() || self.is_joining() {
+            return Err(DropReason::NotJoined);
+        }
+        self.send(crate::outbox::Outgoing::HopAck { to: from, txid: header.txid });
+        match self.route(routed.key(), routed.avoid(), &[]) {
+            NextHop::Local => self.answer_routed(header.txid, routed, hops),
+            NextHop::Forward(next) => {
+                let hop_limit = self.relay_hop_limit(header.hop_limit)?;
+                self.forward(header.txid, next, routed, hops.saturating_add(1), hop_limit);
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers a routed request this node is responsible for.
+    pub(crate) fn answer_routed(&mut self, txid: u64, routed: Routed, hops: u8) {
+        match routed {
+            Routed::Join { joiner } => self.answer_join(txid, joiner, hops, JOIN_LEN),
+            // Our own request came back to us: its end-to-end retry routes it afresh.
+            Routed::Lookup { origin, .. } | Routed::Search { origin, .. } if origin == self.me => {}
+            Routed::Lookup { origin, key } => self.answer_lookup(txid, origin, key, hops),
+            Routed::Search { origin, key } => self.answer_search(txid, origin.addr, key, hops, 0),
         }
     }
 }

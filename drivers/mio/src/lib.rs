@@ -1,0 +1,316 @@
+//! # mmp2p-mio
+//!
+//! A blocking event loop that runs MMP2P nodes over real IPv6 UDP sockets.
+//!
+//! One [`Driver`] hosts any number of nodes, one socket each. Its loop reads
+//! every datagram until the socket would block, hands each to its node,
+//! drains the node's output after every input and sends it, and sleeps in
+//! `poll` until the earliest node deadline or a command. Commands come from
+//! other threads through a [`Handle`] (a channel plus a [`mio::Waker`]);
+//! events leave through a channel. Send errors and oversized datagrams are
+//! counted ([`IoStats`]) and never stop the loop.
+
+#![warn(missing_docs)]
+
+use mio::net::UdpSocket;
+use mio::{Events, Interest, Poll, Token, Waker};
+use mmp2p_core::{Config, Event, Id, Instant, Node, Output, ResourceLocator, MAX_DATAGRAM};
+use socket2::{Domain, Protocol, Socket, Type};
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, SocketAddrV6};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant as Clock};
+
+/// The waker's token; nodes use tokens from 0 up.
+const WAKER: Token = Token(usize::MAX);
+
+/// Which node of a driver (its index, in the order nodes were added).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeKey(pub usize);
+
+/// What a node's socket went through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IoStats {
+    /// Datagrams received and handed to the node.
+    pub received: u64,
+    /// Datagrams sent.
+    pub sent: u64,
+    /// Sends that failed (unreachable, no buffer space, …); the datagram is lost.
+    pub send_errors: u64,
+    /// Receives that failed with an error other than "would block".
+    pub receive_errors: u64,
+    /// Datagrams dropped unread because they were longer than 1232 bytes.
+    pub oversized: u64,
+    /// Datagrams dropped because they came from an IPv4 address.
+    pub not_ipv6: u64,
+}
+
+/// Why a node could not be added or a loop could not start.
+#[derive(Debug)]
+pub enum DriverError {
+    /// The address is IPv4 or IPv4-mapped IPv6: MMP2P runs over IPv6 only.
+    NotIpv6(SocketAddr),
+    /// The node's configuration is invalid.
+    Config(mmp2p_core::config::ConfigError),
+    /// The socket could not be created or bound.
+    Io(io::Error),
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DriverError::NotIpv6(addr) => write!(f, "{addr} is not an IPv6 address (IPv4 and v4-mapped are refused)"),
+            DriverError::Config(e) => write!(f, "invalid configuration: {e}"),
+            DriverError::Io(e) => write!(f, "socket: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DriverError {}
+
+impl From<io::Error> for DriverError {
+    fn from(e: io::Error) -> DriverError {
+        DriverError::Io(e)
+    }
+}
+
+/// An event one of the driver's nodes emitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriverEvent {
+    /// Which node.
+    pub node: NodeKey,
+    /// The event.
+    pub event: Event,
+}
+
+/// Work for the loop, sent from another thread.
+type NodeCommand = Box<dyn FnOnce(&mut Node, Instant) + Send>;
+
+enum Command {
+    Node(NodeKey, NodeCommand),
+    Shutdown,
+}
+
+/// Sends commands to a running [`Driver`] from any thread.
+#[derive(Clone)]
+pub struct Handle {
+    commands: Sender<Command>,
+    waker: Arc<Waker>,
+}
+
+impl Handle {
+    /// Runs `command` on node `node` inside the loop, at the loop's current
+    /// time; its output is sent at once. Returns false if the loop has stopped.
+    pub fn command(&self, node: NodeKey, command: impl FnOnce(&mut Node, Instant) + Send + 'static) -> bool {
+        self.send(Command::Node(node, Box::new(command)))
+    }
+
+    /// Asks the loop to stop; [`Driver::run`] returns. False if it already has.
+    pub fn shutdown(&self) -> bool {
+        self.send(Command::Shutdown)
+    }
+
+    fn send(&self, command: Command) -> bool {
+        self.commands.send(command).is_ok() && self.waker.wake().is_ok()
+    }
+}
+
+struct Hosted {
+    node: Node,
+    socket: UdpSocket,
+    io: IoStats,
+}
+
+/// The event loop and its nodes.
+pub struct Driver {
+    poll: Poll,
+    commands: Receiver<Command>,
+    events: Sender<DriverEvent>,
+    nodes: Vec<Hosted>,
+    epoch: Clock,
+    buf: Box<[u8; MAX_DATAGRAM + 1]>,
+}
+
+impl Driver {
+    /// A loop with no nodes yet, the handle to command it, and the channel its events leave by.
+    pub fn new() -> Result<(Driver, Handle, Receiver<DriverEvent>), DriverError> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let (command_tx, command_rx) = channel();
+        let (event_tx, event_rx) = channel();
+        let driver = Driver {
+            poll,
+            commands: command_rx,
+            events: event_tx,
+            nodes: Vec::new(),
+            epoch: Clock::now(),
+            buf: Box::new([0; MAX_DATAGRAM + 1]),
+        };
+        Ok((driver, Handle { commands: command_tx, waker }, event_rx))
+    }
+
+    /// Binds a UDP socket on `bind` (IPv6 only; port 0 picks one) and hosts a
+    /// node with ID `id` there. Returns its key and its locator (with the port
+    /// actually bound).
+    pub fn add_node(
+        &mut self,
+        bind: SocketAddr,
+        id: Id,
+        config: Config,
+        seed: u64,
+    ) -> Result<(NodeKey, ResourceLocator), DriverError> {
+        let SocketAddr::V6(v6) = bind else { return Err(DriverError::NotIpv6(bind)) };
+        if v6.ip().to_ipv4_mapped().is_some() {
+            return Err(DriverError::NotIpv6(bind));
+        }
+        let socket = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
+        socket.set_only_v6(true)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&bind.into())?;
+        let mut socket = UdpSocket::from_std(socket.into());
+        let local = match socket.local_addr()? {
+            SocketAddr::V6(local) => local,
+            other => return Err(DriverError::NotIpv6(other)),
+        };
+        let key = NodeKey(self.nodes.len());
+        self.poll.registry().register(&mut socket, Token(key.0), Interest::READABLE)?;
+        let me = ResourceLocator::new(id, local);
+        let node = Node::new(config, me, self.now(), seed).map_err(DriverError::Config)?;
+        self.nodes.push(Hosted { node, socket, io: IoStats::default() });
+        Ok((key, me))
+    }
+
+    /// The node at `key`.
+    pub fn node(&self, key: NodeKey) -> Option<&Node> {
+        self.nodes.get(key.0).map(|h| &h.node)
+    }
+
+    /// The socket counters of node `key`.
+    pub fn io_stats(&self, key: NodeKey) -> Option<IoStats> {
+        self.nodes.get(key.0).map(|h| h.io)
+    }
+
+    /// The core's clock: time since the driver was created.
+    pub fn now(&self) -> Instant {
+        Instant::from_micros(u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX))
+    }
+
+    /// Runs the loop until a [`Handle::shutdown`] (or every handle is gone).
+    pub fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(256);
+        for index in 0..self.nodes.len() {
+            self.drain(index);
+        }
+        loop {
+            let timeout = self
+                .next_deadline()
+                .map(|at| Duration::from_micros(at.as_micros().saturating_sub(self.now().as_micros())));
+            match self.poll.poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+            for event in events.iter() {
+                match event.token() {
+                    WAKER => {
+                        if !self.take_commands() {
+                            return Ok(());
+                        }
+                    }
+                    Token(index) => self.receive(index),
+                }
+            }
+            self.fire_timers();
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.nodes.iter().filter_map(|h| h.node.poll_timeout()).min()
+    }
+
+    /// Applies every queued command; false on shutdown.
+    fn take_commands(&mut self) -> bool {
+        loop {
+            match self.commands.try_recv() {
+                Ok(Command::Node(key, command)) => {
+                    let now = self.now();
+                    if let Some(hosted) = self.nodes.get_mut(key.0) {
+                        command(&mut hosted.node, now);
+                        self.drain(key.0);
+                    }
+                }
+                Ok(Command::Shutdown) => return false,
+                Err(std::sync::mpsc::TryRecvError::Empty) => return true,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => return false,
+            }
+        }
+    }
+
+    /// Reads node `index`'s socket until it would block.
+    fn receive(&mut self, index: usize) {
+        loop {
+            let Some(hosted) = self.nodes.get_mut(index) else { return };
+            let (len, from) = match hosted.socket.recv_from(&mut self.buf[..]) {
+                Ok(received) => received,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    hosted.io.receive_errors += 1;
+                    continue;
+                }
+            };
+            if len > MAX_DATAGRAM {
+                hosted.io.oversized += 1;
+                continue;
+            }
+            let SocketAddr::V6(from) = from else {
+                hosted.io.not_ipv6 += 1;
+                continue;
+            };
+            hosted.io.received += 1;
+            let now = Instant::from_micros(u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX));
+            // A datagram the node cannot use is dropped and counted in its own stats.
+            let _ = hosted.node.handle_datagram(now, from, &self.buf[..len]);
+            self.drain(index);
+        }
+    }
+
+    /// Calls `handle_timeout` on every node whose deadline has come.
+    fn fire_timers(&mut self) {
+        let now = self.now();
+        for index in 0..self.nodes.len() {
+            if self.nodes[index].node.poll_timeout().is_some_and(|at| at <= now) {
+                self.nodes[index].node.handle_timeout(now);
+                self.drain(index);
+            }
+        }
+    }
+
+    /// Sends node `index`'s datagrams and forwards its events until it is drained.
+    fn drain(&mut self, index: usize) {
+        let Some(hosted) = self.nodes.get_mut(index) else { return };
+        loop {
+            match hosted.node.poll_output(&mut self.buf[..MAX_DATAGRAM]) {
+                Output::Transmit(t) => match hosted.socket.send_to(&self.buf[..t.len], SocketAddr::V6(t.to)) {
+                    Ok(_) => hosted.io.sent += 1,
+                    Err(_) => hosted.io.send_errors += 1,
+                },
+                Output::Event(event) => {
+                    // Nobody listening is not the loop's problem.
+                    let _ = self.events.send(DriverEvent { node: NodeKey(index), event });
+                }
+                Output::Timeout(_) => return,
+            }
+        }
+    }
+}
+
+/// The address of `addr` as IPv6, refusing IPv4 and IPv4-mapped addresses.
+pub fn ipv6_only(addr: SocketAddr) -> Result<SocketAddrV6, DriverError> {
+    match addr {
+        SocketAddr::V6(v6) if v6.ip().to_ipv4_mapped().is_none() => Ok(v6),
+        other => Err(DriverError::NotIpv6(other)),
+    }
+}

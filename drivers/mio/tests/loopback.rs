@@ -14,8 +14,11 @@ fn loopback() -> SocketAddr {
     "[::1]:0".parse().unwrap()
 }
 
+/// A running driver: its nodes (key and locator), handle, events and thread.
+type Running = (Vec<(NodeKey, ResourceLocator)>, Handle, Receiver<DriverEvent>, JoinHandle<Driver>);
+
 /// A driver with `count` nodes (the first the key node), running in its own thread.
-fn start(count: usize) -> (Vec<(NodeKey, ResourceLocator)>, Handle, Receiver<DriverEvent>, JoinHandle<Driver>) {
+fn start(count: usize) -> Running {
     let (mut driver, handle, events) = Driver::new().expect("driver");
     let nodes: Vec<(NodeKey, ResourceLocator)> = (0..count)
         .map(|i| {

@@ -12,7 +12,7 @@
 //! - a contact declared dead after its probes went unanswered (see `liveness`).
 //!
 //! Whenever a chain changes, the node tells the nodes that derive their chains
-//! from it ([`ChainChange`]): its opposite neighbour gets the new chain, and a
+//! from it (`ChainChange`): its opposite neighbour gets the new chain, and a
 //! new neighbour gets the chain of the other side.
 
 use crate::id::{Id, ResourceLocator};

@@ -10,7 +10,6 @@ use crate::event::{CommandError, Event, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::outbox::Outgoing;
-use crate::routing::NextHop;
 use crate::stats::{bump, DropReason};
 use crate::time::Instant;
 use crate::transactions::{Purpose, Routed};
@@ -23,35 +22,12 @@ impl Node {
     /// Completes with [`Event::LookupSucceeded`] (at once, with 0 hops, if this
     /// node is responsible) or [`Event::LookupFailed`].
     pub fn lookup(&mut self, now: Instant, key: Id) -> Result<RequestId, CommandError> {
-        self.now = now;
-        if self.is_joining() {
-            return Err(CommandError::NotJoined);
-        }
-        if self.transactions.room() < 2 {
-            return Err(CommandError::TooManyRequests);
-        }
-        let request = self.next_request_id();
-        match self.route(key, None, &[]) {
-            NextHop::Local => {
-                let responsible = self.me;
-                self.lookup_completed(request, key, responsible, 0);
-            }
-            NextHop::Forward(next) => {
-                // The end-to-end request waits for the reply; the first hop is
-                // tracked like any relay's, so a silent hop is routed around.
-                let txid = self.rng.next_u64();
-                self.track_request(txid, next.addr, Purpose::Lookup { request, key })?;
-                self.forward(txid, next, Routed::Lookup { origin: self.me, key }, 1, self.config.hop_limit);
-            }
+        let (request, local) = self.originate(now, key, |request| Purpose::Lookup { request, key })?;
+        if local {
+            let responsible = self.me;
+            self.lookup_completed(request, key, responsible, 0);
         }
         Ok(request)
-    }
-
-    /// Sends our own lookup again, along the route as it now stands.
-    pub(crate) fn resend_lookup(&mut self, txid: u64, key: Id) {
-        if let NextHop::Forward(next) = self.route(key, None, &[]) {
-            self.forward(txid, next, Routed::Lookup { origin: self.me, key }, 1, self.config.hop_limit);
-        }
     }
 
     pub(crate) fn handle_lookup(

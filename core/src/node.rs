@@ -368,31 +368,19 @@ impl Node {
         let (to, txid, hop_limit) = (tx.to, tx.txid, self.config.hop_limit);
         self.send(match tx.purpose {
             Purpose::Join { .. } => Outgoing::Join { to, txid, hop_limit, joiner: self.me, hops: 1 },
-            Purpose::Lookup { key, .. } => return self.resend_lookup(txid, key),
-            Purpose::Ping { .. } | Purpose::Probe { role: crate::transactions::Role::Backup, .. } => {
+            Purpose::Lookup { .. } | Purpose::Search { .. } => return self.resend(txid, &tx.purpose),
+            Purpose::Ping { .. }
+            | Purpose::Handover { .. }
+            | Purpose::Probe { role: crate::transactions::Role::Backup | crate::transactions::Role::Friend, .. } => {
                 Outgoing::Ping { to, txid }
             }
-            Purpose::Probe { role: crate::transactions::Role::Friend, .. } => Outgoing::Ping { to, txid },
             Purpose::Probe { .. } => Outgoing::Stabilise { to, txid },
             Purpose::NeighbourUpdate { peer, side } => Outgoing::NeighbourUpdate { peer, txid, side },
             Purpose::Leave { side, .. } => Outgoing::Leave { to, txid, side },
             Purpose::Forward { routed, hops, hop_limit, .. } => Outgoing::routed(to, txid, hop_limit, routed, hops),
-            Purpose::Search { key, .. } => {
-                if let NextHop::Forward(next) = self.route(key, None, &[]) {
-                    self.forward(
-                        txid,
-                        next,
-                        crate::transactions::Routed::Search { origin: self.me, key },
-                        1,
-                        hop_limit,
-                    );
-                }
-                return;
-            }
             Purpose::SearchPage { key, page, .. } => Outgoing::SearchPage { to, txid, key, page },
             Purpose::Verify { owner } => Outgoing::Verify { owner, txid },
             Purpose::ListFiles { page, .. } => Outgoing::ListFiles { to, txid, page },
-            Purpose::Handover { .. } => Outgoing::Ping { to, txid },
         });
     }
 

@@ -6,10 +6,12 @@
 //! message goes to the next-best contact instead, up to three contacts in
 //! all. The silent contact, if a friend, is probed at once.
 
-use crate::id::ResourceLocator;
+use crate::event::{CommandError, RequestId};
+use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::routing::NextHop;
 use crate::stats::DropReason;
+use crate::time::Instant;
 use crate::transactions::{Purpose, Routed, Transaction, MAX_HOP_TRIES};
 use crate::wire::{Header, MessageType, JOIN_LEN};
 use core::net::SocketAddrV6;
@@ -34,6 +36,50 @@ impl Node {
             // No room to track it: send it anyway, untracked.
             self.stats.count_drop(DropReason::RequestTableFull);
             self.send(crate::outbox::Outgoing::routed(next.addr, txid, hop_limit, routed, hops));
+        }
+    }
+
+    /// Starts one of our own routed requests (LOOKUP, SEARCH) towards `key`.
+    /// Returns its id, and whether we are responsible ourselves (nothing was sent).
+    pub(crate) fn originate(
+        &mut self,
+        now: Instant,
+        key: Id,
+        purpose: impl FnOnce(RequestId) -> Purpose,
+    ) -> Result<(RequestId, bool), CommandError> {
+        self.now = now;
+        if self.is_joining() {
+            return Err(CommandError::NotJoined);
+        }
+        if self.transactions.room() < 2 {
+            return Err(CommandError::TooManyRequests);
+        }
+        let request = self.next_request_id();
+        let NextHop::Forward(next) = self.route(key, None, &[]) else { return Ok((request, true)) };
+        // The end-to-end request waits for the reply; the first hop is
+        // tracked like any relay's, so a silent hop is routed around.
+        let txid = self.rng.next_u64();
+        let tx = self.track_request(txid, next.addr, purpose(request))?;
+        if let Some(routed) = self.own_routed(&tx.purpose) {
+            self.forward(txid, next, routed, 1, self.config.hop_limit);
+        }
+        Ok((request, false))
+    }
+
+    /// Sends one of our own routed requests again, along the route as it now stands.
+    pub(crate) fn resend(&mut self, txid: u64, purpose: &Purpose) {
+        let Some(routed) = self.own_routed(purpose) else { return };
+        if let NextHop::Forward(next) = self.route(routed.key(), None, &[]) {
+            self.forward(txid, next, routed, 1, self.config.hop_limit);
+        }
+    }
+
+    /// The routed message one of our own LOOKUP or SEARCH requests travels as.
+    fn own_routed(&self, purpose: &Purpose) -> Option<Routed> {
+        match *purpose {
+            Purpose::Lookup { key, .. } => Some(Routed::Lookup { origin: self.me, key }),
+            Purpose::Search { key, .. } => Some(Routed::Search { origin: self.me, key }),
+            _ => None,
         }
     }
 

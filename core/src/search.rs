@@ -14,7 +14,6 @@ use crate::event::{CommandError, Event, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::outbox::Outgoing;
-use crate::routing::NextHop;
 use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::transactions::{Purpose, Routed};
@@ -32,28 +31,14 @@ impl Node {
     /// Reports [`Event::SearchResult`] per page and [`Event::SearchComplete`],
     /// or [`Event::SearchFailed`].
     pub fn search_id(&mut self, now: Instant, key: Id) -> Result<RequestId, CommandError> {
-        self.now = now;
-        if self.is_joining() {
-            return Err(CommandError::NotJoined);
-        }
-        if self.transactions.room() < 2 {
-            return Err(CommandError::TooManyRequests);
-        }
-        let request = self.next_request_id();
-        match self.route(key, None, &[]) {
-            NextHop::Local => {
-                // Our own answer goes straight to the event queue, so it is
-                // bounded by it (one slot is kept for the completion).
-                let owners: heapless::Vec<ResourceLocator, { crate::config::EVENT_QUEUE_CAPACITY }> =
-                    self.store.owners(key).map(|e| e.owner).take(crate::config::EVENT_QUEUE_CAPACITY - 1).collect();
-                self.report_owners(request, key, &owners, 0);
-                self.emit(Event::SearchComplete { request, key, owners: owners.len() as u16 });
-            }
-            NextHop::Forward(next) => {
-                let txid = self.rng.next_u64();
-                self.track_request(txid, next.addr, Purpose::Search { request, key })?;
-                self.forward(txid, next, Routed::Search { origin: self.me, key }, 1, self.config.hop_limit);
-            }
+        let (request, local) = self.originate(now, key, |request| Purpose::Search { request, key })?;
+        if local {
+            // Our own answer goes straight to the event queue, so it is
+            // bounded by it (one slot is kept for the completion).
+            let owners: heapless::Vec<ResourceLocator, { crate::config::EVENT_QUEUE_CAPACITY }> =
+                self.store.owners(key).map(|e| e.owner).take(crate::config::EVENT_QUEUE_CAPACITY - 1).collect();
+            self.report_owners(request, key, &owners, 0);
+            self.emit(Event::SearchComplete { request, key, owners: owners.len() as u16 });
         }
         Ok(request)
     }

@@ -12,7 +12,7 @@ use crate::node::Node;
 use crate::outbox::Outgoing;
 use crate::stats::{bump, DropReason};
 use crate::time::Instant;
-use crate::transactions::{Purpose, Routed};
+use crate::transactions::Purpose;
 use crate::wire::{Header, MessageType};
 use core::net::SocketAddrV6;
 
@@ -28,17 +28,6 @@ impl Node {
             self.lookup_completed(request, key, responsible, 0);
         }
         Ok(request)
-    }
-
-    pub(crate) fn handle_lookup(
-        &mut self,
-        from: SocketAddrV6,
-        header: &Header,
-        origin: ResourceLocator,
-        key: Id,
-        hops: u8,
-    ) -> Result<(), DropReason> {
-        self.take_routed(from, header, Routed::Lookup { origin, key }, hops)
     }
 
     /// Answers a lookup this node is responsible for.

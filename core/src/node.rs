@@ -19,7 +19,7 @@ use crate::rng::Rng;
 use crate::routing::{next_hop, NextHop};
 use crate::stats::{bump, DropReason, Stats};
 use crate::time::Instant;
-use crate::transactions::{Purpose, Transaction, Transactions};
+use crate::transactions::{Purpose, Routed, Transaction, Transactions};
 use crate::wire::{Chain, Header, Message, MessageType, Repr, Side};
 use core::net::SocketAddrV6;
 use core::time::Duration;
@@ -200,12 +200,16 @@ impl Node {
             Message::Stabilise => self.handle_stabilise(from, &header),
             Message::StabiliseReply { left, right } => self.handle_stabilise_reply(from, &header, &left, &right),
             Message::Leave { side, chain } => self.handle_leave(from, &header, side, &chain),
-            Message::Lookup { origin, key, hops } => self.handle_lookup(from, &header, origin, key, hops),
+            Message::Lookup { origin, key, hops } => {
+                self.take_routed(from, &header, Routed::Lookup { origin, key }, hops)
+            }
             Message::LookupReply { key, hops } => self.handle_lookup_reply(from, &header, key, hops),
             Message::Store { owner, hops, entries } => self.handle_store(&header, owner, hops, &entries),
             Message::Verify { owner, keys } => self.handle_verify(from, &header, owner, &keys),
             Message::VerifyReply { keys, mask } => self.handle_verify_reply(from, &header, &keys, mask),
-            Message::Search { origin, key, hops } => self.handle_search(from, &header, origin, key, hops),
+            Message::Search { origin, key, hops } => {
+                self.take_routed(from, &header, Routed::Search { origin, key }, hops)
+            }
             Message::SearchPage { key, page } => self.handle_search_page(from, &header, key, page),
             reply @ Message::SearchReply { .. } => self.handle_search_reply(from, &header, &reply),
             Message::Replicate { entries } => self.handle_replicate(from, &header, &entries),

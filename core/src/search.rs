@@ -16,7 +16,7 @@ use crate::node::Node;
 use crate::outbox::Outgoing;
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::transactions::{Purpose, Routed};
+use crate::transactions::Purpose;
 use crate::wire::{Header, Message, MessageType, MAX_OWNERS_PER_REPLY};
 use core::net::SocketAddrV6;
 
@@ -41,17 +41,6 @@ impl Node {
             self.emit(Event::SearchComplete { request, key, owners: owners.len() as u16 });
         }
         Ok(request)
-    }
-
-    pub(crate) fn handle_search(
-        &mut self,
-        from: SocketAddrV6,
-        header: &Header,
-        origin: ResourceLocator,
-        key: Id,
-        hops: u8,
-    ) -> Result<(), DropReason> {
-        self.take_routed(from, header, Routed::Search { origin, key }, hops)
     }
 
     pub(crate) fn handle_search_page(

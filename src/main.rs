@@ -1,5 +1,6 @@
 //! `mmp2p`: the MMP2P command-line program.
 
+mod node;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -15,6 +16,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run one node on an IPv6 UDP socket, controlled by text or JSON lines
+    /// on standard input (see docs/cli.md).
+    Node(node::NodeArgs),
     /// Build an overlay on the deterministic in-memory network through real
     /// JOINs, run lookups and print hop statistics.
     Simulate(simulate::SimulateArgs),
@@ -22,7 +26,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let result = match cli.command {
+        Command::Node(args) => return node::run(&args),
         Command::Simulate(args) => simulate::run(&args),
     };
     match result {
@@ -32,4 +38,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs go to standard error, filtered by `RUST_LOG` (default: warnings).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).with_writer(std::io::stderr).init();
 }

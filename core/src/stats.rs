@@ -113,8 +113,10 @@ impl fmt::Display for DropReason {
 
 impl core::error::Error for DropReason {}
 
-/// A node's counters. All only ever increase (saturating).
+/// A node's counters. All only ever increase (saturating). With the `serde`
+/// feature they serialize as their named fields (drops by reason via [`Stats::drops`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Stats {
     /// Datagrams handed to the node.
     pub datagrams_in: u64,
@@ -145,6 +147,7 @@ pub struct Stats {
     pub lookups_completed: u64,
     /// Sum of the hop counts of those lookups.
     pub lookup_hops: u64,
+    #[cfg_attr(feature = "serde", serde(skip))]
     drops: [u64; WIRE_ERRORS + OTHER_REASONS],
 }
 

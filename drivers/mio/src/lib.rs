@@ -86,10 +86,11 @@ pub struct DriverEvent {
 }
 
 /// Work for the loop, sent from another thread.
-type NodeCommand = Box<dyn FnOnce(&mut Node, Instant) + Send>;
+type NodeCommand = Box<dyn FnOnce(&mut Node, &IoStats, Instant) + Send>;
 
 enum Command {
     Node(NodeKey, NodeCommand),
+    Remove(NodeKey),
     Shutdown,
 }
 
@@ -104,7 +105,24 @@ impl Handle {
     /// Runs `command` on node `node` inside the loop, at the loop's current
     /// time; its output is sent at once. Returns false if the loop has stopped.
     pub fn command(&self, node: NodeKey, command: impl FnOnce(&mut Node, Instant) + Send + 'static) -> bool {
+        self.send(Command::Node(node, Box::new(move |node, _, now| command(node, now))))
+    }
+
+    /// Like [`command`](Handle::command), with the node's socket counters too
+    /// (for status and statistics reports).
+    pub fn command_with_io(
+        &self,
+        node: NodeKey,
+        command: impl FnOnce(&mut Node, &IoStats, Instant) + Send + 'static,
+    ) -> bool {
         self.send(Command::Node(node, Box::new(command)))
+    }
+
+    /// Removes node `node` at once, as if its host crashed: its socket is
+    /// closed and nothing more is sent (no LEAVE). Commands for it are then
+    /// ignored. Returns false if the loop has stopped.
+    pub fn remove(&self, node: NodeKey) -> bool {
+        self.send(Command::Remove(node))
     }
 
     /// Asks the loop to stop; [`Driver::run`] returns. False if it already has.
@@ -128,7 +146,8 @@ pub struct Driver {
     poll: Poll,
     commands: Receiver<Command>,
     events: Sender<DriverEvent>,
-    nodes: Vec<Hosted>,
+    /// Indexed by [`NodeKey`]; `None` once removed.
+    nodes: Vec<Option<Hosted>>,
     epoch: Clock,
     buf: Box<[u8; MAX_DATAGRAM + 1]>,
 }
@@ -178,18 +197,22 @@ impl Driver {
         self.poll.registry().register(&mut socket, Token(key.0), Interest::READABLE)?;
         let me = ResourceLocator::new(id, local);
         let node = Node::new(config, me, self.now(), seed).map_err(DriverError::Config)?;
-        self.nodes.push(Hosted { node, socket, io: IoStats::default() });
+        self.nodes.push(Some(Hosted { node, socket, io: IoStats::default() }));
         Ok((key, me))
     }
 
-    /// The node at `key`.
+    /// The node at `key` (`None` if there is none or it was removed).
     pub fn node(&self, key: NodeKey) -> Option<&Node> {
-        self.nodes.get(key.0).map(|h| &h.node)
+        self.hosted(key.0).map(|h| &h.node)
     }
 
     /// The socket counters of node `key`.
     pub fn io_stats(&self, key: NodeKey) -> Option<IoStats> {
-        self.nodes.get(key.0).map(|h| h.io)
+        self.hosted(key.0).map(|h| h.io)
+    }
+
+    fn hosted(&self, index: usize) -> Option<&Hosted> {
+        self.nodes.get(index).and_then(Option::as_ref)
     }
 
     /// The core's clock: time since the driver was created.
@@ -227,7 +250,7 @@ impl Driver {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        self.nodes.iter().filter_map(|h| h.node.poll_timeout()).min()
+        self.nodes.iter().flatten().filter_map(|h| h.node.poll_timeout()).min()
     }
 
     /// Applies every queued command; false on shutdown.
@@ -236,9 +259,15 @@ impl Driver {
             match self.commands.try_recv() {
                 Ok(Command::Node(key, command)) => {
                     let now = self.now();
-                    if let Some(hosted) = self.nodes.get_mut(key.0) {
-                        command(&mut hosted.node, now);
+                    if let Some(hosted) = self.nodes.get_mut(key.0).and_then(Option::as_mut) {
+                        command(&mut hosted.node, &hosted.io, now);
                         self.drain(key.0);
+                    }
+                }
+                Ok(Command::Remove(key)) => {
+                    if let Some(mut hosted) = self.nodes.get_mut(key.0).and_then(Option::take) {
+                        // The socket closes when dropped; deregistering first keeps poll tidy.
+                        let _ = self.poll.registry().deregister(&mut hosted.socket);
                     }
                 }
                 Ok(Command::Shutdown) => return false,
@@ -251,7 +280,7 @@ impl Driver {
     /// Reads node `index`'s socket until it would block.
     fn receive(&mut self, index: usize) {
         loop {
-            let Some(hosted) = self.nodes.get_mut(index) else { return };
+            let Some(hosted) = self.nodes.get_mut(index).and_then(Option::as_mut) else { return };
             let (len, from) = match hosted.socket.recv_from(&mut self.buf[..]) {
                 Ok(received) => received,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -281,8 +310,9 @@ impl Driver {
     fn fire_timers(&mut self) {
         let now = self.now();
         for index in 0..self.nodes.len() {
-            if self.nodes[index].node.poll_timeout().is_some_and(|at| at <= now) {
-                self.nodes[index].node.handle_timeout(now);
+            let Some(hosted) = self.nodes[index].as_mut() else { continue };
+            if hosted.node.poll_timeout().is_some_and(|at| at <= now) {
+                hosted.node.handle_timeout(now);
                 self.drain(index);
             }
         }
@@ -290,7 +320,7 @@ impl Driver {
 
     /// Sends node `index`'s datagrams and forwards its events until it is drained.
     fn drain(&mut self, index: usize) {
-        let Some(hosted) = self.nodes.get_mut(index) else { return };
+        let Some(hosted) = self.nodes.get_mut(index).and_then(Option::as_mut) else { return };
         loop {
             match hosted.node.poll_output(&mut self.buf[..MAX_DATAGRAM]) {
                 Output::Transmit(t) => match hosted.socket.send_to(&self.buf[..t.len], SocketAddr::V6(t.to)) {

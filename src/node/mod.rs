@@ -1,0 +1,762 @@
+//! `mmp2p node`: one node on a real IPv6 UDP socket, run by the mio driver
+//! and controlled by text or JSON lines on standard input.
+//!
+//! Three threads: the driver's loop (the socket and the core), a reader of
+//! standard input, and this session, which turns lines into commands for the
+//! loop and the core's events into reports. Everything the session learns
+//! arrives as one [`Input`] stream, so reports come out in the order things
+//! happened.
+
+mod access;
+pub mod control;
+pub mod report;
+mod shares;
+
+use clap::Args;
+use control::{Command, Request, COMMANDS};
+use mmp2p_core::config::MAX_SHARED_FILES;
+use mmp2p_core::{CommandError, Config, Event, Id, JoinFailure, Node, RequestId, ResourceLocator};
+use mmp2p_mio::{Driver, DriverError, Handle, IoStats, NodeKey};
+use report::{Counters, FriendEntry, HelpEntry, Peer, Report};
+use std::collections::HashMap;
+use std::io::{self, BufRead};
+use std::net::{SocketAddr, SocketAddrV6};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant as Clock};
+
+/// Longest control line read; longer lines are refused whole.
+const MAX_LINE: usize = 64 * 1024;
+/// Wait before a failed join is tried again.
+const JOIN_RETRY: Duration = Duration::from_secs(10);
+/// Longest wait for the neighbours to acknowledge our LEAVE when quitting.
+const QUIT_GRACE: Duration = Duration::from_secs(3);
+
+/// Options of `mmp2p node`.
+#[derive(Args, Debug)]
+pub struct NodeArgs {
+    /// Address to listen on, [ADDR]:PORT: this host's IPv6 address (other
+    /// nodes reach it there); port 0 picks a free port.
+    #[arg(long, value_parser = listen_address)]
+    listen: SocketAddrV6,
+    /// The user's e-mail address; the node's ID is its MD5.
+    #[arg(long, required_unless_present = "key", conflicts_with = "key")]
+    email: Option<String>,
+    /// Run as the key node (ID 0), which founds the ring.
+    #[arg(long)]
+    key: bool,
+    /// The key node's address, [ADDR]:PORT, to join through.
+    #[arg(long, value_parser = ipv6_address)]
+    key_node: Option<SocketAddrV6>,
+    /// The bootstrap list: read at start, written after each join and at exit.
+    #[arg(long, default_value = "access.dat")]
+    access_file: PathBuf,
+    /// Share the names of the files in this directory (rescanned every STORE period).
+    #[arg(long, value_name = "DIR")]
+    share: Option<PathBuf>,
+    /// A friend, EMAIL=[ADDR]:PORT (repeatable).
+    #[arg(long = "friend", value_name = "EMAIL=[ADDR]:PORT", value_parser = friend_arg)]
+    friends: Vec<(String, SocketAddrV6)>,
+    /// Read and write JSON lines instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Backup branches per side (1–5).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=5))]
+    backups: u8,
+    /// Seconds between stabilisation rounds with each neighbour (liveness probes).
+    #[arg(long, default_value = "5", value_parser = seconds)]
+    liveness_period: Duration,
+    /// Seconds between STOREs of the shared files (locators live three periods).
+    #[arg(long, default_value = "60", value_parser = seconds)]
+    store_period: Duration,
+    /// Seed for the node's random choices (default: from the clock and process ID).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+fn ipv6_address(input: &str) -> Result<SocketAddrV6, String> {
+    control::parse_address(input).map_err(|e| e.to_string())
+}
+
+fn listen_address(input: &str) -> Result<SocketAddrV6, String> {
+    let addr = ipv6_address(input)?;
+    if addr.ip().is_unspecified() || addr.ip().is_multicast() {
+        return Err(format!("{} cannot be a node's address: give this host's own IPv6 address", addr.ip()));
+    }
+    Ok(addr)
+}
+
+fn friend_arg(input: &str) -> Result<(String, SocketAddrV6), String> {
+    control::parse_friend(input).map_err(|e| e.to_string())
+}
+
+fn seconds(input: &str) -> Result<Duration, String> {
+    match input.parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.01..=86_400.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
+        _ => Err("expected seconds between 0.01 and 86400".to_owned()),
+    }
+}
+
+impl NodeArgs {
+    fn config(&self) -> Config {
+        Config {
+            backups: self.backups,
+            stabilise_interval: self.liveness_period,
+            store_interval: self.store_period,
+            store_lifetime: self.store_period * 3,
+            ..Config::default()
+        }
+    }
+
+    fn id(&self) -> Id {
+        self.email.as_deref().map_or(Id::KEY_NODE, Id::from_email)
+    }
+}
+
+/// Runs a node until `quit`: exit status 0, or 2 if it could not start.
+pub fn run(args: &NodeArgs) -> ExitCode {
+    let printer = Printer { json: args.json };
+    match Session::start(args, printer) {
+        Ok(session) => session.run(),
+        Err(message) => {
+            printer.report(&Report::Error { req: None, message: message.clone() });
+            if args.json {
+                eprintln!("error: {message}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes reports to standard output, one per line.
+#[derive(Clone, Copy)]
+struct Printer {
+    json: bool,
+}
+
+impl Printer {
+    fn report(&self, report: &Report) {
+        if self.json {
+            println!("{}", report.json());
+        } else if let Report::Error { .. } = report {
+            eprintln!("{}", report.text());
+        } else {
+            println!("{}", report.text());
+        }
+    }
+}
+
+/// Everything the session reacts to, in the order it happened.
+enum Input {
+    /// A control line (invalid UTF-8 replaced).
+    Line(String),
+    /// A control line longer than [`MAX_LINE`].
+    LineTooLong,
+    /// Standard input is closed; the node runs on until killed or told to quit.
+    StdinClosed,
+    /// An event from the core.
+    Event(Event),
+    /// A report computed inside the loop.
+    Report(Box<Report>),
+    /// A command that completes later was started (or refused).
+    Started { req: u64, pending: Pending, result: Result<RequestId, CommandError> },
+    /// The shared names were set (or refused).
+    Shared { req: Option<u64>, added: Vec<String>, names: Vec<String>, result: Result<usize, CommandError> },
+    /// The bootstrap list, to save.
+    Bootstrap(Vec<ResourceLocator>),
+}
+
+/// A command waiting for the core's events.
+enum Pending {
+    Join,
+    Search { name: String, started: Clock },
+    Lookup { started: Clock },
+    Files { friend: String },
+    Ping,
+    Leave { quit: bool },
+}
+
+/// A running node and what its control session knows.
+struct Session {
+    printer: Printer,
+    handle: Handle,
+    key: NodeKey,
+    inputs: Receiver<Input>,
+    sender: Sender<Input>,
+    loop_thread: JoinHandle<io::Result<()>>,
+    next_req: u64,
+    pending: HashMap<RequestId, (u64, Pending)>,
+    emails: HashMap<Id, String>,
+    access_file: PathBuf,
+    bootstrap: Vec<ResourceLocator>,
+    join_retry: Option<Clock>,
+    share_dir: Option<PathBuf>,
+    dir_names: Vec<String>,
+    dir_error: Option<String>,
+    extra_names: Vec<String>,
+    rescan_period: Duration,
+    next_rescan: Clock,
+    quit_deadline: Option<(u64, Clock)>,
+}
+
+impl Session {
+    /// Binds the socket, starts the loop and the reader, prints `listening`
+    /// and starts joining. Errors are the messages for exit status 2.
+    fn start(args: &NodeArgs, printer: Printer) -> Result<Session, String> {
+        let (mut driver, handle, events) = Driver::new().map_err(|e| format!("cannot start the event loop: {e}"))?;
+        let seed = args.seed.unwrap_or_else(clock_seed);
+        let (key, me) =
+            driver.add_node(SocketAddr::V6(args.listen), args.id(), args.config(), seed).map_err(|e| match e {
+                DriverError::Io(e) if e.kind() == io::ErrorKind::AddrInUse => {
+                    format!("cannot listen on {}: the port is in use", args.listen)
+                }
+                DriverError::Io(e) if e.kind() == io::ErrorKind::AddrNotAvailable => {
+                    format!("cannot listen on {}: no interface of this host has that address", args.listen)
+                }
+                other => format!("cannot listen on {}: {other}", args.listen),
+            })?;
+        tracing::info!(%me.addr, id = %me.id, "listening");
+        let mut bootstrap = Vec::new();
+        let mut access_error = None;
+        if !args.key {
+            match access::load(&args.access_file) {
+                Ok(entries) => bootstrap = entries,
+                Err(e) => access_error = Some(e),
+            }
+            if let Some(addr) = args.key_node {
+                bootstrap.push(ResourceLocator::new(Id::KEY_NODE, addr));
+            }
+            if bootstrap.is_empty() {
+                let why = access_error.map_or_else(String::new, |e| format!(" ({e})"));
+                return Err(format!(
+                    "nothing to join through: give --key-node [ADDR]:PORT or an access file with entries{why}"
+                ));
+            }
+        }
+        let (sender, inputs) = channel();
+        let forward = sender.clone();
+        std::thread::spawn(move || {
+            for event in events {
+                if forward.send(Input::Event(event.event)).is_err() {
+                    return;
+                }
+            }
+        });
+        let reader = sender.clone();
+        std::thread::spawn(move || read_lines(io::stdin().lock(), &reader));
+        let loop_thread = std::thread::spawn(move || driver.run());
+        let mut session = Session {
+            printer,
+            handle,
+            key,
+            inputs,
+            sender,
+            loop_thread,
+            next_req: 0,
+            pending: HashMap::new(),
+            emails: HashMap::new(),
+            access_file: args.access_file.clone(),
+            bootstrap,
+            join_retry: None,
+            share_dir: args.share.clone(),
+            dir_names: Vec::new(),
+            dir_error: None,
+            extra_names: Vec::new(),
+            rescan_period: args.store_period,
+            next_rescan: Clock::now(),
+            quit_deadline: None,
+        };
+        session.report(Report::Listening { addr: me.addr.to_string(), id: me.id.to_string(), key_node: args.key });
+        if let Some(e) = access_error {
+            session.report(Report::Error { req: None, message: format!("{e}; falling back to --key-node") });
+        }
+        for (email, addr) in &args.friends {
+            let req = session.next_req();
+            session.add_friend(req, email.clone(), *addr);
+        }
+        session.rescan();
+        if args.key {
+            session.command(|node, _| node.found_ring());
+            session.report(Report::Joined { left: None, right: None, hops: 0 });
+        } else {
+            session.join();
+        }
+        Ok(session)
+    }
+
+    /// Handles inputs until the node quits.
+    fn run(mut self) -> ExitCode {
+        loop {
+            let now = Clock::now();
+            let wake = [self.join_retry, Some(self.next_rescan), self.quit_deadline.map(|(_, at)| at)]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(now + Duration::from_secs(3600));
+            match self.inputs.recv_timeout(wake.saturating_duration_since(now)) {
+                Ok(input) => {
+                    if self.handle_input(input) {
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            let now = Clock::now();
+            if self.join_retry.is_some_and(|at| at <= now) {
+                self.join_retry = None;
+                self.join();
+            }
+            if self.next_rescan <= now {
+                self.rescan();
+            }
+            if let Some((req, at)) = self.quit_deadline {
+                if at <= now {
+                    tracing::warn!("neighbours did not acknowledge our LEAVE in time; exiting anyway");
+                    self.finish(req);
+                    break;
+                }
+            }
+        }
+        self.handle.shutdown();
+        match self.loop_thread.join() {
+            Ok(Ok(())) => ExitCode::SUCCESS,
+            Ok(Err(e)) => {
+                eprintln!("error: the event loop failed: {e}");
+                ExitCode::FAILURE
+            }
+            Err(_) => ExitCode::FAILURE,
+        }
+    }
+
+    fn report(&self, report: Report) {
+        self.printer.report(&report);
+    }
+
+    fn error(&self, req: Option<u64>, message: impl ToString) {
+        self.report(Report::Error { req, message: message.to_string() });
+    }
+
+    fn next_req(&mut self) -> u64 {
+        self.next_req += 1;
+        self.next_req
+    }
+
+    /// Runs `f` on the node inside the loop.
+    fn command(&self, f: impl FnOnce(&mut Node, mmp2p_core::Instant) + Send + 'static) {
+        self.handle.command(self.key, f);
+    }
+
+    /// Runs `f` on the node inside the loop and handles what it returns as input.
+    fn ask(&self, f: impl FnOnce(&mut Node, &IoStats, mmp2p_core::Instant) -> Input + Send + 'static) {
+        let sender = self.sender.clone();
+        self.handle.command_with_io(self.key, move |node, io, now| {
+            let _ = sender.send(f(node, io, now));
+        });
+    }
+
+    /// Starts a command that completes with the core's events.
+    fn begin(
+        &self,
+        req: u64,
+        pending: Pending,
+        f: impl FnOnce(&mut Node, mmp2p_core::Instant) -> Result<RequestId, CommandError> + Send + 'static,
+    ) {
+        self.ask(move |node, _, now| Input::Started { req, pending, result: f(node, now) });
+    }
+
+    /// Returns true when the session is over.
+    fn handle_input(&mut self, input: Input) -> bool {
+        match input {
+            Input::Line(line) => return self.handle_line(&line),
+            Input::LineTooLong => self.error(None, format!("line longer than {MAX_LINE} bytes ignored")),
+            Input::StdinClosed => tracing::info!("standard input closed; running until killed"),
+            Input::Event(event) => return self.handle_event(event),
+            Input::Report(report) => self.report(*report),
+            Input::Started { req, pending, result } => match result {
+                Ok(request) => {
+                    self.pending.insert(request, (req, pending));
+                }
+                Err(e) => match pending {
+                    Pending::Leave { quit: true } => {
+                        self.finish(req);
+                        return true;
+                    }
+                    Pending::Join => {
+                        self.error(Some(req), format!("cannot join: {e}"));
+                        self.retry_join();
+                    }
+                    _ => self.error(Some(req), e),
+                },
+            },
+            Input::Shared { req, added, names, result } => match result {
+                Ok(_) => {
+                    for name in added {
+                        if !self.extra_names.contains(&name) {
+                            self.extra_names.push(name);
+                        }
+                    }
+                    self.report(Report::Shared { req, names });
+                }
+                Err(e) => self.error(req, e),
+            },
+            Input::Bootstrap(entries) => match access::save(&self.access_file, &entries) {
+                Ok(()) => {
+                    tracing::info!(path = %self.access_file.display(), entries = entries.len(), "access file written")
+                }
+                Err(e) => self.error(None, e),
+            },
+        }
+        false
+    }
+
+    fn handle_line(&mut self, line: &str) -> bool {
+        let parsed = if self.printer.json { control::parse_json(line) } else { control::parse_text(line) };
+        match parsed {
+            None => false,
+            Some(Err(e)) => {
+                self.error(json_req(line), e);
+                false
+            }
+            Some(Ok(request)) => self.handle_command(request),
+        }
+    }
+
+    /// Returns true when the session is over.
+    fn handle_command(&mut self, Request { req, command }: Request) -> bool {
+        let req = req.unwrap_or_else(|| self.next_req());
+        match command {
+            Command::Help => self.report(Report::Help {
+                req: Some(req),
+                commands: COMMANDS.iter().map(|&(cmd, args, about)| HelpEntry { cmd, args, about }).collect(),
+            }),
+            Command::Status => self.ask(move |node, _, _| reply(status(req, node))),
+            Command::Neighbours => self.ask(move |node, _, _| {
+                let chain = |side| node.neighbours().chain(side).iter().map(Peer::from).collect();
+                let (left, right) = (chain(mmp2p_core::Side::Left), chain(mmp2p_core::Side::Right));
+                reply(Report::Neighbours { req: Some(req), left, right })
+            }),
+            Command::Friends => {
+                let emails = self.emails.clone();
+                self.ask(move |node, _, _| {
+                    let friends = node
+                        .friends()
+                        .entries()
+                        .iter()
+                        .map(|f| FriendEntry {
+                            email: emails.get(&f.locator.id).cloned(),
+                            id: f.locator.id.to_string(),
+                            addr: f.locator.addr.to_string(),
+                            alive: f.alive,
+                        })
+                        .collect();
+                    reply(Report::Friends { req: Some(req), friends })
+                });
+            }
+            Command::AddFriend { email, addr } => self.add_friend(req, email, addr),
+            Command::Share { names } if names.is_empty() => {
+                self.ask(move |node, _, _| {
+                    let names = node.shared().iter().map(|(_, name)| name.to_owned()).collect();
+                    reply(Report::Shared { req: Some(req), names })
+                });
+            }
+            Command::Share { names } => self.publish(Some(req), names),
+            Command::Search { name } => {
+                let pending = Pending::Search { name: name.clone(), started: Clock::now() };
+                self.begin(req, pending, move |node, now| node.search(now, &name));
+            }
+            Command::Files { friend, id } => {
+                self.begin(req, Pending::Files { friend }, move |node, now| node.list_files(now, id));
+            }
+            Command::Lookup { key } => {
+                self.begin(req, Pending::Lookup { started: Clock::now() }, move |node, now| node.lookup(now, key));
+            }
+            Command::Ping { addr } => self.begin(req, Pending::Ping, move |node, now| node.ping(now, addr)),
+            Command::Stats => self.ask(move |node, io, _| reply(stats(req, node, io))),
+            Command::Leave => self.leave(req, false),
+            Command::Quit => self.leave(req, true),
+        }
+        false
+    }
+
+    fn add_friend(&mut self, req: u64, email: String, addr: SocketAddrV6) {
+        let friend = ResourceLocator::new(Id::from_email(&email), addr);
+        self.emails.insert(friend.id, email.clone());
+        self.ask(move |node, _, _| {
+            reply(match node.add_friend(friend) {
+                Ok(()) => Report::FriendAdded { req: Some(req), email, friend: Peer::from(friend) },
+                Err(e) => Report::Error { req: Some(req), message: format!("cannot add friend {email}: {e}") },
+            })
+        });
+    }
+
+    /// Shares the directory's names, the names shared by command and `added`.
+    fn publish(&mut self, req: Option<u64>, added: Vec<String>) {
+        let mut names: Vec<String> = self.dir_names.clone();
+        for name in self.extra_names.iter().chain(&added) {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        self.ask(move |node, _, now| {
+            let result = node.share(now, names.iter().map(String::as_str));
+            Input::Shared { req, added, names, result }
+        });
+    }
+
+    /// Reads the shared directory again and republishes if it changed.
+    fn rescan(&mut self) {
+        self.next_rescan = Clock::now() + self.rescan_period;
+        let Some(dir) = &self.share_dir else { return };
+        match shares::scan(dir) {
+            Ok(mut names) => {
+                self.dir_error = None;
+                if names.len() > MAX_SHARED_FILES {
+                    tracing::warn!(files = names.len(), "only the first {MAX_SHARED_FILES} file names are shared");
+                    names.truncate(MAX_SHARED_FILES);
+                }
+                if names != self.dir_names {
+                    self.dir_names = names;
+                    self.publish(None, Vec::new());
+                }
+            }
+            Err(e) => {
+                // Reported once per failure, not every period.
+                let message = e.to_string();
+                if self.dir_error.as_ref() != Some(&message) {
+                    self.error(None, format!("{message}; sharing nothing from it until it can be read"));
+                    self.dir_error = Some(message);
+                }
+                if !self.dir_names.is_empty() {
+                    self.dir_names.clear();
+                    self.publish(None, Vec::new());
+                }
+            }
+        }
+    }
+
+    fn join(&mut self) {
+        let list = mmp2p_core::BootstrapList::new(self.bootstrap.iter().copied());
+        let req = self.next_req();
+        self.begin(req, Pending::Join, move |node, now| {
+            if node.bootstrap().is_empty() {
+                node.set_bootstrap(list);
+            }
+            node.join_bootstrap(now)
+        });
+    }
+
+    fn retry_join(&mut self) {
+        self.join_retry = Some(Clock::now() + JOIN_RETRY);
+    }
+
+    fn leave(&mut self, req: u64, quit: bool) {
+        if quit {
+            self.quit_deadline = Some((req, Clock::now() + QUIT_GRACE));
+            self.ask(|node, _, _| Input::Bootstrap(node.bootstrap().entries().to_vec()));
+        }
+        self.begin(req, Pending::Leave { quit }, |node, now| node.leave(now));
+    }
+
+    fn finish(&self, req: u64) {
+        self.report(Report::Bye { req: Some(req) });
+    }
+
+    /// Returns true when the session is over.
+    fn handle_event(&mut self, event: Event) -> bool {
+        let report = match event {
+            Event::Joined { request, left, right, hops } => {
+                self.pending.remove(&request);
+                self.join_retry = None;
+                self.ask(|node, _, _| Input::Bootstrap(node.bootstrap().entries().to_vec()));
+                Report::Joined { left: Some(left.into()), right: Some(right.into()), hops }
+            }
+            Event::JoinFailed { request, reason } => {
+                self.pending.remove(&request);
+                self.retry_join();
+                let reason = match reason {
+                    JoinFailure::Timeout => "timeout",
+                    JoinFailure::IdInUse => "id_in_use",
+                    JoinFailure::NotMember => "not_member",
+                };
+                Report::JoinFailed { reason, retry_in_ms: JOIN_RETRY.as_millis() as u64 }
+            }
+            Event::NoKnownPeers { request } => {
+                self.pending.remove(&request);
+                self.retry_join();
+                Report::JoinFailed { reason: "no_known_peers", retry_in_ms: JOIN_RETRY.as_millis() as u64 }
+            }
+            Event::Left { request } => match self.pending.remove(&request) {
+                Some((req, Pending::Leave { quit: true })) => {
+                    self.report(Report::Left { req: Some(req) });
+                    self.finish(req);
+                    return true;
+                }
+                other => Report::Left { req: other.map(|(req, _)| req) },
+            },
+            Event::PeerDown { peer } => Report::PeerDown { peer: peer.into() },
+            Event::PeerUp { peer } => Report::PeerUp { peer: peer.into() },
+            Event::LinkDown => Report::LinkDown,
+            Event::LinkUp => Report::LinkUp,
+            Event::NeighbourChanged { side, neighbour } => {
+                Report::NeighbourChanged { side: report::side_name(side), neighbour: neighbour.map(Peer::from) }
+            }
+            Event::NeighbourUnreachable { peer } => Report::NeighbourUnreachable { peer: peer.into() },
+            Event::LookupSucceeded { request, key, responsible, hops } => {
+                let (req, ms) = match self.pending.remove(&request) {
+                    Some((req, Pending::Lookup { started })) => (Some(req), elapsed_ms(started)),
+                    _ => (None, 0),
+                };
+                Report::LookupResult { req, key: key.to_string(), responsible: responsible.into(), hops, ms }
+            }
+            Event::LookupFailed { request, key } => {
+                Report::LookupFailed { req: self.finished(request), key: key.to_string() }
+            }
+            Event::SearchResult { request, key, owner, hops } => {
+                let (req, name) = match self.pending.get(&request) {
+                    Some((req, Pending::Search { name, .. })) => (Some(*req), name.clone()),
+                    _ => (None, String::new()),
+                };
+                Report::SearchResult { req, name, key: key.to_string(), owner: owner.into(), hops }
+            }
+            Event::SearchComplete { request, owners, .. } => match self.pending.remove(&request) {
+                Some((req, Pending::Search { name, started })) => {
+                    Report::SearchDone { req: Some(req), name, owners, ms: elapsed_ms(started) }
+                }
+                _ => return false,
+            },
+            Event::SearchFailed { request, .. } => match self.pending.remove(&request) {
+                Some((req, Pending::Search { name, .. })) => Report::SearchFailed { req: Some(req), name },
+                _ => return false,
+            },
+            Event::FileListed { request, name, .. } => match self.pending.get(&request) {
+                Some((req, Pending::Files { friend })) => {
+                    Report::File { req: Some(*req), friend: friend.clone(), name: name.as_str().to_owned() }
+                }
+                _ => return false,
+            },
+            Event::FileListComplete { request, files, .. } => match self.pending.remove(&request) {
+                Some((req, Pending::Files { friend })) => Report::FilesDone { req: Some(req), friend, files },
+                _ => return false,
+            },
+            Event::FileListFailed { request, .. } => match self.pending.remove(&request) {
+                Some((req, Pending::Files { friend })) => Report::FilesFailed { req: Some(req), friend },
+                _ => return false,
+            },
+            Event::PingSucceeded { request, peer, rtt } => Report::Pong {
+                req: self.finished(request),
+                addr: peer.to_string(),
+                rtt_us: u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX),
+            },
+            Event::PingFailed { request, peer } => {
+                Report::PingFailed { req: self.finished(request), addr: peer.to_string() }
+            }
+        };
+        self.report(report);
+        false
+    }
+
+    /// Forgets a completed request; the tag of its command.
+    fn finished(&mut self, request: RequestId) -> Option<u64> {
+        self.pending.remove(&request).map(|(req, _)| req)
+    }
+}
+
+/// The `req` of a JSON line that could not be read as a command, if it has one.
+fn json_req(line: &str) -> Option<u64> {
+    serde_json::from_str::<serde_json::Value>(line).ok()?.get("req")?.as_u64()
+}
+
+fn elapsed_ms(since: Clock) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+fn clock_seed() -> u64 {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    (nanos as u64) ^ (u64::from(std::process::id()) << 32)
+}
+
+fn status(req: u64, node: &Node) -> Report {
+    let state = if node.is_link_down() {
+        "link_down"
+    } else if node.is_joined() {
+        "joined"
+    } else if node.is_member() {
+        "alone"
+    } else if node.is_joining() {
+        "joining"
+    } else {
+        "not_joined"
+    };
+    let me = node.locator();
+    Report::Status {
+        req: Some(req),
+        id: me.id.to_string(),
+        addr: me.addr.to_string(),
+        state,
+        left: node.neighbours().left().map(Peer::from),
+        right: node.neighbours().right().map(Peer::from),
+        friends: node.friends().len(),
+        shared: node.shared().len(),
+        stored: node.store().len(),
+    }
+}
+
+fn stats(req: u64, node: &Node, io: &IoStats) -> Report {
+    Report::Stats { req: Some(req), counters: Counters::new(node.stats(), io) }
+}
+
+/// Reads control lines from `input` until it closes, each at most [`MAX_LINE`] bytes.
+fn read_lines(mut input: impl BufRead, inputs: &Sender<Input>) {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let mut too_long = false;
+        let ended = loop {
+            let buffer = match input.fill_buf() {
+                Ok(buffer) => buffer,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break true,
+            };
+            if buffer.is_empty() {
+                break true;
+            }
+            let (take, newline) = match buffer.iter().position(|&b| b == b'\n') {
+                Some(at) => (at + 1, true),
+                None => (buffer.len(), false),
+            };
+            if line.len() + take <= MAX_LINE {
+                line.extend_from_slice(&buffer[..take]);
+            } else {
+                too_long = true;
+            }
+            input.consume(take);
+            if newline {
+                break false;
+            }
+        };
+        let input_line = if too_long {
+            Some(Input::LineTooLong)
+        } else if !line.is_empty() {
+            Some(Input::Line(String::from_utf8_lossy(&line).into_owned()))
+        } else {
+            None
+        };
+        if let Some(input_line) = input_line {
+            if inputs.send(input_line).is_err() {
+                return;
+            }
+        }
+        if ended {
+            let _ = inputs.send(Input::StdinClosed);
+            return;
+        }
+    }
+}
+
+/// A report computed inside the loop, as input for the session.
+fn reply(report: Report) -> Input {
+    Input::Report(Box::new(report))
+}

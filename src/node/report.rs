@@ -1,0 +1,444 @@
+//! What the node prints: one [`Report`] per line, as JSON or as readable text.
+
+use mmp2p_core::wire::Side;
+use mmp2p_core::{ResourceLocator, Stats};
+use mmp2p_mio::IoStats;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// A node as reports show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Peer {
+    /// Its ID, 32 hex digits.
+    pub id: String,
+    /// Where it listens, `[ADDR]:PORT`.
+    pub addr: String,
+}
+
+impl From<&ResourceLocator> for Peer {
+    fn from(locator: &ResourceLocator) -> Peer {
+        Peer { id: locator.id.to_string(), addr: locator.addr.to_string() }
+    }
+}
+
+impl From<ResourceLocator> for Peer {
+    fn from(locator: ResourceLocator) -> Peer {
+        Peer::from(&locator)
+    }
+}
+
+/// A friend in the `friends` report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FriendEntry {
+    /// The friend's e-mail address, if this node was told it.
+    pub email: Option<String>,
+    /// Its ID.
+    pub id: String,
+    /// Its address.
+    pub addr: String,
+    /// False once it missed its probes (routing avoids it).
+    pub alive: bool,
+}
+
+/// A command in the `help` report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HelpEntry {
+    /// The command's name.
+    pub cmd: &'static str,
+    /// Its arguments.
+    pub args: &'static str,
+    /// What it does.
+    pub about: &'static str,
+}
+
+/// The `stats` report's counters: the core's and the socket's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    /// The core's counters.
+    #[serde(flatten)]
+    pub core: Stats,
+    /// Datagrams dropped by the core, by reason (only reasons that occurred).
+    pub dropped: BTreeMap<String, u64>,
+    /// The socket's counters.
+    #[serde(flatten)]
+    pub socket: SocketCounters,
+}
+
+/// What the node's socket went through (see [`mmp2p_mio::IoStats`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SocketCounters {
+    /// Datagrams the socket sent.
+    pub socket_sent: u64,
+    /// Datagrams the socket received.
+    pub socket_received: u64,
+    /// Failed sends.
+    pub send_errors: u64,
+    /// Failed receives.
+    pub receive_errors: u64,
+    /// Datagrams over 1232 bytes, dropped unread.
+    pub oversized: u64,
+    /// Datagrams from IPv4 addresses, dropped.
+    pub not_ipv6: u64,
+}
+
+impl From<&IoStats> for SocketCounters {
+    fn from(io: &IoStats) -> SocketCounters {
+        SocketCounters {
+            socket_sent: io.sent,
+            socket_received: io.received,
+            send_errors: io.send_errors,
+            receive_errors: io.receive_errors,
+            oversized: io.oversized,
+            not_ipv6: io.not_ipv6,
+        }
+    }
+}
+
+impl Counters {
+    /// The counters of `stats` and `io`.
+    pub fn new(stats: &Stats, io: &IoStats) -> Counters {
+        let dropped = stats.drops().map(|(reason, count)| (reason.to_string(), count)).collect();
+        Counters { core: stats.clone(), dropped, socket: SocketCounters::from(io) }
+    }
+}
+
+/// One line of output. In JSON, `{"event":"<name>", ...fields}`; `req` is the
+/// tag of the command that caused it, absent for the core's own events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Report {
+    /// The socket is bound: always the first line.
+    Listening {
+        /// The bound address.
+        addr: String,
+        /// This node's ID.
+        id: String,
+        /// True for the key node (ID 0).
+        key_node: bool,
+    },
+    /// In the ring (the key node founds it, with no neighbours yet).
+    Joined {
+        /// Predecessor.
+        left: Option<Peer>,
+        /// Successor.
+        right: Option<Peer>,
+        /// Overlay hops the JOIN took.
+        hops: u8,
+    },
+    /// A join attempt failed; the node tries again after `retry_in_ms`.
+    JoinFailed {
+        /// `timeout`, `id_in_use`, `not_member` or `no_known_peers`.
+        reason: &'static str,
+        /// When it tries again.
+        retry_in_ms: u64,
+    },
+    /// The commands.
+    Help {
+        /// The command's tag.
+        req: Option<u64>,
+        /// Every command.
+        commands: Vec<HelpEntry>,
+    },
+    /// This node's state.
+    Status {
+        /// The command's tag.
+        req: Option<u64>,
+        /// This node's ID.
+        id: String,
+        /// Its address.
+        addr: String,
+        /// `joining`, `joined`, `alone`, `link_down` or `left`.
+        state: &'static str,
+        /// Predecessor.
+        left: Option<Peer>,
+        /// Successor.
+        right: Option<Peer>,
+        /// Friends known.
+        friends: usize,
+        /// File names shared.
+        shared: usize,
+        /// Locators stored for others.
+        stored: usize,
+    },
+    /// Both neighbour chains, nearest first.
+    Neighbours {
+        /// The command's tag.
+        req: Option<u64>,
+        /// Predecessor, then its backups.
+        left: Vec<Peer>,
+        /// Successor, then its backups.
+        right: Vec<Peer>,
+    },
+    /// The friends.
+    Friends {
+        /// The command's tag.
+        req: Option<u64>,
+        /// Each friend.
+        friends: Vec<FriendEntry>,
+    },
+    /// A friend was added.
+    FriendAdded {
+        /// The command's tag.
+        req: Option<u64>,
+        /// Its e-mail address.
+        email: String,
+        /// Its ID and address.
+        friend: Peer,
+    },
+    /// The shared names (after adding any given).
+    Shared {
+        /// The command's tag (absent after a directory rescan).
+        req: Option<u64>,
+        /// Every name shared.
+        names: Vec<String>,
+    },
+    /// One owner of a searched name.
+    SearchResult {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The name.
+        name: String,
+        /// Its ID.
+        key: String,
+        /// The owner.
+        owner: Peer,
+        /// Overlay hops of the search.
+        hops: u8,
+    },
+    /// A search finished.
+    SearchDone {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The name.
+        name: String,
+        /// Owners found.
+        owners: u16,
+        /// Milliseconds from command to last page.
+        ms: u64,
+    },
+    /// A search got no answer.
+    SearchFailed {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The name.
+        name: String,
+    },
+    /// One of a friend's file names.
+    File {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The friend as asked.
+        friend: String,
+        /// The name.
+        name: String,
+    },
+    /// A friend's file list is complete.
+    FilesDone {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The friend as asked.
+        friend: String,
+        /// Names listed.
+        files: u16,
+    },
+    /// A friend did not answer (or refused) its file list.
+    FilesFailed {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The friend as asked.
+        friend: String,
+    },
+    /// A lookup reached the responsible node.
+    LookupResult {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The key.
+        key: String,
+        /// The node responsible for it.
+        responsible: Peer,
+        /// Overlay hops.
+        hops: u8,
+        /// Milliseconds from command to answer.
+        ms: u64,
+    },
+    /// A lookup got no answer.
+    LookupFailed {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The key.
+        key: String,
+    },
+    /// A ping was answered.
+    Pong {
+        /// The command's tag.
+        req: Option<u64>,
+        /// Who answered.
+        addr: String,
+        /// Round-trip time in microseconds.
+        rtt_us: u64,
+    },
+    /// A ping got no answer.
+    PingFailed {
+        /// The command's tag.
+        req: Option<u64>,
+        /// Who was pinged.
+        addr: String,
+    },
+    /// Counters.
+    Stats {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The counters.
+        #[serde(flatten)]
+        counters: Counters,
+    },
+    /// The node left the ring.
+    Left {
+        /// The command's tag.
+        req: Option<u64>,
+    },
+    /// The node is exiting: always the last line.
+    Bye {
+        /// The command's tag.
+        req: Option<u64>,
+    },
+    /// A contact missed its probes and is believed dead.
+    PeerDown {
+        /// The contact.
+        peer: Peer,
+    },
+    /// A friend believed dead answered again.
+    PeerUp {
+        /// The friend.
+        peer: Peer,
+    },
+    /// Every probe failed: this node's own link is presumed down.
+    LinkDown,
+    /// Datagrams arrive again after `link_down`.
+    LinkUp,
+    /// A neighbour changed.
+    NeighbourChanged {
+        /// `left` or `right`.
+        side: &'static str,
+        /// The new neighbour (`null`: alone on that side).
+        neighbour: Option<Peer>,
+    },
+    /// A neighbour did not acknowledge an update.
+    NeighbourUnreachable {
+        /// The neighbour.
+        peer: Peer,
+    },
+    /// Bad input or a refused command; the node keeps running.
+    Error {
+        /// The command's tag, if the line was a command.
+        req: Option<u64>,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The name a side has in reports.
+pub fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Left => "left",
+        Side::Right => "right",
+    }
+}
+
+fn peer_text(peer: &Option<Peer>) -> String {
+    peer.as_ref().map_or_else(|| "none".to_owned(), |p| format!("{} {}", p.addr, p.id))
+}
+
+fn chain_text(chain: &[Peer]) -> String {
+    if chain.is_empty() {
+        return "none".to_owned();
+    }
+    chain.iter().map(|p| format!("{} {}", p.addr, p.id)).collect::<Vec<_>>().join(", ")
+}
+
+impl Report {
+    /// The report as one JSON object.
+    pub fn json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"event\":\"error\",\"message\":\"{e}\"}}"))
+    }
+
+    /// The report as text for a person (one or more lines, no trailing newline).
+    pub fn text(&self) -> String {
+        match self {
+            Report::Listening { addr, id, key_node } => {
+                let role = if *key_node { " (key node)" } else { "" };
+                format!("listening on {addr} as {id}{role}")
+            }
+            Report::Joined { left, right, hops } => {
+                format!("joined in {hops} hops: left {}, right {}", peer_text(left), peer_text(right))
+            }
+            Report::JoinFailed { reason, retry_in_ms } => {
+                format!("join failed ({reason}); trying again in {:.1} s", *retry_in_ms as f64 / 1000.0)
+            }
+            Report::Help { commands, .. } => {
+                let mut out = String::from("commands:");
+                for c in commands {
+                    let usage = format!("{} {}", c.cmd, c.args);
+                    let _ = write!(out, "\n  {usage:<24} {}", c.about);
+                }
+                out
+            }
+            Report::Status { id, addr, state, left, right, friends, shared, stored, .. } => format!(
+                "node {id} at {addr}: {state}\n  left {}\n  right {}\n  {friends} friends, {shared} shared files, {stored} stored locators",
+                peer_text(left),
+                peer_text(right)
+            ),
+            Report::Neighbours { left, right, .. } => {
+                format!("left: {}\nright: {}", chain_text(left), chain_text(right))
+            }
+            Report::Friends { friends, .. } if friends.is_empty() => "no friends".to_owned(),
+            Report::Friends { friends, .. } => {
+                let mut out = format!("{} friends:", friends.len());
+                for f in friends {
+                    let state = if f.alive { "alive" } else { "not answering" };
+                    let _ = write!(out, "\n  {} {} {} ({state})", f.email.as_deref().unwrap_or("-"), f.addr, f.id);
+                }
+                out
+            }
+            Report::FriendAdded { email, friend, .. } => format!("friend {email} added at {}", friend.addr),
+            Report::Shared { names, .. } if names.is_empty() => "sharing nothing".to_owned(),
+            Report::Shared { names, .. } => format!("sharing {} files: {}", names.len(), names.join(", ")),
+            Report::SearchResult { name, owner, hops, .. } => {
+                format!("{name}: owner {} {} ({hops} hops)", owner.addr, owner.id)
+            }
+            Report::SearchDone { name, owners, ms, .. } => format!("{name}: {owners} owners found in {ms} ms"),
+            Report::SearchFailed { name, .. } => format!("{name}: search got no answer"),
+            Report::File { friend, name, .. } => format!("{friend}: {name}"),
+            Report::FilesDone { friend, files, .. } => format!("{friend} shares {files} files"),
+            Report::FilesFailed { friend, .. } => format!("{friend}: file list got no answer (is it a friend both ways?)"),
+            Report::LookupResult { key, responsible, hops, ms, .. } => {
+                format!("{key}: responsible node {} {} ({hops} hops, {ms} ms)", responsible.addr, responsible.id)
+            }
+            Report::LookupFailed { key, .. } => format!("{key}: lookup got no answer"),
+            Report::Pong { addr, rtt_us, .. } => format!("{addr} answered in {:.3} ms", *rtt_us as f64 / 1000.0),
+            Report::PingFailed { addr, .. } => format!("{addr} did not answer"),
+            Report::Stats { counters: Counters { core: c, dropped, socket: io }, .. } => {
+                let mut out = format!(
+                    "core: {} datagrams in ({} bytes), {} out ({} bytes), {} maintenance, {} STORE, {} relayed, {} retransmits, {} requests failed\nsocket: {} sent, {} received, {} send errors, {} receive errors, {} oversized, {} IPv4",
+                    c.datagrams_in, c.bytes_in, c.datagrams_out, c.bytes_out, c.maintenance_out, c.store_out,
+                    c.relayed, c.retransmits, c.requests_failed, io.socket_sent, io.socket_received, io.send_errors,
+                    io.receive_errors, io.oversized, io.not_ipv6
+                );
+                for (reason, count) in dropped {
+                    let _ = write!(out, "\ndropped: {count} {reason}");
+                }
+                out
+            }
+            Report::Left { .. } => "left the ring".to_owned(),
+            Report::Bye { .. } => "bye".to_owned(),
+            Report::PeerDown { peer } => format!("peer down: {} {}", peer.addr, peer.id),
+            Report::PeerUp { peer } => format!("peer up: {} {}", peer.addr, peer.id),
+            Report::LinkDown => "link down: no contact answers".to_owned(),
+            Report::LinkUp => "link up".to_owned(),
+            Report::NeighbourChanged { side, neighbour } => format!("{side} neighbour now {}", peer_text(neighbour)),
+            Report::NeighbourUnreachable { peer } => format!("neighbour unreachable: {} {}", peer.addr, peer.id),
+            Report::Error { message, .. } => format!("error: {message}"),
+        }
+    }
+}

@@ -269,3 +269,26 @@ fn a_dead_friend_is_routed_around_and_used_again_when_it_answers() {
     overlay.network.run_for(Config::default().dead_friend_probe_interval * 2);
     assert!(entry(&overlay).alive && !entry(&overlay).suspect, "the friend is used again");
 }
+
+#[test]
+fn a_request_whose_key_becomes_ours_meanwhile_is_answered_here() {
+    let mut net = common::constant_latency_network(7);
+    let nodes = common::ring_of(&mut net, &[0x100, 0x200, 0x300, 0x400], Config::default());
+    let (dead, heir) = (nodes[2], nodes[3]);
+    net.crash(dead);
+    // The heir still believes the dead node owns this key and routes its
+    // requests there; by a later retry it has noticed and owns the key itself.
+    let key = Id(0x280);
+    let lookup = net.command(heir, |n, now| n.lookup(now, key)).expect("lookup starts");
+    let search = net.command(heir, |n, now| n.search_id(now, key)).expect("search starts");
+    net.run_for(Duration::from_secs(40));
+    let events = net.take_events();
+    let heir_locator = net.locator(heir);
+    let answered = events.iter().any(|e| {
+        matches!(e.event, Event::LookupSucceeded { request, responsible, .. }
+            if request == lookup && responsible == heir_locator)
+    });
+    assert!(answered, "the lookup completes at the node that took the key over: {events:?}");
+    let searched = events.iter().any(|e| matches!(e.event, Event::SearchComplete { request, .. } if request == search));
+    assert!(searched, "the search completes too");
+}

@@ -24,8 +24,7 @@ impl Node {
     pub fn lookup(&mut self, now: Instant, key: Id) -> Result<RequestId, CommandError> {
         let (request, local) = self.originate(now, key, |request| Purpose::Lookup { request, key })?;
         if local {
-            let responsible = self.me;
-            self.lookup_completed(request, key, responsible, 0);
+            self.answer_own(&Purpose::Lookup { request, key });
         }
         Ok(request)
     }
@@ -53,7 +52,7 @@ impl Node {
         Ok(())
     }
 
-    fn lookup_completed(&mut self, request: RequestId, key: Id, responsible: ResourceLocator, hops: u8) {
+    pub(crate) fn lookup_completed(&mut self, request: RequestId, key: Id, responsible: ResourceLocator, hops: u8) {
         bump(&mut self.stats.lookups_completed);
         self.stats.lookup_hops = self.stats.lookup_hops.saturating_add(u64::from(hops));
         self.emit(Event::LookupSucceeded { request, key, responsible, hops });

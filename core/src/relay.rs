@@ -66,11 +66,34 @@ impl Node {
         Ok((request, false))
     }
 
-    /// Sends one of our own routed requests again, along the route as it now stands.
+    /// Sends one of our own routed requests again, along the route as it now
+    /// stands. If the key has become ours meanwhile (the node that held it
+    /// died and we took its range over), the request is answered here.
     pub(crate) fn resend(&mut self, txid: u64, purpose: &Purpose) {
         let Some(routed) = self.own_routed(purpose) else { return };
-        if let NextHop::Forward(next) = self.route(routed.key(), None, &[]) {
-            self.forward(txid, next, routed, 1, self.config.hop_limit);
+        match self.route(routed.key(), None, &[]) {
+            NextHop::Forward(next) => self.forward(txid, next, routed, 1, self.config.hop_limit),
+            NextHop::Local => self.answer_own_request(txid),
+        }
+    }
+
+    /// Our own routed request `txid` turned out to be for a key we are
+    /// responsible for: it completes here, and its tracking ends.
+    fn answer_own_request(&mut self, txid: u64) {
+        let own =
+            |t: &Transaction| t.txid == txid && matches!(t.purpose, Purpose::Lookup { .. } | Purpose::Search { .. });
+        let Some(index) = self.transactions.position(own) else { return };
+        let purpose = self.transactions.remove_at(index).purpose;
+        self.transactions.retain(|t| t.txid != txid);
+        self.answer_own(&purpose);
+    }
+
+    /// Completes one of our own LOOKUPs or SEARCHes for a key we are responsible for.
+    pub(crate) fn answer_own(&mut self, purpose: &Purpose) {
+        match *purpose {
+            Purpose::Lookup { request, key } => self.lookup_completed(request, key, self.me, 0),
+            Purpose::Search { request, key } => self.search_answered_here(request, key),
+            _ => {}
         }
     }
 
@@ -136,8 +159,10 @@ impl Node {
     pub(crate) fn answer_routed(&mut self, txid: u64, routed: Routed, hops: u8) {
         match routed {
             Routed::Join { joiner } => self.answer_join(txid, joiner, hops, JOIN_LEN),
-            // Our own request came back to us: its end-to-end retry routes it afresh.
-            Routed::Lookup { origin, .. } | Routed::Search { origin, .. } if origin == self.me => {}
+            // Our own request came back to us, and the key is ours now.
+            Routed::Lookup { origin, .. } | Routed::Search { origin, .. } if origin == self.me => {
+                self.answer_own_request(txid)
+            }
             Routed::Lookup { origin, key } => self.answer_lookup(txid, origin, key, hops),
             Routed::Search { origin, key } => self.answer_search(txid, origin.addr, key, hops, 0),
         }

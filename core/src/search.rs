@@ -33,14 +33,19 @@ impl Node {
     pub fn search_id(&mut self, now: Instant, key: Id) -> Result<RequestId, CommandError> {
         let (request, local) = self.originate(now, key, |request| Purpose::Search { request, key })?;
         if local {
-            // Our own answer goes straight to the event queue, so it is
-            // bounded by it (one slot is kept for the completion).
-            let owners: heapless::Vec<ResourceLocator, { crate::config::EVENT_QUEUE_CAPACITY }> =
-                self.store.owners(key).map(|e| e.owner).take(crate::config::EVENT_QUEUE_CAPACITY - 1).collect();
-            self.report_owners(request, key, &owners, 0);
-            self.emit(Event::SearchComplete { request, key, owners: owners.len() as u16 });
+            self.answer_own(&Purpose::Search { request, key });
         }
         Ok(request)
+    }
+
+    /// Answers our own search for a key we are responsible for, from our store.
+    pub(crate) fn search_answered_here(&mut self, request: RequestId, key: Id) {
+        // Our own answer goes straight to the event queue, so it is
+        // bounded by it (one slot is kept for the completion).
+        let owners: heapless::Vec<ResourceLocator, { crate::config::EVENT_QUEUE_CAPACITY }> =
+            self.store.owners(key).map(|e| e.owner).take(crate::config::EVENT_QUEUE_CAPACITY - 1).collect();
+        self.report_owners(request, key, &owners, 0);
+        self.emit(Event::SearchComplete { request, key, owners: owners.len() as u16 });
     }
 
     pub(crate) fn handle_search_page(

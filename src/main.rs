@@ -1,5 +1,6 @@
 //! `mmp2p`: the MMP2P command-line program.
 
+mod demo;
 mod node;
 mod simulate;
 
@@ -19,6 +20,10 @@ enum Command {
     /// Run one node on an IPv6 UDP socket, controlled by text or JSON lines
     /// on standard input (see docs/cli.md).
     Node(node::NodeArgs),
+    /// Start a key node and 15 more nodes on [::1] (real UDP sockets, one
+    /// process), take them through joins, searches, lookups, a friend's file
+    /// list and two crashes, and print a transcript and a summary table.
+    Demo(demo::DemoArgs),
     /// Build an overlay on the deterministic in-memory network through real
     /// JOINs, run lookups and print hop statistics.
     Simulate(simulate::SimulateArgs),
@@ -29,6 +34,7 @@ fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Command::Node(args) => return node::run(&args),
+        Command::Demo(args) => return demo::run(&args),
         Command::Simulate(args) => simulate::run(&args),
     };
     match result {

@@ -1,0 +1,171 @@
+//! Many nodes on [::1] in one mio driver, driven step by step from this thread.
+
+use mmp2p_core::{Config, Event, Id, Instant, Node, RequestId, ResourceLocator};
+use mmp2p_mio::{Driver, DriverEvent, Handle, IoStats, NodeKey};
+use std::collections::HashSet;
+use std::sync::mpsc::{channel, Receiver};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant as Clock};
+
+/// How long the cluster waits for any single answer from the loop.
+const ANSWER_WAIT: Duration = Duration::from_secs(5);
+
+/// A running driver and what this thread knows of its nodes.
+pub struct Cluster {
+    handle: Handle,
+    events: Receiver<DriverEvent>,
+    thread: Option<JoinHandle<std::io::Result<()>>>,
+    /// Every node, by index: its key and locator.
+    pub nodes: Vec<(NodeKey, ResourceLocator)>,
+    /// Indexes of nodes removed (crashed).
+    pub removed: HashSet<usize>,
+    /// `PeerDown` events seen so far: (reporting node index, peer).
+    pub peers_down: Vec<(usize, ResourceLocator)>,
+}
+
+/// Why the cluster could not go on.
+pub type ClusterError = String;
+
+impl Cluster {
+    /// Binds one node per ID on `[::1]:0` and starts the loop in its own thread.
+    pub fn start(ids: &[Id], config: Config, seed: u64) -> Result<Cluster, ClusterError> {
+        let (mut driver, handle, events) = Driver::new().map_err(|e| format!("event loop: {e}"))?;
+        let loopback = "[::1]:0".parse().expect("a valid address");
+        let mut nodes = Vec::new();
+        for (index, &id) in ids.iter().enumerate() {
+            let node_seed = seed.wrapping_mul(1_000_003).wrapping_add(index as u64);
+            let added = driver.add_node(loopback, id, config, node_seed).map_err(|e| format!("[::1]: {e}"))?;
+            nodes.push(added);
+        }
+        let thread = std::thread::spawn(move || driver.run());
+        Ok(Cluster { handle, events, thread: Some(thread), nodes, removed: HashSet::new(), peers_down: Vec::new() })
+    }
+
+    /// Indexes of the nodes still running.
+    pub fn live(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.nodes.len()).filter(|i| !self.removed.contains(i))
+    }
+
+    /// The locator of node `index`.
+    pub fn locator(&self, index: usize) -> ResourceLocator {
+        self.nodes[index].1
+    }
+
+    /// Runs `f` on node `index` inside the loop and returns its result.
+    pub fn query<T: Send + 'static>(
+        &self,
+        index: usize,
+        f: impl FnOnce(&mut Node, &IoStats, Instant) -> T + Send + 'static,
+    ) -> Result<T, ClusterError> {
+        let (tx, rx) = channel();
+        self.handle.command_with_io(self.nodes[index].0, move |node, io, now| {
+            let _ = tx.send(f(node, io, now));
+        });
+        rx.recv_timeout(ANSWER_WAIT).map_err(|_| format!("node {index} did not answer its command"))
+    }
+
+    /// Crashes node `index`: its socket closes without a LEAVE.
+    pub fn remove(&mut self, index: usize) {
+        self.handle.remove(self.nodes[index].0);
+        self.removed.insert(index);
+    }
+
+    /// Waits up to `limit` for an event `wanted` picks out (from node index,
+    /// event); other events are dropped, `PeerDown`s are recorded.
+    pub fn wait_event<T>(&mut self, limit: Duration, mut wanted: impl FnMut(usize, &Event) -> Option<T>) -> Option<T> {
+        let deadline = Clock::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Clock::now());
+            let DriverEvent { node, event } = self.events.recv_timeout(left).ok()?;
+            if let Event::PeerDown { peer } = event {
+                self.peers_down.push((node.0, peer));
+            }
+            if let Some(found) = wanted(node.0, &event) {
+                return Some(found);
+            }
+        }
+    }
+
+    /// Starts a request on node `index` (`f` returns its id) and returns the id.
+    pub fn request(
+        &self,
+        index: usize,
+        f: impl FnOnce(&mut Node, Instant) -> Result<RequestId, mmp2p_core::CommandError> + Send + 'static,
+    ) -> Result<RequestId, ClusterError> {
+        self.query(index, move |node, _, now| f(node, now))?.map_err(|e| format!("node {index}: {e}"))
+    }
+
+    /// Datagrams sent so far by each node's socket (0 for removed nodes).
+    pub fn datagrams_sent(&self) -> Result<Vec<u64>, ClusterError> {
+        let mut sent = vec![0; self.nodes.len()];
+        for index in self.live() {
+            sent[index] = self.query(index, |_, io, _| io.sent)?;
+        }
+        Ok(sent)
+    }
+
+    /// Polls `check` every 20 ms until it holds or `limit` passes; the time it took.
+    pub fn wait_until(
+        &mut self,
+        limit: Duration,
+        mut check: impl FnMut(&Cluster) -> Result<bool, ClusterError>,
+    ) -> Result<Option<Duration>, ClusterError> {
+        let start = Clock::now();
+        loop {
+            if check(self)? {
+                return Ok(Some(start.elapsed()));
+            }
+            if start.elapsed() >= limit {
+                return Ok(None);
+            }
+            // Record what happens meanwhile (peer failures) instead of sleeping blind.
+            self.wait_event(Duration::from_millis(20), |_, _| None::<()>);
+        }
+    }
+
+    /// True if every live node's right neighbour is the next live node on the ring.
+    pub fn ring_is_consistent(&self) -> Result<bool, ClusterError> {
+        for index in self.live() {
+            let successor = self.locator(self.successor(index));
+            let right = self.query(index, |node, _, _| node.neighbours().right().copied())?;
+            if right != Some(successor) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The live nodes in ring order: (ID, index).
+    fn ring(&self) -> Vec<(Id, usize)> {
+        let mut ring: Vec<(Id, usize)> = self.live().map(|i| (self.locator(i).id, i)).collect();
+        ring.sort();
+        ring
+    }
+
+    /// The live node responsible for `key`: its successor among live nodes.
+    pub fn responsible(&self, key: Id) -> usize {
+        let ring = self.ring();
+        ring.iter().find(|(id, _)| *id >= key).unwrap_or(&ring[0]).1
+    }
+
+    /// The live node after live node `index` on the ring.
+    pub fn successor(&self, index: usize) -> usize {
+        let ring = self.ring();
+        let position = ring.iter().position(|&(_, i)| i == index).unwrap_or(0);
+        ring[(position + 1) % ring.len()].1
+    }
+
+    /// Stops the loop and waits for its thread.
+    pub fn shutdown(&mut self) {
+        self.handle.shutdown();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -133,3 +133,31 @@ fn oversized_datagrams_and_send_errors_are_counted_not_fatal() {
     assert_eq!(stats.oversized, 1, "{stats:?}");
     assert!(stats.send_errors >= 1, "{stats:?}");
 }
+
+#[test]
+fn a_removed_node_is_gone_and_its_neighbours_notice() {
+    let (nodes, handle, events, thread) = start(3);
+    let key_addr = nodes[0].1.addr;
+    for &(node, _) in &nodes[1..] {
+        handle.command(node, move |n, now| {
+            n.join(now, key_addr).expect("join starts");
+        });
+        wait_for(&events, |e| (e.node == node && matches!(e.event, Event::Joined { .. })).then_some(()));
+    }
+    let (victim, victim_locator) = nodes[2];
+    handle.remove(victim);
+    // Its neighbours probe it, get no answer and report it down.
+    let reporter =
+        wait_for(&events, |e| matches!(e.event, Event::PeerDown { peer } if peer == victim_locator).then_some(e.node));
+    assert_ne!(reporter, victim);
+    // Commands for the removed node are ignored; the loop runs on.
+    handle.command(victim, |_, _| panic!("a removed node runs no commands"));
+    let other = nodes[1].1.addr;
+    handle.command(nodes[0].0, move |n, now| {
+        n.ping(now, other).expect("ping starts");
+    });
+    wait_for(&events, |e| matches!(e.event, Event::PingSucceeded { peer, .. } if peer == other).then_some(()));
+    handle.shutdown();
+    let driver = thread.join().expect("loop thread");
+    assert!(driver.node(victim).is_none() && driver.io_stats(victim).is_none());
+}

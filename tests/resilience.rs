@@ -292,3 +292,21 @@ fn a_request_whose_key_becomes_ours_meanwhile_is_answered_here() {
     let searched = events.iter().any(|e| matches!(e.event, Event::SearchComplete { request, .. } if request == search));
     assert!(searched, "the search completes too");
 }
+
+#[test]
+fn leaving_a_two_node_ring_is_acknowledged_at_once() {
+    let mut net = common::constant_latency_network(9);
+    let nodes = common::ring_of(&mut net, &[0x100, 0x200], common::quiet());
+    let started = net.now();
+    let request = net.command(nodes[1], |n, now| n.leave(now)).expect("leave starts");
+    assert!(net.run_until_quiet(started + Duration::from_secs(60)));
+    let left_at = net
+        .events()
+        .iter()
+        .find(|e| matches!(e.event, Event::Left { request: r } if r == request))
+        .map(|e| e.at)
+        .expect("left");
+    assert!(left_at.saturating_duration_since(started) < Duration::from_secs(1), "acknowledged, not timed out");
+    assert!(net.node(nodes[0]).neighbours().is_alone(), "the other node is alone");
+    assert_eq!(net.node(nodes[1]).stats().requests_failed, 0);
+}

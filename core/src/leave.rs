@@ -36,7 +36,10 @@ impl Node {
         self.next_stabilise = None;
         // Cannot fail: room was checked above.
         let _ = self.start_request(left.addr, Purpose::Leave { request, side: Side::Right });
-        let _ = self.start_request(right.addr, Purpose::Leave { request, side: Side::Left });
+        // In a ring of two both neighbours are one node: one LEAVE unlinks us on both sides.
+        if right.addr != left.addr {
+            let _ = self.start_request(right.addr, Purpose::Leave { request, side: Side::Left });
+        }
         Ok(request)
     }
 

@@ -168,7 +168,8 @@ pub fn parse_key(input: &str) -> Result<Id, ControlError> {
     input.parse().map_err(|_| ControlError::BadKey(input.to_owned()))
 }
 
-fn checked_email(email: &str) -> Result<String, ControlError> {
+/// Checks an e-mail address: `user@host`, no whitespace.
+pub fn checked_email(email: &str) -> Result<String, ControlError> {
     let email = email.trim();
     match email.split_once('@') {
         Some((user, host)) if !user.is_empty() && !host.is_empty() && !email.contains(char::is_whitespace) => {

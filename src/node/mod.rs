@@ -8,6 +8,8 @@
 //! happened.
 
 mod access;
+#[cfg(test)]
+mod cli_doc;
 pub mod control;
 pub mod report;
 mod shares;
@@ -42,7 +44,7 @@ pub struct NodeArgs {
     #[arg(long, value_parser = listen_address)]
     listen: SocketAddrV6,
     /// The user's e-mail address; the node's ID is its MD5.
-    #[arg(long, required_unless_present = "key", conflicts_with = "key")]
+    #[arg(long, required_unless_present = "key", conflicts_with = "key", value_parser = email_arg)]
     email: Option<String>,
     /// Run as the key node (ID 0), which founds the ring.
     #[arg(long)]
@@ -86,6 +88,10 @@ fn listen_address(input: &str) -> Result<SocketAddrV6, String> {
         return Err(format!("{} cannot be a node's address: give this host's own IPv6 address", addr.ip()));
     }
     Ok(addr)
+}
+
+fn email_arg(input: &str) -> Result<String, String> {
+    control::checked_email(input).map_err(|e| e.to_string())
 }
 
 fn friend_arg(input: &str) -> Result<(String, SocketAddrV6), String> {
@@ -225,8 +231,10 @@ impl Session {
                 Ok(entries) => bootstrap = entries,
                 Err(e) => access_error = Some(e),
             }
+            // The key node named on the command line goes first, so a full list never crowds it out.
             if let Some(addr) = args.key_node {
-                bootstrap.push(ResourceLocator::new(Id::KEY_NODE, addr));
+                bootstrap.retain(|entry| entry.addr != addr);
+                bootstrap.insert(0, ResourceLocator::new(Id::KEY_NODE, addr));
             }
             if bootstrap.is_empty() {
                 let why = access_error.map_or_else(String::new, |e| format!(" ({e})"));
@@ -402,6 +410,8 @@ impl Session {
                 }
                 Err(e) => self.error(req, e),
             },
+            // A node with no list (the key node never joins) leaves the file alone.
+            Input::Bootstrap(entries) if entries.is_empty() => {}
             Input::Bootstrap(entries) => match access::save(&self.access_file, &entries) {
                 Ok(()) => {
                     tracing::info!(path = %self.access_file.display(), entries = entries.len(), "access file written")

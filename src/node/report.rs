@@ -148,7 +148,7 @@ pub enum Report {
         id: String,
         /// Its address.
         addr: String,
-        /// `joining`, `joined`, `alone`, `link_down` or `left`.
+        /// `joining`, `joined`, `alone`, `link_down` or `not_joined`.
         state: &'static str,
         /// Predecessor.
         left: Option<Peer>,

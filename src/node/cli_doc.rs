@@ -1,0 +1,351 @@
+//! Checks `docs/cli.md` against the code, so the reference cannot drift.
+//!
+//! Every ```` ```json command ```` block must be a line the node accepts as a
+//! command, and every command must have one. Every ```` ```json event ````
+//! block must name a [`Report`] variant and carry exactly the fields that a
+//! real report of that variant serializes to (nested objects and array
+//! elements included), and every variant must have one.
+
+use super::control::{self, COMMANDS};
+use super::report::{Counters, FriendEntry, HelpEntry, Peer, Report, SocketCounters};
+use mmp2p_core::{DropReason, Stats};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+const DOC: &str = include_str!("../../docs/cli.md");
+const REPORT_SOURCE: &str = include_str!("report.rs");
+
+/// The info string of command examples.
+const COMMAND_BLOCK: &str = "json command";
+/// The info string of report examples.
+const EVENT_BLOCK: &str = "json event";
+
+/// Fields a documented example may show as `null` (they are `Option`s).
+const NULLABLE: &[&str] = &["req", "left", "right", "neighbour", "email"];
+/// Fields whose keys are data, not names: reason → count.
+const MAPS: &[&str] = &["dropped"];
+
+/// A fenced code block of the document.
+struct Block {
+    /// Its info string, e.g. `json event`.
+    info: String,
+    /// The line of its opening fence, from 1.
+    line: usize,
+    /// Its contents.
+    text: String,
+}
+
+impl Block {
+    /// The block's one non-blank line: a command or a report is one line.
+    fn single_line(&self) -> Result<&str, String> {
+        let lines: Vec<&str> = self.text.lines().filter(|l| !l.trim().is_empty()).collect();
+        match lines[..] {
+            [line] => Ok(line.trim()),
+            _ => Err(format!("docs/cli.md:{}: a `{}` block must hold exactly one line", self.line, self.info)),
+        }
+    }
+}
+
+/// The fenced code blocks of `doc`, in order.
+fn blocks(doc: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut open: Option<Block> = None;
+    for (index, line) in doc.lines().enumerate() {
+        let fence = line.trim_start().strip_prefix("```");
+        match (&mut open, fence) {
+            (None, Some(info)) => {
+                open = Some(Block { info: info.trim().to_owned(), line: index + 1, text: String::new() })
+            }
+            (None, None) => {}
+            (Some(_), Some(_)) => blocks.extend(open.take()),
+            (Some(block), None) => {
+                block.text.push_str(line);
+                block.text.push('\n');
+            }
+        }
+    }
+    assert!(open.is_none(), "docs/cli.md ends inside a code block");
+    blocks
+}
+
+/// The JSON blocks with info string `info`; any other `json…` info string is
+/// a mistake (the test would silently skip the block).
+fn json_blocks(info: &str) -> Vec<Block> {
+    let all = blocks(DOC);
+    for block in &all {
+        assert!(
+            !block.info.starts_with("json") || block.info == COMMAND_BLOCK || block.info == EVENT_BLOCK,
+            "docs/cli.md:{}: info string `{}`: JSON examples are `{COMMAND_BLOCK}` or `{EVENT_BLOCK}`",
+            block.line,
+            block.info
+        );
+    }
+    all.into_iter().filter(|b| b.info == info).collect()
+}
+
+/// The sample report after `previous` (the first one for `None`), `None`
+/// after the last. The match has no wildcard arm, so a new [`Report`] variant
+/// does not compile until it has an arm here; give it a sample and link it
+/// into the chain.
+fn next_sample(previous: Option<&Report>) -> Option<Report> {
+    let peer = || Peer { id: "10ac39056a4b6f1f6804d724518ff2dc".to_owned(), addr: "[::1]:4001".to_owned() };
+    let req = Some(1);
+    Some(match previous {
+        None => Report::Listening { addr: "[::1]:4001".to_owned(), id: peer().id, key_node: false },
+        Some(Report::Listening { .. }) => Report::Joined { left: Some(peer()), right: Some(peer()), hops: 1 },
+        Some(Report::Joined { .. }) => Report::JoinFailed { reason: "timeout", retry_in_ms: 10_000 },
+        Some(Report::JoinFailed { .. }) => Report::Help {
+            req,
+            commands: COMMANDS.iter().map(|&(cmd, args, about)| HelpEntry { cmd, args, about }).collect(),
+        },
+        Some(Report::Help { .. }) => Report::Status {
+            req,
+            id: peer().id,
+            addr: peer().addr,
+            state: "joined",
+            left: Some(peer()),
+            right: Some(peer()),
+            friends: 1,
+            shared: 2,
+            stored: 3,
+        },
+        Some(Report::Status { .. }) => Report::Neighbours { req, left: vec![peer()], right: vec![peer()] },
+        Some(Report::Neighbours { .. }) => Report::Friends {
+            req,
+            friends: vec![FriendEntry {
+                email: Some("alice@example.org".to_owned()),
+                id: peer().id,
+                addr: peer().addr,
+                alive: true,
+            }],
+        },
+        Some(Report::Friends { .. }) => {
+            Report::FriendAdded { req, email: "alice@example.org".to_owned(), friend: peer() }
+        }
+        Some(Report::FriendAdded { .. }) => Report::Shared { req, names: vec!["song.mp3".to_owned()] },
+        Some(Report::Shared { .. }) => Report::SearchResult {
+            req,
+            name: "song.mp3".to_owned(),
+            key: "b3ba91ed867f9a6a9442974d22f9e7df".to_owned(),
+            owner: peer(),
+            hops: 1,
+        },
+        Some(Report::SearchResult { .. }) => Report::SearchDone { req, name: "song.mp3".to_owned(), owners: 1, ms: 2 },
+        Some(Report::SearchDone { .. }) => Report::SearchFailed { req, name: "song.mp3".to_owned() },
+        Some(Report::SearchFailed { .. }) => {
+            Report::File { req, friend: "alice@example.org".to_owned(), name: "song.mp3".to_owned() }
+        }
+        Some(Report::File { .. }) => Report::FilesDone { req, friend: "alice@example.org".to_owned(), files: 1 },
+        Some(Report::FilesDone { .. }) => Report::FilesFailed { req, friend: "alice@example.org".to_owned() },
+        Some(Report::FilesFailed { .. }) => {
+            Report::LookupResult { req, key: peer().id, responsible: peer(), hops: 1, ms: 2 }
+        }
+        Some(Report::LookupResult { .. }) => Report::LookupFailed { req, key: peer().id },
+        Some(Report::LookupFailed { .. }) => Report::Pong { req, addr: peer().addr, rtt_us: 150 },
+        Some(Report::Pong { .. }) => Report::PingFailed { req, addr: peer().addr },
+        Some(Report::PingFailed { .. }) => Report::Stats {
+            req,
+            counters: Counters {
+                core: Stats::default(),
+                dropped: BTreeMap::from([(DropReason::HopLimitExceeded.to_string(), 1)]),
+                socket: SocketCounters {
+                    socket_sent: 1,
+                    socket_received: 2,
+                    send_errors: 0,
+                    receive_errors: 0,
+                    oversized: 0,
+                    not_ipv6: 0,
+                },
+            },
+        },
+        Some(Report::Stats { .. }) => Report::Left { req },
+        Some(Report::Left { .. }) => Report::Bye { req },
+        Some(Report::Bye { .. }) => Report::PeerDown { peer: peer() },
+        Some(Report::PeerDown { .. }) => Report::PeerUp { peer: peer() },
+        Some(Report::PeerUp { .. }) => Report::LinkDown,
+        Some(Report::LinkDown) => Report::LinkUp,
+        Some(Report::LinkUp) => Report::NeighbourChanged { side: "left", neighbour: Some(peer()) },
+        Some(Report::NeighbourChanged { .. }) => Report::NeighbourUnreachable { peer: peer() },
+        Some(Report::NeighbourUnreachable { .. }) => Report::Error { req, message: "not a friend".to_owned() },
+        Some(Report::Error { .. }) => return None,
+    })
+}
+
+/// One sample of every report, serialized, by event name.
+fn samples() -> BTreeMap<String, Value> {
+    let mut reports: Vec<Report> = Vec::new();
+    while let Some(next) = next_sample(reports.last()) {
+        let kind = std::mem::discriminant(&next);
+        assert!(
+            reports.iter().all(|r| std::mem::discriminant(r) != kind),
+            "the sample chain comes back to {next:?}: link every variant once"
+        );
+        reports.push(next);
+    }
+    reports
+        .iter()
+        .map(|report| {
+            let value = serde_json::to_value(report).expect("a report serializes");
+            let name = value["event"].as_str().expect("a report has an event name").to_owned();
+            (name, value)
+        })
+        .collect()
+}
+
+/// The event names of the variants declared in `report.rs`, as serde names
+/// them (`rename_all = "snake_case"`): a cross-check that the sample chain
+/// reaches every variant.
+fn declared_events() -> BTreeSet<String> {
+    let body = REPORT_SOURCE.split_once("pub enum Report {").expect("report.rs declares Report").1;
+    let body = body.split_once("\n}").expect("Report's declaration ends").0;
+    body.lines()
+        .filter_map(|line| line.strip_prefix("    "))
+        .filter(|line| line.starts_with(|c: char| c.is_ascii_uppercase()))
+        .map(|line| {
+            let name: String = line.chars().take_while(char::is_ascii_alphanumeric).collect();
+            let mut snake = String::new();
+            for (i, c) in name.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    snake.push('_');
+                }
+                snake.push(c.to_ascii_lowercase());
+            }
+            snake
+        })
+        .collect()
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Notes every way `doc` (a documented value at `path`) differs in shape from
+/// `sample` (the same field of a real report).
+fn compare(doc: &Value, sample: &Value, path: &str, problems: &mut Vec<String>) {
+    let field = path.rsplit(['.', '[']).next().unwrap_or(path);
+    let at = if path.is_empty() { "the report" } else { path };
+    match (doc, sample) {
+        (_, Value::Null) => problems.push(format!("{at}: the test's sample is null; give it a value")),
+        (Value::Null, sample) if NULLABLE.contains(&field) && !sample.is_array() => {}
+        (Value::Object(doc), Value::Object(_)) if MAPS.contains(&field) => {
+            let reasons: BTreeSet<String> = DropReason::all().map(|r| r.to_string()).collect();
+            for (key, count) in doc {
+                if !reasons.contains(key) {
+                    problems.push(format!("{at}: {key:?} is not a drop reason"));
+                }
+                if !count.is_u64() {
+                    problems.push(format!("{at}.{key}: a count is a number"));
+                }
+            }
+        }
+        (Value::Object(doc), Value::Object(sample)) => {
+            for key in sample.keys().filter(|k| !doc.contains_key(*k)) {
+                problems.push(format!("{at}: field {key:?} is missing"));
+            }
+            for (key, value) in doc {
+                let inner = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                match sample.get(key) {
+                    Some(expected) => compare(value, expected, &inner, problems),
+                    None => problems.push(format!("{at}: field {key:?} is not in this report")),
+                }
+            }
+        }
+        (Value::Array(doc), Value::Array(sample)) => match sample.first() {
+            Some(first) => {
+                for (i, element) in doc.iter().enumerate() {
+                    compare(element, first, &format!("{path}[{i}]"), problems);
+                }
+            }
+            None => problems.push(format!("{at}: the test's sample has an empty array; give it an element")),
+        },
+        (doc, sample) if kind(doc) != kind(sample) => {
+            problems.push(format!("{at}: {} where the report has {}", kind(doc), kind(sample)));
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_report_variant_has_a_sample() {
+    let sampled: BTreeSet<String> = samples().into_keys().collect();
+    assert_eq!(
+        declared_events(),
+        sampled,
+        "the variants declared in report.rs and the samples of next_sample() differ (link new variants into the chain)"
+    );
+}
+
+#[test]
+fn documented_commands_are_accepted() {
+    let mut problems = Vec::new();
+    let mut documented = BTreeSet::new();
+    for block in json_blocks(COMMAND_BLOCK) {
+        let line = match block.single_line() {
+            Ok(line) => line,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        match control::parse_json(line) {
+            Some(Ok(_)) => {}
+            other => problems.push(format!("docs/cli.md:{}: {line} is refused: {other:?}", block.line)),
+        }
+        if let Some(cmd) = serde_json::from_str::<Value>(line).ok().and_then(|v| v["cmd"].as_str().map(str::to_owned)) {
+            documented.insert(cmd);
+        }
+    }
+    for (cmd, _, _) in COMMANDS {
+        if !documented.contains(*cmd) {
+            problems.push(format!("command {cmd:?} has no `{COMMAND_BLOCK}` example"));
+        }
+    }
+    assert!(problems.is_empty(), "docs/cli.md and the commands differ:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn documented_events_match_the_reports() {
+    let samples = samples();
+    let mut problems = Vec::new();
+    let mut documented = BTreeSet::new();
+    for block in json_blocks(EVENT_BLOCK) {
+        let at = format!("docs/cli.md:{}", block.line);
+        let line = match block.single_line() {
+            Ok(line) => line,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        let value: Value = match serde_json::from_str(line) {
+            Ok(value) => value,
+            Err(e) => {
+                problems.push(format!("{at}: not JSON ({e}): {line}"));
+                continue;
+            }
+        };
+        let Some(name) = value.get("event").and_then(Value::as_str) else {
+            problems.push(format!("{at}: not an object with a string \"event\": {line}"));
+            continue;
+        };
+        let Some(sample) = samples.get(name) else {
+            problems.push(format!("{at}: no report is called {name:?}"));
+            continue;
+        };
+        let mut found = Vec::new();
+        compare(&value, sample, "", &mut found);
+        problems.extend(found.into_iter().map(|p| format!("{at}: {name}: {p}")));
+        documented.insert(name.to_owned());
+    }
+    for name in samples.keys().filter(|n| !documented.contains(*n)) {
+        problems.push(format!("report {name:?} has no `{EVENT_BLOCK}` example"));
+    }
+    assert!(problems.is_empty(), "docs/cli.md and the reports differ:\n{}", problems.join("\n"));
+}

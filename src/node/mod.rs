@@ -21,7 +21,7 @@ use mmp2p_core::{CommandError, Config, Event, Id, JoinFailure, Node, RequestId, 
 use mmp2p_mio::{Driver, DriverError, Handle, IoStats, NodeKey};
 use report::{Counters, FriendEntry, HelpEntry, Peer, Report};
 use std::collections::HashMap;
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Write as _};
 use std::net::{SocketAddr, SocketAddrV6};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -143,14 +143,13 @@ struct Printer {
 }
 
 impl Printer {
+    /// Prints one report. A closed standard output (the reader went away)
+    /// is not the node's problem: it keeps running, and the write is dropped.
     fn report(&self, report: &Report) {
-        if self.json {
-            println!("{}", report.json());
-        } else if let Report::Error { .. } = report {
-            eprintln!("{}", report.text());
-        } else {
-            println!("{}", report.text());
-        }
+        let (line, to_stderr) =
+            if self.json { (report.json(), false) } else { (report.text(), matches!(report, Report::Error { .. })) };
+        let _ =
+            if to_stderr { writeln!(io::stderr().lock(), "{line}") } else { writeln!(io::stdout().lock(), "{line}") };
     }
 }
 

@@ -413,3 +413,26 @@ fn planted_locators_are_never_served() {
     assert!(overlay.network.node(holder).store().entries().iter().all(|e| e.key != key), "both are gone");
     assert!(overlay.network.node(holder).stats().store_unverified_dropped >= 2);
 }
+
+#[test]
+fn the_founders_files_move_to_its_first_joiner() {
+    let mut net = common::constant_latency_network(3);
+    let founder = net.add_node(Id::KEY_NODE, Config::default());
+    net.command(founder, |n, _| n.found_ring());
+    let joiner_id = Id(u128::MAX / 2);
+    // A name the joiner becomes responsible for: its ID falls in (founder, joiner].
+    let name = (0..).map(|i| format!("founder-{i}.txt")).find(|n| Id::from_file_name(n) < joiner_id).expect("found");
+    net.command(founder, |n, now| n.share(now, [name.as_str()])).expect("shared");
+    let joiner = net.add_node(joiner_id, Config::default());
+    net.command(joiner, |n, now| n.join(now, Network::addr(founder))).expect("join starts");
+    // Well inside the first STORE period: only a handover can have moved it.
+    net.run_for(Duration::from_secs(5));
+    let request = net.command(joiner, |n, now| n.search(now, &name)).expect("search starts");
+    net.run_for(Duration::from_secs(2));
+    let founder_locator = net.locator(founder);
+    let found = net.take_events().iter().any(|e| {
+        matches!(e.event, mmp2p_core::Event::SearchResult { request: r, owner, .. }
+            if r == request && owner == founder_locator)
+    });
+    assert!(found, "the joiner serves the founder's file at once");
+}

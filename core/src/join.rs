@@ -208,8 +208,10 @@ impl Node {
             // Keys in (old left, joiner] are the joiner's now.
             self.hand_over_when_checked(joiner, old_left.id);
         } else {
-            // We were alone: the joiner is both our neighbours.
+            // We were alone: the joiner is both our neighbours, and keys in
+            // (us, joiner] are the joiner's now.
             self.set_chain(Side::Right, left.clone(), Some(joiner.id));
+            self.hand_over_when_checked(joiner, self.me.id);
         }
         self.set_chain(Side::Left, left, Some(joiner.id));
     }

@@ -283,13 +283,14 @@ impl Session {
             let req = session.next_req();
             session.add_friend(req, email.clone(), *addr);
         }
-        session.rescan();
         if args.key {
             session.command(|node, _| node.found_ring());
             session.report(Report::Joined { left: None, right: None, hops: 0 });
         } else {
             session.join();
         }
+        // After founding the ring, so the key node publishes its files at once.
+        session.rescan();
         Ok(session)
     }
 

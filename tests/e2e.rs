@@ -1,0 +1,334 @@
+//! End to end: real `mmp2p node --json` processes on [::1], driven through
+//! their standard input and output.
+
+mod process;
+
+use process::{
+    describe_all, node_command, search_until_found, wait_until, NodeProcess, Query, ANSWER_TIMEOUT, FAST, JOIN_TIMEOUT,
+    RETRY_PAUSE, SEARCH_ROUNDS, SEARCH_TIMEOUT,
+};
+use serde_json::{json, Value};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn email(n: usize) -> String {
+    format!("user{n}@example.org")
+}
+
+/// Files shared by node `n`.
+fn files(n: usize) -> [String; 2] {
+    [format!("file{n}-a.txt"), format!("file{n}-b.txt")]
+}
+
+/// A node's directory: `share/` with its files, and its access file beside it.
+struct NodeDir {
+    share: PathBuf,
+    access: PathBuf,
+}
+
+fn node_dir(root: &Path, name: &str, shared: &[String]) -> NodeDir {
+    let dir = root.join(name);
+    let share = dir.join("share");
+    fs::create_dir_all(&share).unwrap();
+    for file in shared {
+        fs::write(share.join(file), file.as_bytes()).unwrap();
+    }
+    NodeDir { share, access: dir.join("access.dat") }
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn path_arg(path: &Path) -> String {
+    path.to_str().expect("UTF-8 temporary path").to_owned()
+}
+
+/// Starts the key node.
+fn key_node(name: &str, dir: &NodeDir, extra: &[String]) -> NodeProcess {
+    let mut list = args(&["--listen", "[::1]:0", "--key", "--access-file"]);
+    list.push(path_arg(&dir.access));
+    list.extend(args(&FAST));
+    list.extend(extra.iter().cloned());
+    NodeProcess::spawn(name, list)
+}
+
+/// Starts user `n`'s node, joining through `key_addr`.
+fn user_node(name: &str, n: usize, key_addr: &str, dir: &NodeDir, extra: &[String]) -> NodeProcess {
+    let mut list = args(&["--listen", "[::1]:0", "--email", &email(n), "--key-node", key_addr, "--access-file"]);
+    list.push(path_arg(&dir.access));
+    list.extend(args(&FAST));
+    list.extend(extra.iter().cloned());
+    NodeProcess::spawn(name, list)
+}
+
+fn wait_joined(node: &NodeProcess) -> Value {
+    node.wait_event("joined", JOIN_TIMEOUT, |_| true)
+}
+
+#[test]
+fn e2e_loopback_20_nodes() {
+    const NODES: usize = 20;
+    let started = Instant::now();
+    let root = tempfile::tempdir().unwrap();
+    let mut nodes: Vec<NodeProcess> = Vec::new();
+    let dirs: Vec<NodeDir> = (0..NODES).map(|n| node_dir(root.path(), &format!("node{n}"), &files(n))).collect();
+
+    let share = |n: usize| vec!["--share".to_owned(), path_arg(&dirs[n].share)];
+    nodes.push(key_node("node0 (key)", &dirs[0], &share(0)));
+    let key_addr = nodes[0].addr.clone();
+    for (n, dir) in dirs.iter().enumerate().skip(1) {
+        let mut extra = share(n);
+        // Friends among the earlier users (the key node has no e-mail address).
+        let mut friends = vec![n - 1, n / 2];
+        friends.retain(|&f| f >= 1);
+        friends.dedup();
+        for f in friends {
+            extra.push("--friend".to_owned());
+            extra.push(format!("{}={}", email(f), nodes[f].addr));
+        }
+        nodes.push(user_node(&format!("node{n}"), n, &key_addr, dir, &extra));
+    }
+    for node in &nodes {
+        wait_joined(node);
+    }
+    let joined = started.elapsed();
+
+    // Every node searches for a file of another node.
+    let mut queries: Vec<Query> = (0..NODES)
+        .map(|n| {
+            let owner = (n + 7) % NODES;
+            Query::new(n, files(owner)[n % 2].clone(), nodes[owner].addr.clone())
+        })
+        .collect();
+    let rounds_before = search_until_found(&mut nodes, &mut queries, SEARCH_ROUNDS, RETRY_PAUSE, SEARCH_TIMEOUT);
+    let attempts_before: u32 = queries.iter().map(|q| q.attempts).sum();
+    let found = started.elapsed();
+
+    // SIGKILL five nodes, never the key node.
+    let killed: Vec<usize> = vec![3, 7, 11, 14, 18];
+    for &k in &killed {
+        nodes[k].kill();
+    }
+    let killed_at = Instant::now();
+    let live: Vec<usize> = (0..NODES).filter(|n| !killed.contains(n)).collect();
+    for &k in &killed {
+        let addr = nodes[k].addr.clone();
+        let reported = |v: &Value| v["event"] == "peer_down" && v["peer"]["addr"] == addr.as_str();
+        wait_until(
+            &format!("a live node to report peer_down for {} ({addr})", nodes[k].name),
+            Duration::from_secs(30),
+            || live.iter().any(|&n| nodes[n].seen(reported)),
+            || describe_all(live.iter().map(|&n| &nodes[n])),
+        );
+    }
+    let detected = killed_at.elapsed();
+
+    // Every live node searches for files of live owners.
+    let mut queries: Vec<Query> = live
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let owner = live[(i + 5) % live.len()];
+            Query::new(n, files(owner)[(n + 1) % 2].clone(), nodes[owner].addr.clone())
+        })
+        .collect();
+    let rounds_after = search_until_found(&mut nodes, &mut queries, SEARCH_ROUNDS, RETRY_PAUSE, SEARCH_TIMEOUT);
+    let attempts_after: u32 = queries.iter().map(|q| q.attempts).sum();
+
+    for node in &nodes {
+        node.assert_only_json();
+    }
+    println!(
+        "e2e_loopback_20_nodes: {NODES} nodes joined in {joined:.1?}; {NODES} searches found their owners after {} \
+         retries in {rounds_before} rounds, by {found:.1?}; {} nodes killed, all reported down after {detected:.1?}; \
+         {} searches among the {} live nodes found their owners after {} retries in {rounds_after} rounds; total \
+         {:.1?}",
+        attempts_before - NODES as u32,
+        killed.len(),
+        live.len(),
+        live.len(),
+        attempts_after - live.len() as u32,
+        started.elapsed()
+    );
+}
+
+/// The entries of an access file: `(ID, address)` per line, comments skipped.
+fn access_entries(path: &Path) -> Vec<(String, String)> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (id, addr) = l.split_once(' ').unwrap_or_else(|| panic!("bad access file line {l:?}"));
+            (id.to_owned(), addr.trim().to_owned())
+        })
+        .collect()
+}
+
+const KEY_ID: &str = "00000000000000000000000000000000";
+
+#[test]
+fn access_file() {
+    let started = Instant::now();
+    let root = tempfile::tempdir().unwrap();
+    let (k_dir, a_dir, b_dir) =
+        (node_dir(root.path(), "k", &[]), node_dir(root.path(), "a", &[]), node_dir(root.path(), "b", &[]));
+    let mut k = key_node("K (key)", &k_dir, &[]);
+    let a = user_node("A", 1, &k.addr, &a_dir, &[]);
+    wait_joined(&a);
+    let mut b = user_node("B", 2, &k.addr, &b_dir, &[]);
+    wait_joined(&b);
+    // The access file is written after the join, before the next command's answer.
+    b.status();
+    let entries = access_entries(&b_dir.access);
+    assert!(
+        entries.contains(&(KEY_ID.to_owned(), k.addr.clone())),
+        "B's access file {} lacks the key node {}: {entries:?}",
+        b_dir.access.display(),
+        k.addr
+    );
+    assert!(entries.len() >= 2, "B's access file lists only {entries:?}");
+
+    // B quits gracefully; the key node dies.
+    let status = b.quit(ANSWER_TIMEOUT);
+    assert!(status.success(), "B exited with {status}\n{}", b.describe());
+    let entries = access_entries(&b_dir.access);
+    assert!(entries.iter().any(|(_, addr)| *addr == a.addr), "B's access file at exit lacks A {}: {entries:?}", a.addr);
+    let dead_key = k.addr.clone();
+    k.kill();
+
+    // B comes back with the same access file and the dead key node: it joins through A.
+    let restarted = Instant::now();
+    let b = user_node("B (restarted)", 2, &dead_key, &b_dir, &[]);
+    let joined = wait_joined(&b);
+    let neighbours = [&joined["left"]["addr"], &joined["right"]["addr"]];
+    assert!(neighbours.contains(&&json!(a.addr)), "B joined without A as a neighbour: {joined}");
+    let rejoin = restarted.elapsed();
+
+    // A corrupt access file: an error naming the file, then the join through --key-node.
+    let k2_dir = node_dir(root.path(), "k2", &[]);
+    let k2 = key_node("K2 (key)", &k2_dir, &[]);
+    let c_dir = node_dir(root.path(), "c", &[]);
+    fs::write(&c_dir.access, "garbage line\n").unwrap();
+    let mut c = user_node("C", 3, &k2.addr, &c_dir, &[]);
+    let error = c.wait_event("error", ANSWER_TIMEOUT, |_| true);
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&path_arg(&c_dir.access)) && message.contains("falling back to --key-node"),
+        "the error does not name {} and the fallback: {error}",
+        c_dir.access.display()
+    );
+    wait_joined(&c);
+    let events: Vec<Value> = c.stdout_lines().iter().map(|v| v["event"].clone()).collect();
+    assert_eq!(events[..2], [json!("listening"), json!("error")], "the error comes first: {events:?}");
+    c.status();
+    let entries = access_entries(&c_dir.access);
+    assert!(entries.contains(&(KEY_ID.to_owned(), k2.addr.clone())), "C's rewritten access file: {entries:?}");
+    for node in [&a, &b, &c, &k2] {
+        node.assert_only_json();
+    }
+    println!("access_file: B rejoined through A in {rejoin:.1?}; total {:.1?}", started.elapsed());
+}
+
+/// The message of an `error` line, or a panic if the line is something else.
+fn error_message(line: &Value) -> &str {
+    match (line["event"].as_str(), line["message"].as_str()) {
+        (Some("error"), Some(message)) => message,
+        _ => panic!("expected an error line, got {line}"),
+    }
+}
+
+#[test]
+fn cli_bad_input_keeps_running() {
+    let root = tempfile::tempdir().unwrap();
+    let (k_dir, a_dir) = (node_dir(root.path(), "k", &["song.mp3".to_owned()]), node_dir(root.path(), "a", &[]));
+    let missing = path_arg(&root.path().join("missing-dir"));
+    // Debug logs on: they must all go to stderr, stdout stays JSON.
+    let spawn = |name: &str, list: Vec<String>| {
+        let mut command = node_command(list);
+        command.env("RUST_LOG", "debug");
+        NodeProcess::spawn_command(name, command)
+    };
+    let mut list = args(&["--listen", "[::1]:0", "--key", "--access-file", &path_arg(&k_dir.access), "--share"]);
+    list.push(path_arg(&k_dir.share));
+    list.extend(args(&FAST));
+    let k = spawn("K (key)", list);
+    // A shares a directory that does not exist: an error naming it, and A runs on.
+    let mut list = args(&["--listen", "[::1]:0", "--email", &email(1), "--key-node", &k.addr, "--access-file"]);
+    list.extend([path_arg(&a_dir.access), "--share".to_owned(), missing.clone()]);
+    list.extend(args(&FAST));
+    let mut a = spawn("A", list);
+    let error = a.wait_event("error", ANSWER_TIMEOUT, |_| true);
+    assert!(error_message(&error).contains(&missing), "the error does not name {missing}: {error}");
+    wait_joined(&a);
+
+    let error = a.ask(json!({"cmd": "dance", "req": 4242}), ANSWER_TIMEOUT);
+    assert!(error_message(&error).contains("unknown command \"dance\""), "{error}");
+    assert_eq!(error["req"], 4242, "{error}");
+    a.send_line("{\"cmd\":");
+    let error = a.wait_event("error", ANSWER_TIMEOUT, |_| true);
+    assert!(error_message(&error).contains("bad JSON"), "{error}");
+    a.send_line("not json at all");
+    let error = a.wait_event("error", ANSWER_TIMEOUT, |_| true);
+    assert!(error_message(&error).contains("bad JSON"), "{error}");
+    let error = a.ask(json!({"cmd": "add-friend", "email": "bob@example.org", "addr": "nowhere"}), ANSWER_TIMEOUT);
+    assert!(error_message(&error).contains("bad address \"nowhere\""), "{error}");
+    let error =
+        a.ask(json!({"cmd": "add-friend", "email": "bob@example.org", "addr": "127.0.0.1:4000"}), ANSWER_TIMEOUT);
+    assert!(error_message(&error).contains("IPv6"), "{error}");
+    let error = a.ask(json!({"cmd": "search"}), ANSWER_TIMEOUT);
+    assert!(error_message(&error).contains("usage: search"), "{error}");
+    let status = a.status();
+    assert_eq!(status["state"], "joined", "{status}");
+    assert_eq!(status["shared"], 0, "{status}");
+    assert_eq!(status["friends"], 0, "{status}");
+
+    // Still working: A finds the key node's file.
+    let mut nodes = vec![k, a];
+    let mut queries = vec![Query::new(1, "song.mp3", nodes[0].addr.clone())];
+    search_until_found(&mut nodes, &mut queries, SEARCH_ROUNDS, RETRY_PAUSE, SEARCH_TIMEOUT);
+    for node in nodes.iter_mut().rev() {
+        let status = node.quit(ANSWER_TIMEOUT);
+        assert!(status.success(), "{} exited with {status}\n{}", node.name, node.describe());
+        node.assert_only_json();
+        let stderr = node.stderr_text();
+        // The default filter shows warnings only: info lines come from RUST_LOG.
+        assert!(stderr.contains(" INFO "), "{}: no logs on stderr:\n{stderr}", node.name);
+    }
+}
+
+/// Runs a node that must fail at startup: its exit status, stdout lines and stderr.
+fn start_failure(name: &str, list: Vec<String>) -> (std::process::ExitStatus, Vec<Value>, String) {
+    let mut node = NodeProcess::start(name, node_command(list));
+    let status = node.wait_exit(ANSWER_TIMEOUT);
+    node.assert_only_json();
+    (status, node.stdout_lines(), node.stderr_text())
+}
+
+#[test]
+fn cli_startup_errors_exit_2() {
+    let root = tempfile::tempdir().unwrap();
+    let access = path_arg(&root.path().join("access.dat"));
+
+    let (status, _, stderr) =
+        start_failure("IPv4", args(&["--listen", "127.0.0.1:0", "--key", "--access-file", &access]));
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("IPv6"), "{stderr}");
+
+    let held = std::net::UdpSocket::bind("[::1]:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    let listen = format!("[::1]:{port}");
+    let (status, stdout, stderr) =
+        start_failure("in use", args(&["--listen", &listen, "--key", "--access-file", &access]));
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("in use"), "{stderr}");
+    assert!(stdout.iter().all(|v| v["event"] == "error"), "{stdout:?}");
+    drop(held);
+
+    let list = args(&["--listen", "[::1]:0", "--email", "x@example.org", "--access-file", &access]);
+    let (status, _, stderr) = start_failure("nothing to join", list);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--key-node"), "{stderr}");
+}

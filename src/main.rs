@@ -1,5 +1,9 @@
 //! `mmp2p`: the MMP2P command-line program.
 
+// Doc comments here double as `--help` text, where `[ADDR]:PORT` and `[::1]`
+// are address notation, not links.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 mod demo;
 mod node;
 mod simulate;

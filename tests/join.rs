@@ -127,7 +127,7 @@ fn join_1000_nodes() {
     let report = overlay.run_lookups(10_000);
     assert_eq!(report.wrong, 0, "lookups answered by the wrong node");
     assert_eq!(report.failed, 0, "lookups that failed");
-    assert_eq!(report.hops.len(), 10_000);
+    assert_eq!(report.samples.len(), 10_000);
     println!(
         "join_1000_nodes: 10000 lookups, mean hops {:.2}, median {}, p99 {}, max {}",
         report.mean_hops(),

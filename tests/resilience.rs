@@ -48,7 +48,7 @@ fn crash_20_percent(nodes: usize) {
         (3 * liveness_period(&config)).as_secs_f64()
     );
     let report = overlay.run_lookups(10_000);
-    println!("crash_20_percent: 10000 lookups, {} correct, mean hops {:.2}", report.hops.len(), report.mean_hops());
+    println!("crash_20_percent: 10000 lookups, {} correct, mean hops {:.2}", report.samples.len(), report.mean_hops());
     assert_eq!((report.wrong, report.failed), (0, 0), "wrong, failed");
 }
 
@@ -169,7 +169,7 @@ fn lossy_network() {
     let mut overlay = overlay(200, 70);
     overlay.network.set_config(NetworkConfig { loss: 0.10, duplicate: 0.05, reorder: 0.2, ..NetworkConfig::default() });
     let report = overlay.run_lookups(10_000);
-    let success = report.hops.len() as f64 / 10_000.0;
+    let success = report.samples.len() as f64 / 10_000.0;
     println!(
         "lossy_network: 10% loss, 5% duplication, 20% reordering: {:.2}% of 10000 lookups reached the responsible \
          node ({} answered by another node, {} failed, {} duplicate completions)",

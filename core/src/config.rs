@@ -4,7 +4,7 @@ use core::fmt;
 use core::time::Duration;
 
 /// Most friends a node keeps (the paper assumes about 50).
-pub const MAX_FRIENDS: usize = 64;
+pub const MAX_FRIENDS: usize = 128;
 /// Most requests a node has outstanding at once (joins, lookups, pings, neighbour updates).
 pub const MAX_PENDING_REQUESTS: usize = 32;
 /// Most datagrams waiting to be polled; further sends are dropped and counted.

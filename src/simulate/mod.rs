@@ -1,4 +1,17 @@
-//! `mmp2p simulate`: an overlay of real cores on the memory driver.
+//! `mmp2p simulate`: overlays of real cores on the memory driver.
+//!
+//! Without a subcommand: one overlay, checked against the true ring, with
+//! lookup hop statistics. With `fig5`, `fig6`, `fig7`, `compare` or `all`:
+//! the paper's evaluation, MMP2P beside Chord and CAN on the same nodes,
+//! positions and queries, written as CSV, markdown and SVG plots.
+
+pub mod baseline;
+pub mod can;
+pub mod chord;
+mod experiment;
+mod figures;
+mod metrics;
+mod output;
 
 use clap::Args;
 use mmp2p_core::Config;
@@ -8,12 +21,22 @@ use std::time::Instant as WallClock;
 
 /// Options of `mmp2p simulate`.
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct SimulateArgs {
+    #[command(subcommand)]
+    figure: Option<figures::Figure>,
+    #[command(flatten)]
+    single: SingleArgs,
+}
+
+/// Options of a single overlay.
+#[derive(Args, Debug)]
+struct SingleArgs {
     /// Nodes in the overlay, the key node included.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
     nodes: u32,
-    /// Random friends per node (routing shortcuts; at most 64).
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=64))]
+    /// Random friends per node (routing shortcuts; at most 128).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=128))]
     friends: u32,
     /// Backup branches per side (1–5).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=5))]
@@ -26,8 +49,16 @@ pub struct SimulateArgs {
     seed: u64,
 }
 
-/// Builds the overlay, checks it, runs the lookups and prints the figures.
+/// Runs a figure, or builds one overlay and prints its figures.
 pub fn run(args: &SimulateArgs) -> Result<(), Box<dyn Error>> {
+    match &args.figure {
+        Some(figure) => figures::run(figure),
+        None => run_single(&args.single),
+    }
+}
+
+/// Builds the overlay, checks it, runs the lookups and prints the figures.
+fn run_single(args: &SingleArgs) -> Result<(), Box<dyn Error>> {
     let spec = OverlaySpec {
         nodes: args.nodes as usize,
         friends: args.friends as usize,
@@ -56,7 +87,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Box<dyn Error>> {
     println!("| backups per side | {} |", spec.config.backups);
     println!("| datagrams while building (joins and maintenance) | {join_datagrams} |");
     println!("| lookups | {} |", args.lookups);
-    println!("| correct / wrong / failed | {} / {} / {} |", report.hops.len(), report.wrong, report.failed);
+    println!("| correct / wrong / failed | {} / {} / {} |", report.samples.len(), report.wrong, report.failed);
     println!("| mean hops | {:.2} |", report.mean_hops());
     println!("| median hops | {} |", report.quantile_hops(0.5));
     println!("| p99 hops | {} |", report.quantile_hops(0.99));

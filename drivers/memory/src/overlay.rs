@@ -79,11 +79,27 @@ impl fmt::Display for OverlayError {
 
 impl std::error::Error for OverlayError {}
 
-/// Hop counts and outcomes of a batch of lookups.
+/// One lookup that reached the true responsible node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LookupSample {
+    /// Where it started.
+    pub origin: NodeIndex,
+    /// The node responsible for its key.
+    pub responsible: NodeIndex,
+    /// Overlay hops.
+    pub hops: u8,
+    /// One-way latency along the overlay path: from the command to the
+    /// answer, less the answer's direct trip back from the responsible node.
+    pub path: Duration,
+    /// One-way latency straight from the origin to the responsible node.
+    pub direct: Duration,
+}
+
+/// Hop counts, latencies and outcomes of a batch of lookups.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LookupReport {
-    /// Hops of each lookup that reached the true responsible node.
-    pub hops: Vec<u8>,
+    /// Each lookup that reached the true responsible node.
+    pub samples: Vec<LookupSample>,
     /// Lookups answered by a node other than the true responsible one.
     pub wrong: usize,
     /// Lookups that failed or got no answer.
@@ -93,17 +109,22 @@ pub struct LookupReport {
 }
 
 impl LookupReport {
+    /// Hops of the correct lookups, in completion order.
+    pub fn hops(&self) -> impl Iterator<Item = u8> + '_ {
+        self.samples.iter().map(|s| s.hops)
+    }
+
     /// Mean hops of the correct lookups.
     pub fn mean_hops(&self) -> f64 {
-        if self.hops.is_empty() {
+        if self.samples.is_empty() {
             return 0.0;
         }
-        self.hops.iter().map(|&h| f64::from(h)).sum::<f64>() / self.hops.len() as f64
+        self.hops().map(f64::from).sum::<f64>() / self.samples.len() as f64
     }
 
     /// The `q`-quantile (0–1) of hops of the correct lookups (nearest rank).
     pub fn quantile_hops(&self, q: f64) -> u8 {
-        let mut sorted = self.hops.clone();
+        let mut sorted: Vec<u8> = self.hops().collect();
         sorted.sort_unstable();
         let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1)) - 1;
         sorted.get(rank).copied().unwrap_or(0)
@@ -111,7 +132,7 @@ impl LookupReport {
 
     /// The most hops of any correct lookup.
     pub fn max_hops(&self) -> u8 {
-        self.hops.iter().copied().max().unwrap_or(0)
+        self.hops().max().unwrap_or(0)
     }
 }
 
@@ -148,8 +169,10 @@ fn befriend_members(network: &mut Network, rng: &mut Rng, index: NodeIndex, frie
 
 /// Virtual time allowed for the overlay to settle, or a batch of lookups to finish.
 const SETTLE: Duration = Duration::from_secs(600);
-/// Lookups issued together before the network is run.
+/// Fewest lookups issued together before the network is run.
 const LOOKUP_BATCH: usize = 64;
+/// Most lookups issued together (large overlays).
+const MAX_LOOKUP_BATCH: usize = 1024;
 /// How often a settling overlay is checked against the truth.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
@@ -280,20 +303,35 @@ impl Overlay {
     /// Runs `count` lookups of random keys from random members and checks
     /// each answer against the true responsible node.
     pub fn run_lookups(&mut self, count: usize) -> LookupReport {
+        let queries = self.random_queries(count);
+        self.run_queries(&queries)
+    }
+
+    /// `count` lookups from random members for random keys.
+    pub fn random_queries(&mut self, count: usize) -> Vec<(NodeIndex, Id)> {
+        (0..count)
+            .map(|_| {
+                let origin = self.ring[self.rng.below(self.ring.len() as u64) as usize].1;
+                let key = Id((u128::from(self.rng.next_u64()) << 64) | u128::from(self.rng.next_u64()));
+                (origin, key)
+            })
+            .collect()
+    }
+
+    /// Runs the given lookups (origin, key), a batch at a time, and checks
+    /// each answer against the true responsible node.
+    pub fn run_queries(&mut self, queries: &[(NodeIndex, Id)]) -> LookupReport {
         let mut report = LookupReport::default();
-        let mut left = count;
-        while left > 0 {
-            let batch = left.min(LOOKUP_BATCH);
-            left -= batch;
+        // Enough in flight to keep virtual time short, few enough per node for its request table.
+        let batch_size = (self.ring.len() / 4).clamp(LOOKUP_BATCH, MAX_LOOKUP_BATCH);
+        for batch in queries.chunks(batch_size) {
             let mut expected = std::collections::HashMap::new();
             let mut done = std::collections::HashSet::new();
             let mut seen = self.network.events().len();
-            for _ in 0..batch {
-                let origin = self.ring[self.rng.below(self.ring.len() as u64) as usize].1;
-                let key = Id((u128::from(self.rng.next_u64()) << 64) | u128::from(self.rng.next_u64()));
+            for &(origin, key) in batch {
                 match self.network.command(origin, |node, now| node.lookup(now, key)) {
                     Ok(request) => {
-                        expected.insert((origin, request), self.responsible(key));
+                        expected.insert((origin, request), (self.responsible(key), self.network.now()));
                     }
                     Err(_) => report.failed += 1,
                 }
@@ -309,7 +347,7 @@ impl Overlay {
                         Event::LookupFailed { request, .. } => (request, None),
                         _ => continue,
                     };
-                    let Some(truth) = expected.remove(&(e.node, *request)) else {
+                    let Some((truth, issued)) = expected.remove(&(e.node, *request)) else {
                         if done.contains(&(e.node, *request)) {
                             report.duplicates += 1;
                         }
@@ -318,7 +356,12 @@ impl Overlay {
                     done.insert((e.node, *request));
                     match answer {
                         Some((responsible, hops)) if self.network.locator(truth) == responsible => {
-                            report.hops.push(hops)
+                            let back = self.network.latency(truth, e.node);
+                            let path = e.at.saturating_duration_since(issued).saturating_sub(back);
+                            let direct =
+                                if truth == e.node { Duration::ZERO } else { self.network.latency(e.node, truth) };
+                            let origin = e.node;
+                            report.samples.push(LookupSample { origin, responsible: truth, hops, path, direct });
                         }
                         Some(_) => report.wrong += 1,
                         None => report.failed += 1,

@@ -1,0 +1,126 @@
+//! One configuration of the evaluation: an MMP2P overlay of real cores on
+//! the memory driver, and the baselines over the same nodes, positions and
+//! queries.
+
+use super::baseline::{RouteModel, ENTRY_BYTES};
+use super::can::Can;
+use super::chord::Chord;
+use super::metrics::{Metrics, Trip};
+use mmp2p_core::{Config, Id};
+use mmp2p_memory::overlay::{Overlay, OverlaySpec};
+use mmp2p_memory::NodeIndex;
+use std::error::Error;
+use std::time::Duration;
+
+/// What to build and measure.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Setup {
+    /// Nodes, the key node included.
+    pub nodes: usize,
+    /// Friends per node.
+    pub friends: usize,
+    /// Backup branches per side.
+    pub backups: u8,
+    /// Lookups (the same queries for every system).
+    pub lookups: usize,
+    /// Seed for IDs, positions, friends, queries and the network.
+    pub seed: u64,
+}
+
+/// Which systems to measure besides MMP2P.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Baselines {
+    /// Chord, with a successor list as long as MMP2P's neighbour chain.
+    pub chord: bool,
+    /// CAN, one per dimension count.
+    pub can_dims: Vec<usize>,
+}
+
+/// How long to measure maintenance traffic, when asked.
+const MAINTENANCE_WINDOW: Duration = Duration::from_secs(120);
+
+/// One system's figures in one configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The configuration.
+    pub setup: Setup,
+    /// "MMP2P", "Chord", "CAN d=2", …
+    pub system: String,
+    /// Hops and stretch.
+    pub metrics: Metrics,
+    /// Mean routing entries per node.
+    pub state_entries: f64,
+    /// Mean bytes of routing entries per node.
+    pub state_bytes: f64,
+    /// Maintenance datagrams per node per minute (`None`: not measured).
+    pub maintenance_per_minute: Option<f64>,
+}
+
+/// Builds the MMP2P overlay through real JOINs, runs the queries on it and
+/// routes the same queries through each baseline. With `maintenance`, also
+/// runs the built overlay for two virtual minutes to measure its upkeep.
+pub fn run(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Vec<Row>, Box<dyn Error>> {
+    let spec = OverlaySpec {
+        nodes: setup.nodes,
+        friends: setup.friends,
+        config: Config { backups: setup.backups, ..Config::default() },
+        seed: setup.seed,
+        ..OverlaySpec::default()
+    };
+    let mut overlay = Overlay::build(&spec)?;
+    let queries = overlay.random_queries(setup.lookups);
+    let report = overlay.run_queries(&queries);
+    let trips: Vec<Trip> =
+        report.samples.iter().map(|s| Trip { hops: u32::from(s.hops), path: s.path, direct: s.direct }).collect();
+    let entries = overlay
+        .network
+        .nodes()
+        .map(|(_, node)| (node.neighbours().contacts().count() + node.friends().len()) as f64)
+        .sum::<f64>()
+        / setup.nodes as f64;
+    let upkeep = maintenance.then(|| {
+        let mark = overlay.network.maintenance_mark();
+        overlay.network.run_for(MAINTENANCE_WINDOW);
+        overlay.network.maintenance_rate(mark)
+    });
+    let mut rows = vec![Row {
+        setup: setup.clone(),
+        system: "MMP2P".to_owned(),
+        metrics: Metrics::of(&trips, report.failed + report.wrong),
+        state_entries: entries,
+        state_bytes: entries * ENTRY_BYTES as f64,
+        maintenance_per_minute: upkeep,
+    }];
+    let ids: Vec<Id> = (0..setup.nodes).map(|i| overlay.network.locator(NodeIndex(i)).id).collect();
+    let mut models: Vec<Box<dyn RouteModel>> = Vec::new();
+    if baselines.chord {
+        models.push(Box::new(Chord::new(&ids, 1 + usize::from(setup.backups))));
+    }
+    for &dims in &baselines.can_dims {
+        models.push(Box::new(Can::new(&ids, dims, setup.seed)));
+    }
+    for model in models {
+        let trips: Vec<Trip> =
+            queries.iter().map(|&(origin, key)| model_trip(&overlay, model.as_ref(), origin, key)).collect();
+        let state = model.state();
+        rows.push(Row {
+            setup: setup.clone(),
+            system: model.name(),
+            metrics: Metrics::of(&trips, 0),
+            state_entries: state.entries,
+            state_bytes: state.bytes,
+            maintenance_per_minute: maintenance.then(|| model.maintenance_per_minute()),
+        });
+    }
+    Ok(rows)
+}
+
+/// A model's route for one query, with latencies from the overlay's positions.
+fn model_trip(overlay: &Overlay, model: &dyn RouteModel, origin: NodeIndex, key: Id) -> Trip {
+    let path = model.route(origin.0, key);
+    let latency = |a: usize, b: usize| overlay.network.latency(NodeIndex(a), NodeIndex(b));
+    let along: Duration = path.windows(2).map(|w| latency(w[0], w[1])).sum();
+    let end = *path.last().unwrap_or(&origin.0);
+    let direct = if end == origin.0 { Duration::ZERO } else { latency(origin.0, end) };
+    Trip { hops: (path.len().saturating_sub(1)) as u32, path: along, direct }
+}

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use mmp2p_core::{DropReason, Event, Id, Side};
+use mmp2p_core::{Config, DropReason, Event, Id, Side};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use mmp2p_memory::{Network, Step};
 
@@ -80,7 +80,8 @@ fn fig3_join_step_by_step() {
 fn fig4_friend_shortcut() {
     let mut net = constant_latency_network(4);
     let ids = [1, 3, 5, 8, 9, 10, 11, 12, 14, 17];
-    let nodes = ring_of(&mut net, &ids, quiet());
+    // The paper's plain greedy routing, without digests.
+    let nodes = ring_of(&mut net, &ids, Config { lookahead: false, ..quiet() });
     let node = |id: u128| nodes[ids.iter().position(|&i| i == id).unwrap()];
     let n8 = node(8);
     assert_eq!(chain_ids(&net, n8, Side::Left), [5, 3, 1]);

@@ -67,6 +67,11 @@ pub struct Config {
     /// How long a stored locator lives without a refresh from its owner
     /// (default 180 s, three STORE periods).
     pub store_lifetime: Duration,
+    /// Route by looking one hop ahead through friends' digests of their
+    /// contacts (default true); false is the paper's plain greedy routing.
+    pub lookahead: bool,
+    /// How often each friend gets our digest, in turn (default 120 s).
+    pub digest_interval: Duration,
 }
 
 impl Default for Config {
@@ -86,6 +91,8 @@ impl Default for Config {
             hop_timeout: Duration::from_millis(500),
             store_interval: Duration::from_secs(60),
             store_lifetime: Duration::from_secs(180),
+            lookahead: true,
+            digest_interval: Duration::from_secs(120),
         }
     }
 }
@@ -108,6 +115,7 @@ impl Config {
             self.hop_timeout,
             self.store_interval,
             self.store_lifetime,
+            self.digest_interval,
         ];
         if periods.iter().any(|p| p.is_zero()) {
             return Err(ConfigError::ZeroPeriod);

@@ -25,6 +25,7 @@ pub mod id;
 mod join;
 mod leave;
 mod liveness;
+pub mod lookahead;
 mod lookup;
 mod maintenance;
 pub mod neighbours;

@@ -63,6 +63,12 @@ pub struct Node {
     pub(crate) next_publish: Option<Instant>,
     /// Which turn of our entries the next replication copies.
     pub(crate) replicate_turn: usize,
+    /// What friends told us of their contacts.
+    pub(crate) digests: crate::lookahead::Digests,
+    /// When our digest goes to the next friend (`None`: no friends, or lookahead off).
+    pub(crate) next_digest: Option<Instant>,
+    /// The friend (by position) that got our digest last.
+    pub(crate) digest_turn: usize,
 }
 
 impl Node {
@@ -99,6 +105,9 @@ impl Node {
             encoded: heapless::Deque::new(),
             next_publish: None,
             replicate_turn: 0,
+            digests: crate::lookahead::Digests::default(),
+            next_digest: None,
+            digest_turn: 0,
         })
     }
 
@@ -200,6 +209,7 @@ impl Node {
             Message::Stabilise => self.handle_stabilise(from, &header),
             Message::StabiliseReply { left, right } => self.handle_stabilise_reply(from, &header, &left, &right),
             Message::Leave { side, chain } => self.handle_leave(from, &header, side, &chain),
+            Message::FriendDigest { ids } => self.handle_friend_digest(from, &header, &ids),
             Message::Lookup { origin, key, hops } => {
                 self.take_routed(from, &header, Routed::Lookup { origin, key }, hops)
             }
@@ -245,6 +255,7 @@ impl Node {
             }
         }
         self.maintain(now);
+        self.send_digests(now);
         self.refresh_store(now);
         self.continue_campaign(now);
     }
@@ -257,6 +268,7 @@ impl Node {
             self.campaign.as_ref().and_then(|c| c.retry_at),
             self.next_publish.filter(|_| self.config.maintenance),
             self.store.next_expiry(),
+            self.next_digest.filter(|_| self.config.maintenance),
         ]
         .into_iter()
         .flatten()
@@ -286,11 +298,20 @@ impl Node {
             return Err(CommandError::InvalidAddress);
         }
         let first_probe = self.now + self.jittered(self.config.friend_probe_interval);
-        self.friends.insert(friend, self.now, first_probe).map_err(|_| CommandError::FriendsFull)
+        self.friends.insert(friend, self.now, first_probe).map_err(|_| CommandError::FriendsFull)?;
+        if self.config.lookahead {
+            // The new friend hears our contacts at once; the round of digests covers it from now on.
+            self.send(Outgoing::FriendDigest { to: friend.addr });
+            if self.next_digest.is_none() {
+                self.next_digest = Some(self.now + self.jittered(self.config.digest_interval));
+            }
+        }
+        Ok(())
     }
 
     /// Forgets a friend; true if it was known.
     pub fn remove_friend(&mut self, id: Id) -> bool {
+        self.digests.forget(id);
         self.friends.remove(id)
     }
 
@@ -421,7 +442,8 @@ impl Node {
     /// The next hop for a routed message towards `key`, never via `avoid`
     /// nor any address in `tried`.
     pub(crate) fn route(&self, key: Id, avoid: Option<&ResourceLocator>, tried: &[SocketAddrV6]) -> NextHop {
-        next_hop(self.me.id, key, &self.neighbours, self.friends.alive(), avoid, tried)
+        let lookahead = self.config.lookahead.then_some(&self.digests);
+        next_hop(self.me.id, key, &self.neighbours, self.friends.alive(), avoid, tried, lookahead)
     }
 
     /// The hop limit a relayed copy carries, or why it cannot be relayed.

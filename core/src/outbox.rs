@@ -12,6 +12,9 @@ use core::net::SocketAddrV6;
 /// Contents that come from the node's tables are read at encode time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Outgoing {
+    FriendDigest {
+        to: SocketAddrV6,
+    },
     Ping {
         to: SocketAddrV6,
         txid: u64,
@@ -163,6 +166,7 @@ fn is_maintenance(kind: MessageType) -> bool {
             | MessageType::Stabilise
             | MessageType::StabiliseReply
             | MessageType::Leave
+            | MessageType::FriendDigest
     )
 }
 
@@ -233,6 +237,10 @@ impl Node {
             Outgoing::Ack { to, txid } => (to, direct(self, txid, Message::Ack)),
             Outgoing::HopAck { to, txid } => (to, direct(self, txid, Message::HopAck)),
             Outgoing::Stabilise { to, txid } => (to, direct(self, txid, Message::Stabilise)),
+            Outgoing::FriendDigest { to } => {
+                let txid = self.rng.next_u64();
+                (to, direct(self, txid, Message::FriendDigest { ids: self.digest_ids() }))
+            }
             Outgoing::StabiliseReply { to, txid } => {
                 let (left, right) = self.chains_within(crate::wire::MAX_DATAGRAM);
                 (to, direct(self, txid, Message::StabiliseReply { left, right }))

@@ -7,13 +7,16 @@
 //!    the later of the two is responsible: deliver straight to it;
 //! 3. otherwise forward to the contact (friend, neighbour or backup) that gets
 //!    furthest clockwise without passing the key: Chord's "closest preceding
-//!    node", with friends as fingers (the paper's Figure 4).
+//!    node", with friends as fingers (the paper's Figure 4). Looking ahead
+//!    (see [`lookahead`](crate::lookahead)), the contact is instead judged by
+//!    the best of its own reported contacts short of the key, then by itself.
 //!
 //! Every forward strictly shrinks the clockwise distance to the key and never
 //! passes the responsible node, so a route never revisits a node and ends at
 //! the responsible node.
 
 use crate::id::{Id, ResourceLocator};
+use crate::lookahead::Digests;
 use crate::neighbours::Neighbours;
 use crate::wire::Side;
 use core::net::SocketAddrV6;
@@ -40,6 +43,7 @@ pub fn next_hop<'a>(
     shortcuts: impl IntoIterator<Item = &'a ResourceLocator>,
     avoid: Option<&ResourceLocator>,
     skip: &[SocketAddrV6],
+    lookahead: Option<&Digests>,
 ) -> NextHop {
     let member = |c: &&ResourceLocator| Some(*c) != avoid;
     let left = neighbours.chain(Side::Left).iter().find(member);
@@ -51,12 +55,16 @@ pub fn next_hop<'a>(
         return NextHop::Forward(owner);
     }
     let target = me.distance_to(key);
-    let best = neighbours
-        .contacts()
-        .chain(shortcuts)
-        .filter(usable)
-        .filter(|c| c.id != me && me.distance_to(c.id) <= target)
-        .max_by_key(|c| me.distance_to(c.id));
+    let candidates =
+        neighbours.contacts().chain(shortcuts).filter(usable).filter(|c| c.id != me && me.distance_to(c.id) <= target);
+    let best = match lookahead {
+        None => candidates.max_by_key(|c| me.distance_to(c.id)),
+        // What is left after the candidate's best contact, then after the candidate itself.
+        Some(digests) => candidates.min_by_key(|c| {
+            let own = c.id.distance_to(key);
+            (digests.remaining(c.id, key).map_or(own, |ahead| ahead.min(own)), own)
+        }),
+    };
     match best.or(neighbours.chain(Side::Right).iter().find(usable)) {
         Some(hop) => NextHop::Forward(*hop),
         None => NextHop::Local,

@@ -126,8 +126,9 @@ pub struct Stats {
     pub bytes_in: u64,
     /// Bytes the node emitted.
     pub bytes_out: u64,
-    /// Datagrams emitted to keep the ring alive: PING, PONG, ACK,
-    /// NEIGHBOUR_UPDATE, STABILISE, STABILISE_REPLY, LEAVE.
+    /// Datagrams emitted to keep the ring and routing state alive: PING,
+    /// PONG, ACK, NEIGHBOUR_UPDATE, STABILISE, STABILISE_REPLY, LEAVE,
+    /// FRIEND_DIGEST.
     pub maintenance_out: u64,
     /// STORE datagrams emitted (own batches and relayed rest).
     pub store_out: u64,

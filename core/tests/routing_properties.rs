@@ -1,7 +1,9 @@
-//! Greedy routing on random rings: every route ends at the responsible node,
-//! within the hop limit, without revisiting a node.
+//! Greedy routing on random rings, plain and looking ahead through friends'
+//! digests (true ones, or garbage a liar might send): every route ends at
+//! the responsible node, within the hop limit, without revisiting a node.
 
 use core::net::{Ipv6Addr, SocketAddrV6};
+use mmp2p_core::lookahead::Digests;
 use mmp2p_core::neighbours::Neighbours;
 use mmp2p_core::routing::{next_hop, NextHop};
 use mmp2p_core::wire::Chain;
@@ -14,6 +16,8 @@ struct Ring {
     nodes: Vec<ResourceLocator>,
     neighbours: Vec<Neighbours>,
     friends: Vec<Vec<ResourceLocator>>,
+    /// Each node's digests of its friends' contacts (empty: plain routing).
+    digests: Vec<Digests>,
 }
 
 fn locator(id: u128, index: usize) -> ResourceLocator {
@@ -41,7 +45,31 @@ impl Ring {
         let friends = (0..n)
             .map(|i| (0..friends).map(|_| nodes[usize::arbitrary(g) % n]).filter(|f| f.id != nodes[i].id).collect())
             .collect();
-        Ring { nodes, neighbours, friends }
+        Ring { nodes, neighbours, friends, digests: Vec::new() }
+    }
+
+    /// Gives every node its friends' digests: each friend's true contacts,
+    /// or random IDs where `lies` says so.
+    fn with_digests(mut self, g: &mut Gen, lies: bool) -> Ring {
+        let contacts = |i: usize| -> Vec<Id> {
+            let ring = self.neighbours[i].contacts().chain(&self.friends[i]);
+            ring.map(|c| c.id).collect()
+        };
+        self.digests = (0..self.nodes.len())
+            .map(|i| {
+                let mut digests = Digests::default();
+                for friend in &self.friends[i] {
+                    let ids = if lies && bool::arbitrary(g) {
+                        (0..40).map(|_| Id(u128::arbitrary(g))).collect()
+                    } else {
+                        contacts(self.index(friend))
+                    };
+                    digests.replace(friend.id, &ids);
+                }
+                digests
+            })
+            .collect();
+        self
     }
 
     fn successor(&self, key: Id) -> usize {
@@ -59,7 +87,8 @@ impl Ring {
         let mut visited = HashSet::from([origin]);
         loop {
             let me = self.nodes[at].id;
-            match next_hop(me, key, &self.neighbours[at], &self.friends[at], None, &[]) {
+            let digests = self.digests.get(at);
+            match next_hop(me, key, &self.neighbours[at], &self.friends[at], None, &[], digests) {
                 NextHop::Local => return Ok((at, hops)),
                 NextHop::Forward(next) => {
                     if hops == hop_limit {
@@ -79,12 +108,18 @@ impl Ring {
     }
 }
 
-fn every_lookup_ends_at_the_responsible_node(size: u16, backups: u8, friends: u8) -> TestResult {
+fn every_lookup_ends_at_the_responsible_node(size: u16, backups: u8, friends: u8, mode: u8) -> TestResult {
     let mut g = Gen::new(1 << 20);
     let size = 1 + usize::from(size) % 500;
     let backups = 1 + usize::from(backups) % 5;
     let friends = usize::from(friends) % 51;
     let ring = Ring::random(&mut g, size, backups, friends);
+    // Plain, looking ahead with true digests, looking ahead with some lies.
+    let ring = match mode % 3 {
+        0 => ring,
+        1 => ring.with_digests(&mut g, false),
+        _ => ring.with_digests(&mut g, true),
+    };
     let hop_limit = Config::default().hop_limit;
     for _ in 0..50 {
         let origin = usize::arbitrary(&mut g) % ring.nodes.len();
@@ -112,7 +147,7 @@ fn every_lookup_ends_at_the_responsible_node(size: u16, backups: u8, friends: u8
 fn quickcheck_routes_end_at_the_responsible_node() {
     quickcheck::QuickCheck::new()
         .tests(200)
-        .quickcheck(every_lookup_ends_at_the_responsible_node as fn(u16, u8, u8) -> TestResult);
+        .quickcheck(every_lookup_ends_at_the_responsible_node as fn(u16, u8, u8, u8) -> TestResult);
 }
 
 #[test]
@@ -132,6 +167,6 @@ fn largest_rings_without_friends_stay_within_the_hop_limit() {
 quickcheck! {
     fn a_lone_node_is_responsible_for_everything(key: u128) -> bool {
         let me = locator(7, 0);
-        next_hop(me.id, Id(key), &Neighbours::default(), &[], None, &[]) == NextHop::Local
+        next_hop(me.id, Id(key), &Neighbours::default(), &[], None, &[], None) == NextHop::Local
     }
 }

@@ -10,6 +10,8 @@ use crate::id::{Id, ResourceLocator};
 pub const MAX_STORE_BATCH: usize = 24;
 /// Most keys one VERIFY asks about (one bit each in the reply's mask).
 pub const MAX_VERIFY_KEYS: usize = 32;
+/// Most contact IDs in one FRIEND_DIGEST (1 + 64 × 16 bytes of body).
+pub const MAX_DIGEST_IDS: usize = 64;
 /// Most owners one SEARCH_REPLY carries, so that it stays within 3× a padded request.
 pub const MAX_OWNERS_PER_REPLY: usize = 12;
 /// Most entries one REPLICATE carries.

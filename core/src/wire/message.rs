@@ -71,6 +71,12 @@ pub enum Message {
         /// The receiver's new chain on that side.
         chain: Chain,
     },
+    /// The sender's contact IDs (friends, neighbours, backups), for a friend
+    /// to look one hop ahead when routing.
+    FriendDigest {
+        /// The IDs, at most [`MAX_DIGEST_IDS`](dht::MAX_DIGEST_IDS).
+        ids: heapless::Vec<Id, { dht::MAX_DIGEST_IDS }>,
+    },
     /// A routed request for the node responsible for `key`.
     Lookup {
         /// The node that asked, which gets the reply.
@@ -176,6 +182,7 @@ impl Message {
             Message::Stabilise => MessageType::Stabilise,
             Message::StabiliseReply { .. } => MessageType::StabiliseReply,
             Message::Leave { .. } => MessageType::Leave,
+            Message::FriendDigest { .. } => MessageType::FriendDigest,
             Message::Lookup { .. } => MessageType::Lookup,
             Message::LookupReply { .. } => MessageType::LookupReply,
             Message::Store { .. } => MessageType::Store,
@@ -199,6 +206,7 @@ impl Message {
             Message::NeighbourUpdate { chain, .. } | Message::Leave { chain, .. } => 2 + chain.len() * LOC,
             Message::Stabilise => STABILISE_PADDING,
             Message::StabiliseReply { left, right } => 2 + (left.len() + right.len()) * LOC,
+            Message::FriendDigest { ids } => 1 + ids.len() * Id::LEN,
             Message::Lookup { .. } => LOC + Id::LEN + 1,
             Message::LookupReply { .. } => Id::LEN + 1,
             Message::Store { entries, .. } => LOC + 2 + entries.iter().map(FileEntry::wire_len).sum::<usize>(),
@@ -250,6 +258,7 @@ impl Message {
             }
             MessageType::StabiliseReply => Message::StabiliseReply { left: parse_chain(r)?, right: parse_chain(r)? },
             MessageType::Leave => Message::Leave { side: parse_side(r)?, chain: parse_chain(r)? },
+            MessageType::FriendDigest => Message::FriendDigest { ids: dht::parse_list(r, |r| r.id())? },
             MessageType::Lookup => Message::Lookup { origin: r.locator()?, key: r.id()?, hops: r.u8()? },
             MessageType::LookupReply => Message::LookupReply { key: r.id()?, hops: r.u8()? },
             MessageType::Store => {
@@ -331,6 +340,7 @@ impl Message {
                 w.id(*owner);
                 dht::emit_list(w, keys, |w, k| w.id(*k));
             }
+            Message::FriendDigest { ids } => dht::emit_list(w, ids, |w, k| w.id(*k)),
             Message::VerifyReply { keys, mask } => {
                 dht::emit_list(w, keys, |w, k| w.id(*k));
                 w.u32(*mask);

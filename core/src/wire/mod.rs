@@ -13,8 +13,8 @@ mod message;
 mod packet;
 
 pub use dht::{
-    FileEntry, ReplicaEntry, MAX_NAMES_PER_PAGE, MAX_OWNERS_PER_REPLY, MAX_REPLICATE_BATCH, MAX_STORE_BATCH,
-    MAX_VERIFY_KEYS,
+    FileEntry, ReplicaEntry, MAX_DIGEST_IDS, MAX_NAMES_PER_PAGE, MAX_OWNERS_PER_REPLY, MAX_REPLICATE_BATCH,
+    MAX_STORE_BATCH, MAX_VERIFY_KEYS,
 };
 pub use message::Message;
 pub use packet::Packet;
@@ -99,6 +99,8 @@ pub enum MessageType {
     StabiliseReply = 0x14,
     /// A neighbour leaves the ring and hands over its chain on the other side.
     Leave = 0x15,
+    /// A friend's contact IDs, for looking one hop ahead when routing.
+    FriendDigest = 0x16,
     /// A routed request for the node responsible for a key.
     Lookup = 0x20,
     /// The responsible node's answer to a lookup, sent straight to the origin.
@@ -125,7 +127,7 @@ pub enum MessageType {
 
 impl MessageType {
     /// Every message type, in code order.
-    pub const ALL: [MessageType; 21] = [
+    pub const ALL: [MessageType; 22] = [
         MessageType::Ping,
         MessageType::Pong,
         MessageType::Ack,
@@ -136,6 +138,7 @@ impl MessageType {
         MessageType::Stabilise,
         MessageType::StabiliseReply,
         MessageType::Leave,
+        MessageType::FriendDigest,
         MessageType::Lookup,
         MessageType::LookupReply,
         MessageType::Store,
@@ -167,6 +170,7 @@ impl MessageType {
             MessageType::Stabilise => "STABILISE",
             MessageType::StabiliseReply => "STABILISE_REPLY",
             MessageType::Leave => "LEAVE",
+            MessageType::FriendDigest => "FRIEND_DIGEST",
             MessageType::Lookup => "LOOKUP",
             MessageType::LookupReply => "LOOKUP_REPLY",
             MessageType::Store => "STORE",

@@ -28,7 +28,7 @@ fn repr(sender: u16, message: Message) -> Repr {
 }
 
 /// One message of every type, in [`MessageType::ALL`] order.
-fn samples() -> [Repr; 21] {
+fn samples() -> [Repr; 22] {
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),
@@ -40,6 +40,7 @@ fn samples() -> [Repr; 21] {
         repr(9, Message::Stabilise),
         repr(14, Message::StabiliseReply { left: chain(&[9, 0]), right: chain(&[0, 9]) }),
         repr(12, Message::Leave { side: Side::Left, chain: chain(&[9, 0]) }),
+        repr(13, Message::FriendDigest { ids: [Id(9), Id(0xab << 64)].into_iter().collect() }),
         repr(9, Message::Lookup { origin: node(9), key: Id(13), hops: 1 }),
         repr(14, Message::LookupReply { key: Id(13), hops: 2 }),
         store(),
@@ -598,6 +599,10 @@ impl Arbitrary for AnyRepr {
                 side: *g.choose(&[Side::Left, Side::Right]).expect("non-empty"),
                 chain: any_chain(g, 0),
             },
+            MessageType::FriendDigest => {
+                let count = usize::arbitrary(g) % (MAX_DIGEST_IDS + 1);
+                Message::FriendDigest { ids: (0..count).map(|_| Id(u128::arbitrary(g))).collect() }
+            }
             MessageType::Lookup => {
                 Message::Lookup { origin: any_locator(g), key: Id(u128::arbitrary(g)), hops: u8::arbitrary(g) }
             }
@@ -683,4 +688,13 @@ fn damaged_messages_are_rejected_or_canonical() {
         rejected_or_canonical(&bytes)
     }
     check(property as fn(AnyRepr, Vec<(u16, u8)>, Option<u16>, Vec<u8>) -> bool);
+}
+
+#[test]
+fn a_full_friend_digest_fits_a_datagram() {
+    let ids: heapless::Vec<Id, MAX_DIGEST_IDS> = (0..MAX_DIGEST_IDS as u128).map(|i| Id(u128::MAX - i)).collect();
+    let repr = repr(12, Message::FriendDigest { ids });
+    assert_eq!(repr.buffer_len(), HEADER_LEN + 1 + MAX_DIGEST_IDS * Id::LEN);
+    assert!(repr.buffer_len() <= MAX_DATAGRAM);
+    assert_eq!(Repr::parse_bytes(&encode(&repr)), Ok(repr));
 }

@@ -419,6 +419,12 @@ impl Harness {
                     .collect();
                 self.deliver(to, Self::header(txid, sender), Message::FileList { page, pages, names });
             }
+            Message::FriendDigest { .. } => {
+                // The friend sends its own digest back, its IDs from the input.
+                let sender = ResourceLocator::new(r.id(), to);
+                let ids = (0..r.u8() % 8).map(|_| r.id()).collect();
+                self.deliver(to, Self::header(txid, sender), Message::FriendDigest { ids });
+            }
             Message::Store { .. }
             | Message::VerifyReply { .. }
             | Message::SearchReply { .. }

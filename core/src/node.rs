@@ -141,6 +141,11 @@ impl Node {
         &self.friends
     }
 
+    /// What friends reported of their contacts (for lookahead routing).
+    pub fn digests(&self) -> &crate::lookahead::Digests {
+        &self.digests
+    }
+
     /// The node's counters.
     pub fn stats(&self) -> &Stats {
         &self.stats

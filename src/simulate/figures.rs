@@ -179,7 +179,9 @@ impl Runs {
                 let measured = experiment::run(setup, baselines, maintenance)?;
                 self.done.insert(key.clone(), measured);
             }
-            rows.extend(self.done[&key].iter().filter(|r| r.system == "MMP2P" || wanted(r, baselines)).cloned());
+            rows.extend(
+                self.done[&key].iter().filter(|r| r.system.starts_with("MMP2P") || wanted(r, baselines)).cloned(),
+            );
             bar.inc(1);
         }
         bar.finish_and_clear();
@@ -192,8 +194,9 @@ fn wanted(row: &Row, baselines: &Baselines) -> bool {
     (baselines.chord && row.system == "Chord") || baselines.can_dims.iter().any(|d| row.system == format!("CAN d={d}"))
 }
 
+/// A setup with the paper's plain greedy routing.
 fn setup(common: &Common, nodes: usize, friends: usize, backups: u8) -> Setup {
-    Setup { nodes, friends, backups, lookups: common.lookups, seed: common.seed }
+    Setup { nodes, friends, backups, lookups: common.lookups, seed: common.seed, lookahead: false }
 }
 
 fn all_baselines(common: &Common) -> Baselines {
@@ -258,7 +261,12 @@ fn fig7(runs: &mut Runs, a: &Fig7Args) -> Result<(), Box<dyn Error>> {
 }
 
 fn compare(runs: &mut Runs, a: &CompareArgs) -> Result<(), Box<dyn Error>> {
-    let setups: Vec<Setup> = a.nodes.iter().map(|&n| setup(&a.common, n, a.friends, a.backups)).collect();
+    // Each size plain and looking ahead; the baselines come with the plain run.
+    let setups: Vec<Setup> = a
+        .nodes
+        .iter()
+        .flat_map(|&n| [false, true].map(|lookahead| Setup { lookahead, ..setup(&a.common, n, a.friends, a.backups) }))
+        .collect();
     let rows = runs.get("compare", &setups, &all_baselines(&a.common), true)?;
     write(&a.common.out, "compare", &rows)
 }

@@ -115,7 +115,7 @@ mod tests {
 
     fn row(system: &str, nodes: usize, hops: f64) -> Row {
         Row {
-            setup: Setup { nodes, friends: 50, backups: 2, lookups: 10, seed: 1 },
+            setup: Setup { nodes, friends: 50, backups: 2, lookups: 10, seed: 1, lookahead: false },
             system: system.to_owned(),
             metrics: Metrics { lookups: 10, hops_mean: hops, ..Metrics::default() },
             state_entries: 56.0,

@@ -150,18 +150,35 @@ pub(crate) fn befriend(network: &mut Network, a: NodeIndex, b: NodeIndex) {
     }
 }
 
-/// Before node `index` joins, it befriends up to `friends` random earlier
-/// nodes, and each of them befriends it back if it has room, as messenger
-/// friendships are mutual. Friends known at join time route the JOIN.
-fn befriend_members(network: &mut Network, rng: &mut Rng, index: NodeIndex, friends: usize) {
-    let members = index.0;
-    let wanted = friend_target(friends, members + 1);
-    let mut attempts = 0;
-    while network.node(index).friends().len() < wanted && attempts < 4 * wanted {
-        attempts += 1;
-        let other = NodeIndex(rng.below(members as u64) as usize);
-        befriend(network, index, other);
-        if network.node(other).friends().len() < friends {
+/// A uniformly random friendship graph over `nodes` nodes, planned before
+/// anyone joins: each node gets up to `friends` mutual friends, every pair
+/// equally likely (messenger friendships are mutual, and who joined first
+/// does not make a node more popular).
+fn plan_friendships(rng: &mut Rng, nodes: usize, friends: usize) -> Vec<Vec<u32>> {
+    let wanted = friend_target(friends, nodes);
+    let mut plan: Vec<Vec<u32>> = vec![Vec::new(); nodes];
+    for i in 0..nodes {
+        let mut attempts = 0;
+        while plan[i].len() < wanted && attempts < 8 * wanted {
+            attempts += 1;
+            let j = rng.below(nodes as u64) as usize;
+            if j != i && plan[j].len() < wanted && !plan[i].contains(&(j as u32)) {
+                plan[i].push(j as u32);
+                plan[j].push(i as u32);
+            }
+        }
+    }
+    plan
+}
+
+/// Before node `index` joins, it and its planned friends that are already
+/// members befriend each other: friends known at join time route the JOIN,
+/// and the rest arrive as they join.
+fn befriend_members(network: &mut Network, plan: &[Vec<u32>], index: NodeIndex) {
+    for &other in &plan[index.0] {
+        let other = NodeIndex(other as usize);
+        if other.0 < index.0 {
+            befriend(network, index, other);
             befriend(network, other, index);
         }
     }
@@ -178,15 +195,17 @@ const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 impl Overlay {
     /// Builds the overlay: the key node (ID 0) first, then every other node
-    /// (random ID, a few random earlier nodes as friends) joins through the
-    /// key node, one every `join_spacing`; then every node is topped up to its
-    /// friends, and the network runs until every chain is the true one.
+    /// (random ID; its planned friends that are already members as friends)
+    /// joins through the key node, one every `join_spacing`; then every node
+    /// is topped up to its friends, and the network runs until every chain is
+    /// the true one.
     pub fn build(spec: &OverlaySpec) -> Result<Overlay, OverlayError> {
         let mut rng = Rng::new(spec.seed);
         let net_config = NetworkConfig { latency: spec.latency, ..NetworkConfig::default() };
         let mut network = Network::new(rng.next_u64(), net_config);
         network.set_tracing(false);
         let key = network.add_node(Id::KEY_NODE, spec.config);
+        let plan = plan_friendships(&mut rng, spec.nodes, spec.friends);
         let mut ids = std::collections::BTreeSet::from([Id::KEY_NODE]);
         for _ in 1..spec.nodes {
             let id = loop {
@@ -196,7 +215,7 @@ impl Overlay {
                 }
             };
             let index = network.add_node(id, spec.config);
-            befriend_members(&mut network, &mut rng, index, spec.friends);
+            befriend_members(&mut network, &plan, index);
             let via = Network::addr(key);
             network.command(index, |node, now| node.join(now, via)).map_err(|_| OverlayError::JoinFailed(index))?;
             network.run_for(spec.join_spacing);

@@ -2,7 +2,7 @@
 //!
 //! Every node sends each friend, in turn, a FRIEND_DIGEST: the IDs of its own
 //! contacts (friends, neighbours, backups), at most
-//! [`MAX_DIGEST_IDS`](crate::wire::MAX_DIGEST_IDS). A node keeps up to
+//! [`crate::wire::MAX_DIGEST_IDS`]. A node keeps up to
 //! [`DIGEST_KEEP`] of each friend's IDs, spread evenly around the ring, so
 //! its state stays constant. When routing, a friend is worth what its best
 //! contact towards the key is worth: the node forwards to the contact whose

@@ -56,6 +56,8 @@ pub struct Row {
     pub state_bytes: f64,
     /// Maintenance datagrams per node per minute (`None`: not measured).
     pub maintenance_per_minute: Option<f64>,
+    /// Datagrams the simulation delivered (MMP2P rows; 0 for models).
+    pub datagrams: u64,
 }
 
 /// Builds the MMP2P overlay through real JOINs, runs the queries on it and
@@ -98,6 +100,7 @@ pub fn run(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Ve
         state_entries: entries,
         state_bytes: entries * ENTRY_BYTES as f64,
         maintenance_per_minute: upkeep,
+        datagrams: overlay.network.nodes().map(|(_, n)| n.stats().datagrams_in).sum(),
     }];
     if setup.lookahead {
         // The baselines do not depend on MMP2P's routing: they come with the plain run.
@@ -122,6 +125,7 @@ pub fn run(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Ve
             state_entries: state.entries,
             state_bytes: state.bytes,
             maintenance_per_minute: maintenance.then(|| model.maintenance_per_minute()),
+            datagrams: 0,
         });
     }
     Ok(rows)

@@ -22,6 +22,8 @@ pub enum Figure {
     Fig7(Fig7Args),
     /// MMP2P, Chord and CAN side by side: hops, stretch, state, maintenance.
     Compare(CompareArgs),
+    /// Build the largest overlay up to 10^6 nodes that fits the memory budget, and report.
+    Scale(super::scale::ScaleArgs),
     /// fig5, fig6, fig7 and compare with their default options.
     All(Common),
 }
@@ -117,6 +119,7 @@ pub fn run(figure: &Figure) -> Result<(), Box<dyn Error>> {
         Figure::Fig6(a) => fig6(&mut runs, a)?,
         Figure::Fig7(a) => fig7(&mut runs, a)?,
         Figure::Compare(a) => compare(&mut runs, a)?,
+        Figure::Scale(a) => super::scale::run(a)?,
         Figure::All(common) => {
             // Defaults of each figure, with the shared options given.
             let defaults = |name: &str| -> Vec<String> {
@@ -134,7 +137,7 @@ pub fn run(figure: &Figure) -> Result<(), Box<dyn Error>> {
                     Figure::Fig6(a) => fig6(&mut runs, &a)?,
                     Figure::Fig7(a) => fig7(&mut runs, &a)?,
                     Figure::Compare(a) => compare(&mut runs, &a)?,
-                    Figure::All(_) => {}
+                    Figure::Scale(_) | Figure::All(_) => {}
                 }
             }
         }

@@ -12,6 +12,7 @@ mod experiment;
 mod figures;
 mod metrics;
 mod output;
+mod scale;
 
 use clap::Args;
 use mmp2p_core::Config;

@@ -121,6 +121,7 @@ mod tests {
             state_entries: 56.0,
             state_bytes: 1904.0,
             maintenance_per_minute: None,
+            datagrams: 0,
         }
     }
 

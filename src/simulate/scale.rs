@@ -1,0 +1,121 @@
+//! `simulate scale`: how large an overlay of real cores this machine can
+//! build through real JOINs, and what limits it.
+//!
+//! Before building, the memory a node costs is estimated as the core's
+//! state (`size_of::<Node>()`) plus the memory driver's bookkeeping, measured
+//! as the growth of the resident set while a small probe overlay is built.
+//! If the requested size would not fit the memory budget, the largest size
+//! that fits is built instead and the report says so.
+
+use super::experiment::{self, Baselines, Setup};
+use clap::Args;
+use mmp2p_core::{Config, Node};
+use mmp2p_memory::overlay::{Overlay, OverlaySpec};
+use std::error::Error;
+use std::time::Instant as WallClock;
+
+/// Options of `scale`.
+#[derive(Args, Debug, Clone)]
+pub struct ScaleArgs {
+    /// Nodes to build.
+    #[arg(long, default_value_t = 1_000_000)]
+    nodes: usize,
+    /// Friends per node.
+    #[arg(long, default_value_t = 50)]
+    friends: usize,
+    /// Backup branches per side.
+    #[arg(long, default_value_t = 5)]
+    backups: u8,
+    /// Lookups once built.
+    #[arg(long, default_value_t = 100_000)]
+    lookups: usize,
+    /// Memory budget in GiB for the whole run.
+    #[arg(long, default_value_t = 16.0)]
+    memory_gib: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// Nodes in the probe overlay used to measure the cost of a node.
+const PROBE_NODES: usize = 2_000;
+
+/// Builds the largest overlay up to `--nodes` that fits the budget and reports.
+pub fn run(a: &ScaleArgs) -> Result<(), Box<dyn Error>> {
+    let core_bytes = std::mem::size_of::<Node>();
+    let before = resident_bytes();
+    let probe = Overlay::build(&spec(a, PROBE_NODES))?;
+    let per_node = resident_bytes().saturating_sub(before) / PROBE_NODES as u64;
+    let per_node = per_node.max(core_bytes as u64);
+    drop(probe);
+    let budget = (a.memory_gib * f64::from(1u32 << 30)) as u64;
+    let fits = usize::try_from(budget / per_node).unwrap_or(usize::MAX);
+    println!("core state per node: {core_bytes} bytes (size_of::<Node>())");
+    println!("measured memory per node (core + memory driver): {per_node} bytes, from a {PROBE_NODES}-node probe");
+    let nodes = if a.nodes > fits {
+        println!(
+            "{} nodes would need {:.1} GiB, over the {:.1} GiB budget: building {} nodes, the most that fit",
+            a.nodes,
+            (a.nodes as u64 * per_node) as f64 / f64::from(1u32 << 30),
+            a.memory_gib,
+            fits
+        );
+        fits
+    } else {
+        a.nodes
+    };
+    let started = WallClock::now();
+    let setup = Setup {
+        nodes,
+        friends: a.friends,
+        backups: a.backups,
+        lookups: a.lookups,
+        seed: a.seed,
+        lookahead: Config::default().lookahead,
+    };
+    let rows = experiment::run(&setup, &Baselines::default(), false)?;
+    let wall = started.elapsed();
+    let m = &rows[0].metrics;
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!("| nodes built through real JOINs | {nodes} |");
+    println!("| friends / backups | {} / {} |", a.friends, a.backups);
+    println!("| lookups (failed) | {} ({}) |", m.lookups, m.failed);
+    println!("| hops mean / median / p99 | {:.2} / {} / {} |", m.hops_mean, m.hops_median, m.hops_p99);
+    println!("| stretch (ratio of sums) | {:.2} |", m.stretch_ratio_of_sums);
+    println!("| wall time | {:.1} s |", wall.as_secs_f64());
+    println!("| peak memory | {:.2} GiB |", peak_resident_bytes() as f64 / f64::from(1u32 << 30));
+    println!("| core state per node | {core_bytes} bytes |");
+    println!("| simulated datagrams per second | {:.0} |", rows[0].datagrams as f64 / wall.as_secs_f64());
+    Ok(())
+}
+
+fn spec(a: &ScaleArgs, nodes: usize) -> OverlaySpec {
+    OverlaySpec {
+        nodes,
+        friends: a.friends,
+        config: Config { backups: a.backups, ..Config::default() },
+        seed: a.seed,
+        ..OverlaySpec::default()
+    }
+}
+
+/// A field of `/proc/self/status` in bytes (0 where there is none).
+fn status_bytes(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse::<u64>().ok())
+        .map_or(0, |kib| kib * 1024)
+}
+
+fn resident_bytes() -> u64 {
+    status_bytes("VmRSS:")
+}
+
+fn peak_resident_bytes() -> u64 {
+    status_bytes("VmHWM:")
+}

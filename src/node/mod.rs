@@ -8,18 +8,19 @@
 //! happened.
 
 mod access;
+mod args;
 #[cfg(test)]
 mod cli_doc;
 pub mod control;
 pub mod report;
 mod shares;
 
-use clap::Args;
+pub use args::NodeArgs;
 use control::{Command, Request, COMMANDS};
 use mmp2p_core::config::MAX_SHARED_FILES;
-use mmp2p_core::{CommandError, Config, Event, Id, JoinFailure, Node, RequestId, ResourceLocator};
+use mmp2p_core::{CommandError, Event, Id, JoinFailure, Node, RequestId, ResourceLocator};
 use mmp2p_mio::{Driver, DriverError, Handle, IoStats, NodeKey};
-use report::{Counters, FriendEntry, HelpEntry, Peer, Report};
+use report::{FriendEntry, HelpEntry, Peer, Report};
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write as _};
 use std::net::{SocketAddr, SocketAddrV6};
@@ -35,91 +36,6 @@ const MAX_LINE: usize = 64 * 1024;
 const JOIN_RETRY: Duration = Duration::from_secs(10);
 /// Longest wait for the neighbours to acknowledge our LEAVE when quitting.
 const QUIT_GRACE: Duration = Duration::from_secs(3);
-
-/// Options of `mmp2p node`.
-#[derive(Args, Debug)]
-pub struct NodeArgs {
-    /// Address to listen on, [ADDR]:PORT: this host's IPv6 address (other
-    /// nodes reach it there); port 0 picks a free port.
-    #[arg(long, value_parser = listen_address)]
-    listen: SocketAddrV6,
-    /// The user's e-mail address; the node's ID is its MD5.
-    #[arg(long, required_unless_present = "key", conflicts_with = "key", value_parser = email_arg)]
-    email: Option<String>,
-    /// Run as the key node (ID 0), which founds the ring.
-    #[arg(long)]
-    key: bool,
-    /// The key node's address, [ADDR]:PORT, to join through.
-    #[arg(long, value_parser = ipv6_address)]
-    key_node: Option<SocketAddrV6>,
-    /// The bootstrap list: read at start, written after each join and at exit.
-    #[arg(long, default_value = "access.dat")]
-    access_file: PathBuf,
-    /// Share the names of the files in this directory (rescanned every STORE period).
-    #[arg(long, value_name = "DIR")]
-    share: Option<PathBuf>,
-    /// A friend, EMAIL=[ADDR]:PORT (repeatable).
-    #[arg(long = "friend", value_name = "EMAIL=[ADDR]:PORT", value_parser = friend_arg)]
-    friends: Vec<(String, SocketAddrV6)>,
-    /// Read and write JSON lines instead of text.
-    #[arg(long)]
-    json: bool,
-    /// Backup branches per side (1–5).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=5))]
-    backups: u8,
-    /// Seconds between stabilisation rounds with each neighbour (liveness probes).
-    #[arg(long, default_value = "5", value_parser = seconds)]
-    liveness_period: Duration,
-    /// Seconds between STOREs of the shared files (locators live three periods).
-    #[arg(long, default_value = "60", value_parser = seconds)]
-    store_period: Duration,
-    /// Seed for the node's random choices (default: from the clock and process ID).
-    #[arg(long)]
-    seed: Option<u64>,
-}
-
-fn ipv6_address(input: &str) -> Result<SocketAddrV6, String> {
-    control::parse_address(input).map_err(|e| e.to_string())
-}
-
-fn listen_address(input: &str) -> Result<SocketAddrV6, String> {
-    let addr = ipv6_address(input)?;
-    if addr.ip().is_unspecified() || addr.ip().is_multicast() {
-        return Err(format!("{} cannot be a node's address: give this host's own IPv6 address", addr.ip()));
-    }
-    Ok(addr)
-}
-
-fn email_arg(input: &str) -> Result<String, String> {
-    control::checked_email(input).map_err(|e| e.to_string())
-}
-
-fn friend_arg(input: &str) -> Result<(String, SocketAddrV6), String> {
-    control::parse_friend(input).map_err(|e| e.to_string())
-}
-
-fn seconds(input: &str) -> Result<Duration, String> {
-    match input.parse::<f64>() {
-        Ok(s) if s.is_finite() && (0.01..=86_400.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
-        _ => Err("expected seconds between 0.01 and 86400".to_owned()),
-    }
-}
-
-impl NodeArgs {
-    fn config(&self) -> Config {
-        Config {
-            backups: self.backups,
-            stabilise_interval: self.liveness_period,
-            store_interval: self.store_period,
-            store_lifetime: self.store_period * 3,
-            ..Config::default()
-        }
-    }
-
-    fn id(&self) -> Id {
-        self.email.as_deref().map_or(Id::KEY_NODE, Id::from_email)
-    }
-}
 
 /// Runs a node until `quit`: exit status 0, or 2 if it could not start.
 pub fn run(args: &NodeArgs) -> ExitCode {
@@ -442,7 +358,7 @@ impl Session {
                 req: Some(req),
                 commands: COMMANDS.iter().map(|&(cmd, args, about)| HelpEntry { cmd, args, about }).collect(),
             }),
-            Command::Status => self.ask(move |node, _, _| reply(status(req, node))),
+            Command::Status => self.ask(move |node, _, _| reply(Report::status(req, node))),
             Command::Neighbours => self.ask(move |node, _, _| {
                 let chain = |side| node.neighbours().chain(side).iter().map(Peer::from).collect();
                 let (left, right) = (chain(mmp2p_core::Side::Left), chain(mmp2p_core::Side::Right));
@@ -484,7 +400,7 @@ impl Session {
                 self.begin(req, Pending::Lookup { started: Clock::now() }, move |node, now| node.lookup(now, key));
             }
             Command::Ping { addr } => self.begin(req, Pending::Ping, move |node, now| node.ping(now, addr)),
-            Command::Stats => self.ask(move |node, io, _| reply(stats(req, node, io))),
+            Command::Stats => self.ask(move |node, io, _| reply(Report::stats(req, node, io))),
             Command::Leave => self.leave(req, false),
             Command::Quit => self.leave(req, true),
         }
@@ -686,36 +602,6 @@ fn elapsed_ms(since: Clock) -> u64 {
 fn clock_seed() -> u64 {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     (nanos as u64) ^ (u64::from(std::process::id()) << 32)
-}
-
-fn status(req: u64, node: &Node) -> Report {
-    let state = if node.is_link_down() {
-        "link_down"
-    } else if node.is_joined() {
-        "joined"
-    } else if node.is_member() {
-        "alone"
-    } else if node.is_joining() {
-        "joining"
-    } else {
-        "not_joined"
-    };
-    let me = node.locator();
-    Report::Status {
-        req: Some(req),
-        id: me.id.to_string(),
-        addr: me.addr.to_string(),
-        state,
-        left: node.neighbours().left().map(Peer::from),
-        right: node.neighbours().right().map(Peer::from),
-        friends: node.friends().len(),
-        shared: node.shared().len(),
-        stored: node.store().len(),
-    }
-}
-
-fn stats(req: u64, node: &Node, io: &IoStats) -> Report {
-    Report::Stats { req: Some(req), counters: Counters::new(node.stats(), io) }
 }
 
 /// Reads control lines from `input` until it closes, each at most [`MAX_LINE`] bytes.

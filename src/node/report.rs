@@ -1,7 +1,7 @@
 //! What the node prints: one [`Report`] per line, as JSON or as readable text.
 
 use mmp2p_core::wire::Side;
-use mmp2p_core::{ResourceLocator, Stats};
+use mmp2p_core::{Node, ResourceLocator, Stats};
 use mmp2p_mio::IoStats;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -358,6 +358,38 @@ fn chain_text(chain: &[Peer]) -> String {
 }
 
 impl Report {
+    /// The `status` report of `node`.
+    pub fn status(req: u64, node: &Node) -> Report {
+        let state = if node.is_link_down() {
+            "link_down"
+        } else if node.is_joined() {
+            "joined"
+        } else if node.is_member() {
+            "alone"
+        } else if node.is_joining() {
+            "joining"
+        } else {
+            "not_joined"
+        };
+        let me = node.locator();
+        Report::Status {
+            req: Some(req),
+            id: me.id.to_string(),
+            addr: me.addr.to_string(),
+            state,
+            left: node.neighbours().left().map(Peer::from),
+            right: node.neighbours().right().map(Peer::from),
+            friends: node.friends().len(),
+            shared: node.shared().len(),
+            stored: node.store().len(),
+        }
+    }
+
+    /// The `stats` report of `node` and its socket.
+    pub fn stats(req: u64, node: &Node, io: &IoStats) -> Report {
+        Report::Stats { req: Some(req), counters: Counters::new(node.stats(), io) }
+    }
+
     /// The report as one JSON object.
     pub fn json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"event\":\"error\",\"message\":\"{e}\"}}"))

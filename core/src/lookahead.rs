@@ -67,7 +67,12 @@ impl Digests {
 
     /// The contacts `via` reported, as IDs (their low 64 bits zero).
     pub fn of(&self, via: Id) -> impl Iterator<Item = Id> + '_ {
-        self.owners.iter().filter(move |d| d.owner == via).flat_map(|d| d.ids.iter().map(|&p| Id(u128::from(p) << 64)))
+        // One digest per friend: the first match is the only one.
+        self.owners
+            .iter()
+            .find(|d| d.owner == via)
+            .into_iter()
+            .flat_map(|d| d.ids.iter().map(|&p| Id(u128::from(p) << 64)))
     }
 
     /// How close `via`'s best contact gets to `key` going clockwise from

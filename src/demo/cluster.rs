@@ -21,6 +21,8 @@ pub struct Cluster {
     pub removed: HashSet<usize>,
     /// `PeerDown` events seen so far: (reporting node index, peer).
     pub peers_down: Vec<(usize, ResourceLocator)>,
+    /// The live nodes in ring order: (ID, index).
+    ring: Vec<(Id, usize)>,
 }
 
 /// Why the cluster could not go on.
@@ -38,7 +40,10 @@ impl Cluster {
             nodes.push(added);
         }
         let thread = std::thread::spawn(move || driver.run());
-        Ok(Cluster { handle, events, thread: Some(thread), nodes, removed: HashSet::new(), peers_down: Vec::new() })
+        let mut ring: Vec<(Id, usize)> = nodes.iter().enumerate().map(|(i, (_, l))| (l.id, i)).collect();
+        ring.sort();
+        let (removed, peers_down) = (HashSet::new(), Vec::new());
+        Ok(Cluster { handle, events, thread: Some(thread), nodes, removed, peers_down, ring })
     }
 
     /// Indexes of the nodes still running.
@@ -68,6 +73,7 @@ impl Cluster {
     pub fn remove(&mut self, index: usize) {
         self.handle.remove(self.nodes[index].0);
         self.removed.insert(index);
+        self.ring.retain(|&(_, i)| i != index);
     }
 
     /// Waits up to `limit` for an event `wanted` picks out (from node index,
@@ -135,24 +141,15 @@ impl Cluster {
         Ok(true)
     }
 
-    /// The live nodes in ring order: (ID, index).
-    fn ring(&self) -> Vec<(Id, usize)> {
-        let mut ring: Vec<(Id, usize)> = self.live().map(|i| (self.locator(i).id, i)).collect();
-        ring.sort();
-        ring
-    }
-
     /// The live node responsible for `key`: its successor among live nodes.
     pub fn responsible(&self, key: Id) -> usize {
-        let ring = self.ring();
-        ring.iter().find(|(id, _)| *id >= key).unwrap_or(&ring[0]).1
+        self.ring[self.ring.partition_point(|(id, _)| *id < key) % self.ring.len()].1
     }
 
     /// The live node after live node `index` on the ring.
     pub fn successor(&self, index: usize) -> usize {
-        let ring = self.ring();
-        let position = ring.iter().position(|&(_, i)| i == index).unwrap_or(0);
-        ring[(position + 1) % ring.len()].1
+        let position = self.ring.partition_point(|(id, _)| *id < self.locator(index).id);
+        self.ring[(position + 1) % self.ring.len()].1
     }
 
     /// Stops the loop and waits for its thread.

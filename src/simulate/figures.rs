@@ -113,37 +113,40 @@ pub struct CompareArgs {
 /// Runs one figure (or all of them).
 pub fn run(figure: &Figure) -> Result<(), Box<dyn Error>> {
     let started = WallClock::now();
-    let mut runs = Runs::default();
-    match figure {
-        Figure::Fig5(a) => fig5(&mut runs, a)?,
-        Figure::Fig6(a) => fig6(&mut runs, a)?,
-        Figure::Fig7(a) => fig7(&mut runs, a)?,
-        Figure::Compare(a) => compare(&mut runs, a)?,
-        Figure::Scale(a) => super::scale::run(a)?,
-        Figure::All(common) => {
-            // Defaults of each figure, with the shared options given.
-            let defaults = |name: &str| -> Vec<String> {
-                let mut argv = vec!["simulate".to_owned(), name.to_owned()];
-                argv.extend(["--out".into(), common.out.display().to_string()]);
-                argv.extend(["--lookups".into(), common.lookups.to_string(), "--seed".into(), common.seed.to_string()]);
-                let dims: Vec<String> = common.can_dims.iter().map(usize::to_string).collect();
-                argv.extend(["--can-dims".into(), dims.join(",")]);
-                argv
-            };
-            for name in ["fig5", "fig6", "fig7", "compare"] {
-                let parsed = <AllParser as clap::Parser>::try_parse_from(defaults(name))?;
-                match parsed.figure {
-                    Figure::Fig5(a) => fig5(&mut runs, &a)?,
-                    Figure::Fig6(a) => fig6(&mut runs, &a)?,
-                    Figure::Fig7(a) => fig7(&mut runs, &a)?,
-                    Figure::Compare(a) => compare(&mut runs, &a)?,
-                    Figure::Scale(_) | Figure::All(_) => {}
-                }
-            }
-        }
-    }
+    run_with(&mut Runs::default(), figure)?;
     println!("\ndone in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Runs `figure`, sharing configurations already run in `runs`.
+fn run_with(runs: &mut Runs, figure: &Figure) -> Result<(), Box<dyn Error>> {
+    match figure {
+        Figure::Fig5(a) => fig5(runs, a),
+        Figure::Fig6(a) => fig6(runs, a),
+        Figure::Fig7(a) => fig7(runs, a),
+        Figure::Compare(a) => compare(runs, a),
+        Figure::Scale(a) => super::scale::run(a),
+        Figure::All(common) => {
+            // Defaults of each figure, with the shared options given.
+            let dims: Vec<String> = common.can_dims.iter().map(usize::to_string).collect();
+            for name in ["fig5", "fig6", "fig7", "compare"] {
+                let argv = [
+                    "simulate".to_owned(),
+                    name.to_owned(),
+                    "--out".to_owned(),
+                    common.out.display().to_string(),
+                    "--lookups".to_owned(),
+                    common.lookups.to_string(),
+                    "--seed".to_owned(),
+                    common.seed.to_string(),
+                    "--can-dims".to_owned(),
+                    dims.join(","),
+                ];
+                run_with(runs, &<AllParser as clap::Parser>::try_parse_from(argv)?.figure)?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Parses one figure's defaults for `all`.

@@ -4,7 +4,7 @@
 mod process;
 
 use process::{
-    describe_all, node_command, search_until_found, wait_until, NodeProcess, Query, ANSWER_TIMEOUT, FAST, JOIN_TIMEOUT,
+    node_command, search_until_found, wait_for_peer_down, NodeProcess, Query, ANSWER_TIMEOUT, FAST, JOIN_TIMEOUT,
     RETRY_PAUSE, SEARCH_ROUNDS, SEARCH_TIMEOUT,
 };
 use serde_json::{json, Value};
@@ -113,16 +113,7 @@ fn e2e_loopback_20_nodes() {
     }
     let killed_at = Instant::now();
     let live: Vec<usize> = (0..NODES).filter(|n| !killed.contains(n)).collect();
-    for &k in &killed {
-        let addr = nodes[k].addr.clone();
-        let reported = |v: &Value| v["event"] == "peer_down" && v["peer"]["addr"] == addr.as_str();
-        wait_until(
-            &format!("a live node to report peer_down for {} ({addr})", nodes[k].name),
-            Duration::from_secs(30),
-            || live.iter().any(|&n| nodes[n].seen(reported)),
-            || describe_all(live.iter().map(|&n| &nodes[n])),
-        );
-    }
+    wait_for_peer_down(&nodes, &killed, &live, Duration::from_secs(30));
     let detected = killed_at.elapsed();
 
     // Every live node searches for files of live owners.

@@ -5,10 +5,9 @@
 mod process;
 
 use process::{
-    describe_all, search_until_found, wait_until, NodeProcess, Query, BINARY, FAST, JOIN_TIMEOUT, RETRY_PAUSE,
-    SEARCH_ROUNDS, SEARCH_TIMEOUT,
+    search_until_found, wait_for_peer_down, NodeProcess, Query, BINARY, FAST, JOIN_TIMEOUT, RETRY_PAUSE, SEARCH_ROUNDS,
+    SEARCH_TIMEOUT,
 };
-use serde_json::Value;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -208,16 +207,7 @@ fn e2e_netns() {
     must(ip(&["-n", &topology.namespaces[cut], "link", "set", &topology.veths[cut], "down"]));
     let cut_at = Instant::now();
     let (cut_off, remaining): (Vec<usize>, Vec<usize>) = (0..count).partition(|&n| namespace_of(n) == cut);
-    for &c in &cut_off {
-        let addr = nodes[c].addr.clone();
-        let reported = |v: &Value| v["event"] == "peer_down" && v["peer"]["addr"] == addr.as_str();
-        wait_until(
-            &format!("a node outside {} to report peer_down for {} ({addr})", topology.namespaces[cut], nodes[c].name),
-            Duration::from_secs(30),
-            || remaining.iter().any(|&n| nodes[n].seen(reported)),
-            || describe_all(remaining.iter().map(|&n| &nodes[n])),
-        );
-    }
+    wait_for_peer_down(&nodes, &cut_off, &remaining, Duration::from_secs(30));
     let detected = cut_at.elapsed();
 
     // The remaining four still find each other's files.

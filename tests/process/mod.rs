@@ -479,6 +479,20 @@ pub fn describe_all<'a>(nodes: impl IntoIterator<Item = &'a NodeProcess>) -> Str
     nodes.into_iter().map(NodeProcess::describe).collect()
 }
 
+/// Waits until, for each of `gone`, one of `watchers` reports `peer_down` for it.
+pub fn wait_for_peer_down(nodes: &[NodeProcess], gone: &[usize], watchers: &[usize], timeout: Duration) {
+    for &g in gone {
+        let addr = nodes[g].addr.clone();
+        let reported = |v: &Value| v["event"] == "peer_down" && v["peer"]["addr"] == addr.as_str();
+        wait_until(
+            &format!("a watching node to report peer_down for {} ({addr})", nodes[g].name),
+            timeout,
+            || watchers.iter().any(|&n| nodes[n].seen(reported)),
+            || describe_all(watchers.iter().map(|&n| &nodes[n])),
+        );
+    }
+}
+
 /// A search that should find `owner_addr`, and how it went.
 pub struct Query {
     /// Index of the searching node.

@@ -45,16 +45,21 @@ fn wait_for<T>(events: &Receiver<DriverEvent>, mut wanted: impl FnMut(&DriverEve
     }
 }
 
-#[test]
-fn nodes_join_look_up_and_search_over_loopback() {
-    let (nodes, handle, events, thread) = start(6);
+/// Every node after the first joins through it, one at a time.
+fn join_all(nodes: &[(NodeKey, ResourceLocator)], handle: &Handle, events: &Receiver<DriverEvent>) {
     let key_addr = nodes[0].1.addr;
     for &(node, _) in &nodes[1..] {
         handle.command(node, move |n, now| {
             n.join(now, key_addr).expect("join starts");
         });
-        wait_for(&events, |e| (e.node == node && matches!(e.event, Event::Joined { .. })).then_some(()));
+        wait_for(events, |e| (e.node == node && matches!(e.event, Event::Joined { .. })).then_some(()));
     }
+}
+
+#[test]
+fn nodes_join_look_up_and_search_over_loopback() {
+    let (nodes, handle, events, thread) = start(6);
+    join_all(&nodes, &handle, &events);
     // Every node finds the node responsible for every other node's ID.
     let owner = nodes[3];
     handle.command(owner.0, |n, now| {
@@ -137,13 +142,7 @@ fn oversized_datagrams_and_send_errors_are_counted_not_fatal() {
 #[test]
 fn a_removed_node_is_gone_and_its_neighbours_notice() {
     let (nodes, handle, events, thread) = start(3);
-    let key_addr = nodes[0].1.addr;
-    for &(node, _) in &nodes[1..] {
-        handle.command(node, move |n, now| {
-            n.join(now, key_addr).expect("join starts");
-        });
-        wait_for(&events, |e| (e.node == node && matches!(e.event, Event::Joined { .. })).then_some(()));
-    }
+    join_all(&nodes, &handle, &events);
     let (victim, victim_locator) = nodes[2];
     handle.remove(victim);
     // Its neighbours probe it, get no answer and report it down.

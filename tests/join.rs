@@ -120,6 +120,48 @@ fn fig4_friend_shortcut() {
 }
 
 #[test]
+fn lookahead_takes_one_detour_through_a_friends_digest() {
+    let mut net = constant_latency_network(4);
+    // Digests keep the top 32 bits of IDs: node n has ID n << 96.
+    let small = [1, 3, 5, 8, 9, 10, 11, 12, 14, 17, 20, 25, 30];
+    let ids: Vec<u128> = small.iter().map(|n| n << 96).collect();
+    let nodes = ring_of(&mut net, &ids, quiet());
+    let node = |n: u128| nodes[small.iter().position(|&i| i == n).unwrap()];
+    let (n3, n8) = (node(3), node(8));
+    // 8 befriends 3, which lies behind it; then 3 befriends 8, so 8 hears
+    // 3's digest: its contacts, among them its left chain 1, 30, 25.
+    let (l3, l8) = (net.locator(n3), net.locator(n8));
+    net.command(n8, |n, _| n.add_friend(l3)).unwrap();
+    net.command(n3, |n, _| n.add_friend(l8)).unwrap();
+    assert!(net.run_until_quiet(net.now() + std::time::Duration::from_secs(10)));
+    assert!(net.node(n8).digests().of(Id(3 << 96)).any(|id| id == Id(30 << 96)), "8 keeps 3's digest");
+    net.take_events();
+
+    net.command(n8, |n, now| n.lookup(now, Id(29 << 96))).unwrap();
+    let mut seen = deliveries_until_quiet(&mut net);
+    for line in &mut seen {
+        for n in small.iter().chain(&[29]) {
+            *line = line.replace(&(n << 96).to_string(), &n.to_string());
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            // Not along the ring (11 is as far as 8's contacts get) but
+            // back to 3, which reported 25 and 30: the detour.
+            "8→3 LOOKUP origin=8 key=29 hops=1 DETOURED",
+            "3→8 HOP_ACK",
+            // 3's left chain brackets the key: straight to its successor.
+            "3→30 LOOKUP origin=8 key=29 hops=2 DETOURED",
+            "30→3 HOP_ACK",
+            "30→8 LOOKUP_REPLY key=29 hops=2",
+        ]
+    );
+    // The hop acknowledgement measured the round trip to 3: 10 ms each way.
+    assert_eq!(net.node(n8).rtts().get(l3.addr), Some(20_000));
+}
+
+#[test]
 fn join_1000_nodes() {
     let spec = OverlaySpec { nodes: 1000, friends: 50, seed: 1000, ..OverlaySpec::default() };
     assert_eq!(spec.config.backups, 2);

@@ -72,6 +72,9 @@ pub struct Config {
     pub lookahead: bool,
     /// How often each friend gets our digest, in turn (default 120 s).
     pub digest_interval: Duration,
+    /// Measure contacts' round-trip times and, among next hops that make
+    /// near-equal progress, route through the nearest (default true).
+    pub proximity: bool,
 }
 
 impl Default for Config {
@@ -93,6 +96,7 @@ impl Default for Config {
             store_lifetime: Duration::from_secs(180),
             lookahead: true,
             digest_interval: Duration::from_secs(120),
+            proximity: true,
         }
     }
 }

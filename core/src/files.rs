@@ -90,7 +90,7 @@ impl Node {
         let Message::FileList { page, pages, ref names } = *reply else { return Ok(()) };
         // A page past the end (the list shrank meanwhile) comes back as the last one.
         let same_page = |p: &Purpose| matches!(p, Purpose::ListFiles { page: want, .. } if *want == page || (page + 1 == pages && *want > page));
-        let tx = self.transactions.complete(header.txid, MessageType::FileList, from, header.sender.addr, same_page)?;
+        let tx = self.complete_request(header, MessageType::FileList, from, same_page)?;
         let Purpose::ListFiles { request, friend, listed, .. } = tx.purpose else { return Ok(()) };
         for name in names {
             self.emit(Event::FileListed { request, friend, name: name.clone() });

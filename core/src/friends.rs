@@ -76,7 +76,7 @@ impl Friends {
     }
 
     /// The friends believed alive and not suspect: the ones routing may use.
-    pub fn alive(&self) -> impl Iterator<Item = &ResourceLocator> {
+    pub fn alive(&self) -> impl Iterator<Item = &ResourceLocator> + Clone {
         self.entries.iter().filter(|f| f.alive && !f.suspect).map(|f| &f.locator)
     }
 

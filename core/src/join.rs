@@ -23,11 +23,10 @@ use crate::id::ResourceLocator;
 use crate::neighbours::cut_chain;
 use crate::node::{usable_address, Node};
 use crate::outbox::Outgoing;
-use crate::routing::NextHop;
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::transactions::{Purpose, Routed};
-use crate::wire::{Chain, Header, JoinStatus, MessageType, Side, MAX_DATAGRAM};
+use crate::transactions::{Journey, Purpose, Routed};
+use crate::wire::{Chain, Header, JoinStatus, MessageType, Side, FLAG_DETOURED, MAX_DATAGRAM};
 use core::net::SocketAddrV6;
 
 /// A reply may be at most this many times the size of the JOIN that asked for it,
@@ -163,12 +162,13 @@ impl Node {
         self.send(Outgoing::HopAck { to: from, txid: header.txid });
         // Route among the existing nodes only. Once we have accepted the
         // joiner it is our left neighbour, and a repeated JOIN ends here.
-        match self.route(joiner.id, Some(&joiner), &[]) {
-            NextHop::Forward(next) => {
+        let routed = Routed::Join { joiner };
+        match self.next_leg(&routed, header.flags & FLAG_DETOURED != 0, &[]) {
+            Some((next, detoured)) => {
                 let hop_limit = self.relay_hop_limit(header.hop_limit)?;
-                self.forward(header.txid, next, Routed::Join { joiner }, hops.saturating_add(1), hop_limit);
+                self.forward(header.txid, next, Journey { routed, hops: hops.saturating_add(1), hop_limit, detoured });
             }
-            NextHop::Local => self.answer_join(header.txid, joiner, hops, len),
+            None => self.answer_join(header.txid, joiner, hops, len),
         }
         Ok(())
     }
@@ -229,7 +229,7 @@ impl Node {
         if status == JoinStatus::Accepted && !names_us {
             return Err(DropReason::InvalidReply);
         }
-        let tx = self.transactions.complete(header.txid, MessageType::JoinReply, from, header.sender.addr, |_| true)?;
+        let tx = self.complete_request(header, MessageType::JoinReply, from, |_| true)?;
         let Purpose::Join { request, campaign } = tx.purpose else {
             return Err(DropReason::UnexpectedResponse);
         };

@@ -31,6 +31,7 @@ mod maintenance;
 pub mod neighbours;
 pub mod node;
 mod outbox;
+pub mod proximity;
 mod publish;
 mod relay;
 mod replicate;

@@ -3,13 +3,13 @@
 //! Every node sends each friend, in turn, a FRIEND_DIGEST: the IDs of its own
 //! contacts (friends, neighbours, backups), at most
 //! [`crate::wire::MAX_DIGEST_IDS`]. A node keeps up to
-//! [`DIGEST_KEEP`] of each friend's IDs, spread evenly around the ring, so
-//! its state stays constant. When routing, a friend is worth what its best
-//! contact towards the key is worth: the node forwards to the contact whose
-//! own contacts get closest to the key without passing it (see
-//! [`routing`](crate::routing)). Digests only choose among next hops that
-//! already make progress, so a stale or false digest can cost hops, never
-//! correctness.
+//! [`DIGEST_KEEP`] of each friend's IDs (their top 32 bits), so its state
+//! stays constant: at most friends × [`DIGEST_KEEP`] IDs. When routing, a
+//! friend is worth what its best contact towards the key is worth: the node
+//! forwards to the contact whose own contacts get closest to the key without
+//! passing it (see [`routing`](crate::routing)). Digests choose among next
+//! hops that make progress, plus at most one detour per route, so a stale or
+//! false digest can cost hops, never correctness.
 
 use crate::config::MAX_FRIENDS;
 use crate::id::{Id, ResourceLocator};
@@ -21,10 +21,11 @@ use crate::wire::{Header, MAX_DIGEST_IDS};
 use core::net::SocketAddrV6;
 
 /// Most of one friend's contact IDs a node keeps.
-pub const DIGEST_KEEP: usize = 32;
+pub const DIGEST_KEEP: usize = crate::wire::MAX_DIGEST_IDS;
 
 /// What each friend told us of its contacts: per friend, up to
-/// [`DIGEST_KEEP`] IDs, kept as their top 64 bits.
+/// [`DIGEST_KEEP`] IDs, kept as their top 32 bits (enough to order the
+/// nodes of rings far larger than 10⁶).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Digests {
     owners: heapless::Vec<Digest, MAX_FRIENDS>,
@@ -33,7 +34,7 @@ pub struct Digests {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Digest {
     owner: Id,
-    ids: heapless::Vec<u64, DIGEST_KEEP>,
+    ids: heapless::Vec<u32, DIGEST_KEEP>,
 }
 
 impl Default for Digests {
@@ -46,7 +47,7 @@ impl Digests {
     /// Keeps `ids` as `owner`'s contacts, replacing what it said before;
     /// beyond [`DIGEST_KEEP`], an evenly spread selection.
     pub fn replace(&mut self, owner: Id, ids: &[Id]) {
-        let kept: heapless::Vec<u64, DIGEST_KEEP> = if ids.len() <= DIGEST_KEEP {
+        let kept: heapless::Vec<u32, DIGEST_KEEP> = if ids.len() <= DIGEST_KEEP {
             ids.iter().map(|id| prefix(*id)).collect()
         } else {
             (0..DIGEST_KEEP).map(|i| prefix(ids[i * ids.len() / DIGEST_KEEP])).collect()
@@ -65,14 +66,14 @@ impl Digests {
         self.owners.retain(|d| d.owner != owner);
     }
 
-    /// The contacts `via` reported, as IDs (their low 64 bits zero).
+    /// The contacts `via` reported, as IDs (their low 96 bits zero).
     pub fn of(&self, via: Id) -> impl Iterator<Item = Id> + '_ {
         // One digest per friend: the first match is the only one.
         self.owners
             .iter()
             .find(|d| d.owner == via)
             .into_iter()
-            .flat_map(|d| d.ids.iter().map(|&p| Id(u128::from(p) << 64)))
+            .flat_map(|d| d.ids.iter().map(|&p| Id(u128::from(p) << 96)))
     }
 
     /// How close `via`'s best contact gets to `key` going clockwise from
@@ -94,9 +95,9 @@ impl Digests {
     }
 }
 
-/// The top 64 bits of an ID.
-fn prefix(id: Id) -> u64 {
-    (id.0 >> 64) as u64
+/// The top 32 bits of an ID.
+fn prefix(id: Id) -> u32 {
+    (id.0 >> 96) as u32
 }
 
 impl Node {
@@ -159,9 +160,9 @@ mod tests {
         digests.replace(Id(7), &many);
         let kept: std::vec::Vec<Id> = digests.of(Id(7)).collect();
         assert_eq!(kept.len(), DIGEST_KEEP);
-        assert_eq!(kept[1], many[100 / DIGEST_KEEP], "every third or fourth ID");
-        digests.replace(Id(7), &[Id(5 << 64)]);
-        assert_eq!(digests.of(Id(7)).collect::<std::vec::Vec<_>>(), [Id(5 << 64)]);
+        assert_eq!(kept[1], many[100 / DIGEST_KEEP], "an even spread");
+        digests.replace(Id(7), &[Id(5 << 96)]);
+        assert_eq!(digests.of(Id(7)).collect::<std::vec::Vec<_>>(), [Id(5 << 96)]);
         assert_eq!(digests.len(), 1);
         digests.forget(Id(7));
         assert!(digests.is_empty());
@@ -170,11 +171,11 @@ mod tests {
     #[test]
     fn remaining_is_the_best_contact_short_of_the_key() {
         let mut digests = Digests::default();
-        let via = Id(10 << 64);
-        digests.replace(via, &[Id(20 << 64), Id(40 << 64), Id(60 << 64), Id(5 << 64)]);
+        let via = Id(10 << 96);
+        digests.replace(via, &[Id(20 << 96), Id(40 << 96), Id(60 << 96), Id(5 << 96)]);
         // Key at 50: the contact at 40 is closest without passing; 60 passes it; 5 is behind via.
-        assert_eq!(digests.remaining(via, Id(50 << 64)), Some(10 << 64));
-        assert_eq!(digests.remaining(via, Id(15 << 64)), None, "nothing between via and the key");
-        assert_eq!(digests.remaining(Id(11), Id(50 << 64)), None, "no digest from that friend");
+        assert_eq!(digests.remaining(via, Id(50 << 96)), Some(10 << 96));
+        assert_eq!(digests.remaining(via, Id(15 << 96)), None, "nothing between via and the key");
+        assert_eq!(digests.remaining(Id(11), Id(50 << 96)), None, "no digest from that friend");
     }
 }

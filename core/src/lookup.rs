@@ -42,8 +42,7 @@ impl Node {
         hops: u8,
     ) -> Result<(), DropReason> {
         let same_key = |p: &Purpose| matches!(p, Purpose::Lookup { key: k, .. } if *k == key);
-        let tx =
-            self.transactions.complete(header.txid, MessageType::LookupReply, from, header.sender.addr, same_key)?;
+        let tx = self.complete_request(header, MessageType::LookupReply, from, same_key)?;
         // The first hop's acknowledgement no longer matters.
         self.transactions.retain(|t| !(t.txid == tx.txid && matches!(t.purpose, Purpose::Forward { .. })));
         if let Purpose::Lookup { request, .. } = tx.purpose {

@@ -33,7 +33,7 @@ impl Node {
     }
 
     pub(crate) fn handle_ack(&mut self, from: SocketAddrV6, header: &Header) -> Result<(), DropReason> {
-        let tx = self.transactions.complete(header.txid, MessageType::Ack, from, header.sender.addr, |_| true)?;
+        let tx = self.complete_request(header, MessageType::Ack, from, |_| true)?;
         if let crate::transactions::Purpose::Leave { request, .. } = tx.purpose {
             self.leave_step_done(request);
         }

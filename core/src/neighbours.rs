@@ -84,7 +84,7 @@ impl Neighbours {
     }
 
     /// Every neighbour and backup, left chain first (a node may appear twice in small rings).
-    pub fn contacts(&self) -> impl Iterator<Item = &ResourceLocator> {
+    pub fn contacts(&self) -> impl Iterator<Item = &ResourceLocator> + Clone {
         self.left.iter().chain(self.right.iter())
     }
 

@@ -16,10 +16,10 @@ use crate::join::JoinCampaign;
 use crate::neighbours::{ChainChange, Neighbours};
 use crate::outbox::Outgoing;
 use crate::rng::Rng;
-use crate::routing::{next_hop, NextHop};
+use crate::routing::{next_hop, Guides, NextHop};
 use crate::stats::{bump, DropReason, Stats};
 use crate::time::Instant;
-use crate::transactions::{Purpose, Routed, Transaction, Transactions};
+use crate::transactions::{Journey, Purpose, Routed, Transaction, Transactions};
 use crate::wire::{Chain, Header, Message, MessageType, Repr, Side};
 use core::net::SocketAddrV6;
 use core::time::Duration;
@@ -65,6 +65,8 @@ pub struct Node {
     pub(crate) replicate_turn: usize,
     /// What friends told us of their contacts.
     pub(crate) digests: crate::lookahead::Digests,
+    /// Contacts' measured round-trip times.
+    pub(crate) rtts: crate::proximity::Rtts,
     /// When our digest goes to the next friend (`None`: no friends, or lookahead off).
     pub(crate) next_digest: Option<Instant>,
     /// The friend (by position) that got our digest last.
@@ -106,6 +108,7 @@ impl Node {
             next_publish: None,
             replicate_turn: 0,
             digests: crate::lookahead::Digests::default(),
+            rtts: crate::proximity::Rtts::default(),
             next_digest: None,
             digest_turn: 0,
         })
@@ -144,6 +147,11 @@ impl Node {
     /// What friends reported of their contacts (for lookahead routing).
     pub fn digests(&self) -> &crate::lookahead::Digests {
         &self.digests
+    }
+
+    /// Contacts' measured round-trip times (for proximity routing).
+    pub fn rtts(&self) -> &crate::proximity::Rtts {
+        &self.rtts
     }
 
     /// The node's counters.
@@ -332,7 +340,7 @@ impl Node {
     }
 
     fn handle_pong(&mut self, from: SocketAddrV6, header: &Header) -> Result<(), DropReason> {
-        let tx = self.transactions.complete(header.txid, MessageType::Pong, from, header.sender.addr, |_| true)?;
+        let tx = self.complete_request(header, MessageType::Pong, from, |_| true)?;
         match tx.purpose {
             Purpose::Ping { request } => {
                 let rtt = self.now.saturating_duration_since(tx.sent_at);
@@ -397,7 +405,10 @@ impl Node {
     fn transmit_request(&mut self, tx: &Transaction) {
         let (to, txid, hop_limit) = (tx.to, tx.txid, self.config.hop_limit);
         self.send(match tx.purpose {
-            Purpose::Join { .. } => Outgoing::Join { to, txid, hop_limit, joiner: self.me, hops: 1 },
+            Purpose::Join { .. } => {
+                let journey = Journey { routed: Routed::Join { joiner: self.me }, hops: 1, hop_limit, detoured: false };
+                Outgoing::Routed { to, txid, journey }
+            }
             Purpose::Lookup { .. } | Purpose::Search { .. } => return self.resend(txid, &tx.purpose),
             Purpose::Ping { .. }
             | Purpose::Handover { .. }
@@ -407,7 +418,7 @@ impl Node {
             Purpose::Probe { .. } => Outgoing::Stabilise { to, txid },
             Purpose::NeighbourUpdate { peer, side } => Outgoing::NeighbourUpdate { peer, txid, side },
             Purpose::Leave { side, .. } => Outgoing::Leave { to, txid, side },
-            Purpose::Forward { routed, hops, hop_limit, .. } => Outgoing::routed(to, txid, hop_limit, routed, hops),
+            Purpose::Forward { journey, .. } => Outgoing::Routed { to, txid, journey },
             Purpose::SearchPage { key, page, .. } => Outgoing::SearchPage { to, txid, key, page },
             Purpose::Verify { owner } => Outgoing::Verify { owner, txid },
             Purpose::ListFiles { page, .. } => Outgoing::ListFiles { to, txid, page },
@@ -437,6 +448,23 @@ impl Node {
         self.emit(event);
     }
 
+    /// Completes the request a response answers (see `Transactions::complete`).
+    /// A request answered by the contact it went to, on its first
+    /// transmission, gives a round-trip sample of that contact.
+    pub(crate) fn complete_request(
+        &mut self,
+        header: &Header,
+        response: MessageType,
+        from: SocketAddrV6,
+        matches: impl Fn(&Purpose) -> bool,
+    ) -> Result<Transaction, DropReason> {
+        let tx = self.transactions.complete(header.txid, response, from, header.sender.addr, matches)?;
+        if self.config.proximity && tx.attempts == 1 && tx.to == from {
+            self.rtts.sample(from, self.now.saturating_duration_since(tx.sent_at), self.now);
+        }
+        Ok(tx)
+    }
+
     /// Queues an event; a full queue drops it and counts the drop.
     pub(crate) fn emit(&mut self, event: Event) {
         if self.events.push_back(event).is_err() {
@@ -445,10 +473,20 @@ impl Node {
     }
 
     /// The next hop for a routed message towards `key`, never via `avoid`
-    /// nor any address in `tried`.
-    pub(crate) fn route(&self, key: Id, avoid: Option<&ResourceLocator>, tried: &[SocketAddrV6]) -> NextHop {
-        let lookahead = self.config.lookahead.then_some(&self.digests);
-        next_hop(self.me.id, key, &self.neighbours, self.friends.alive(), avoid, tried, lookahead)
+    /// nor any address in `tried`; a detour only if `may_detour`.
+    pub(crate) fn route(
+        &self,
+        key: Id,
+        avoid: Option<&ResourceLocator>,
+        tried: &[SocketAddrV6],
+        may_detour: bool,
+    ) -> NextHop {
+        let guides = Guides {
+            digests: self.config.lookahead.then_some(&self.digests),
+            may_detour: may_detour && self.config.lookahead,
+            rtts: self.config.proximity.then_some(&self.rtts),
+        };
+        next_hop(self.me.id, key, &self.neighbours, self.friends.alive(), avoid, tried, &guides)
     }
 
     /// The hop limit a relayed copy carries, or why it cannot be relayed.

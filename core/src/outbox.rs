@@ -4,8 +4,8 @@
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
-use crate::transactions::Routed;
-use crate::wire::{Chain, Header, JoinStatus, Message, MessageType, Repr, Side};
+use crate::transactions::{Journey, Routed};
+use crate::wire::{Chain, Header, JoinStatus, Message, MessageType, Repr, Side, FLAG_DETOURED};
 use core::net::SocketAddrV6;
 
 /// A datagram to send, described by what it must say rather than its bytes.
@@ -46,13 +46,11 @@ pub(crate) enum Outgoing {
         txid: u64,
         side: Side,
     },
-    /// A JOIN, from the joiner or relayed.
-    Join {
+    /// A routed message (JOIN, LOOKUP, SEARCH), from its origin or relayed.
+    Routed {
         to: SocketAddrV6,
         txid: u64,
-        hop_limit: u8,
-        joiner: ResourceLocator,
-        hops: u8,
+        journey: Journey,
     },
     /// Our chains as they stand, to a joiner; at most `max_len` bytes.
     JoinReply {
@@ -67,15 +65,6 @@ pub(crate) enum Outgoing {
         peer: ResourceLocator,
         txid: u64,
         side: Side,
-    },
-    /// A LOOKUP, from its origin or relayed.
-    Lookup {
-        to: SocketAddrV6,
-        txid: u64,
-        hop_limit: u8,
-        origin: ResourceLocator,
-        key: Id,
-        hops: u8,
     },
     LookupReply {
         to: SocketAddrV6,
@@ -97,15 +86,6 @@ pub(crate) enum Outgoing {
     Verify {
         owner: ResourceLocator,
         txid: u64,
-    },
-    /// A SEARCH (routed) from its origin or relayed.
-    Search {
-        to: SocketAddrV6,
-        txid: u64,
-        hop_limit: u8,
-        origin: ResourceLocator,
-        key: Id,
-        hops: u8,
     },
     /// A request for a further page of owners.
     SearchPage {
@@ -142,17 +122,6 @@ pub(crate) enum Outgoing {
         hops: u8,
         page: u8,
     },
-}
-
-impl Outgoing {
-    /// One hop of a routed message.
-    pub(crate) fn routed(to: SocketAddrV6, txid: u64, hop_limit: u8, routed: Routed, hops: u8) -> Outgoing {
-        match routed {
-            Routed::Join { joiner } => Outgoing::Join { to, txid, hop_limit, joiner, hops },
-            Routed::Lookup { origin, key } => Outgoing::Lookup { to, txid, hop_limit, origin, key, hops },
-            Routed::Search { origin, key } => Outgoing::Search { to, txid, hop_limit, origin, key, hops },
-        }
-    }
 }
 
 /// True for the datagrams that keep the ring alive rather than serve a request.
@@ -249,8 +218,17 @@ impl Node {
                 let chain = self.neighbours.chain(side).iter().copied().collect();
                 (to, direct(self, txid, Message::Leave { side, chain }))
             }
-            Outgoing::Join { to, txid, hop_limit, joiner, hops } => {
-                (to, Repr { header: self.header(txid, hop_limit), message: Message::Join { joiner, hops } })
+            Outgoing::Routed { to, txid, journey: Journey { routed, hops, hop_limit, detoured } } => {
+                let mut header = self.header(txid, hop_limit);
+                if detoured {
+                    header.flags |= FLAG_DETOURED;
+                }
+                let message = match routed {
+                    Routed::Join { joiner } => Message::Join { joiner, hops },
+                    Routed::Lookup { origin, key } => Message::Lookup { origin, key, hops },
+                    Routed::Search { origin, key } => Message::Search { origin, key, hops },
+                };
+                (to, Repr { header, message })
             }
             Outgoing::JoinReply { to, txid, status, hops, max_len } => {
                 let (left, right) = match status {
@@ -272,9 +250,6 @@ impl Node {
                 };
                 (peer.addr, direct(self, txid, Message::NeighbourUpdate { side, chain }))
             }
-            Outgoing::Lookup { to, txid, hop_limit, origin, key, hops } => {
-                (to, Repr { header: self.header(txid, hop_limit), message: Message::Lookup { origin, key, hops } })
-            }
             Outgoing::LookupReply { to, txid, key, hops } => {
                 (to, direct(self, txid, Message::LookupReply { key, hops }))
             }
@@ -282,9 +257,6 @@ impl Node {
                 (to, Repr { header: self.header(txid, hop_limit), message: self.own_store(start, end) })
             }
             Outgoing::Verify { owner, txid } => (owner.addr, direct(self, txid, self.verify_message(&owner))),
-            Outgoing::Search { to, txid, hop_limit, origin, key, hops } => {
-                (to, Repr { header: self.header(txid, hop_limit), message: Message::Search { origin, key, hops } })
-            }
             Outgoing::SearchPage { to, txid, key, page } => (to, direct(self, txid, Message::SearchPage { key, page })),
             Outgoing::SearchReply { to, txid, key, hops, page } => {
                 (to, direct(self, txid, self.search_reply(key, hops, page)))

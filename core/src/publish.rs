@@ -21,7 +21,6 @@ use crate::event::CommandError;
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::outbox::Outgoing;
-use crate::routing::NextHop;
 use crate::shared::SharedFiles;
 use crate::stats::{bump, DropReason};
 use crate::store::{LocatorStore, Origin, StoreRefusal};
@@ -92,14 +91,12 @@ impl Node {
         for index in 0..self.shared.len() {
             let Some((key, name)) = self.shared.get(index) else { break };
             let len = Id::LEN + 1 + stored_name(name).len();
-            let hop = match self.route(key, None, &[]) {
-                NextHop::Local => {
-                    let name: heapless::String<STORE_NAME_LEN> = stored_name(name).try_into().unwrap_or_default();
-                    self.keep(me, key, &name, expires);
-                    continue;
-                }
-                NextHop::Forward(next) => next.addr,
+            let Some((next, _)) = self.route(key, None, &[], false).step() else {
+                let name: heapless::String<STORE_NAME_LEN> = stored_name(name).try_into().unwrap_or_default();
+                self.keep(me, key, &name, expires);
+                continue;
             };
+            let hop = next.addr;
             if let Some(r) = run.as_mut() {
                 let fits = r.size + len <= MAX_DATAGRAM && r.count < MAX_STORE_BATCH && r.end == index;
                 if fits && (r.to == hop || budget <= 1) {
@@ -176,10 +173,7 @@ impl Node {
         // short, the rest goes in one STORE and is sorted out further on.
         let mut start = 0;
         while start < rest.len() {
-            let hop = |key: Id| match self.route(key, None, &[]) {
-                NextHop::Forward(next) => Some(next.addr),
-                NextHop::Local => None,
-            };
+            let hop = |key: Id| self.route(key, None, &[], false).step().map(|(next, _)| next.addr);
             let Some(to) = hop(rest[start].key) else { break };
             let last_slot = self.encoded.capacity() - self.encoded.len() <= 1;
             let mut end = start + 1;

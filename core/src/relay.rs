@@ -9,34 +9,43 @@
 use crate::event::{CommandError, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
-use crate::routing::NextHop;
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::transactions::{Purpose, Routed, Transaction, MAX_HOP_TRIES};
-use crate::wire::{Header, MessageType, JOIN_LEN};
+use crate::transactions::{Journey, Purpose, Routed, Transaction, MAX_HOP_TRIES};
+use crate::wire::{Header, MessageType, FLAG_DETOURED, JOIN_LEN};
 use core::net::SocketAddrV6;
 
 impl Node {
     /// Sends a routed message to `next` and waits for its hop acknowledgement.
-    pub(crate) fn forward(&mut self, txid: u64, next: ResourceLocator, routed: Routed, hops: u8, hop_limit: u8) {
-        self.forward_avoiding(txid, next, routed, hops, hop_limit, heapless::Vec::new());
+    pub(crate) fn forward(&mut self, txid: u64, next: ResourceLocator, journey: Journey) {
+        self.forward_avoiding(txid, next, journey, heapless::Vec::new());
     }
 
     fn forward_avoiding(
         &mut self,
         txid: u64,
         next: ResourceLocator,
-        routed: Routed,
-        hops: u8,
-        hop_limit: u8,
+        journey: Journey,
         tried: heapless::Vec<SocketAddrV6, MAX_HOP_TRIES>,
     ) {
-        let purpose = Purpose::Forward { routed, hops, hop_limit, tried };
+        let purpose = Purpose::Forward { journey, tried };
         if self.start_request_with(txid, next.addr, purpose).is_err() {
             // No room to track it: send it anyway, untracked.
             self.stats.count_drop(DropReason::RequestTableFull);
-            self.send(crate::outbox::Outgoing::routed(next.addr, txid, hop_limit, routed, hops));
+            self.send(crate::outbox::Outgoing::Routed { to: next.addr, txid, journey });
         }
+    }
+
+    /// Where a routed message goes next from here, and whether its route
+    /// will then have taken its detour; `None` if we are responsible.
+    pub(crate) fn next_leg(
+        &self,
+        routed: &Routed,
+        detoured: bool,
+        tried: &[SocketAddrV6],
+    ) -> Option<(ResourceLocator, bool)> {
+        let hop = self.route(routed.key(), routed.avoid(), tried, !detoured);
+        hop.step().map(|(next, detour)| (next, detoured || detour))
     }
 
     /// Starts one of our own routed requests (LOOKUP, SEARCH) towards `key`.
@@ -55,14 +64,12 @@ impl Node {
             return Err(CommandError::TooManyRequests);
         }
         let request = self.next_request_id();
-        let NextHop::Forward(next) = self.route(key, None, &[]) else { return Ok((request, true)) };
+        let Some((next, _)) = self.route(key, None, &[], true).step() else { return Ok((request, true)) };
         // The end-to-end request waits for the reply; the first hop is
         // tracked like any relay's, so a silent hop is routed around.
         let txid = self.rng.next_u64();
         let tx = self.track_request(txid, next.addr, purpose(request))?;
-        if let Some(routed) = self.own_routed(&tx.purpose) {
-            self.forward(txid, next, routed, 1, self.config.hop_limit);
-        }
+        self.resend(txid, &tx.purpose);
         Ok((request, false))
     }
 
@@ -71,9 +78,12 @@ impl Node {
     /// died and we took its range over), the request is answered here.
     pub(crate) fn resend(&mut self, txid: u64, purpose: &Purpose) {
         let Some(routed) = self.own_routed(purpose) else { return };
-        match self.route(routed.key(), None, &[]) {
-            NextHop::Forward(next) => self.forward(txid, next, routed, 1, self.config.hop_limit),
-            NextHop::Local => self.answer_own_request(txid),
+        match self.next_leg(&routed, false, &[]) {
+            Some((next, detoured)) => {
+                let journey = Journey { routed, hops: 1, hop_limit: self.config.hop_limit, detoured };
+                self.forward(txid, next, journey);
+            }
+            None => self.answer_own_request(txid),
         }
     }
 
@@ -107,7 +117,7 @@ impl Node {
     }
 
     pub(crate) fn handle_hop_ack(&mut self, from: SocketAddrV6, header: &Header) -> Result<(), DropReason> {
-        match self.transactions.complete(header.txid, MessageType::HopAck, from, header.sender.addr, |_| true) {
+        match self.complete_request(header, MessageType::HopAck, from, |_| true) {
             Ok(_) => Ok(()),
             // The entry node of our own JOIN acknowledges it too; the reply is what counts.
             Err(_) if self.transactions.iter().any(|tx| tx.txid == header.txid && tx.to == from) => Ok(()),
@@ -117,7 +127,7 @@ impl Node {
 
     /// A hop did not acknowledge in time: offer the message to the next-best contact.
     pub(crate) fn hop_timed_out(&mut self, tx: Transaction) {
-        let Purpose::Forward { routed, hops, hop_limit, mut tried } = tx.purpose else { return };
+        let Purpose::Forward { journey, mut tried } = tx.purpose else { return };
         for friend in self.friends.at_addr_mut(tx.to) {
             friend.suspect = true;
             friend.next_probe = self.now;
@@ -126,9 +136,9 @@ impl Node {
             self.stats.count_drop(DropReason::RelayFailed);
             return;
         }
-        match self.route(routed.key(), routed.avoid(), &tried) {
-            NextHop::Forward(next) => self.forward_avoiding(tx.txid, next, routed, hops, hop_limit, tried),
-            NextHop::Local => self.answer_routed(tx.txid, routed, hops),
+        match self.next_leg(&journey.routed, journey.detoured, &tried) {
+            Some((next, detoured)) => self.forward_avoiding(tx.txid, next, Journey { detoured, ..journey }, tried),
+            None => self.answer_routed(tx.txid, journey.routed, journey.hops),
         }
     }
 
@@ -145,11 +155,11 @@ impl Node {
             return Err(DropReason::NotJoined);
         }
         self.send(crate::outbox::Outgoing::HopAck { to: from, txid: header.txid });
-        match self.route(routed.key(), routed.avoid(), &[]) {
-            NextHop::Local => self.answer_routed(header.txid, routed, hops),
-            NextHop::Forward(next) => {
+        match self.next_leg(&routed, header.flags & FLAG_DETOURED != 0, &[]) {
+            None => self.answer_routed(header.txid, routed, hops),
+            Some((next, detoured)) => {
                 let hop_limit = self.relay_hop_limit(header.hop_limit)?;
-                self.forward(header.txid, next, routed, hops.saturating_add(1), hop_limit);
+                self.forward(header.txid, next, Journey { routed, hops: hops.saturating_add(1), hop_limit, detoured });
             }
         }
         Ok(())

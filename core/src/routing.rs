@@ -9,15 +9,24 @@
 //!    furthest clockwise without passing the key: Chord's "closest preceding
 //!    node", with friends as fingers (the paper's Figure 4). Looking ahead
 //!    (see [`lookahead`](crate::lookahead)), the contact is instead judged by
-//!    the best of its own reported contacts short of the key, then by itself.
+//!    the best of its own reported contacts short of the key, then by itself;
+//! 4. looking ahead, once per route, a friend that is not itself closer to the
+//!    key may be chosen if it reported a contact closer than any hop that is:
+//!    the route's *detour*, marked in the header
+//!    ([`FLAG_DETOURED`](crate::wire::FLAG_DETOURED)) so no later node takes
+//!    another;
+//! 5. with measured round-trip times ([`proximity`](crate::proximity)), the
+//!    nearest of the next hops that make near-equal progress (what they leave
+//!    within [`PROXIMITY_SLACK`] of the best) is chosen.
 //!
-//! Every forward strictly shrinks the clockwise distance to the key and never
-//! passes the responsible node, so a route never revisits a node and ends at
-//! the responsible node.
+//! Every forward but the one detour strictly shrinks the clockwise distance
+//! to the key and never passes the responsible node, so a route ends at the
+//! responsible node whatever the digests say.
 
 use crate::id::{Id, ResourceLocator};
 use crate::lookahead::Digests;
 use crate::neighbours::Neighbours;
+use crate::proximity::Rtts;
 use crate::wire::Side;
 use core::net::SocketAddrV6;
 
@@ -26,8 +35,35 @@ use core::net::SocketAddrV6;
 pub enum NextHop {
     /// This node is responsible for the key.
     Local,
-    /// Send it on to this contact.
+    /// Send it on to this contact, which is closer to the key.
     Forward(ResourceLocator),
+    /// Send it on to this friend, which is not itself closer to the key but
+    /// reported a contact closer than any of ours: the route's one detour.
+    Detour(ResourceLocator),
+}
+
+impl NextHop {
+    /// The contact to send to, and whether that hop is the detour.
+    pub fn step(self) -> Option<(ResourceLocator, bool)> {
+        match self {
+            NextHop::Local => None,
+            NextHop::Forward(hop) => Some((hop, false)),
+            NextHop::Detour(hop) => Some((hop, true)),
+        }
+    }
+}
+
+/// What a node knows beyond its own contacts when it chooses a next hop.
+/// The default guides nothing: the paper's plain greedy routing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Guides<'a> {
+    /// Friends' digests of their contacts, to look one hop ahead.
+    pub digests: Option<&'a Digests>,
+    /// The message has not taken its detour yet (needs `digests`).
+    pub may_detour: bool,
+    /// Measured round-trip times, to prefer the nearest of next hops that
+    /// make near-equal progress.
+    pub rtts: Option<&'a Rtts>,
 }
 
 /// The next hop from `me` towards the node responsible for `key`.
@@ -36,15 +72,19 @@ pub enum NextHop {
 /// JOIN must reach the node that will be its successor, not the joiner itself.
 /// `skip` lists addresses that already failed to acknowledge this message:
 /// they are not chosen again, but do not change who is responsible.
-pub fn next_hop<'a>(
+pub fn next_hop<'a, S>(
     me: Id,
     key: Id,
     neighbours: &'a Neighbours,
-    shortcuts: impl IntoIterator<Item = &'a ResourceLocator>,
+    shortcuts: S,
     avoid: Option<&ResourceLocator>,
     skip: &[SocketAddrV6],
-    lookahead: Option<&Digests>,
-) -> NextHop {
+    guides: &Guides<'_>,
+) -> NextHop
+where
+    S: IntoIterator<Item = &'a ResourceLocator>,
+    S::IntoIter: Clone,
+{
     let member = |c: &&ResourceLocator| Some(*c) != avoid;
     let left = neighbours.chain(Side::Left).iter().find(member);
     if left.is_none_or(|left| key.in_open_closed(left.id, me)) {
@@ -55,19 +95,56 @@ pub fn next_hop<'a>(
         return NextHop::Forward(owner);
     }
     let target = me.distance_to(key);
-    let candidates =
-        neighbours.contacts().chain(shortcuts).filter(usable).filter(|c| c.id != me && me.distance_to(c.id) <= target);
-    let best = match lookahead {
-        None => candidates.max_by_key(|c| me.distance_to(c.id)),
-        // What is left after the candidate's best contact, then after the candidate itself.
-        Some(digests) => candidates.min_by_key(|c| {
-            let own = c.id.distance_to(key);
-            (digests.remaining(c.id, key).map_or(own, |ahead| ahead.min(own)), own)
-        }),
+    let scored = neighbours.contacts().chain(shortcuts).filter(usable).filter(|c| c.id != me).filter_map(|c| {
+        let own = c.id.distance_to(key);
+        let ahead = guides.digests.and_then(|d| d.remaining(c.id, key));
+        if me.distance_to(c.id) <= target {
+            Some(Candidate { hop: *c, score: ahead.map_or(own, |a| a.min(own)), own, detour: false })
+        } else {
+            // Past the key from here: worth only what it reported (friends report digests).
+            ahead.filter(|_| guides.may_detour).map(|score| Candidate { hop: *c, score, own, detour: true })
+        }
+    });
+    let progress = scored.clone().filter(|c| !c.detour).map(|c| c.rank()).min();
+    // A detour must beat every hop that makes progress by itself.
+    let beats = |c: &Candidate| !c.detour || progress.is_none_or(|(score, _)| c.score < score);
+    let candidates = scored.filter(beats);
+    let chosen = match guides.rtts {
+        None => candidates.min_by_key(Candidate::rank),
+        Some(rtts) => {
+            let best = candidates.clone().map(|c| c.score).min().unwrap_or(0);
+            let near = best.saturating_add(best / PROXIMITY_SLACK);
+            candidates.filter(|c| c.score <= near).min_by_key(|c| (rtts.get(c.hop.addr).unwrap_or(u32::MAX), c.rank()))
+        }
     };
-    match best.or(neighbours.chain(Side::Right).iter().find(usable)) {
-        Some(hop) => NextHop::Forward(*hop),
-        None => NextHop::Local,
+    match chosen {
+        Some(Candidate { hop, detour: true, .. }) => NextHop::Detour(hop),
+        Some(Candidate { hop, .. }) => NextHop::Forward(hop),
+        None => neighbours.chain(Side::Right).iter().find(usable).map_or(NextHop::Local, |hop| NextHop::Forward(*hop)),
+    }
+}
+
+/// Next hops whose remaining distance is within `1 / PROXIMITY_SLACK` of the
+/// best one's make near-equal progress; among them the nearest is chosen.
+pub const PROXIMITY_SLACK: u128 = 8;
+
+/// A contact considered as the next hop.
+#[derive(Clone, Copy)]
+struct Candidate {
+    hop: ResourceLocator,
+    /// Clockwise distance left to the key after the hop (and, looking ahead,
+    /// after the hop's best reported contact).
+    score: u128,
+    /// Clockwise distance from the hop itself to the key.
+    own: u128,
+    /// The hop is not itself closer to the key than this node.
+    detour: bool,
+}
+
+impl Candidate {
+    /// Order of preference: least left after looking ahead, then after the hop itself.
+    fn rank(&self) -> (u128, u128) {
+        (self.score, self.own)
     }
 }
 

@@ -109,7 +109,7 @@ impl Node {
             }
             _ => false,
         };
-        let tx = self.transactions.complete(header.txid, MessageType::SearchReply, from, header.sender.addr, same)?;
+        let tx = self.complete_request(header, MessageType::SearchReply, from, same)?;
         // The first reply ends the routed request; drop its first-hop tracking.
         self.transactions.retain(|t| !(t.txid == tx.txid && matches!(t.purpose, Purpose::Forward { .. })));
         let (request, found) = match tx.purpose {

@@ -71,13 +71,7 @@ impl Node {
     ) -> Result<(), DropReason> {
         let sender_id = header.sender.id;
         let same_node = |p: &Purpose| matches!(p, Purpose::Probe { target, .. } if target.id == sender_id);
-        let tx = self.transactions.complete(
-            header.txid,
-            MessageType::StabiliseReply,
-            from,
-            header.sender.addr,
-            same_node,
-        )?;
+        let tx = self.complete_request(header, MessageType::StabiliseReply, from, same_node)?;
         let Purpose::Probe { target: peer, role } = tx.purpose else { return Ok(()) };
         let side = match role {
             Role::Neighbour(side) | Role::Candidate(side) => side,

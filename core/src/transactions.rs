@@ -34,6 +34,17 @@ pub(crate) enum Role {
     Friend,
 }
 
+/// A routed message as it travels: what it is, the hops it took, the hops
+/// it may still take, and whether its route has taken its detour (see
+/// [`routing`](crate::routing)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Journey {
+    pub routed: Routed,
+    pub hops: u8,
+    pub hop_limit: u8,
+    pub detoured: bool,
+}
+
 /// A routed message this node passed on and waits to see acknowledged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Routed {
@@ -117,9 +128,7 @@ pub(crate) enum Purpose {
     },
     /// One hop of a routed message; `tried` holds the hops offered so far.
     Forward {
-        routed: Routed,
-        hops: u8,
-        hop_limit: u8,
+        journey: Journey,
         tried: heapless::Vec<SocketAddrV6, MAX_HOP_TRIES>,
     },
 }

@@ -56,8 +56,7 @@ impl Node {
         keys: &[Id],
         mask: u32,
     ) -> Result<(), DropReason> {
-        let tx =
-            self.transactions.complete(header.txid, MessageType::VerifyReply, from, header.sender.addr, |_| true)?;
+        let tx = self.complete_request(header, MessageType::VerifyReply, from, |_| true)?;
         let Purpose::Verify { owner } = tx.purpose else { return Ok(()) };
         for (i, key) in keys.iter().enumerate() {
             if !self.store.confirm(&owner, *key, mask & (1 << i) != 0) {

@@ -1,11 +1,14 @@
 //! Greedy routing on random rings, plain and looking ahead through friends'
-//! digests (true ones, or garbage a liar might send): every route ends at
-//! the responsible node, within the hop limit, without revisiting a node.
+//! digests (true ones, or garbage a liar might send), with or without
+//! measured round-trip times: every route ends at the responsible node,
+//! within the hop limit, takes at most one detour and revisits no node
+//! before or after it.
 
 use core::net::{Ipv6Addr, SocketAddrV6};
 use mmp2p_core::lookahead::Digests;
 use mmp2p_core::neighbours::Neighbours;
-use mmp2p_core::routing::{next_hop, NextHop};
+use mmp2p_core::proximity::Rtts;
+use mmp2p_core::routing::{next_hop, Guides, NextHop};
 use mmp2p_core::wire::Chain;
 use mmp2p_core::{Config, Id, ResourceLocator};
 use quickcheck::{quickcheck, Arbitrary, Gen, TestResult};
@@ -18,6 +21,8 @@ struct Ring {
     friends: Vec<Vec<ResourceLocator>>,
     /// Each node's digests of its friends' contacts (empty: plain routing).
     digests: Vec<Digests>,
+    /// Each node's measured round trips (empty: no proximity).
+    rtts: Vec<Rtts>,
 }
 
 fn locator(id: u128, index: usize) -> ResourceLocator {
@@ -45,7 +50,7 @@ impl Ring {
         let friends = (0..n)
             .map(|i| (0..friends).map(|_| nodes[usize::arbitrary(g) % n]).filter(|f| f.id != nodes[i].id).collect())
             .collect();
-        Ring { nodes, neighbours, friends, digests: Vec::new() }
+        Ring { nodes, neighbours, friends, digests: Vec::new(), rtts: Vec::new() }
     }
 
     /// Gives every node its friends' digests: each friend's true contacts,
@@ -72,6 +77,21 @@ impl Ring {
         self
     }
 
+    /// Gives every node random round trips to each of its contacts.
+    fn with_rtts(mut self, g: &mut Gen) -> Ring {
+        let now = mmp2p_core::Instant::ZERO;
+        self.rtts = (0..self.nodes.len())
+            .map(|i| {
+                let mut rtts = Rtts::default();
+                for c in self.neighbours[i].contacts().chain(&self.friends[i]) {
+                    rtts.sample(c.addr, std::time::Duration::from_micros(u64::from(u16::arbitrary(g))), now);
+                }
+                rtts
+            })
+            .collect();
+        self
+    }
+
     fn successor(&self, key: Id) -> usize {
         self.nodes.partition_point(|c| c.id < key) % self.nodes.len()
     }
@@ -85,12 +105,22 @@ impl Ring {
         let mut at = origin;
         let mut hops = 0u8;
         let mut visited = HashSet::from([origin]);
+        let mut detoured = false;
         loop {
             let me = self.nodes[at].id;
-            let digests = self.digests.get(at);
-            match next_hop(me, key, &self.neighbours[at], &self.friends[at], None, &[], digests) {
-                NextHop::Local => return Ok((at, hops)),
-                NextHop::Forward(next) => {
+            let guides = Guides { digests: self.digests.get(at), may_detour: !detoured, rtts: self.rtts.get(at) };
+            let hop = next_hop(me, key, &self.neighbours[at], &self.friends[at], None, &[], &guides);
+            if matches!(hop, NextHop::Detour(_)) {
+                if detoured {
+                    return Err(format!("a second detour at {at}"));
+                }
+                // Past the detour, the route may cross nodes it saw before it.
+                detoured = true;
+                visited.clear();
+            }
+            match hop.step() {
+                None => return Ok((at, hops)),
+                Some((next, _)) => {
                     if hops == hop_limit {
                         return Err(format!(
                             "hop limit {hop_limit} exceeded at {at} of {} origin {origin}",
@@ -114,11 +144,14 @@ fn every_lookup_ends_at_the_responsible_node(size: u16, backups: u8, friends: u8
     let backups = 1 + usize::from(backups) % 5;
     let friends = usize::from(friends) % 51;
     let ring = Ring::random(&mut g, size, backups, friends);
-    // Plain, looking ahead with true digests, looking ahead with some lies.
-    let ring = match mode % 3 {
+    // Plain, looking ahead with true digests, looking ahead with some lies,
+    // and the last two with random round trips.
+    let ring = match mode % 5 {
         0 => ring,
         1 => ring.with_digests(&mut g, false),
-        _ => ring.with_digests(&mut g, true),
+        2 => ring.with_digests(&mut g, true),
+        3 => ring.with_digests(&mut g, false).with_rtts(&mut g),
+        _ => ring.with_digests(&mut g, true).with_rtts(&mut g),
     };
     let hop_limit = Config::default().hop_limit;
     for _ in 0..50 {
@@ -164,9 +197,31 @@ fn largest_rings_without_friends_stay_within_the_hop_limit() {
     }
 }
 
+#[test]
+fn proximity_picks_the_nearest_of_next_hops_that_make_near_equal_progress() {
+    let id = |n: u128| Id(n << 96);
+    let node = |n: u128| locator(id(n).0, n as usize);
+    let me = node(0);
+    let neighbours = Neighbours::from_chains([node(90)].into_iter().collect(), [node(1)].into_iter().collect());
+    let friends = [node(62), node(65), node(66)];
+    let now = mmp2p_core::Instant::ZERO;
+    let mut rtts = Rtts::default();
+    for (friend, ms) in [(62, 1), (65, 5), (66, 80)] {
+        rtts.sample(node(friend).addr, std::time::Duration::from_millis(ms), now);
+    }
+    let route = |key: u128, rtts: Option<&Rtts>| {
+        next_hop(me.id, id(key), &neighbours, &friends, None, &[], &Guides { rtts, ..Guides::default() })
+    };
+    // Towards 74: 66 leaves 8; 65 leaves 9, within 8 + 8/8; 62 leaves 12.
+    assert_eq!(route(74, None), NextHop::Forward(node(66)), "without round trips: the furthest");
+    assert_eq!(route(74, Some(&rtts)), NextHop::Forward(node(65)), "the nearer of 66 and 65");
+    // Towards 70: 66 leaves 4; 65 leaves 5, more than 4 + 4/8: 66 despite its 80 ms.
+    assert_eq!(route(70, Some(&rtts)), NextHop::Forward(node(66)));
+}
+
 quickcheck! {
     fn a_lone_node_is_responsible_for_everything(key: u128) -> bool {
         let me = locator(7, 0);
-        next_hop(me.id, Id(key), &Neighbours::default(), &[], None, &[], None) == NextHop::Local
+        next_hop(me.id, Id(key), &Neighbours::default(), &[], None, &[], &Guides::default()) == NextHop::Local
     }
 }

@@ -25,8 +25,44 @@ pub struct Setup {
     pub lookups: usize,
     /// Seed for IDs, positions, friends, queries and the network.
     pub seed: u64,
-    /// Route looking one hop ahead through friends' digests (false: the paper's plain greedy routing).
-    pub lookahead: bool,
+    /// How MMP2P routes.
+    pub routing: Routing,
+}
+
+/// How MMP2P routes in a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Routing {
+    /// The paper's greedy routing over the node's own contacts.
+    Plain,
+    /// Looking one hop ahead through friends' digests, one detour per route.
+    Lookahead,
+    /// Looking ahead, and through the nearest of next hops that make
+    /// near-equal progress (the core's default).
+    Proximity,
+}
+
+impl Routing {
+    /// Every mode, the paper's first.
+    pub const ALL: [Routing; 3] = [Routing::Plain, Routing::Lookahead, Routing::Proximity];
+
+    /// The node configuration for this mode.
+    pub fn config(self, backups: u8) -> Config {
+        let (lookahead, proximity) = match self {
+            Routing::Plain => (false, false),
+            Routing::Lookahead => (true, false),
+            Routing::Proximity => (true, true),
+        };
+        Config { backups, lookahead, proximity, ..Config::default() }
+    }
+
+    /// The system's name in tables and plots.
+    pub fn name(self) -> &'static str {
+        match self {
+            Routing::Plain => "MMP2P",
+            Routing::Lookahead => "MMP2P lookahead",
+            Routing::Proximity => "MMP2P lookahead+proximity",
+        }
+    }
 }
 
 /// Which systems to measure besides MMP2P.
@@ -36,6 +72,20 @@ pub struct Baselines {
     pub chord: bool,
     /// CAN, one per dimension count.
     pub can_dims: Vec<usize>,
+}
+
+/// Virtual time over which a simulated overlay's nodes join, whatever its
+/// size: joins overlap in large overlays, so the build's maintenance traffic
+/// grows with the nodes rather than with their square.
+const JOIN_WINDOW: Duration = Duration::from_secs(100);
+/// Longest virtual time between two joins (small overlays).
+const MAX_JOIN_SPACING: Duration = Duration::from_millis(100);
+
+/// The overlay the simulator builds: `nodes` joining one after another
+/// within [`JOIN_WINDOW`] of virtual time.
+pub fn overlay_spec(nodes: usize, friends: usize, config: Config, seed: u64) -> OverlaySpec {
+    let spacing = JOIN_WINDOW / u32::try_from(nodes.max(1)).unwrap_or(u32::MAX);
+    OverlaySpec { nodes, friends, config, seed, join_spacing: spacing.min(MAX_JOIN_SPACING), ..OverlaySpec::default() }
 }
 
 /// How long to measure maintenance traffic, when asked.
@@ -64,15 +114,9 @@ pub struct Row {
 /// routes the same queries through each baseline. With `maintenance`, also
 /// runs the built overlay for two virtual minutes to measure its upkeep.
 pub fn run(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Vec<Row>, Box<dyn Error>> {
-    let spec = OverlaySpec {
-        nodes: setup.nodes,
-        friends: setup.friends,
-        config: Config { backups: setup.backups, lookahead: setup.lookahead, ..Config::default() },
-        seed: setup.seed,
-        ..OverlaySpec::default()
-    };
+    let spec = overlay_spec(setup.nodes, setup.friends, setup.routing.config(setup.backups), setup.seed);
     let mut overlay = Overlay::build(&spec)?;
-    if setup.lookahead {
+    if spec.config.lookahead {
         // Friends were added before their nodes joined: let every friend
         // send a digest of its contacts in the ring (one full round after
         // the first, jittered, period).
@@ -95,14 +139,14 @@ pub fn run(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Ve
     });
     let mut rows = vec![Row {
         setup: setup.clone(),
-        system: if setup.lookahead { "MMP2P lookahead" } else { "MMP2P" }.to_owned(),
+        system: setup.routing.name().to_owned(),
         metrics: Metrics::of(&trips, report.failed + report.wrong),
         state_entries: entries,
         state_bytes: entries * ENTRY_BYTES as f64,
         maintenance_per_minute: upkeep,
         datagrams: overlay.network.nodes().map(|(_, n)| n.stats().datagrams_in).sum(),
     }];
-    if setup.lookahead {
+    if setup.routing != Routing::Plain {
         // The baselines do not depend on MMP2P's routing: they come with the plain run.
         return Ok(rows);
     }

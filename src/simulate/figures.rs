@@ -1,7 +1,7 @@
 //! The paper's evaluation: Figures 5–7 and a comparison table, each run
 //! written to the output directory as CSV, markdown and SVG plots.
 
-use super::experiment::{self, Baselines, Row, Setup};
+use super::experiment::{self, Baselines, Routing, Row, Setup};
 use super::output::{self, Series};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -202,7 +202,7 @@ fn wanted(row: &Row, baselines: &Baselines) -> bool {
 
 /// A setup with the paper's plain greedy routing.
 fn setup(common: &Common, nodes: usize, friends: usize, backups: u8) -> Setup {
-    Setup { nodes, friends, backups, lookups: common.lookups, seed: common.seed, lookahead: false }
+    Setup { nodes, friends, backups, lookups: common.lookups, seed: common.seed, routing: Routing::Plain }
 }
 
 fn all_baselines(common: &Common) -> Baselines {
@@ -267,11 +267,11 @@ fn fig7(runs: &mut Runs, a: &Fig7Args) -> Result<(), Box<dyn Error>> {
 }
 
 fn compare(runs: &mut Runs, a: &CompareArgs) -> Result<(), Box<dyn Error>> {
-    // Each size plain and looking ahead; the baselines come with the plain run.
+    // Each size in every routing mode; the baselines come with the plain run.
     let setups: Vec<Setup> = a
         .nodes
         .iter()
-        .flat_map(|&n| [false, true].map(|lookahead| Setup { lookahead, ..setup(&a.common, n, a.friends, a.backups) }))
+        .flat_map(|&n| Routing::ALL.map(|routing| Setup { routing, ..setup(&a.common, n, a.friends, a.backups) }))
         .collect();
     let rows = runs.get("compare", &setups, &all_baselines(&a.common), true)?;
     write(&a.common.out, "compare", &rows)

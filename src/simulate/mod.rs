@@ -16,7 +16,7 @@ mod scale;
 
 use clap::Args;
 use mmp2p_core::Config;
-use mmp2p_memory::overlay::{Overlay, OverlaySpec};
+use mmp2p_memory::overlay::Overlay;
 use std::error::Error;
 use std::time::Instant as WallClock;
 
@@ -60,13 +60,8 @@ pub fn run(args: &SimulateArgs) -> Result<(), Box<dyn Error>> {
 
 /// Builds the overlay, checks it, runs the lookups and prints the figures.
 fn run_single(args: &SingleArgs) -> Result<(), Box<dyn Error>> {
-    let spec = OverlaySpec {
-        nodes: args.nodes as usize,
-        friends: args.friends as usize,
-        config: Config { backups: args.backups, ..Config::default() },
-        seed: args.seed,
-        ..OverlaySpec::default()
-    };
+    let config = Config { backups: args.backups, ..Config::default() };
+    let spec = experiment::overlay_spec(args.nodes as usize, args.friends as usize, config, args.seed);
     println!(
         "building an overlay of {} nodes ({} friends, {} backups, seed {}) through real JOINs ...",
         spec.nodes, spec.friends, spec.config.backups, spec.seed

@@ -110,12 +110,12 @@ pub fn plot(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Se
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulate::experiment::Setup;
+    use crate::simulate::experiment::{Routing, Setup};
     use crate::simulate::metrics::Metrics;
 
     fn row(system: &str, nodes: usize, hops: f64) -> Row {
         Row {
-            setup: Setup { nodes, friends: 50, backups: 2, lookups: 10, seed: 1, lookahead: false },
+            setup: Setup { nodes, friends: 50, backups: 2, lookups: 10, seed: 1, routing: Routing::Plain },
             system: system.to_owned(),
             metrics: Metrics { lookups: 10, hops_mean: hops, ..Metrics::default() },
             state_entries: 56.0,

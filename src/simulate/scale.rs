@@ -7,7 +7,7 @@
 //! If the requested size would not fit the memory budget, the largest size
 //! that fits is built instead and the report says so.
 
-use super::experiment::{self, Baselines, Setup};
+use super::experiment::{self, Baselines, Routing, Setup};
 use clap::Args;
 use mmp2p_core::{Config, Node};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
@@ -71,7 +71,7 @@ pub fn run(a: &ScaleArgs) -> Result<(), Box<dyn Error>> {
         backups: a.backups,
         lookups: a.lookups,
         seed: a.seed,
-        lookahead: Config::default().lookahead,
+        routing: Routing::Proximity,
     };
     let rows = experiment::run(&setup, &Baselines::default(), false)?;
     let wall = started.elapsed();
@@ -92,13 +92,7 @@ pub fn run(a: &ScaleArgs) -> Result<(), Box<dyn Error>> {
 }
 
 fn spec(a: &ScaleArgs, nodes: usize) -> OverlaySpec {
-    OverlaySpec {
-        nodes,
-        friends: a.friends,
-        config: Config { backups: a.backups, ..Config::default() },
-        seed: a.seed,
-        ..OverlaySpec::default()
-    }
+    experiment::overlay_spec(nodes, a.friends, Config { backups: a.backups, ..Config::default() }, a.seed)
 }
 
 /// A field of `/proc/self/status` in bytes (0 where there is none).

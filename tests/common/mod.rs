@@ -1,7 +1,7 @@
 //! Helpers shared by the scenario tests.
 #![allow(dead_code)]
 
-use mmp2p_core::wire::{Message, Repr};
+use mmp2p_core::wire::{Message, Repr, FLAG_DETOURED};
 use mmp2p_core::{Config, Id, Instant, Side};
 use mmp2p_memory::{LatencyModel, Network, NetworkConfig, NodeIndex, Step};
 use std::time::Duration;
@@ -49,14 +49,15 @@ fn ids(chain: &[mmp2p_core::ResourceLocator]) -> Vec<u128> {
 pub fn describe(net: &Network, to: NodeIndex, bytes: &[u8]) -> String {
     let Repr { header, message } = Repr::parse_bytes(bytes).expect("nodes only send valid datagrams");
     let route = format!("{}→{}", header.sender.id.0, net.node(to).id().0);
+    let detoured = if header.flags & FLAG_DETOURED != 0 { " DETOURED" } else { "" };
     match message {
-        Message::Join { joiner, hops } => format!("{route} JOIN joiner={} hops={hops}", joiner.id.0),
+        Message::Join { joiner, hops } => format!("{route} JOIN joiner={} hops={hops}{detoured}", joiner.id.0),
         Message::JoinReply { status, hops, left, right } => {
             format!("{route} JOIN_REPLY {status:?} hops={hops} left={:?} right={:?}", ids(&left), ids(&right))
         }
         Message::NeighbourUpdate { side, chain } => format!("{route} NEIGHBOUR_UPDATE {side:?} {:?}", ids(&chain)),
         Message::Lookup { origin, key, hops } => {
-            format!("{route} LOOKUP origin={} key={} hops={hops}", origin.id.0, key.0)
+            format!("{route} LOOKUP origin={} key={} hops={hops}{detoured}", origin.id.0, key.0)
         }
         Message::LookupReply { key, hops } => format!("{route} LOOKUP_REPLY key={} hops={hops}", key.0),
         other => format!("{route} {}", other.message_type().name()),

@@ -8,7 +8,7 @@ use super::chord::Chord;
 use super::metrics::{Metrics, Trip};
 use mmp2p_core::{Config, Id};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
-use mmp2p_memory::NodeIndex;
+use mmp2p_memory::{LatencyModel, NodeIndex};
 use std::error::Error;
 use std::time::Duration;
 
@@ -27,6 +27,37 @@ pub struct Setup {
     pub seed: u64,
     /// How MMP2P routes.
     pub routing: Routing,
+    /// How latency follows from the nodes' positions.
+    pub latency: Latency,
+}
+
+/// The latency model of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Latency {
+    /// 5 ms + 100 ms × distance on the unit square.
+    Plane,
+    /// A GT-ITM-style transit-stub internet over the unit square (see
+    /// `LatencyModel::TransitStub`): 2 ms within a stub domain, 22 ms
+    /// between stub domains of one transit domain, more across the backbone.
+    TransitStub,
+}
+
+impl Latency {
+    /// The memory driver's model.
+    pub fn model(self) -> LatencyModel {
+        match self {
+            Latency::Plane => LatencyModel::default(),
+            Latency::TransitStub => LatencyModel::transit_stub(),
+        }
+    }
+
+    /// The model's name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Latency::Plane => "plane",
+            Latency::TransitStub => "transit-stub",
+        }
+    }
 }
 
 /// How MMP2P routes in a run.
@@ -82,7 +113,7 @@ const JOIN_WINDOW: Duration = Duration::from_secs(100);
 const MAX_JOIN_SPACING: Duration = Duration::from_millis(100);
 
 /// The overlay the simulator builds: `nodes` joining one after another
-/// within [`JOIN_WINDOW`] of virtual time.
+/// within [`JOIN_WINDOW`] of virtual time, on the plane latency model.
 pub fn overlay_spec(nodes: usize, friends: usize, config: Config, seed: u64) -> OverlaySpec {
     let spacing = JOIN_WINDOW / u32::try_from(nodes.max(1)).unwrap_or(u32::MAX);
     OverlaySpec { nodes, friends, config, seed, join_spacing: spacing.min(MAX_JOIN_SPACING), ..OverlaySpec::default() }
@@ -114,7 +145,10 @@ pub struct Row {
 /// routes the same queries through each baseline. With `maintenance`, also
 /// runs the built overlay for two virtual minutes to measure its upkeep.
 pub fn run(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Vec<Row>, Box<dyn Error>> {
-    let spec = overlay_spec(setup.nodes, setup.friends, setup.routing.config(setup.backups), setup.seed);
+    let spec = OverlaySpec {
+        latency: setup.latency.model(),
+        ..overlay_spec(setup.nodes, setup.friends, setup.routing.config(setup.backups), setup.seed)
+    };
     let mut overlay = Overlay::build(&spec)?;
     if spec.config.lookahead {
         // Friends were added before their nodes joined: let every friend
@@ -183,4 +217,43 @@ fn model_trip(overlay: &Overlay, model: &dyn RouteModel, origin: NodeIndex, key:
     let end = *path.last().unwrap_or(&origin.0);
     let direct = if end == origin.0 { Duration::ZERO } else { latency(origin.0, end) };
     Trip { hops: (path.len().saturating_sub(1)) as u32, path: along, direct }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(latency: Latency) -> Vec<Row> {
+        let setup =
+            Setup { nodes: 300, friends: 10, backups: 2, lookups: 500, seed: 3, routing: Routing::Plain, latency };
+        run(&setup, &Baselines { chord: true, can_dims: vec![2] }, false).expect("overlay builds")
+    }
+
+    #[test]
+    fn the_latency_model_changes_stretch_not_routes() {
+        let (plane, transit_stub) = (rows(Latency::Plane), rows(Latency::TransitStub));
+        assert_eq!(plane.len(), 3, "MMP2P, Chord, CAN d=2");
+        for (p, t) in plane.iter().zip(&transit_stub) {
+            assert_eq!(p.system, t.system);
+            assert_eq!(p.metrics.failed, 0, "{}", p.system);
+            assert_eq!(p.metrics.hops_mean, t.metrics.hops_mean, "{}: same routes", p.system);
+            assert_ne!(p.metrics.stretch_ratio_of_sums, t.metrics.stretch_ratio_of_sums, "{}", p.system);
+        }
+    }
+
+    #[test]
+    fn looking_ahead_takes_fewer_hops_than_plain_greedy_routing() {
+        let setup = |routing| Setup {
+            nodes: 600,
+            friends: 10,
+            backups: 2,
+            lookups: 500,
+            seed: 5,
+            routing,
+            latency: Latency::Plane,
+        };
+        let hops = |routing| run(&setup(routing), &Baselines::default(), false).unwrap()[0].metrics.hops_mean;
+        let (plain, ahead) = (hops(Routing::Plain), hops(Routing::Lookahead));
+        assert!(ahead < 0.8 * plain, "lookahead {ahead:.2} hops, plain {plain:.2}");
+    }
 }

@@ -9,8 +9,9 @@ use std::fs;
 use std::path::Path;
 
 /// The columns of every table, one per field of a [`Row`].
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 16] = [
     "system",
+    "latency",
     "nodes",
     "friends",
     "backups",
@@ -28,10 +29,11 @@ const COLUMNS: [&str; 15] = [
 ];
 
 /// A row's cells, in [`COLUMNS`] order (an unmeasured value is empty).
-fn cells(r: &Row) -> [String; 15] {
+fn cells(r: &Row) -> [String; 16] {
     let m = &r.metrics;
     [
         r.system.clone(),
+        r.setup.latency.name().to_owned(),
         r.setup.nodes.to_string(),
         r.setup.friends.to_string(),
         r.setup.backups.to_string(),
@@ -110,12 +112,20 @@ pub fn plot(path: &Path, title: &str, x_label: &str, y_label: &str, series: &[Se
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulate::experiment::{Routing, Setup};
+    use crate::simulate::experiment::{Latency, Routing, Setup};
     use crate::simulate::metrics::Metrics;
 
     fn row(system: &str, nodes: usize, hops: f64) -> Row {
         Row {
-            setup: Setup { nodes, friends: 50, backups: 2, lookups: 10, seed: 1, routing: Routing::Plain },
+            setup: Setup {
+                nodes,
+                friends: 50,
+                backups: 2,
+                lookups: 10,
+                seed: 1,
+                routing: Routing::Plain,
+                latency: Latency::Plane,
+            },
             system: system.to_owned(),
             metrics: Metrics { lookups: 10, hops_mean: hops, ..Metrics::default() },
             state_entries: 56.0,
@@ -130,11 +140,11 @@ mod tests {
         let rows = [row("MMP2P", 100, 3.5), row("Chord", 100, 4.25)];
         let csv = csv(&rows);
         assert_eq!(csv.lines().count(), 3);
-        assert!(csv.lines().nth(2).unwrap().starts_with("Chord,100,50,2,10,0,4.250,"), "{csv}");
+        assert!(csv.lines().nth(2).unwrap().starts_with("Chord,plane,100,50,2,10,0,4.250,"), "{csv}");
         assert_eq!(csv.lines().next().unwrap().split(',').count(), csv.lines().nth(1).unwrap().split(',').count());
         let table = markdown(&rows);
         assert_eq!(table.lines().count(), 4);
-        assert!(table.contains("| MMP2P | 100 | 50 | 2 | 10 | 0 | 3.500 |"), "{table}");
+        assert!(table.contains("| MMP2P | plane | 100 | 50 | 2 | 10 | 0 | 3.500 |"), "{table}");
     }
 
     #[test]

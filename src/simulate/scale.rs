@@ -7,7 +7,7 @@
 //! If the requested size would not fit the memory budget, the largest size
 //! that fits is built instead and the report says so.
 
-use super::experiment::{self, Baselines, Routing, Setup};
+use super::experiment::{self, Baselines, Latency, Routing, Setup};
 use clap::Args;
 use mmp2p_core::{Config, Node};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
@@ -37,21 +37,23 @@ pub struct ScaleArgs {
     seed: u64,
 }
 
-/// Nodes in the probe overlay used to measure the cost of a node.
+/// Nodes in the probe overlay used to measure the cost of a node (fewer if
+/// fewer are asked for).
 const PROBE_NODES: usize = 2_000;
 
 /// Builds the largest overlay up to `--nodes` that fits the budget and reports.
 pub fn run(a: &ScaleArgs) -> Result<(), Box<dyn Error>> {
     let core_bytes = std::mem::size_of::<Node>();
+    let probe_nodes = PROBE_NODES.min(a.nodes).max(2);
     let before = resident_bytes();
-    let probe = Overlay::build(&spec(a, PROBE_NODES))?;
-    let per_node = resident_bytes().saturating_sub(before) / PROBE_NODES as u64;
+    let probe = Overlay::build(&spec(a, probe_nodes))?;
+    let per_node = resident_bytes().saturating_sub(before) / probe_nodes as u64;
     let per_node = per_node.max(core_bytes as u64);
     drop(probe);
     let budget = (a.memory_gib * f64::from(1u32 << 30)) as u64;
     let fits = usize::try_from(budget / per_node).unwrap_or(usize::MAX);
     println!("core state per node: {core_bytes} bytes (size_of::<Node>())");
-    println!("measured memory per node (core + memory driver): {per_node} bytes, from a {PROBE_NODES}-node probe");
+    println!("measured memory per node (core + memory driver): {per_node} bytes, from a {probe_nodes}-node probe");
     let nodes = if a.nodes > fits {
         println!(
             "{} nodes would need {:.1} GiB, over the {:.1} GiB budget: building {} nodes, the most that fit",
@@ -72,6 +74,7 @@ pub fn run(a: &ScaleArgs) -> Result<(), Box<dyn Error>> {
         lookups: a.lookups,
         seed: a.seed,
         routing: Routing::Proximity,
+        latency: Latency::Plane,
     };
     let rows = experiment::run(&setup, &Baselines::default(), false)?;
     let wall = started.elapsed();

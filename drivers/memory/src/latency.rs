@@ -19,7 +19,7 @@ impl Position {
 }
 
 /// How one-way latency follows from positions.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LatencyModel {
     /// Every datagram takes the same time.
     Constant(Duration),
@@ -28,6 +28,25 @@ pub enum LatencyModel {
         /// Latency between two nodes at the same spot.
         base: Duration,
         /// Added latency per unit of distance.
+        per_unit: Duration,
+    },
+    /// A transit-stub internet in the style of GT-ITM: the unit square is
+    /// a grid of transit domains, each a grid of stub domains, and a node
+    /// belongs to the stub domain its position falls in. Within a stub
+    /// domain a datagram takes `intra_stub`; between stub domains it also
+    /// climbs to the transit domain and back down (`2 × stub_link`), and
+    /// between transit domains it crosses the backbone as well
+    /// (`per_unit` × the distance between the two transit domains' centres).
+    TransitStub {
+        /// Transit domains per side of the square.
+        transit_grid: u32,
+        /// Stub domains per side of a transit domain.
+        stub_grid: u32,
+        /// Latency between two nodes of one stub domain.
+        intra_stub: Duration,
+        /// Latency of a stub domain's link to its transit domain.
+        stub_link: Duration,
+        /// Backbone latency per unit of distance between transit domains.
         per_unit: Duration,
     },
 }
@@ -40,16 +59,55 @@ impl Default for LatencyModel {
 }
 
 impl LatencyModel {
+    /// The default transit-stub internet: 4 × 4 transit domains of 3 × 3
+    /// stub domains each (144 stub domains), 2 ms within a stub domain,
+    /// 10 ms stub links, 100 ms per unit of backbone distance.
+    pub fn transit_stub() -> LatencyModel {
+        LatencyModel::TransitStub {
+            transit_grid: 4,
+            stub_grid: 3,
+            intra_stub: Duration::from_millis(2),
+            stub_link: Duration::from_millis(10),
+            per_unit: Duration::from_millis(100),
+        }
+    }
+
     /// One-way latency between two positions, rounded to whole microseconds.
     pub fn latency(&self, a: &Position, b: &Position) -> Duration {
         match *self {
             LatencyModel::Constant(d) => d,
-            LatencyModel::Plane { base, per_unit } => {
-                let extra = (per_unit.as_micros() as f64 * a.distance(b)).round() as u64;
-                base + Duration::from_micros(extra)
+            LatencyModel::Plane { base, per_unit } => base + scaled(per_unit, a.distance(b)),
+            LatencyModel::TransitStub { transit_grid, stub_grid, intra_stub, stub_link, per_unit } => {
+                let cells = transit_grid.max(1) * stub_grid.max(1);
+                let (stub_a, stub_b) = (cell(a, cells), cell(b, cells));
+                if stub_a == stub_b {
+                    return intra_stub;
+                }
+                let transit = |(x, y): (u32, u32)| (x / stub_grid.max(1), y / stub_grid.max(1));
+                let (transit_a, transit_b) = (transit(stub_a), transit(stub_b));
+                let climb = intra_stub + stub_link * 2;
+                if transit_a == transit_b {
+                    return climb;
+                }
+                let centre = |(x, y): (u32, u32)| {
+                    let side = f64::from(transit_grid.max(1));
+                    Position { x: (f64::from(x) + 0.5) / side, y: (f64::from(y) + 0.5) / side }
+                };
+                climb + scaled(per_unit, centre(transit_a).distance(&centre(transit_b)))
             }
         }
     }
+}
+
+/// `per_unit × distance`, rounded to whole microseconds.
+fn scaled(per_unit: Duration, distance: f64) -> Duration {
+    Duration::from_micros((per_unit.as_micros() as f64 * distance).round() as u64)
+}
+
+/// The cell of a `cells × cells` grid over the unit square that `p` falls in.
+fn cell(p: &Position, cells: u32) -> (u32, u32) {
+    let index = |v: f64| ((v * f64::from(cells)) as u32).min(cells - 1);
+    (index(p.x), index(p.y))
 }
 
 #[cfg(test)]
@@ -66,5 +124,19 @@ mod tests {
             LatencyModel::Constant(Duration::from_millis(7)).latency(&origin, &Position { x: 1.0, y: 1.0 }),
             Duration::from_millis(7)
         );
+    }
+
+    #[test]
+    fn transit_stub_latency_depends_on_the_domains() {
+        let model = LatencyModel::transit_stub();
+        let at = |x: f64, y: f64| Position { x, y };
+        // One stub domain (each is 1/12 of the side).
+        assert_eq!(model.latency(&at(0.01, 0.01), &at(0.08, 0.05)), Duration::from_millis(2));
+        // Two stub domains of one transit domain (each is 1/4 of the side).
+        assert_eq!(model.latency(&at(0.01, 0.01), &at(0.2, 0.2)), Duration::from_millis(22));
+        // Neighbouring transit domains: centres 0.25 apart, 25 ms of backbone.
+        assert_eq!(model.latency(&at(0.01, 0.01), &at(0.26, 0.01)), Duration::from_millis(47));
+        // Symmetric.
+        assert_eq!(model.latency(&at(0.9, 0.9), &at(0.1, 0.3)), model.latency(&at(0.1, 0.3), &at(0.9, 0.9)));
     }
 }

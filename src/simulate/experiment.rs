@@ -180,10 +180,6 @@ pub fn run(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Ve
         maintenance_per_minute: upkeep,
         datagrams: overlay.network.nodes().map(|(_, n)| n.stats().datagrams_in).sum(),
     }];
-    if setup.routing != Routing::Plain {
-        // The baselines do not depend on MMP2P's routing: they come with the plain run.
-        return Ok(rows);
-    }
     let ids: Vec<Id> = (0..setup.nodes).map(|i| overlay.network.locator(NodeIndex(i)).id).collect();
     let mut models: Vec<Box<dyn RouteModel>> = Vec::new();
     if baselines.chord {

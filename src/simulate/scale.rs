@@ -76,7 +76,8 @@ pub fn run(a: &ScaleArgs) -> Result<(), Box<dyn Error>> {
         routing: Routing::Proximity,
         latency: Latency::Plane,
     };
-    let rows = experiment::run(&setup, &Baselines::default(), false)?;
+    // Chord's route-level model over the same nodes and queries, for scale.
+    let rows = experiment::run(&setup, &Baselines { chord: true, can_dims: Vec::new() }, false)?;
     let wall = started.elapsed();
     let m = &rows[0].metrics;
     println!();
@@ -87,6 +88,10 @@ pub fn run(a: &ScaleArgs) -> Result<(), Box<dyn Error>> {
     println!("| lookups (failed) | {} ({}) |", m.lookups, m.failed);
     println!("| hops mean / median / p99 | {:.2} / {} / {} |", m.hops_mean, m.hops_median, m.hops_p99);
     println!("| stretch (ratio of sums) | {:.2} |", m.stretch_ratio_of_sums);
+    if let Some(chord) = rows.iter().find(|r| r.system == "Chord") {
+        let c = &chord.metrics;
+        println!("| Chord on the same nodes and queries: hops mean / p99 | {:.2} / {} |", c.hops_mean, c.hops_p99);
+    }
     println!("| wall time | {:.1} s |", wall.as_secs_f64());
     println!("| peak memory | {:.2} GiB |", peak_resident_bytes() as f64 / f64::from(1u32 << 30));
     println!("| core state per node | {core_bytes} bytes |");

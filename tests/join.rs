@@ -149,10 +149,10 @@ fn lookahead_takes_one_detour_through_a_friends_digest() {
         [
             // Not along the ring (11 is as far as 8's contacts get) but
             // back to 3, which reported 25 and 30: the detour.
-            "8→3 LOOKUP origin=8 key=29 hops=1 DETOURED",
+            "8→3 LOOKUP origin=8 key=29 hops=1 detours=1",
             "3→8 HOP_ACK",
             // 3's left chain brackets the key: straight to its successor.
-            "3→30 LOOKUP origin=8 key=29 hops=2 DETOURED",
+            "3→30 LOOKUP origin=8 key=29 hops=2 detours=1",
             "30→3 HOP_ACK",
             "30→8 LOOKUP_REPLY key=29 hops=2",
         ]

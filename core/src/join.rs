@@ -26,7 +26,7 @@ use crate::outbox::Outgoing;
 use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::transactions::{Journey, Purpose, Routed};
-use crate::wire::{Chain, Header, JoinStatus, MessageType, Side, FLAG_DETOURED, MAX_DATAGRAM};
+use crate::wire::{Chain, Header, JoinStatus, MessageType, Side, MAX_DATAGRAM};
 use core::net::SocketAddrV6;
 
 /// A reply may be at most this many times the size of the JOIN that asked for it,
@@ -162,11 +162,11 @@ impl Node {
         self.send(Outgoing::HopAck { to: from, txid: header.txid });
         // Route among the existing nodes only. Once we have accepted the
         // joiner it is our left neighbour, and a repeated JOIN ends here.
-        let routed = Routed::Join { joiner };
-        match self.next_leg(&routed, header.flags & FLAG_DETOURED != 0, &[]) {
-            Some((next, detoured)) => {
+        let journey = self.arriving(header, Routed::Join { joiner }, hops);
+        match self.next_leg(&journey, &[]) {
+            Some((next, detour)) => {
                 let hop_limit = self.relay_hop_limit(header.hop_limit)?;
-                self.forward(header.txid, next, Journey { routed, hops: hops.saturating_add(1), hop_limit, detoured });
+                self.forward(header.txid, next, Journey { hop_limit, detour, ..journey });
             }
             None => self.answer_join(header.txid, joiner, hops, len),
         }

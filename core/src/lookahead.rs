@@ -8,8 +8,8 @@
 //! friend is worth what its best contact towards the key is worth: the node
 //! forwards to the contact whose own contacts get closest to the key without
 //! passing it (see [`routing`](crate::routing)). Digests choose among next
-//! hops that make progress, plus at most one detour per route, so a stale or
-//! false digest can cost hops, never correctness.
+//! hops that make progress, plus at most three detours per route, so a stale
+//! or false digest can cost hops, never correctness.
 
 use crate::config::MAX_FRIENDS;
 use crate::id::{Id, ResourceLocator};

@@ -406,8 +406,7 @@ impl Node {
         let (to, txid, hop_limit) = (tx.to, tx.txid, self.config.hop_limit);
         self.send(match tx.purpose {
             Purpose::Join { .. } => {
-                let journey = Journey { routed: Routed::Join { joiner: self.me }, hops: 1, hop_limit, detoured: false };
-                Outgoing::Routed { to, txid, journey }
+                Outgoing::Routed { to, txid, journey: Journey::start(Routed::Join { joiner: self.me }, hop_limit) }
             }
             Purpose::Lookup { .. } | Purpose::Search { .. } => return self.resend(txid, &tx.purpose),
             Purpose::Ping { .. }

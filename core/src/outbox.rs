@@ -5,7 +5,7 @@ use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
 use crate::transactions::{Journey, Routed};
-use crate::wire::{Chain, Header, JoinStatus, Message, MessageType, Repr, Side, FLAG_DETOURED};
+use crate::wire::{Chain, Header, JoinStatus, Message, MessageType, Repr, Side, DETOUR_BITS};
 use core::net::SocketAddrV6;
 
 /// A datagram to send, described by what it must say rather than its bytes.
@@ -218,11 +218,10 @@ impl Node {
                 let chain = self.neighbours.chain(side).iter().copied().collect();
                 (to, direct(self, txid, Message::Leave { side, chain }))
             }
-            Outgoing::Routed { to, txid, journey: Journey { routed, hops, hop_limit, detoured } } => {
+            Outgoing::Routed { to, txid, journey } => {
+                let Journey { routed, hops, hop_limit, .. } = journey;
                 let mut header = self.header(txid, hop_limit);
-                if detoured {
-                    header.flags |= FLAG_DETOURED;
-                }
+                header.flags |= journey.detours_sent() & DETOUR_BITS;
                 let message = match routed {
                     Routed::Join { joiner } => Message::Join { joiner, hops },
                     Routed::Lookup { origin, key } => Message::Lookup { origin, key, hops },

@@ -12,7 +12,7 @@ use crate::node::Node;
 use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::transactions::{Journey, Purpose, Routed, Transaction, MAX_HOP_TRIES};
-use crate::wire::{Header, MessageType, FLAG_DETOURED, JOIN_LEN};
+use crate::wire::{Header, MessageType, DETOUR_BITS, JOIN_LEN, MAX_DETOURS};
 use core::net::SocketAddrV6;
 
 impl Node {
@@ -36,16 +36,33 @@ impl Node {
         }
     }
 
-    /// Where a routed message goes next from here, and whether its route
-    /// will then have taken its detour; `None` if we are responsible.
-    pub(crate) fn next_leg(
-        &self,
-        routed: &Routed,
-        detoured: bool,
-        tried: &[SocketAddrV6],
-    ) -> Option<(ResourceLocator, bool)> {
-        let hop = self.route(routed.key(), routed.avoid(), tried, !detoured);
-        hop.step().map(|(next, detour)| (next, detoured || detour))
+    /// Where a routed message goes next from here, and whether that hop is
+    /// a detour; `None` if we are responsible.
+    pub(crate) fn next_leg(&self, journey: &Journey, tried: &[SocketAddrV6]) -> Option<(ResourceLocator, bool)> {
+        let routed = &journey.routed;
+        self.route(routed.key(), routed.avoid(), tried, journey.may_detour).step()
+    }
+
+    /// A routed message's journey on from here, as it arrived from the
+    /// header's sender having taken `hops`. We may send it on a detour
+    /// unless its route took its last one, or the hop that brought it here
+    /// was one (it got no closer to the key): that hop's promise, a contact
+    /// of ours near the key, must be used first.
+    pub(crate) fn arriving(&self, header: &Header, routed: Routed, hops: u8) -> Journey {
+        let detours = header.flags & DETOUR_BITS;
+        let key = routed.key();
+        // A joiner sends its own JOIN to its entry node: no routing choice.
+        let chosen = !matches!(routed, Routed::Join { joiner } if joiner.id == header.sender.id);
+        let by_detour = chosen && self.me.id.distance_to(key) > header.sender.id.distance_to(key);
+        let may_detour = detours < MAX_DETOURS && !by_detour;
+        Journey {
+            routed,
+            hops: hops.saturating_add(1),
+            hop_limit: header.hop_limit,
+            detours,
+            may_detour,
+            detour: false,
+        }
     }
 
     /// Starts one of our own routed requests (LOOKUP, SEARCH) towards `key`.
@@ -78,11 +95,9 @@ impl Node {
     /// died and we took its range over), the request is answered here.
     pub(crate) fn resend(&mut self, txid: u64, purpose: &Purpose) {
         let Some(routed) = self.own_routed(purpose) else { return };
-        match self.next_leg(&routed, false, &[]) {
-            Some((next, detoured)) => {
-                let journey = Journey { routed, hops: 1, hop_limit: self.config.hop_limit, detoured };
-                self.forward(txid, next, journey);
-            }
+        let journey = Journey::start(routed, self.config.hop_limit);
+        match self.next_leg(&journey, &[]) {
+            Some((next, detour)) => self.forward(txid, next, Journey { detour, ..journey }),
             None => self.answer_own_request(txid),
         }
     }
@@ -136,8 +151,8 @@ impl Node {
             self.stats.count_drop(DropReason::RelayFailed);
             return;
         }
-        match self.next_leg(&journey.routed, journey.detoured, &tried) {
-            Some((next, detoured)) => self.forward_avoiding(tx.txid, next, Journey { detoured, ..journey }, tried),
+        match self.next_leg(&journey, &tried) {
+            Some((next, detour)) => self.forward_avoiding(tx.txid, next, Journey { detour, ..journey }, tried),
             None => self.answer_routed(tx.txid, journey.routed, journey.hops),
         }
     }
@@ -155,11 +170,12 @@ impl Node {
             return Err(DropReason::NotJoined);
         }
         self.send(crate::outbox::Outgoing::HopAck { to: from, txid: header.txid });
-        match self.next_leg(&routed, header.flags & FLAG_DETOURED != 0, &[]) {
+        let journey = self.arriving(header, routed, hops);
+        match self.next_leg(&journey, &[]) {
             None => self.answer_routed(header.txid, routed, hops),
-            Some((next, detoured)) => {
+            Some((next, detour)) => {
                 let hop_limit = self.relay_hop_limit(header.hop_limit)?;
-                self.forward(header.txid, next, Journey { routed, hops: hops.saturating_add(1), hop_limit, detoured });
+                self.forward(header.txid, next, Journey { hop_limit, detour, ..journey });
             }
         }
         Ok(())

@@ -10,18 +10,21 @@
 //!    node", with friends as fingers (the paper's Figure 4). Looking ahead
 //!    (see [`lookahead`](crate::lookahead)), the contact is instead judged by
 //!    the best of its own reported contacts short of the key, then by itself;
-//! 4. looking ahead, once per route, a friend that is not itself closer to the
-//!    key may be chosen if it reported a contact closer than any hop that is:
-//!    the route's *detour*, marked in the header
-//!    ([`FLAG_DETOURED`](crate::wire::FLAG_DETOURED)) so no later node takes
-//!    another;
+//! 4. looking ahead, a friend that is not itself closer to the key may be
+//!    chosen if it reported a contact closer than any hop that is: a
+//!    *detour*. The header counts a route's detours
+//!    ([`DETOUR_BITS`](crate::wire::DETOUR_BITS)); a route takes at most
+//!    [`MAX_DETOURS`](crate::wire::MAX_DETOURS), and never two in a row: the
+//!    node a detour reached uses the contact it was chosen for, or any hop
+//!    that makes progress, first;
 //! 5. with measured round-trip times ([`proximity`](crate::proximity)), the
 //!    nearest of the next hops that make near-equal progress (what they leave
-//!    within [`PROXIMITY_SLACK`] of the best) is chosen.
+//!    and what they cover within 1/[`PROXIMITY_SLACK`] of the best's) is
+//!    chosen.
 //!
-//! Every forward but the one detour strictly shrinks the clockwise distance
-//! to the key and never passes the responsible node, so a route ends at the
-//! responsible node whatever the digests say.
+//! Every forward but the few detours strictly shrinks the clockwise
+//! distance to the key and never passes the responsible node, so a route
+//! ends at the responsible node whatever the digests say.
 
 use crate::id::{Id, ResourceLocator};
 use crate::lookahead::Digests;
@@ -38,7 +41,7 @@ pub enum NextHop {
     /// Send it on to this contact, which is closer to the key.
     Forward(ResourceLocator),
     /// Send it on to this friend, which is not itself closer to the key but
-    /// reported a contact closer than any of ours: the route's one detour.
+    /// reported a contact closer than any of ours: a detour.
     Detour(ResourceLocator),
 }
 
@@ -59,7 +62,7 @@ impl NextHop {
 pub struct Guides<'a> {
     /// Friends' digests of their contacts, to look one hop ahead.
     pub digests: Option<&'a Digests>,
-    /// The message has not taken its detour yet (needs `digests`).
+    /// The message may take a detour here (needs `digests`).
     pub may_detour: bool,
     /// Measured round-trip times, to prefer the nearest of next hops that
     /// make near-equal progress.
@@ -113,8 +116,8 @@ where
         None => candidates.min_by_key(Candidate::rank),
         Some(rtts) => {
             let best = candidates.clone().map(|c| c.score).min().unwrap_or(0);
-            let near = best.saturating_add(best / PROXIMITY_SLACK);
-            candidates.filter(|c| c.score <= near).min_by_key(|c| (rtts.get(c.hop.addr).unwrap_or(u32::MAX), c.rank()))
+            let near = |c: &Candidate| near_equal(target, best, c.score);
+            candidates.filter(near).min_by_key(|c| (rtts.get(c.hop.addr).unwrap_or(u32::MAX), c.rank()))
         }
     };
     match chosen {
@@ -124,9 +127,20 @@ where
     }
 }
 
-/// Next hops whose remaining distance is within `1 / PROXIMITY_SLACK` of the
-/// best one's make near-equal progress; among them the nearest is chosen.
+/// Next hops make near-equal progress if both what they leave and the way
+/// they cover are within `1 / PROXIMITY_SLACK` of the best one's; among them
+/// the nearest is chosen.
 pub const PROXIMITY_SLACK: u128 = 8;
+
+/// True if a hop leaving `score` of the clockwise distance `target` makes
+/// progress near-equal to the best hop's, which leaves `best`: far from the
+/// key a long jump is not traded for a short one, and near it a neighbour
+/// is not traded for one twice as far behind.
+fn near_equal(target: u128, best: u128, score: u128) -> bool {
+    let (covered, best_covered) = (target.saturating_sub(score), target.saturating_sub(best));
+    score <= best.saturating_add(best / PROXIMITY_SLACK)
+        && covered >= best_covered.saturating_sub(best_covered / PROXIMITY_SLACK)
+}
 
 /// A contact considered as the next hop.
 #[derive(Clone, Copy)]

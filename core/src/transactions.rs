@@ -14,6 +14,7 @@ use crate::event::RequestId;
 use crate::id::{Id, ResourceLocator};
 use crate::stats::DropReason;
 use crate::time::Instant;
+use crate::wire::MAX_DETOURS;
 use crate::wire::{MessageType, Side};
 use core::net::SocketAddrV6;
 use core::time::Duration;
@@ -34,15 +35,32 @@ pub(crate) enum Role {
     Friend,
 }
 
-/// A routed message as it travels: what it is, the hops it took, the hops
-/// it may still take, and whether its route has taken its detour (see
+/// A routed message as it travels from this node: what it is, the hops it
+/// took, the hops it may still take, and its detours (see
 /// [`routing`](crate::routing)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Journey {
     pub routed: Routed,
     pub hops: u8,
     pub hop_limit: u8,
-    pub detoured: bool,
+    /// Detours taken before it reached this node.
+    pub detours: u8,
+    /// This node may send it on a detour.
+    pub may_detour: bool,
+    /// The hop from this node is a detour.
+    pub detour: bool,
+}
+
+impl Journey {
+    /// A routed message leaving its originator.
+    pub fn start(routed: Routed, hop_limit: u8) -> Journey {
+        Journey { routed, hops: 1, hop_limit, detours: 0, may_detour: true, detour: false }
+    }
+
+    /// The detour count its next hop carries.
+    pub fn detours_sent(&self) -> u8 {
+        self.detours.saturating_add(u8::from(self.detour)).min(MAX_DETOURS)
+    }
 }
 
 /// A routed message this node passed on and waits to see acknowledged.

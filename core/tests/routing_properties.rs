@@ -1,15 +1,15 @@
 //! Greedy routing on random rings, plain and looking ahead through friends'
 //! digests (true ones, or garbage a liar might send), with or without
 //! measured round-trip times: every route ends at the responsible node,
-//! within the hop limit, takes at most one detour and revisits no node
-//! before or after it.
+//! within the hop limit, takes at most `MAX_DETOURS` detours, never two in
+//! a row, and revisits no node between two detours.
 
 use core::net::{Ipv6Addr, SocketAddrV6};
 use mmp2p_core::lookahead::Digests;
 use mmp2p_core::neighbours::Neighbours;
 use mmp2p_core::proximity::Rtts;
 use mmp2p_core::routing::{next_hop, Guides, NextHop};
-use mmp2p_core::wire::Chain;
+use mmp2p_core::wire::{Chain, MAX_DETOURS};
 use mmp2p_core::{Config, Id, ResourceLocator};
 use quickcheck::{quickcheck, Arbitrary, Gen, TestResult};
 use std::collections::HashSet;
@@ -105,18 +105,27 @@ impl Ring {
         let mut at = origin;
         let mut hops = 0u8;
         let mut visited = HashSet::from([origin]);
-        let mut detoured = false;
+        let (mut detours, mut by_detour) = (0, false);
         loop {
             let me = self.nodes[at].id;
-            let guides = Guides { digests: self.digests.get(at), may_detour: !detoured, rtts: self.rtts.get(at) };
+            // As a node decides from the header's count and the hop that brought the message.
+            let may_detour = detours < MAX_DETOURS && !by_detour;
+            let guides = Guides { digests: self.digests.get(at), may_detour, rtts: self.rtts.get(at) };
             let hop = next_hop(me, key, &self.neighbours[at], &self.friends[at], None, &[], &guides);
-            if matches!(hop, NextHop::Detour(_)) {
-                if detoured {
-                    return Err(format!("a second detour at {at}"));
+            by_detour = matches!(hop, NextHop::Detour(_));
+            if by_detour {
+                if !may_detour {
+                    return Err(format!("a detour at {at} where none is allowed"));
                 }
-                // Past the detour, the route may cross nodes it saw before it.
-                detoured = true;
+                // Past a detour, the route may cross nodes it saw before it.
+                detours += 1;
                 visited.clear();
+            } else if let NextHop::Forward(next) = hop {
+                let (from_me, to_key) = (me.distance_to(next.id), me.distance_to(key));
+                let owner = next.id == self.nodes[self.successor(key)].id;
+                if from_me > to_key && !owner {
+                    return Err(format!("a hop from {at} that gets no closer, not counted as a detour"));
+                }
             }
             match hop.step() {
                 None => return Ok((at, hops)),
@@ -217,6 +226,15 @@ fn proximity_picks_the_nearest_of_next_hops_that_make_near_equal_progress() {
     assert_eq!(route(74, Some(&rtts)), NextHop::Forward(node(65)), "the nearer of 66 and 65");
     // Towards 70: 66 leaves 4; 65 leaves 5, more than 4 + 4/8: 66 despite its 80 ms.
     assert_eq!(route(70, Some(&rtts)), NextHop::Forward(node(66)));
+
+    // Walking the ring: the backup two ahead, not the nearer neighbour one
+    // ahead, though both leave about as much of a long way.
+    let chain = Neighbours::from_chains([node(90)].into_iter().collect(), [node(1), node(2)].into_iter().collect());
+    let mut rtts = Rtts::default();
+    rtts.sample(node(1).addr, std::time::Duration::from_millis(1), now);
+    rtts.sample(node(2).addr, std::time::Duration::from_millis(90), now);
+    let guides = Guides { rtts: Some(&rtts), ..Guides::default() };
+    assert_eq!(next_hop(me.id, id(70), &chain, &[], None, &[], &guides), NextHop::Forward(node(2)));
 }
 
 quickcheck! {

@@ -65,7 +65,7 @@ impl Latency {
 pub enum Routing {
     /// The paper's greedy routing over the node's own contacts.
     Plain,
-    /// Looking one hop ahead through friends' digests, one detour per route.
+    /// Looking one hop ahead through friends' digests, up to three detours per route.
     Lookahead,
     /// Looking ahead, and through the nearest of next hops that make
     /// near-equal progress (the core's default).

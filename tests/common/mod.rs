@@ -1,7 +1,7 @@
 //! Helpers shared by the scenario tests.
 #![allow(dead_code)]
 
-use mmp2p_core::wire::{Message, Repr, FLAG_DETOURED};
+use mmp2p_core::wire::{Message, Repr, DETOUR_BITS};
 use mmp2p_core::{Config, Id, Instant, Side};
 use mmp2p_memory::{LatencyModel, Network, NetworkConfig, NodeIndex, Step};
 use std::time::Duration;
@@ -49,7 +49,10 @@ fn ids(chain: &[mmp2p_core::ResourceLocator]) -> Vec<u128> {
 pub fn describe(net: &Network, to: NodeIndex, bytes: &[u8]) -> String {
     let Repr { header, message } = Repr::parse_bytes(bytes).expect("nodes only send valid datagrams");
     let route = format!("{}→{}", header.sender.id.0, net.node(to).id().0);
-    let detoured = if header.flags & FLAG_DETOURED != 0 { " DETOURED" } else { "" };
+    let detoured = match header.flags & DETOUR_BITS {
+        0 => String::new(),
+        n => format!(" detours={n}"),
+    };
     match message {
         Message::Join { joiner, hops } => format!("{route} JOIN joiner={} hops={hops}{detoured}", joiner.id.0),
         Message::JoinReply { status, hops, left, right } => {

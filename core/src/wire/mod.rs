@@ -34,10 +34,12 @@ pub const MAGIC: [u8; 2] = *b"MM";
 pub const VERSION: u8 = 1;
 /// Length of the fixed header in bytes.
 pub const HEADER_LEN: usize = 2 + 1 + 1 + 1 + 1 + 8 + ResourceLocator::WIRE_LEN;
-/// Header flag of a routed message (JOIN, LOOKUP, SEARCH) that has taken
-/// its one hop to a node not itself closer to the key (see
-/// [`routing`](crate::routing)); relays keep it set and take no other.
-pub const FLAG_DETOURED: u8 = 0x01;
+/// Header flag bits 0–1 of a routed message (JOIN, LOOKUP, SEARCH): how
+/// many detours — hops to a node not itself closer to the key — its route
+/// has taken (see [`routing`](crate::routing)), at most [`MAX_DETOURS`].
+pub const DETOUR_BITS: u8 = 0x03;
+/// Most detours one route takes.
+pub const MAX_DETOURS: u8 = 3;
 /// The most locators a neighbour chain carries: the neighbour and up to five backups.
 pub const MAX_CHAIN: usize = 6;
 /// Every JOIN and STABILISE is exactly this long, padded with zeros, so that
@@ -276,8 +278,8 @@ impl core::error::Error for EmitError {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Header {
-    /// Flag bits: [`FLAG_DETOURED`] on routed messages; the others are
-    /// reserved, sent as 0 and ignored on receipt.
+    /// Flag bits: the detour count ([`DETOUR_BITS`]) on routed messages;
+    /// the others are reserved, sent as 0 and ignored on receipt.
     pub flags: u8,
     /// Hops a routed message may still take; each relay decrements it.
     pub hop_limit: u8,

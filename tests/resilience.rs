@@ -153,6 +153,23 @@ fn concurrent_joins() {
     println!("concurrent_joins: 200 nodes joined at once; one consistent ring after {:.1} s", took.as_secs_f64());
 }
 
+/// 10 000 nodes joining 100 µs apart: many joins overlap, and some nodes
+/// end up with a far-off neighbour. The nodes that say they are the true
+/// neighbours must win over candidates learned from far-off ones.
+#[test]
+#[ignore = "10 000 nodes: run with --release --ignored (CI does)"]
+fn joins_100_microseconds_apart_converge() {
+    let spec =
+        OverlaySpec { nodes: 10_000, seed: 1, join_spacing: Duration::from_micros(100), ..OverlaySpec::default() };
+    let started = std::time::Instant::now();
+    let overlay = Overlay::build(&spec).unwrap_or_else(|e| panic!("not one ring: {e}"));
+    overlay.check_ring().expect("every chain is the true one");
+    println!(
+        "joins_100_microseconds_apart_converge: 10 000 nodes in one ring, built in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
 #[test]
 fn maintenance_rate() {
     let mut overlay = overlay(200, 60);

@@ -127,14 +127,26 @@ impl Node {
         if self.leaving.is_some() {
             return;
         }
-        let already = self.transactions.iter().any(|tx| match tx.purpose {
-            Purpose::Probe { target: t, role: r } => {
-                t.addr == target.addr || matches!((r, role), (Role::Candidate(a), Role::Candidate(b)) if a == b)
-            }
-            _ => false,
-        });
+        let already = self
+            .transactions
+            .iter()
+            .any(|tx| matches!(tx.purpose, Purpose::Probe { target: t, .. } if t.addr == target.addr));
         if already {
             return;
+        }
+        if let Role::Candidate(side) = role {
+            // One candidate per side at a time: the nearest. A far one
+            // (learned from a neighbour that is itself far off) must not
+            // keep a nearer one (a node that says it is our neighbour) out.
+            let pending =
+                |tx: &Transaction| matches!(tx.purpose, Purpose::Probe { role: Role::Candidate(s), .. } if s == side);
+            if let Some(index) = self.transactions.position(pending) {
+                let Purpose::Probe { target: current, .. } = self.transactions.get_mut(index).purpose else { return };
+                if !crate::stabilise::between(side, self.me.id, current.id, target.id) {
+                    return;
+                }
+                self.transactions.remove_at(index);
+            }
         }
         // Neighbours and candidates keep the ring whole; backups and friends
         // leave room for commands and relays.

@@ -23,7 +23,7 @@ use crate::wire::{Header, MessageType, Side};
 use core::net::SocketAddrV6;
 
 /// True if `x` lies strictly between `me` and `far` on `side`.
-fn between(side: Side, me: Id, far: Id, x: Id) -> bool {
+pub(crate) fn between(side: Side, me: Id, far: Id, x: Id) -> bool {
     match side {
         Side::Right => x.in_open(me, far),
         Side::Left => x.in_open(far, me),

@@ -108,17 +108,24 @@ where
             ahead.filter(|_| guides.may_detour).map(|score| Candidate { hop: *c, score, own, detour: true })
         }
     });
-    let progress = scored.clone().filter(|c| !c.detour).map(|c| c.rank()).min();
-    // A detour must beat every hop that makes progress by itself.
-    let beats = |c: &Candidate| !c.detour || progress.is_none_or(|(score, _)| c.score < score);
-    let candidates = scored.filter(beats);
-    let chosen = match guides.rtts {
-        None => candidates.min_by_key(Candidate::rank),
-        Some(rtts) => {
-            let best = candidates.clone().map(|c| c.score).min().unwrap_or(0);
-            let near = |c: &Candidate| near_equal(target, best, c.score);
-            candidates.filter(near).min_by_key(|c| (rtts.get(c.hop.addr).unwrap_or(u32::MAX), c.rank()))
+    // One pass for the best hop that makes progress and the best detour.
+    let (progress, detour) = scored.clone().fold((None, None), |(progress, detour), c| {
+        let better = |best: Option<Candidate>| best.filter(|b| b.rank() <= c.rank()).unwrap_or(c);
+        if c.detour {
+            (progress, Some(better(detour)))
+        } else {
+            (Some(better(progress)), detour)
         }
+    });
+    // A detour must beat every hop that makes progress by itself.
+    let beats = |c: &Candidate| !c.detour || progress.is_none_or(|p| c.score < p.score);
+    let best = detour.filter(beats).or(progress);
+    let chosen = match (guides.rtts, best) {
+        (Some(rtts), Some(best)) => {
+            let near = |c: &Candidate| beats(c) && near_equal(target, best.score, c.score);
+            scored.filter(near).min_by_key(|c| (rtts.get(c.hop.addr).unwrap_or(u32::MAX), c.rank()))
+        }
+        _ => best,
     };
     match chosen {
         Some(Candidate { hop, detour: true, .. }) => NextHop::Detour(hop),

@@ -141,7 +141,9 @@ fn lookahead_takes_one_detour_through_a_friends_digest() {
     let mut seen = deliveries_until_quiet(&mut net);
     for line in &mut seen {
         for n in small.iter().chain(&[29]) {
+            // Routes name nodes by their ID in decimal, messages by the ID's hex digits.
             *line = line.replace(&(n << 96).to_string(), &n.to_string());
+            *line = line.replace(&Id(n << 96).to_string(), &n.to_string());
         }
     }
     assert_eq!(

@@ -13,12 +13,12 @@ use crate::outbox::Outgoing;
 use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::transactions::Purpose;
-use crate::wire::{Header, Message, MessageType, HEADER_LEN, JOIN_LEN, MAX_NAMES_PER_PAGE};
+use crate::wire::{Header, Message, MessageType, HEADER_LEN, MAX_NAMES_PER_PAGE, PADDED_REQUEST_LEN};
 use core::net::SocketAddrV6;
 
 /// Bytes of names a FILE_LIST page may carry: 3× its 160-byte request, less
 /// the header, page, pages and count.
-const PAGE_BYTES: usize = 3 * JOIN_LEN - HEADER_LEN - 3;
+const PAGE_BYTES: usize = 3 * PADDED_REQUEST_LEN - HEADER_LEN - 3;
 
 impl Node {
     /// Asks friend `friend` for its shared-file names.

@@ -139,6 +139,20 @@ impl ResourceLocator {
     pub const fn new(id: Id, addr: SocketAddrV6) -> ResourceLocator {
         ResourceLocator { id, addr }
     }
+
+    /// True if its address is one a node can send to (see [`usable_address`]).
+    pub fn is_usable(&self) -> bool {
+        usable_address(&self.addr)
+    }
+}
+
+/// The rule for addresses MMP2P uses, written once: a unicast IPv6 address —
+/// not unspecified, multicast or IPv4-mapped. Locators on the wire that
+/// break it are [`WireError::InvalidAddress`](crate::wire::WireError::InvalidAddress);
+/// commands given one are refused.
+pub fn usable_address(addr: &SocketAddrV6) -> bool {
+    let ip = addr.ip();
+    !(ip.is_unspecified() || ip.is_multicast() || ip.to_ipv4_mapped().is_some())
 }
 
 impl fmt::Debug for ResourceLocator {

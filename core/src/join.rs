@@ -19,9 +19,10 @@
 //! [`Event::NoKnownPeers`] when none lets it in.
 
 use crate::event::{CommandError, Event, JoinFailure, RequestId};
+use crate::id::usable_address;
 use crate::id::ResourceLocator;
 use crate::neighbours::cut_chain;
-use crate::node::{usable_address, Node};
+use crate::node::Node;
 use crate::outbox::Outgoing;
 use crate::stats::DropReason;
 use crate::time::Instant;

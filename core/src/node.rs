@@ -11,7 +11,7 @@ use crate::bootstrap::BootstrapList;
 use crate::config::{Config, ConfigError, EVENT_QUEUE_CAPACITY, OUTBOX_CAPACITY};
 use crate::event::{CommandError, Event, Output, RequestId, Transmit};
 use crate::friends::Friends;
-use crate::id::{Id, ResourceLocator};
+use crate::id::{usable_address, Id, ResourceLocator};
 use crate::join::JoinCampaign;
 use crate::neighbours::{ChainChange, Neighbours};
 use crate::outbox::Outgoing;
@@ -307,7 +307,7 @@ impl Node {
         if friend.id == self.me.id {
             return Err(CommandError::OwnLocator);
         }
-        if !usable_address(&friend.addr) {
+        if !friend.is_usable() {
             return Err(CommandError::InvalidAddress);
         }
         let first_probe = self.now + self.jittered(self.config.friend_probe_interval);
@@ -540,10 +540,4 @@ impl Node {
             self.stats.count_drop(DropReason::RequestTableFull);
         }
     }
-}
-
-/// True for an address a node can send to: not unspecified, multicast or IPv4-mapped.
-pub(crate) fn usable_address(addr: &SocketAddrV6) -> bool {
-    let ip = addr.ip();
-    !(ip.is_unspecified() || ip.is_multicast() || ip.to_ipv4_mapped().is_some())
 }

@@ -5,7 +5,7 @@ use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
 use crate::transactions::{Journey, Routed};
-use crate::wire::{Chain, Header, JoinStatus, Message, MessageType, Repr, Side, DETOUR_BITS};
+use crate::wire::{Chain, Header, JoinStatus, Message, MessageType, Repr, Side, Traffic, DETOUR_BITS};
 use core::net::SocketAddrV6;
 
 /// A datagram to send, described by what it must say rather than its bytes.
@@ -124,21 +124,6 @@ pub(crate) enum Outgoing {
     },
 }
 
-/// True for the datagrams that keep the ring alive rather than serve a request.
-fn is_maintenance(kind: MessageType) -> bool {
-    matches!(
-        kind,
-        MessageType::Ping
-            | MessageType::Pong
-            | MessageType::Ack
-            | MessageType::NeighbourUpdate
-            | MessageType::Stabilise
-            | MessageType::StabiliseReply
-            | MessageType::Leave
-            | MessageType::FriendDigest
-    )
-}
-
 impl Node {
     /// Queues a datagram; a full outbox drops it and counts the drop.
     pub(crate) fn send(&mut self, outgoing: Outgoing) {
@@ -185,7 +170,7 @@ impl Node {
     fn count_out(&mut self, kind: Option<MessageType>, len: usize) {
         bump(&mut self.stats.datagrams_out);
         self.stats.bytes_out = self.stats.bytes_out.saturating_add(len as u64);
-        if kind.is_some_and(is_maintenance) {
+        if kind.is_some_and(|k| k.traffic() == Traffic::Maintenance) {
             bump(&mut self.stats.maintenance_out);
         }
         if kind == Some(MessageType::Store) {

@@ -12,7 +12,7 @@ use crate::node::Node;
 use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::transactions::{Journey, Purpose, Routed, Transaction, MAX_HOP_TRIES};
-use crate::wire::{Header, MessageType, DETOUR_BITS, JOIN_LEN, MAX_DETOURS};
+use crate::wire::{Header, MessageType, DETOUR_BITS, MAX_DETOURS, PADDED_REQUEST_LEN};
 use core::net::SocketAddrV6;
 
 impl Node {
@@ -184,7 +184,7 @@ impl Node {
     /// Answers a routed request this node is responsible for.
     pub(crate) fn answer_routed(&mut self, txid: u64, routed: Routed, hops: u8) {
         match routed {
-            Routed::Join { joiner } => self.answer_join(txid, joiner, hops, JOIN_LEN),
+            Routed::Join { joiner } => self.answer_join(txid, joiner, hops, PADDED_REQUEST_LEN),
             // Our own request came back to us, and the key is ours now.
             Routed::Lookup { origin, .. } | Routed::Search { origin, .. } if origin == self.me => {
                 self.answer_own_request(txid)

@@ -3,111 +3,89 @@
 use crate::wire::WireError;
 use core::fmt;
 
-/// Why an input datagram or an output was dropped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DropReason {
-    /// The bytes are not a valid datagram.
-    Malformed(WireError),
+macro_rules! drop_reasons {
+    ($( $(#[$doc:meta])* $variant:ident => $text:literal, )*) => {
+        /// Why an input datagram or an output was dropped.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum DropReason {
+            /// The bytes are not a valid datagram.
+            Malformed(WireError),
+            $( $(#[$doc])* $variant, )*
+        }
+
+        /// The reasons other than [`DropReason::Malformed`], numbered for their counters.
+        #[derive(Clone, Copy)]
+        enum Slot {
+            $( $variant, )*
+        }
+
+        impl DropReason {
+            /// The reasons other than [`DropReason::Malformed`], in counter order.
+            const OTHERS: [DropReason; [$($text),*].len()] = [$(DropReason::$variant),*];
+
+            /// This reason's counter: the wire errors first, then the others in declaration order.
+            fn index(self) -> usize {
+                match self {
+                    DropReason::Malformed(e) => e as usize,
+                    $( DropReason::$variant => WIRE_ERRORS + Slot::$variant as usize, )*
+                }
+            }
+        }
+
+        impl fmt::Display for DropReason {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    DropReason::Malformed(e) => write!(f, "malformed: {e}"),
+                    $( DropReason::$variant => f.write_str($text), )*
+                }
+            }
+        }
+    };
+}
+
+drop_reasons! {
     /// A routed message ran out of hops before reaching its responsible node.
-    HopLimitExceeded,
+    HopLimitExceeded => "hop limit exceeded",
     /// A response that matches no outstanding request from that address.
-    UnexpectedResponse,
+    UnexpectedResponse => "response to no outstanding request",
     /// A second response to a request already answered (the network or the
     /// peer duplicated it).
-    DuplicateResponse,
+    DuplicateResponse => "duplicate response to a completed request",
     /// A neighbour update from a node not entitled to send it.
-    UnexpectedNeighbourUpdate,
+    UnexpectedNeighbourUpdate => "neighbour update from a node not entitled to it",
     /// A reply whose contents contradict the protocol (e.g. a JOIN_REPLY not naming us).
-    InvalidReply,
+    InvalidReply => "reply contradicts the protocol",
     /// A routed message arrived while this node is still joining.
-    NotJoined,
+    NotJoined => "routed message while not joined",
     /// A routed message whose header sender is this node's own ID (a loop or a spoof).
-    FromSelf,
+    FromSelf => "message claims to come from this node",
     /// The outbox was full, so a datagram was not sent.
-    OutboxFull,
+    OutboxFull => "outbox full",
     /// The request table was full, so a relayed or internal request was not started.
-    RequestTableFull,
+    RequestTableFull => "request table full",
     /// A routed message went unacknowledged by every next hop tried.
-    RelayFailed,
+    RelayFailed => "no next hop acknowledged a routed message",
     /// A request about an ID that is not this node's (a VERIFY for another owner).
-    NotOurs,
+    NotOurs => "request about an ID that is not ours",
     /// A request only friends may make, from a node that is not one at that address.
-    NotAFriend,
+    NotAFriend => "request only friends may make",
     /// Copies of stored entries from a node that is neither on our left nor our right neighbour.
-    UnexpectedCopy,
+    UnexpectedCopy => "copies from a node that is not our neighbour",
     /// The event queue was full, so an event was lost.
-    EventQueueFull,
+    EventQueueFull => "event queue full",
     /// The caller's buffer was too small for a datagram.
-    BufferTooSmall,
+    BufferTooSmall => "output buffer too small",
 }
 
 const WIRE_ERRORS: usize = WireError::ALL.len();
-const OTHER_REASONS: usize = 15;
+/// One counter per reason.
+const REASONS: usize = WIRE_ERRORS + DropReason::OTHERS.len();
 
 impl DropReason {
     /// Every reason, in counter order.
     pub fn all() -> impl Iterator<Item = DropReason> {
-        WireError::ALL.into_iter().map(DropReason::Malformed).chain([
-            DropReason::HopLimitExceeded,
-            DropReason::UnexpectedResponse,
-            DropReason::DuplicateResponse,
-            DropReason::UnexpectedNeighbourUpdate,
-            DropReason::InvalidReply,
-            DropReason::NotJoined,
-            DropReason::FromSelf,
-            DropReason::OutboxFull,
-            DropReason::RequestTableFull,
-            DropReason::RelayFailed,
-            DropReason::NotOurs,
-            DropReason::NotAFriend,
-            DropReason::UnexpectedCopy,
-            DropReason::EventQueueFull,
-            DropReason::BufferTooSmall,
-        ])
-    }
-
-    fn index(self) -> usize {
-        match self {
-            DropReason::Malformed(e) => e as usize,
-            DropReason::HopLimitExceeded => WIRE_ERRORS,
-            DropReason::UnexpectedResponse => WIRE_ERRORS + 1,
-            DropReason::DuplicateResponse => WIRE_ERRORS + 2,
-            DropReason::UnexpectedNeighbourUpdate => WIRE_ERRORS + 3,
-            DropReason::InvalidReply => WIRE_ERRORS + 4,
-            DropReason::NotJoined => WIRE_ERRORS + 5,
-            DropReason::FromSelf => WIRE_ERRORS + 6,
-            DropReason::OutboxFull => WIRE_ERRORS + 7,
-            DropReason::RequestTableFull => WIRE_ERRORS + 8,
-            DropReason::RelayFailed => WIRE_ERRORS + 9,
-            DropReason::NotOurs => WIRE_ERRORS + 10,
-            DropReason::NotAFriend => WIRE_ERRORS + 11,
-            DropReason::UnexpectedCopy => WIRE_ERRORS + 12,
-            DropReason::EventQueueFull => WIRE_ERRORS + 13,
-            DropReason::BufferTooSmall => WIRE_ERRORS + 14,
-        }
-    }
-}
-
-impl fmt::Display for DropReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DropReason::Malformed(e) => write!(f, "malformed: {e}"),
-            DropReason::HopLimitExceeded => f.write_str("hop limit exceeded"),
-            DropReason::UnexpectedResponse => f.write_str("response to no outstanding request"),
-            DropReason::DuplicateResponse => f.write_str("duplicate response to a completed request"),
-            DropReason::UnexpectedNeighbourUpdate => f.write_str("neighbour update from a node not entitled to it"),
-            DropReason::InvalidReply => f.write_str("reply contradicts the protocol"),
-            DropReason::NotJoined => f.write_str("routed message while not joined"),
-            DropReason::FromSelf => f.write_str("message claims to come from this node"),
-            DropReason::OutboxFull => f.write_str("outbox full"),
-            DropReason::RequestTableFull => f.write_str("request table full"),
-            DropReason::RelayFailed => f.write_str("no next hop acknowledged a routed message"),
-            DropReason::NotOurs => f.write_str("request about an ID that is not ours"),
-            DropReason::NotAFriend => f.write_str("request only friends may make"),
-            DropReason::UnexpectedCopy => f.write_str("copies from a node that is not our neighbour"),
-            DropReason::EventQueueFull => f.write_str("event queue full"),
-            DropReason::BufferTooSmall => f.write_str("output buffer too small"),
-        }
+        WireError::ALL.into_iter().map(DropReason::Malformed).chain(DropReason::OTHERS)
     }
 }
 
@@ -149,7 +127,7 @@ pub struct Stats {
     /// Sum of the hop counts of those lookups.
     pub lookup_hops: u64,
     #[cfg_attr(feature = "serde", serde(skip))]
-    drops: [u64; WIRE_ERRORS + OTHER_REASONS],
+    drops: [u64; REASONS],
 }
 
 impl Stats {
@@ -187,7 +165,7 @@ mod tests {
     fn every_reason_has_its_own_counter() {
         let mut stats = Stats::default();
         let reasons: std::vec::Vec<DropReason> = DropReason::all().collect();
-        assert_eq!(reasons.len(), WIRE_ERRORS + OTHER_REASONS);
+        assert_eq!(reasons.len(), REASONS);
         for (i, r) in reasons.iter().enumerate() {
             for _ in 0..=i {
                 stats.count_drop(*r);

@@ -15,7 +15,7 @@ use crate::id::{Id, ResourceLocator};
 use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::wire::MAX_DETOURS;
-use crate::wire::{MessageType, Side};
+use crate::wire::{Delivery, MessageType, Side};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
@@ -72,6 +72,15 @@ pub(crate) enum Routed {
 }
 
 impl Routed {
+    /// Its type on the wire.
+    pub fn message_type(&self) -> MessageType {
+        match self {
+            Routed::Join { .. } => MessageType::Join,
+            Routed::Lookup { .. } => MessageType::Lookup,
+            Routed::Search { .. } => MessageType::Search,
+        }
+    }
+
     /// The ID the message is routed towards.
     pub fn key(&self) -> Id {
         match self {
@@ -159,26 +168,38 @@ pub(crate) struct Policy {
 }
 
 impl Purpose {
-    /// The response type that completes it.
-    fn response_type(&self) -> MessageType {
+    /// The type of the request it sends.
+    pub fn request_type(&self) -> MessageType {
         match self {
-            Purpose::Join { .. } => MessageType::JoinReply,
-            Purpose::Lookup { .. } => MessageType::LookupReply,
+            Purpose::Join { .. } => MessageType::Join,
+            Purpose::Lookup { .. } => MessageType::Lookup,
             Purpose::Ping { .. }
             | Purpose::Handover { .. }
-            | Purpose::Probe { role: Role::Backup | Role::Friend, .. } => MessageType::Pong,
-            Purpose::Probe { .. } => MessageType::StabiliseReply,
-            Purpose::NeighbourUpdate { .. } | Purpose::Leave { .. } => MessageType::Ack,
-            Purpose::Forward { .. } => MessageType::HopAck,
-            Purpose::Search { .. } | Purpose::SearchPage { .. } => MessageType::SearchReply,
-            Purpose::Verify { .. } => MessageType::VerifyReply,
-            Purpose::ListFiles { .. } => MessageType::FileList,
+            | Purpose::Probe { role: Role::Backup | Role::Friend, .. } => MessageType::Ping,
+            Purpose::Probe { role: Role::Neighbour(_) | Role::Candidate(_), .. } => MessageType::Stabilise,
+            Purpose::NeighbourUpdate { .. } => MessageType::NeighbourUpdate,
+            Purpose::Leave { .. } => MessageType::Leave,
+            Purpose::Forward { journey, .. } => journey.routed.message_type(),
+            Purpose::Search { .. } => MessageType::Search,
+            Purpose::SearchPage { .. } => MessageType::SearchPage,
+            Purpose::Verify { .. } => MessageType::Verify,
+            Purpose::ListFiles { .. } => MessageType::ListFiles,
         }
     }
 
-    /// True if any node may answer (the request is routed).
+    /// The response type that completes it: a relayed hop's HOP_ACK, or the
+    /// response the type table names for its request.
+    fn response_type(&self) -> Option<MessageType> {
+        match self {
+            Purpose::Forward { .. } => Some(MessageType::HopAck),
+            _ => self.request_type().response(),
+        }
+    }
+
+    /// True if any node may answer: our own routed request, answered by
+    /// whichever node is responsible (a relayed hop is answered by its next hop).
     fn is_routed(&self) -> bool {
-        matches!(self, Purpose::Join { .. } | Purpose::Lookup { .. } | Purpose::Search { .. })
+        !matches!(self, Purpose::Forward { .. }) && self.request_type().delivery() == Delivery::Routed
     }
 
     /// How it is retried under `config`.
@@ -259,7 +280,7 @@ impl Transactions {
         let index = self.entries.iter().position(|tx| {
             tx.txid == txid
                 && matches(&tx.purpose)
-                && tx.purpose.response_type() == response
+                && tx.purpose.response_type() == Some(response)
                 && if tx.purpose.is_routed() { sender_addr == source } else { tx.to == source }
         });
         let Some(index) = index else {

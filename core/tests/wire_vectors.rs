@@ -8,7 +8,7 @@
 //! `benches/codec.rs` includes this file as a module to benchmark the same
 //! datagrams, so [`spec_vectors`] is the one reader of the vectors.
 
-use mmp2p_core::wire::{MessageType, Repr, WireError, MAX_DATAGRAM};
+use mmp2p_core::wire::{Delivery, MessageType, Repr, Traffic, WireError, MAX_DATAGRAM};
 
 /// Path of the normative wire specification.
 pub const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/wire.md");
@@ -36,7 +36,7 @@ impl Vector {
 /// Panics, naming the vector, if a block is missing or not formatted as the
 /// specification says: lowercase two-digit hex, 16 bytes a line.
 pub fn spec_vectors() -> Vec<Vector> {
-    let text = std::fs::read_to_string(SPEC_PATH).unwrap_or_else(|e| panic!("reading {SPEC_PATH}: {e}"));
+    let text = spec_text();
     let mut lines = text.lines();
     let mut vectors = Vec::new();
     while let Some(line) = lines.next() {
@@ -97,5 +97,42 @@ fn damaged_vectors_are_rejected() {
         let long = [bytes.as_slice(), &[0]].concat();
         let expected = if long.len() > MAX_DATAGRAM { WireError::Oversized } else { WireError::TrailingBytes };
         assert_eq!(Repr::parse_bytes(&long), Err(expected), "VECTOR {} plus one byte", vector.name);
+    }
+}
+
+/// The specification's text.
+fn spec_text() -> String {
+    std::fs::read_to_string(SPEC_PATH).unwrap_or_else(|e| panic!("reading {SPEC_PATH}: {e}"))
+}
+
+#[test]
+fn the_specification_counts_the_message_types_there_are() {
+    let text = spec_text().replace('\n', " ");
+    let stated = text.split("exactly the ").nth(1).and_then(|rest| rest.split(' ').next()).expect("a stated count");
+    assert_eq!(stated.parse::<usize>().ok(), Some(MessageType::COUNT), "docs/wire.md says \"exactly the {stated}\"");
+}
+
+#[test]
+fn the_message_type_table_matches_the_code() {
+    let text = spec_text();
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("| Code | Name"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| 0x"))
+        .map(|l| l.split('|').map(|cell| cell.trim().to_owned()).collect())
+        .collect();
+    assert_eq!(rows.len(), MessageType::COUNT, "one row per message type");
+    for (row, kind) in rows.iter().zip(MessageType::ALL) {
+        let (code, name, routed, traffic, answer) = (&row[1], &row[2], &row[4], &row[5], &row[6]);
+        assert_eq!(*code, format!("0x{:02x}", kind as u8), "{name}: code");
+        assert_eq!(name, kind.name(), "row for 0x{:02x}", kind as u8);
+        let delivery = if kind.delivery() == Delivery::Routed { "yes" } else { "no" };
+        assert_eq!(routed, delivery, "{name}: routed");
+        let class = if kind.traffic() == Traffic::Maintenance { "maintenance" } else { "service" };
+        assert_eq!(traffic, class, "{name}: traffic");
+        let mut named = answer.split(|c: char| !(c.is_ascii_uppercase() || c == '_')).filter(|w| w.len() > 1);
+        let final_answer = named.rfind(|w| *w != "HOP_ACK" || kind.delivery() == Delivery::Direct);
+        assert_eq!(final_answer, kind.response().map(MessageType::name), "{name}: answered by");
     }
 }

@@ -1,7 +1,7 @@
 //! Helpers shared by the scenario tests.
 #![allow(dead_code)]
 
-use mmp2p_core::wire::{Message, Repr, DETOUR_BITS};
+use mmp2p_core::wire::Repr;
 use mmp2p_core::{Config, Id, Instant, Side};
 use mmp2p_memory::{LatencyModel, Network, NetworkConfig, NodeIndex, Step};
 use std::time::Duration;
@@ -41,30 +41,11 @@ pub fn chain_ids(net: &Network, node: NodeIndex, side: Side) -> Vec<u128> {
     net.node(node).neighbours().chain(side).iter().map(|c| c.id.0).collect()
 }
 
-fn ids(chain: &[mmp2p_core::ResourceLocator]) -> Vec<u128> {
-    chain.iter().map(|c| c.id.0).collect()
-}
-
-/// A one-line description of a datagram: `from→to TYPE details`.
+/// A one-line description of a datagram: `from→to`, then the message as
+/// [`Repr`]'s `Display` prints it (`JOIN joiner=12 hops=1`).
 pub fn describe(net: &Network, to: NodeIndex, bytes: &[u8]) -> String {
-    let Repr { header, message } = Repr::parse_bytes(bytes).expect("nodes only send valid datagrams");
-    let route = format!("{}→{}", header.sender.id.0, net.node(to).id().0);
-    let detoured = match header.flags & DETOUR_BITS {
-        0 => String::new(),
-        n => format!(" detours={n}"),
-    };
-    match message {
-        Message::Join { joiner, hops } => format!("{route} JOIN joiner={} hops={hops}{detoured}", joiner.id.0),
-        Message::JoinReply { status, hops, left, right } => {
-            format!("{route} JOIN_REPLY {status:?} hops={hops} left={:?} right={:?}", ids(&left), ids(&right))
-        }
-        Message::NeighbourUpdate { side, chain } => format!("{route} NEIGHBOUR_UPDATE {side:?} {:?}", ids(&chain)),
-        Message::Lookup { origin, key, hops } => {
-            format!("{route} LOOKUP origin={} key={} hops={hops}{detoured}", origin.id.0, key.0)
-        }
-        Message::LookupReply { key, hops } => format!("{route} LOOKUP_REPLY key={} hops={hops}", key.0),
-        other => format!("{route} {}", other.message_type().name()),
-    }
+    let repr = Repr::parse_bytes(bytes).expect("nodes only send valid datagrams");
+    format!("{}→{} {repr}", repr.header.sender.id.0, net.node(to).id().0)
 }
 
 /// Steps the network until quiet, describing every delivered datagram.

@@ -1,6 +1,6 @@
 //! Bounds-checked big-endian reading and writing over byte slices.
 
-use super::WireError;
+use super::error::WireError;
 use crate::id::{Id, ResourceLocator};
 use core::net::{Ipv6Addr, SocketAddrV6};
 
@@ -56,10 +56,29 @@ impl<'a> Reader<'a> {
         let id = self.id()?;
         let ip = Ipv6Addr::from(self.take::<16>()?);
         let port = self.u16()?;
-        if ip.is_unspecified() || ip.is_multicast() || ip.to_ipv4_mapped().is_some() {
+        let locator = ResourceLocator::new(id, SocketAddrV6::new(ip, port, 0, 0));
+        if !locator.is_usable() {
             return Err(WireError::InvalidAddress);
         }
-        Ok(ResourceLocator::new(id, SocketAddrV6::new(ip, port, 0, 0)))
+        Ok(locator)
+    }
+
+    /// A list: a one-byte count, then that many items; a count over `N` is
+    /// [`WireError::CountTooLarge`].
+    pub(crate) fn list<T, const N: usize>(
+        &mut self,
+        mut item: impl FnMut(&mut Reader<'a>) -> Result<T, WireError>,
+    ) -> Result<heapless::Vec<T, N>, WireError> {
+        let count = usize::from(self.u8()?);
+        if count > N {
+            return Err(WireError::CountTooLarge);
+        }
+        let mut list = heapless::Vec::new();
+        for _ in 0..count {
+            // Cannot overflow: count <= N was checked above.
+            let _ = list.push(item(self)?);
+        }
+        Ok(list)
     }
 
     /// Padding: `count` bytes that must all be zero.
@@ -130,6 +149,14 @@ impl<'a> Writer<'a> {
         self.id(locator.id);
         self.put(&locator.addr.ip().octets());
         self.u16(locator.addr.port());
+    }
+
+    /// A list: the count, then each item. Every list's bound is below 256.
+    pub(crate) fn list<T>(&mut self, items: &[T], mut item: impl FnMut(&mut Writer<'a>, &T)) {
+        self.u8(items.len() as u8);
+        for i in items {
+            item(self, i);
+        }
     }
 
     /// Bytes written so far.

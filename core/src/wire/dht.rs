@@ -2,7 +2,7 @@
 //! they travel in.
 
 use super::cursor::{Reader, Writer};
-use super::WireError;
+use super::error::WireError;
 use crate::config::STORE_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
 
@@ -72,30 +72,5 @@ impl FileEntry {
     pub(super) fn emit(&self, w: &mut Writer<'_>) {
         w.id(self.key);
         w.name(&self.name);
-    }
-}
-
-/// A one-byte count, then that many items; a count over `N` is [`WireError::CountTooLarge`].
-pub(super) fn parse_list<T, const N: usize>(
-    r: &mut Reader<'_>,
-    mut item: impl FnMut(&mut Reader<'_>) -> Result<T, WireError>,
-) -> Result<heapless::Vec<T, N>, WireError> {
-    let count = usize::from(r.u8()?);
-    if count > N {
-        return Err(WireError::CountTooLarge);
-    }
-    let mut list = heapless::Vec::new();
-    for _ in 0..count {
-        // Cannot overflow: count <= N was checked above.
-        let _ = list.push(item(r)?);
-    }
-    Ok(list)
-}
-
-/// The count, then each item. Lists are bounded by capacities below 256.
-pub(super) fn emit_list<T>(w: &mut Writer<'_>, items: &[T], mut item: impl FnMut(&mut Writer<'_>, &T)) {
-    w.u8(items.len() as u8);
-    for i in items {
-        item(w, i);
     }
 }

@@ -2,20 +2,23 @@
 
 use super::cursor::{Reader, Writer};
 use super::dht::{self, FileEntry, ReplicaEntry};
-use super::{Chain, JoinStatus, MessageType, Side, WireError, HEADER_LEN, JOIN_LEN, MAX_CHAIN};
+use super::error::WireError;
+use super::fields::{Chain, JoinStatus, Side};
+use super::header::{HEADER_LEN, PADDED_REQUEST_LEN};
+use super::types::MessageType;
 use crate::config::MAX_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
 
-/// Zero bytes that pad a JOIN body (after the joiner and hops) to [`JOIN_LEN`].
-pub(super) const JOIN_PADDING: usize = JOIN_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - 1;
-/// Zero bytes that make up a STABILISE body, padding it to [`JOIN_LEN`].
-const STABILISE_PADDING: usize = JOIN_LEN - HEADER_LEN;
-/// Zero bytes that pad a SEARCH (after origin, key and hops) to [`JOIN_LEN`].
-const SEARCH_PADDING: usize = JOIN_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - Id::LEN - 1;
-/// Zero bytes that pad a SEARCH_PAGE (after key and page) to [`JOIN_LEN`].
-const SEARCH_PAGE_PADDING: usize = JOIN_LEN - HEADER_LEN - Id::LEN - 1;
-/// Zero bytes that pad a LIST_FILES (after the page) to [`JOIN_LEN`].
-const LIST_FILES_PADDING: usize = JOIN_LEN - HEADER_LEN - 1;
+/// Zero bytes that pad a JOIN body (after the joiner and hops) to [`PADDED_REQUEST_LEN`].
+const JOIN_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - 1;
+/// Zero bytes that make up a STABILISE body, padding it to [`PADDED_REQUEST_LEN`].
+const STABILISE_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN;
+/// Zero bytes that pad a SEARCH (after origin, key and hops) to [`PADDED_REQUEST_LEN`].
+const SEARCH_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - Id::LEN - 1;
+/// Zero bytes that pad a SEARCH_PAGE (after key and page) to [`PADDED_REQUEST_LEN`].
+const SEARCH_PAGE_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - Id::LEN - 1;
+/// Zero bytes that pad a LIST_FILES (after the page) to [`PADDED_REQUEST_LEN`].
+const LIST_FILES_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - 1;
 
 /// A message body, one variant per message type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -197,6 +200,7 @@ impl Message {
         }
     }
 
+    /// Bytes of the body on the wire.
     pub(super) fn body_len(&self) -> usize {
         const LOC: usize = ResourceLocator::WIRE_LEN;
         match self {
@@ -221,6 +225,7 @@ impl Message {
         }
     }
 
+    /// Parses a body of type `kind`.
     pub(super) fn parse(kind: MessageType, r: &mut Reader<'_>) -> Result<Message, WireError> {
         Ok(match kind {
             MessageType::Ping => Message::Ping,
@@ -258,14 +263,14 @@ impl Message {
             }
             MessageType::StabiliseReply => Message::StabiliseReply { left: parse_chain(r)?, right: parse_chain(r)? },
             MessageType::Leave => Message::Leave { side: parse_side(r)?, chain: parse_chain(r)? },
-            MessageType::FriendDigest => Message::FriendDigest { ids: dht::parse_list(r, |r| r.id())? },
+            MessageType::FriendDigest => Message::FriendDigest { ids: r.list(|r| r.id())? },
             MessageType::Lookup => Message::Lookup { origin: r.locator()?, key: r.id()?, hops: r.u8()? },
             MessageType::LookupReply => Message::LookupReply { key: r.id()?, hops: r.u8()? },
             MessageType::Store => {
-                Message::Store { owner: r.locator()?, hops: r.u8()?, entries: dht::parse_list(r, FileEntry::parse)? }
+                Message::Store { owner: r.locator()?, hops: r.u8()?, entries: r.list(FileEntry::parse)? }
             }
-            MessageType::Verify => Message::Verify { owner: r.id()?, keys: dht::parse_list(r, |r| r.id())? },
-            MessageType::VerifyReply => Message::VerifyReply { keys: dht::parse_list(r, |r| r.id())?, mask: r.u32()? },
+            MessageType::Verify => Message::Verify { owner: r.id()?, keys: r.list(|r| r.id())? },
+            MessageType::VerifyReply => Message::VerifyReply { keys: r.list(|r| r.id())?, mask: r.u32()? },
             MessageType::Search => {
                 let search = Message::Search { origin: r.locator()?, key: r.id()?, hops: r.u8()? };
                 r.zeros(SEARCH_PADDING)?;
@@ -281,9 +286,9 @@ impl Message {
                 if pages == 0 || page >= pages {
                     return Err(WireError::InvalidField);
                 }
-                Message::SearchReply { key, hops, page, pages, owners: dht::parse_list(r, |r| r.locator())? }
+                Message::SearchReply { key, hops, page, pages, owners: r.list(|r| r.locator())? }
             }
-            MessageType::Replicate => Message::Replicate { entries: dht::parse_list(r, ReplicaEntry::parse)? },
+            MessageType::Replicate => Message::Replicate { entries: r.list(ReplicaEntry::parse)? },
             MessageType::ListFiles => {
                 let list = Message::ListFiles { page: r.u8()? };
                 r.zeros(LIST_FILES_PADDING)?;
@@ -294,11 +299,12 @@ impl Message {
                 if pages == 0 || page >= pages {
                     return Err(WireError::InvalidField);
                 }
-                Message::FileList { page, pages, names: dht::parse_list(r, |r| r.name())? }
+                Message::FileList { page, pages, names: r.list(|r| r.name())? }
             }
         })
     }
 
+    /// Writes the body.
     pub(super) fn emit(&self, w: &mut Writer<'_>) {
         match self {
             Message::Ping | Message::Pong | Message::Ack | Message::HopAck => {}
@@ -334,15 +340,15 @@ impl Message {
             Message::Store { owner, hops, entries } => {
                 w.locator(owner);
                 w.u8(*hops);
-                dht::emit_list(w, entries, |w, e| e.emit(w));
+                w.list(entries, |w, e| e.emit(w));
             }
             Message::Verify { owner, keys } => {
                 w.id(*owner);
-                dht::emit_list(w, keys, |w, k| w.id(*k));
+                w.list(keys, |w, k| w.id(*k));
             }
-            Message::FriendDigest { ids } => dht::emit_list(w, ids, |w, k| w.id(*k)),
+            Message::FriendDigest { ids } => w.list(ids, |w, k| w.id(*k)),
             Message::VerifyReply { keys, mask } => {
-                dht::emit_list(w, keys, |w, k| w.id(*k));
+                w.list(keys, |w, k| w.id(*k));
                 w.u32(*mask);
             }
             Message::Search { origin, key, hops } => {
@@ -361,9 +367,9 @@ impl Message {
                 w.u8(*hops);
                 w.u8(*page);
                 w.u8(*pages);
-                dht::emit_list(w, owners, |w, o| w.locator(o));
+                w.list(owners, |w, o| w.locator(o));
             }
-            Message::Replicate { entries } => dht::emit_list(w, entries, |w, e| e.emit(w)),
+            Message::Replicate { entries } => w.list(entries, |w, e| e.emit(w)),
             Message::ListFiles { page } => {
                 w.u8(*page);
                 w.put(&[0; LIST_FILES_PADDING]);
@@ -371,7 +377,7 @@ impl Message {
             Message::FileList { page, pages, names } => {
                 w.u8(*page);
                 w.u8(*pages);
-                dht::emit_list(w, names, |w, n| w.name(n));
+                w.list(names, |w, n| w.name(n));
             }
         }
     }
@@ -386,9 +392,9 @@ fn parse_side(r: &mut Reader<'_>) -> Result<Side, WireError> {
 }
 
 fn parse_chain(r: &mut Reader<'_>) -> Result<Chain, WireError> {
-    dht::parse_list::<_, MAX_CHAIN>(r, |r| r.locator())
+    r.list(|r| r.locator())
 }
 
 fn emit_chain(w: &mut Writer<'_>, chain: &Chain) {
-    dht::emit_list(w, chain, |w, c| w.locator(c));
+    w.list(chain, |w, c| w.locator(c));
 }

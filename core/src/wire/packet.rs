@@ -1,6 +1,7 @@
 //! A checked, zero-copy view over the bytes of one datagram.
 
-use super::{WireError, HEADER_LEN, MAGIC, MAX_DATAGRAM, VERSION};
+use super::error::WireError;
+use super::header::{HEADER_LEN, MAGIC, MAX_DATAGRAM, VERSION};
 use core::ops::Range;
 
 mod field {

@@ -1,0 +1,147 @@
+//! The one table of message types: each type's code, name, traffic class,
+//! delivery and the response that completes it, written once.
+//!
+//! A new message type is one line here; the compiler then names every
+//! exhaustive `match` that must say what to do with it (its body in
+//! [`Message`](super::Message), its parse and emit, the node's dispatch).
+
+/// Whether a message keeps the overlay alive or serves a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Traffic {
+    /// Keeps the ring and routing state alive: counted in
+    /// [`Stats::maintenance_out`](crate::stats::Stats::maintenance_out).
+    Maintenance,
+    /// Serves a user's request (joins, lookups, the DHT, file lists).
+    Service,
+}
+
+/// How a message reaches the node that acts on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Delivery {
+    /// Straight to the address it is sent to.
+    Direct,
+    /// Hop by hop towards the node responsible for a key, so any node may
+    /// turn out to be the one that acts on it (JOIN, LOOKUP and SEARCH
+    /// hops are acknowledged with HOP_ACK).
+    Routed,
+}
+
+macro_rules! message_types {
+    (@response) => { None };
+    (@response $response:ident) => { Some(MessageType::$response) };
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident = $code:literal, $name:literal, $traffic:ident, $delivery:ident $(, answered by $response:ident)?;
+    )*) => {
+        /// The message type byte.
+        ///
+        /// Everything this implementation knows of a type — its code, its
+        /// name in `docs/wire.md`, its [`Traffic`] class, its [`Delivery`]
+        /// and the response that answers it — comes from one table in
+        /// `wire/types.rs`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum MessageType {
+            $( $(#[$doc])* $variant = $code, )*
+        }
+
+        impl MessageType {
+            /// How many message types this version knows.
+            pub const COUNT: usize = [$($code),*].len();
+
+            /// Every message type, in code order.
+            pub const ALL: [MessageType; MessageType::COUNT] = [$(MessageType::$variant),*];
+
+            /// The type for a type byte, if it is one this version knows.
+            pub const fn from_u8(byte: u8) -> Option<MessageType> {
+                match byte {
+                    $( $code => Some(MessageType::$variant), )*
+                    _ => None,
+                }
+            }
+
+            /// The name `docs/wire.md` uses.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $( MessageType::$variant => $name, )*
+                }
+            }
+
+            /// Whether it keeps the overlay alive or serves a request.
+            pub const fn traffic(self) -> Traffic {
+                match self {
+                    $( MessageType::$variant => Traffic::$traffic, )*
+                }
+            }
+
+            /// How it reaches the node that acts on it.
+            pub const fn delivery(self) -> Delivery {
+                match self {
+                    $( MessageType::$variant => Delivery::$delivery, )*
+                }
+            }
+
+            /// The response that completes a request of this type (`None`
+            /// for responses and for messages nobody answers). A routed
+            /// request's hops are acknowledged by HOP_ACK besides.
+            pub const fn response(self) -> Option<MessageType> {
+                match self {
+                    $( MessageType::$variant => message_types!(@response $($response)?), )*
+                }
+            }
+        }
+    };
+}
+
+message_types! {
+    /// Liveness probe.
+    Ping = 0x01, "PING", Maintenance, Direct, answered by Pong;
+    /// Answer to a ping.
+    Pong = 0x02, "PONG", Maintenance, Direct;
+    /// Acknowledges a neighbour update or a LEAVE.
+    Ack = 0x03, "ACK", Maintenance, Direct;
+    /// Acknowledges one hop of a routed message (JOIN, LOOKUP, SEARCH) to the node that sent it.
+    HopAck = 0x04, "HOP_ACK", Service, Direct;
+    /// A node asks to join; routed to the joiner's successor.
+    Join = 0x10, "JOIN", Service, Routed, answered by JoinReply;
+    /// The responsible node's answer to a JOIN, sent straight to the joiner.
+    JoinReply = 0x11, "JOIN_REPLY", Service, Direct;
+    /// A neighbour tells a node its neighbour chain on one side.
+    NeighbourUpdate = 0x12, "NEIGHBOUR_UPDATE", Maintenance, Direct, answered by Ack;
+    /// A node asks a neighbour (or a candidate) for its chains; also a liveness probe.
+    Stabilise = 0x13, "STABILISE", Maintenance, Direct, answered by StabiliseReply;
+    /// The answer to STABILISE: the responder's chains.
+    StabiliseReply = 0x14, "STABILISE_REPLY", Maintenance, Direct;
+    /// A neighbour leaves the ring and hands over its chain on the other side.
+    Leave = 0x15, "LEAVE", Maintenance, Direct, answered by Ack;
+    /// A friend's contact IDs, for looking one hop ahead when routing.
+    FriendDigest = 0x16, "FRIEND_DIGEST", Maintenance, Direct;
+    /// A routed request for the node responsible for a key.
+    Lookup = 0x20, "LOOKUP", Service, Routed, answered by LookupReply;
+    /// The responsible node's answer to a lookup, sent straight to the origin.
+    LookupReply = 0x21, "LOOKUP_REPLY", Service, Direct;
+    /// An owner publishes file IDs; routed, each responsible node keeps its own.
+    Store = 0x30, "STORE", Service, Routed;
+    /// A responsible node checks that an owner's address is real (return routability).
+    Verify = 0x31, "VERIFY", Service, Direct, answered by VerifyReply;
+    /// The owner's answer to VERIFY.
+    VerifyReply = 0x32, "VERIFY_REPLY", Service, Direct;
+    /// A routed request for the owners of a key.
+    Search = 0x33, "SEARCH", Service, Routed, answered by SearchReply;
+    /// A direct request for a further page of owners.
+    SearchPage = 0x34, "SEARCH_PAGE", Service, Direct, answered by SearchReply;
+    /// A page of owners, from the responsible node.
+    SearchReply = 0x35, "SEARCH_REPLY", Service, Direct;
+    /// Stored entries copied to a neighbour (replication, handover).
+    Replicate = 0x36, "REPLICATE", Service, Direct;
+    /// A friend asks for a page of shared-file names.
+    ListFiles = 0x37, "LIST_FILES", Service, Direct, answered by FileList;
+    /// A page of shared-file names.
+    FileList = 0x38, "FILE_LIST", Service, Direct;
+}
+
+impl core::fmt::Display for MessageType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}

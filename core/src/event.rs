@@ -214,7 +214,7 @@ pub enum CommandError {
     /// The node is leaving.
     Leaving,
     /// The shared-file list was refused.
-    Share(crate::shared::ShareError),
+    Share(crate::tables::shared::ShareError),
     /// The command names a node that is not among our friends.
     NotAFriend,
 }

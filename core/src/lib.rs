@@ -16,43 +16,25 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod bootstrap;
 pub mod config;
 pub mod event;
-mod files;
-pub mod friends;
+#[cfg(test)]
+mod harness;
 pub mod id;
-mod join;
-mod leave;
-mod liveness;
-pub mod lookahead;
-mod lookup;
-mod maintenance;
-pub mod neighbours;
 pub mod node;
-mod outbox;
-pub mod proximity;
-mod publish;
-mod relay;
-mod replicate;
 pub mod rng;
 pub mod routing;
-mod search;
-pub mod shared;
-mod stabilise;
 pub mod stats;
-pub mod store;
+pub mod tables;
 pub mod time;
-mod transactions;
-mod verify;
 pub mod wire;
 
-pub use bootstrap::BootstrapList;
 pub use config::Config;
 pub use event::{CommandError, Event, JoinFailure, Output, RequestId, Transmit};
 pub use id::{Id, ResourceLocator};
 pub use node::Node;
 pub use stats::{DropReason, Stats};
+pub use tables::bootstrap::BootstrapList;
 pub use time::Instant;
 pub use wire::{Side, MAX_DATAGRAM};
 

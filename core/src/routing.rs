@@ -8,7 +8,7 @@
 //! 3. otherwise forward to the contact (friend, neighbour or backup) that gets
 //!    furthest clockwise without passing the key: Chord's "closest preceding
 //!    node", with friends as fingers (the paper's Figure 4). Looking ahead
-//!    (see [`lookahead`](crate::lookahead)), the contact is instead judged by
+//!    (see [`digests`](crate::tables::digests)), the contact is instead judged by
 //!    the best of its own reported contacts short of the key, then by itself;
 //! 4. looking ahead, a friend that is not itself closer to the key may be
 //!    chosen if it reported a contact closer than any hop that is: a
@@ -17,7 +17,7 @@
 //!    [`MAX_DETOURS`](crate::wire::MAX_DETOURS), and never two in a row: the
 //!    node a detour reached uses the contact it was chosen for, or any hop
 //!    that makes progress, first;
-//! 5. with measured round-trip times ([`proximity`](crate::proximity)), the
+//! 5. with measured round-trip times ([`proximity`](crate::tables::rtts)), the
 //!    nearest of the next hops that make near-equal progress (what they leave
 //!    and what they cover within 1/[`PROXIMITY_SLACK`] of the best's) is
 //!    chosen.
@@ -27,9 +27,9 @@
 //! ends at the responsible node whatever the digests say.
 
 use crate::id::{Id, ResourceLocator};
-use crate::lookahead::Digests;
-use crate::neighbours::Neighbours;
-use crate::proximity::Rtts;
+use crate::tables::digests::Digests;
+use crate::tables::neighbours::Neighbours;
+use crate::tables::rtts::Rtts;
 use crate::wire::Side;
 use core::net::SocketAddrV6;
 

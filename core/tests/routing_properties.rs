@@ -5,10 +5,10 @@
 //! a row, and revisits no node between two detours.
 
 use core::net::{Ipv6Addr, SocketAddrV6};
-use mmp2p_core::lookahead::Digests;
-use mmp2p_core::neighbours::Neighbours;
-use mmp2p_core::proximity::Rtts;
 use mmp2p_core::routing::{next_hop, Guides, NextHop};
+use mmp2p_core::tables::digests::Digests;
+use mmp2p_core::tables::neighbours::Neighbours;
+use mmp2p_core::tables::rtts::Rtts;
 use mmp2p_core::wire::{Chain, MAX_DETOURS};
 use mmp2p_core::{Config, Id, ResourceLocator};
 use quickcheck::{quickcheck, Arbitrary, Gen, TestResult};

@@ -10,16 +10,16 @@
 
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
-use crate::outbox::Outgoing;
 use crate::stats::{bump, DropReason};
-use crate::transactions::{Purpose, Transaction};
+use crate::tables::outbox::Outgoing;
+use crate::tables::transactions::{Purpose, Transaction};
 use crate::wire::{Header, Message, MessageType, Repr, MAX_VERIFY_KEYS};
 use core::net::SocketAddrV6;
 
 impl Node {
     /// Starts a check of `owner`'s address unless one is out already.
     pub(crate) fn verify_owner(&mut self, owner: ResourceLocator) {
-        let outstanding = self.transactions.iter().any(|tx| tx.purpose == Purpose::Verify { owner });
+        let outstanding = self.requests.transactions.iter().any(|tx| tx.purpose == Purpose::Verify { owner });
         if !outstanding && self.start_request(owner.addr, Purpose::Verify { owner }).is_err() {
             self.stats.count_drop(DropReason::RequestTableFull);
         }
@@ -27,7 +27,7 @@ impl Node {
 
     /// The VERIFY for `owner`: its unconfirmed keys, as they stand.
     pub(crate) fn verify_message(&self, owner: &ResourceLocator) -> Message {
-        let keys = self.store.unverified_keys(owner).take(MAX_VERIFY_KEYS).collect();
+        let keys = self.dht.store.unverified_keys(owner).take(MAX_VERIFY_KEYS).collect();
         Message::Verify { owner: owner.id, keys }
     }
 
@@ -42,7 +42,7 @@ impl Node {
             return Err(DropReason::NotOurs);
         }
         let mask =
-            keys.iter().enumerate().filter(|(_, k)| self.shared.contains(**k)).fold(0u32, |m, (i, _)| m | 1 << i);
+            keys.iter().enumerate().filter(|(_, k)| self.dht.shared.contains(**k)).fold(0u32, |m, (i, _)| m | 1 << i);
         let reply = Message::VerifyReply { keys: keys.iter().copied().collect(), mask };
         let header = Header { flags: 0, hop_limit: 0, txid: header.txid, sender: self.me };
         // The reply echoes the request's keys, so it is encoded now, like a relayed STORE.
@@ -59,11 +59,11 @@ impl Node {
         let tx = self.complete_request(header, MessageType::VerifyReply, from, |_| true)?;
         let Purpose::Verify { owner } = tx.purpose else { return Ok(()) };
         for (i, key) in keys.iter().enumerate() {
-            if !self.store.confirm(&owner, *key, mask & (1 << i) != 0) {
+            if !self.dht.store.confirm(&owner, *key, mask & (1 << i) != 0) {
                 bump(&mut self.stats.store_unverified_dropped);
             }
         }
-        if self.store.unverified_keys(&owner).next().is_some() {
+        if self.dht.store.unverified_keys(&owner).next().is_some() {
             self.verify_owner(owner);
         }
         Ok(())
@@ -72,20 +72,20 @@ impl Node {
     /// The owner's address never answered: none of its unconfirmed entries is kept.
     pub(crate) fn verify_failed(&mut self, tx: &Transaction) {
         if let Purpose::Verify { owner } = tx.purpose {
-            let dropped = self.store.remove_owner_unverified(&owner) as u64;
+            let dropped = self.dht.store.remove_owner_unverified(&owner) as u64;
             self.stats.store_unverified_dropped = self.stats.store_unverified_dropped.saturating_add(dropped);
         }
     }
 
     /// Queues a datagram encoded now (its contents come from the input, not our tables).
     pub(crate) fn send_encoded(&mut self, to: SocketAddrV6, repr: Repr) -> Result<(), DropReason> {
-        if self.encoded.is_full() || self.outbox.is_full() {
+        if self.dht.encoded.is_full() || self.outbox.is_full() {
             return Err(DropReason::OutboxFull);
         }
-        let mut slot = crate::publish::EncodedDatagram { to, len: 0, bytes: [0; crate::wire::MAX_DATAGRAM] };
+        let mut slot = crate::tables::outbox::EncodedDatagram { to, len: 0, bytes: [0; crate::wire::MAX_DATAGRAM] };
         slot.len = repr.emit(&mut slot.bytes).map_err(|_| DropReason::OutboxFull)?;
         // Cannot fail: both queues were checked above.
-        let _ = self.encoded.push_back(slot);
+        let _ = self.dht.encoded.push_back(slot);
         self.send(Outgoing::Encoded);
         Ok(())
     }

@@ -9,10 +9,10 @@ use crate::config::MAX_NAME_LEN;
 use crate::event::{CommandError, Event, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
-use crate::outbox::Outgoing;
 use crate::stats::DropReason;
+use crate::tables::outbox::Outgoing;
+use crate::tables::transactions::Purpose;
 use crate::time::Instant;
-use crate::transactions::Purpose;
 use crate::wire::{Header, Message, MessageType, HEADER_LEN, MAX_NAMES_PER_PAGE, PADDED_REQUEST_LEN};
 use core::net::SocketAddrV6;
 
@@ -24,7 +24,7 @@ impl Node {
     /// Asks friend `friend` for its shared-file names.
     pub fn list_files(&mut self, now: Instant, friend: Id) -> Result<RequestId, CommandError> {
         self.now = now;
-        let friend = *self.friends.get(friend).ok_or(CommandError::NotAFriend)?;
+        let friend = *self.liveness.friends.get(friend).ok_or(CommandError::NotAFriend)?;
         let request = self.next_request_id();
         self.start_request(friend.addr, Purpose::ListFiles { request, friend: friend.id, page: 0, listed: 0 })?;
         Ok(request)
@@ -37,7 +37,7 @@ impl Node {
         page: u8,
     ) -> Result<(), DropReason> {
         let asker = ResourceLocator::new(header.sender.id, from);
-        if self.friends.get(asker.id) != Some(&asker) {
+        if self.liveness.friends.get(asker.id) != Some(&asker) {
             return Err(DropReason::NotAFriend);
         }
         self.send(Outgoing::FileList { to: from, txid: header.txid, page });
@@ -49,7 +49,7 @@ impl Node {
     fn page_start(&self, page: u8) -> (usize, u8) {
         let (mut pages, mut bytes, mut count) = (1u8, 0, 0);
         let mut start = if page == 0 { Some(0) } else { None };
-        for (index, (_, name)) in self.shared.iter().enumerate() {
+        for (index, (_, name)) in self.dht.shared.iter().enumerate() {
             let len = 1 + name.len();
             if bytes + len > PAGE_BYTES || count == MAX_NAMES_PER_PAGE {
                 pages = pages.saturating_add(1);
@@ -61,7 +61,7 @@ impl Node {
             bytes += len;
             count += 1;
         }
-        (start.unwrap_or(self.shared.len()), pages)
+        (start.unwrap_or(self.dht.shared.len()), pages)
     }
 
     /// Page `page` of our shared-file names (a page past the end comes back as the last, empty).
@@ -70,7 +70,7 @@ impl Node {
         let page = page.min(pages - 1);
         let mut names: heapless::Vec<heapless::String<MAX_NAME_LEN>, MAX_NAMES_PER_PAGE> = heapless::Vec::new();
         let mut bytes = 0;
-        for (_, name) in self.shared.iter().skip(start) {
+        for (_, name) in self.dht.shared.iter().skip(start) {
             if bytes + 1 + name.len() > PAGE_BYTES || names.is_full() {
                 break;
             }

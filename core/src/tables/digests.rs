@@ -12,13 +12,7 @@
 //! or false digest can cost hops, never correctness.
 
 use crate::config::MAX_FRIENDS;
-use crate::id::{Id, ResourceLocator};
-use crate::node::Node;
-use crate::outbox::Outgoing;
-use crate::stats::DropReason;
-use crate::time::Instant;
-use crate::wire::{Header, MAX_DIGEST_IDS};
-use core::net::SocketAddrV6;
+use crate::id::Id;
 
 /// Most of one friend's contact IDs a node keeps.
 pub const DIGEST_KEEP: usize = crate::wire::MAX_DIGEST_IDS;
@@ -98,55 +92,6 @@ impl Digests {
 /// The top 32 bits of an ID.
 fn prefix(id: Id) -> u32 {
     (id.0 >> 96) as u32
-}
-
-impl Node {
-    /// The contacts this node reports in its digests: friends first, then
-    /// neighbours and backups, each once.
-    pub(crate) fn digest_ids(&self) -> heapless::Vec<Id, MAX_DIGEST_IDS> {
-        let mut ids = heapless::Vec::new();
-        let contacts = self.friends.iter().chain(self.neighbours.contacts());
-        for contact in contacts {
-            if !ids.contains(&contact.id) && ids.push(contact.id).is_err() {
-                break;
-            }
-        }
-        ids
-    }
-
-    /// Sends our digest to the next friend in turn, and schedules the next
-    /// one so each friend hears from us once per `digest_interval`.
-    pub(crate) fn send_digests(&mut self, now: Instant) {
-        if !self.config.lookahead || self.next_digest.is_none_or(|at| at > now) {
-            return;
-        }
-        let count = self.friends.len();
-        if count > 0 {
-            self.digest_turn = (self.digest_turn + 1) % count;
-            if let Some(friend) = self.friends.entries().get(self.digest_turn).map(|f| f.locator) {
-                self.send(Outgoing::FriendDigest { to: friend.addr });
-            }
-        }
-        let spacing = self.config.digest_interval / u32::try_from(count.max(1)).unwrap_or(u32::MAX);
-        self.next_digest = Some(now + self.jittered(spacing));
-    }
-
-    /// A friend's digest: kept if it comes from the address we know for that friend.
-    pub(crate) fn handle_friend_digest(
-        &mut self,
-        from: SocketAddrV6,
-        header: &Header,
-        ids: &[Id],
-    ) -> Result<(), DropReason> {
-        let sender = ResourceLocator::new(header.sender.id, from);
-        if self.friends.get(sender.id) != Some(&sender) {
-            return Err(DropReason::NotAFriend);
-        }
-        if self.config.lookahead {
-            self.digests.replace(sender.id, ids);
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -9,12 +9,13 @@
 
 use crate::event::{CommandError, Event, RequestId};
 use crate::id::ResourceLocator;
-use crate::neighbours::{cut_chain, Neighbours};
 use crate::node::Node;
-use crate::outbox::Outgoing;
 use crate::stats::DropReason;
+use crate::tables::neighbours::{cut_chain, Neighbours};
+use crate::tables::outbox::Outgoing;
+use crate::tables::timers::Timer;
+use crate::tables::transactions::Purpose;
 use crate::time::Instant;
-use crate::transactions::Purpose;
 use crate::wire::{Header, Side};
 use core::net::SocketAddrV6;
 
@@ -22,18 +23,19 @@ impl Node {
     /// Leaves the ring, telling both neighbours; completes with [`Event::Left`].
     pub fn leave(&mut self, now: Instant) -> Result<RequestId, CommandError> {
         self.now = now;
-        if self.leaving.is_some() {
+        if self.ring.leaving.is_some() {
             return Err(CommandError::Leaving);
         }
-        let (Some(left), Some(right)) = (self.neighbours.left().copied(), self.neighbours.right().copied()) else {
+        let (Some(left), Some(right)) = (self.ring.neighbours.left().copied(), self.ring.neighbours.right().copied())
+        else {
             return Err(CommandError::NotJoined);
         };
-        if self.transactions.room() < 2 {
+        if self.requests.transactions.room() < 2 {
             return Err(CommandError::TooManyRequests);
         }
         let request = self.next_request_id();
-        self.leaving = Some(request);
-        self.next_stabilise = None;
+        self.ring.leaving = Some(request);
+        self.timers.set(Timer::Maintenance, None);
         // Cannot fail: room was checked above.
         let _ = self.start_request(left.addr, Purpose::Leave { request, side: Side::Right });
         // In a ring of two both neighbours are one node: one LEAVE unlinks us on both sides.
@@ -45,16 +47,21 @@ impl Node {
 
     /// One neighbour acknowledged our LEAVE (or never will).
     pub(crate) fn leave_step_done(&mut self, request: RequestId) {
-        let pending =
-            self.transactions.iter().any(|tx| matches!(tx.purpose, Purpose::Leave { request: r, .. } if r == request));
-        if pending || self.leaving != Some(request) {
+        let pending = self
+            .requests
+            .transactions
+            .iter()
+            .any(|tx| matches!(tx.purpose, Purpose::Leave { request: r, .. } if r == request));
+        if pending || self.ring.leaving != Some(request) {
             return;
         }
-        self.leaving = None;
-        self.neighbours = Neighbours::default();
-        self.founder = false;
+        self.ring.leaving = None;
+        self.ring.neighbours = Neighbours::default();
+        self.ring.founder = false;
         // Nothing of the old ring is ours to maintain any more.
-        self.transactions.retain(|tx| !matches!(tx.purpose, Purpose::Probe { .. } | Purpose::NeighbourUpdate { .. }));
+        self.requests
+            .transactions
+            .retain(|tx| !matches!(tx.purpose, Purpose::Probe { .. } | Purpose::NeighbourUpdate { .. }));
         self.emit(Event::Left { request });
     }
 
@@ -66,22 +73,22 @@ impl Node {
         chain: &[ResourceLocator],
     ) -> Result<(), DropReason> {
         let sender = ResourceLocator::new(header.sender.id, from);
-        if self.last_leave == Some((from, header.txid)) {
+        if self.ring.last_leave == Some((from, header.txid)) {
             // Our ACK was lost and the LEAVE came again: acknowledge, change nothing.
             self.send(Outgoing::Ack { to: from, txid: header.txid });
             return Ok(());
         }
-        if self.neighbours.neighbour(side) != Some(&sender) {
+        if self.ring.neighbours.neighbour(side) != Some(&sender) {
             return Err(DropReason::UnexpectedNeighbourUpdate);
         }
-        self.last_leave = Some((from, header.txid));
+        self.ring.last_leave = Some((from, header.txid));
         self.send(Outgoing::Ack { to: from, txid: header.txid });
         let kept = cut_chain(self.me.id, side, chain.iter().copied().filter(|c| *c != sender), self.config.chain_len());
         self.set_chain(side, kept, None);
         // The leaver may also sit in our other chain (small rings).
         let other = side.opposite();
-        if self.neighbours.chain(other).contains(&sender) {
-            let rest = self.neighbours.chain(other).iter().filter(|c| **c != sender).copied().collect();
+        if self.ring.neighbours.chain(other).contains(&sender) {
+            let rest = self.ring.neighbours.chain(other).iter().filter(|c| **c != sender).copied().collect();
             self.set_chain(other, rest, None);
         }
         Ok(())

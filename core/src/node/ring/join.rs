@@ -21,28 +21,20 @@
 use crate::event::{CommandError, Event, JoinFailure, RequestId};
 use crate::id::usable_address;
 use crate::id::ResourceLocator;
-use crate::neighbours::cut_chain;
 use crate::node::Node;
-use crate::outbox::Outgoing;
 use crate::stats::DropReason;
+use crate::tables::bootstrap::JoinCampaign;
+use crate::tables::neighbours::cut_chain;
+use crate::tables::outbox::Outgoing;
+use crate::tables::timers::Timer;
+use crate::tables::transactions::{Journey, Purpose, Routed};
 use crate::time::Instant;
-use crate::transactions::{Journey, Purpose, Routed};
 use crate::wire::{Chain, Header, JoinStatus, MessageType, Side, MAX_DATAGRAM};
 use core::net::SocketAddrV6;
 
 /// A reply may be at most this many times the size of the JOIN that asked for it,
 /// since the joiner's address has not yet proven it wants our datagrams.
 const AMPLIFICATION_LIMIT: usize = 3;
-
-/// A join working through the bootstrap list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct JoinCampaign {
-    pub request: RequestId,
-    /// The entry being tried, or to try next.
-    pub next: usize,
-    /// When to try `next` (`None` while an attempt is outstanding).
-    pub retry_at: Option<Instant>,
-}
 
 impl Node {
     /// Joins the ring through the node at `via` (the key node or any member).
@@ -70,23 +62,23 @@ impl Node {
     pub fn join_bootstrap(&mut self, now: Instant) -> Result<RequestId, CommandError> {
         self.now = now;
         self.check_can_join()?;
-        if self.bootstrap.entries().iter().all(|e| e.addr == self.me.addr) {
+        if self.ring.bootstrap.entries().iter().all(|e| e.addr == self.me.addr) {
             return Err(CommandError::NoKnownPeers);
         }
         let request = self.next_request_id();
-        self.campaign = Some(JoinCampaign { request, next: 0, retry_at: Some(now) });
+        self.ring.campaign = Some(JoinCampaign { request, next: 0, retry_at: Some(now) });
         self.continue_campaign(now);
         Ok(request)
     }
 
     /// The bootstrap list (the paper's `access.dat`), refreshed after each join.
-    pub fn bootstrap(&self) -> &crate::bootstrap::BootstrapList {
-        &self.bootstrap
+    pub fn bootstrap(&self) -> &crate::tables::bootstrap::BootstrapList {
+        &self.ring.bootstrap
     }
 
     /// Replaces the bootstrap list, e.g. with one loaded from `access.dat`.
-    pub fn set_bootstrap(&mut self, list: crate::bootstrap::BootstrapList) {
-        self.bootstrap = list;
+    pub fn set_bootstrap(&mut self, list: crate::tables::bootstrap::BootstrapList) {
+        self.ring.bootstrap = list;
     }
 
     fn check_can_join(&self) -> Result<(), CommandError> {
@@ -101,35 +93,35 @@ impl Node {
 
     /// Tries the campaign's next entry if its time has come.
     pub(crate) fn continue_campaign(&mut self, now: Instant) {
-        let Some(campaign) = self.campaign else { return };
+        let Some(campaign) = self.ring.campaign else { return };
         if campaign.retry_at.is_none_or(|at| at > now) {
             return;
         }
-        let entries = self.bootstrap.entries();
+        let entries = self.ring.bootstrap.entries();
         let entry = entries.iter().skip(campaign.next).find(|e| e.addr != self.me.addr).copied();
         let Some(entry) = entry else {
-            self.campaign = None;
+            self.ring.campaign = None;
             self.emit(Event::NoKnownPeers { request: campaign.request });
             return;
         };
         let next = entries.iter().position(|e| e.addr == entry.addr).unwrap_or(campaign.next);
-        self.campaign = Some(JoinCampaign { next, retry_at: None, ..campaign });
+        self.ring.campaign = Some(JoinCampaign { next, retry_at: None, ..campaign });
         let purpose = Purpose::Join { request: campaign.request, campaign: true };
         if self.start_request(entry.addr, purpose).is_err() {
             // No room for the attempt: try again shortly.
             let delay = self.jittered(self.config.request_timeout);
-            self.campaign = Some(JoinCampaign { retry_at: Some(now + delay), ..campaign });
+            self.ring.campaign = Some(JoinCampaign { retry_at: Some(now + delay), ..campaign });
         }
     }
 
     /// One JOIN attempt got no usable answer.
     pub(crate) fn join_attempt_failed(&mut self, request: RequestId, campaign: bool, reason: JoinFailure) {
-        match self.campaign.filter(|c| campaign && c.request == request) {
+        match self.ring.campaign.filter(|c| campaign && c.request == request) {
             Some(c) => {
                 // Back off before the next entry: request_timeout × 2^tries / 4, jittered.
                 let tries = (c.next as u32).min(5);
                 let delay = self.jittered(self.config.request_timeout.saturating_mul(1 << tries) / 4);
-                self.campaign = Some(JoinCampaign { next: c.next + 1, retry_at: Some(self.now + delay), ..c });
+                self.ring.campaign = Some(JoinCampaign { next: c.next + 1, retry_at: Some(self.now + delay), ..c });
             }
             None => self.emit(Event::JoinFailed { request, reason }),
         }
@@ -186,7 +178,7 @@ impl Node {
 
     /// Decides on a JOIN this node is responsible for.
     fn admit(&self, joiner: ResourceLocator) -> JoinStatus {
-        let holder = if joiner.id == self.me.id { Some(&self.me) } else { self.neighbours.left() };
+        let holder = if joiner.id == self.me.id { Some(&self.me) } else { self.ring.neighbours.left() };
         match holder {
             Some(h) if h.id == joiner.id && h.addr != joiner.addr => JoinStatus::IdInUse,
             _ => JoinStatus::Accepted,
@@ -195,14 +187,16 @@ impl Node {
 
     /// Makes an accepted joiner our left neighbour and tells those affected.
     fn link_joiner(&mut self, joiner: ResourceLocator) {
-        if self.neighbours.left() == Some(&joiner) {
+        if self.ring.neighbours.left() == Some(&joiner) {
             // A repeated JOIN: the reply is all it needs.
             return;
         }
-        let old_left = self.neighbours.left().copied();
+        let old_left = self.ring.neighbours.left().copied();
         let chain_len = self.config.chain_len();
-        let left: Chain =
-            core::iter::once(joiner).chain(self.neighbours.chain(Side::Left).iter().copied()).take(chain_len).collect();
+        let left: Chain = core::iter::once(joiner)
+            .chain(self.ring.neighbours.chain(Side::Left).iter().copied())
+            .take(chain_len)
+            .collect();
         if let Some(old_left) = old_left {
             // Figure 3: node 14 tells node 9 that its right neighbour is now node 12.
             self.notify(old_left, Side::Right);
@@ -237,7 +231,7 @@ impl Node {
         match status {
             JoinStatus::NotMember => self.join_attempt_failed(request, campaign, JoinFailure::NotMember),
             JoinStatus::IdInUse => {
-                self.campaign = None;
+                self.ring.campaign = None;
                 self.emit(Event::JoinFailed { request, reason: JoinFailure::IdInUse });
             }
             JoinStatus::Accepted => self.joined(request, header.sender, hops, left, right),
@@ -254,7 +248,7 @@ impl Node {
         left: &[ResourceLocator],
         right: &[ResourceLocator],
     ) {
-        self.campaign = None;
+        self.ring.campaign = None;
         let (me, chain_len) = (self.me.id, self.config.chain_len());
         let mut left_chain = cut_chain(me, Side::Left, left.iter().skip(1).copied(), chain_len);
         if left_chain.is_empty() {
@@ -264,13 +258,13 @@ impl Node {
         let right_chain =
             cut_chain(me, Side::Right, core::iter::once(responder).chain(right.iter().copied()), chain_len);
         let left_neighbour = left_chain[0];
-        self.neighbours.replace(Side::Left, left_chain);
-        self.neighbours.replace(Side::Right, right_chain);
-        let recent = self.neighbours.contacts().copied().collect::<heapless::Vec<ResourceLocator, 12>>();
-        self.bootstrap.refresh(recent);
+        self.ring.neighbours.replace(Side::Left, left_chain);
+        self.ring.neighbours.replace(Side::Right, right_chain);
+        let recent = self.ring.neighbours.contacts().copied().collect::<heapless::Vec<ResourceLocator, 12>>();
+        self.ring.bootstrap.refresh(recent);
         self.schedule_maintenance();
         // Publish our files as soon as we are in the ring.
-        self.next_publish = Some(self.now);
+        self.timers.set(Timer::Publish, Some(self.now));
         self.emit(Event::Joined { request, left: left_neighbour, right: responder, hops });
     }
 }

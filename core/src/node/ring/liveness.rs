@@ -20,12 +20,18 @@
 //! but routing skips it until it answers again. A side left empty is sought
 //! again from the nearest known contact on that side.
 
+use crate::event::CommandError;
 use crate::event::Event;
+use crate::event::RequestId;
+use crate::id::usable_address;
 use crate::id::ResourceLocator;
 use crate::node::Node;
 use crate::stats::DropReason;
+use crate::tables::neighbours::between;
+use crate::tables::timers::Timer;
+use crate::tables::transactions::{Purpose, Role, Transaction};
 use crate::time::Instant;
-use crate::transactions::{Purpose, Role, Transaction};
+use crate::wire::MessageType;
 use crate::wire::{Chain, Header, Side};
 use core::net::SocketAddrV6;
 
@@ -37,15 +43,15 @@ const LINK_DOWN_BACKOFF: u32 = 16;
 impl Node {
     /// Notes that a datagram came from `from`.
     pub(crate) fn heard(&mut self, from: SocketAddrV6, header: &Header) {
-        self.last_heard_any = self.now;
-        if self.link_down {
-            self.link_down = false;
+        self.liveness.last_heard_any = self.now;
+        if self.liveness.link_down {
+            self.liveness.link_down = false;
             self.emit(Event::LinkUp);
-            if self.next_stabilise.is_some() {
-                self.next_stabilise = Some(self.now);
+            if self.timers.get(Timer::Maintenance).is_some() {
+                self.timers.set(Timer::Maintenance, Some(self.now));
             }
         }
-        if let Some(friend) = self.friends.heard(from, header.sender.id, self.now) {
+        if let Some(friend) = self.liveness.friends.heard(from, header.sender.id, self.now) {
             self.emit(Event::PeerUp { peer: friend });
             // A friend back from the dead may be back from another ring: it
             // could belong right next to us.
@@ -55,19 +61,21 @@ impl Node {
 
     /// The next instant periodic maintenance has work.
     pub(crate) fn next_maintenance(&self) -> Option<Instant> {
-        if !self.config.maintenance || self.leaving.is_some() || !self.is_member() {
+        if !self.config.maintenance || self.ring.leaving.is_some() || !self.is_member() {
             return None;
         }
-        [self.next_stabilise, self.friends.next_probe()].into_iter().flatten().min()
+        [self.timers.get(Timer::Maintenance), self.liveness.friends.next_probe()].into_iter().flatten().min()
     }
 
     /// Starts the stabilisation timer once the node is in a ring.
     pub(crate) fn schedule_maintenance(&mut self) {
-        if self.config.maintenance && self.next_stabilise.is_none() && self.is_joined() {
-            self.next_stabilise = Some(self.now + self.jittered(self.config.stabilise_interval));
+        if self.config.maintenance && self.timers.get(Timer::Maintenance).is_none() && self.is_joined() {
+            let at = Some(self.now + self.jittered(self.config.stabilise_interval));
+            self.timers.set(Timer::Maintenance, at);
         }
-        if self.next_publish.is_none() && self.is_member() {
-            self.next_publish = Some(self.now + self.jittered(self.config.store_interval));
+        if self.timers.get(Timer::Publish).is_none() && self.is_member() {
+            let at = Some(self.now + self.jittered(self.config.store_interval));
+            self.timers.set(Timer::Publish, at);
         }
     }
 
@@ -76,13 +84,14 @@ impl Node {
         if self.next_maintenance().is_none_or(|at| at > now) {
             return;
         }
-        if self.next_stabilise.is_some_and(|at| at <= now) {
-            let factor = if self.link_down { LINK_DOWN_BACKOFF } else { 1 };
+        if self.timers.get(Timer::Maintenance).is_some_and(|at| at <= now) {
+            let factor = if self.liveness.link_down { LINK_DOWN_BACKOFF } else { 1 };
             let period = self.jittered(self.config.stabilise_interval.saturating_mul(factor));
-            self.next_stabilise = if self.is_joined() { Some(now + period) } else { None };
+            self.timers.set(Timer::Maintenance, if self.is_joined() { Some(now + period) } else { None });
             self.stabilise_round();
         }
         let due: heapless::Vec<(ResourceLocator, bool, bool), { crate::config::MAX_FRIENDS }> = self
+            .liveness
             .friends
             .due(now)
             .map(|f| (f.locator, f.alive && !f.suspect, f.last_heard + self.config.friend_probe_interval > now))
@@ -93,7 +102,7 @@ impl Node {
             }
             let period = if alive { self.config.friend_probe_interval } else { self.config.dead_friend_probe_interval };
             let next = now + self.jittered(period);
-            if let Some(f) = self.friends.get_mut(&friend) {
+            if let Some(f) = self.liveness.friends.get_mut(&friend) {
                 f.next_probe = next;
             }
         }
@@ -101,20 +110,20 @@ impl Node {
 
     /// Probes both neighbours (STABILISE) and, every few rounds, the backups (PING).
     fn stabilise_round(&mut self) {
-        self.stabilise_rounds = self.stabilise_rounds.wrapping_add(1);
+        self.liveness.stabilise_rounds = self.liveness.stabilise_rounds.wrapping_add(1);
         for side in [Side::Left, Side::Right] {
-            match self.neighbours.neighbour(side).copied() {
+            match self.ring.neighbours.neighbour(side).copied() {
                 Some(neighbour) => self.probe(neighbour, Role::Neighbour(side)),
                 None => self.seek(side),
             }
         }
-        if self.stabilise_rounds % u32::from(self.config.backup_probe_rounds) == 0 {
+        if self.liveness.stabilise_rounds % u32::from(self.config.backup_probe_rounds) == 0 {
             let backups: heapless::Vec<ResourceLocator, { 2 * crate::wire::MAX_CHAIN }> = [Side::Left, Side::Right]
                 .into_iter()
-                .flat_map(|side| self.neighbours.chain(side).iter().skip(1).copied())
+                .flat_map(|side| self.ring.neighbours.chain(side).iter().skip(1).copied())
                 .collect();
             for backup in backups {
-                if self.neighbours.left() != Some(&backup) && self.neighbours.right() != Some(&backup) {
+                if self.ring.neighbours.left() != Some(&backup) && self.ring.neighbours.right() != Some(&backup) {
                     self.probe(backup, Role::Backup);
                 }
             }
@@ -124,10 +133,11 @@ impl Node {
     /// Starts a liveness probe of `target` unless one is already out or the
     /// request table is nearly full.
     pub(crate) fn probe(&mut self, target: ResourceLocator, role: Role) {
-        if self.leaving.is_some() {
+        if self.ring.leaving.is_some() {
             return;
         }
         let already = self
+            .requests
             .transactions
             .iter()
             .any(|tx| matches!(tx.purpose, Purpose::Probe { target: t, .. } if t.addr == target.addr));
@@ -140,19 +150,21 @@ impl Node {
             // keep a nearer one (a node that says it is our neighbour) out.
             let pending =
                 |tx: &Transaction| matches!(tx.purpose, Purpose::Probe { role: Role::Candidate(s), .. } if s == side);
-            if let Some(index) = self.transactions.position(pending) {
-                let Purpose::Probe { target: current, .. } = self.transactions.get_mut(index).purpose else { return };
-                if !crate::stabilise::between(side, self.me.id, current.id, target.id) {
+            if let Some(index) = self.requests.transactions.position(pending) {
+                let Purpose::Probe { target: current, .. } = self.requests.transactions.get_mut(index).purpose else {
+                    return;
+                };
+                if !between(side, self.me.id, current.id, target.id) {
                     return;
                 }
-                self.transactions.remove_at(index);
+                self.requests.transactions.remove_at(index);
             }
         }
         // Neighbours and candidates keep the ring whole; backups and friends
         // leave room for commands and relays.
         let essential = matches!(role, Role::Neighbour(_) | Role::Candidate(_));
         let reserve = if essential { 0 } else { RESERVED_SLOTS };
-        if self.transactions.room() <= reserve
+        if self.requests.transactions.room() <= reserve
             || self.start_request(target.addr, Purpose::Probe { target, role }).is_err()
         {
             self.stats.count_drop(DropReason::RequestTableFull);
@@ -165,24 +177,24 @@ impl Node {
     /// A probe went unanswered every time.
     pub(crate) fn probe_failed(&mut self, tx: &Transaction) {
         let Purpose::Probe { target, role } = tx.purpose else { return };
-        if self.last_heard_any < tx.started {
+        if self.liveness.last_heard_any < tx.started {
             // Nobody at all was heard while we waited: the silence may be ours.
             match role {
                 Role::Neighbour(_) => {
                     // Our neighbours are probed every round; if even they are
                     // silent, blame our own link and evict no one.
-                    if !self.link_down {
-                        self.link_down = true;
+                    if !self.liveness.link_down {
+                        self.liveness.link_down = true;
                         self.emit(Event::LinkDown);
                     }
                 }
                 _ => {
                     // Check our link through the neighbours first, and ask
                     // this contact again once we know.
-                    if self.next_stabilise.is_some() {
-                        self.next_stabilise = Some(self.now);
+                    if self.timers.get(Timer::Maintenance).is_some() {
+                        self.timers.set(Timer::Maintenance, Some(self.now));
                     }
-                    if let Some(friend) = self.friends.get_mut(&target) {
+                    if let Some(friend) = self.liveness.friends.get_mut(&target) {
                         friend.next_probe = self.now + self.config.probe_timeout;
                     }
                 }
@@ -191,7 +203,7 @@ impl Node {
         }
         // Whatever role it was probed in, a contact that never answered is
         // dead as a friend and as a chain member alike.
-        let was_alive = self.friends.get_mut(&target).map(|f| core::mem::replace(&mut f.alive, false));
+        let was_alive = self.liveness.friends.get_mut(&target).map(|f| core::mem::replace(&mut f.alive, false));
         if was_alive == Some(true) && role == Role::Friend {
             self.emit(Event::PeerDown { peer: target });
         }
@@ -202,7 +214,7 @@ impl Node {
     fn drop_contact(&mut self, dead: ResourceLocator) {
         let mut dropped = false;
         for side in [Side::Left, Side::Right] {
-            let chain = self.neighbours.chain(side);
+            let chain = self.ring.neighbours.chain(side);
             if chain.contains(&dead) {
                 let kept: Chain = chain.iter().filter(|c| **c != dead).copied().collect();
                 self.set_chain(side, kept, None);
@@ -213,12 +225,12 @@ impl Node {
             return;
         }
         // Whatever we still meant to tell it is moot.
-        self.transactions.retain(|tx| {
+        self.requests.transactions.retain(|tx| {
             tx.to != dead.addr || !matches!(tx.purpose, Purpose::NeighbourUpdate { .. } | Purpose::Probe { .. })
         });
         self.emit(Event::PeerDown { peer: dead });
         for side in [Side::Left, Side::Right] {
-            match self.neighbours.neighbour(side).copied() {
+            match self.ring.neighbours.neighbour(side).copied() {
                 // Tell the promoted neighbour about us at once.
                 Some(neighbour) => self.probe(neighbour, Role::Neighbour(side)),
                 None => self.seek(side),
@@ -234,14 +246,40 @@ impl Node {
             Side::Left => c.id.distance_to(me),
         };
         let nearest = self
+            .ring
             .neighbours
             .contacts()
-            .chain(self.friends.alive())
+            .chain(self.liveness.friends.alive())
             .filter(|c| c.id != me)
             .min_by_key(|c| distance(c))
             .copied();
         if let Some(candidate) = nearest {
             self.probe(candidate, Role::Candidate(side));
         }
+    }
+
+    /// Pings `peer`; completes with [`Event::PingSucceeded`] or [`Event::PingFailed`].
+    pub fn ping(&mut self, now: Instant, peer: SocketAddrV6) -> Result<RequestId, CommandError> {
+        self.now = now;
+        if !usable_address(&peer) {
+            return Err(CommandError::InvalidAddress);
+        }
+        let request = self.next_request_id();
+        self.start_request(peer, Purpose::Ping { request })?;
+        Ok(request)
+    }
+
+    pub(crate) fn handle_pong(&mut self, from: SocketAddrV6, header: &Header) -> Result<(), DropReason> {
+        let tx = self.complete_request(header, MessageType::Pong, from, |_| true)?;
+        match tx.purpose {
+            Purpose::Ping { request } => {
+                let rtt = self.now.saturating_duration_since(tx.sent_at);
+                self.emit(Event::PingSucceeded { request, peer: from, rtt });
+            }
+            Purpose::Probe { .. } => self.probe_answered(&tx),
+            Purpose::Handover { joiner, from } => self.hand_over(&joiner, from),
+            _ => {}
+        }
+        Ok(())
     }
 }

@@ -20,10 +20,11 @@ use crate::config::STORE_NAME_LEN;
 use crate::event::CommandError;
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
-use crate::outbox::Outgoing;
-use crate::shared::SharedFiles;
 use crate::stats::{bump, DropReason};
-use crate::store::{LocatorStore, Origin, StoreRefusal};
+use crate::tables::outbox::Outgoing;
+use crate::tables::shared::SharedFiles;
+use crate::tables::store::{LocatorStore, Origin, StoreRefusal};
+use crate::tables::timers::Timer;
 use crate::time::Instant;
 use crate::wire::{FileEntry, Header, Message, Repr, HEADER_LEN, MAX_DATAGRAM, MAX_STORE_BATCH};
 use core::net::SocketAddrV6;
@@ -40,16 +41,6 @@ struct Run {
     count: usize,
 }
 
-/// A datagram encoded when its input arrived (a relayed STORE, a
-/// VERIFY_REPLY): its contents come from the input, not from our tables. At
-/// most [`STORE_RELAY_SLOTS`](crate::config::STORE_RELAY_SLOTS) wait at once.
-#[derive(Clone, Debug)]
-pub(crate) struct EncodedDatagram {
-    pub to: SocketAddrV6,
-    pub len: usize,
-    pub bytes: [u8; MAX_DATAGRAM],
-}
-
 /// The name a STORE carries for a file: the name if it fits, else none.
 pub(crate) fn stored_name(name: &str) -> &str {
     if name.len() <= STORE_NAME_LEN {
@@ -64,7 +55,7 @@ impl Node {
     /// the MD5 of the name) and publishes them at once if the node is in a ring.
     pub fn share<'a>(&mut self, now: Instant, names: impl IntoIterator<Item = &'a str>) -> Result<usize, CommandError> {
         self.now = now;
-        let count = self.shared.set(names).map_err(CommandError::Share)?;
+        let count = self.dht.shared.set(names).map_err(CommandError::Share)?;
         if self.is_member() {
             self.publish();
         }
@@ -73,12 +64,12 @@ impl Node {
 
     /// The node's shared files.
     pub fn shared(&self) -> &SharedFiles {
-        &self.shared
+        &self.dht.shared
     }
 
     /// The locators this node keeps for others.
     pub fn store(&self) -> &LocatorStore {
-        &self.store
+        &self.dht.store
     }
 
     /// Publishes every shared file: own keys kept at home, the rest in sorted batches.
@@ -88,8 +79,8 @@ impl Node {
         // Keep room in the outbox for other traffic; past that, runs are merged.
         let mut budget = self.outbox.capacity().saturating_sub(self.outbox.len() + 4);
         let mut run: Option<Run> = None;
-        for index in 0..self.shared.len() {
-            let Some((key, name)) = self.shared.get(index) else { break };
+        for index in 0..self.dht.shared.len() {
+            let Some((key, name)) = self.dht.shared.get(index) else { break };
             let len = Id::LEN + 1 + stored_name(name).len();
             let Some((next, _)) = self.route(key, None, &[], false).step() else {
                 let name: heapless::String<STORE_NAME_LEN> = stored_name(name).try_into().unwrap_or_default();
@@ -111,8 +102,8 @@ impl Node {
         if let Some(r) = run.as_ref() {
             self.send_run(r);
         }
-        let shared = &self.shared;
-        self.store.verify(&me, |key| shared.contains(key));
+        let shared = &self.dht.shared;
+        self.dht.store.verify(&me, |key| shared.contains(key));
     }
 
     /// Sends one run of shared files to its next hop.
@@ -127,8 +118,8 @@ impl Node {
     pub(crate) fn own_store(&self, start: u16, end: u16) -> Message {
         let me = self.me.id;
         let entries = (usize::from(start)..usize::from(end))
-            .filter_map(|i| self.shared.get(i))
-            .filter(|(key, _)| !self.neighbours.is_responsible(me, *key))
+            .filter_map(|i| self.dht.shared.get(i))
+            .filter(|(key, _)| !self.ring.neighbours.is_responsible(me, *key))
             .map(|(key, name)| FileEntry { key, name: stored_name(name).try_into().unwrap_or_default() })
             .take(MAX_STORE_BATCH)
             .collect();
@@ -149,18 +140,18 @@ impl Node {
         let expires = self.now + self.config.store_lifetime;
         let mut rest: heapless::Vec<FileEntry, MAX_STORE_BATCH> = heapless::Vec::new();
         for entry in entries {
-            if owner == self.me && !self.shared.contains(entry.key) {
+            if owner == self.me && !self.dht.shared.contains(entry.key) {
                 // Nobody publishes for us: we know what we share.
                 continue;
             }
-            if self.neighbours.is_responsible(me, entry.key) {
+            if self.ring.neighbours.is_responsible(me, entry.key) {
                 self.keep(owner, entry.key, &entry.name, expires);
             } else {
                 // Cannot overflow: `entries` holds at most MAX_STORE_BATCH.
                 let _ = rest.push(entry.clone());
             }
         }
-        if owner != self.me && self.store.unverified_keys(&owner).next().is_some() {
+        if owner != self.me && self.dht.store.unverified_keys(&owner).next().is_some() {
             self.verify_owner(owner);
         }
         if rest.is_empty() {
@@ -175,7 +166,7 @@ impl Node {
         while start < rest.len() {
             let hop = |key: Id| self.route(key, None, &[], false).step().map(|(next, _)| next.addr);
             let Some(to) = hop(rest[start].key) else { break };
-            let last_slot = self.encoded.capacity() - self.encoded.len() <= 1;
+            let last_slot = self.dht.encoded.capacity() - self.dht.encoded.len() <= 1;
             let mut end = start + 1;
             while end < rest.len() && (last_slot || hop(rest[end].key) == Some(to)) {
                 end += 1;
@@ -190,22 +181,22 @@ impl Node {
 
     /// Keeps one locator, counting a refusal.
     fn keep(&mut self, owner: ResourceLocator, key: Id, name: &str, expires: Instant) {
-        match self.store.upsert(key, owner, name, expires, Origin::Owner) {
+        match self.dht.store.upsert(key, owner, name, expires, Origin::Owner) {
             Ok(_) => {}
             Err(StoreRefusal::Full) => bump(&mut self.stats.store_refused_full),
             Err(StoreRefusal::OwnerCapReached) => bump(&mut self.stats.store_refused_owner_cap),
         }
     }
 
-    /// Publishes if the refresh is due, and drops expired locators.
+    /// Publishes our files and replicates our entries if the refresh is due.
     pub(crate) fn refresh_store(&mut self, now: Instant) {
-        if self.next_publish.is_some_and(|at| at <= now) {
-            self.next_publish = Some(now + self.jittered(self.config.store_interval));
-            if !self.shared.is_empty() && self.is_member() {
+        if self.timers.get(Timer::Publish).is_some_and(|at| at <= now) {
+            let at = now + self.jittered(self.config.store_interval);
+            self.timers.set(Timer::Publish, Some(at));
+            if !self.dht.shared.is_empty() && self.is_member() {
                 self.publish();
             }
             self.replicate();
         }
-        self.store.expire(now);
     }
 }

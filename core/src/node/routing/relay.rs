@@ -9,9 +9,13 @@
 use crate::event::{CommandError, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
+use crate::routing::next_hop;
+use crate::routing::Guides;
+use crate::routing::NextHop;
+use crate::stats::bump;
 use crate::stats::DropReason;
+use crate::tables::transactions::{Journey, Purpose, Routed, Transaction, MAX_HOP_TRIES};
 use crate::time::Instant;
-use crate::transactions::{Journey, Purpose, Routed, Transaction, MAX_HOP_TRIES};
 use crate::wire::{Header, MessageType, DETOUR_BITS, MAX_DETOURS, PADDED_REQUEST_LEN};
 use core::net::SocketAddrV6;
 
@@ -32,7 +36,7 @@ impl Node {
         if self.start_request_with(txid, next.addr, purpose).is_err() {
             // No room to track it: send it anyway, untracked.
             self.stats.count_drop(DropReason::RequestTableFull);
-            self.send(crate::outbox::Outgoing::Routed { to: next.addr, txid, journey });
+            self.send(crate::tables::outbox::Outgoing::Routed { to: next.addr, txid, journey });
         }
     }
 
@@ -77,7 +81,7 @@ impl Node {
         if self.is_joining() {
             return Err(CommandError::NotJoined);
         }
-        if self.transactions.room() < 2 {
+        if self.requests.transactions.room() < 2 {
             return Err(CommandError::TooManyRequests);
         }
         let request = self.next_request_id();
@@ -107,9 +111,9 @@ impl Node {
     fn answer_own_request(&mut self, txid: u64) {
         let own =
             |t: &Transaction| t.txid == txid && matches!(t.purpose, Purpose::Lookup { .. } | Purpose::Search { .. });
-        let Some(index) = self.transactions.position(own) else { return };
-        let purpose = self.transactions.remove_at(index).purpose;
-        self.transactions.retain(|t| t.txid != txid);
+        let Some(index) = self.requests.transactions.position(own) else { return };
+        let purpose = self.requests.transactions.remove_at(index).purpose;
+        self.requests.transactions.retain(|t| t.txid != txid);
         self.answer_own(&purpose);
     }
 
@@ -135,7 +139,7 @@ impl Node {
         match self.complete_request(header, MessageType::HopAck, from, |_| true) {
             Ok(_) => Ok(()),
             // The entry node of our own JOIN acknowledges it too; the reply is what counts.
-            Err(_) if self.transactions.iter().any(|tx| tx.txid == header.txid && tx.to == from) => Ok(()),
+            Err(_) if self.requests.transactions.iter().any(|tx| tx.txid == header.txid && tx.to == from) => Ok(()),
             Err(reason) => Err(reason),
         }
     }
@@ -143,7 +147,7 @@ impl Node {
     /// A hop did not acknowledge in time: offer the message to the next-best contact.
     pub(crate) fn hop_timed_out(&mut self, tx: Transaction) {
         let Purpose::Forward { journey, mut tried } = tx.purpose else { return };
-        for friend in self.friends.at_addr_mut(tx.to) {
+        for friend in self.liveness.friends.at_addr_mut(tx.to) {
             friend.suspect = true;
             friend.next_probe = self.now;
         }
@@ -169,7 +173,7 @@ impl Node {
         if !self.is_member() || self.is_joining() {
             return Err(DropReason::NotJoined);
         }
-        self.send(crate::outbox::Outgoing::HopAck { to: from, txid: header.txid });
+        self.send(crate::tables::outbox::Outgoing::HopAck { to: from, txid: header.txid });
         let journey = self.arriving(header, routed, hops);
         match self.next_leg(&journey, &[]) {
             None => self.answer_routed(header.txid, routed, hops),
@@ -191,6 +195,34 @@ impl Node {
             }
             Routed::Lookup { origin, key } => self.answer_lookup(txid, origin, key, hops),
             Routed::Search { origin, key } => self.answer_search(txid, origin.addr, key, hops, 0),
+        }
+    }
+
+    /// The next hop for a routed message towards `key`, never via `avoid`
+    /// nor any address in `tried`; a detour only if `may_detour`.
+    pub(crate) fn route(
+        &self,
+        key: Id,
+        avoid: Option<&ResourceLocator>,
+        tried: &[SocketAddrV6],
+        may_detour: bool,
+    ) -> NextHop {
+        let guides = Guides {
+            digests: self.config.lookahead.then_some(&self.lookahead.digests),
+            may_detour: may_detour && self.config.lookahead,
+            rtts: self.config.proximity.then_some(&self.lookahead.rtts),
+        };
+        next_hop(self.me.id, key, &self.ring.neighbours, self.liveness.friends.alive(), avoid, tried, &guides)
+    }
+
+    /// The hop limit a relayed copy carries, or why it cannot be relayed.
+    pub(crate) fn relay_hop_limit(&mut self, received: u8) -> Result<u8, DropReason> {
+        match received.checked_sub(1) {
+            Some(left) => {
+                bump(&mut self.stats.relayed);
+                Ok(left)
+            }
+            None => Err(DropReason::HopLimitExceeded),
         }
     }
 }

@@ -13,10 +13,10 @@
 use crate::event::{CommandError, Event, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
-use crate::outbox::Outgoing;
 use crate::stats::DropReason;
+use crate::tables::outbox::Outgoing;
+use crate::tables::transactions::Purpose;
 use crate::time::Instant;
-use crate::transactions::Purpose;
 use crate::wire::{Header, Message, MessageType, MAX_OWNERS_PER_REPLY};
 use core::net::SocketAddrV6;
 
@@ -43,7 +43,7 @@ impl Node {
         // Our own answer goes straight to the event queue, so it is
         // bounded by it (one slot is kept for the completion).
         let owners: heapless::Vec<ResourceLocator, { crate::config::EVENT_QUEUE_CAPACITY }> =
-            self.store.owners(key).map(|e| e.owner).take(crate::config::EVENT_QUEUE_CAPACITY - 1).collect();
+            self.dht.store.owners(key).map(|e| e.owner).take(crate::config::EVENT_QUEUE_CAPACITY - 1).collect();
         self.report_owners(request, key, &owners, 0);
         self.emit(Event::SearchComplete { request, key, owners: owners.len() as u16 });
     }
@@ -69,14 +69,14 @@ impl Node {
 
     /// How many pages `key`'s verified owners fill (at least one).
     fn pages(&self, key: Id) -> u8 {
-        let owners = self.store.owners(key).count();
+        let owners = self.dht.store.owners(key).count();
         owners.div_ceil(MAX_OWNERS_PER_REPLY).clamp(1, usize::from(u8::MAX)) as u8
     }
 
     /// Page `page` of `key`'s verified owners.
     fn owners_page(&self, key: Id, page: u8) -> heapless::Vec<ResourceLocator, MAX_OWNERS_PER_REPLY> {
         let skip = usize::from(page) * MAX_OWNERS_PER_REPLY;
-        self.store.owners(key).skip(skip).take(MAX_OWNERS_PER_REPLY).map(|e| e.owner).collect()
+        self.dht.store.owners(key).skip(skip).take(MAX_OWNERS_PER_REPLY).map(|e| e.owner).collect()
     }
 
     /// The SEARCH_REPLY for page `page` of `key`, as the store stands; a page
@@ -111,7 +111,7 @@ impl Node {
         };
         let tx = self.complete_request(header, MessageType::SearchReply, from, same)?;
         // The first reply ends the routed request; drop its first-hop tracking.
-        self.transactions.retain(|t| !(t.txid == tx.txid && matches!(t.purpose, Purpose::Forward { .. })));
+        self.requests.transactions.retain(|t| !(t.txid == tx.txid && matches!(t.purpose, Purpose::Forward { .. })));
         let (request, found) = match tx.purpose {
             Purpose::Search { request, .. } => (request, 0),
             Purpose::SearchPage { request, found, .. } => (request, found),

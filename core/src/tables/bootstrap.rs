@@ -8,7 +8,9 @@
 //! or answers that it is not in a ring, is skipped.
 
 use crate::config::BOOTSTRAP_CAPACITY;
+use crate::event::RequestId;
 use crate::id::{Id, ResourceLocator};
+use crate::time::Instant;
 
 /// Up to [`BOOTSTRAP_CAPACITY`] entry points, best first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -96,4 +98,14 @@ mod tests {
         let back: BootstrapList = postcard::from_bytes(bytes).expect("decodes");
         assert_eq!(back, list);
     }
+}
+
+/// A join working through the bootstrap list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct JoinCampaign {
+    pub request: RequestId,
+    /// The entry being tried, or to try next.
+    pub next: usize,
+    /// When to try `next` (`None` while an attempt is outstanding).
+    pub retry_at: Option<Instant>,
 }

@@ -1,128 +1,13 @@
-//! Datagrams waiting to be sent, kept as compact descriptions and encoded
-//! only when the driver polls, straight into the driver's buffer.
+//! Encoding at poll time: each queued [`Outgoing`] becomes a datagram in the
+//! driver's buffer, its contents read from the node's tables as they stand.
 
-use crate::id::{Id, ResourceLocator};
+use crate::id::ResourceLocator;
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
-use crate::transactions::{Journey, Routed};
+use crate::tables::outbox::Outgoing;
+use crate::tables::transactions::{Journey, Routed};
 use crate::wire::{Chain, Header, JoinStatus, Message, MessageType, Repr, Side, Traffic, DETOUR_BITS};
 use core::net::SocketAddrV6;
-
-/// A datagram to send, described by what it must say rather than its bytes.
-/// Contents that come from the node's tables are read at encode time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Outgoing {
-    FriendDigest {
-        to: SocketAddrV6,
-    },
-    Ping {
-        to: SocketAddrV6,
-        txid: u64,
-    },
-    Pong {
-        to: SocketAddrV6,
-        txid: u64,
-    },
-    Ack {
-        to: SocketAddrV6,
-        txid: u64,
-    },
-    HopAck {
-        to: SocketAddrV6,
-        txid: u64,
-    },
-    Stabilise {
-        to: SocketAddrV6,
-        txid: u64,
-    },
-    /// Our chains as they stand.
-    StabiliseReply {
-        to: SocketAddrV6,
-        txid: u64,
-    },
-    /// We leave: the receiver's chain on `side` becomes ours on that side.
-    Leave {
-        to: SocketAddrV6,
-        txid: u64,
-        side: Side,
-    },
-    /// A routed message (JOIN, LOOKUP, SEARCH), from its origin or relayed.
-    Routed {
-        to: SocketAddrV6,
-        txid: u64,
-        journey: Journey,
-    },
-    /// Our chains as they stand, to a joiner; at most `max_len` bytes.
-    JoinReply {
-        to: SocketAddrV6,
-        txid: u64,
-        status: JoinStatus,
-        hops: u8,
-        max_len: u16,
-    },
-    /// The chain `peer` should hold on `side`, derived from ours.
-    NeighbourUpdate {
-        peer: ResourceLocator,
-        txid: u64,
-        side: Side,
-    },
-    LookupReply {
-        to: SocketAddrV6,
-        txid: u64,
-        key: Id,
-        hops: u8,
-    },
-    /// Our own STORE for shared files `start..end`.
-    Store {
-        to: SocketAddrV6,
-        txid: u64,
-        hop_limit: u8,
-        start: u16,
-        end: u16,
-    },
-    /// The oldest datagram waiting already encoded (see `publish::EncodedDatagram`).
-    Encoded,
-    /// A return-routability check of `owner` (at `owner.addr`).
-    Verify {
-        owner: ResourceLocator,
-        txid: u64,
-    },
-    /// A request for a further page of owners.
-    SearchPage {
-        to: SocketAddrV6,
-        txid: u64,
-        key: Id,
-        page: u8,
-    },
-    /// Copies of our verified entries with keys in `(from, upto]`, from the `skip`th on.
-    Replicate {
-        to: SocketAddrV6,
-        txid: u64,
-        from: Id,
-        upto: Id,
-        skip: u16,
-    },
-    /// A request for page `page` of a friend's file names.
-    ListFiles {
-        to: SocketAddrV6,
-        txid: u64,
-        page: u8,
-    },
-    /// Page `page` of our file names.
-    FileList {
-        to: SocketAddrV6,
-        txid: u64,
-        page: u8,
-    },
-    /// A page of `key`'s owners as the store stands.
-    SearchReply {
-        to: SocketAddrV6,
-        txid: u64,
-        key: Id,
-        hops: u8,
-        page: u8,
-    },
-}
 
 impl Node {
     /// Queues a datagram; a full outbox drops it and counts the drop.
@@ -140,7 +25,7 @@ impl Node {
     pub(crate) fn encode_next(&mut self, buf: &mut [u8]) -> Option<(SocketAddrV6, usize)> {
         while let Some(outgoing) = self.outbox.pop_front() {
             if outgoing == Outgoing::Encoded {
-                let Some(slot) = self.encoded.pop_front() else { continue };
+                let Some(slot) = self.dht.encoded.pop_front() else { continue };
                 match buf.get_mut(..slot.len) {
                     Some(out) => {
                         out.copy_from_slice(&slot.bytes[..slot.len]);
@@ -200,7 +85,7 @@ impl Node {
                 (to, direct(self, txid, Message::StabiliseReply { left, right }))
             }
             Outgoing::Leave { to, txid, side } => {
-                let chain = self.neighbours.chain(side).iter().copied().collect();
+                let chain = self.ring.neighbours.chain(side).iter().copied().collect();
                 (to, direct(self, txid, Message::Leave { side, chain }))
             }
             Outgoing::Routed { to, txid, journey } => {
@@ -222,13 +107,14 @@ impl Node {
                 (to, direct(self, txid, Message::JoinReply { status, hops, left, right }))
             }
             Outgoing::NeighbourUpdate { peer, txid, side } => {
-                let Some(chain) = self.neighbours.chain_for(&self.me, peer.id, side) else {
+                let Some(chain) = self.ring.neighbours.chain_for(&self.me, peer.id, side) else {
                     // The peer left our chains since this was queued: nothing to tell it.
-                    let stale = |t: &crate::transactions::Transaction| {
-                        t.txid == txid && matches!(t.purpose, crate::transactions::Purpose::NeighbourUpdate { .. })
+                    let stale = |t: &crate::tables::transactions::Transaction| {
+                        t.txid == txid
+                            && matches!(t.purpose, crate::tables::transactions::Purpose::NeighbourUpdate { .. })
                     };
-                    if let Some(index) = self.transactions.position(stale) {
-                        self.transactions.remove_at(index);
+                    if let Some(index) = self.requests.transactions.position(stale) {
+                        self.requests.transactions.remove_at(index);
                     }
                     return None;
                 };
@@ -258,8 +144,8 @@ impl Node {
     /// Our left and right chains, trimmed from their far ends until a
     /// reply carrying them fits in `max_len` bytes.
     fn chains_within(&self, max_len: usize) -> (Chain, Chain) {
-        let mut left: Chain = self.neighbours.chain(Side::Left).iter().copied().collect();
-        let mut right: Chain = self.neighbours.chain(Side::Right).iter().copied().collect();
+        let mut left: Chain = self.ring.neighbours.chain(Side::Left).iter().copied().collect();
+        let mut right: Chain = self.ring.neighbours.chain(Side::Right).iter().copied().collect();
         let fixed = crate::wire::HEADER_LEN + 4;
         let room = max_len.saturating_sub(fixed) / ResourceLocator::WIRE_LEN;
         while left.len() + right.len() > room {

@@ -13,10 +13,10 @@
 
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
-use crate::outbox::Outgoing;
 use crate::stats::{bump, DropReason};
-use crate::store::{Origin, StoreRefusal};
-use crate::transactions::Purpose;
+use crate::tables::outbox::Outgoing;
+use crate::tables::store::{Origin, StoreRefusal};
+use crate::tables::transactions::Purpose;
 use crate::wire::{Chain, Header, Message, ReplicaEntry, Side, MAX_REPLICATE_BATCH};
 use core::net::SocketAddrV6;
 use core::time::Duration;
@@ -30,15 +30,15 @@ const OUTBOX_RESERVE: usize = 8;
 impl Node {
     /// Copies (a turn of) our verified entries to every node of our right chain.
     pub(crate) fn replicate(&mut self) {
-        let (Some(left), me) = (self.neighbours.left().copied(), self.me.id) else { return };
-        let entries = self.store.in_range(left.id, me).filter(|e| e.verified).count();
+        let (Some(left), me) = (self.ring.neighbours.left().copied(), self.me.id) else { return };
+        let entries = self.dht.store.in_range(left.id, me).filter(|e| e.verified).count();
         if entries == 0 {
             return;
         }
         let chunks = entries.div_ceil(MAX_REPLICATE_BATCH);
-        let first = self.replicate_turn % chunks;
-        self.replicate_turn = self.replicate_turn.wrapping_add(CHUNKS_PER_PERIOD);
-        let successors: Chain = self.neighbours.chain(Side::Right).iter().copied().collect();
+        let first = self.dht.replicate_turn % chunks;
+        self.dht.replicate_turn = self.dht.replicate_turn.wrapping_add(CHUNKS_PER_PERIOD);
+        let successors: Chain = self.ring.neighbours.chain(Side::Right).iter().copied().collect();
         for peer in successors {
             for chunk in (0..chunks.min(CHUNKS_PER_PERIOD)).map(|i| (first + i) % chunks) {
                 // Copies yield to other traffic; the next period sends them.
@@ -54,7 +54,7 @@ impl Node {
     /// handing it the entries with keys in `(from, joiner]`: a forged JOIN
     /// must not draw a stream of copies towards someone else.
     pub(crate) fn hand_over_when_checked(&mut self, joiner: ResourceLocator, from: Id) {
-        if self.store.in_range(from, joiner.id).any(|e| e.verified)
+        if self.dht.store.in_range(from, joiner.id).any(|e| e.verified)
             && self.start_request(joiner.addr, Purpose::Handover { joiner, from }).is_err()
         {
             self.stats.count_drop(DropReason::RequestTableFull);
@@ -63,7 +63,7 @@ impl Node {
 
     /// Hands the entries with keys in `(from, to]` to the joiner now responsible for them.
     pub(crate) fn hand_over(&mut self, joiner: &ResourceLocator, from: Id) {
-        let entries = self.store.in_range(from, joiner.id).filter(|e| e.verified).count();
+        let entries = self.dht.store.in_range(from, joiner.id).filter(|e| e.verified).count();
         for chunk in 0..entries.div_ceil(MAX_REPLICATE_BATCH) {
             if self.outbox.capacity() - self.outbox.len() <= OUTBOX_RESERVE {
                 // The joiner's replicas and the owners' refreshes fill in the rest.
@@ -83,6 +83,7 @@ impl Node {
     pub(crate) fn copies(&self, from: Id, upto: Id, skip: u16) -> Message {
         let now = self.now;
         let entries = self
+            .dht
             .store
             .in_range(from, upto)
             .filter(|e| e.verified && e.expires.saturating_duration_since(now) >= Duration::from_secs(1))
@@ -108,13 +109,13 @@ impl Node {
             return Err(DropReason::NotJoined);
         }
         let sender = ResourceLocator::new(header.sender.id, from);
-        let predecessor = self.neighbours.chain(Side::Left).contains(&sender);
-        if !predecessor && self.neighbours.right() != Some(&sender) {
+        let predecessor = self.ring.neighbours.chain(Side::Left).contains(&sender);
+        if !predecessor && self.ring.neighbours.right() != Some(&sender) {
             return Err(DropReason::UnexpectedCopy);
         }
         for entry in entries {
             let expires = self.now + Duration::from_secs(u64::from(entry.lifetime_secs));
-            match self.store.upsert(entry.key, entry.owner, &entry.name, expires, Origin::Replica) {
+            match self.dht.store.upsert(entry.key, entry.owner, &entry.name, expires, Origin::Replica) {
                 Ok(_) => {}
                 Err(StoreRefusal::Full) => bump(&mut self.stats.store_refused_full),
                 Err(StoreRefusal::OwnerCapReached) => bump(&mut self.stats.store_refused_owner_cap),

@@ -9,10 +9,10 @@
 use crate::event::{CommandError, Event, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
-use crate::outbox::Outgoing;
 use crate::stats::{bump, DropReason};
+use crate::tables::outbox::Outgoing;
+use crate::tables::transactions::Purpose;
 use crate::time::Instant;
-use crate::transactions::Purpose;
 use crate::wire::{Header, MessageType};
 use core::net::SocketAddrV6;
 
@@ -44,7 +44,7 @@ impl Node {
         let same_key = |p: &Purpose| matches!(p, Purpose::Lookup { key: k, .. } if *k == key);
         let tx = self.complete_request(header, MessageType::LookupReply, from, same_key)?;
         // The first hop's acknowledgement no longer matters.
-        self.transactions.retain(|t| !(t.txid == tx.txid && matches!(t.purpose, Purpose::Forward { .. })));
+        self.requests.transactions.retain(|t| !(t.txid == tx.txid && matches!(t.purpose, Purpose::Forward { .. })));
         if let Purpose::Lookup { request, .. } = tx.purpose {
             self.lookup_completed(request, key, header.sender, hops);
         }

@@ -189,6 +189,14 @@ pub(crate) fn cut_chain(
     chain
 }
 
+/// True if `x` lies strictly between `me` and `far` on `side`.
+pub(crate) fn between(side: Side, me: Id, far: Id, x: Id) -> bool {
+    match side {
+        Side::Right => x.in_open(me, far),
+        Side::Left => x.in_open(far, me),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,22 +13,14 @@
 //! only on answers to the node's own probes, so a stranger cannot plant a
 //! fake neighbour or make a node drop a live one.
 
-use crate::id::{Id, ResourceLocator};
-use crate::neighbours::cut_chain;
+use crate::id::ResourceLocator;
 use crate::node::Node;
-use crate::outbox::Outgoing;
 use crate::stats::DropReason;
-use crate::transactions::{Purpose, Role};
+use crate::tables::neighbours::{between, cut_chain};
+use crate::tables::outbox::Outgoing;
+use crate::tables::transactions::{Purpose, Role};
 use crate::wire::{Header, MessageType, Side};
 use core::net::SocketAddrV6;
-
-/// True if `x` lies strictly between `me` and `far` on `side`.
-pub(crate) fn between(side: Side, me: Id, far: Id, x: Id) -> bool {
-    match side {
-        Side::Right => x.in_open(me, far),
-        Side::Left => x.in_open(far, me),
-    }
-}
 
 impl Node {
     pub(crate) fn handle_stabilise(&mut self, from: SocketAddrV6, header: &Header) -> Result<(), DropReason> {
@@ -43,15 +35,15 @@ impl Node {
     /// Probes `node` as a candidate neighbour on each side where it would be
     /// closer than the current neighbour, or where there is none.
     pub(crate) fn consider(&mut self, node: ResourceLocator) {
-        if node.id == self.me.id || self.leaving.is_some() {
+        if node.id == self.me.id || self.ring.leaving.is_some() {
             return;
         }
         for side in [Side::Left, Side::Right] {
-            let closer = match self.neighbours.neighbour(side) {
+            let closer = match self.ring.neighbours.neighbour(side) {
                 // An empty side takes anyone but the nodes of the other side,
                 // which sit the wrong way round (unless they are all there is).
                 None => {
-                    let other = self.neighbours.chain(side.opposite());
+                    let other = self.ring.neighbours.chain(side.opposite());
                     other.len() <= 1 || !other.contains(&node)
                 }
                 Some(current) => current != &node && between(side, self.me.id, current.id, node.id),
@@ -81,12 +73,12 @@ impl Node {
             Side::Right => (left, right),
             Side::Left => (right, left),
         };
-        let adopt = match (role, self.neighbours.neighbour(side)) {
+        let adopt = match (role, self.ring.neighbours.neighbour(side)) {
             (Role::Neighbour(_), current) => current == Some(&peer),
             (_, None) => true,
             (_, Some(current)) => between(side, self.me.id, current.id, peer.id),
         };
-        if adopt && self.leaving.is_none() {
+        if adopt && self.ring.leaving.is_none() {
             let chain = cut_chain(
                 self.me.id,
                 side,

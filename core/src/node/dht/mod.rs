@@ -1,0 +1,8 @@
+//! The locator DHT: publishing, return-routability checks, searching,
+//! replication, and friends' file lists.
+
+mod files;
+mod publish;
+mod replicate;
+mod search;
+mod verify;

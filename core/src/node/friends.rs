@@ -1,0 +1,38 @@
+//! Friends: the user's contacts, which serve as routing shortcuts and are
+//! probed for liveness.
+
+use crate::event::CommandError;
+use crate::id::{Id, ResourceLocator};
+use crate::node::Node;
+use crate::tables::outbox::Outgoing;
+use crate::tables::timers::Timer;
+
+impl Node {
+    /// Adds a friend (or updates a known friend's address); friends serve as
+    /// routing shortcuts and are probed for liveness.
+    pub fn add_friend(&mut self, friend: ResourceLocator) -> Result<(), CommandError> {
+        if friend.id == self.me.id {
+            return Err(CommandError::OwnLocator);
+        }
+        if !friend.is_usable() {
+            return Err(CommandError::InvalidAddress);
+        }
+        let first_probe = self.now + self.jittered(self.config.friend_probe_interval);
+        self.liveness.friends.insert(friend, self.now, first_probe).map_err(|_| CommandError::FriendsFull)?;
+        if self.config.lookahead {
+            // The new friend hears our contacts at once; the round of digests covers it from now on.
+            self.send(Outgoing::FriendDigest { to: friend.addr });
+            if self.timers.get(Timer::Digest).is_none() {
+                let at = Some(self.now + self.jittered(self.config.digest_interval));
+                self.timers.set(Timer::Digest, at);
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets a friend; true if it was known.
+    pub fn remove_friend(&mut self, id: Id) -> bool {
+        self.lookahead.digests.forget(id);
+        self.liveness.friends.remove(id)
+    }
+}

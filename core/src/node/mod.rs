@@ -1,0 +1,235 @@
+//! The node state machine: inputs in, outputs out, no I/O.
+//!
+//! A driver feeds the node datagrams ([`Node::handle_datagram`]), timer ticks
+//! ([`Node::handle_timeout`]) and commands ([`Node::join`], [`Node::lookup`],
+//! [`Node::add_friend`], [`Node::ping`], [`Node::leave`], …), and after
+//! **every** input drains [`Node::poll_output`] until it returns
+//! [`Output::Timeout`]: first every datagram to send, then every event, then
+//! the instant at which to call `handle_timeout` next.
+
+mod dht;
+mod friends;
+mod outbox;
+mod requests;
+mod ring;
+mod routing;
+mod state;
+mod timers;
+
+use crate::config::{Config, ConfigError, EVENT_QUEUE_CAPACITY, OUTBOX_CAPACITY};
+use crate::event::{Event, Output, Transmit};
+use crate::id::{Id, ResourceLocator};
+use crate::rng::Rng;
+use crate::stats::{bump, DropReason, Stats};
+use crate::tables::friends::Friends;
+use crate::tables::neighbours::Neighbours;
+use crate::tables::outbox::Outgoing;
+use crate::tables::timers::{Timer, TimerTable};
+use crate::tables::transactions::{Purpose, Routed};
+use crate::time::Instant;
+use crate::wire::{Message, Repr};
+use core::net::SocketAddrV6;
+use state::{DhtState, LivenessState, LookaheadState, RequestState, RingState};
+
+/// One MMP2P node, driven entirely by its caller.
+#[derive(Clone, Debug)]
+pub struct Node {
+    config: Config,
+    me: ResourceLocator,
+    /// The instant of the latest input.
+    now: Instant,
+    rng: Rng,
+    stats: Stats,
+    ring: RingState,
+    liveness: LivenessState,
+    dht: DhtState,
+    lookahead: LookaheadState,
+    requests: RequestState,
+    /// Deadlines the node schedules itself (see [`Timer`]).
+    timers: TimerTable,
+    outbox: heapless::Deque<Outgoing, OUTBOX_CAPACITY>,
+    events: heapless::Deque<Event, EVENT_QUEUE_CAPACITY>,
+}
+
+impl Node {
+    /// A node with locator `me`, alone in a ring of its own until it joins
+    /// one. The key node (ID 0) answers JOINs while alone; any other node
+    /// does so only after [`found_ring`](Node::found_ring).
+    ///
+    /// `seed` determines every random choice the node makes.
+    pub fn new(config: Config, me: ResourceLocator, now: Instant, seed: u64) -> Result<Node, ConfigError> {
+        config.validate()?;
+        Ok(Node {
+            config,
+            me,
+            now,
+            rng: Rng::new(seed),
+            stats: Stats::default(),
+            ring: RingState { founder: me.id == Id::KEY_NODE, ..RingState::default() },
+            liveness: LivenessState::new(now),
+            dht: DhtState::default(),
+            lookahead: LookaheadState::default(),
+            requests: RequestState::default(),
+            timers: TimerTable::default(),
+            outbox: heapless::Deque::new(),
+            events: heapless::Deque::new(),
+        })
+    }
+
+    /// Makes this node the first of a new ring: it answers JOINs while alone.
+    pub fn found_ring(&mut self) {
+        self.ring.founder = true;
+    }
+
+    /// This node's locator.
+    pub fn locator(&self) -> &ResourceLocator {
+        &self.me
+    }
+
+    /// This node's ID.
+    pub fn id(&self) -> Id {
+        self.me.id
+    }
+
+    /// The configuration the node runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The node's view of the ring around it.
+    pub fn neighbours(&self) -> &Neighbours {
+        &self.ring.neighbours
+    }
+
+    /// The node's friends and their liveness.
+    pub fn friends(&self) -> &Friends {
+        &self.liveness.friends
+    }
+
+    /// What friends reported of their contacts (for lookahead routing).
+    pub fn digests(&self) -> &crate::tables::digests::Digests {
+        &self.lookahead.digests
+    }
+
+    /// Contacts' measured round-trip times (for proximity routing).
+    pub fn rtts(&self) -> &crate::tables::rtts::Rtts {
+        &self.lookahead.rtts
+    }
+
+    /// The node's counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// True while a JOIN of ours is outstanding.
+    pub fn is_joining(&self) -> bool {
+        self.ring.campaign.is_some()
+            || self.requests.transactions.iter().any(|tx| matches!(tx.purpose, Purpose::Join { .. }))
+    }
+
+    /// True once the node shares a ring with at least one other node.
+    pub fn is_joined(&self) -> bool {
+        !self.ring.neighbours.is_alone()
+    }
+
+    /// True if the node answers JOINs and routed messages: it shares a ring,
+    /// or founded one.
+    pub fn is_member(&self) -> bool {
+        self.is_joined() || self.ring.founder
+    }
+
+    /// True while the node presumes its own link down (every probe failed
+    /// and nothing was heard meanwhile).
+    pub fn is_link_down(&self) -> bool {
+        self.liveness.link_down
+    }
+
+    /// Handles one datagram received from `from`.
+    ///
+    /// Whatever the bytes, the node does not panic and its tables stay within
+    /// their capacities; a datagram it cannot use is dropped, counted in
+    /// [`Stats`], and its reason returned.
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddrV6, bytes: &[u8]) -> Result<(), DropReason> {
+        self.now = now;
+        bump(&mut self.stats.datagrams_in);
+        self.stats.bytes_in = self.stats.bytes_in.saturating_add(bytes.len() as u64);
+        let result = match Repr::parse_bytes(bytes) {
+            Ok(repr) => self.dispatch(from, bytes.len(), repr),
+            Err(e) => Err(DropReason::Malformed(e)),
+        };
+        if let Err(reason) = result {
+            self.stats.count_drop(reason);
+        }
+        result
+    }
+
+    fn dispatch(&mut self, from: SocketAddrV6, len: usize, repr: Repr) -> Result<(), DropReason> {
+        let Repr { header, message } = repr;
+        if header.sender == self.me {
+            return Err(DropReason::FromSelf);
+        }
+        self.heard(from, &header);
+        match message {
+            Message::Ping => {
+                self.send(Outgoing::Pong { to: from, txid: header.txid });
+                Ok(())
+            }
+            Message::Pong => self.handle_pong(from, &header),
+            Message::Ack => self.handle_ack(from, &header),
+            Message::HopAck => self.handle_hop_ack(from, &header),
+            Message::Join { joiner, hops } => self.handle_join(from, &header, len, joiner, hops),
+            Message::JoinReply { status, hops, left, right } => {
+                self.handle_join_reply(from, &header, status, hops, &left, &right)
+            }
+            Message::NeighbourUpdate { side, chain } => self.handle_neighbour_update(from, &header, side, &chain),
+            Message::Stabilise => self.handle_stabilise(from, &header),
+            Message::StabiliseReply { left, right } => self.handle_stabilise_reply(from, &header, &left, &right),
+            Message::Leave { side, chain } => self.handle_leave(from, &header, side, &chain),
+            Message::FriendDigest { ids } => self.handle_friend_digest(from, &header, &ids),
+            Message::Lookup { origin, key, hops } => {
+                self.take_routed(from, &header, Routed::Lookup { origin, key }, hops)
+            }
+            Message::LookupReply { key, hops } => self.handle_lookup_reply(from, &header, key, hops),
+            Message::Store { owner, hops, entries } => self.handle_store(&header, owner, hops, &entries),
+            Message::Verify { owner, keys } => self.handle_verify(from, &header, owner, &keys),
+            Message::VerifyReply { keys, mask } => self.handle_verify_reply(from, &header, &keys, mask),
+            Message::Search { origin, key, hops } => {
+                self.take_routed(from, &header, Routed::Search { origin, key }, hops)
+            }
+            Message::SearchPage { key, page } => self.handle_search_page(from, &header, key, page),
+            reply @ Message::SearchReply { .. } => self.handle_search_reply(from, &header, &reply),
+            Message::Replicate { entries } => self.handle_replicate(from, &header, &entries),
+            Message::ListFiles { page } => self.handle_list_files(from, &header, page),
+            list @ Message::FileList { .. } => self.handle_file_list(from, &header, &list),
+        }
+    }
+
+    /// Handles the passage of time: serves every [`Timer`] in turn —
+    /// retransmitting requests whose deadline has passed and failing those
+    /// out of attempts, then the periodic maintenance — each acting only if due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        for timer in Timer::ALL {
+            self.serve(timer, now);
+        }
+    }
+
+    /// The instant at which [`handle_timeout`](Node::handle_timeout) has
+    /// work to do: the earliest deadline over every [`Timer`].
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        Timer::ALL.into_iter().filter_map(|timer| self.deadline(timer)).min()
+    }
+
+    /// The next output: datagrams first (written into `buf`, which should be
+    /// [`MAX_DATAGRAM`](crate::wire::MAX_DATAGRAM) bytes), then events, then
+    /// [`Output::Timeout`] once drained.
+    pub fn poll_output(&mut self, buf: &mut [u8]) -> Output {
+        if let Some((to, len)) = self.encode_next(buf) {
+            return Output::Transmit(Transmit { to, len });
+        }
+        if let Some(event) = self.events.pop_front() {
+            return Output::Event(event);
+        }
+        Output::Timeout(self.poll_timeout())
+    }
+}

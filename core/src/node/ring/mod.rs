@@ -1,0 +1,7 @@
+//! The ring: joining, leaving, stabilising, liveness and neighbour updates.
+
+mod join;
+mod leave;
+mod liveness;
+mod neighbour_update;
+mod stabilise;

@@ -1,0 +1,86 @@
+//! The node's state, grouped by concern. Each group is plain data; the
+//! rules that change it live in the files of `node/`.
+
+use crate::config::STORE_RELAY_SLOTS;
+use crate::event::RequestId;
+use crate::tables::bootstrap::{BootstrapList, JoinCampaign};
+use crate::tables::digests::Digests;
+use crate::tables::friends::Friends;
+use crate::tables::neighbours::Neighbours;
+use crate::tables::outbox::EncodedDatagram;
+use crate::tables::rtts::Rtts;
+use crate::tables::shared::SharedFiles;
+use crate::tables::store::LocatorStore;
+use crate::tables::transactions::Transactions;
+use crate::time::Instant;
+use core::net::SocketAddrV6;
+
+/// Our place in the ring and how we got (or leave) there.
+#[derive(Clone, Debug, Default)]
+pub(super) struct RingState {
+    /// Our neighbour chains.
+    pub neighbours: Neighbours,
+    /// A node that founded the ring (or the key node) answers JOINs while alone.
+    pub founder: bool,
+    /// Where to knock when joining.
+    pub bootstrap: BootstrapList,
+    /// A join working through the bootstrap list.
+    pub campaign: Option<JoinCampaign>,
+    /// A leave in progress: its command id.
+    pub leaving: Option<RequestId>,
+    /// The last LEAVE accepted (source and txid), to acknowledge a repeat.
+    pub last_leave: Option<(SocketAddrV6, u64)>,
+}
+
+/// Who is alive: our friends, and whether our own link seems to work.
+#[derive(Clone, Debug)]
+pub(super) struct LivenessState {
+    /// Friends, their liveness and probe schedule.
+    pub friends: Friends,
+    /// Stabilisation rounds so far (backups are pinged every few rounds).
+    pub stabilise_rounds: u32,
+    /// When any datagram was last received.
+    pub last_heard_any: Instant,
+    /// Every probe failed with nothing heard meanwhile: our own link is presumed down.
+    pub link_down: bool,
+}
+
+impl LivenessState {
+    /// No friends, and the link presumed up as of `now`.
+    pub fn new(now: Instant) -> LivenessState {
+        LivenessState { friends: Friends::default(), stabilise_rounds: 0, last_heard_any: now, link_down: false }
+    }
+}
+
+/// The locator DHT: what we share, what we keep for others.
+#[derive(Clone, Debug, Default)]
+pub(super) struct DhtState {
+    /// The files this node shares.
+    pub shared: SharedFiles,
+    /// The locators this node keeps for others.
+    pub store: LocatorStore,
+    /// Datagrams encoded on arrival of their input, waiting for the outbox.
+    pub encoded: heapless::Deque<EncodedDatagram, STORE_RELAY_SLOTS>,
+    /// Which turn of our entries the next replication copies.
+    pub replicate_turn: usize,
+}
+
+/// What guides routing beyond the chains: friends' digests and round trips.
+#[derive(Clone, Debug, Default)]
+pub(super) struct LookaheadState {
+    /// What friends told us of their contacts.
+    pub digests: Digests,
+    /// Contacts' measured round-trip times.
+    pub rtts: Rtts,
+    /// The friend (by position) that got our digest last.
+    pub digest_turn: usize,
+}
+
+/// Our outstanding requests and the command ids we hand out.
+#[derive(Clone, Debug, Default)]
+pub(super) struct RequestState {
+    /// Outstanding requests.
+    pub transactions: Transactions,
+    /// The last command id handed out.
+    pub next_request: u64,
+}

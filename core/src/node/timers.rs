@@ -1,0 +1,35 @@
+//! The timer table walked: each [`Timer`]'s deadline, and the work each
+//! does when `handle_timeout` serves it.
+
+use crate::node::Node;
+use crate::tables::timers::Timer;
+use crate::time::Instant;
+
+impl Node {
+    /// When `timer` next has work, if ever.
+    pub(crate) fn deadline(&self, timer: Timer) -> Option<Instant> {
+        let maintenance = self.config.maintenance;
+        match timer {
+            Timer::Retransmit => self.requests.transactions.next_deadline(),
+            Timer::Maintenance => self.next_maintenance(),
+            Timer::Digest => self.timers.get(Timer::Digest).filter(|_| maintenance),
+            Timer::Publish => self.timers.get(Timer::Publish).filter(|_| maintenance),
+            Timer::StoreExpiry => self.dht.store.next_expiry(),
+            Timer::JoinRetry => self.ring.campaign.as_ref().and_then(|c| c.retry_at),
+        }
+    }
+
+    /// Does `timer`'s work if it is due at `now`.
+    pub(crate) fn serve(&mut self, timer: Timer, now: Instant) {
+        match timer {
+            Timer::Retransmit => self.retransmit_due(now),
+            Timer::Maintenance => self.maintain(now),
+            Timer::Digest => self.send_digests(now),
+            Timer::Publish => self.refresh_store(now),
+            Timer::StoreExpiry => {
+                self.dht.store.expire(now);
+            }
+            Timer::JoinRetry => self.continue_campaign(now),
+        }
+    }
+}

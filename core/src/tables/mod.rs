@@ -1,0 +1,15 @@
+//! The node's tables and plain data: what it knows of the ring, its friends,
+//! the locators it keeps, its requests, its timers and what waits to be sent.
+//! Each has a fixed capacity; none reads the clock or sends anything — the
+//! state machine in [`node`](crate::node) does that.
+
+pub mod bootstrap;
+pub mod digests;
+pub mod friends;
+pub mod neighbours;
+pub(crate) mod outbox;
+pub mod rtts;
+pub mod shared;
+pub mod store;
+pub(crate) mod timers;
+pub(crate) mod transactions;

@@ -1,0 +1,134 @@
+//! Datagrams waiting to be sent, kept as compact descriptions and encoded
+//! only when the driver polls, straight into the driver's buffer (see
+//! `node/outbox.rs`); and the few encoded when their input arrived.
+
+use crate::id::{Id, ResourceLocator};
+use crate::tables::transactions::Journey;
+use crate::wire::{JoinStatus, Side, MAX_DATAGRAM};
+use core::net::SocketAddrV6;
+
+/// A datagram to send, described by what it must say rather than its bytes.
+/// Contents that come from the node's tables are read at encode time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outgoing {
+    FriendDigest {
+        to: SocketAddrV6,
+    },
+    Ping {
+        to: SocketAddrV6,
+        txid: u64,
+    },
+    Pong {
+        to: SocketAddrV6,
+        txid: u64,
+    },
+    Ack {
+        to: SocketAddrV6,
+        txid: u64,
+    },
+    HopAck {
+        to: SocketAddrV6,
+        txid: u64,
+    },
+    Stabilise {
+        to: SocketAddrV6,
+        txid: u64,
+    },
+    /// Our chains as they stand.
+    StabiliseReply {
+        to: SocketAddrV6,
+        txid: u64,
+    },
+    /// We leave: the receiver's chain on `side` becomes ours on that side.
+    Leave {
+        to: SocketAddrV6,
+        txid: u64,
+        side: Side,
+    },
+    /// A routed message (JOIN, LOOKUP, SEARCH), from its origin or relayed.
+    Routed {
+        to: SocketAddrV6,
+        txid: u64,
+        journey: Journey,
+    },
+    /// Our chains as they stand, to a joiner; at most `max_len` bytes.
+    JoinReply {
+        to: SocketAddrV6,
+        txid: u64,
+        status: JoinStatus,
+        hops: u8,
+        max_len: u16,
+    },
+    /// The chain `peer` should hold on `side`, derived from ours.
+    NeighbourUpdate {
+        peer: ResourceLocator,
+        txid: u64,
+        side: Side,
+    },
+    LookupReply {
+        to: SocketAddrV6,
+        txid: u64,
+        key: Id,
+        hops: u8,
+    },
+    /// Our own STORE for shared files `start..end`.
+    Store {
+        to: SocketAddrV6,
+        txid: u64,
+        hop_limit: u8,
+        start: u16,
+        end: u16,
+    },
+    /// The oldest datagram waiting already encoded (see [`EncodedDatagram`]).
+    Encoded,
+    /// A return-routability check of `owner` (at `owner.addr`).
+    Verify {
+        owner: ResourceLocator,
+        txid: u64,
+    },
+    /// A request for a further page of owners.
+    SearchPage {
+        to: SocketAddrV6,
+        txid: u64,
+        key: Id,
+        page: u8,
+    },
+    /// Copies of our verified entries with keys in `(from, upto]`, from the `skip`th on.
+    Replicate {
+        to: SocketAddrV6,
+        txid: u64,
+        from: Id,
+        upto: Id,
+        skip: u16,
+    },
+    /// A request for page `page` of a friend's file names.
+    ListFiles {
+        to: SocketAddrV6,
+        txid: u64,
+        page: u8,
+    },
+    /// Page `page` of our file names.
+    FileList {
+        to: SocketAddrV6,
+        txid: u64,
+        page: u8,
+    },
+    /// A page of `key`'s owners as the store stands.
+    SearchReply {
+        to: SocketAddrV6,
+        txid: u64,
+        key: Id,
+        hops: u8,
+        page: u8,
+    },
+}
+
+/// A datagram encoded when its input arrived (a relayed STORE, a
+/// VERIFY_REPLY): its contents come from the input, not from our tables. At
+/// most [`STORE_RELAY_SLOTS`](crate::config::STORE_RELAY_SLOTS) wait at once.
+#[derive(Clone, Debug)]
+pub(crate) struct EncodedDatagram {
+    pub to: SocketAddrV6,
+    pub len: usize,
+    pub bytes: [u8; MAX_DATAGRAM],
+}

@@ -346,9 +346,9 @@ fn friend_file_list() {
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     net.command(sharer, |n, now| n.share(now, refs.iter().copied())).expect("shared");
     let (sharer_loc, friend_loc) = (net.locator(sharer), net.locator(friend));
-    net.command(sharer, |n, _| n.add_friend(friend_loc)).expect("friends");
-    net.command(friend, |n, _| n.add_friend(sharer_loc)).expect("friends");
-    net.command(stranger, |n, _| n.add_friend(sharer_loc)).expect("one-sided");
+    net.command(sharer, |n, now| n.add_friend(now, friend_loc)).expect("friends");
+    net.command(friend, |n, now| n.add_friend(now, sharer_loc)).expect("friends");
+    net.command(stranger, |n, now| n.add_friend(now, sharer_loc)).expect("one-sided");
     net.take_events();
 
     let request = net.command(friend, |n, now| n.list_files(now, sharer_loc.id)).expect("list starts");

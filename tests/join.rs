@@ -88,7 +88,7 @@ fn fig4_friend_shortcut() {
     assert_eq!(chain_ids(&net, n8, Side::Right), [9, 10, 11]);
     for friend in [1, 3, 14] {
         let locator = net.locator(node(friend));
-        net.command(n8, |n, _| n.add_friend(locator)).unwrap();
+        net.command(n8, |n, now| n.add_friend(now, locator)).unwrap();
     }
     net.take_events();
 
@@ -113,7 +113,7 @@ fn fig4_friend_shortcut() {
     ));
 
     // Without the friend, the first hop goes along the ring.
-    net.command(n8, |n, _| n.remove_friend(Id(14)));
+    net.command(n8, |n, now| n.remove_friend(now, Id(14)));
     net.command(n8, |n, now| n.lookup(now, Id(16))).unwrap();
     let first = net.step();
     assert!(matches!(first, Some(Step::Delivered { to, .. }) if to == node(11)), "{first:?}");
@@ -131,8 +131,8 @@ fn lookahead_takes_one_detour_through_a_friends_digest() {
     // 8 befriends 3, which lies behind it; then 3 befriends 8, so 8 hears
     // 3's digest: its contacts, among them its left chain 1, 30, 25.
     let (l3, l8) = (net.locator(n3), net.locator(n8));
-    net.command(n8, |n, _| n.add_friend(l3)).unwrap();
-    net.command(n3, |n, _| n.add_friend(l8)).unwrap();
+    net.command(n8, |n, now| n.add_friend(now, l3)).unwrap();
+    net.command(n3, |n, now| n.add_friend(now, l8)).unwrap();
     assert!(net.run_until_quiet(net.now() + std::time::Duration::from_secs(10)));
     assert!(net.node(n8).digests().of(Id(3 << 96)).any(|id| id == Id(30 << 96)), "8 keeps 3's digest");
     net.take_events();

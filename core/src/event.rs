@@ -48,6 +48,7 @@ pub enum JoinFailure {
 /// Something that happened inside the node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum Event {
     /// Our JOIN was accepted: we now sit between `left` and `right`.
     Joined {
@@ -194,6 +195,7 @@ pub enum Event {
 
 /// Why a command was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CommandError {
     /// The node is already part of a ring with other nodes.
     AlreadyJoined,

@@ -216,7 +216,7 @@ impl Harness {
             }
             OP_ADD_FRIEND => {
                 let friend = r.locator();
-                let _ = self.node.add_friend(friend);
+                let _ = self.node.add_friend(self.now, friend);
             }
             OP_PING => {
                 let _ = self.node.ping(self.now, peer_addr(r.u8()));
@@ -256,7 +256,7 @@ impl Harness {
             }
             OP_REMOVE_FRIEND => {
                 let id = r.id();
-                self.node.remove_friend(id);
+                self.node.remove_friend(self.now, id);
             }
             OP_LEAVE => {
                 let _ = self.node.leave(self.now);

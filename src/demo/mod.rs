@@ -253,7 +253,7 @@ impl Demo {
         for index in 1..n {
             for &friend in &self.users[index].friends.clone() {
                 let locator = self.cluster.locator(friend);
-                let added = self.cluster.query(index, move |node, _, _| node.add_friend(locator))?;
+                let added = self.cluster.query(index, move |node, _, now| node.add_friend(now, locator))?;
                 figures.record_result(added.is_ok(), None, Duration::ZERO);
             }
             let names: Vec<&str> = self.users[index].friends.iter().map(|&f| self.users[f].name.as_str()).collect();

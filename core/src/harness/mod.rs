@@ -30,15 +30,13 @@ pub(crate) const PORT: u16 = 4000;
 /// Adds `friend` to `node`'s friends: the one place the harness calls
 /// `add_friend`, so a signature change is a one-line change.
 pub(crate) fn add_friend(node: &mut Node, now: Instant, friend: ResourceLocator) -> Result<(), CommandError> {
-    let _ = now;
-    node.add_friend(friend)
+    node.add_friend(now, friend)
 }
 
 /// Removes friend `id` from `node`'s friends (the one place the harness calls
 /// `remove_friend`); true if it was a friend.
 pub(crate) fn remove_friend(node: &mut Node, now: Instant, id: Id) -> bool {
-    let _ = now;
-    node.remove_friend(id)
+    node.remove_friend(now, id)
 }
 
 /// The default configuration without periodic maintenance, so a scenario goes quiet.

@@ -6,11 +6,13 @@ use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::tables::outbox::Outgoing;
 use crate::tables::timers::Timer;
+use crate::time::Instant;
 
 impl Node {
     /// Adds a friend (or updates a known friend's address); friends serve as
     /// routing shortcuts and are probed for liveness.
-    pub fn add_friend(&mut self, friend: ResourceLocator) -> Result<(), CommandError> {
+    pub fn add_friend(&mut self, now: Instant, friend: ResourceLocator) -> Result<(), CommandError> {
+        self.now = now;
         if friend.id == self.me.id {
             return Err(CommandError::OwnLocator);
         }
@@ -31,7 +33,8 @@ impl Node {
     }
 
     /// Forgets a friend; true if it was known.
-    pub fn remove_friend(&mut self, id: Id) -> bool {
+    pub fn remove_friend(&mut self, now: Instant, id: Id) -> bool {
+        self.now = now;
         self.lookahead.digests.forget(id);
         self.liveness.friends.remove(id)
     }

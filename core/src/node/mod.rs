@@ -1,11 +1,8 @@
-//! The node state machine: inputs in, outputs out, no I/O.
-//!
-//! A driver feeds the node datagrams ([`Node::handle_datagram`]), timer ticks
-//! ([`Node::handle_timeout`]) and commands ([`Node::join`], [`Node::lookup`],
-//! [`Node::add_friend`], [`Node::ping`], [`Node::leave`], …), and after
-//! **every** input drains [`Node::poll_output`] until it returns
-//! [`Output::Timeout`]: first every datagram to send, then every event, then
-//! the instant at which to call `handle_timeout` next.
+//! The node state machine: [`Node`] and, in the folders beside this file,
+//! one file per protocol rule that adds to it — `ring/` (join, leave,
+//! stabilise, liveness, neighbour updates), `routing/` (relay, lookup,
+//! lookahead), `dht/` (publish, verify, search, replicate, files) — plus the
+//! machinery they share: `requests.rs`, `outbox.rs`, `timers.rs`, `state.rs`.
 
 mod dht;
 mod friends;
@@ -32,6 +29,90 @@ use core::net::SocketAddrV6;
 use state::{DhtState, LivenessState, LookaheadState, RequestState, RingState};
 
 /// One MMP2P node, driven entirely by its caller.
+///
+/// A `Node` never touches a socket, a clock, a file or OS randomness: every
+/// method that needs the time takes it (`now`), and `seed` in [`Node::new`]
+/// decides every random choice, so the same inputs give the same outputs,
+/// bit for bit.
+///
+/// # Methods by kind
+///
+/// - **Construction and getters**: [`new`](Node::new),
+///   [`found_ring`](Node::found_ring), [`set_bootstrap`](Node::set_bootstrap);
+///   [`locator`](Node::locator), [`id`](Node::id), [`config`](Node::config),
+///   [`neighbours`](Node::neighbours), [`friends`](Node::friends),
+///   [`digests`](Node::digests), [`rtts`](Node::rtts), [`stats`](Node::stats),
+///   [`bootstrap`](Node::bootstrap), [`shared`](Node::shared),
+///   [`store`](Node::store), [`is_joining`](Node::is_joining),
+///   [`is_joined`](Node::is_joined), [`is_member`](Node::is_member),
+///   [`is_link_down`](Node::is_link_down). They never change the node.
+/// - **Inputs**: [`handle_datagram`](Node::handle_datagram) (a datagram from
+///   an address) and [`handle_timeout`](Node::handle_timeout) (time passed).
+/// - **Commands**: [`join`](Node::join), [`join_bootstrap`](Node::join_bootstrap),
+///   [`leave`](Node::leave), [`lookup`](Node::lookup), [`ping`](Node::ping),
+///   [`add_friend`](Node::add_friend), [`remove_friend`](Node::remove_friend),
+///   [`share`](Node::share), [`search`](Node::search),
+///   [`search_id`](Node::search_id), [`list_files`](Node::list_files). Each
+///   takes `now`; one that completes later returns a
+///   [`RequestId`](crate::RequestId) its events carry; one that cannot start
+///   returns a typed [`CommandError`](crate::CommandError) and changes nothing.
+/// - **Outputs**: [`poll_output`](Node::poll_output) (datagrams, then events,
+///   then the next deadline) and [`poll_timeout`](Node::poll_timeout).
+///
+/// # The drain rule
+///
+/// After **every** input and command, call [`poll_output`](Node::poll_output)
+/// until it returns [`Output::Timeout`]: first each datagram to send
+/// ([`Output::Transmit`], written into your buffer), then each event
+/// ([`Output::Event`]), then the instant at which to call
+/// [`handle_timeout`](Node::handle_timeout) (`None`: only when input
+/// arrives). Outputs wait in bounded queues; a node that is not drained
+/// drops what does not fit and counts it in [`Stats`].
+///
+/// # Example
+///
+/// Two nodes, a key node and a joiner, on an in-memory network with 5 ms
+/// between them: the joiner asks to join, and each datagram is delivered in
+/// turn, each input followed by a drain, until the JOIN is answered.
+///
+/// ```
+/// use core::net::{Ipv6Addr, SocketAddrV6};
+/// use core::time::Duration;
+/// use mmp2p_core::{Config, Event, Id, Instant, Node, Output, ResourceLocator, MAX_DATAGRAM};
+///
+/// let addr = |n| SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, n), 4000, 0, 0);
+/// let key = ResourceLocator::new(Id::KEY_NODE, addr(1));
+/// let alice = ResourceLocator::new(Id::from_email("alice@example.org"), addr(2));
+/// let mut now = Instant::ZERO;
+/// let mut nodes = [Node::new(Config::default(), key, now, 1)?, Node::new(Config::default(), alice, now, 2)?];
+/// let request = nodes[1].join(now, key.addr)?;
+///
+/// let mut in_flight = std::collections::VecDeque::new();
+/// let mut buf = [0u8; MAX_DATAGRAM];
+/// let mut joined = None;
+/// loop {
+///     for node in nodes.iter_mut() {
+///         // The drain: datagrams, then events, then the deadline.
+///         loop {
+///             match node.poll_output(&mut buf) {
+///                 Output::Transmit(t) => in_flight.push_back((t.to, node.locator().addr, buf[..t.len].to_vec())),
+///                 Output::Event(Event::Joined { request: r, hops, .. }) if r == request => joined = Some(hops),
+///                 Output::Event(_) => {}
+///                 Output::Timeout(_) => break,
+///             }
+///         }
+///     }
+///     let Some((to, from, bytes)) = in_flight.pop_front() else { break };
+///     now = now + Duration::from_millis(5);
+///     let receiver = nodes.iter_mut().find(|n| n.locator().addr == to).expect("one of ours");
+///     // A datagram the node cannot use is dropped, counted, and its reason returned.
+///     let _ = receiver.handle_datagram(now, from, &bytes);
+/// }
+/// assert_eq!(joined, Some(1));
+/// assert_eq!(nodes[1].neighbours().right(), Some(&key));
+/// assert_eq!(nodes[0].neighbours().left(), Some(&alice));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Node {
     config: Config,
@@ -204,7 +285,7 @@ impl Node {
         }
     }
 
-    /// Handles the passage of time: serves every [`Timer`] in turn —
+    /// Handles the passage of time: serves every timer in turn —
     /// retransmitting requests whose deadline has passed and failing those
     /// out of attempts, then the periodic maintenance — each acting only if due.
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -215,7 +296,7 @@ impl Node {
     }
 
     /// The instant at which [`handle_timeout`](Node::handle_timeout) has
-    /// work to do: the earliest deadline over every [`Timer`].
+    /// work to do: the earliest deadline over every timer.
     pub fn poll_timeout(&self) -> Option<Instant> {
         Timer::ALL.into_iter().filter_map(|timer| self.deadline(timer)).min()
     }

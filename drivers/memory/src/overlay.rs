@@ -146,7 +146,7 @@ pub(crate) fn befriend(network: &mut Network, a: NodeIndex, b: NodeIndex) {
     if a != b {
         let friend = network.locator(b);
         // A full table refuses; the caller stops adding at the target anyway.
-        let _ = network.command(a, |node, _| node.add_friend(friend));
+        let _ = network.command(a, |node, now| node.add_friend(now, friend));
     }
 }
 

@@ -81,6 +81,25 @@ impl Id {
     }
 }
 
+impl Id {
+    /// The ID as transcripts print it: in decimal below 2¹⁶ (the small IDs
+    /// of the specification's examples and scenario tests), otherwise as its
+    /// 32 hex digits.
+    pub fn short(self) -> impl fmt::Display {
+        struct Short(Id);
+        impl fmt::Display for Short {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                if self.0 .0 < 1 << 16 {
+                    write!(f, "{}", self.0 .0)
+                } else {
+                    write!(f, "{}", self.0)
+                }
+            }
+        }
+        Short(self)
+    }
+}
+
 impl fmt::Debug for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0 < 1 << 16 {

@@ -1,6 +1,7 @@
 //! Bounds-checked big-endian reading and writing over byte slices.
 
 use super::error::WireError;
+use super::fields::{Chain, Side};
 use crate::id::{Id, ResourceLocator};
 use core::net::{Ipv6Addr, SocketAddrV6};
 
@@ -81,6 +82,20 @@ impl<'a> Reader<'a> {
         Ok(list)
     }
 
+    /// A side: 0 left, 1 right.
+    pub(crate) fn side(&mut self) -> Result<Side, WireError> {
+        match self.u8()? {
+            0 => Ok(Side::Left),
+            1 => Ok(Side::Right),
+            _ => Err(WireError::InvalidField),
+        }
+    }
+
+    /// A neighbour chain: a list of locators.
+    pub(crate) fn chain(&mut self) -> Result<Chain, WireError> {
+        self.list(|r| r.locator())
+    }
+
     /// Padding: `count` bytes that must all be zero.
     pub(crate) fn zeros(&mut self, count: usize) -> Result<(), WireError> {
         let padding = self.bytes.get(..count).ok_or(WireError::Truncated)?;
@@ -157,6 +172,11 @@ impl<'a> Writer<'a> {
         for i in items {
             item(self, i);
         }
+    }
+
+    /// A neighbour chain: a list of locators.
+    pub(crate) fn chain(&mut self, chain: &Chain) {
+        self.list(chain, |w, c| w.locator(c));
     }
 
     /// Bytes written so far.

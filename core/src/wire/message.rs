@@ -8,6 +8,7 @@ use super::header::{HEADER_LEN, PADDED_REQUEST_LEN};
 use super::types::MessageType;
 use crate::config::MAX_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
+use core::fmt;
 
 /// Zero bytes that pad a JOIN body (after the joiner and hops) to [`PADDED_REQUEST_LEN`].
 const JOIN_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - 1;
@@ -245,13 +246,13 @@ impl Message {
                     _ => return Err(WireError::InvalidField),
                 };
                 let hops = r.u8()?;
-                let left = parse_chain(r)?;
-                let right = parse_chain(r)?;
+                let left = r.chain()?;
+                let right = r.chain()?;
                 Message::JoinReply { status, hops, left, right }
             }
             MessageType::NeighbourUpdate => {
-                let side = parse_side(r)?;
-                let chain = parse_chain(r)?;
+                let side = r.side()?;
+                let chain = r.chain()?;
                 if chain.is_empty() {
                     return Err(WireError::InvalidField);
                 }
@@ -261,8 +262,8 @@ impl Message {
                 r.zeros(STABILISE_PADDING)?;
                 Message::Stabilise
             }
-            MessageType::StabiliseReply => Message::StabiliseReply { left: parse_chain(r)?, right: parse_chain(r)? },
-            MessageType::Leave => Message::Leave { side: parse_side(r)?, chain: parse_chain(r)? },
+            MessageType::StabiliseReply => Message::StabiliseReply { left: r.chain()?, right: r.chain()? },
+            MessageType::Leave => Message::Leave { side: r.side()?, chain: r.chain()? },
             MessageType::FriendDigest => Message::FriendDigest { ids: r.list(|r| r.id())? },
             MessageType::Lookup => Message::Lookup { origin: r.locator()?, key: r.id()?, hops: r.u8()? },
             MessageType::LookupReply => Message::LookupReply { key: r.id()?, hops: r.u8()? },
@@ -316,17 +317,17 @@ impl Message {
             Message::JoinReply { status, hops, left, right } => {
                 w.u8(*status as u8);
                 w.u8(*hops);
-                emit_chain(w, left);
-                emit_chain(w, right);
+                w.chain(left);
+                w.chain(right);
             }
             Message::NeighbourUpdate { side, chain } | Message::Leave { side, chain } => {
                 w.u8(*side as u8);
-                emit_chain(w, chain);
+                w.chain(chain);
             }
             Message::Stabilise => w.put(&[0; STABILISE_PADDING]),
             Message::StabiliseReply { left, right } => {
-                emit_chain(w, left);
-                emit_chain(w, right);
+                w.chain(left);
+                w.chain(right);
             }
             Message::Lookup { origin, key, hops } => {
                 w.locator(origin);
@@ -383,18 +384,83 @@ impl Message {
     }
 }
 
-fn parse_side(r: &mut Reader<'_>) -> Result<Side, WireError> {
-    match r.u8()? {
-        0 => Ok(Side::Left),
-        1 => Ok(Side::Right),
-        _ => Err(WireError::InvalidField),
+/// A list of IDs as `[a, b, c]`, each as [`Id::short`] prints it.
+fn ids(f: &mut fmt::Formatter<'_>, ids: impl IntoIterator<Item = Id>) -> fmt::Result {
+    f.write_str("[")?;
+    for (i, id) in ids.into_iter().enumerate() {
+        let comma = if i > 0 { ", " } else { "" };
+        write!(f, "{comma}{}", id.short())?;
     }
+    f.write_str("]")
 }
 
-fn parse_chain(r: &mut Reader<'_>) -> Result<Chain, WireError> {
-    r.list(|r| r.locator())
+fn chain(f: &mut fmt::Formatter<'_>, chain: &Chain) -> fmt::Result {
+    ids(f, chain.iter().map(|c| c.id))
 }
 
-fn emit_chain(w: &mut Writer<'_>, chain: &Chain) {
-    w.list(chain, |w, c| w.locator(c));
+/// One line of text: the type's name from the table, then the fields.
+/// IDs print as [`Id::short`] does; locators as their ID.
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message_type().name())?;
+        match self {
+            Message::Ping | Message::Pong | Message::Ack | Message::HopAck | Message::Stabilise => Ok(()),
+            Message::Join { joiner, hops } => write!(f, " joiner={} hops={hops}", joiner.id.short()),
+            Message::JoinReply { status, hops, left, right } => {
+                write!(f, " {status:?} hops={hops} left=")?;
+                chain(f, left)?;
+                f.write_str(" right=")?;
+                chain(f, right)
+            }
+            Message::NeighbourUpdate { side, chain: c } | Message::Leave { side, chain: c } => {
+                write!(f, " {side:?} ")?;
+                chain(f, c)
+            }
+            Message::StabiliseReply { left, right } => {
+                f.write_str(" left=")?;
+                chain(f, left)?;
+                f.write_str(" right=")?;
+                chain(f, right)
+            }
+            Message::FriendDigest { ids: list } => {
+                f.write_str(" ")?;
+                ids(f, list.iter().copied())
+            }
+            Message::Lookup { origin, key, hops } | Message::Search { origin, key, hops } => {
+                write!(f, " origin={} key={} hops={hops}", origin.id.short(), key.short())
+            }
+            Message::LookupReply { key, hops } => write!(f, " key={} hops={hops}", key.short()),
+            Message::Store { owner, hops, entries } => {
+                write!(f, " owner={} hops={hops} keys=", owner.id.short())?;
+                ids(f, entries.iter().map(|e| e.key))
+            }
+            Message::Verify { owner, keys } => {
+                write!(f, " owner={} keys=", owner.short())?;
+                ids(f, keys.iter().copied())
+            }
+            Message::VerifyReply { keys, mask } => {
+                f.write_str(" keys=")?;
+                ids(f, keys.iter().copied())?;
+                write!(f, " mask={mask:#x}")
+            }
+            Message::SearchPage { key, page } => write!(f, " key={} page={page}", key.short()),
+            Message::SearchReply { key, hops, page, pages, owners } => {
+                write!(f, " key={} hops={hops} page={page}/{pages} owners=", key.short())?;
+                ids(f, owners.iter().map(|o| o.id))
+            }
+            Message::Replicate { entries } => {
+                f.write_str(" keys=")?;
+                ids(f, entries.iter().map(|e| e.key))
+            }
+            Message::ListFiles { page } => write!(f, " page={page}"),
+            Message::FileList { page, pages, names } => {
+                write!(f, " page={page}/{pages} names=[")?;
+                for (i, name) in names.iter().enumerate() {
+                    let comma = if i > 0 { ", " } else { "" };
+                    write!(f, "{comma}{name:?}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
 }

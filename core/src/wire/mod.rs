@@ -12,7 +12,6 @@
 
 mod cursor;
 mod dht;
-mod display;
 mod error;
 mod fields;
 mod header;

@@ -14,8 +14,7 @@ use crate::event::RequestId;
 use crate::id::{Id, ResourceLocator};
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::wire::MAX_DETOURS;
-use crate::wire::{Delivery, MessageType, Side};
+use crate::wire::{Delivery, MessageType, Side, MAX_DETOURS};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 

@@ -19,8 +19,7 @@
 //! [`Event::NoKnownPeers`] when none lets it in.
 
 use crate::event::{CommandError, Event, JoinFailure, RequestId};
-use crate::id::usable_address;
-use crate::id::ResourceLocator;
+use crate::id::{usable_address, ResourceLocator};
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::bootstrap::JoinCampaign;

@@ -20,19 +20,15 @@
 //! but routing skips it until it answers again. A side left empty is sought
 //! again from the nearest known contact on that side.
 
-use crate::event::CommandError;
-use crate::event::Event;
-use crate::event::RequestId;
-use crate::id::usable_address;
-use crate::id::ResourceLocator;
+use crate::event::{CommandError, Event, RequestId};
+use crate::id::{usable_address, ResourceLocator};
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::neighbours::between;
 use crate::tables::timers::Timer;
 use crate::tables::transactions::{Purpose, Role, Transaction};
 use crate::time::Instant;
-use crate::wire::MessageType;
-use crate::wire::{Chain, Header, Side};
+use crate::wire::{Chain, Header, MessageType, Side};
 use core::net::SocketAddrV6;
 
 /// Request slots maintenance leaves free for commands and relays.

@@ -8,15 +8,13 @@
 //! most `1 + backups` nodes.
 
 use crate::event::Event;
-use crate::id::Id;
-use crate::id::ResourceLocator;
+use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::neighbours::ChainChange;
 use crate::tables::outbox::Outgoing;
 use crate::tables::transactions::Purpose;
-use crate::wire::Chain;
-use crate::wire::{Header, MessageType, Side};
+use crate::wire::{Chain, Header, MessageType, Side};
 use core::net::SocketAddrV6;
 
 impl Node {

@@ -9,11 +9,8 @@
 use crate::event::{CommandError, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
-use crate::routing::next_hop;
-use crate::routing::Guides;
-use crate::routing::NextHop;
-use crate::stats::bump;
-use crate::stats::DropReason;
+use crate::routing::{next_hop, Guides, NextHop};
+use crate::stats::{bump, DropReason};
 use crate::tables::transactions::{Journey, Purpose, Routed, Transaction, MAX_HOP_TRIES};
 use crate::time::Instant;
 use crate::wire::{Header, MessageType, DETOUR_BITS, MAX_DETOURS, PADDED_REQUEST_LEN};

@@ -364,3 +364,36 @@ fn maintenance_repairs_the_ring_around_a_crash() {
     let (responsible, _) = lookup_within(&mut h, members[0], id, Duration::from_secs(10));
     assert_eq!(responsible, h.node(neighbour).id(), "its keys are its successor's");
 }
+
+#[test]
+fn a_new_entry_reaches_the_backup_successors_within_a_stabilisation_interval() {
+    // Quiet: no periodic refresh or replication, so only replication at once can copy it.
+    let config = quiet();
+    let (mut h, members) = random_ring(41, 11, config);
+    let owner = members[4];
+    h.command(owner, |node, now| node.share(now, ["fresh.txt"])).expect("shared");
+    let key = Id::from_file_name("fresh.txt");
+    let holder = h.successor(&members, key);
+    let backups: Vec<usize> = h
+        .true_chain(&members, holder, true, config.backups.into())
+        .into_iter()
+        .map(|id| members.iter().copied().find(|&m| h.locator(m).id == id).expect("a member"))
+        .collect();
+    let held =
+        |h: &Harness, at: usize| h.node(at).store().owners(key).map(|e| (e.owner, e.expires)).collect::<Vec<_>>();
+    h.run_for(Duration::from_secs(2));
+    let primary = held(&h, holder);
+    assert_eq!(primary.len(), 1, "the responsible node keeps the verified entry");
+    for &b in &backups {
+        assert!(held(&h, b).is_empty(), "copies are batched, not sent entry by entry");
+    }
+    h.run_for(config.stabilise_interval);
+    let (owner, expires) = primary[0];
+    for &b in &backups {
+        // A copy carries the whole seconds its entry has left, and arrives one latency later.
+        let copy = held(&h, b);
+        assert_eq!(copy.iter().map(|c| c.0).collect::<Vec<_>>(), [owner], "backup {b} holds the entry");
+        let gap = copy[0].1.saturating_duration_since(expires) + expires.saturating_duration_since(copy[0].1);
+        assert!(gap <= Duration::from_secs(1), "backup {b}: the copy lives as long as the primary ({gap:?} apart)");
+    }
+}

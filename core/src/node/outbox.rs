@@ -131,8 +131,8 @@ impl Node {
             Outgoing::SearchReply { to, txid, key, hops, page } => {
                 (to, direct(self, txid, self.search_reply(key, hops, page)))
             }
-            Outgoing::Replicate { to, txid, from, upto, skip } => {
-                (to, direct(self, txid, self.copies(from, upto, skip)))
+            Outgoing::Replicate { to, txid, from, upto, skip, since } => {
+                (to, direct(self, txid, self.copies(from, upto, skip, since)))
             }
             Outgoing::ListFiles { to, txid, page } => (to, direct(self, txid, Message::ListFiles { page })),
             Outgoing::FileList { to, txid, page } => (to, direct(self, txid, self.file_list(page))),

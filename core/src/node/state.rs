@@ -63,6 +63,8 @@ pub(super) struct DhtState {
     pub encoded: heapless::Deque<EncodedDatagram, STORE_RELAY_SLOTS>,
     /// Which turn of our entries the next replication copies.
     pub replicate_turn: usize,
+    /// The store's change number as of our last copy of fresh entries.
+    pub copied: u32,
 }
 
 /// What guides routing beyond the chains: friends' digests and round trips.

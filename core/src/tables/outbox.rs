@@ -93,13 +93,16 @@ pub(crate) enum Outgoing {
         key: Id,
         page: u8,
     },
-    /// Copies of our verified entries with keys in `(from, upto]`, from the `skip`th on.
+    /// Copies of our verified entries with keys in `(from, upto]` (those
+    /// changed after `since`, if given), from the `skip`th on.
     Replicate {
         to: SocketAddrV6,
         txid: u64,
         from: Id,
         upto: Id,
         skip: u16,
+        /// Only entries changed after this store change number (`None`: all).
+        since: Option<u32>,
     },
     /// A request for page `page` of a friend's file names.
     ListFiles {

@@ -34,6 +34,10 @@ pub struct StoredLocator {
     pub verified: bool,
     /// A copy held for a node on our left, or handed over to us.
     pub replica: bool,
+    /// The store's change number when the owner last announced the entry or
+    /// it was verified (see [`LocatorStore::changes`]): what replication
+    /// has yet to copy.
+    pub changed: u32,
 }
 
 /// Where an announced locator comes from.
@@ -80,6 +84,9 @@ impl core::error::Error for StoreRefusal {}
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LocatorStore {
     entries: heapless::Vec<StoredLocator, MAX_STORE_ENTRIES>,
+    /// Counts the changes replication must copy: owners' announcements
+    /// that add or extend an entry, and verifications.
+    changes: u32,
 }
 
 impl LocatorStore {
@@ -111,6 +118,10 @@ impl LocatorStore {
                 known.expires = expires;
                 return Ok(Upserted::Refreshed);
             }
+            if expires > known.expires || known.replica {
+                self.changes = self.changes.wrapping_add(1);
+                known.changed = self.changes;
+            }
             known.expires = known.expires.max(expires);
             known.replica = false;
             return Ok(Upserted::Refreshed);
@@ -126,7 +137,10 @@ impl LocatorStore {
         } else {
             heapless::String::new()
         };
-        let entry = StoredLocator { key, owner, expires, name, verified: replica, replica };
+        if !replica {
+            self.changes = self.changes.wrapping_add(1);
+        }
+        let entry = StoredLocator { key, owner, expires, name, verified: replica, replica, changed: self.changes };
         self.entries.push(entry).map_err(|_| StoreRefusal::Full)?;
         Ok(Upserted::Inserted)
     }
@@ -142,8 +156,10 @@ impl LocatorStore {
             if e.owner != *owner {
                 return true;
             }
-            if keys(e.key) {
+            if keys(e.key) && !e.verified {
                 e.verified = true;
+                self.changes = self.changes.wrapping_add(1);
+                e.changed = self.changes;
             }
             e.verified
         });
@@ -160,8 +176,10 @@ impl LocatorStore {
         if !confirmed {
             return self.remove_where(|e| e.key == key && e.owner == *owner && !e.verified) == 0;
         }
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.key == key && e.owner == *owner) {
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.key == key && e.owner == *owner && !e.verified) {
             entry.verified = true;
+            self.changes = self.changes.wrapping_add(1);
+            entry.changed = self.changes;
         }
         true
     }
@@ -206,6 +224,13 @@ impl LocatorStore {
     /// (the whole ring when `from == to`), in insertion order.
     pub fn in_range(&self, from: Id, to: Id) -> impl Iterator<Item = &StoredLocator> {
         self.entries.iter().filter(move |e| e.key.in_open_closed(from, to))
+    }
+
+    /// The number of the latest change replication must copy; an entry
+    /// whose [`changed`](StoredLocator::changed) is later than a number seen
+    /// before changed since.
+    pub fn changes(&self) -> u32 {
+        self.changes
     }
 
     /// The keys of the unverified entries of `owner` (same ID and address):

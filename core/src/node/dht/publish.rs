@@ -104,6 +104,7 @@ impl Node {
         }
         let shared = &self.dht.shared;
         self.dht.store.verify(&me, |key| shared.contains(key));
+        self.replicate_soon();
     }
 
     /// Sends one run of shared files to its next hop.
@@ -182,7 +183,7 @@ impl Node {
     /// Keeps one locator, counting a refusal.
     fn keep(&mut self, owner: ResourceLocator, key: Id, name: &str, expires: Instant) {
         match self.dht.store.upsert(key, owner, name, expires, Origin::Owner) {
-            Ok(_) => {}
+            Ok(_) => self.replicate_soon(),
             Err(StoreRefusal::Full) => bump(&mut self.stats.store_refused_full),
             Err(StoreRefusal::OwnerCapReached) => bump(&mut self.stats.store_refused_owner_cap),
         }

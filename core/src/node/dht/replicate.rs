@@ -16,7 +16,9 @@ use crate::node::Node;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
 use crate::tables::store::{Origin, StoreRefusal};
+use crate::tables::timers::Timer;
 use crate::tables::transactions::Purpose;
+use crate::time::Instant;
 use crate::wire::{Chain, Header, Message, ReplicaEntry, Side, MAX_REPLICATE_BATCH};
 use core::net::SocketAddrV6;
 use core::time::Duration;
@@ -74,19 +76,61 @@ impl Node {
     }
 
     fn send_copies(&mut self, to: SocketAddrV6, from: Id, upto: Id, chunk: usize) {
+        self.send_copies_since(to, from, upto, chunk, None);
+    }
+
+    fn send_copies_since(&mut self, to: SocketAddrV6, from: Id, upto: Id, chunk: usize, since: Option<u32>) {
         let skip = (chunk * MAX_REPLICATE_BATCH) as u16;
         let txid = self.rng.next_u64();
-        self.send(Outgoing::Replicate { to, txid, from, upto, skip });
+        self.send(Outgoing::Replicate { to, txid, from, upto, skip, since });
+    }
+
+    /// Schedules a copy of what owners announced or we verified since the
+    /// last copy, one stabilisation interval from now, so that a batch
+    /// gathers: a crash soon after a refresh finds the refresh at the
+    /// successors, not only the copy of an older one.
+    pub(crate) fn replicate_soon(&mut self) {
+        if self.timers.get(Timer::Replicate).is_none() && self.dht.store.changes() != self.dht.copied {
+            let at = self.now + self.config.stabilise_interval;
+            self.timers.set(Timer::Replicate, Some(at));
+        }
+    }
+
+    /// Copies the verified entries in our range changed since the last copy
+    /// to every node of our right chain, at most [`CHUNKS_PER_PERIOD`]
+    /// datagrams each; the periodic replication covers any rest.
+    pub(crate) fn replicate_fresh(&mut self, now: Instant) {
+        if self.timers.get(Timer::Replicate).is_none_or(|at| at > now) {
+            return;
+        }
+        self.timers.set(Timer::Replicate, None);
+        let since = self.dht.copied;
+        self.dht.copied = self.dht.store.changes();
+        let (Some(left), me) = (self.ring.neighbours.left().copied(), self.me.id) else { return };
+        let fresh =
+            self.dht.store.in_range(left.id, me).filter(|e| e.verified && changed_after(e.changed, since)).count();
+        let successors: Chain = self.ring.neighbours.chain(Side::Right).iter().copied().collect();
+        for peer in successors {
+            for chunk in 0..fresh.div_ceil(MAX_REPLICATE_BATCH).min(CHUNKS_PER_PERIOD) {
+                if self.outbox.capacity() - self.outbox.len() <= OUTBOX_RESERVE {
+                    return;
+                }
+                self.send_copies_since(peer.addr, left.id, me, chunk, Some(since));
+            }
+        }
     }
 
     /// The REPLICATE for the verified entries with keys in `(from, upto]`, from the `skip`th on.
-    pub(crate) fn copies(&self, from: Id, upto: Id, skip: u16) -> Message {
+    pub(crate) fn copies(&self, from: Id, upto: Id, skip: u16, since: Option<u32>) -> Message {
         let now = self.now;
+        let fresh = |changed: u32| since.is_none_or(|since| changed_after(changed, since));
         let entries = self
             .dht
             .store
             .in_range(from, upto)
-            .filter(|e| e.verified && e.expires.saturating_duration_since(now) >= Duration::from_secs(1))
+            .filter(|e| {
+                e.verified && fresh(e.changed) && e.expires.saturating_duration_since(now) >= Duration::from_secs(1)
+            })
             .skip(usize::from(skip))
             .take(MAX_REPLICATE_BATCH)
             .map(|e| ReplicaEntry {
@@ -123,4 +167,9 @@ impl Node {
         }
         Ok(())
     }
+}
+
+/// True if change number `changed` comes after `since` (change numbers wrap).
+fn changed_after(changed: u32, since: u32) -> bool {
+    (changed.wrapping_sub(since) as i32) > 0
 }

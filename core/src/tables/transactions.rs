@@ -191,7 +191,17 @@ impl Purpose {
     fn response_type(&self) -> Option<MessageType> {
         match self {
             Purpose::Forward { .. } => Some(MessageType::HopAck),
-            _ => self.request_type().response(),
+            Purpose::Join { .. }
+            | Purpose::Lookup { .. }
+            | Purpose::Ping { .. }
+            | Purpose::NeighbourUpdate { .. }
+            | Purpose::Leave { .. }
+            | Purpose::Probe { .. }
+            | Purpose::Search { .. }
+            | Purpose::SearchPage { .. }
+            | Purpose::Verify { .. }
+            | Purpose::Handover { .. }
+            | Purpose::ListFiles { .. } => self.request_type().response(),
         }
     }
 
@@ -214,7 +224,17 @@ impl Purpose {
             Purpose::Join { campaign: true, .. } => {
                 Policy { attempts: config.max_attempts.min(2), timeout: config.request_timeout, backoff: true }
             }
-            _ => Policy { attempts: config.max_attempts, timeout: config.request_timeout, backoff: true },
+            Purpose::Join { campaign: false, .. }
+            | Purpose::Lookup { .. }
+            | Purpose::Ping { .. }
+            | Purpose::NeighbourUpdate { .. }
+            | Purpose::Leave { .. }
+            | Purpose::Search { .. }
+            | Purpose::SearchPage { .. }
+            | Purpose::Handover { .. }
+            | Purpose::ListFiles { .. } => {
+                Policy { attempts: config.max_attempts, timeout: config.request_timeout, backoff: true }
+            }
         }
     }
 }

@@ -1,0 +1,252 @@
+//! The locator store: the resource locators a node holds for the keys it is responsible for.
+//!
+//! An owner announces "file `key` is at my address" to the key's successor,
+//! which keeps one entry per (key, owner locator) until it expires. An announced
+//! entry is served only once the owner's address passed the return-routability
+//! check ([`StoredLocator::verified`]); an owner that fails it loses its
+//! unverified entries. Replicas, copies held for the node on our left or handed
+//! over when responsibility moves, come from a node that already checked them.
+//!
+//! The table is bounded twice: [`MAX_STORE_ENTRIES`] entries in all and
+//! [`MAX_ENTRIES_PER_OWNER`] per owner locator, so one hostile owner cannot
+//! evict anybody else. Refreshing never shortens an entry's life. A replica
+//! carries the expiry its owner's latest refresh gave the primary: it may bring
+//! an older copy up to date, but never changes an entry the owner refreshed
+//! with us directly, and never outlives that refresh.
+
+use crate::config::{MAX_ENTRIES_PER_OWNER, MAX_STORE_ENTRIES, STORE_NAME_LEN};
+use crate::id::{Id, ResourceLocator};
+use crate::time::Instant;
+use core::fmt;
+
+/// One resource locator held for a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLocator {
+    /// The file's ID.
+    pub key: Id,
+    /// The node that has the file, and its address.
+    pub owner: ResourceLocator,
+    /// When the entry lapses unless refreshed.
+    pub expires: Instant,
+    /// The file's name, if it was announced and fits [`STORE_NAME_LEN`] bytes; else empty.
+    pub name: heapless::String<STORE_NAME_LEN>,
+    /// The owner's address passed the return-routability check: the entry may be served.
+    pub verified: bool,
+    /// A copy held for a node on our left, or handed over to us.
+    pub replica: bool,
+    /// The store's change number when the owner last announced the entry or
+    /// it was verified (see [`LocatorStore::changes`]): what replication
+    /// has yet to copy.
+    pub changed: u32,
+}
+
+/// Where an announced locator comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The owner announced it: it must be verified before it is served.
+    Owner,
+    /// Another node replicated or handed it over: already verified there.
+    Replica,
+}
+
+/// What [`LocatorStore::upsert`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upserted {
+    /// A new entry was stored.
+    Inserted,
+    /// The owner refreshed a known entry.
+    Refreshed,
+    /// A replica changed nothing (the entry is newer, or the owner's own).
+    Unchanged,
+}
+
+/// Why a new entry was not stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreRefusal {
+    /// The table holds [`MAX_STORE_ENTRIES`] entries.
+    Full,
+    /// The owner already has [`MAX_ENTRIES_PER_OWNER`] entries.
+    OwnerCapReached,
+}
+
+impl fmt::Display for StoreRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StoreRefusal::Full => "the locator store is full",
+            StoreRefusal::OwnerCapReached => "the owner has too many stored locators",
+        })
+    }
+}
+
+impl core::error::Error for StoreRefusal {}
+
+/// Up to [`MAX_STORE_ENTRIES`] locators, one per (key, owner ID), in insertion order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LocatorStore {
+    entries: heapless::Vec<StoredLocator, MAX_STORE_ENTRIES>,
+    /// Counts the changes replication must copy: owners' announcements
+    /// that add or extend an entry, and verifications.
+    changes: u32,
+}
+
+impl LocatorStore {
+    /// Stores or refreshes the locator of `key` at `owner`, kept until `expires`.
+    ///
+    /// An entry is one (key, owner locator): the same owner ID at another
+    /// address is another entry, so nobody can take over an honest owner's
+    /// entry by claiming its ID. A known entry announced by its owner lives
+    /// until the later of both expiries, is no longer a replica, and keeps its
+    /// name. A replica of a known entry changes nothing. A new entry keeps
+    /// `name` only if it fits [`STORE_NAME_LEN`] bytes and is the name of the
+    /// key (its MD5 is the key), and is verified only if it is a replica.
+    pub fn upsert(
+        &mut self,
+        key: Id,
+        owner: ResourceLocator,
+        name: &str,
+        expires: Instant,
+        origin: Origin,
+    ) -> Result<Upserted, StoreRefusal> {
+        if let Some(known) = self.entries.iter_mut().find(|e| e.key == key && e.owner == owner) {
+            if origin == Origin::Replica {
+                // A copy carries the expiry the owner's latest refresh gave the
+                // primary: it may bring a copy up to date, never an entry the
+                // owner refreshed with us directly, and never beyond that refresh.
+                if !known.replica || known.expires >= expires {
+                    return Ok(Upserted::Unchanged);
+                }
+                known.expires = expires;
+                return Ok(Upserted::Refreshed);
+            }
+            if expires > known.expires || known.replica {
+                self.changes = self.changes.wrapping_add(1);
+                known.changed = self.changes;
+            }
+            known.expires = known.expires.max(expires);
+            known.replica = false;
+            return Ok(Upserted::Refreshed);
+        }
+        // The cap is per owner locator, so nobody can use up an honest
+        // owner's share by claiming its ID from other addresses.
+        if self.entries.iter().filter(|e| e.owner == owner).count() >= MAX_ENTRIES_PER_OWNER {
+            return Err(StoreRefusal::OwnerCapReached);
+        }
+        let replica = origin == Origin::Replica;
+        let name = if Id::from_file_name(name) == key {
+            heapless::String::try_from(name).unwrap_or_default()
+        } else {
+            heapless::String::new()
+        };
+        if !replica {
+            self.changes = self.changes.wrapping_add(1);
+        }
+        let entry = StoredLocator { key, owner, expires, name, verified: replica, replica, changed: self.changes };
+        self.entries.push(entry).map_err(|_| StoreRefusal::Full)?;
+        Ok(Upserted::Inserted)
+    }
+
+    /// Applies the answer of `owner` (same ID and address) to the return-routability check.
+    ///
+    /// Its entries whose key passes `keys` become verified; its unverified
+    /// entries whose key does not are removed, and their number returned.
+    /// Verified entries (replicas, or checked before) are kept either way.
+    pub fn verify(&mut self, owner: &ResourceLocator, keys: impl Fn(Id) -> bool) -> usize {
+        let before = self.entries.len();
+        self.entries.retain_mut(|e| {
+            if e.owner != *owner {
+                return true;
+            }
+            if keys(e.key) && !e.verified {
+                e.verified = true;
+                self.changes = self.changes.wrapping_add(1);
+                e.changed = self.changes;
+            }
+            e.verified
+        });
+        before - self.entries.len()
+    }
+
+    /// Applies the owner's answer for one key: if `confirmed`, the entry of
+    /// `key` at `owner` (same ID and address) becomes verified; if not, it is
+    /// removed unless already verified.
+    ///
+    /// Returns false only if an entry was removed; a key with no entry at
+    /// `owner` changes nothing and returns true.
+    pub fn confirm(&mut self, owner: &ResourceLocator, key: Id, confirmed: bool) -> bool {
+        if !confirmed {
+            return self.remove_where(|e| e.key == key && e.owner == *owner && !e.verified) == 0;
+        }
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.key == key && e.owner == *owner && !e.verified) {
+            entry.verified = true;
+            self.changes = self.changes.wrapping_add(1);
+            entry.changed = self.changes;
+        }
+        true
+    }
+
+    /// Removes the unverified entries of `owner` (same ID and address), which
+    /// failed the check; returns how many.
+    pub fn remove_owner_unverified(&mut self, owner: &ResourceLocator) -> usize {
+        self.remove_where(|e| e.owner == *owner && !e.verified)
+    }
+
+    /// Removes every entry that expires at or before `now`; returns how many.
+    pub fn expire(&mut self, now: Instant) -> usize {
+        self.remove_where(|e| e.expires <= now)
+    }
+
+    /// The earliest expiry of any entry.
+    pub fn next_expiry(&self) -> Option<Instant> {
+        self.entries.iter().map(|e| e.expires).min()
+    }
+
+    /// The verified entries for `key`: the ones that may be served, in insertion order.
+    pub fn owners(&self, key: Id) -> impl Iterator<Item = &StoredLocator> {
+        self.entries.iter().filter(move |e| e.key == key && e.verified)
+    }
+
+    /// Every entry, verified or not, in insertion order.
+    pub fn entries(&self) -> &[StoredLocator] {
+        &self.entries
+    }
+
+    /// How many entries are stored.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if no entry is stored.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries whose key lies in the clockwise interval `(from, to]`
+    /// (the whole ring when `from == to`), in insertion order.
+    pub fn in_range(&self, from: Id, to: Id) -> impl Iterator<Item = &StoredLocator> {
+        self.entries.iter().filter(move |e| e.key.in_open_closed(from, to))
+    }
+
+    /// The number of the latest change replication must copy; an entry
+    /// whose [`changed`](StoredLocator::changed) is later than a number seen
+    /// before changed since.
+    pub fn changes(&self) -> u32 {
+        self.changes
+    }
+
+    /// The keys of the unverified entries of `owner` (same ID and address):
+    /// what to ask it to confirm.
+    pub fn unverified_keys(&self, owner: &ResourceLocator) -> impl Iterator<Item = Id> + '_ {
+        let owner = *owner;
+        self.entries.iter().filter(move |e| e.owner == owner && !e.verified).map(|e| e.key)
+    }
+
+    /// Removes the entries matching `doomed`, keeping the others' order; returns how many.
+    fn remove_where(&mut self, doomed: impl Fn(&StoredLocator) -> bool) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(|e| !doomed(e));
+        before - self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests;

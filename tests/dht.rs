@@ -3,13 +3,15 @@
 
 mod common;
 
+use common::{pick, share_from_pool};
+
 use mmp2p_core::rng::Rng;
 use mmp2p_core::wire::{FileEntry, Header, Message, Repr, MAX_STORE_BATCH};
 use mmp2p_core::{Config, Id, ResourceLocator};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use mmp2p_memory::{Network, NetworkConfig, NodeIndex};
 use quickcheck::{QuickCheck, TestResult};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 const SEARCH_LIMIT: Duration = Duration::from_secs(60);
@@ -17,41 +19,6 @@ const SEARCH_LIMIT: Duration = Duration::from_secs(60);
 fn overlay(nodes: usize, seed: u64) -> Overlay {
     let spec = OverlaySpec { nodes, friends: 50, seed, ..OverlaySpec::default() };
     Overlay::build(&spec).expect("the overlay settles")
-}
-
-/// `count` distinct members picked at random.
-fn pick(overlay: &Overlay, rng: &mut Rng, count: usize) -> Vec<NodeIndex> {
-    let members: Vec<NodeIndex> = overlay.members().collect();
-    let mut chosen = HashSet::new();
-    while chosen.len() < count.min(members.len()) {
-        chosen.insert(members[rng.below(members.len() as u64) as usize]);
-    }
-    let mut chosen: Vec<NodeIndex> = chosen.into_iter().collect();
-    chosen.sort();
-    chosen
-}
-
-/// Shares, for each owner, `per_owner` names drawn from a pool (so some are shared by several owners).
-fn share_from_pool(
-    overlay: &mut Overlay,
-    owners: &[NodeIndex],
-    pool: &[String],
-    per_owner: usize,
-    rng: &mut Rng,
-) -> BTreeMap<String, HashSet<ResourceLocator>> {
-    let mut truth: BTreeMap<String, HashSet<ResourceLocator>> = BTreeMap::new();
-    for &owner in owners {
-        let mut names = HashSet::new();
-        while names.len() < per_owner {
-            names.insert(pool[rng.below(pool.len() as u64) as usize].clone());
-        }
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        overlay.share(owner, &names).expect("shared");
-        for name in names {
-            truth.entry(name.to_string()).or_default().insert(overlay.network.locator(owner));
-        }
-    }
-    truth
 }
 
 #[test]

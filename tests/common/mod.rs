@@ -1,9 +1,13 @@
 //! Helpers shared by the scenario tests.
 #![allow(dead_code)]
 
+use mmp2p_core::rng::Rng;
 use mmp2p_core::wire::Repr;
+use mmp2p_core::ResourceLocator;
 use mmp2p_core::{Config, Id, Instant, Side};
+use mmp2p_memory::overlay::Overlay;
 use mmp2p_memory::{LatencyModel, Network, NetworkConfig, NodeIndex, Step};
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 /// The default configuration without periodic maintenance, so a scenario
@@ -58,4 +62,39 @@ pub fn deliveries_until_quiet(net: &mut Network) -> Vec<String> {
         }
     }
     seen
+}
+
+/// `count` distinct members picked at random.
+pub fn pick(overlay: &Overlay, rng: &mut Rng, count: usize) -> Vec<NodeIndex> {
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let mut chosen = HashSet::new();
+    while chosen.len() < count.min(members.len()) {
+        chosen.insert(members[rng.below(members.len() as u64) as usize]);
+    }
+    let mut chosen: Vec<NodeIndex> = chosen.into_iter().collect();
+    chosen.sort();
+    chosen
+}
+
+/// Shares, for each owner, `per_owner` names drawn from a pool (so some are shared by several owners).
+pub fn share_from_pool(
+    overlay: &mut Overlay,
+    owners: &[NodeIndex],
+    pool: &[String],
+    per_owner: usize,
+    rng: &mut Rng,
+) -> BTreeMap<String, HashSet<ResourceLocator>> {
+    let mut truth: BTreeMap<String, HashSet<ResourceLocator>> = BTreeMap::new();
+    for &owner in owners {
+        let mut names = HashSet::new();
+        while names.len() < per_owner {
+            names.insert(pool[rng.below(pool.len() as u64) as usize].clone());
+        }
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        overlay.share(owner, &names).expect("shared");
+        for name in names {
+            truth.entry(name.to_string()).or_default().insert(overlay.network.locator(owner));
+        }
+    }
+    truth
 }

@@ -33,9 +33,9 @@ timers! {
     Digest,
     /// The periodic STORE refresh of our shared files, and replication.
     Publish,
-    /// Copying entries owners announced or we verified since the last copy
-    /// to our backup successors, batched, one stabilisation interval after
-    /// the first such change.
+    /// Copying the entries that changed since the last copy to our backup
+    /// successors, batched, a quarter of a liveness period after the first
+    /// such change.
     Replicate,
     /// Stored locators that expire (deadlines kept in the store).
     StoreExpiry,

@@ -26,30 +26,48 @@ impl Overlay {
     /// Searches `key` from `origin`, running the network until the search
     /// completes or fails or `limit` passes.
     pub fn search(&mut self, origin: NodeIndex, key: Id, limit: Duration) -> SearchOutcome {
-        let mut outcome = SearchOutcome::default();
-        let seen = self.network.events().len();
-        let Ok(request) = self.network.command(origin, |n, now| n.search_id(now, key)) else { return outcome };
+        self.search_many(&[(origin, key)], limit).pop().unwrap_or_default()
+    }
+
+    /// Starts every search (origin, key) at once and runs the network until
+    /// all complete or fail or `limit` passes; one outcome per search, in order.
+    pub fn search_many(&mut self, searches: &[(NodeIndex, Id)], limit: Duration) -> Vec<SearchOutcome> {
+        let mut outcomes = vec![SearchOutcome::default(); searches.len()];
+        let mut pending = std::collections::HashMap::new();
+        let mut read = self.network.events().len();
+        for (i, &(origin, key)) in searches.iter().enumerate() {
+            if let Ok(request) = self.network.command(origin, |n, now| n.search_id(now, key)) {
+                pending.insert((origin, request), i);
+            }
+        }
         let end = self.network.now() + limit;
-        let mut read = seen;
         loop {
             let events = self.network.events();
             for e in &events[read..] {
-                if e.node != origin {
-                    continue;
-                }
-                match &e.event {
-                    Event::SearchResult { request: r, owner, hops, .. } if *r == request => {
-                        outcome.owners.insert(*owner);
-                        outcome.hops = Some(outcome.hops.unwrap_or(0).max(*hops));
+                let (request, done) = match &e.event {
+                    Event::SearchResult { request, owner, hops, .. } => {
+                        if let Some(&i) = pending.get(&(e.node, *request)) {
+                            outcomes[i].owners.insert(*owner);
+                            outcomes[i].hops = Some(outcomes[i].hops.unwrap_or(0).max(*hops));
+                        }
+                        (request, false)
                     }
-                    Event::SearchComplete { request: r, .. } if *r == request => outcome.complete = true,
-                    Event::SearchFailed { request: r, .. } if *r == request => return outcome,
-                    _ => {}
+                    Event::SearchComplete { request, .. } => {
+                        if let Some(&i) = pending.get(&(e.node, *request)) {
+                            outcomes[i].complete = true;
+                        }
+                        (request, true)
+                    }
+                    Event::SearchFailed { request, .. } => (request, true),
+                    _ => continue,
+                };
+                if done {
+                    pending.remove(&(e.node, *request));
                 }
             }
             read = events.len();
-            if outcome.complete || self.network.next_instant().is_none_or(|at| at > end) {
-                return outcome;
+            if pending.is_empty() || self.network.next_instant().is_none_or(|at| at > end) {
+                return outcomes;
             }
             self.network.step();
         }

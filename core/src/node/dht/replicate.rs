@@ -15,7 +15,7 @@ use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
-use crate::tables::store::{Origin, StoreRefusal};
+use crate::tables::store::{Origin, StoreRefusal, Upserted};
 use crate::tables::timers::Timer;
 use crate::tables::transactions::Purpose;
 use crate::time::Instant;
@@ -26,6 +26,10 @@ use core::time::Duration;
 /// REPLICATE datagrams sent to each successor per period; larger stores are
 /// covered over several periods, in turn.
 const CHUNKS_PER_PERIOD: usize = 3;
+/// Changes are copied in batches a quarter of a liveness period
+/// (`stabilise_interval`) long: well within one liveness period, so a crash
+/// that follows a refresh by a liveness period finds it at the successors.
+const BATCHES_PER_LIVENESS_PERIOD: u32 = 4;
 /// Outbox slots copies leave free for the ring's own traffic.
 const OUTBOX_RESERVE: usize = 8;
 
@@ -63,6 +67,40 @@ impl Node {
         }
     }
 
+    /// Moves responsibility with our predecessor, whatever changed it (a join
+    /// we accept, stabilisation adopting a closer node, a crash, a leave).
+    /// A closer predecessor takes the entries now in its range, once its
+    /// address is checked; a farther one (or none) leaves us responsible
+    /// for its old range, whose copies we serve at once and copy on to our
+    /// own successors in the next batch.
+    pub(crate) fn follow_responsibility(&mut self, old: Option<ResourceLocator>, new: Option<ResourceLocator>) {
+        let me = self.me.id;
+        match (old, new) {
+            // When we were alone, every key was ours: the newcomer's are in (us, newcomer].
+            (None, Some(new)) => self.hand_over_when_checked(new, me),
+            (Some(old), Some(new)) if new.id.in_open(old.id, me) => self.hand_over_when_checked(new, old.id),
+            (Some(old), new) => {
+                // When we are alone, every key is ours.
+                let from = new.map_or(me, |n| n.id);
+                if self.dht.store.touch_range(from, old.id) > 0 {
+                    self.replicate_soon();
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Hands on the verified entries owners announced to us that are no
+    /// longer ours — stored while we did not yet know a closer predecessor,
+    /// or verified after it came — to our left neighbour, once its address
+    /// is checked, and keeps them as copies.
+    pub(crate) fn hand_on_misplaced(&mut self) {
+        let (me, Some(left)) = (self.me.id, self.ring.neighbours.left().copied()) else { return };
+        if let Some(farthest) = self.dht.store.demote_outside(left.id, me) {
+            self.hand_over_when_checked(left, Id(farthest.0.wrapping_sub(1)));
+        }
+    }
+
     /// Hands the entries with keys in `(from, to]` to the joiner now responsible for them.
     pub(crate) fn hand_over(&mut self, joiner: &ResourceLocator, from: Id) {
         let entries = self.dht.store.in_range(from, joiner.id).filter(|e| e.verified).count();
@@ -85,13 +123,14 @@ impl Node {
         self.send(Outgoing::Replicate { to, txid, from, upto, skip, since });
     }
 
-    /// Schedules a copy of what owners announced or we verified since the
-    /// last copy, one stabilisation interval from now, so that a batch
-    /// gathers: a crash soon after a refresh finds the refresh at the
-    /// successors, not only the copy of an older one.
+    /// Schedules a copy of what changed since the last copy (owners'
+    /// announcements, verifications, a range we took over) a quarter of a
+    /// liveness period from now, so that a batch gathers: a crash soon after
+    /// a refresh finds the refresh at the successors, not only the copy of
+    /// an older one.
     pub(crate) fn replicate_soon(&mut self) {
         if self.timers.get(Timer::Replicate).is_none() && self.dht.store.changes() != self.dht.copied {
-            let at = self.now + self.config.stabilise_interval;
+            let at = self.now + self.config.stabilise_interval / BATCHES_PER_LIVENESS_PERIOD;
             self.timers.set(Timer::Replicate, Some(at));
         }
     }
@@ -154,16 +193,38 @@ impl Node {
         }
         let sender = ResourceLocator::new(header.sender.id, from);
         let predecessor = self.ring.neighbours.chain(Side::Left).contains(&sender);
-        if !predecessor && self.ring.neighbours.right() != Some(&sender) {
+        // A handover comes from a node on our right: the right neighbour, or a
+        // backup that has not yet heard of the nodes between us.
+        if !predecessor && !self.ring.neighbours.chain(Side::Right).contains(&sender) {
             return Err(DropReason::UnexpectedCopy);
         }
+        let (me, left) = (self.me.id, self.ring.neighbours.left().copied());
+        let ours = |key: Id| left.is_none_or(|l| key.in_open_closed(l.id, me));
+        // Handed-over keys that our left neighbour took over meanwhile go on to it.
+        let mut farthest_not_ours: Option<Id> = None;
         for entry in entries {
             let expires = self.now + Duration::from_secs(u64::from(entry.lifetime_secs));
             match self.dht.store.upsert(entry.key, entry.owner, &entry.name, expires, Origin::Replica) {
-                Ok(_) => {}
+                // Replication: we are a backup of these keys.
+                Ok(_) if predecessor => {}
+                Ok(Upserted::Unchanged) if ours(entry.key) => {}
+                Ok(_) if ours(entry.key) => {
+                    // Ours now: our successors need copies too.
+                    self.dht.store.touch_range(Id(entry.key.0.wrapping_sub(1)), entry.key);
+                    self.replicate_soon();
+                }
+                Ok(_) => {
+                    let far = |k: Id| left.map_or(0, |l| k.distance_to(l.id));
+                    if farthest_not_ours.is_none_or(|f| far(entry.key) > far(f)) {
+                        farthest_not_ours = Some(entry.key);
+                    }
+                }
                 Err(StoreRefusal::Full) => bump(&mut self.stats.store_refused_full),
                 Err(StoreRefusal::OwnerCapReached) => bump(&mut self.stats.store_refused_owner_cap),
             }
+        }
+        if let (Some(key), Some(left)) = (farthest_not_ours, left) {
+            self.hand_over_when_checked(left, Id(key.0.wrapping_sub(1)));
         }
         Ok(())
     }

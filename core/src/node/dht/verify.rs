@@ -66,6 +66,7 @@ impl Node {
         if self.dht.store.unverified_keys(&owner).next().is_some() {
             self.verify_owner(owner);
         }
+        self.hand_on_misplaced();
         self.replicate_soon();
         Ok(())
     }

@@ -199,14 +199,11 @@ impl Node {
         if let Some(old_left) = old_left {
             // Figure 3: node 14 tells node 9 that its right neighbour is now node 12.
             self.notify(old_left, Side::Right);
-            // Keys in (old left, joiner] are the joiner's now.
-            self.hand_over_when_checked(joiner, old_left.id);
         } else {
-            // We were alone: the joiner is both our neighbours, and keys in
-            // (us, joiner] are the joiner's now.
+            // We were alone: the joiner is both our neighbours.
             self.set_chain(Side::Right, left.clone(), Some(joiner.id));
-            self.hand_over_when_checked(joiner, self.me.id);
         }
+        // Keys in (old left, joiner] are the joiner's now: set_chain hands them over.
         self.set_chain(Side::Left, left, Some(joiner.id));
     }
 

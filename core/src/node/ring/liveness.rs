@@ -107,6 +107,7 @@ impl Node {
     /// Probes both neighbours (STABILISE) and, every few rounds, the backups (PING).
     fn stabilise_round(&mut self) {
         self.liveness.stabilise_rounds = self.liveness.stabilise_rounds.wrapping_add(1);
+        self.hand_on_misplaced();
         for side in [Side::Left, Side::Right] {
             match self.ring.neighbours.neighbour(side).copied() {
                 Some(neighbour) => self.probe(neighbour, Role::Neighbour(side)),

@@ -51,6 +51,9 @@ impl Node {
         let Some(change) = self.ring.neighbours.replace(side, chain) else {
             return;
         };
+        if side == Side::Left && change.old_neighbour != change.new_neighbour {
+            self.follow_responsibility(change.old_neighbour, change.new_neighbour);
+        }
         self.announce(change, quiet);
         self.schedule_maintenance();
     }

@@ -226,6 +226,34 @@ impl LocatorStore {
         self.entries.iter().filter(move |e| e.key.in_open_closed(from, to))
     }
 
+    /// Makes the verified entries announced to us (not copies) whose keys
+    /// lie outside `(from, to]` copies, and returns the key of the one
+    /// farthest counter-clockwise from `from`: they are the nodes' on our
+    /// left now, handed over to them, and ours only to keep as backups.
+    pub fn demote_outside(&mut self, from: Id, to: Id) -> Option<Id> {
+        let mut farthest: Option<Id> = None;
+        for e in self.entries.iter_mut().filter(|e| e.verified && !e.replica && !e.key.in_open_closed(from, to)) {
+            e.replica = true;
+            if farthest.is_none_or(|f| e.key.distance_to(from) > f.distance_to(from)) {
+                farthest = Some(e.key);
+            }
+        }
+        farthest
+    }
+
+    /// Marks the verified entries with keys in `(from, to]` as changed, so
+    /// that replication copies them again: this node has just become
+    /// responsible for them. Returns how many.
+    pub fn touch_range(&mut self, from: Id, to: Id) -> usize {
+        let mut touched = 0;
+        for e in self.entries.iter_mut().filter(|e| e.verified && e.key.in_open_closed(from, to)) {
+            self.changes = self.changes.wrapping_add(1);
+            e.changed = self.changes;
+            touched += 1;
+        }
+        touched
+    }
+
     /// The number of the latest change replication must copy; an entry
     /// whose [`changed`](StoredLocator::changed) is later than a number seen
     /// before changed since.

@@ -287,11 +287,14 @@ impl Node {
 
     /// Handles the passage of time: serves every timer in turn —
     /// retransmitting requests whose deadline has passed and failing those
-    /// out of attempts, then the periodic maintenance — each acting only if due.
+    /// out of attempts, then the periodic maintenance — each whose deadline
+    /// (as [`poll_timeout`](Node::poll_timeout) reports it) has come.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
         for timer in Timer::ALL {
-            self.serve(timer, now);
+            if self.deadline(timer).is_some_and(|at| at <= now) {
+                self.serve(timer, now);
+            }
         }
     }
 

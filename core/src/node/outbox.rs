@@ -123,8 +123,9 @@ impl Node {
             Outgoing::LookupReply { to, txid, key, hops } => {
                 (to, direct(self, txid, Message::LookupReply { key, hops }))
             }
-            Outgoing::Store { to, txid, hop_limit, start, end } => {
-                (to, Repr { header: self.header(txid, hop_limit), message: self.own_store(start, end) })
+            Outgoing::Store { to, txid, hop_limit, start, end, unconfirmed } => {
+                let message = self.own_store(start, end, unconfirmed);
+                (to, Repr { header: self.header(txid, hop_limit), message })
             }
             Outgoing::Verify { owner, txid } => (owner.addr, direct(self, txid, self.verify_message(&owner))),
             Outgoing::SearchPage { to, txid, key, page } => (to, direct(self, txid, Message::SearchPage { key, page })),

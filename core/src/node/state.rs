@@ -65,6 +65,8 @@ pub(super) struct DhtState {
     pub replicate_turn: usize,
     /// The store's change number as of our last copy of fresh entries.
     pub copied: u32,
+    /// Retries of the latest publication so far.
+    pub publish_retries: u8,
 }
 
 /// What guides routing beyond the chains: friends' digests and round trips.

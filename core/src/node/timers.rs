@@ -14,6 +14,7 @@ impl Node {
             Timer::Maintenance => self.next_maintenance(),
             Timer::Digest => self.timers.get(Timer::Digest).filter(|_| maintenance),
             Timer::Publish => self.timers.get(Timer::Publish).filter(|_| maintenance),
+            Timer::PublishRetry => self.timers.get(Timer::PublishRetry),
             Timer::Replicate => self.timers.get(Timer::Replicate),
             Timer::StoreExpiry => self.dht.store.next_expiry(),
             Timer::JoinRetry => self.ring.campaign.as_ref().and_then(|c| c.retry_at),
@@ -27,6 +28,7 @@ impl Node {
             Timer::Maintenance => self.maintain(now),
             Timer::Digest => self.send_digests(now),
             Timer::Publish => self.refresh_store(now),
+            Timer::PublishRetry => self.retry_publish(now),
             Timer::Replicate => self.replicate_fresh(now),
             Timer::StoreExpiry => {
                 self.dht.store.expire(now);

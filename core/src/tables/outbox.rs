@@ -78,6 +78,8 @@ pub(crate) enum Outgoing {
         hop_limit: u8,
         start: u16,
         end: u16,
+        /// Only the files whose locators are not yet confirmed (a retry).
+        unconfirmed: bool,
     },
     /// The oldest datagram waiting already encoded (see [`EncodedDatagram`]).
     Encoded,

@@ -19,6 +19,9 @@ struct SharedFile {
     id: Id,
     start: u16,
     len: u8,
+    /// Its locator is known to have reached the responsible node: a VERIFY
+    /// for it came, or we keep it ourselves.
+    confirmed: bool,
 }
 
 /// Up to [`MAX_SHARED_FILES`] distinct file names, in ID order.
@@ -65,6 +68,10 @@ impl SharedFiles {
         for name in names {
             fresh.add(name)?;
         }
+        // A file shared before keeps its receipt.
+        for file in fresh.index.iter_mut() {
+            file.confirmed = self.position(file.id).is_ok_and(|pos| self.index[pos].confirmed);
+        }
         *self = fresh;
         Ok(self.len())
     }
@@ -87,7 +94,8 @@ impl SharedFiles {
         }
         let start = u16::try_from(self.names.len()).map_err(|_| ShareError::NamesTooLong)?;
         self.names.extend_from_slice(name.as_bytes()).map_err(|_| ShareError::NamesTooLong)?;
-        self.index.insert(pos, SharedFile { id, start, len }).map_err(|_| ShareError::TooManyFiles)
+        let file = SharedFile { id, start, len, confirmed: false };
+        self.index.insert(pos, file).map_err(|_| ShareError::TooManyFiles)
     }
 
     /// Where `id` is in the index, or where it would go.
@@ -131,6 +139,24 @@ impl SharedFiles {
     pub fn name_of(&self, id: Id) -> Option<&str> {
         let pos = self.position(id).ok()?;
         self.index.get(pos).map(|f| self.name(f))
+    }
+
+    /// Records that the locator of `id` reached the node responsible for it.
+    pub fn confirm(&mut self, id: Id) {
+        if let Ok(pos) = self.position(id) {
+            self.index[pos].confirmed = true;
+        }
+    }
+
+    /// True if the locator of the file at `index` is known to have reached
+    /// the node responsible for it.
+    pub fn is_confirmed(&self, index: usize) -> bool {
+        self.index.get(index).is_some_and(|f| f.confirmed)
+    }
+
+    /// True if some file's locator is not known to have arrived.
+    pub fn any_unconfirmed(&self) -> bool {
+        self.index.iter().any(|f| !f.confirmed)
     }
 
     /// The file at `index` in ID order.

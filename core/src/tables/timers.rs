@@ -3,7 +3,7 @@
 //!
 //! [`Node::poll_timeout`](crate::Node::poll_timeout) is the earliest deadline
 //! over [`Timer::ALL`]; [`Node::handle_timeout`](crate::Node::handle_timeout)
-//! serves every timer in the same order, and each acts only if due.
+//! serves, in the same order, every timer whose deadline has come.
 
 use crate::time::Instant;
 
@@ -33,6 +33,8 @@ timers! {
     Digest,
     /// The periodic STORE refresh of our shared files, and replication.
     Publish,
+    /// Publishing again the files whose locators no VERIFY confirmed.
+    PublishRetry,
     /// Copying the entries that changed since the last copy to our backup
     /// successors, batched, a quarter of a liveness period after the first
     /// such change.

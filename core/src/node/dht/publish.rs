@@ -25,6 +25,7 @@ use crate::tables::outbox::Outgoing;
 use crate::tables::shared::SharedFiles;
 use crate::tables::store::{LocatorStore, Origin, StoreRefusal};
 use crate::tables::timers::Timer;
+use crate::tables::transactions::{Purpose, Transaction};
 use crate::time::Instant;
 use crate::wire::{FileEntry, Header, Message, Repr, HEADER_LEN, MAX_DATAGRAM, MAX_STORE_BATCH};
 use core::net::SocketAddrV6;
@@ -57,7 +58,7 @@ impl Node {
         self.now = now;
         let count = self.dht.shared.set(names).map_err(CommandError::Share)?;
         if self.is_member() {
-            self.publish();
+            self.publish(false);
         }
         Ok(count)
     }
@@ -72,19 +73,29 @@ impl Node {
         &self.dht.store
     }
 
-    /// Publishes every shared file: own keys kept at home, the rest in sorted batches.
-    pub(crate) fn publish(&mut self) {
+    /// Publishes every shared file (or, retrying, those whose locators are
+    /// not yet confirmed): own keys kept at home, the rest in sorted batches.
+    /// While some are unconfirmed, a retry follows after `request_timeout`,
+    /// doubling, at most `max_attempts - 1` times per publication.
+    pub(crate) fn publish(&mut self, retry: bool) {
+        if !retry {
+            self.dht.publish_retries = 0;
+        }
         let me = self.me;
         let expires = self.now + self.config.store_lifetime;
         // Keep room in the outbox for other traffic; past that, runs are merged.
         let mut budget = self.outbox.capacity().saturating_sub(self.outbox.len() + 4);
         let mut run: Option<Run> = None;
         for index in 0..self.dht.shared.len() {
+            if retry && self.dht.shared.is_confirmed(index) {
+                continue;
+            }
             let Some((key, name)) = self.dht.shared.get(index) else { break };
             let len = Id::LEN + 1 + stored_name(name).len();
             let Some((next, _)) = self.route(key, None, &[], false).step() else {
                 let name: heapless::String<STORE_NAME_LEN> = stored_name(name).try_into().unwrap_or_default();
                 self.keep(me, key, &name, expires);
+                self.dht.shared.confirm(key);
                 continue;
             };
             let hop = next.addr;
@@ -94,31 +105,53 @@ impl Node {
                     (r.size, r.count, r.end) = (r.size + len, r.count + 1, index + 1);
                     continue;
                 }
-                self.send_run(r);
+                self.send_run(r, retry);
                 budget = budget.saturating_sub(1);
             }
             run = Some(Run { to: hop, start: index, end: index + 1, size: STORE_FIXED_LEN + len, count: 1 });
         }
         if let Some(r) = run.as_ref() {
-            self.send_run(r);
+            self.send_run(r, retry);
         }
         let shared = &self.dht.shared;
         self.dht.store.verify(&me, |key| shared.contains(key));
         self.replicate_soon();
+        let retries = self.dht.publish_retries;
+        if self.dht.shared.any_unconfirmed() && retries < self.config.max_attempts.saturating_sub(1) {
+            let at = self.now + self.config.request_timeout.saturating_mul(1 << retries);
+            self.timers.set(Timer::PublishRetry, Some(at));
+        }
+    }
+
+    /// Publishes again the files whose locators no VERIFY has confirmed, if
+    /// the retry is due: a STORE is not acknowledged hop by hop, so a batch
+    /// lost on the way (or dropped by a node still joining) is sent again
+    /// long before the next refresh.
+    pub(crate) fn retry_publish(&mut self, now: Instant) {
+        if self.timers.get(Timer::PublishRetry).is_none_or(|at| at > now) {
+            return;
+        }
+        self.timers.set(Timer::PublishRetry, None);
+        if self.is_member() && self.dht.shared.any_unconfirmed() {
+            self.dht.publish_retries += 1;
+            self.publish(true);
+        }
     }
 
     /// Sends one run of shared files to its next hop.
-    fn send_run(&mut self, run: &Run) {
+    fn send_run(&mut self, run: &Run, unconfirmed: bool) {
         let txid = self.rng.next_u64();
         let hop_limit = self.config.hop_limit;
         let (start, end) = (run.start as u16, run.end as u16);
-        self.send(Outgoing::Store { to: run.to, txid, hop_limit, start, end });
+        self.send(Outgoing::Store { to: run.to, txid, hop_limit, start, end, unconfirmed });
     }
 
-    /// The STORE for shared files `start..end`, less the keys we keep ourselves.
-    pub(crate) fn own_store(&self, start: u16, end: u16) -> Message {
+    /// The STORE for shared files `start..end` (only the unconfirmed ones if
+    /// `unconfirmed`), less the keys we keep ourselves.
+    pub(crate) fn own_store(&self, start: u16, end: u16, unconfirmed: bool) -> Message {
         let me = self.me.id;
         let entries = (usize::from(start)..usize::from(end))
+            .filter(|&i| !(unconfirmed && self.dht.shared.is_confirmed(i)))
             .filter_map(|i| self.dht.shared.get(i))
             .filter(|(key, _)| !self.ring.neighbours.is_responsible(me, *key))
             .map(|(key, name)| FileEntry { key, name: stored_name(name).try_into().unwrap_or_default() })
@@ -135,7 +168,7 @@ impl Node {
         entries: &[FileEntry],
     ) -> Result<(), DropReason> {
         if !self.is_member() || self.is_joining() {
-            return Err(DropReason::NotJoined);
+            return self.pass_store_while_joining(header, owner, hops, entries);
         }
         let me = self.me.id;
         let expires = self.now + self.config.store_lifetime;
@@ -180,6 +213,29 @@ impl Node {
         Ok(())
     }
 
+    /// A node still joining keeps nothing and knows no ring to route by, yet
+    /// a friend may route a STORE through it (a STORE is not acknowledged
+    /// hop by hop, so nobody would try another hop): it passes the STORE,
+    /// unchanged but for the hop counts, to the node its JOIN went to.
+    /// A node neither in a ring nor joining one drops it.
+    fn pass_store_while_joining(
+        &mut self,
+        header: &Header,
+        owner: ResourceLocator,
+        hops: u8,
+        entries: &[FileEntry],
+    ) -> Result<(), DropReason> {
+        let joining = |tx: &&Transaction| matches!(tx.purpose, Purpose::Join { .. });
+        let Some(to) = self.requests.transactions.iter().find(joining).map(|tx| tx.to) else {
+            return Err(DropReason::NotJoined);
+        };
+        let hop_limit = self.relay_hop_limit(header.hop_limit)?;
+        let header = Header { flags: 0, hop_limit, txid: header.txid, sender: self.me };
+        let message =
+            Message::Store { owner, hops: hops.saturating_add(1), entries: entries.iter().cloned().collect() };
+        self.send_encoded(to, Repr { header, message })
+    }
+
     /// Keeps one locator, counting a refusal.
     fn keep(&mut self, owner: ResourceLocator, key: Id, name: &str, expires: Instant) {
         match self.dht.store.upsert(key, owner, name, expires, Origin::Owner) {
@@ -195,7 +251,7 @@ impl Node {
             let at = now + self.jittered(self.config.store_interval);
             self.timers.set(Timer::Publish, Some(at));
             if !self.dht.shared.is_empty() && self.is_member() {
-                self.publish();
+                self.publish(false);
             }
             self.replicate();
         }

@@ -1,15 +1,19 @@
 //! Replication and handover (beyond the paper): a crash must not lose
-//! locators until the next refresh, and a join must not hide them.
+//! locators until the next refresh, and a ring that changes must not hide
+//! them.
 //!
 //! Every `store_interval` (jittered) a node copies the verified entries it is
-//! responsible for to every node of its right chain, its backup successors:
-//! when it dies, the next node is responsible at once and already holds them.
-//! When a node accepts a joiner, it checks the joiner's address (a PING whose
-//! nonce it must echo) and then hands over the entries whose keys now fall in
-//! the joiner's range. A copy carries the time its entry has left, so it
-//! never outlives the owner's latest refresh: only the owner extends an entry.
-//! A node takes copies only from its left chain (replication) and its right
-//! neighbour (handover).
+//! responsible for to every node of its right chain, its backup successors;
+//! what changed since its last copy (owners' announcements, verifications,
+//! a range it took over) goes a quarter of a liveness period after the
+//! change. When it dies, the next node is responsible at once and already
+//! holds them. Responsibility follows the left neighbour: a closer one (a
+//! joiner, or a node stabilisation finds) gets the entries now in its range
+//! once its address is checked (a PING whose nonce it must echo); a farther
+//! one leaves its old range to us. A copy carries the time its entry has
+//! left, so it never outlives the owner's latest refresh: only the owner
+//! extends an entry. A node takes copies only from its left chain
+//! (replication) and its right chain (handover).
 
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;

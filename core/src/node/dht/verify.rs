@@ -41,6 +41,10 @@ impl Node {
         if owner != self.me.id {
             return Err(DropReason::NotOurs);
         }
+        // The check is the receipt: these locators reached a responsible node.
+        for key in keys {
+            self.dht.shared.confirm(*key);
+        }
         let mask =
             keys.iter().enumerate().filter(|(_, k)| self.dht.shared.contains(**k)).fold(0u32, |m, (i, _)| m | 1 << i);
         let reply = Message::VerifyReply { keys: keys.iter().copied().collect(), mask };

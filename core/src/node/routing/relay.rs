@@ -154,6 +154,14 @@ impl Node {
         }
         match self.next_leg(&journey, &tried) {
             Some((next, detour)) => self.forward_avoiding(tx.txid, next, Journey { detour, ..journey }, tried),
+            // Every contact that could take it failed, but the key is not
+            // ours: an answer from here would be wrong (a search would find
+            // no owners), so the message is dropped and the origin retries.
+            None if !matches!(journey.routed, Routed::Join { .. })
+                && !self.ring.neighbours.is_responsible(self.me.id, journey.routed.key()) =>
+            {
+                self.stats.count_drop(DropReason::RelayFailed);
+            }
             None => self.answer_routed(tx.txid, journey.routed, journey.hops),
         }
     }

@@ -7,6 +7,7 @@
 mod common;
 
 use mmp2p_core::rng::Rng;
+use mmp2p_core::wire::MessageType;
 use mmp2p_core::{BootstrapList, Config, Event, Id};
 use mmp2p_memory::churn::ChurnSpec;
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
@@ -179,6 +180,33 @@ fn maintenance_rate() {
     println!("maintenance_rate: {rate:.1} maintenance datagrams per node per minute (50 friends, 2 backups, defaults)");
     assert!(rate > 0.0);
     overlay.check_ring().expect("maintenance keeps a quiet ring as it is");
+}
+
+#[test]
+fn replication_rate() {
+    // The DHT's own traffic on a quiet ring: 50 of 200 nodes share 10 files each.
+    let mut overlay = overlay(200, 61);
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    for (i, &owner) in members.iter().enumerate().take(50) {
+        let names: Vec<String> = (0..10).map(|f| format!("file-{i:03}-{f}.txt")).collect();
+        overlay.share(owner, &names.iter().map(String::as_str).collect::<Vec<_>>()).expect("shared");
+    }
+    overlay.network.run_for(Duration::from_secs(60));
+    let count = |overlay: &Overlay, kind: MessageType| -> u64 {
+        overlay.network.trace().iter().filter(|e| e.repr().is_ok_and(|r| r.message.message_type() == kind)).count()
+            as u64
+    };
+    overlay.network.set_tracing(true);
+    overlay.network.run_for(Duration::from_secs(600));
+    let per_node_minute = |n: u64| n as f64 / members.len() as f64 / 10.0;
+    let (replicate, store) = (count(&overlay, MessageType::Replicate), count(&overlay, MessageType::Store));
+    println!(
+        "replication_rate: {:.2} REPLICATE and {:.2} STORE datagrams per node per minute (200 nodes, 50 sharing 10 \
+         files each, defaults)",
+        per_node_minute(replicate),
+        per_node_minute(store)
+    );
+    assert!(replicate > 0 && store > 0);
 }
 
 #[test]

@@ -85,7 +85,9 @@ pub struct Config {
 ///
 /// Either way, the node responsible for a key is its successor, and a
 /// message ends there: the rule only decides which contacts count as
-/// closer (see [`routing`](crate::routing)).
+/// closer (see [`routing`](crate::routing)). The nodes of one ring use
+/// the same rule: between nodes of different rules a message may circle
+/// until its hop limit runs out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum RoutingRule {

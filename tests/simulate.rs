@@ -1,5 +1,6 @@
 //! `mmp2p simulate scale` builds the largest overlay that fits its memory
-//! budget through real JOINs and reports what it measured.
+//! budget through real JOINs and reports what it measured; `mmp2p simulate
+//! compare` puts each routing mode's clockwise row beside its either-way row.
 
 use std::process::Command;
 
@@ -32,4 +33,29 @@ fn scale_builds_what_fits_the_budget_and_reports() {
     for measure in measures {
         assert!(!value(measure).is_empty(), "{measure}");
     }
+}
+
+#[test]
+fn compare_shows_each_mode_either_way_and_clockwise() {
+    let out = tempfile::tempdir().unwrap();
+    let args = ["simulate", "compare", "--nodes", "200", "--lookups", "200", "--can-dims", "2", "--out"];
+    let output = Command::new(env!("CARGO_BIN_EXE_mmp2p")).args(args).arg(out.path()).output().expect("simulate runs");
+    assert!(output.status.success(), "compare failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    let csv = std::fs::read_to_string(out.path().join("compare.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let systems: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    let expected = [
+        "MMP2P",
+        "MMP2P clockwise",
+        "MMP2P lookahead",
+        "MMP2P lookahead clockwise",
+        "MMP2P lookahead+proximity",
+        "MMP2P lookahead+proximity clockwise",
+        "Chord",
+        "CAN d=2",
+    ];
+    assert_eq!(systems, expected);
+    assert!(rows.iter().all(|r| r[6] == "0"), "no failed lookups:\n{csv}");
+    let hops = |system: &str| -> f64 { rows.iter().find(|r| r[0] == system).unwrap()[7].parse().unwrap() };
+    assert!(hops("MMP2P") < hops("MMP2P clockwise"), "either way takes fewer hops:\n{csv}");
 }

@@ -1,5 +1,6 @@
 //! Node configuration and the fixed capacities of its tables.
 
+use crate::id::Id;
 use core::fmt;
 use core::time::Duration;
 
@@ -75,6 +76,40 @@ pub struct Config {
     /// Measure contacts' round-trip times and, among next hops that make
     /// near-equal progress, route through the nearest (default true).
     pub proximity: bool,
+    /// Which way round the ring routed messages close in on their key
+    /// (default [`RoutingRule::EitherWay`], the paper's rule).
+    pub routing: RoutingRule,
+}
+
+/// How a node measures a contact's closeness to a key when it routes.
+///
+/// Either way, the node responsible for a key is its successor, and a
+/// message ends there: the rule only decides which contacts count as
+/// closer (see [`routing`](crate::routing)). The nodes of one ring use
+/// the same rule: between nodes of different rules a message may circle
+/// until its hop limit runs out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum RoutingRule {
+    /// The paper's Figure 4: forward to the friend or neighbour closest to
+    /// the key around the ring in either direction, by
+    /// [`Id::ring_distance`]; a route may close in from past the key.
+    #[default]
+    EitherWay,
+    /// Chord's closest preceding node: only contacts clockwise between the
+    /// node and the key count, by clockwise distance ([`Id::distance_to`]).
+    Clockwise,
+}
+
+impl RoutingRule {
+    /// How far `from` is from `key` by this rule: every hop but a detour
+    /// makes it strictly smaller.
+    pub fn distance(self, from: Id, key: Id) -> u128 {
+        match self {
+            RoutingRule::EitherWay => from.ring_distance(key),
+            RoutingRule::Clockwise => from.distance_to(key),
+        }
+    }
 }
 
 impl Default for Config {
@@ -97,6 +132,7 @@ impl Default for Config {
             lookahead: true,
             digest_interval: Duration::from_secs(120),
             proximity: true,
+            routing: RoutingRule::EitherWay,
         }
     }
 }

@@ -64,6 +64,12 @@ impl Id {
         to.0.wrapping_sub(self.0)
     }
 
+    /// Distance between `self` and `to` around the ring the shorter way:
+    /// the lesser of the clockwise and the counter-clockwise distance.
+    pub fn ring_distance(self, to: Id) -> u128 {
+        self.distance_to(to).min(to.distance_to(self))
+    }
+
     /// True if `self` lies in the half-open clockwise interval `(from, to]`.
     ///
     /// When `from == to` the interval is the whole ring: a node that is its own
@@ -229,6 +235,11 @@ mod tests {
         assert_eq!(Id(0).distance_to(max), u128::MAX);
         assert_eq!(Id(5).distance_to(Id(5)), 0);
         assert_eq!(Id(9).distance_to(Id(3)), u128::MAX - 5);
+        // The shorter way round, either direction.
+        assert_eq!(Id(9).ring_distance(Id(3)), 6);
+        assert_eq!(Id(3).ring_distance(Id(9)), 6);
+        assert_eq!(max.ring_distance(Id(1)), 2);
+        assert_eq!(Id(0).ring_distance(Id(1 << 127)), 1 << 127);
     }
 
     #[test]

@@ -99,7 +99,7 @@ pub mod tables;
 pub mod time;
 pub mod wire;
 
-pub use config::Config;
+pub use config::{Config, RoutingRule};
 pub use event::{CommandError, Event, JoinFailure, Output, RequestId, Transmit};
 pub use id::{Id, ResourceLocator};
 pub use node::Node;

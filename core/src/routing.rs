@@ -1,15 +1,24 @@
 //! Greedy routing over friends, neighbours and backups.
 //!
-//! A routed message (JOIN, LOOKUP) travels clockwise towards the responsible
-//! node of its key, the key's successor. At each node:
+//! A routed message (JOIN, LOOKUP, SEARCH, STORE) travels towards the node
+//! responsible for its key, the key's successor. How close a node is to the
+//! key is measured by the node's [`RoutingRule`]: by default the paper's
+//! (Figure 4: "the friend or neighbour closest to the requested resource"),
+//! the *ring distance* either way round, [`Id::ring_distance`]; or Chord's,
+//! the clockwise distance, [`Id::distance_to`]. Call either `d(x)` for a
+//! node `x`. At each node:
 //! 1. if the key falls in `(left, me]`, or the node is alone, it is responsible;
 //! 2. if the key falls between two consecutive nodes of a neighbour chain,
-//!    the later of the two is responsible: deliver straight to it;
-//! 3. otherwise forward to the contact (friend, neighbour or backup) that gets
-//!    furthest clockwise without passing the key: Chord's "closest preceding
-//!    node", with friends as fingers (the paper's Figure 4). Looking ahead
-//!    (see [`digests`](crate::tables::digests)), the contact is instead judged by
-//!    the best of its own reported contacts short of the key, then by itself;
+//!    the later of the two is responsible: deliver straight to it. So the
+//!    node just before the key hands over to its right neighbour, and under
+//!    either-way routing a node just past it hands back to its left;
+//! 3. otherwise forward to the contact (friend, neighbour or backup) with
+//!    the least `d`, if it is strictly less than the node's own. Clockwise
+//!    that is a contact in `(me, key]`, the one furthest clockwise: Chord's
+//!    "closest preceding node", with friends as fingers. Looking ahead (see
+//!    [`digests`](crate::tables::digests)), the contact is instead judged by
+//!    the best of its own reported contacts ([`Digests::nearest`] either
+//!    way, [`Digests::remaining`] clockwise), then by itself;
 //! 4. looking ahead, a friend that is not itself closer to the key may be
 //!    chosen if it reported a contact closer than any hop that is: a
 //!    *detour*. The header counts a route's detours
@@ -22,10 +31,26 @@
 //!    and what they cover within 1/[`PROXIMITY_SLACK`] of the best's) is
 //!    chosen.
 //!
-//! Every forward but the few detours strictly shrinks the clockwise
-//! distance to the key and never passes the responsible node, so a route
-//! ends at the responsible node whatever the digests say.
+//! Why every route ends at the responsible node, whatever the digests say,
+//! on a ring whose chains hold each node's true neighbours:
+//! - every hop of rule 3 strictly decreases `d`, so between two detours a
+//!   route visits no node twice and, on a finite ring, reaches a node with
+//!   no contact closer than itself, or one where rule 1 or 2 applies; there
+//!   are at most [`MAX_DETOURS`](crate::wire::MAX_DETOURS) detours;
+//! - at a node with no closer contact the key is bracketed by a chain.
+//!   Clockwise: the right neighbour `r` is not in `(me, key]`, else it
+//!   would be closer, so the key is in `(me, r]` (rule 2). Either way, if
+//!   the key is at most half the ring clockwise ahead, a right neighbour
+//!   short of the key would be closer (its clockwise distance is smaller
+//!   and bounds its ring distance), so again the key is in `(me, r]`; if it
+//!   is behind, a left neighbour `l` after the key would be closer the
+//!   other way round, so the key is in `(l, me]` (rule 1);
+//! - rule 2 hands the message to the key's successor, where rule 1 holds.
+//!
+//! So the responsible node stays the successor under both rules: a route
+//! that closes in from past the key ends with a step back to the left.
 
+use crate::config::RoutingRule;
 use crate::id::{Id, ResourceLocator};
 use crate::tables::digests::Digests;
 use crate::tables::neighbours::Neighbours;
@@ -56,10 +81,13 @@ impl NextHop {
     }
 }
 
-/// What a node knows beyond its own contacts when it chooses a next hop.
-/// The default guides nothing: the paper's plain greedy routing.
+/// How a node chooses a next hop beyond its own contacts: the rule that
+/// measures closeness, and what else it knows. The default guides nothing
+/// beyond the rule: the paper's plain greedy routing, either way round.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Guides<'a> {
+    /// Which distance to the key each hop must shrink.
+    pub rule: RoutingRule,
     /// Friends' digests of their contacts, to look one hop ahead.
     pub digests: Option<&'a Digests>,
     /// The message may take a detour here (needs `digests`).
@@ -67,6 +95,18 @@ pub struct Guides<'a> {
     /// Measured round-trip times, to prefer the nearest of next hops that
     /// make near-equal progress.
     pub rtts: Option<&'a Rtts>,
+}
+
+impl Guides<'_> {
+    /// How close `via`'s best reported contact gets to `key` by the rule,
+    /// if `via` sent a digest that reports one.
+    fn ahead(&self, via: Id, key: Id) -> Option<u128> {
+        let digests = self.digests?;
+        match self.rule {
+            RoutingRule::EitherWay => digests.nearest(via, key),
+            RoutingRule::Clockwise => digests.remaining(via, key),
+        }
+    }
 }
 
 /// The next hop from `me` towards the node responsible for `key`.
@@ -97,14 +137,14 @@ where
     if let Some(owner) = known_responsible(me, key, neighbours, member).filter(|o| usable(&o)) {
         return NextHop::Forward(owner);
     }
-    let target = me.distance_to(key);
+    let target = guides.rule.distance(me, key);
     let scored = neighbours.contacts().chain(shortcuts).filter(usable).filter(|c| c.id != me).filter_map(|c| {
-        let own = c.id.distance_to(key);
-        let ahead = guides.digests.and_then(|d| d.remaining(c.id, key));
-        if me.distance_to(c.id) <= target {
+        let own = guides.rule.distance(c.id, key);
+        let ahead = guides.ahead(c.id, key);
+        if own < target {
             Some(Candidate { hop: *c, score: ahead.map_or(own, |a| a.min(own)), own, detour: false })
         } else {
-            // Past the key from here: worth only what it reported (friends report digests).
+            // No closer than this node: worth only what it reported (friends report digests).
             ahead.filter(|_| guides.may_detour).map(|score| Candidate { hop: *c, score, own, detour: true })
         }
     });
@@ -139,7 +179,7 @@ where
 /// the nearest is chosen.
 pub const PROXIMITY_SLACK: u128 = 8;
 
-/// True if a hop leaving `score` of the clockwise distance `target` makes
+/// True if a hop leaving `score` of the distance `target` (by the rule) makes
 /// progress near-equal to the best hop's, which leaves `best`: far from the
 /// key a long jump is not traded for a short one, and near it a neighbour
 /// is not traded for one twice as far behind.
@@ -153,10 +193,10 @@ fn near_equal(target: u128, best: u128, score: u128) -> bool {
 #[derive(Clone, Copy)]
 struct Candidate {
     hop: ResourceLocator,
-    /// Clockwise distance left to the key after the hop (and, looking ahead,
-    /// after the hop's best reported contact).
+    /// Distance (by the rule) left to the key after the hop (and, looking
+    /// ahead, after the hop's best reported contact).
     score: u128,
-    /// Clockwise distance from the hop itself to the key.
+    /// Distance (by the rule) from the hop itself to the key.
     own: u128,
     /// The hop is not itself closer to the key than this node.
     detour: bool,
@@ -193,4 +233,53 @@ fn known_responsible(
         later = Some(c);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tables::neighbours::tests::{loc, node};
+
+    fn hop(me: u128, key: u128, neighbours: &Neighbours, friends: &[u128], rule: RoutingRule) -> NextHop {
+        let friends: std::vec::Vec<ResourceLocator> = friends.iter().map(|&f| loc(f)).collect();
+        next_hop(Id(me), Id(key), neighbours, &friends, None, &[], &Guides { rule, ..Guides::default() })
+    }
+
+    #[test]
+    fn either_way_a_friend_just_past_the_key_is_used() {
+        let ring = node(&[5], &[20]);
+        // Towards 50 from 10: friend 52 is 2 away, past the key; 45 is 5 short of it.
+        assert_eq!(hop(10, 50, &ring, &[45, 52], RoutingRule::EitherWay), NextHop::Forward(loc(52)));
+        // Key 0 lies 60 behind 60: friend 3, just past it, is 3 away.
+        assert_eq!(hop(60, 0, &node(&[55], &[70]), &[3], RoutingRule::EitherWay), NextHop::Forward(loc(3)));
+        // Clockwise only 45 counts, and then 20 would not: 45 is closer.
+        assert_eq!(hop(10, 50, &ring, &[45, 52], RoutingRule::Clockwise), NextHop::Forward(loc(45)));
+        assert_eq!(hop(10, 50, &ring, &[52], RoutingRule::Clockwise), NextHop::Forward(loc(20)));
+    }
+
+    #[test]
+    fn the_node_just_past_the_key_hands_back_to_its_left_neighbour() {
+        // Nodes 45, 52, 55, 60: 52 is responsible for 50.
+        let past = node(&[52, 45], &[60]);
+        assert_eq!(hop(55, 50, &past, &[], RoutingRule::EitherWay), NextHop::Forward(loc(52)), "the chain brackets 50");
+        // Without a backup to bracket it: 52 is the closest contact, and responsible.
+        assert_eq!(hop(55, 50, &node(&[52], &[60]), &[], RoutingRule::EitherWay), NextHop::Forward(loc(52)));
+        assert_eq!(hop(52, 50, &node(&[45], &[55]), &[], RoutingRule::EitherWay), NextHop::Local);
+        // The node just before the key hands over to its right neighbour, by either rule.
+        for rule in [RoutingRule::EitherWay, RoutingRule::Clockwise] {
+            assert_eq!(hop(45, 50, &node(&[40], &[52]), &[55], rule), NextHop::Forward(loc(52)));
+        }
+    }
+
+    #[test]
+    fn clockwise_goes_on_round_the_ring() {
+        // Past the key, clockwise routing never steps back: on round from 55 to
+        // its furthest contact short of 50 (friend 30), or its right neighbour.
+        let past = node(&[52], &[60]);
+        assert_eq!(hop(55, 50, &past, &[30], RoutingRule::Clockwise), NextHop::Forward(loc(30)));
+        assert_eq!(hop(55, 50, &past, &[], RoutingRule::Clockwise), NextHop::Forward(loc(60)));
+        // Clockwise distance, not ring distance: 30 counts as far behind 55.
+        assert_eq!(RoutingRule::Clockwise.distance(Id(55), Id(30)), u128::MAX - 24);
+        assert_eq!(RoutingRule::EitherWay.distance(Id(55), Id(30)), 25);
+    }
 }

@@ -1,8 +1,11 @@
 //! Greedy routing on random rings, plain and looking ahead through friends'
-//! digests (true ones, or garbage a liar might send), with or without
-//! measured round-trip times: every route ends at the responsible node,
-//! within the hop limit, takes at most `MAX_DETOURS` detours, never two in
-//! a row, and revisits no node between two detours.
+//! digests (true ones, stale ones, or garbage a liar might send), with or
+//! without measured round-trip times, under both routing rules (either way
+//! round the ring, and clockwise): every route ends at the responsible node
+//! (the key's successor), within the hop limit, takes at most
+//! `MAX_DETOURS` detours, never two in a row, makes every other hop closer
+//! to the key by the rule's distance, and revisits no node between two
+//! detours.
 
 use core::net::{Ipv6Addr, SocketAddrV6};
 use mmp2p_core::routing::{next_hop, Guides, NextHop};
@@ -10,7 +13,7 @@ use mmp2p_core::tables::digests::Digests;
 use mmp2p_core::tables::neighbours::Neighbours;
 use mmp2p_core::tables::rtts::Rtts;
 use mmp2p_core::wire::{Chain, MAX_DETOURS};
-use mmp2p_core::{Config, Id, ResourceLocator};
+use mmp2p_core::{Config, Id, ResourceLocator, RoutingRule};
 use quickcheck::{quickcheck, Arbitrary, Gen, TestResult};
 use std::collections::HashSet;
 
@@ -23,6 +26,25 @@ struct Ring {
     digests: Vec<Digests>,
     /// Each node's measured round trips (empty: no proximity).
     rtts: Vec<Rtts>,
+}
+
+/// What friends' digests say of their contacts.
+#[derive(Clone, Copy)]
+enum Told {
+    /// Their contacts now.
+    True,
+    /// Their contacts in an older ring, with nodes that have left since.
+    Stale,
+    /// Random IDs, for about half the friends; the truth for the rest.
+    Lies,
+}
+
+/// The chains of `nodes[i]` in the ring `nodes` (sorted by ID), `chain_len` a side.
+fn chains(nodes: &[ResourceLocator], i: usize, chain_len: usize) -> Neighbours {
+    let n = nodes.len();
+    let left: Chain = (1..=chain_len).map(|k| nodes[(i + n - k) % n]).collect();
+    let right: Chain = (1..=chain_len).map(|k| nodes[(i + k) % n]).collect();
+    Neighbours::from_chains(left, right)
 }
 
 fn locator(id: u128, index: usize) -> ResourceLocator {
@@ -40,31 +62,37 @@ impl Ring {
         let nodes: Vec<ResourceLocator> = ids.iter().enumerate().map(|(i, &id)| locator(id, i)).collect();
         let n = nodes.len();
         let chain_len = (1 + backups).min(n - 1);
-        let neighbours = (0..n)
-            .map(|i| {
-                let left: Chain = (1..=chain_len).map(|k| nodes[(i + n - k) % n]).collect();
-                let right: Chain = (1..=chain_len).map(|k| nodes[(i + k) % n]).collect();
-                Neighbours::from_chains(left, right)
-            })
-            .collect();
+        let neighbours = (0..n).map(|i| chains(&nodes, i, chain_len)).collect();
         let friends = (0..n)
             .map(|i| (0..friends).map(|_| nodes[usize::arbitrary(g) % n]).filter(|f| f.id != nodes[i].id).collect())
             .collect();
         Ring { nodes, neighbours, friends, digests: Vec::new(), rtts: Vec::new() }
     }
 
-    /// Gives every node its friends' digests: each friend's true contacts,
-    /// or random IDs where `lies` says so.
-    fn with_digests(mut self, g: &mut Gen, lies: bool) -> Ring {
+    /// Gives every node its friends' digests, as `told` says.
+    fn with_digests(mut self, g: &mut Gen, told: Told) -> Ring {
+        // A stale digest was true of an older ring, which also held nodes
+        // that have left since: the friend's chains then.
+        let older = {
+            let departed = (0..self.nodes.len() / 4 + 1).map(|i| locator(u128::arbitrary(g), self.nodes.len() + i));
+            let mut older: Vec<ResourceLocator> = self.nodes.iter().copied().chain(departed).collect();
+            older.sort_unstable_by_key(|c| c.id);
+            older.dedup_by_key(|c| c.id);
+            older
+        };
+        let chain_len = self.neighbours[0].chain(mmp2p_core::Side::Right).len();
         let contacts = |i: usize| -> Vec<Id> {
-            let ring = self.neighbours[i].contacts().chain(&self.friends[i]);
-            ring.map(|c| c.id).collect()
+            let chains = match told {
+                Told::Stale => chains(&older, older.partition_point(|c| c.id < self.nodes[i].id), chain_len),
+                _ => self.neighbours[i].clone(),
+            };
+            chains.contacts().chain(&self.friends[i]).map(|c| c.id).collect()
         };
         self.digests = (0..self.nodes.len())
             .map(|i| {
                 let mut digests = Digests::default();
                 for friend in &self.friends[i] {
-                    let ids = if lies && bool::arbitrary(g) {
+                    let ids = if matches!(told, Told::Lies) && bool::arbitrary(g) {
                         (0..40).map(|_| Id(u128::arbitrary(g))).collect()
                     } else {
                         contacts(self.index(friend))
@@ -100,8 +128,8 @@ impl Ring {
         self.nodes.binary_search_by_key(&locator.id, |c| c.id).expect("routes only to ring members")
     }
 
-    /// Follows the route from `origin`; the node it ends at and the hops taken.
-    fn route(&self, origin: usize, key: Id, hop_limit: u8) -> Result<(usize, u8), String> {
+    /// Follows the route from `origin` by `rule`; the node it ends at and the hops taken.
+    fn route(&self, rule: RoutingRule, origin: usize, key: Id, hop_limit: u8) -> Result<(usize, u8), String> {
         let mut at = origin;
         let mut hops = 0u8;
         let mut visited = HashSet::from([origin]);
@@ -110,7 +138,7 @@ impl Ring {
             let me = self.nodes[at].id;
             // As a node decides from the header's count and the hop that brought the message.
             let may_detour = detours < MAX_DETOURS && !by_detour;
-            let guides = Guides { digests: self.digests.get(at), may_detour, rtts: self.rtts.get(at) };
+            let guides = Guides { rule, digests: self.digests.get(at), may_detour, rtts: self.rtts.get(at) };
             let hop = next_hop(me, key, &self.neighbours[at], &self.friends[at], None, &[], &guides);
             by_detour = matches!(hop, NextHop::Detour(_));
             if by_detour {
@@ -121,9 +149,8 @@ impl Ring {
                 detours += 1;
                 visited.clear();
             } else if let NextHop::Forward(next) = hop {
-                let (from_me, to_key) = (me.distance_to(next.id), me.distance_to(key));
                 let owner = next.id == self.nodes[self.successor(key)].id;
-                if from_me > to_key && !owner {
+                if rule.distance(next.id, key) >= rule.distance(me, key) && !owner {
                     return Err(format!("a hop from {at} that gets no closer, not counted as a detour"));
                 }
             }
@@ -153,15 +180,15 @@ fn every_lookup_ends_at_the_responsible_node(size: u16, backups: u8, friends: u8
     let backups = 1 + usize::from(backups) % 5;
     let friends = usize::from(friends) % 51;
     let ring = Ring::random(&mut g, size, backups, friends);
-    // Plain, looking ahead with true digests, looking ahead with some lies,
-    // and the last two with random round trips.
-    let ring = match mode % 5 {
+    // Plain; looking ahead with true, stale or some lying digests; each of
+    // these with random round trips.
+    let ring = match mode % 4 {
         0 => ring,
-        1 => ring.with_digests(&mut g, false),
-        2 => ring.with_digests(&mut g, true),
-        3 => ring.with_digests(&mut g, false).with_rtts(&mut g),
-        _ => ring.with_digests(&mut g, true).with_rtts(&mut g),
+        1 => ring.with_digests(&mut g, Told::True),
+        2 => ring.with_digests(&mut g, Told::Stale),
+        _ => ring.with_digests(&mut g, Told::Lies),
     };
+    let ring = if mode & 4 != 0 { ring.with_rtts(&mut g) } else { ring };
     let hop_limit = Config::default().hop_limit;
     for _ in 0..50 {
         let origin = usize::arbitrary(&mut g) % ring.nodes.len();
@@ -171,15 +198,17 @@ fn every_lookup_ends_at_the_responsible_node(size: u16, backups: u8, friends: u8
             // Keys exactly on a node's ID are the sharpest case.
             ring.nodes[usize::arbitrary(&mut g) % ring.nodes.len()].id
         };
-        match ring.route(origin, key, hop_limit) {
-            Ok((end, _)) if end == ring.successor(key) => {}
-            Ok((end, hops)) => {
-                return TestResult::error(format!(
-                    "key {key:?} ended at {end} after {hops} hops, not {}",
-                    ring.successor(key)
-                ))
+        for rule in [RoutingRule::EitherWay, RoutingRule::Clockwise] {
+            match ring.route(rule, origin, key, hop_limit) {
+                Ok((end, _)) if end == ring.successor(key) => {}
+                Ok((end, hops)) => {
+                    return TestResult::error(format!(
+                        "{rule:?}: key {key:?} ended at {end} after {hops} hops, not {}",
+                        ring.successor(key)
+                    ))
+                }
+                Err(e) => return TestResult::error(format!("{rule:?}: {e}")),
             }
-            Err(e) => return TestResult::error(e),
         }
     }
     TestResult::passed()
@@ -197,12 +226,20 @@ fn largest_rings_without_friends_stay_within_the_hop_limit() {
     let mut g = Gen::new(1 << 20);
     let ring = Ring::random(&mut g, 500, 1, 0);
     assert_eq!(ring.nodes.len(), 500);
+    let n = ring.nodes.len();
     for origin in [0, 250, 499] {
-        // Just beyond the left chain: the whole way round clockwise.
-        let key = ring.nodes[(origin + ring.nodes.len() - 4) % ring.nodes.len()].id;
-        let (end, hops) = ring.route(origin, key, 255).expect("within hop limit");
+        // Just beyond the left chain: the whole way round clockwise, two
+        // steps back either way.
+        let key = ring.nodes[(origin + n - 4) % n].id;
+        let (end, hops) = ring.route(RoutingRule::Clockwise, origin, key, 255).expect("within hop limit");
         assert_eq!(end, ring.successor(key));
         assert!(hops > 100, "a walk around the ring: {hops} hops");
+        assert_eq!(ring.route(RoutingRule::EitherWay, origin, key, 255), Ok((ring.successor(key), 2)));
+        // Either way, the furthest key is half way round.
+        let key = ring.nodes[(origin + n / 2) % n].id;
+        let (end, hops) = ring.route(RoutingRule::EitherWay, origin, key, 255).expect("within hop limit");
+        assert_eq!(end, ring.successor(key));
+        assert!((100..=130).contains(&hops), "a walk half way round: {hops} hops");
     }
 }
 
@@ -227,14 +264,16 @@ fn proximity_picks_the_nearest_of_next_hops_that_make_near_equal_progress() {
     // Towards 70: 66 leaves 4; 65 leaves 5, more than 4 + 4/8: 66 despite its 80 ms.
     assert_eq!(route(70, Some(&rtts)), NextHop::Forward(node(66)));
 
-    // Walking the ring: the backup two ahead, not the nearer neighbour one
-    // ahead, though both leave about as much of a long way.
+    // Walking the ring, by either rule: the backup two ahead, not the
+    // nearer neighbour one ahead, though both leave about as much of a long way.
     let chain = Neighbours::from_chains([node(90)].into_iter().collect(), [node(1), node(2)].into_iter().collect());
     let mut rtts = Rtts::default();
     rtts.sample(node(1).addr, std::time::Duration::from_millis(1), now);
     rtts.sample(node(2).addr, std::time::Duration::from_millis(90), now);
-    let guides = Guides { rtts: Some(&rtts), ..Guides::default() };
-    assert_eq!(next_hop(me.id, id(70), &chain, &[], None, &[], &guides), NextHop::Forward(node(2)));
+    for rule in [RoutingRule::EitherWay, RoutingRule::Clockwise] {
+        let guides = Guides { rule, rtts: Some(&rtts), ..Guides::default() };
+        assert_eq!(next_hop(me.id, id(40), &chain, &[], None, &[], &guides), NextHop::Forward(node(2)), "{rule:?}");
+    }
 }
 
 quickcheck! {

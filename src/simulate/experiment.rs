@@ -6,7 +6,7 @@ use super::baseline::{RouteModel, ENTRY_BYTES};
 use super::can::Can;
 use super::chord::Chord;
 use super::metrics::{Metrics, Trip};
-use mmp2p_core::{Config, Id};
+use mmp2p_core::{Config, Id, RoutingRule};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use mmp2p_memory::{LatencyModel, NodeIndex};
 use std::error::Error;
@@ -27,6 +27,8 @@ pub struct Setup {
     pub seed: u64,
     /// How MMP2P routes.
     pub routing: Routing,
+    /// Which way round the ring MMP2P's routes close in on the key.
+    pub rule: RoutingRule,
     /// How latency follows from the nodes' positions.
     pub latency: Latency,
 }
@@ -76,25 +78,33 @@ impl Routing {
     /// Every mode, the paper's first.
     pub const ALL: [Routing; 3] = [Routing::Plain, Routing::Lookahead, Routing::Proximity];
 
-    /// The node configuration for this mode.
-    pub fn config(self, backups: u8) -> Config {
+    /// The node configuration for this mode under `rule`.
+    pub fn config(self, backups: u8, rule: RoutingRule) -> Config {
         let (lookahead, proximity) = match self {
             Routing::Plain => (false, false),
             Routing::Lookahead => (true, false),
             Routing::Proximity => (true, true),
         };
-        Config { backups, lookahead, proximity, ..Config::default() }
+        Config { backups, lookahead, proximity, routing: rule, ..Config::default() }
     }
 
-    /// The system's name in tables and plots.
-    pub fn name(self) -> &'static str {
-        match self {
+    /// The system's name in tables and plots: the mode's, and "clockwise"
+    /// after it for Chord's rule (the paper's, either way, goes unsaid).
+    pub fn name(self, rule: RoutingRule) -> String {
+        let mode = match self {
             Routing::Plain => "MMP2P",
             Routing::Lookahead => "MMP2P lookahead",
             Routing::Proximity => "MMP2P lookahead+proximity",
+        };
+        match rule {
+            RoutingRule::EitherWay => mode.to_owned(),
+            RoutingRule::Clockwise => format!("{mode} clockwise"),
         }
     }
 }
+
+/// Both routing rules, the paper's first.
+pub const RULES: [RoutingRule; 2] = [RoutingRule::EitherWay, RoutingRule::Clockwise];
 
 /// Which systems to measure besides MMP2P.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -147,7 +157,7 @@ pub struct Row {
 pub fn run(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Vec<Row>, Box<dyn Error>> {
     let spec = OverlaySpec {
         latency: setup.latency.model(),
-        ..overlay_spec(setup.nodes, setup.friends, setup.routing.config(setup.backups), setup.seed)
+        ..overlay_spec(setup.nodes, setup.friends, setup.routing.config(setup.backups, setup.rule), setup.seed)
     };
     let mut overlay = Overlay::build(&spec)?;
     if spec.config.lookahead {
@@ -173,7 +183,7 @@ pub fn run(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Ve
     });
     let mut rows = vec![Row {
         setup: setup.clone(),
-        system: setup.routing.name().to_owned(),
+        system: setup.routing.name(setup.rule),
         metrics: Metrics::of(&trips, report.failed + report.wrong),
         state_entries: entries,
         state_bytes: entries * ENTRY_BYTES as f64,
@@ -220,8 +230,16 @@ mod tests {
     use super::*;
 
     fn rows(latency: Latency) -> Vec<Row> {
-        let setup =
-            Setup { nodes: 300, friends: 10, backups: 2, lookups: 500, seed: 3, routing: Routing::Plain, latency };
+        let setup = Setup {
+            nodes: 300,
+            friends: 10,
+            backups: 2,
+            lookups: 500,
+            seed: 3,
+            routing: Routing::Plain,
+            rule: RoutingRule::EitherWay,
+            latency,
+        };
         run(&setup, &Baselines { chord: true, can_dims: vec![2] }, false).expect("overlay builds")
     }
 
@@ -238,18 +256,28 @@ mod tests {
     }
 
     #[test]
-    fn looking_ahead_takes_fewer_hops_than_plain_greedy_routing() {
-        let setup = |routing| Setup {
+    fn looking_ahead_and_either_way_take_fewer_hops() {
+        let setup = |routing, rule| Setup {
             nodes: 600,
             friends: 10,
             backups: 2,
             lookups: 500,
             seed: 5,
             routing,
+            rule,
             latency: Latency::Plane,
         };
-        let hops = |routing| run(&setup(routing), &Baselines::default(), false).unwrap()[0].metrics.hops_mean;
-        let (plain, ahead) = (hops(Routing::Plain), hops(Routing::Lookahead));
-        assert!(ahead < 0.8 * plain, "lookahead {ahead:.2} hops, plain {plain:.2}");
+        let hops = |routing, rule| {
+            let row = &run(&setup(routing, rule), &Baselines::default(), false).unwrap()[0];
+            assert_eq!(row.metrics.failed, 0, "{}", row.system);
+            row.metrics.hops_mean
+        };
+        for rule in RULES {
+            let (plain, ahead) = (hops(Routing::Plain, rule), hops(Routing::Lookahead, rule));
+            assert!(ahead < 0.8 * plain, "{rule:?}: lookahead {ahead:.2} hops, plain {plain:.2}");
+        }
+        let (either_way, clockwise) =
+            (hops(Routing::Plain, RoutingRule::EitherWay), hops(Routing::Plain, RoutingRule::Clockwise));
+        assert!(either_way < 0.9 * clockwise, "plain: either way {either_way:.2} hops, clockwise {clockwise:.2}");
     }
 }

@@ -1,10 +1,11 @@
 //! The paper's evaluation: Figures 5–7 and a comparison table, each run
 //! written to the output directory as CSV, markdown and SVG plots.
 
-use super::experiment::{self, Baselines, Latency, Routing, Row, Setup};
+use super::experiment::{self, Baselines, Latency, Routing, Row, Setup, RULES};
 use super::output::{self, Series};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use mmp2p_core::RoutingRule;
 use std::collections::HashMap;
 use std::error::Error;
 use std::fs;
@@ -20,7 +21,8 @@ pub enum Figure {
     Fig6(Fig6Args),
     /// Figure 7: Figure 6 for 1, 2 and 5 backup branches.
     Fig7(Fig7Args),
-    /// MMP2P, Chord and CAN side by side: hops, stretch, state, maintenance.
+    /// MMP2P (each routing mode, either way and clockwise), Chord and CAN
+    /// side by side: hops, stretch, state, maintenance.
     Compare(CompareArgs),
     /// Build the largest overlay up to 10^6 nodes that fits the memory budget, and report.
     Scale(super::scale::ScaleArgs),
@@ -204,10 +206,10 @@ fn wanted(row: &Row, baselines: &Baselines) -> bool {
     (baselines.chord && row.system == "Chord") || baselines.can_dims.iter().any(|d| row.system == format!("CAN d={d}"))
 }
 
-/// A setup with the paper's plain greedy routing.
+/// A setup with the paper's plain greedy routing, either way round the ring.
 fn setup(common: &Common, nodes: usize, friends: usize, backups: u8) -> Setup {
     let (lookups, seed, latency) = (common.lookups, common.seed, common.latency);
-    Setup { nodes, friends, backups, lookups, seed, routing: Routing::Plain, latency }
+    Setup { nodes, friends, backups, lookups, seed, routing: Routing::Plain, rule: RoutingRule::EitherWay, latency }
 }
 
 fn all_baselines(common: &Common) -> Baselines {
@@ -272,18 +274,24 @@ fn fig7(runs: &mut Runs, a: &Fig7Args) -> Result<(), Box<dyn Error>> {
 }
 
 fn compare(runs: &mut Runs, a: &CompareArgs) -> Result<(), Box<dyn Error>> {
-    // Each size in every routing mode; the baselines, which do not depend
-    // on MMP2P's routing, come with the plain run.
+    // Each size in every routing mode, each mode either way and clockwise
+    // side by side; the baselines, which do not depend on MMP2P's routing,
+    // come with the plain run and follow MMP2P's rows.
     let mut rows = Vec::new();
     for &n in &a.nodes {
         let plain = setup(&a.common, n, a.friends, a.backups);
         let others: Vec<Setup> = Routing::ALL
             .into_iter()
-            .filter(|r| *r != Routing::Plain)
-            .map(|routing| Setup { routing, ..plain.clone() })
+            .flat_map(|routing| RULES.map(|rule| Setup { routing, rule, ..plain.clone() }))
+            .filter(|s| *s != plain)
             .collect();
-        rows.extend(runs.get("compare", &[plain], &all_baselines(&a.common), true)?);
+        let (mmp2p, baselines): (Vec<Row>, Vec<Row>) = runs
+            .get("compare", &[plain], &all_baselines(&a.common), true)?
+            .into_iter()
+            .partition(|r| r.system.starts_with("MMP2P"));
+        rows.extend(mmp2p);
         rows.extend(runs.get("compare", &others, &Baselines::default(), true)?);
+        rows.extend(baselines);
     }
     write(&a.common.out, "compare", &rows)
 }

@@ -124,6 +124,7 @@ mod tests {
                 lookups: 10,
                 seed: 1,
                 routing: Routing::Plain,
+                rule: mmp2p_core::RoutingRule::EitherWay,
                 latency: Latency::Plane,
             },
             system: system.to_owned(),

@@ -9,7 +9,7 @@
 
 use super::experiment::{self, Baselines, Latency, Routing, Setup};
 use clap::Args;
-use mmp2p_core::{Config, Node};
+use mmp2p_core::{Config, Node, RoutingRule};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use std::error::Error;
 use std::time::Instant as WallClock;
@@ -74,6 +74,7 @@ pub fn run(a: &ScaleArgs) -> Result<(), Box<dyn Error>> {
         lookups: a.lookups,
         seed: a.seed,
         routing: Routing::Proximity,
+        rule: RoutingRule::EitherWay,
         latency: Latency::Plane,
     };
     // Chord's route-level model over the same nodes and queries, for scale.

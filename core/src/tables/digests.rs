@@ -6,10 +6,13 @@
 //! [`DIGEST_KEEP`] of each friend's IDs (their top 32 bits), so its state
 //! stays constant: at most friends × [`DIGEST_KEEP`] IDs. When routing, a
 //! friend is worth what its best contact towards the key is worth: the node
-//! forwards to the contact whose own contacts get closest to the key without
-//! passing it (see [`routing`](crate::routing)). Digests choose among next
-//! hops that make progress, plus at most three detours per route, so a stale
-//! or false digest can cost hops, never correctness.
+//! forwards to the contact whose own contacts get closest to the key — by
+//! ring distance either way ([`Digests::nearest`]), or clockwise without
+//! passing the key ([`Digests::remaining`]), as the
+//! [`RoutingRule`](crate::config::RoutingRule) says (see
+//! [`routing`](crate::routing)). Digests choose among next hops that make
+//! progress, plus at most three detours per route, so a stale or false
+//! digest can cost hops, never correctness.
 
 use crate::config::MAX_FRIENDS;
 use crate::id::Id;
@@ -78,6 +81,18 @@ impl Digests {
         self.of(via).filter(|x| *x != via && via.distance_to(*x) <= reach).map(|x| x.distance_to(key)).min()
     }
 
+    /// How close `via`'s best contact gets to `key` in either direction:
+    /// the least ring distance ([`Id::ring_distance`]) from a contact `via`
+    /// reported to `key`, if it reported any. A kept prefix stands for
+    /// every ID that starts with it, and counts as the one of them farthest
+    /// from the key (as [`remaining`](Digests::remaining) reads a prefix as
+    /// its lowest ID, the farthest short of the key), so that a friend's
+    /// report of a contact never looks closer than the contact itself.
+    pub fn nearest(&self, via: Id, key: Id) -> Option<u128> {
+        let farthest = |x: Id| x.ring_distance(key).max(Id(x.0 | DROPPED).ring_distance(key));
+        self.of(via).filter(|x| *x != via).map(farthest).min()
+    }
+
     /// How many friends' digests are kept.
     pub fn len(&self) -> usize {
         self.owners.len()
@@ -88,6 +103,9 @@ impl Digests {
         self.owners.is_empty()
     }
 }
+
+/// The low bits of an ID that a digest drops.
+const DROPPED: u128 = (1 << 96) - 1;
 
 /// The top 32 bits of an ID.
 fn prefix(id: Id) -> u32 {
@@ -122,5 +140,27 @@ mod tests {
         assert_eq!(digests.remaining(via, Id(50 << 96)), Some(10 << 96));
         assert_eq!(digests.remaining(via, Id(15 << 96)), None, "nothing between via and the key");
         assert_eq!(digests.remaining(Id(11), Id(50 << 96)), None, "no digest from that friend");
+    }
+
+    #[test]
+    fn nearest_is_the_best_contact_either_side_of_the_key() {
+        let mut digests = Digests::default();
+        let via = Id(10 << 96);
+        digests.replace(via, &[Id(20 << 96), Id(40 << 96), Id(53 << 96), Id(5 << 96)]);
+        // A prefix past the key counts as its highest ID.
+        let past = |n: u128| Some((n << 96) + DROPPED);
+        // Key at 50: 53, past it, is nearer than 40 short of it.
+        assert_eq!(digests.nearest(via, Id(50 << 96)), past(3));
+        // Key at 42: 40, short of it, counts as its lowest ID.
+        assert_eq!(digests.nearest(via, Id(42 << 96)), Some(2 << 96));
+        // Key at 15: 20 ahead of via, nothing clockwise short of the key.
+        assert_eq!(digests.nearest(via, Id(15 << 96)), past(5));
+        // Key at 3, behind via: 5 is two away, the shorter way back.
+        assert_eq!(digests.nearest(via, Id(3 << 96)), past(2));
+        // A contact never looks closer reported than it is: 53's own ID.
+        let contact = Id((53 << 96) + 12345);
+        digests.replace(via, &[contact]);
+        assert!(digests.nearest(via, Id(50 << 96)) >= Some(contact.ring_distance(Id(50 << 96))));
+        assert_eq!(digests.nearest(Id(11), Id(50 << 96)), None, "no digest from that friend");
     }
 }

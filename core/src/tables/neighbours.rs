@@ -198,11 +198,12 @@ pub(crate) fn between(side: Side, me: Id, far: Id, x: Id) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use core::net::{Ipv6Addr, SocketAddrV6};
 
-    fn loc(id: u128) -> ResourceLocator {
+    /// A contact with ID `id` at an address derived from it.
+    pub(crate) fn loc(id: u128) -> ResourceLocator {
         ResourceLocator::new(
             Id(id),
             SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, id as u16 + 1), 4000, 0, 0),
@@ -213,7 +214,8 @@ mod tests {
         ids.iter().map(|&i| loc(i)).collect()
     }
 
-    fn node(left: &[u128], right: &[u128]) -> Neighbours {
+    /// A node's chains, neighbour first on each side.
+    pub(crate) fn node(left: &[u128], right: &[u128]) -> Neighbours {
         Neighbours { left: chain(left), right: chain(right) }
     }
 

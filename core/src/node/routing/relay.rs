@@ -47,14 +47,16 @@ impl Node {
     /// A routed message's journey on from here, as it arrived from the
     /// header's sender having taken `hops`. We may send it on a detour
     /// unless its route took its last one, or the hop that brought it here
-    /// was one (it got no closer to the key): that hop's promise, a contact
-    /// of ours near the key, must be used first.
+    /// was one (it got no closer to the key, by the routing rule's
+    /// distance): that hop's promise, a contact of ours near the key, must
+    /// be used first.
     pub(crate) fn arriving(&self, header: &Header, routed: Routed, hops: u8) -> Journey {
         let detours = header.flags & DETOUR_BITS;
         let key = routed.key();
         // A joiner sends its own JOIN to its entry node: no routing choice.
         let chosen = !matches!(routed, Routed::Join { joiner } if joiner.id == header.sender.id);
-        let by_detour = chosen && self.me.id.distance_to(key) > header.sender.id.distance_to(key);
+        let distance = |id: Id| self.config.routing.distance(id, key);
+        let by_detour = chosen && distance(self.me.id) > distance(header.sender.id);
         let may_detour = detours < MAX_DETOURS && !by_detour;
         Journey {
             routed,
@@ -203,8 +205,10 @@ impl Node {
         }
     }
 
-    /// The next hop for a routed message towards `key`, never via `avoid`
-    /// nor any address in `tried`; a detour only if `may_detour`.
+    /// The next hop for a routed message towards `key` by the configured
+    /// routing rule, never via `avoid` nor any address in `tried`; a detour
+    /// only if `may_detour`. Every routed message (JOIN, LOOKUP, SEARCH and
+    /// each STORE batch) takes its hops from here.
     pub(crate) fn route(
         &self,
         key: Id,
@@ -213,6 +217,7 @@ impl Node {
         may_detour: bool,
     ) -> NextHop {
         let guides = Guides {
+            rule: self.config.routing,
             digests: self.config.lookahead.then_some(&self.lookahead.digests),
             may_detour: may_detour && self.config.lookahead,
             rtts: self.config.proximity.then_some(&self.lookahead.rtts),

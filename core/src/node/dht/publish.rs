@@ -25,7 +25,6 @@ use crate::tables::outbox::Outgoing;
 use crate::tables::shared::SharedFiles;
 use crate::tables::store::{LocatorStore, Origin, StoreRefusal};
 use crate::tables::timers::Timer;
-use crate::tables::transactions::{Purpose, Transaction};
 use crate::time::Instant;
 use crate::wire::{FileEntry, Header, Message, Repr, HEADER_LEN, MAX_DATAGRAM, MAX_STORE_BATCH};
 use core::net::SocketAddrV6;
@@ -225,10 +224,7 @@ impl Node {
         hops: u8,
         entries: &[FileEntry],
     ) -> Result<(), DropReason> {
-        let joining = |tx: &&Transaction| matches!(tx.purpose, Purpose::Join { .. });
-        let Some(to) = self.requests.transactions.iter().find(joining).map(|tx| tx.to) else {
-            return Err(DropReason::NotJoined);
-        };
+        let Some(to) = self.join_target() else { return Err(DropReason::NotJoined) };
         let hop_limit = self.relay_hop_limit(header.hop_limit)?;
         let header = Header { flags: 0, hop_limit, txid: header.txid, sender: self.me };
         let message =

@@ -21,7 +21,7 @@ use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
 use crate::tables::store::{Origin, StoreRefusal, Upserted};
 use crate::tables::timers::Timer;
-use crate::tables::transactions::Purpose;
+use crate::tables::transactions::{Purpose, Transaction};
 use crate::time::Instant;
 use crate::wire::{Chain, Header, Message, ReplicaEntry, Side, MAX_REPLICATE_BATCH};
 use core::net::SocketAddrV6;
@@ -63,10 +63,23 @@ impl Node {
     /// Checks the joiner's address (a PING whose nonce it must echo) before
     /// handing it the entries with keys in `(from, joiner]`: a forged JOIN
     /// must not draw a stream of copies towards someone else.
+    ///
+    /// One check per peer: a handover to a peer whose check is outstanding
+    /// widens that check's range instead.
     pub(crate) fn hand_over_when_checked(&mut self, joiner: ResourceLocator, from: Id) {
-        if self.dht.store.in_range(from, joiner.id).any(|e| e.verified)
-            && self.start_request(joiner.addr, Purpose::Handover { joiner, from }).is_err()
-        {
+        if !self.dht.store.in_range(from, joiner.id).any(|e| e.verified) {
+            return;
+        }
+        let pending = |tx: &Transaction| matches!(tx.purpose, Purpose::Handover { joiner: j, .. } if j == joiner);
+        if let Some(index) = self.requests.transactions.position(pending) {
+            if let Purpose::Handover { from: wider, .. } = &mut self.requests.transactions.get_mut(index).purpose {
+                if from.distance_to(joiner.id) > wider.distance_to(joiner.id) {
+                    *wider = from;
+                }
+            }
+            return;
+        }
+        if self.start_request(joiner.addr, Purpose::Handover { joiner, from }).is_err() {
             self.stats.count_drop(DropReason::RequestTableFull);
         }
     }

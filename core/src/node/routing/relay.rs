@@ -178,7 +178,7 @@ impl Node {
         hops: u8,
     ) -> Result<(), DropReason> {
         if !self.is_member() || self.is_joining() {
-            return Err(DropReason::NotJoined);
+            return self.pass_routed_while_joining(from, header, routed, hops);
         }
         self.send(crate::tables::outbox::Outgoing::HopAck { to: from, txid: header.txid });
         let journey = self.arriving(header, routed, hops);
@@ -190,6 +190,32 @@ impl Node {
             }
         }
         Ok(())
+    }
+
+    /// A node still joining knows no ring to route by, yet a friend may route
+    /// a LOOKUP or SEARCH through it: it acknowledges the hop and passes the
+    /// message on, untracked, to the node its JOIN went to (the origin's
+    /// retransmission covers a loss). A node neither in a ring nor joining
+    /// one drops it unacknowledged, so the sender tries another hop.
+    fn pass_routed_while_joining(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        routed: Routed,
+        hops: u8,
+    ) -> Result<(), DropReason> {
+        let Some(to) = self.join_target() else { return Err(DropReason::NotJoined) };
+        let hop_limit = self.relay_hop_limit(header.hop_limit)?;
+        self.send(crate::tables::outbox::Outgoing::HopAck { to: from, txid: header.txid });
+        let journey = Journey { hop_limit, ..self.arriving(header, routed, hops) };
+        self.send(crate::tables::outbox::Outgoing::Routed { to, txid: header.txid, journey });
+        Ok(())
+    }
+
+    /// Where our outstanding JOIN went, while we are joining.
+    pub(crate) fn join_target(&self) -> Option<SocketAddrV6> {
+        let joining = |tx: &&Transaction| matches!(tx.purpose, Purpose::Join { .. });
+        self.requests.transactions.iter().find(joining).map(|tx| tx.to)
     }
 
     /// Answers a routed request this node is responsible for.

@@ -252,7 +252,7 @@ mod tests {
         assert_eq!(hop(10, 50, &ring, &[45, 52], RoutingRule::EitherWay), NextHop::Forward(loc(52)));
         // Key 0 lies 60 behind 60: friend 3, just past it, is 3 away.
         assert_eq!(hop(60, 0, &node(&[55], &[70]), &[3], RoutingRule::EitherWay), NextHop::Forward(loc(3)));
-        // Clockwise only 45 counts, and then 20 would not: 45 is closer.
+        // Clockwise, only contacts short of the key count: 45, else the right neighbour 20.
         assert_eq!(hop(10, 50, &ring, &[45, 52], RoutingRule::Clockwise), NextHop::Forward(loc(45)));
         assert_eq!(hop(10, 50, &ring, &[52], RoutingRule::Clockwise), NextHop::Forward(loc(20)));
     }
@@ -278,7 +278,7 @@ mod tests {
         let past = node(&[52], &[60]);
         assert_eq!(hop(55, 50, &past, &[30], RoutingRule::Clockwise), NextHop::Forward(loc(30)));
         assert_eq!(hop(55, 50, &past, &[], RoutingRule::Clockwise), NextHop::Forward(loc(60)));
-        // Clockwise distance, not ring distance: 30 counts as far behind 55.
+        // Clockwise, 30 is nearly a whole turn from 55; either way, 25 back.
         assert_eq!(RoutingRule::Clockwise.distance(Id(55), Id(30)), u128::MAX - 24);
         assert_eq!(RoutingRule::EitherWay.distance(Id(55), Id(30)), 25);
     }

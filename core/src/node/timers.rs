@@ -21,15 +21,16 @@ impl Node {
         }
     }
 
-    /// Does `timer`'s work if it is due at `now`.
+    /// Does `timer`'s work; `handle_timeout` calls it once `timer`'s
+    /// deadline has come, so the work need not check that again.
     pub(crate) fn serve(&mut self, timer: Timer, now: Instant) {
         match timer {
             Timer::Retransmit => self.retransmit_due(now),
             Timer::Maintenance => self.maintain(now),
             Timer::Digest => self.send_digests(now),
             Timer::Publish => self.refresh_store(now),
-            Timer::PublishRetry => self.retry_publish(now),
-            Timer::Replicate => self.replicate_fresh(now),
+            Timer::PublishRetry => self.retry_publish(),
+            Timer::Replicate => self.replicate_fresh(),
             Timer::StoreExpiry => {
                 self.dht.store.expire(now);
             }

@@ -191,17 +191,8 @@ impl Purpose {
     fn response_type(&self) -> Option<MessageType> {
         match self {
             Purpose::Forward { .. } => Some(MessageType::HopAck),
-            Purpose::Join { .. }
-            | Purpose::Lookup { .. }
-            | Purpose::Ping { .. }
-            | Purpose::NeighbourUpdate { .. }
-            | Purpose::Leave { .. }
-            | Purpose::Probe { .. }
-            | Purpose::Search { .. }
-            | Purpose::SearchPage { .. }
-            | Purpose::Verify { .. }
-            | Purpose::Handover { .. }
-            | Purpose::ListFiles { .. } => self.request_type().response(),
+            // Exhaustive where it must be: `request_type` names every purpose.
+            _ => self.request_type().response(),
         }
     }
 

@@ -122,14 +122,11 @@ impl Node {
         }
     }
 
-    /// Publishes again the files whose locators no VERIFY has confirmed, if
-    /// the retry is due: a STORE is not acknowledged hop by hop, so a batch
+    /// Publishes again the files whose locators no VERIFY has confirmed:
+    /// a STORE is not acknowledged hop by hop, so a batch
     /// lost on the way (or dropped by a node still joining) is sent again
     /// long before the next refresh.
-    pub(crate) fn retry_publish(&mut self, now: Instant) {
-        if self.timers.get(Timer::PublishRetry).is_none_or(|at| at > now) {
-            return;
-        }
+    pub(crate) fn retry_publish(&mut self) {
         self.timers.set(Timer::PublishRetry, None);
         if self.is_member() && self.dht.shared.any_unconfirmed() {
             self.dht.publish_retries += 1;
@@ -241,15 +238,13 @@ impl Node {
         }
     }
 
-    /// Publishes our files and replicates our entries if the refresh is due.
+    /// Publishes our files and replicates our entries: the periodic refresh.
     pub(crate) fn refresh_store(&mut self, now: Instant) {
-        if self.timers.get(Timer::Publish).is_some_and(|at| at <= now) {
-            let at = now + self.jittered(self.config.store_interval);
-            self.timers.set(Timer::Publish, Some(at));
-            if !self.dht.shared.is_empty() && self.is_member() {
-                self.publish(false);
-            }
-            self.replicate();
+        let at = now + self.jittered(self.config.store_interval);
+        self.timers.set(Timer::Publish, Some(at));
+        if !self.dht.shared.is_empty() && self.is_member() {
+            self.publish(false);
         }
+        self.replicate();
     }
 }

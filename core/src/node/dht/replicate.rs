@@ -22,7 +22,6 @@ use crate::tables::outbox::Outgoing;
 use crate::tables::store::{Origin, StoreRefusal, Upserted};
 use crate::tables::timers::Timer;
 use crate::tables::transactions::{Purpose, Transaction};
-use crate::time::Instant;
 use crate::wire::{Chain, Header, Message, ReplicaEntry, Side, MAX_REPLICATE_BATCH};
 use core::net::SocketAddrV6;
 use core::time::Duration;
@@ -155,10 +154,7 @@ impl Node {
     /// Copies the verified entries in our range changed since the last copy
     /// to every node of our right chain, at most [`CHUNKS_PER_PERIOD`]
     /// datagrams each; the periodic replication covers any rest.
-    pub(crate) fn replicate_fresh(&mut self, now: Instant) {
-        if self.timers.get(Timer::Replicate).is_none_or(|at| at > now) {
-            return;
-        }
+    pub(crate) fn replicate_fresh(&mut self) {
         self.timers.set(Timer::Replicate, None);
         let since = self.dht.copied;
         self.dht.copied = self.dht.store.changes();

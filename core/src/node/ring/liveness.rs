@@ -77,9 +77,6 @@ impl Node {
 
     /// Runs whatever periodic maintenance is due at `now`.
     pub(crate) fn maintain(&mut self, now: Instant) {
-        if self.next_maintenance().is_none_or(|at| at > now) {
-            return;
-        }
         if self.timers.get(Timer::Maintenance).is_some_and(|at| at <= now) {
             let factor = if self.liveness.link_down { LINK_DOWN_BACKOFF } else { 1 };
             let period = self.jittered(self.config.stabilise_interval.saturating_mul(factor));

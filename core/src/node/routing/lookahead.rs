@@ -29,7 +29,7 @@ impl Node {
     /// Sends our digest to the next friend in turn, and schedules the next
     /// one so each friend hears from us once per `digest_interval`.
     pub(crate) fn send_digests(&mut self, now: Instant) {
-        if !self.config.lookahead || self.timers.get(Timer::Digest).is_none_or(|at| at > now) {
+        if !self.config.lookahead {
             return;
         }
         let count = self.liveness.friends.len();

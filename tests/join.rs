@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use mmp2p_core::wire::{Header, Message, Repr};
 use mmp2p_core::{Config, DropReason, Event, Id, Side};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use mmp2p_memory::{Network, Step};
@@ -161,6 +162,48 @@ fn lookahead_takes_one_detour_through_a_friends_digest() {
     );
     // The hop acknowledgement measured the round trip to 3: 10 ms each way.
     assert_eq!(net.node(n8).rtts().get(l3.addr), Some(20_000));
+}
+
+#[test]
+fn neighbours_exchange_digests_and_strangers_are_refused() {
+    let mut net = constant_latency_network(6);
+    let small = [1, 3, 5, 8, 9, 10, 11, 12, 14, 17];
+    let ids: Vec<u128> = small.iter().map(|n| n << 96).collect();
+    let config = Config::default();
+    let nodes = ring_of(&mut net, &ids, config);
+    let node = |n: u128| nodes[small.iter().position(|&i| i == n).unwrap()];
+    net.run_for(config.digest_interval * 2);
+    // No friends anywhere: 8 keeps a digest from each node of its chains,
+    // 3, 5, 9, 10, 11 and 12; 5's reports its own chains, 1 among them.
+    let n8 = node(8);
+    let digest = |net: &Network, of: u128| net.node(n8).digests().of(Id(of << 96)).collect::<Vec<Id>>();
+    for peer in [3, 5, 9, 10, 11] {
+        assert!(!digest(&net, peer).is_empty(), "8 keeps {peer}'s digest");
+    }
+    assert!(digest(&net, 5).contains(&Id(1 << 96)), "5 reported its left chain");
+    assert!(digest(&net, 14).is_empty(), "14 is no neighbour of 8");
+
+    // A digest from a node that is neither friend nor neighbour is dropped.
+    let stranger = net.add_node(Id(40 << 96), config);
+    let repr = Repr {
+        header: Header { flags: 0, hop_limit: 1, txid: 7, sender: net.locator(stranger) },
+        message: Message::FriendDigest { ids: [Id(2 << 96)].into_iter().collect() },
+    };
+    let mut bytes = vec![0; repr.buffer_len()];
+    repr.emit(&mut bytes).expect("fits");
+    net.inject(stranger, Network::addr(n8), bytes);
+    net.run_for(std::time::Duration::from_secs(1));
+    assert_eq!(net.node(n8).stats().dropped(DropReason::NotADigestPeer), 1);
+    assert!(digest(&net, 40).is_empty());
+
+    // A neighbour that dies leaves 8's chains, and its digest goes with it.
+    net.crash(node(9));
+    net.run_for(config.stabilise_interval * 6);
+    assert!(net.node(n8).neighbours().find(Id(9 << 96)).is_none(), "9 is out of 8's chains");
+    assert!(digest(&net, 9).is_empty(), "9's digest is forgotten");
+    // 12, now in 8's chain, sends its digest in its next round.
+    net.run_for(config.digest_interval);
+    assert!(!digest(&net, 12).is_empty(), "12's digest is kept");
 }
 
 #[test]

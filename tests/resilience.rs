@@ -290,12 +290,13 @@ fn a_dead_friend_is_routed_around_and_used_again_when_it_answers() {
     let friend = overlay.network.index_of(&friend_loc.addr).expect("ours");
     overlay.network.crash(friend);
     overlay.refresh_ring();
-    // Lookups from the origin for keys just past the dead friend would have
-    // gone straight to it: each hop is re-sent to the next-best contact.
+    // Lookups from the origin for keys the dead friend was responsible for
+    // (just short of its ID) would have gone straight to it: each hop is
+    // re-sent to the next-best contact.
     let mut rng = Rng::new(101);
     let mut answered = 0;
     for _ in 0..20 {
-        let key = Id(friend_loc.id.0.wrapping_add(u128::from(rng.next_u64())));
+        let key = Id(friend_loc.id.0.wrapping_sub(u128::from(rng.next_u64())));
         overlay.network.command(origin, |n, now| n.lookup(now, key)).expect("lookup starts");
         overlay.network.run_for(Duration::from_secs(3));
         answered += overlay

@@ -18,8 +18,12 @@
 //!    "closest preceding node", with friends as fingers. Looking ahead (see
 //!    [`digests`](crate::tables::digests)), the contact is instead judged by
 //!    the best of its own reported contacts ([`Digests::nearest`] either
-//!    way, [`Digests::remaining`] clockwise), then by itself;
-//! 4. looking ahead, a friend that is not itself closer to the key may be
+//!    way, [`Digests::remaining`] clockwise), then by itself. Either way,
+//!    candidates are ranked with a contact short of the key charged
+//!    [`SHORT_OF_KEY_GAPS`] typical gaps between nodes: the key's
+//!    successor is responsible, so landing just short of the key costs a
+//!    hop that landing just past it may not;
+//! 4. looking ahead, a contact that is not itself closer to the key may be
 //!    chosen if it reported a contact closer than any hop that is: a
 //!    *detour*. The header counts a route's detours
 //!    ([`DETOUR_BITS`](crate::wire::DETOUR_BITS)); a route takes at most
@@ -65,7 +69,7 @@ pub enum NextHop {
     Local,
     /// Send it on to this contact, which is closer to the key.
     Forward(ResourceLocator),
-    /// Send it on to this friend, which is not itself closer to the key but
+    /// Send it on to this contact, which is not itself closer to the key but
     /// reported a contact closer than any of ours: a detour.
     Detour(ResourceLocator),
 }
@@ -88,7 +92,7 @@ impl NextHop {
 pub struct Guides<'a> {
     /// Which distance to the key each hop must shrink.
     pub rule: RoutingRule,
-    /// Friends' digests of their contacts, to look one hop ahead.
+    /// Friends' and neighbours' digests of their contacts, to look one hop ahead.
     pub digests: Option<&'a Digests>,
     /// The message may take a detour here (needs `digests`).
     pub may_detour: bool,
@@ -100,10 +104,10 @@ pub struct Guides<'a> {
 impl Guides<'_> {
     /// How close `via`'s best reported contact gets to `key` by the rule,
     /// if `via` sent a digest that reports one.
-    fn ahead(&self, via: Id, key: Id) -> Option<u128> {
+    fn ahead(&self, via: Id, key: Id, landing: &Landing) -> Option<u128> {
         let digests = self.digests?;
         match self.rule {
-            RoutingRule::EitherWay => digests.nearest(via, key),
+            RoutingRule::EitherWay => digests.nearest(via, key, |x, d| landing.charge(x, key, d)),
             RoutingRule::Clockwise => digests.remaining(via, key),
         }
     }
@@ -138,13 +142,16 @@ where
         return NextHop::Forward(owner);
     }
     let target = guides.rule.distance(me, key);
+    let landing = Landing::new(guides.rule, me, neighbours);
+    let charged_target = landing.charge(me, key, target);
     let scored = neighbours.contacts().chain(shortcuts).filter(usable).filter(|c| c.id != me).filter_map(|c| {
-        let own = guides.rule.distance(c.id, key);
-        let ahead = guides.ahead(c.id, key);
-        if own < target {
+        let distance = guides.rule.distance(c.id, key);
+        let own = landing.charge(c.id, key, distance);
+        let ahead = guides.ahead(c.id, key, &landing);
+        if distance < target {
             Some(Candidate { hop: *c, score: ahead.map_or(own, |a| a.min(own)), own, detour: false })
         } else {
-            // No closer than this node: worth only what it reported (friends report digests).
+            // No closer than this node: worth only what it reported (friends and neighbours report digests).
             ahead.filter(|_| guides.may_detour).map(|score| Candidate { hop: *c, score, own, detour: true })
         }
     });
@@ -162,7 +169,7 @@ where
     let best = detour.filter(beats).or(progress);
     let chosen = match (guides.rtts, best) {
         (Some(rtts), Some(best)) => {
-            let near = |c: &Candidate| beats(c) && near_equal(target, best.score, c.score);
+            let near = |c: &Candidate| beats(c) && near_equal(charged_target, best.score, c.score);
             scored.filter(near).min_by_key(|c| (rtts.get(c.hop.addr).unwrap_or(u32::MAX), c.rank()))
         }
         _ => best,
@@ -193,10 +200,10 @@ fn near_equal(target: u128, best: u128, score: u128) -> bool {
 #[derive(Clone, Copy)]
 struct Candidate {
     hop: ResourceLocator,
-    /// Distance (by the rule) left to the key after the hop (and, looking
-    /// ahead, after the hop's best reported contact).
+    /// Distance (by the rule, as [`Landing`] charges it) left to the key
+    /// after the hop (and, looking ahead, after the hop's best reported contact).
     score: u128,
-    /// Distance (by the rule) from the hop itself to the key.
+    /// Distance (by the rule, as charged) from the hop itself to the key.
     own: u128,
     /// The hop is not itself closer to the key than this node.
     detour: bool,
@@ -206,6 +213,48 @@ impl Candidate {
     /// Order of preference: least left after looking ahead, then after the hop itself.
     fn rank(&self) -> (u128, u128) {
         (self.score, self.own)
+    }
+}
+
+/// What a contact's position is worth once a route gets there, either way
+/// round the ring. The key's successor is responsible, so a route that
+/// lands just short of the key still takes a hop, and one that lands just
+/// past it may be done: a contact short of the key (or a reported contact
+/// of it) counts as [`SHORT_OF_KEY_GAPS`] typical gaps further away than it
+/// is. The typical gap is the mean gap between the nodes of this node's
+/// shorter chain (by ID span).
+/// Only the order of candidates that make progress changes, so every route
+/// still ends at the responsible node.
+struct Landing {
+    /// What landing short of the key adds to a distance.
+    short_of_key: u128,
+}
+
+/// How many typical gaps between nodes landing short of the key counts for.
+pub const SHORT_OF_KEY_GAPS: u128 = 2;
+
+impl Landing {
+    /// The charge under `rule` for node `me` with these neighbours: none
+    /// clockwise, where every contact considered is short of the key.
+    fn new(rule: RoutingRule, me: Id, neighbours: &Neighbours) -> Landing {
+        let (left, right) = (neighbours.chain(Side::Left), neighbours.chain(Side::Right));
+        let gap = match (rule, left.last(), right.last()) {
+            // The smaller side's mean: one long empty arc beside a node does not count.
+            (RoutingRule::EitherWay, Some(l), Some(r)) => {
+                (l.id.distance_to(me) / left.len() as u128).min(me.distance_to(r.id) / right.len() as u128)
+            }
+            _ => 0,
+        };
+        Landing { short_of_key: gap.saturating_mul(SHORT_OF_KEY_GAPS) }
+    }
+
+    /// `distance`, the rule's distance from `x` to `key`, as charged.
+    fn charge(&self, x: Id, key: Id, distance: u128) -> u128 {
+        if x.distance_to(key) < key.distance_to(x) {
+            distance.saturating_add(self.short_of_key)
+        } else {
+            distance
+        }
     }
 }
 
@@ -269,6 +318,19 @@ mod tests {
         for rule in [RoutingRule::EitherWay, RoutingRule::Clockwise] {
             assert_eq!(hop(45, 50, &node(&[40], &[52]), &[55], rule), NextHop::Forward(loc(52)));
         }
+    }
+
+    #[test]
+    fn either_way_the_key_s_successor_is_preferred_to_the_node_short_of_it() {
+        // Neighbours 5 and 20: a typical gap of 7 (rounded down), so a
+        // contact short of the key counts 14 further. Key 50: 48 is 2
+        // short, 53 is 3 past.
+        let ring = node(&[5], &[20]);
+        assert_eq!(hop(10, 50, &ring, &[48, 53], RoutingRule::EitherWay), NextHop::Forward(loc(53)));
+        // Short of the key still wins by more than the charge: 6 + 14 against 22.
+        assert_eq!(hop(10, 50, &ring, &[44, 72], RoutingRule::EitherWay), NextHop::Forward(loc(44)));
+        // Clockwise nothing is charged: 48, the furthest short of the key.
+        assert_eq!(hop(10, 50, &ring, &[48, 53], RoutingRule::Clockwise), NextHop::Forward(loc(48)));
     }
 
     #[test]

@@ -70,6 +70,8 @@ drop_reasons! {
     NotOurs => "request about an ID that is not ours",
     /// A request only friends may make, from a node that is not one at that address.
     NotAFriend => "request only friends may make",
+    /// A digest from a node that is neither a friend nor in our neighbour chains at that address.
+    NotADigestPeer => "digest from neither a friend nor a neighbour",
     /// Copies of stored entries from a node that is neither on our left nor our right neighbour.
     UnexpectedCopy => "copies from a node that is not our neighbour",
     /// The event queue was full, so an event was lost.

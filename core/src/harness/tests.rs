@@ -397,3 +397,41 @@ fn a_new_entry_reaches_the_backup_successors_within_a_liveness_period() {
         assert!(gap <= Duration::from_secs(1), "backup {b}: the copy lives as long as the primary ({gap:?} apart)");
     }
 }
+
+#[test]
+fn a_handed_over_entry_far_from_its_key_goes_straight_to_its_responsible_node() {
+    use crate::wire::{Header, Message, ReplicaEntry, Repr};
+    // Quiet: no stabilisation rounds, so only what the handover itself sets off moves the entry.
+    let config = quiet();
+    let (mut h, members) = random_ring(62, 15, config);
+    let key = Id::from_file_name("far.txt");
+    // The owner shares the file but is in no ring, so it publishes nothing: it only answers VERIFY.
+    let owner = h.add_with(key.0 ^ (1 << 127), config);
+    h.command(owner, |node, now| node.share(now, ["far.txt"])).expect("shared");
+    let responsible = h.successor(&members, key);
+    // The member farthest from the key takes a handover of the entry from
+    // its right neighbour, as a node that knew less of the ring would send it.
+    let holder = *members.iter().max_by_key(|&&m| h.locator(m).id.ring_distance(key)).expect("members");
+    let right = *h.node(holder).neighbours().neighbour(Side::Right).expect("a right neighbour");
+    let entry = ReplicaEntry { key, owner: h.locator(owner), lifetime_secs: 600, name: "far.txt".try_into().unwrap() };
+    let repr = Repr {
+        header: Header { flags: 0, hop_limit: 1, txid: 9, sender: right },
+        message: Message::Replicate { entries: [entry].into_iter().collect() },
+    };
+    let mut bytes = vec![0; repr.buffer_len()];
+    repr.emit(&mut bytes).expect("fits");
+    h.command(holder, |node, now| node.handle_datagram(now, right.addr, &bytes)).expect("a handover from the right");
+    h.run_for(Duration::from_secs(2));
+    // A routed STORE in the owner's name, which the owner confirmed: the
+    // responsible node serves it, and no node between keeps a copy.
+    let held =
+        |h: &Harness, at: usize| h.node(at).store().owners(key).any(|e| e.owner == h.locator(owner) && e.verified);
+    assert!(held(&h, responsible), "the responsible node holds the entry");
+    // Replication copies to the whole right chain: the backups and one more.
+    let backups = h.true_chain(&members, responsible, true, usize::from(config.backups) + 1);
+    let holders: Vec<Id> = members.iter().filter(|&&m| held(&h, m)).map(|&m| h.locator(m).id).collect();
+    for id in &holders {
+        let expected = *id == h.locator(holder).id || *id == h.locator(responsible).id || backups.contains(id);
+        assert!(expected, "only the holder, the responsible node and its right chain keep it: {holders:x?}");
+    }
+}

@@ -5,7 +5,6 @@ use crate::event::CommandError;
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::tables::outbox::Outgoing;
-use crate::tables::timers::Timer;
 use crate::time::Instant;
 
 impl Node {
@@ -24,18 +23,16 @@ impl Node {
         if self.config.lookahead {
             // The new friend hears our contacts at once; the round of digests covers it from now on.
             self.send(Outgoing::FriendDigest { to: friend.addr });
-            if self.timers.get(Timer::Digest).is_none() {
-                let at = Some(self.now + self.jittered(self.config.digest_interval));
-                self.timers.set(Timer::Digest, at);
-            }
         }
+        self.start_digests();
         Ok(())
     }
 
     /// Forgets a friend; true if it was known.
     pub fn remove_friend(&mut self, now: Instant, id: Id) -> bool {
         self.now = now;
-        self.lookahead.digests.forget(id);
-        self.liveness.friends.remove(id)
+        let known = self.liveness.friends.remove(id);
+        self.forget_stale_digests();
+        known
     }
 }

@@ -1,11 +1,12 @@
-//! Looking one hop ahead: friends tell each other their contacts.
+//! Looking one hop ahead: friends and neighbours tell each other their contacts.
 //!
-//! Every node sends each friend, in turn, a FRIEND_DIGEST: the IDs of its own
-//! contacts (friends, neighbours, backups), at most
-//! [`crate::wire::MAX_DIGEST_IDS`]. A node keeps up to
-//! [`DIGEST_KEEP`] of each friend's IDs (their top 32 bits), so its state
-//! stays constant: at most friends × [`DIGEST_KEEP`] IDs. When routing, a
-//! friend is worth what its best contact towards the key is worth: the node
+//! Every node sends each friend and each node of its neighbour chains, in
+//! turn, a FRIEND_DIGEST: the IDs of its own contacts (friends, neighbours,
+//! backups), at most [`crate::wire::MAX_DIGEST_IDS`]. A node keeps up to
+//! [`DIGEST_KEEP`] of each sender's IDs (their top 32 bits), so its state
+//! stays constant: at most ([`MAX_FRIENDS`] + the chains) × [`DIGEST_KEEP`]
+//! IDs. When routing, a contact is worth what its best contact towards the
+//! key is worth: the node
 //! forwards to the contact whose own contacts get closest to the key — by
 //! ring distance either way ([`Digests::nearest`]), or clockwise without
 //! passing the key ([`Digests::remaining`]), as the
@@ -20,12 +21,15 @@ use crate::id::Id;
 /// Most of one friend's contact IDs a node keeps.
 pub const DIGEST_KEEP: usize = crate::wire::MAX_DIGEST_IDS;
 
-/// What each friend told us of its contacts: per friend, up to
+/// Most digests a node keeps: one per friend and per chain node.
+pub const DIGEST_OWNERS: usize = MAX_FRIENDS + 2 * crate::wire::MAX_CHAIN;
+
+/// What each friend and neighbour told us of its contacts: per sender, up to
 /// [`DIGEST_KEEP`] IDs, kept as their top 32 bits (enough to order the
 /// nodes of rings far larger than 10⁶).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Digests {
-    owners: heapless::Vec<Digest, MAX_FRIENDS>,
+    owners: heapless::Vec<Digest, DIGEST_OWNERS>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,20 +56,21 @@ impl Digests {
         match self.owners.iter_mut().find(|d| d.owner == owner) {
             Some(digest) => digest.ids = kept,
             None => {
-                // One digest per friend: the table cannot be fuller than the friends table.
+                // One digest per friend or chain node: the table cannot be
+                // fuller than the friends table and the chains together.
                 let _ = self.owners.push(Digest { owner, ids: kept });
             }
         }
     }
 
-    /// Forgets what `owner` said.
-    pub fn forget(&mut self, owner: Id) {
-        self.owners.retain(|d| d.owner != owner);
+    /// Forgets what every owner for which `keep` is false said.
+    pub fn retain(&mut self, mut keep: impl FnMut(Id) -> bool) {
+        self.owners.retain(|d| keep(d.owner));
     }
 
     /// The contacts `via` reported, as IDs (their low 96 bits zero).
     pub fn of(&self, via: Id) -> impl Iterator<Item = Id> + '_ {
-        // One digest per friend: the first match is the only one.
+        // One digest per sender: the first match is the only one.
         self.owners
             .iter()
             .find(|d| d.owner == via)
@@ -83,22 +88,23 @@ impl Digests {
 
     /// How close `via`'s best contact gets to `key` in either direction:
     /// the least ring distance ([`Id::ring_distance`]) from a contact `via`
-    /// reported to `key`, if it reported any. A kept prefix stands for
-    /// every ID that starts with it, and counts as the one of them farthest
-    /// from the key (as [`remaining`](Digests::remaining) reads a prefix as
-    /// its lowest ID, the farthest short of the key), so that a friend's
-    /// report of a contact never looks closer than the contact itself.
-    pub fn nearest(&self, via: Id, key: Id) -> Option<u128> {
-        let farthest = |x: Id| x.ring_distance(key).max(Id(x.0 | DROPPED).ring_distance(key));
+    /// reported to `key`, as `charge` (given the contact and its distance)
+    /// counts it, if it reported any. A kept prefix stands for every ID
+    /// that starts with it, and counts as the one of them farthest from the
+    /// key (as [`remaining`](Digests::remaining) reads a prefix as its
+    /// lowest ID, the farthest short of the key), so that a report of a
+    /// contact never looks closer than the contact itself.
+    pub fn nearest(&self, via: Id, key: Id, charge: impl Fn(Id, u128) -> u128) -> Option<u128> {
+        let farthest = |x: Id| charge(x, x.ring_distance(key).max(Id(x.0 | DROPPED).ring_distance(key)));
         self.of(via).filter(|x| *x != via).map(farthest).min()
     }
 
-    /// How many friends' digests are kept.
+    /// How many senders' digests are kept.
     pub fn len(&self) -> usize {
         self.owners.len()
     }
 
-    /// True if no friend has sent a digest.
+    /// True if no friend or neighbour has sent a digest.
     pub fn is_empty(&self) -> bool {
         self.owners.is_empty()
     }
@@ -127,7 +133,7 @@ mod tests {
         digests.replace(Id(7), &[Id(5 << 96)]);
         assert_eq!(digests.of(Id(7)).collect::<std::vec::Vec<_>>(), [Id(5 << 96)]);
         assert_eq!(digests.len(), 1);
-        digests.forget(Id(7));
+        digests.retain(|owner| owner != Id(7));
         assert!(digests.is_empty());
     }
 
@@ -144,23 +150,28 @@ mod tests {
 
     #[test]
     fn nearest_is_the_best_contact_either_side_of_the_key() {
+        let as_is = |_: Id, d: u128| d;
         let mut digests = Digests::default();
         let via = Id(10 << 96);
         digests.replace(via, &[Id(20 << 96), Id(40 << 96), Id(53 << 96), Id(5 << 96)]);
         // A prefix past the key counts as its highest ID.
         let past = |n: u128| Some((n << 96) + DROPPED);
         // Key at 50: 53, past it, is nearer than 40 short of it.
-        assert_eq!(digests.nearest(via, Id(50 << 96)), past(3));
+        assert_eq!(digests.nearest(via, Id(50 << 96), as_is), past(3));
         // Key at 42: 40, short of it, counts as its lowest ID.
-        assert_eq!(digests.nearest(via, Id(42 << 96)), Some(2 << 96));
+        assert_eq!(digests.nearest(via, Id(42 << 96), as_is), Some(2 << 96));
         // Key at 15: 20 ahead of via, nothing clockwise short of the key.
-        assert_eq!(digests.nearest(via, Id(15 << 96)), past(5));
+        assert_eq!(digests.nearest(via, Id(15 << 96), as_is), past(5));
         // Key at 3, behind via: 5 is two away, the shorter way back.
-        assert_eq!(digests.nearest(via, Id(3 << 96)), past(2));
+        assert_eq!(digests.nearest(via, Id(3 << 96), as_is), past(2));
         // A contact never looks closer reported than it is: 53's own ID.
         let contact = Id((53 << 96) + 12345);
         digests.replace(via, &[contact]);
-        assert!(digests.nearest(via, Id(50 << 96)) >= Some(contact.ring_distance(Id(50 << 96))));
-        assert_eq!(digests.nearest(Id(11), Id(50 << 96)), None, "no digest from that friend");
+        assert!(digests.nearest(via, Id(50 << 96), as_is) >= Some(contact.ring_distance(Id(50 << 96))));
+        assert_eq!(digests.nearest(Id(11), Id(50 << 96), as_is), None, "no digest from that friend");
+        // The charge decides: 40 short of 42 charged ten, 53 past it as is.
+        digests.replace(via, &[Id(40 << 96), Id(53 << 96)]);
+        let short_of_key = |x: Id, d: u128| if x < Id(42 << 96) { d + (10 << 96) } else { d };
+        assert_eq!(digests.nearest(via, Id(42 << 96), short_of_key), past(11));
     }
 }

@@ -188,21 +188,33 @@ impl Node {
             return Ok(());
         }
         let hop_limit = self.relay_hop_limit(header.hop_limit)?;
-        rest.sort_unstable_by_key(|e| me.distance_to(e.key));
         let header = Header { flags: 0, hop_limit, txid: header.txid, sender: self.me };
-        // One STORE per run of keys sharing a next hop; when waiting slots run
-        // short, the rest goes in one STORE and is sorted out further on.
+        self.send_store_on(header, owner, hops.saturating_add(1), &mut rest)
+    }
+
+    /// Sends `entries` of `owner` on towards the nodes responsible for
+    /// them, sorted clockwise from us: one STORE per run of keys sharing a
+    /// next hop; when waiting slots run short, the rest goes in one STORE
+    /// and is sorted out further on.
+    pub(crate) fn send_store_on(
+        &mut self,
+        header: Header,
+        owner: ResourceLocator,
+        hops: u8,
+        entries: &mut [FileEntry],
+    ) -> Result<(), DropReason> {
+        let me = self.me.id;
+        entries.sort_unstable_by_key(|e| me.distance_to(e.key));
         let mut start = 0;
-        while start < rest.len() {
+        while start < entries.len() {
             let hop = |key: Id| self.route(key, None, &[], false).step().map(|(next, _)| next.addr);
-            let Some(to) = hop(rest[start].key) else { break };
+            let Some(to) = hop(entries[start].key) else { break };
             let last_slot = self.dht.encoded.capacity() - self.dht.encoded.len() <= 1;
             let mut end = start + 1;
-            while end < rest.len() && (last_slot || hop(rest[end].key) == Some(to)) {
+            while end < entries.len() && (last_slot || hop(entries[end].key) == Some(to)) {
                 end += 1;
             }
-            let entries = rest[start..end].iter().cloned().collect();
-            let message = Message::Store { owner, hops: hops.saturating_add(1), entries };
+            let message = Message::Store { owner, hops, entries: entries[start..end].iter().cloned().collect() };
             self.send_encoded(to, Repr { header, message })?;
             start = end;
         }

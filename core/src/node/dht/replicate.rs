@@ -22,7 +22,7 @@ use crate::tables::outbox::Outgoing;
 use crate::tables::store::{Origin, StoreRefusal, Upserted};
 use crate::tables::timers::Timer;
 use crate::tables::transactions::{Purpose, Transaction};
-use crate::wire::{Chain, Header, Message, ReplicaEntry, Side, MAX_REPLICATE_BATCH};
+use crate::wire::{Chain, FileEntry, Header, Message, ReplicaEntry, Side, MAX_REPLICATE_BATCH};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
@@ -33,6 +33,8 @@ const CHUNKS_PER_PERIOD: usize = 3;
 /// (`stabilise_interval`) long: well within one liveness period, so a crash
 /// that follows a refresh by a liveness period finds it at the successors.
 const BATCHES_PER_LIVENESS_PERIOD: u32 = 4;
+/// Most misplaced entries sent on to their responsible nodes per round.
+const MAX_SENT_ON: usize = 32;
 /// Outbox slots copies leave free for the ring's own traffic.
 const OUTBOX_RESERVE: usize = 8;
 
@@ -98,7 +100,7 @@ impl Node {
             (Some(old), new) => {
                 // When we are alone, every key is ours.
                 let from = new.map_or(me, |n| n.id);
-                if self.dht.store.touch_range(from, old.id) > 0 {
+                if self.dht.store.adopt_range(from, old.id) > 0 {
                     self.replicate_soon();
                 }
             }
@@ -106,14 +108,53 @@ impl Node {
         }
     }
 
-    /// Hands on the verified entries owners announced to us that are no
-    /// longer ours — stored while we did not yet know a closer predecessor,
-    /// or verified after it came — to our left neighbour, once its address
-    /// is checked, and keeps them as copies.
+    /// Keeps every entry where responsibility is, whatever was lost on the
+    /// way: takes over the copies in our range, and hands on the primary
+    /// entries that are no longer ours — stored or handed to us while we
+    /// did not yet know a closer predecessor, verified after it came, or
+    /// handed to us by a node that knew less of the ring — keeping them as
+    /// copies. Those in our left neighbour's range go to it, once its
+    /// address is checked; those beyond go straight to their responsible
+    /// nodes as a routed STORE in their owner's name, which the owner
+    /// confirms there (a VERIFY): an entry far from its key never walks
+    /// the ring node by node.
     pub(crate) fn hand_on_misplaced(&mut self) {
         let (me, Some(left)) = (self.me.id, self.ring.neighbours.left().copied()) else { return };
+        if self.dht.store.adopt_range(left.id, me) > 0 {
+            self.replicate_soon();
+        }
+        if let Some(beyond) = self.ring.neighbours.chain(Side::Left).get(1).map(|l| l.id) {
+            self.send_on_misplaced(beyond, me);
+        }
         if let Some(farthest) = self.dht.store.demote_outside(left.id, me) {
             self.hand_over_when_checked(left, Id(farthest.0.wrapping_sub(1)));
+        }
+    }
+
+    /// Sends the primary entries with keys outside `(beyond, me]`, up to
+    /// [`MAX_SENT_ON`] a round, on to their responsible nodes in routed
+    /// STOREs, one owner at a time, and keeps them as copies.
+    fn send_on_misplaced(&mut self, beyond: Id, me: Id) {
+        let mut far: heapless::Vec<(ResourceLocator, FileEntry), MAX_SENT_ON> = self
+            .dht
+            .store
+            .misplaced(beyond, me)
+            .map(|e| (e.owner, FileEntry { key: e.key, name: e.name.clone() }))
+            .take(MAX_SENT_ON)
+            .collect();
+        far.sort_unstable_by_key(|(owner, _)| (owner.id, owner.addr.ip().octets(), owner.addr.port()));
+        for group in far.chunk_by(|a, b| a.0 == b.0) {
+            let owner = group[0].0;
+            let mut entries: heapless::Vec<FileEntry, MAX_SENT_ON> = group.iter().map(|(_, e)| e.clone()).collect();
+            let header =
+                Header { flags: 0, hop_limit: self.config.hop_limit, txid: self.rng.next_u64(), sender: self.me };
+            if self.send_store_on(header, owner, 1, &mut entries).is_err() {
+                // No room to send: the next round tries again.
+                return;
+            }
+            for entry in &entries {
+                self.dht.store.demote(entry.key, &owner);
+            }
         }
     }
 
@@ -213,8 +254,9 @@ impl Node {
         }
         let (me, left) = (self.me.id, self.ring.neighbours.left().copied());
         let ours = |key: Id| left.is_none_or(|l| key.in_open_closed(l.id, me));
-        // Handed-over keys that our left neighbour took over meanwhile go on to it.
-        let mut farthest_not_ours: Option<Id> = None;
+        // Handed-over keys that are not ours are ours to send on: they go
+        // to our left neighbour, or straight to their responsible nodes.
+        let mut misplaced = false;
         for entry in entries {
             let expires = self.now + Duration::from_secs(u64::from(entry.lifetime_secs));
             match self.dht.store.upsert(entry.key, entry.owner, &entry.name, expires, Origin::Replica) {
@@ -223,21 +265,19 @@ impl Node {
                 Ok(Upserted::Unchanged) if ours(entry.key) => {}
                 Ok(_) if ours(entry.key) => {
                     // Ours now: our successors need copies too.
-                    self.dht.store.touch_range(Id(entry.key.0.wrapping_sub(1)), entry.key);
+                    self.dht.store.adopt_range(Id(entry.key.0.wrapping_sub(1)), entry.key);
                     self.replicate_soon();
                 }
                 Ok(_) => {
-                    let far = |k: Id| left.map_or(0, |l| k.distance_to(l.id));
-                    if farthest_not_ours.is_none_or(|f| far(entry.key) > far(f)) {
-                        farthest_not_ours = Some(entry.key);
-                    }
+                    self.dht.store.adopt_range(Id(entry.key.0.wrapping_sub(1)), entry.key);
+                    misplaced = true;
                 }
                 Err(StoreRefusal::Full) => bump(&mut self.stats.store_refused_full),
                 Err(StoreRefusal::OwnerCapReached) => bump(&mut self.stats.store_refused_owner_cap),
             }
         }
-        if let (Some(key), Some(left)) = (farthest_not_ours, left) {
-            self.hand_over_when_checked(left, Id(key.0.wrapping_sub(1)));
+        if misplaced {
+            self.hand_on_misplaced();
         }
         Ok(())
     }

@@ -54,6 +54,8 @@ impl Node {
         if side == Side::Left && change.old_neighbour != change.new_neighbour {
             self.follow_responsibility(change.old_neighbour, change.new_neighbour);
         }
+        self.forget_stale_digests();
+        self.start_digests();
         self.announce(change, quiet);
         self.schedule_maintenance();
     }

@@ -1,7 +1,10 @@
-//! Looking one hop ahead: friends tell each other their contacts (see
-//! [`Digests`](crate::tables::digests::Digests) for what is kept and how
-//! routing uses it). A node sends each friend, in turn, a FRIEND_DIGEST of
-//! its own contacts, and keeps the digests its friends send it.
+//! Looking one hop ahead: friends and neighbours tell each other their
+//! contacts (see [`Digests`](crate::tables::digests::Digests) for what is
+//! kept and how routing uses it). A node sends each of its *digest peers*
+//! (its friends, then the nodes of its neighbour chains that are not
+//! friends), in turn, a FRIEND_DIGEST of its own contacts, and keeps the
+//! digests its digest peers send it: a neighbour's contacts cover the
+//! ring around it as a friend's do.
 
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
@@ -26,17 +29,34 @@ impl Node {
         ids
     }
 
-    /// Sends our digest to the next friend in turn, and schedules the next
-    /// one so each friend hears from us once per `digest_interval`.
+    /// The nodes we send digests to and keep digests from: friends, then
+    /// the nodes of our chains that are not friends, each once.
+    fn digest_peers(&self) -> impl Iterator<Item = &ResourceLocator> {
+        let friends = &self.liveness.friends;
+        let chains = self.ring.neighbours.contacts().enumerate();
+        let first_time = move |(i, c): &(usize, &ResourceLocator)| {
+            friends.get(c.id).is_none() && !self.ring.neighbours.contacts().take(*i).any(|earlier| earlier.id == c.id)
+        };
+        friends.iter().chain(chains.filter(first_time).map(|(_, c)| c))
+    }
+
+    /// True if `sender` is a digest peer at that address.
+    fn is_digest_peer(&self, sender: &ResourceLocator) -> bool {
+        self.liveness.friends.get(sender.id) == Some(sender) || self.ring.neighbours.find(sender.id) == Some(sender)
+    }
+
+    /// Sends our digest to the next digest peer in turn, and schedules the
+    /// next one so each hears from us once per `digest_interval`.
     pub(crate) fn send_digests(&mut self, now: Instant) {
         if !self.config.lookahead {
             return;
         }
-        let count = self.liveness.friends.len();
+        let count = self.digest_peers().count();
         if count > 0 {
             self.lookahead.digest_turn = (self.lookahead.digest_turn + 1) % count;
-            if let Some(friend) = self.liveness.friends.entries().get(self.lookahead.digest_turn).map(|f| f.locator) {
-                self.send(Outgoing::FriendDigest { to: friend.addr });
+            let peer = self.digest_peers().nth(self.lookahead.digest_turn).copied();
+            if let Some(peer) = peer {
+                self.send(Outgoing::FriendDigest { to: peer.addr });
             }
         }
         let spacing = self.config.digest_interval / u32::try_from(count.max(1)).unwrap_or(u32::MAX);
@@ -44,7 +64,22 @@ impl Node {
         self.timers.set(Timer::Digest, at);
     }
 
-    /// A friend's digest: kept if it comes from the address we know for that friend.
+    /// Starts the round of digests if it is not running: a new friend or
+    /// neighbour is covered from now on.
+    pub(crate) fn start_digests(&mut self) {
+        if self.config.lookahead && self.timers.get(Timer::Digest).is_none() {
+            let at = Some(self.now + self.jittered(self.config.digest_interval));
+            self.timers.set(Timer::Digest, at);
+        }
+    }
+
+    /// Forgets the digests of nodes that are no longer digest peers.
+    pub(crate) fn forget_stale_digests(&mut self) {
+        let (friends, neighbours) = (&self.liveness.friends, &self.ring.neighbours);
+        self.lookahead.digests.retain(|owner| friends.get(owner).is_some() || neighbours.find(owner).is_some());
+    }
+
+    /// A digest: kept if it comes from a friend or chain node at the address we know for it.
     pub(crate) fn handle_friend_digest(
         &mut self,
         from: SocketAddrV6,
@@ -52,8 +87,8 @@ impl Node {
         ids: &[Id],
     ) -> Result<(), DropReason> {
         let sender = ResourceLocator::new(header.sender.id, from);
-        if self.liveness.friends.get(sender.id) != Some(&sender) {
-            return Err(DropReason::NotAFriend);
+        if !self.is_digest_peer(&sender) {
+            return Err(DropReason::NotADigestPeer);
         }
         if self.config.lookahead {
             self.lookahead.digests.replace(sender.id, ids);

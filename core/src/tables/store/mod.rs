@@ -226,6 +226,19 @@ impl LocatorStore {
         self.entries.iter().filter(move |e| e.key.in_open_closed(from, to))
     }
 
+    /// The verified primary entries (not copies) whose keys lie outside
+    /// `(from, to]`: ours to send on.
+    pub fn misplaced(&self, from: Id, to: Id) -> impl Iterator<Item = &StoredLocator> {
+        self.entries.iter().filter(move |e| e.verified && !e.replica && !e.key.in_open_closed(from, to))
+    }
+
+    /// Makes `owner`'s entry for `key` a copy, if it is stored.
+    pub fn demote(&mut self, key: Id, owner: &ResourceLocator) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.key == key && e.owner == *owner) {
+            e.replica = true;
+        }
+    }
+
     /// Makes the verified entries announced to us (not copies) whose keys
     /// lie outside `(from, to]` copies, and returns the key of the one
     /// farthest counter-clockwise from `from`: they are the nodes' on our
@@ -241,17 +254,20 @@ impl LocatorStore {
         farthest
     }
 
-    /// Marks the verified entries with keys in `(from, to]` as changed, so
-    /// that replication copies them again: this node has just become
-    /// responsible for them. Returns how many.
-    pub fn touch_range(&mut self, from: Id, to: Id) -> usize {
-        let mut touched = 0;
-        for e in self.entries.iter_mut().filter(|e| e.verified && e.key.in_open_closed(from, to)) {
+    /// Takes over the verified copies with keys in `(from, to]`, for which
+    /// this node has become responsible: each becomes a primary entry
+    /// (handed on by [`demote_outside`](LocatorStore::demote_outside) if the
+    /// range moves again) and counts as changed, so that replication copies
+    /// it to this node's successors. Returns how many.
+    pub fn adopt_range(&mut self, from: Id, to: Id) -> usize {
+        let mut adopted = 0;
+        for e in self.entries.iter_mut().filter(|e| e.verified && e.replica && e.key.in_open_closed(from, to)) {
             self.changes = self.changes.wrapping_add(1);
             e.changed = self.changes;
-            touched += 1;
+            e.replica = false;
+            adopted += 1;
         }
-        touched
+        adopted
     }
 
     /// The number of the latest change replication must copy; an entry

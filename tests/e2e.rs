@@ -271,6 +271,10 @@ fn cli_bad_input_keeps_running() {
     assert!(error_message(&error).contains("IPv6"), "{error}");
     let error = a.ask(json!({"cmd": "search"}), ANSWER_TIMEOUT);
     assert!(error_message(&error).contains("usage: search"), "{error}");
+    for bad in ["nul\u{0}name", "../etc/passwd"] {
+        let error = a.ask(json!({"cmd": "share", "names": [bad]}), ANSWER_TIMEOUT);
+        assert!(error_message(&error).contains("control character or a path separator"), "{bad:?}: {error}");
+    }
     let status = a.status();
     assert_eq!(status["state"], "joined", "{status}");
     assert_eq!(status["shared"], 0, "{status}");

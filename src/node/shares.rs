@@ -1,6 +1,6 @@
 //! The shared directory: the names of the files in it are what a node shares.
 
-use mmp2p_core::config::MAX_NAME_LEN;
+use mmp2p_core::tables::shared::SharedFiles;
 use std::fmt;
 use std::fs;
 use std::io;
@@ -24,7 +24,8 @@ impl fmt::Display for ShareDirError {
 impl std::error::Error for ShareDirError {}
 
 /// The names of the regular files directly in `dir`, sorted. Names that are
-/// not UTF-8 or longer than the core accepts are skipped (and logged).
+/// not UTF-8 or that the core refuses (too long, a control character) are
+/// skipped and logged.
 pub fn scan(dir: &Path) -> Result<Vec<String>, ShareDirError> {
     let error = |error| ShareDirError { path: dir.to_owned(), error };
     let mut names = Vec::new();
@@ -34,8 +35,10 @@ pub fn scan(dir: &Path) -> Result<Vec<String>, ShareDirError> {
             continue;
         }
         match entry.file_name().into_string() {
-            Ok(name) if name.len() <= MAX_NAME_LEN => names.push(name),
-            Ok(name) => tracing::warn!(%name, "not shared: the name is longer than {MAX_NAME_LEN} bytes"),
+            Ok(name) => match SharedFiles::check_name(&name) {
+                Ok(()) => names.push(name),
+                Err(refused) => tracing::warn!(?name, "not shared: {refused}"),
+            },
             Err(name) => tracing::warn!(?name, "not shared: the name is not UTF-8"),
         }
     }
@@ -46,6 +49,7 @@ pub fn scan(dir: &Path) -> Result<Vec<String>, ShareDirError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mmp2p_core::config::MAX_NAME_LEN;
 
     #[test]
     fn only_regular_files_with_usable_names_are_shared() {
@@ -53,6 +57,7 @@ mod tests {
         fs::write(dir.path().join("b.txt"), "").unwrap();
         fs::write(dir.path().join("a.mp3"), "").unwrap();
         fs::write(dir.path().join("x".repeat(MAX_NAME_LEN + 1)), "").unwrap();
+        fs::write(dir.path().join("line\nbreak.txt"), "").unwrap();
         fs::create_dir(dir.path().join("sub")).unwrap();
         assert_eq!(scan(dir.path()).unwrap(), ["a.mp3", "b.txt"]);
         let missing = scan(&dir.path().join("missing")).unwrap_err();

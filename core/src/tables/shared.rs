@@ -44,6 +44,10 @@ pub enum ShareError {
     TooManyFiles,
     /// The distinct names together exceed [`SHARED_NAME_BYTES`] bytes.
     NamesTooLong,
+    /// A name holds a control character (NUL, a line break, DEL, …) or a
+    /// path separator (`/` or `\`): it could not be a file's own name, and
+    /// would garble a log line or a path built from it.
+    InvalidCharacter,
 }
 
 impl fmt::Display for ShareError {
@@ -53,6 +57,9 @@ impl fmt::Display for ShareError {
             ShareError::NameTooLong => "a shared file name is too long",
             ShareError::TooManyFiles => "too many shared files",
             ShareError::NamesTooLong => "the shared file names are too long together",
+            ShareError::InvalidCharacter => {
+                "a shared file name holds a control character or a path separator ('/' or '\\')"
+            }
         })
     }
 }
@@ -76,14 +83,31 @@ impl SharedFiles {
         Ok(self.len())
     }
 
-    /// Adds one name in ID order; a name already listed is skipped.
-    fn add(&mut self, name: &str) -> Result<(), ShareError> {
+    /// Checks one name as [`set`](SharedFiles::set) would: not empty, at
+    /// most [`MAX_NAME_LEN`] bytes, no control character and no path separator.
+    ///
+    /// ```
+    /// use mmp2p_core::tables::shared::{ShareError, SharedFiles};
+    /// assert_eq!(SharedFiles::check_name("song.ogg"), Ok(()));
+    /// assert_eq!(SharedFiles::check_name("../etc/passwd"), Err(ShareError::InvalidCharacter));
+    /// assert_eq!(SharedFiles::check_name("a\0b"), Err(ShareError::InvalidCharacter));
+    /// ```
+    pub fn check_name(name: &str) -> Result<(), ShareError> {
         if name.is_empty() {
             return Err(ShareError::EmptyName);
         }
         if name.len() > MAX_NAME_LEN {
             return Err(ShareError::NameTooLong);
         }
+        if name.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
+            return Err(ShareError::InvalidCharacter);
+        }
+        Ok(())
+    }
+
+    /// Adds one name in ID order; a name already listed is skipped.
+    fn add(&mut self, name: &str) -> Result<(), ShareError> {
+        SharedFiles::check_name(name)?;
         let len = u8::try_from(name.len()).map_err(|_| ShareError::NameTooLong)?;
         let id = Id::from_file_name(name);
         let Err(pos) = self.position(id) else {
@@ -217,7 +241,11 @@ mod tests {
         // 300 distinct 64-byte names: 19 200 bytes, over the 16 KiB arena.
         let big: Vec<String> = (0..300).map(|i| format!("{i:064}")).collect();
         assert_eq!(files.set(big.iter().map(String::as_str)), Err(ShareError::NamesTooLong));
+        for bad in ["nul\0.txt", "line\nbreak", "tab\t", "del\u{7f}", "c1\u{85}", "dir/file", "..\\up", "/"] {
+            assert_eq!(files.set(["fine.txt", bad]), Err(ShareError::InvalidCharacter), "{bad:?}");
+        }
         assert!(files.is_empty());
+        assert_eq!(files.set(["späť ☃.ogg", "a b.txt"]), Ok(2), "other Unicode and spaces are fine");
     }
 
     #[test]

@@ -327,3 +327,58 @@ fn cli_startup_errors_exit_2() {
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--key-node"), "{stderr}");
 }
+
+/// The public key a node started with `list` (and `password`, if any) shows, after which it quits.
+fn listening_key(name: &str, list: &[String], password: Option<&str>) -> String {
+    let mut command = node_command(list);
+    command.env_remove("MMP2P_PASSWORD");
+    if let Some(password) = password {
+        command.env("MMP2P_PASSWORD", password);
+    }
+    let mut node = NodeProcess::spawn_command(name, command);
+    let listening = node.stdout_lines().first().cloned().expect("the listening line");
+    let status = node.quit(ANSWER_TIMEOUT);
+    assert!(status.success(), "{name} exited with {status}\n{}", node.describe());
+    listening["key"].as_str().expect("a key").to_owned()
+}
+
+#[test]
+fn identity_keys_come_from_the_password_or_the_key_file() {
+    let root = tempfile::tempdir().unwrap();
+    let access = path_arg(&root.path().join("access.dat"));
+    let user = args(&["--listen", "[::1]:0", "--email", "carol@example.org", "--key-node", "[::1]:9", "--access-file"]);
+    let user: Vec<String> = user.into_iter().chain([access.clone()]).collect();
+    // The same address and password give the same key, from the environment or a file.
+    let first = listening_key("carol", &user, Some("carol's secret"));
+    assert_eq!(first.len(), 64, "{first}");
+    assert_eq!(listening_key("carol again", &user, Some("carol's secret")), first);
+    let password_file = root.path().join("password");
+    fs::write(&password_file, "carol's secret\n").unwrap();
+    let mut from_file = user.clone();
+    from_file.extend(["--password-file".to_owned(), path_arg(&password_file)]);
+    assert_eq!(listening_key("carol from a file", &from_file, None), first);
+    // Another password, another identity.
+    assert_ne!(listening_key("carol mistyped", &user, Some("carol's secreT")), first);
+    // No password and no terminal to ask on: a clear refusal, status 2.
+    let mut command = node_command(&user);
+    command.env_remove("MMP2P_PASSWORD");
+    let mut node = NodeProcess::start("carol without a password", command);
+    let status = node.wait_exit(ANSWER_TIMEOUT);
+    assert_eq!(status.code(), Some(2), "{}", node.describe());
+    assert!(node.stderr_text().contains("a password is needed for carol@example.org"), "{}", node.describe());
+
+    // The key node keeps a random key beside its access file, the same after a restart.
+    let key_dir = root.path().join("key");
+    fs::create_dir(&key_dir).unwrap();
+    let key_node = args(&["--listen", "[::1]:0", "--key", "--access-file", &path_arg(&key_dir.join("k.dat"))]);
+    let made = listening_key("key node", &key_node, None);
+    assert_eq!(listening_key("key node again", &key_node, None), made);
+    assert_ne!(made, first);
+    // A corrupt key file stops it, named, and is left as it was.
+    let identity_file = key_dir.join("identity.key");
+    fs::write(&identity_file, "garbage\n").unwrap();
+    let (status, _, stderr) = start_failure("corrupt key", key_node);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&path_arg(&identity_file)) && stderr.contains("not a key"), "{stderr}");
+    assert_eq!(fs::read_to_string(&identity_file).unwrap(), "garbage\n");
+}

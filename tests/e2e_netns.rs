@@ -6,7 +6,7 @@ mod process;
 
 use process::{
     search_until_found, wait_for_peer_down, NodeProcess, Query, BINARY, FAST, JOIN_TIMEOUT, RETRY_PAUSE, SEARCH_ROUNDS,
-    SEARCH_TIMEOUT,
+    SEARCH_TIMEOUT, TEST_PASSWORD,
 };
 use std::fs;
 use std::path::Path;
@@ -132,6 +132,7 @@ fn spawn_in(ns: &str, n: usize, addr: &str, dir: &Path, extra: &[String]) -> Nod
         fs::write(share.join(&file), file.as_bytes()).unwrap();
     }
     let mut command = Command::new("ip");
+    command.env("MMP2P_PASSWORD", TEST_PASSWORD);
     command.args(["netns", "exec", ns, BINARY, "node", "--json", "--listen", &format!("[{addr}]:0")]);
     command.arg("--access-file").arg(dir.join("access.dat")).arg("--share").arg(&share).args(FAST).args(extra);
     if n == 0 {

@@ -91,6 +91,7 @@ pub mod event;
 #[cfg(test)]
 mod harness;
 pub mod id;
+pub mod identity;
 pub mod node;
 pub mod rng;
 pub mod routing;

@@ -20,6 +20,14 @@ pub struct NodeArgs {
     /// Run as the key node (ID 0), which founds the ring.
     #[arg(long)]
     pub(super) key: bool,
+    /// Read the password for --email from the first line of this file
+    /// (else from MMP2P_PASSWORD, else a prompt when standard input is a terminal).
+    #[arg(long, value_name = "PATH", requires = "email")]
+    pub(super) password_file: Option<PathBuf>,
+    /// Where a node without --email keeps its random identity key
+    /// [default: identity.key beside the access file].
+    #[arg(long, value_name = "PATH", conflicts_with = "email")]
+    pub(super) identity_file: Option<PathBuf>,
     /// The key node's address, [ADDR]:PORT, to join through.
     #[arg(long, value_parser = ipv6_address)]
     pub(super) key_node: Option<SocketAddrV6>,
@@ -91,5 +99,13 @@ impl NodeArgs {
     /// The node's ID: the MD5 of the e-mail address, or 0 for the key node.
     pub(super) fn id(&self) -> Id {
         self.email.as_deref().map_or(Id::KEY_NODE, Id::from_email)
+    }
+
+    /// The key file of a node without an e-mail: `--identity-file`, or
+    /// `identity.key` in the access file's directory.
+    pub(super) fn identity_file(&self) -> PathBuf {
+        self.identity_file.clone().unwrap_or_else(|| {
+            self.access_file.parent().map_or_else(|| PathBuf::from("identity.key"), |dir| dir.join("identity.key"))
+        })
     }
 }

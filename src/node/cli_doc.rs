@@ -91,7 +91,12 @@ fn next_sample(previous: Option<&Report>) -> Option<Report> {
     let peer = || Peer { id: "10ac39056a4b6f1f6804d724518ff2dc".to_owned(), addr: "[::1]:4001".to_owned() };
     let req = Some(1);
     Some(match previous {
-        None => Report::Listening { addr: "[::1]:4001".to_owned(), id: peer().id, key_node: false },
+        None => Report::Listening {
+            addr: "[::1]:4001".to_owned(),
+            id: peer().id,
+            key: "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c".to_owned(),
+            key_node: false,
+        },
         Some(Report::Listening { .. }) => Report::Joined { left: Some(peer()), right: Some(peer()), hops: 1 },
         Some(Report::Joined { .. }) => Report::JoinFailed { reason: "timeout", retry_in_ms: 10_000 },
         Some(Report::JoinFailed { .. }) => Report::Help {

@@ -12,6 +12,7 @@ mod args;
 #[cfg(test)]
 mod cli_doc;
 pub mod control;
+mod identity;
 pub mod report;
 mod shares;
 
@@ -126,6 +127,12 @@ impl Session {
     /// Binds the socket, starts the loop and the reader, prints `listening`
     /// and starts joining. Errors are the messages for exit status 2.
     fn start(args: &NodeArgs, printer: Printer) -> Result<Session, String> {
+        // First, while nothing reads standard input: a prompt may ask for the password.
+        let identity = match &args.email {
+            Some(email) => identity::of_user(email, args.password_file.as_deref())?,
+            None => identity::from_key_file(&args.identity_file())?,
+        };
+        let public_key = identity.public_key();
         let (mut driver, handle, events) = Driver::new().map_err(|e| format!("cannot start the event loop: {e}"))?;
         let seed = args.seed.unwrap_or_else(clock_seed);
         let (key, me) =
@@ -138,6 +145,7 @@ impl Session {
                 }
                 other => format!("cannot listen on {}: {other}", args.listen),
             })?;
+        driver.set_identity(key, identity);
         tracing::info!(%me.addr, id = %me.id, "listening");
         let mut bootstrap = Vec::new();
         let mut access_error = None;
@@ -191,7 +199,12 @@ impl Session {
             next_rescan: Clock::now(),
             quit_deadline: None,
         };
-        session.report(Report::Listening { addr: me.addr.to_string(), id: me.id.to_string(), key_node: args.key });
+        session.report(Report::Listening {
+            addr: me.addr.to_string(),
+            id: me.id.to_string(),
+            key: public_key.to_string(),
+            key_node: args.key,
+        });
         if let Some(e) = access_error {
             session.report(Report::Error { req: None, message: format!("{e}; falling back to --key-node") });
         }

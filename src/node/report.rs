@@ -114,6 +114,8 @@ pub enum Report {
         addr: String,
         /// This node's ID.
         id: String,
+        /// The public key of the node's identity, in hex.
+        key: String,
         /// True for the key node (ID 0).
         key_node: bool,
     },
@@ -398,9 +400,9 @@ impl Report {
     /// The report as text for a person (one or more lines, no trailing newline).
     pub fn text(&self) -> String {
         match self {
-            Report::Listening { addr, id, key_node } => {
+            Report::Listening { addr, id, key, key_node } => {
                 let role = if *key_node { " (key node)" } else { "" };
-                format!("listening on {addr} as {id}{role}")
+                format!("listening on {addr} as {id}{role}, identity key {key}")
             }
             Report::Joined { left, right, hops } => {
                 format!("joined in {hops} hops: left {}, right {}", peer_text(left), peer_text(right))

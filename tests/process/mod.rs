@@ -155,9 +155,12 @@ pub struct NodeProcess {
 /// `mmp2p node --json ARGS`.
 pub fn node_command<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Command {
     let mut command = Command::new(BINARY);
-    command.args(["node", "--json"]).args(args);
+    command.args(["node", "--json"]).args(args).env("MMP2P_PASSWORD", TEST_PASSWORD);
     command
 }
+
+/// The password every test user's identity key is derived from, unless a test says otherwise.
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
 
 impl NodeProcess {
     /// Starts `mmp2p node --json ARGS` and waits for its `listening` line.

@@ -16,6 +16,7 @@ mod timers;
 use crate::config::{Config, ConfigError, EVENT_QUEUE_CAPACITY, OUTBOX_CAPACITY};
 use crate::event::{Event, Output, Transmit};
 use crate::id::{Id, ResourceLocator};
+use crate::identity::{Identity, PublicKey};
 use crate::rng::Rng;
 use crate::stats::{bump, DropReason, Stats};
 use crate::tables::friends::Friends;
@@ -130,6 +131,8 @@ pub struct Node {
     timers: TimerTable,
     outbox: heapless::Deque<Outgoing, OUTBOX_CAPACITY>,
     events: heapless::Deque<Event, EVENT_QUEUE_CAPACITY>,
+    /// The key pair the node signs with in its user's name, if it has one.
+    identity: Option<Identity>,
 }
 
 impl Node {
@@ -154,7 +157,20 @@ impl Node {
             timers: TimerTable::default(),
             outbox: heapless::Deque::new(),
             events: heapless::Deque::new(),
+            identity: None,
         })
+    }
+
+    /// Gives the node `identity`, the key pair it signs with in its user's
+    /// name. The program derives or loads it (see
+    /// [`identity`](crate::identity)); the core never sees a password.
+    pub fn set_identity(&mut self, identity: Identity) {
+        self.identity = Some(identity);
+    }
+
+    /// The public key of the node's identity, if it has one.
+    pub fn public_key(&self) -> Option<PublicKey> {
+        self.identity.as_ref().map(Identity::public_key)
     }
 
     /// Makes this node the first of a new ring: it answers JOINs while alone.

@@ -14,6 +14,7 @@
 
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
+use mmp2p_core::identity::Identity;
 use mmp2p_core::{Config, Event, Id, Instant, Node, Output, ResourceLocator, MAX_DATAGRAM};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::fmt;
@@ -199,6 +200,18 @@ impl Driver {
         let node = Node::new(config, me, self.now(), seed).map_err(DriverError::Config)?;
         self.nodes.push(Some(Hosted { node, socket, io: IoStats::default() }));
         Ok((key, me))
+    }
+
+    /// Gives node `key` the identity it signs with ([`Node::set_identity`]);
+    /// false if there is no such node.
+    pub fn set_identity(&mut self, key: NodeKey, identity: Identity) -> bool {
+        match self.nodes.get_mut(key.0).and_then(Option::as_mut) {
+            Some(hosted) => {
+                hosted.node.set_identity(identity);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The node at `key` (`None` if there is none or it was removed).

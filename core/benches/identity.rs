@@ -1,0 +1,27 @@
+//! Identity keys: Ed25519 signatures and strict verifications per second,
+//! over a 200-byte message (about what a signed record or STORE covers).
+//!
+//! Run: `cargo bench -p mmp2p-core --bench identity`.
+
+use criterion::{Criterion, Throughput};
+use mmp2p_core::identity::Identity;
+use std::hint::black_box;
+
+fn identity(c: &mut Criterion) {
+    let identity = Identity::from_seed([42; 32]);
+    let public = identity.public_key();
+    let message = [7u8; 200];
+    let signature = identity.sign(&message);
+    let mut group = c.benchmark_group("identity");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("sign", |b| b.iter(|| identity.sign(black_box(&message))));
+    group.bench_function("verify", |b| b.iter(|| public.verify(black_box(&message), black_box(&signature))));
+    group.bench_function("key from seed", |b| b.iter(|| Identity::from_seed(black_box([9; 32])).public_key()));
+    group.finish();
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    identity(&mut criterion);
+    criterion.final_summary();
+}

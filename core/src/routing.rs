@@ -22,7 +22,9 @@
 //!    candidates are ranked with a contact short of the key charged
 //!    [`SHORT_OF_KEY_GAPS`] typical gaps between nodes: the key's
 //!    successor is responsible, so landing just short of the key costs a
-//!    hop that landing just past it may not;
+//!    hop that landing just past it may not. A chain node with a nearer node
+//!    of its chain among the candidates counts as itself, whatever it
+//!    reported: a lying neighbour cannot slow a walk along the chain;
 //! 4. looking ahead, a contact that is not itself closer to the key may be
 //!    chosen if it reported a contact closer than any hop that is: a
 //!    *detour*. The header counts a route's detours
@@ -144,11 +146,23 @@ where
     let target = guides.rule.distance(me, key);
     let landing = Landing::new(guides.rule, me, neighbours);
     let charged_target = landing.charge(me, key, target);
+    // The least distance a usable node of each chain leaves.
+    let nearest_in =
+        |side: Side| neighbours.chain(side).iter().filter(usable).map(|c| guides.rule.distance(c.id, key)).min();
+    let chain_best = [nearest_in(Side::Left), nearest_in(Side::Right)];
     let scored = neighbours.contacts().chain(shortcuts).filter(usable).filter(|c| c.id != me).filter_map(|c| {
         let distance = guides.rule.distance(c.id, key);
         let own = landing.charge(c.id, key, distance);
         let ahead = guides.ahead(c.id, key, &landing);
         if distance < target {
+            // A chain node behind a nearer one of its chain moves on by what
+            // it is, not by what it reports: a lying neighbour cannot slow a
+            // walk along the chain below one chain's length per hop.
+            let inner = [Side::Left, Side::Right]
+                .into_iter()
+                .zip(chain_best)
+                .any(|(side, best)| neighbours.chain(side).contains(c) && best.is_some_and(|b| b < distance));
+            let ahead = ahead.filter(|_| !inner);
             Some(Candidate { hop: *c, score: ahead.map_or(own, |a| a.min(own)), own, detour: false })
         } else {
             // No closer than this node: worth only what it reported (friends and neighbours report digests).
@@ -331,6 +345,28 @@ mod tests {
         assert_eq!(hop(10, 50, &ring, &[44, 72], RoutingRule::EitherWay), NextHop::Forward(loc(44)));
         // Clockwise nothing is charged: 48, the furthest short of the key.
         assert_eq!(hop(10, 50, &ring, &[48, 53], RoutingRule::Clockwise), NextHop::Forward(loc(48)));
+    }
+
+    #[test]
+    fn a_nearer_chain_node_cannot_draw_a_walk_by_its_digest() {
+        // Digests keep the top 32 bits of IDs: node n has ID n << 96.
+        let n = |n: u128| n << 96;
+        // Towards 90 along the right chain 20, 30: 20 claims a contact at the
+        // key, but 30 is nearer and in the same chain, so 20 counts as itself.
+        let ring = node(&[n(5)], &[n(20), n(30)]);
+        let mut digests = Digests::default();
+        digests.replace(Id(n(20)), &[Id(n(90))]);
+        for rule in [RoutingRule::EitherWay, RoutingRule::Clockwise] {
+            let guides = Guides { rule, digests: Some(&digests), ..Guides::default() };
+            let hop = next_hop(Id(n(10)), Id(n(90)), &ring, &[], None, &[], &guides);
+            assert_eq!(hop, NextHop::Forward(loc(n(30))), "{rule:?}");
+            // A friend's report still counts: friend 50 reported the key, 60 did not.
+            let mut digests = digests.clone();
+            digests.replace(Id(n(50)), &[Id(n(90))]);
+            let guides = Guides { digests: Some(&digests), ..guides };
+            let hop = next_hop(Id(n(10)), Id(n(90)), &ring, &[loc(n(50)), loc(n(60))], None, &[], &guides);
+            assert_eq!(hop, NextHop::Forward(loc(n(50))), "{rule:?}");
+        }
     }
 
     #[test]

@@ -22,13 +22,13 @@ struct Ring {
     nodes: Vec<ResourceLocator>,
     neighbours: Vec<Neighbours>,
     friends: Vec<Vec<ResourceLocator>>,
-    /// Each node's digests of its friends' contacts (empty: plain routing).
+    /// Each node's digests of its friends' and neighbours' contacts (empty: plain routing).
     digests: Vec<Digests>,
     /// Each node's measured round trips (empty: no proximity).
     rtts: Vec<Rtts>,
 }
 
-/// What friends' digests say of their contacts.
+/// What friends' and neighbours' digests say of their contacts.
 #[derive(Clone, Copy)]
 enum Told {
     /// Their contacts now.
@@ -69,7 +69,7 @@ impl Ring {
         Ring { nodes, neighbours, friends, digests: Vec::new(), rtts: Vec::new() }
     }
 
-    /// Gives every node its friends' digests, as `told` says.
+    /// Gives every node its friends' and neighbours' digests, as `told` says.
     fn with_digests(mut self, g: &mut Gen, told: Told) -> Ring {
         // A stale digest was true of an older ring, which also held nodes
         // that have left since: the friend's chains then.
@@ -91,13 +91,13 @@ impl Ring {
         self.digests = (0..self.nodes.len())
             .map(|i| {
                 let mut digests = Digests::default();
-                for friend in &self.friends[i] {
+                for peer in self.friends[i].iter().chain(self.neighbours[i].contacts()) {
                     let ids = if matches!(told, Told::Lies) && bool::arbitrary(g) {
                         (0..40).map(|_| Id(u128::arbitrary(g))).collect()
                     } else {
-                        contacts(self.index(friend))
+                        contacts(self.index(peer))
                     };
-                    digests.replace(friend.id, &ids);
+                    digests.replace(peer.id, &ids);
                 }
                 digests
             })

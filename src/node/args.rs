@@ -52,7 +52,7 @@ pub struct NodeArgs {
     /// Seconds between STOREs of the shared files (locators live three periods).
     #[arg(long, default_value = "60", value_parser = seconds)]
     pub(super) store_period: Duration,
-    /// Seed for the node's random choices (default: from the clock and process ID).
+    /// Seed for the node's random choices (default: from the operating system's random source).
     #[arg(long)]
     pub(super) seed: Option<u64>,
 }

@@ -134,7 +134,10 @@ impl Session {
         };
         let public_key = identity.public_key();
         let (mut driver, handle, events) = Driver::new().map_err(|e| format!("cannot start the event loop: {e}"))?;
-        let seed = args.seed.unwrap_or_else(clock_seed);
+        let seed = match args.seed {
+            Some(seed) => seed,
+            None => random_seed()?,
+        };
         let (key, me) =
             driver.add_node(SocketAddr::V6(args.listen), args.id(), args.config(), seed).map_err(|e| match e {
                 DriverError::Io(e) if e.kind() == io::ErrorKind::AddrInUse => {
@@ -618,9 +621,12 @@ fn elapsed_ms(since: Clock) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-fn clock_seed() -> u64 {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    (nanos as u64) ^ (u64::from(std::process::id()) << 32)
+/// A seed from the operating system's random source: the node's transaction
+/// ids are the nonces others must echo, so nobody may predict them.
+fn random_seed() -> Result<u64, String> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for the node's seed: {e}"))?;
+    Ok(u64::from_le_bytes(bytes))
 }
 
 /// Reads control lines from `input` until it closes, each at most [`MAX_LINE`] bytes.
@@ -674,4 +680,13 @@ fn read_lines(mut input: impl BufRead, inputs: &Sender<Input>) {
 /// A report computed inside the loop, as input for the session.
 fn reply(report: Report) -> Input {
     Input::Report(Box::new(report))
+}
+
+#[cfg(test)]
+mod seed_tests {
+    #[test]
+    fn unseeded_nodes_draw_unpredictable_seeds() {
+        let seeds: std::collections::HashSet<u64> = (0..8).map(|_| super::random_seed().expect("randomness")).collect();
+        assert_eq!(seeds.len(), 8, "eight draws, eight seeds");
+    }
 }

@@ -36,11 +36,20 @@ fn node_with_neighbour_100() -> Node {
     n.found_ring();
     let mut joiner = node(100, 100);
     joiner.join(Instant::ZERO, addr(5)).unwrap();
-    let (sent, _, _) = drain(&mut joiner);
+    // JOIN, JOIN_REPLY (Retry), JOIN with the cookie: then node 5 links node 100.
     let mut buf = [0u8; MAX_DATAGRAM];
-    let len = sent[0].1.emit(&mut buf).unwrap();
-    n.handle_datagram(Instant::ZERO, addr(100), &buf[..len]).unwrap();
-    drain(&mut n);
+    for _ in 0..2 {
+        let (sent, _, _) = drain(&mut joiner);
+        let join = sent.iter().find(|(_, r)| matches!(r.message, Message::Join { .. })).expect("a JOIN");
+        let len = join.1.emit(&mut buf).unwrap();
+        n.handle_datagram(Instant::ZERO, addr(100), &buf[..len]).unwrap();
+        let (replies, _, _) = drain(&mut n);
+        for (_, reply) in replies.iter().filter(|(to, _)| *to == addr(100)) {
+            let len = reply.emit(&mut buf).unwrap();
+            let _ = joiner.handle_datagram(Instant::ZERO, addr(5), &buf[..len]);
+        }
+    }
+    assert!(joiner.is_joined(), "node 100 joined node 5");
     n
 }
 
@@ -132,6 +141,7 @@ fn a_routed_reply_must_come_from_the_address_its_header_names() {
         hops: 2,
         left: left.iter().copied().collect(),
         right: Chain::new(),
+        cookie: 0,
     };
     let now = Instant::from_millis(30);
     // The header names [fd00::e] but the datagram comes from [fd00::66].

@@ -43,6 +43,9 @@ pub enum JoinFailure {
     IdInUse,
     /// The node asked is not in a ring (it restarted alone).
     NotMember,
+    /// The responsible node asked for its cookie again after we echoed one
+    /// (the ring changed under the join, or the cookie expired on the way).
+    CookieRefused,
 }
 
 /// Something that happened inside the node.

@@ -239,7 +239,9 @@ impl Harness {
                 let hop_limit = r.u8();
                 let hops = r.u8();
                 let header = Header { hop_limit, ..Self::header(0x6a00 | u64::from(hops), via) };
-                self.deliver(via.addr, header, Message::Join { joiner, hops });
+                // Half the JOINs echo a cookie (almost never a valid one).
+                let cookie = if hops & 1 == 0 { 0 } else { 0xc0_0c1e_0000 | u64::from(r.u8()) };
+                self.deliver(via.addr, header, Message::Join { joiner, hops, cookie });
             }
             OP_PEER_LOOKUP => {
                 let via = peer(r.u8());
@@ -335,7 +337,8 @@ impl Harness {
     /// a SEARCH_PAGE pages:u8 and owners; otherwise an ID for the answering
     /// node. Flag bit 1: the responder answers from the address the request
     /// went to (else from its locator's address); bit 2: JOIN_REPLY says
-    /// ID_IN_USE, a SEARCH_REPLY names the page after the one asked for; bit
+    /// ID_IN_USE (bit 4: RETRY, with a cookie from the input), a SEARCH_REPLY
+    /// names the page after the one asked for; bit
     /// 3: a JOIN, LOOKUP or SEARCH is answered with the next hop's HOP_ACK
     /// instead. A SEARCH_REPLY has `pages` (at least the page it carries + 1)
     /// of `pages:u8 % 4` further pages.
@@ -375,15 +378,20 @@ impl Harness {
                 let sender = ResourceLocator::new(r.id(), to);
                 self.deliver(to, Self::header(txid, sender), Message::HopAck);
             }
-            Message::Join { joiner, hops } => {
+            Message::Join { joiner, hops, .. } => {
                 let responder = responder(r);
-                let status = if flags & 4 != 0 { JoinStatus::IdInUse } else { JoinStatus::Accepted };
+                let status = match (flags & 4 != 0, flags & 16 != 0) {
+                    (true, _) => JoinStatus::IdInUse,
+                    (false, true) => JoinStatus::Retry,
+                    (false, false) => JoinStatus::Accepted,
+                };
+                let cookie = if status == JoinStatus::Retry { 0xc0_0c1e_0000 | u64::from(r.u8()) } else { 0 };
                 let hops = hops.saturating_add(r.u8());
                 let left = r.chain(Side::Left, Some(joiner), MAX_CHAIN - 1);
                 let right = r.chain(Side::Right, None, MAX_CHAIN);
                 // The joiner stays first whatever the sorting did.
                 let left = core::iter::once(joiner).chain(left.into_iter().filter(|c| *c != joiner)).collect();
-                let message = Message::JoinReply { status, hops, left, right };
+                let message = Message::JoinReply { status, hops, left, right, cookie };
                 self.deliver(responder.addr, Self::header(txid, responder), message);
             }
             Message::Lookup { key, hops, .. } => {
@@ -543,9 +551,10 @@ fn check_response(node: &Node, inbound: &Repr, inbound_len: usize, sent: &Repr, 
         assert_eq!(Some(sent.header.hop_limit), expected, "relayed with a wrong hop limit: {inbound:?} -> {sent:?}");
     };
     match (&inbound.message, &sent.message) {
-        (Message::Join { joiner, hops }, Message::Join { joiner: j, hops: h }) => {
+        (Message::Join { joiner, hops, cookie }, Message::Join { joiner: j, hops: h, cookie: c }) => {
             relayed_hop_limit();
-            assert_eq!((j, *h), (joiner, hops.saturating_add(1)), "JOIN relayed wrongly: {inbound:?} -> {sent:?}");
+            let relayed = (j, *h, c);
+            assert_eq!(relayed, (joiner, hops.saturating_add(1), cookie), "JOIN relayed wrongly: {inbound:?} -> {sent:?}");
         }
         (Message::Lookup { origin, key, hops }, Message::Lookup { origin: o, key: k, hops: h }) => {
             relayed_hop_limit();
@@ -581,11 +590,14 @@ fn check_response(node: &Node, inbound: &Repr, inbound_len: usize, sent: &Repr, 
                 "relayed STORE not sorted clockwise from the node: {sent:?}"
             );
         }
-        (Message::Join { .. }, Message::JoinReply { .. }) => {
+        (Message::Join { .. }, Message::JoinReply { status, .. }) => {
             assert!(
                 sent_len <= 3 * inbound_len,
                 "a {inbound_len}-byte JOIN drew a {sent_len}-byte JOIN_REPLY (amplification limit 3x)"
             );
+            // Before the joiner echoes a cookie, one reply no larger than the JOIN.
+            let asked = *status == JoinStatus::Retry;
+            assert!(!asked || sent_len <= inbound_len, "a {inbound_len}-byte JOIN drew a {sent_len}-byte Retry");
         }
         (Message::Search { .. } | Message::SearchPage { .. }, Message::SearchReply { .. }) => {
             assert!(

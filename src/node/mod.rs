@@ -522,6 +522,7 @@ impl Session {
                     JoinFailure::Timeout => "timeout",
                     JoinFailure::IdInUse => "id_in_use",
                     JoinFailure::NotMember => "not_member",
+                    JoinFailure::CookieRefused => "cookie_refused",
                 };
                 Report::JoinFailed { reason, retry_in_ms: JOIN_RETRY.as_millis() as u64 }
             }

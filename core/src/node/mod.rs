@@ -149,7 +149,7 @@ impl Node {
             now,
             rng: Rng::new(seed),
             stats: Stats::default(),
-            ring: RingState { founder: me.id == Id::KEY_NODE, ..RingState::default() },
+            ring: RingState { founder: me.id == Id::KEY_NODE, cookie_key: secret_key(seed), ..RingState::default() },
             liveness: LivenessState::new(now),
             dht: DhtState::default(),
             lookahead: LookaheadState::default(),
@@ -274,9 +274,9 @@ impl Node {
             Message::Pong => self.handle_pong(from, &header),
             Message::Ack => self.handle_ack(from, &header),
             Message::HopAck => self.handle_hop_ack(from, &header),
-            Message::Join { joiner, hops } => self.handle_join(from, &header, len, joiner, hops),
-            Message::JoinReply { status, hops, left, right } => {
-                self.handle_join_reply(from, &header, status, hops, &left, &right)
+            Message::Join { joiner, hops, cookie } => self.handle_join(from, &header, len, joiner, hops, cookie),
+            Message::JoinReply { status, hops, left, right, cookie } => {
+                self.handle_join_reply(from, &header, (status, hops, cookie), &left, &right)
             }
             Message::NeighbourUpdate { side, chain } => self.handle_neighbour_update(from, &header, side, &chain),
             Message::Stabilise => self.handle_stabilise(from, &header),
@@ -332,4 +332,12 @@ impl Node {
         }
         Output::Timeout(self.poll_timeout())
     }
+}
+
+/// A 32-byte key derived from `seed` apart from the node's other random
+/// choices, so that drawing it shifts none of them.
+fn secret_key(seed: u64) -> [u8; 32] {
+    let mut rng = Rng::new(seed ^ 0x6d6d_7032_7020_6b65);
+    let words = [rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64()];
+    core::array::from_fn(|i| words[i / 8].to_be_bytes()[i % 8])
 }

@@ -93,18 +93,18 @@ impl Node {
                 let mut header = self.header(txid, hop_limit);
                 header.flags |= journey.detours_sent() & DETOUR_BITS;
                 let message = match routed {
-                    Routed::Join { joiner } => Message::Join { joiner, hops },
+                    Routed::Join { joiner, cookie } => Message::Join { joiner, hops, cookie },
                     Routed::Lookup { origin, key } => Message::Lookup { origin, key, hops },
                     Routed::Search { origin, key } => Message::Search { origin, key, hops },
                 };
                 (to, Repr { header, message })
             }
-            Outgoing::JoinReply { to, txid, status, hops, max_len } => {
+            Outgoing::JoinReply { to, txid, status, hops, max_len, cookie } => {
                 let (left, right) = match status {
                     JoinStatus::Accepted => self.chains_within(usize::from(max_len)),
-                    JoinStatus::IdInUse | JoinStatus::NotMember => (Chain::new(), Chain::new()),
+                    JoinStatus::IdInUse | JoinStatus::NotMember | JoinStatus::Retry => (Chain::new(), Chain::new()),
                 };
-                (to, direct(self, txid, Message::JoinReply { status, hops, left, right }))
+                (to, direct(self, txid, Message::JoinReply { status, hops, left, right, cookie }))
             }
             Outgoing::NeighbourUpdate { peer, txid, side } => {
                 let Some(chain) = self.ring.neighbours.chain_for(&self.me, peer.id, side) else {

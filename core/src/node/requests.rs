@@ -91,8 +91,9 @@ impl Node {
     fn transmit_request(&mut self, tx: &Transaction) {
         let (to, txid, hop_limit) = (tx.to, tx.txid, self.config.hop_limit);
         self.send(match tx.purpose {
-            Purpose::Join { .. } => {
-                Outgoing::Routed { to, txid, journey: Journey::start(Routed::Join { joiner: self.me }, hop_limit) }
+            Purpose::Join { cookie, hops, .. } => {
+                let routed = Routed::Join { joiner: self.me, cookie };
+                Outgoing::Routed { to, txid, journey: Journey { hops, ..Journey::start(routed, hop_limit) } }
             }
             Purpose::Lookup { .. } | Purpose::Search { .. } => return self.resend(txid, &tx.purpose),
             Purpose::Ping { .. }
@@ -114,7 +115,7 @@ impl Node {
     /// Reports a request that ran out of attempts.
     fn request_failed(&mut self, tx: Transaction) {
         let event = match tx.purpose {
-            Purpose::Join { request, campaign } => {
+            Purpose::Join { request, campaign, .. } => {
                 return self.join_attempt_failed(request, campaign, crate::event::JoinFailure::Timeout)
             }
             Purpose::Lookup { request, key } => Event::LookupFailed { request, key },

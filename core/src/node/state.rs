@@ -30,6 +30,8 @@ pub(super) struct RingState {
     pub leaving: Option<RequestId>,
     /// The last LEAVE accepted (source and txid), to acknowledge a repeat.
     pub last_leave: Option<(SocketAddrV6, u64)>,
+    /// The key our join cookies are made under (see `ring::cookie`).
+    pub cookie_key: [u8; 32],
 }
 
 /// Who is alive: our friends, and whether our own link seems to work.

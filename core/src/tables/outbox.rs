@@ -58,6 +58,8 @@ pub(crate) enum Outgoing {
         status: JoinStatus,
         hops: u8,
         max_len: u16,
+        /// With `Retry`, the cookie to echo.
+        cookie: u64,
     },
     /// The chain `peer` should hold on `side`, derived from ours.
     NeighbourUpdate {

@@ -65,7 +65,7 @@ impl Journey {
 /// A routed message this node passed on and waits to see acknowledged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Routed {
-    Join { joiner: ResourceLocator },
+    Join { joiner: ResourceLocator, cookie: u64 },
     Lookup { origin: ResourceLocator, key: Id },
     Search { origin: ResourceLocator, key: Id },
 }
@@ -83,7 +83,7 @@ impl Routed {
     /// The ID the message is routed towards.
     pub fn key(&self) -> Id {
         match self {
-            Routed::Join { joiner } => joiner.id,
+            Routed::Join { joiner, .. } => joiner.id,
             Routed::Lookup { key, .. } | Routed::Search { key, .. } => *key,
         }
     }
@@ -91,7 +91,7 @@ impl Routed {
     /// A node the message must not be routed to (a JOIN's own joiner).
     pub fn avoid(&self) -> Option<&ResourceLocator> {
         match self {
-            Routed::Join { joiner } => Some(joiner),
+            Routed::Join { joiner, .. } => Some(joiner),
             Routed::Lookup { .. } | Routed::Search { .. } => None,
         }
     }
@@ -100,10 +100,14 @@ impl Routed {
 /// What an outstanding request is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Purpose {
-    /// Our JOIN; `campaign` if it works through the bootstrap list.
+    /// Our JOIN; `campaign` if it works through the bootstrap list; with
+    /// the responder's `cookie` once it asked us to show our address, and
+    /// then the `hops` the first copy took to reach it (else 1).
     Join {
         request: RequestId,
         campaign: bool,
+        cookie: u64,
+        hops: u8,
     },
     Lookup {
         request: RequestId,

@@ -33,6 +33,10 @@ impl<'a> Reader<'a> {
         self.take().map(u32::from_be_bytes)
     }
 
+    pub(crate) fn u64(&mut self) -> Result<u64, WireError> {
+        self.take().map(u64::from_be_bytes)
+    }
+
     pub(crate) fn id(&mut self) -> Result<Id, WireError> {
         self.take().map(Id::from_be_bytes)
     }

@@ -38,4 +38,7 @@ pub enum JoinStatus {
     IdInUse = 1,
     /// The node asked is not part of a ring (it restarted alone); try another.
     NotMember = 2,
+    /// Nothing changed yet: send the JOIN again, straight to the responder,
+    /// with the reply's cookie, to show that the joiner receives at its address.
+    Retry = 3,
 }

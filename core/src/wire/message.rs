@@ -10,8 +10,10 @@ use crate::config::MAX_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
 use core::fmt;
 
-/// Zero bytes that pad a JOIN body (after the joiner and hops) to [`PADDED_REQUEST_LEN`].
-const JOIN_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - 1;
+/// Zero bytes that pad a JOIN body (after the joiner, hops and cookie) to [`PADDED_REQUEST_LEN`].
+const JOIN_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - 1 - COOKIE_LEN;
+/// Bytes of a join cookie.
+const COOKIE_LEN: usize = 8;
 /// Zero bytes that make up a STABILISE body, padding it to [`PADDED_REQUEST_LEN`].
 const STABILISE_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN;
 /// Zero bytes that pad a SEARCH (after origin, key and hops) to [`PADDED_REQUEST_LEN`].
@@ -40,6 +42,8 @@ pub enum Message {
         joiner: ResourceLocator,
         /// Overlay hops taken so far: the joiner sends 1, each relay adds 1.
         hops: u8,
+        /// The responsible node's cookie, echoed from a `Retry` reply (0: none yet).
+        cookie: u64,
     },
     /// The responsible node's answer to a JOIN.
     JoinReply {
@@ -51,6 +55,8 @@ pub enum Message {
         left: Chain,
         /// The responder's right chain.
         right: Chain,
+        /// With `Retry`, the cookie the joiner must echo; otherwise 0.
+        cookie: u64,
     },
     /// "Your neighbour chain on `side` is `chain`" (the neighbour first).
     NeighbourUpdate {
@@ -206,8 +212,8 @@ impl Message {
         const LOC: usize = ResourceLocator::WIRE_LEN;
         match self {
             Message::Ping | Message::Pong | Message::Ack | Message::HopAck => 0,
-            Message::Join { .. } => LOC + 1 + JOIN_PADDING,
-            Message::JoinReply { left, right, .. } => 4 + (left.len() + right.len()) * LOC,
+            Message::Join { .. } => LOC + 1 + COOKIE_LEN + JOIN_PADDING,
+            Message::JoinReply { left, right, .. } => 4 + (left.len() + right.len()) * LOC + COOKIE_LEN,
             Message::NeighbourUpdate { chain, .. } | Message::Leave { chain, .. } => 2 + chain.len() * LOC,
             Message::Stabilise => STABILISE_PADDING,
             Message::StabiliseReply { left, right } => 2 + (left.len() + right.len()) * LOC,
@@ -234,7 +240,7 @@ impl Message {
             MessageType::Ack => Message::Ack,
             MessageType::HopAck => Message::HopAck,
             MessageType::Join => {
-                let join = Message::Join { joiner: r.locator()?, hops: r.u8()? };
+                let join = Message::Join { joiner: r.locator()?, hops: r.u8()?, cookie: r.u64()? };
                 r.zeros(JOIN_PADDING)?;
                 join
             }
@@ -243,12 +249,14 @@ impl Message {
                     0 => JoinStatus::Accepted,
                     1 => JoinStatus::IdInUse,
                     2 => JoinStatus::NotMember,
+                    3 => JoinStatus::Retry,
                     _ => return Err(WireError::InvalidField),
                 };
                 let hops = r.u8()?;
                 let left = r.chain()?;
                 let right = r.chain()?;
-                Message::JoinReply { status, hops, left, right }
+                let cookie = r.u64()?;
+                Message::JoinReply { status, hops, left, right, cookie }
             }
             MessageType::NeighbourUpdate => {
                 let side = r.side()?;
@@ -309,16 +317,18 @@ impl Message {
     pub(super) fn emit(&self, w: &mut Writer<'_>) {
         match self {
             Message::Ping | Message::Pong | Message::Ack | Message::HopAck => {}
-            Message::Join { joiner, hops } => {
+            Message::Join { joiner, hops, cookie } => {
                 w.locator(joiner);
                 w.u8(*hops);
+                w.u64(*cookie);
                 w.put(&[0; JOIN_PADDING]);
             }
-            Message::JoinReply { status, hops, left, right } => {
+            Message::JoinReply { status, hops, left, right, cookie } => {
                 w.u8(*status as u8);
                 w.u8(*hops);
                 w.chain(left);
                 w.chain(right);
+                w.u64(*cookie);
             }
             Message::NeighbourUpdate { side, chain } | Message::Leave { side, chain } => {
                 w.u8(*side as u8);
@@ -398,6 +408,14 @@ fn chain(f: &mut fmt::Formatter<'_>, chain: &Chain) -> fmt::Result {
     ids(f, chain.iter().map(|c| c.id))
 }
 
+/// A join cookie, if there is one.
+fn cookie_field(f: &mut fmt::Formatter<'_>, cookie: u64) -> fmt::Result {
+    if cookie == 0 {
+        return Ok(());
+    }
+    write!(f, " cookie={cookie:016x}")
+}
+
 /// One line of text: the type's name from the table, then the fields.
 /// IDs print as [`Id::short`] does; locators as their ID.
 impl fmt::Display for Message {
@@ -405,12 +423,16 @@ impl fmt::Display for Message {
         f.write_str(self.message_type().name())?;
         match self {
             Message::Ping | Message::Pong | Message::Ack | Message::HopAck | Message::Stabilise => Ok(()),
-            Message::Join { joiner, hops } => write!(f, " joiner={} hops={hops}", joiner.id.short()),
-            Message::JoinReply { status, hops, left, right } => {
+            Message::Join { joiner, hops, cookie } => {
+                write!(f, " joiner={} hops={hops}", joiner.id.short())?;
+                cookie_field(f, *cookie)
+            }
+            Message::JoinReply { status, hops, left, right, cookie } => {
                 write!(f, " {status:?} hops={hops} left=")?;
                 chain(f, left)?;
                 f.write_str(" right=")?;
-                chain(f, right)
+                chain(f, right)?;
+                cookie_field(f, *cookie)
             }
             Message::NeighbourUpdate { side, chain: c } | Message::Leave { side, chain: c } => {
                 write!(f, " {side:?} ")?;

@@ -49,7 +49,7 @@ impl Node {
             return Err(CommandError::InvalidAddress);
         }
         let request = self.next_request_id();
-        self.start_request(via, Purpose::Join { request, campaign: false })?;
+        self.start_request(via, Purpose::Join { request, campaign: false, cookie: 0, hops: 1 })?;
         Ok(request)
     }
 
@@ -105,7 +105,7 @@ impl Node {
         };
         let next = entries.iter().position(|e| e.addr == entry.addr).unwrap_or(campaign.next);
         self.ring.campaign = Some(JoinCampaign { next, retry_at: None, ..campaign });
-        let purpose = Purpose::Join { request: campaign.request, campaign: true };
+        let purpose = Purpose::Join { request: campaign.request, campaign: true, cookie: 0, hops: 1 };
         if self.start_request(entry.addr, purpose).is_err() {
             // No room for the attempt: try again shortly.
             let delay = self.jittered(self.config.request_timeout);
@@ -133,6 +133,7 @@ impl Node {
         len: usize,
         joiner: ResourceLocator,
         hops: u8,
+        cookie: u64,
     ) -> Result<(), DropReason> {
         if joiner == self.me {
             return Err(DropReason::FromSelf);
@@ -148,28 +149,44 @@ impl Node {
             // The joiner asked us directly: tell it to try elsewhere.
             self.send(Outgoing::HopAck { to: from, txid: header.txid });
             let status = JoinStatus::NotMember;
-            self.send(Outgoing::JoinReply { to: joiner.addr, txid: header.txid, status, hops, max_len: 0 });
+            self.send(Outgoing::JoinReply { to: joiner.addr, txid: header.txid, status, hops, max_len: 0, cookie: 0 });
             return Ok(());
         }
         self.send(Outgoing::HopAck { to: from, txid: header.txid });
         // Route among the existing nodes only. Once we have accepted the
         // joiner it is our left neighbour, and a repeated JOIN ends here.
-        let journey = self.arriving(header, Routed::Join { joiner }, hops);
+        let journey = self.arriving(header, Routed::Join { joiner, cookie }, hops);
         match self.next_leg(&journey, &[]) {
             Some((next, detour)) => {
                 let hop_limit = self.relay_hop_limit(header.hop_limit)?;
                 self.forward(header.txid, next, Journey { hop_limit, detour, ..journey });
             }
-            None => self.answer_join(header.txid, joiner, hops, len),
+            None => self.answer_join(header.txid, joiner, hops, len, cookie),
         }
         Ok(())
     }
 
-    /// Answers a JOIN this node is responsible for.
-    pub(crate) fn answer_join(&mut self, txid: u64, joiner: ResourceLocator, hops: u8, request_len: usize) {
-        let status = self.admit(joiner);
+    /// Answers a JOIN this node is responsible for. A new joiner that has
+    /// not echoed our cookie gets one (`Retry`) and nothing else; a repeated
+    /// JOIN from our left neighbour (its reply was lost) is answered again.
+    pub(crate) fn answer_join(
+        &mut self,
+        txid: u64,
+        joiner: ResourceLocator,
+        hops: u8,
+        request_len: usize,
+        cookie: u64,
+    ) {
+        let mut status = self.admit(joiner);
+        let known = self.ring.neighbours.left() == Some(&joiner);
+        let cookie = if status == JoinStatus::Accepted && !known && !self.cookie_is_valid(&joiner, cookie) {
+            status = JoinStatus::Retry;
+            self.join_cookie(&joiner)
+        } else {
+            0
+        };
         let max_len = request_len.saturating_mul(AMPLIFICATION_LIMIT).min(MAX_DATAGRAM) as u16;
-        self.send(Outgoing::JoinReply { to: joiner.addr, txid, status, hops, max_len });
+        self.send(Outgoing::JoinReply { to: joiner.addr, txid, status, hops, max_len, cookie });
         if status == JoinStatus::Accepted {
             self.link_joiner(joiner);
         }
@@ -211,8 +228,7 @@ impl Node {
         &mut self,
         from: SocketAddrV6,
         header: &Header,
-        status: JoinStatus,
-        hops: u8,
+        (status, hops, cookie): (JoinStatus, u8, u64),
         left: &[ResourceLocator],
         right: &[ResourceLocator],
     ) -> Result<(), DropReason> {
@@ -220,11 +236,26 @@ impl Node {
         if status == JoinStatus::Accepted && !names_us {
             return Err(DropReason::InvalidReply);
         }
+        if status == JoinStatus::Retry && (cookie == 0 || header.sender.id == self.me.id) {
+            return Err(DropReason::InvalidReply);
+        }
         let tx = self.complete_request(header, MessageType::JoinReply, from, |_| true)?;
-        let Purpose::Join { request, campaign } = tx.purpose else {
+        let Purpose::Join { request, campaign, cookie: echoed, .. } = tx.purpose else {
             return Err(DropReason::UnexpectedResponse);
         };
         match status {
+            // The responder wants to see that we receive at our address: the
+            // JOIN again, straight to it, with its cookie. A node that asks
+            // again for the cookie it was just given refuses it; another
+            // node asking (the JOIN went on: the ring changed) gets its own.
+            JoinStatus::Retry if echoed == 0 || from != tx.to => {
+                // Counted as the hops the first copy took, as if it had been accepted there.
+                let purpose = Purpose::Join { request, campaign, cookie, hops };
+                if self.start_request(from, purpose).is_err() {
+                    self.join_attempt_failed(request, campaign, JoinFailure::Timeout);
+                }
+            }
+            JoinStatus::Retry => self.join_attempt_failed(request, campaign, JoinFailure::CookieRefused),
             JoinStatus::NotMember => self.join_attempt_failed(request, campaign, JoinFailure::NotMember),
             JoinStatus::IdInUse => {
                 self.ring.campaign = None;

@@ -1,5 +1,6 @@
 //! The ring: joining, leaving, stabilising, liveness and neighbour updates.
 
+mod cookie;
 mod join;
 mod leave;
 mod liveness;

@@ -54,7 +54,7 @@ impl Node {
         let detours = header.flags & DETOUR_BITS;
         let key = routed.key();
         // A joiner sends its own JOIN to its entry node: no routing choice.
-        let chosen = !matches!(routed, Routed::Join { joiner } if joiner.id == header.sender.id);
+        let chosen = !matches!(routed, Routed::Join { joiner, .. } if joiner.id == header.sender.id);
         let distance = |id: Id| self.config.routing.distance(id, key);
         let by_detour = chosen && distance(self.me.id) > distance(header.sender.id);
         let may_detour = detours < MAX_DETOURS && !by_detour;
@@ -221,7 +221,7 @@ impl Node {
     /// Answers a routed request this node is responsible for.
     pub(crate) fn answer_routed(&mut self, txid: u64, routed: Routed, hops: u8) {
         match routed {
-            Routed::Join { joiner } => self.answer_join(txid, joiner, hops, PADDED_REQUEST_LEN),
+            Routed::Join { joiner, cookie } => self.answer_join(txid, joiner, hops, PADDED_REQUEST_LEN, cookie),
             // Our own request came back to us, and the key is ours now.
             Routed::Lookup { origin, .. } | Routed::Search { origin, .. } if origin == self.me => {
                 self.answer_own_request(txid)

@@ -75,11 +75,12 @@ fn samples() -> [Repr; 22] {
 }
 
 fn join() -> Repr {
-    repr(12, Message::Join { joiner: node(12), hops: 1 })
+    repr(12, Message::Join { joiner: node(12), hops: 1, cookie: 0 })
 }
 
 fn join_reply() -> Repr {
-    repr(14, Message::JoinReply { status: JoinStatus::Accepted, hops: 2, left: chain(&[12, 9]), right: chain(&[9]) })
+    let (left, right) = (chain(&[12, 9]), chain(&[9]));
+    repr(14, Message::JoinReply { status: JoinStatus::Accepted, hops: 2, left, right, cookie: 0 })
 }
 
 fn neighbour_update() -> Repr {
@@ -220,7 +221,7 @@ fn each_parse_error_comes_from_its_crafted_input() {
         ("PING plus one byte", [ping.as_slice(), &[0]].concat(), WireError::TrailingBytes),
         ("NEIGHBOUR_UPDATE plus one byte", [update.as_slice(), &[0]].concat(), WireError::TrailingBytes),
         ("side 2", patched(&update, HEADER_LEN, &[2]), WireError::InvalidField),
-        ("join status 3", patched(&reply, HEADER_LEN, &[3]), WireError::InvalidField),
+        ("join status 4", patched(&reply, HEADER_LEN, &[4]), WireError::InvalidField),
         (
             "STABILISE padding not zero",
             patched(&encode(&samples()[7]), PADDED_REQUEST_LEN - 1, &[1]),
@@ -381,10 +382,12 @@ fn emit_into_a_small_buffer_writes_nothing() {
 #[test]
 fn the_largest_message_fits_a_datagram() {
     let full: Chain = (1..=MAX_CHAIN as u16).map(node).collect();
-    let largest =
-        repr(14, Message::JoinReply { status: JoinStatus::Accepted, hops: 255, left: full.clone(), right: full });
-    assert_eq!(largest.buffer_len(), HEADER_LEN + 4 + 2 * MAX_CHAIN * LOC);
-    assert_eq!(largest.buffer_len(), 460);
+    let largest = repr(
+        14,
+        Message::JoinReply { status: JoinStatus::Accepted, hops: 255, left: full.clone(), right: full, cookie: 0 },
+    );
+    assert_eq!(largest.buffer_len(), HEADER_LEN + 4 + 2 * MAX_CHAIN * LOC + 8);
+    assert_eq!(largest.buffer_len(), 468);
     assert!(largest.buffer_len() <= 3 * PADDED_REQUEST_LEN, "a full JOIN_REPLY never amplifies its JOIN more than 3×");
     assert_eq!(join().buffer_len(), PADDED_REQUEST_LEN);
     assert!(largest.buffer_len() <= MAX_DATAGRAM);

@@ -96,14 +96,17 @@ impl Arbitrary for AnyRepr {
             MessageType::Pong => Message::Pong,
             MessageType::Ack => Message::Ack,
             MessageType::HopAck => Message::HopAck,
-            MessageType::Join => Message::Join { joiner: any_locator(g), hops: u8::arbitrary(g) },
+            MessageType::Join => {
+                Message::Join { joiner: any_locator(g), hops: u8::arbitrary(g), cookie: u64::arbitrary(g) }
+            }
             MessageType::JoinReply => Message::JoinReply {
                 status: *g
-                    .choose(&[JoinStatus::Accepted, JoinStatus::IdInUse, JoinStatus::NotMember])
+                    .choose(&[JoinStatus::Accepted, JoinStatus::IdInUse, JoinStatus::NotMember, JoinStatus::Retry])
                     .expect("non-empty"),
                 hops: u8::arbitrary(g),
                 left: any_chain(g, 0),
                 right: any_chain(g, 0),
+                cookie: u64::arbitrary(g),
             },
             MessageType::NeighbourUpdate => Message::NeighbourUpdate {
                 side: *g.choose(&[Side::Left, Side::Right]).expect("non-empty"),

@@ -98,7 +98,7 @@ impl fmt::Debug for Identity {
 impl fmt::Display for PublicKey {
     /// The key in lower-case hex.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        hex(f, &self.0)
     }
 }
 
@@ -111,9 +111,14 @@ impl fmt::Debug for PublicKey {
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Signature(")?;
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))?;
+        hex(f, &self.0)?;
         f.write_str(")")
     }
+}
+
+/// Writes `bytes` in lower-case hex.
+fn hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
 }
 
 impl fmt::Display for SignatureError {

@@ -5,10 +5,14 @@
 //! address can — the JOIN changes no chain and draws one reply no larger
 //! than itself.
 
-use mmp2p_core::wire::{Header, Message, Repr};
+use mmp2p_core::wire::{
+    Chain, FileEntry, Header, JoinStatus, Message, MessageType, ReplicaEntry, Repr, Side, MAX_DIGEST_IDS,
+    MAX_STORE_BATCH, MAX_VERIFY_KEYS,
+};
 use mmp2p_core::{rng::Rng, Id, ResourceLocator};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use mmp2p_memory::{Fate, Network, NodeIndex};
+use std::collections::HashMap;
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::time::Duration;
 
@@ -79,5 +83,130 @@ fn forged_join_changes_nothing() {
     }
     // And the ring still works.
     let report = overlay.run_lookups(200);
+    assert_eq!((report.failed, report.wrong), (0, 0));
+}
+
+/// A datagram of type `kind` as a spoofing attacker would forge it: its
+/// header names `sender` (whose address is the victim's), its body the
+/// victim wherever a body names an address, and `key` wherever it names a
+/// key. One arm per type, so a new type must say how it is forged.
+fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) -> Message {
+    let ids = |rng: &mut Rng, n: usize| -> Vec<Id> {
+        (0..n).map(|_| Id((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64()))).collect()
+    };
+    let chain = || -> Chain { [sender].into_iter().collect() };
+    let entries = |rng: &mut Rng| -> Vec<FileEntry> {
+        let mut keys = ids(rng, MAX_STORE_BATCH);
+        keys[0] = key;
+        keys.into_iter().map(|key| FileEntry { key, name: Default::default() }).collect()
+    };
+    match kind {
+        MessageType::Ping => Message::Ping,
+        MessageType::Pong => Message::Pong,
+        MessageType::Ack => Message::Ack,
+        MessageType::HopAck => Message::HopAck,
+        MessageType::Join => Message::Join { joiner: sender, hops: 1, cookie: rng.next_u64() },
+        MessageType::JoinReply => {
+            Message::JoinReply { status: JoinStatus::Accepted, hops: 1, left: chain(), right: chain(), cookie: 0 }
+        }
+        MessageType::NeighbourUpdate => Message::NeighbourUpdate { side: Side::Left, chain: chain() },
+        MessageType::Stabilise => Message::Stabilise,
+        MessageType::StabiliseReply => Message::StabiliseReply { left: chain(), right: chain() },
+        MessageType::Leave => Message::Leave { side: Side::Right, chain: chain() },
+        MessageType::FriendDigest => Message::FriendDigest { ids: ids(rng, MAX_DIGEST_IDS).into_iter().collect() },
+        MessageType::Lookup => Message::Lookup { origin: sender, key, hops: 1 },
+        MessageType::LookupReply => Message::LookupReply { key, hops: 1 },
+        MessageType::Store => Message::Store { owner: sender, hops: 1, entries: entries(rng).into_iter().collect() },
+        MessageType::Verify => Message::Verify { owner: key, keys: ids(rng, MAX_VERIFY_KEYS).into_iter().collect() },
+        MessageType::VerifyReply => {
+            Message::VerifyReply { keys: ids(rng, MAX_VERIFY_KEYS).into_iter().collect(), mask: u32::MAX }
+        }
+        MessageType::Search => Message::Search { origin: sender, key, hops: 1 },
+        MessageType::SearchPage => Message::SearchPage { key, page: 0 },
+        MessageType::SearchReply => {
+            Message::SearchReply { key, hops: 1, page: 0, pages: 1, owners: [sender].into_iter().collect() }
+        }
+        MessageType::Replicate => Message::Replicate {
+            entries: [ReplicaEntry { key, owner: sender, lifetime_secs: 3600, name: Default::default() }]
+                .into_iter()
+                .collect(),
+        },
+        MessageType::ListFiles => Message::ListFiles { page: 0 },
+        MessageType::FileList => Message::FileList { page: 0, pages: 1, names: Default::default() },
+        other => panic!("no forgery for {other}: add one"),
+    }
+}
+
+/// Bytes sent to `victim` since trace entry `since`, by any node.
+fn bytes_to(overlay: &Overlay, victim: SocketAddrV6, since: usize) -> usize {
+    let trace = &overlay.network.trace()[since..];
+    trace.iter().filter(|t| t.to == victim && matches!(t.fate, Fate::Sent { .. })).map(|t| t.bytes.len()).sum()
+}
+
+/// Per node, since trace entry `since`: bytes it received from `victim` or
+/// naming it, and bytes it sent to it.
+fn exchanges_with(overlay: &Overlay, victim: SocketAddrV6, since: usize) -> HashMap<SocketAddrV6, (usize, usize)> {
+    let mut per_node: HashMap<SocketAddrV6, (usize, usize)> = HashMap::new();
+    for t in overlay.network.trace()[since..].iter().filter(|t| matches!(t.fate, Fate::Sent { .. })) {
+        let names_victim = t.repr().is_ok_and(|r| r.message.named_address() == Some(victim));
+        if t.from == victim || names_victim {
+            per_node.entry(t.to).or_default().0 += t.bytes.len();
+        }
+        if t.to == victim {
+            per_node.entry(t.from).or_default().1 += t.bytes.len();
+        }
+    }
+    per_node
+}
+
+#[test]
+fn amplification_at_most_3x() {
+    let mut overlay = overlay(40, 1310);
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    // Something to find: a popular file, shared by a dozen members.
+    let popular = "popular.mkv";
+    for &owner in &members[..12] {
+        overlay.network.command(owner, |node, now| node.share(now, [popular])).expect("shared");
+    }
+    overlay.network.run_for(Duration::from_secs(20));
+    let popular_key = Id::from_file_name(popular);
+    let attacker = members[3];
+    let victim = SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0xdead, 2), 4000, 0, 0);
+    overlay.network.set_tracing(true);
+    let mut rng = Rng::new(1311);
+    for kind in MessageType::ALL {
+        let since = overlay.network.trace().len();
+        let mut sent = 0;
+        // To eight members, each with a sender ID just after the member's
+        // own, so that a STABILISE makes it a candidate neighbour.
+        for (i, &target) in members.iter().skip(5).step_by(4).take(8).enumerate() {
+            let target_id = overlay.network.locator(target).id;
+            let sender = ResourceLocator::new(Id(target_id.0.wrapping_add(1)), victim);
+            let key = if i % 2 == 0 { popular_key } else { target_id };
+            let repr = Repr {
+                header: Header { flags: 0, hop_limit: 64, txid: rng.next_u64(), sender },
+                message: forged(kind, sender, key, &mut rng),
+            };
+            let mut bytes = vec![0; repr.buffer_len()];
+            repr.emit(&mut bytes).expect("fits");
+            sent += bytes.len();
+            overlay.network.inject_spoofed(attacker, victim, Network::addr(target), bytes);
+        }
+        overlay.network.run_for(Duration::from_secs(40));
+        // Each node sent the victim at most 3x what it received from it or in its name.
+        for (node, (received, answered)) in exchanges_with(&overlay, victim, since) {
+            assert!(answered <= 3 * received, "{kind}: {node} got {received} bytes and sent {answered}");
+        }
+        // And the whole ring at most 3x what the attacker sent — but for a
+        // STORE, whose every responsible node checks the owner's address
+        // on its own until locators are signed against registered keys.
+        let drawn = bytes_to(&overlay, victim, since);
+        if kind != MessageType::Store {
+            assert!(drawn <= 3 * sent, "{kind}: {sent} bytes from a spoofed source drew {drawn} bytes to it");
+        }
+    }
+    // The ring is untouched and still works.
+    overlay.check_ring().expect("every chain holds the true neighbours");
+    let report = overlay.run_lookups(100);
     assert_eq!((report.failed, report.wrong), (0, 0));
 }

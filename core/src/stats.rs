@@ -76,6 +76,9 @@ drop_reasons! {
     UnexpectedCopy => "copies from a node that is not our neighbour",
     /// The event queue was full, so an event was lost.
     EventQueueFull => "event queue full",
+    /// A datagram to an address that has not echoed a nonce of ours would
+    /// have taken it past 3× the bytes received from it: withheld.
+    AmplificationLimit => "withheld: over 3x what an unproven address sent",
     /// The caller's buffer was too small for a datagram.
     BufferTooSmall => "output buffer too small",
 }

@@ -150,7 +150,7 @@ fn next_sample(previous: Option<&Report>) -> Option<Report> {
         Some(Report::Pong { .. }) => Report::PingFailed { req, addr: peer().addr },
         Some(Report::PingFailed { .. }) => Report::Stats {
             req,
-            counters: Counters {
+            counters: Box::new(Counters {
                 core: Stats::default(),
                 dropped: BTreeMap::from([(DropReason::HopLimitExceeded.to_string(), 1)]),
                 socket: SocketCounters {
@@ -161,7 +161,7 @@ fn next_sample(previous: Option<&Report>) -> Option<Report> {
                     oversized: 0,
                     not_ipv6: 0,
                 },
-            },
+            }),
         },
         Some(Report::Stats { .. }) => Report::Left { req },
         Some(Report::Left { .. }) => Report::Bye { req },

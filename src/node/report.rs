@@ -291,9 +291,9 @@ pub enum Report {
     Stats {
         /// The command's tag.
         req: Option<u64>,
-        /// The counters.
+        /// The counters (boxed: they outweigh every other report).
         #[serde(flatten)]
-        counters: Counters,
+        counters: Box<Counters>,
     },
     /// The node left the ring.
     Left {
@@ -389,7 +389,7 @@ impl Report {
 
     /// The `stats` report of `node` and its socket.
     pub fn stats(req: u64, node: &Node, io: &IoStats) -> Report {
-        Report::Stats { req: Some(req), counters: Counters::new(node.stats(), io) }
+        Report::Stats { req: Some(req), counters: Box::new(Counters::new(node.stats(), io)) }
     }
 
     /// The report as one JSON object.
@@ -452,7 +452,8 @@ impl Report {
             Report::LookupFailed { key, .. } => format!("{key}: lookup got no answer"),
             Report::Pong { addr, rtt_us, .. } => format!("{addr} answered in {:.3} ms", *rtt_us as f64 / 1000.0),
             Report::PingFailed { addr, .. } => format!("{addr} did not answer"),
-            Report::Stats { counters: Counters { core: c, dropped, socket: io }, .. } => {
+            Report::Stats { counters, .. } => {
+                let Counters { core: c, dropped, socket: io } = &**counters;
                 let mut out = format!(
                     "core: {} datagrams in ({} bytes), {} out ({} bytes), {} maintenance, {} STORE, {} relayed, {} retransmits, {} requests failed\nsocket: {} sent, {} received, {} send errors, {} receive errors, {} oversized, {} IPv4",
                     c.datagrams_in, c.bytes_in, c.datagrams_out, c.bytes_out, c.maintenance_out, c.store_out,

@@ -266,6 +266,32 @@ impl Node {
             return Err(DropReason::FromSelf);
         }
         self.heard(from, &header);
+        self.count_received(from, len, &message);
+        let result = self.handle_message(from, len, header, message);
+        self.requests.unproven_input = false;
+        result
+    }
+
+    /// Counts `len` bytes as received from `from`, and in the name of the
+    /// address the message names, towards their 3× allowances; until the
+    /// message is handled, requests it starts are charged to their
+    /// destinations if `from` is unproven.
+    fn count_received(&mut self, from: SocketAddrV6, len: usize, message: &Message) {
+        let (budgets, now) = (&mut self.requests.budgets, self.now);
+        budgets.credit(from, len, now);
+        if let Some(named) = message.named_address().filter(|named| *named != from) {
+            budgets.credit(named, len, now);
+        }
+        self.requests.unproven_input = !budgets.is_proven(&from, now);
+    }
+
+    fn handle_message(
+        &mut self,
+        from: SocketAddrV6,
+        len: usize,
+        header: crate::wire::Header,
+        message: Message,
+    ) -> Result<(), DropReason> {
         match message {
             Message::Ping => {
                 self.send(Outgoing::Pong { to: from, txid: header.txid });

@@ -4,7 +4,7 @@
 use crate::id::ResourceLocator;
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
-use crate::tables::outbox::Outgoing;
+use crate::tables::outbox::{Charge, Outgoing};
 use crate::tables::transactions::{Journey, Routed};
 use crate::wire::{Chain, Header, JoinStatus, Message, MessageType, Repr, Side, Traffic, DETOUR_BITS};
 use core::net::SocketAddrV6;
@@ -26,6 +26,10 @@ impl Node {
         while let Some(outgoing) = self.outbox.pop_front() {
             if outgoing == Outgoing::Encoded {
                 let Some(slot) = self.dht.encoded.pop_front() else { continue };
+                if slot.charged && !self.requests.budgets.charge(&slot.to, slot.len, self.now) {
+                    self.stats.count_drop(DropReason::AmplificationLimit);
+                    continue;
+                }
                 match buf.get_mut(..slot.len) {
                     Some(out) => {
                         out.copy_from_slice(&slot.bytes[..slot.len]);
@@ -41,6 +45,9 @@ impl Node {
                 continue;
             };
             match repr.emit(buf) {
+                Ok(len) if self.is_charged(&outgoing, to) && !self.requests.budgets.charge(&to, len, self.now) => {
+                    self.stats.count_drop(DropReason::AmplificationLimit);
+                }
                 Ok(len) => {
                     self.count_out(Some(repr.message.message_type()), len);
                     return Some((to, len));
@@ -49,6 +56,18 @@ impl Node {
             }
         }
         None
+    }
+
+    /// True if `outgoing`, to `to`, counts against `to`'s 3× allowance
+    /// while `to` is unproven (see [`Charge`]).
+    fn is_charged(&self, outgoing: &Outgoing, to: SocketAddrV6) -> bool {
+        match outgoing.charge() {
+            Charge::Drawn => true,
+            Charge::Probe { txid } => {
+                self.requests.transactions.iter().any(|tx| tx.txid == txid && tx.to == to && tx.charged)
+            }
+            Charge::Own => false,
+        }
     }
 
     /// Counts one emitted datagram of type `kind`.
@@ -81,7 +100,9 @@ impl Node {
                 (to, direct(self, txid, Message::FriendDigest { ids: self.digest_ids() }))
             }
             Outgoing::StabiliseReply { to, txid } => {
-                let (left, right) = self.chains_within(crate::wire::MAX_DATAGRAM);
+                // To an unproven address, only what its allowance covers.
+                let room = self.requests.budgets.allowance(&to, self.now);
+                let (left, right) = self.chains_within(room.min(crate::wire::MAX_DATAGRAM));
                 (to, direct(self, txid, Message::StabiliseReply { left, right }))
             }
             Outgoing::Leave { to, txid, side } => {

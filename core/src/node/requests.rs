@@ -82,7 +82,9 @@ impl Node {
     ) -> Result<Transaction, CommandError> {
         let timeout = purpose.policy(&self.config).timeout;
         let now = self.now;
-        let tx = Transaction { txid, to, purpose, attempts: 1, started: now, sent_at: now, deadline: now + timeout };
+        let charged = self.requests.unproven_input;
+        let deadline = now + timeout;
+        let tx = Transaction { txid, to, purpose, attempts: 1, started: now, sent_at: now, deadline, charged };
         self.requests.transactions.insert(tx.clone()).map_err(|_| CommandError::TooManyRequests)?;
         Ok(tx)
     }
@@ -146,6 +148,8 @@ impl Node {
         matches: impl Fn(&Purpose) -> bool,
     ) -> Result<Transaction, DropReason> {
         let tx = self.requests.transactions.complete(header.txid, response, from, header.sender.addr, matches)?;
+        // The response echoes our nonce: its source receives at that address.
+        self.requests.budgets.prove(from, self.now);
         if self.config.proximity && tx.attempts == 1 && tx.to == from {
             self.lookahead.rtts.sample(from, self.now.saturating_duration_since(tx.sent_at), self.now);
         }

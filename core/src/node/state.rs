@@ -4,6 +4,7 @@
 use crate::config::STORE_RELAY_SLOTS;
 use crate::event::RequestId;
 use crate::tables::bootstrap::{BootstrapList, JoinCampaign};
+use crate::tables::budgets::Budgets;
 use crate::tables::digests::Digests;
 use crate::tables::friends::Friends;
 use crate::tables::neighbours::Neighbours;
@@ -89,4 +90,9 @@ pub(super) struct RequestState {
     pub transactions: Transactions,
     /// The last command id handed out.
     pub next_request: u64,
+    /// Addresses that echoed a nonce of ours, and the byte counts of the others.
+    pub budgets: Budgets,
+    /// True while handling a datagram from an unproven address: requests
+    /// started meanwhile are charged to their destinations' allowances.
+    pub unproven_input: bool,
 }

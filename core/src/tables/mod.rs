@@ -4,6 +4,7 @@
 //! state machine in [`node`](crate::node) does that.
 
 pub mod bootstrap;
+pub mod budgets;
 pub mod digests;
 pub mod friends;
 pub mod neighbours;

@@ -130,12 +130,57 @@ pub(crate) enum Outgoing {
     },
 }
 
+/// Whether a datagram counts against its destination's 3× allowance while
+/// that destination is unproven (see [`Budgets`](crate::tables::budgets::Budgets)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Charge {
+    /// An answer or a check drawn by a datagram: always.
+    Drawn,
+    /// A probe: if the transaction `txid` was started on the word of an
+    /// unproven address (a candidate named by a stranger's STABILISE).
+    Probe { txid: u64 },
+    /// Our own traffic — commands, maintenance, routed messages sent on
+    /// to contacts in our tables: never.
+    Own,
+}
+
+impl Outgoing {
+    /// How the datagram is charged.
+    pub fn charge(&self) -> Charge {
+        match *self {
+            Outgoing::Pong { .. }
+            | Outgoing::Ack { .. }
+            | Outgoing::HopAck { .. }
+            | Outgoing::StabiliseReply { .. }
+            | Outgoing::JoinReply { .. }
+            | Outgoing::LookupReply { .. }
+            | Outgoing::SearchReply { .. }
+            | Outgoing::FileList { .. }
+            | Outgoing::Verify { .. } => Charge::Drawn,
+            Outgoing::Ping { txid, .. } | Outgoing::Stabilise { txid, .. } => Charge::Probe { txid },
+            Outgoing::Leave { .. }
+            | Outgoing::Routed { .. }
+            | Outgoing::NeighbourUpdate { .. }
+            | Outgoing::SearchPage { .. }
+            | Outgoing::ListFiles { .. }
+            | Outgoing::FriendDigest { .. }
+            | Outgoing::Store { .. }
+            | Outgoing::Replicate { .. } => Charge::Own,
+            // An encoded datagram carries its own mark (`EncodedDatagram::charged`).
+            Outgoing::Encoded => Charge::Own,
+        }
+    }
+}
+
 /// A datagram encoded when its input arrived (a relayed STORE, a
 /// VERIFY_REPLY): its contents come from the input, not from our tables. At
 /// most [`STORE_RELAY_SLOTS`](crate::config::STORE_RELAY_SLOTS) wait at once.
 #[derive(Clone, Debug)]
 pub(crate) struct EncodedDatagram {
     pub to: SocketAddrV6,
+    /// An answer drawn by a datagram (a VERIFY_REPLY): charged to an unproven
+    /// destination's allowance, like [`Charge::Drawn`].
+    pub charged: bool,
     pub len: usize,
     pub bytes: [u8; MAX_DATAGRAM],
 }

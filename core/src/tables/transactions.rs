@@ -249,6 +249,9 @@ pub(crate) struct Transaction {
     pub sent_at: Instant,
     /// When to retransmit or give up.
     pub deadline: Instant,
+    /// Started on the word of an unproven address: each transmission to an
+    /// unproven destination is charged to that destination's allowance.
+    pub charged: bool,
 }
 
 /// Completed transaction ids remembered, so that a duplicated response is

@@ -16,6 +16,7 @@ mod error;
 mod fields;
 mod header;
 mod message;
+mod named;
 mod packet;
 mod repr;
 mod types;

@@ -285,7 +285,14 @@ impl Network {
     /// Puts a datagram on the wire as if node `from` had sent it (a hostile or
     /// hand-made message); it meets the same latency, faults and partitions.
     pub fn inject(&mut self, from: NodeIndex, to: SocketAddrV6, bytes: Vec<u8>) {
-        self.transmit(from, to, bytes);
+        self.transmit(from, Network::addr(from), to, bytes);
+    }
+
+    /// Puts a datagram on the wire from node `from`'s host but with a forged
+    /// source address `source`, as a spoofing attacker would: it meets
+    /// `from`'s latency, faults and partitions, and answers go to `source`.
+    pub fn inject_spoofed(&mut self, from: NodeIndex, source: SocketAddrV6, to: SocketAddrV6, bytes: Vec<u8>) {
+        self.transmit(from, source, to, bytes);
     }
 
     /// Changes the network's latency model and faults from now on.
@@ -421,7 +428,7 @@ impl Network {
             match output {
                 Output::Transmit(t) => {
                     let bytes = self.buf[..t.len].to_vec();
-                    self.transmit(index, t.to, bytes);
+                    self.transmit(index, Network::addr(index), t.to, bytes);
                 }
                 Output::Event(event) => self.events.push(NodeEvent { at: self.now, node: index, event }),
                 Output::Timeout(deadline) => {
@@ -439,9 +446,8 @@ impl Network {
     }
 
     /// Puts a datagram on the wire, deciding its fate.
-    fn transmit(&mut self, from: NodeIndex, to: SocketAddrV6, bytes: Vec<u8>) {
+    fn transmit(&mut self, from: NodeIndex, from_addr: SocketAddrV6, to: SocketAddrV6, bytes: Vec<u8>) {
         let sent = self.now;
-        let from_addr = Network::addr(from);
         let target = self.index_of(&to);
         let partitioned = target.is_some_and(|t| self.slots[t.0].group != self.slots[from.0].group);
         let latency = target.map_or(Duration::from_millis(100), |t| self.latency(from, t));

@@ -215,7 +215,7 @@ impl Node {
                 end += 1;
             }
             let message = Message::Store { owner, hops, entries: entries[start..end].iter().cloned().collect() };
-            self.send_encoded(to, Repr { header, message })?;
+            self.send_encoded(to, Repr { header, message }, false)?;
             start = end;
         }
         Ok(())
@@ -238,7 +238,7 @@ impl Node {
         let header = Header { flags: 0, hop_limit, txid: header.txid, sender: self.me };
         let message =
             Message::Store { owner, hops: hops.saturating_add(1), entries: entries.iter().cloned().collect() };
-        self.send_encoded(to, Repr { header, message })
+        self.send_encoded(to, Repr { header, message }, false)
     }
 
     /// Keeps one locator, counting a refusal.

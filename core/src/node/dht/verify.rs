@@ -50,7 +50,7 @@ impl Node {
         let reply = Message::VerifyReply { keys: keys.iter().copied().collect(), mask };
         let header = Header { flags: 0, hop_limit: 0, txid: header.txid, sender: self.me };
         // The reply echoes the request's keys, so it is encoded now, like a relayed STORE.
-        self.send_encoded(from, Repr { header, message: reply })
+        self.send_encoded(from, Repr { header, message: reply }, true)
     }
 
     pub(crate) fn handle_verify_reply(
@@ -83,12 +83,15 @@ impl Node {
         }
     }
 
-    /// Queues a datagram encoded now (its contents come from the input, not our tables).
-    pub(crate) fn send_encoded(&mut self, to: SocketAddrV6, repr: Repr) -> Result<(), DropReason> {
+    /// Queues a datagram encoded now (its contents come from the input, not
+    /// our tables); `charged` if it answers a datagram (see
+    /// [`Budgets`](crate::tables::budgets::Budgets)).
+    pub(crate) fn send_encoded(&mut self, to: SocketAddrV6, repr: Repr, charged: bool) -> Result<(), DropReason> {
         if self.dht.encoded.is_full() || self.outbox.is_full() {
             return Err(DropReason::OutboxFull);
         }
-        let mut slot = crate::tables::outbox::EncodedDatagram { to, len: 0, bytes: [0; crate::wire::MAX_DATAGRAM] };
+        let mut slot =
+            crate::tables::outbox::EncodedDatagram { to, charged, len: 0, bytes: [0; crate::wire::MAX_DATAGRAM] };
         slot.len = repr.emit(&mut slot.bytes).map_err(|_| DropReason::OutboxFull)?;
         // Cannot fail: both queues were checked above.
         let _ = self.dht.encoded.push_back(slot);

@@ -23,6 +23,7 @@ use crate::id::{usable_address, ResourceLocator};
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::bootstrap::JoinCampaign;
+use crate::tables::budgets::AMPLIFICATION_FACTOR;
 use crate::tables::neighbours::cut_chain;
 use crate::tables::outbox::Outgoing;
 use crate::tables::timers::Timer;
@@ -30,10 +31,6 @@ use crate::tables::transactions::{Journey, Purpose, Routed};
 use crate::time::Instant;
 use crate::wire::{Chain, Header, JoinStatus, MessageType, Side, MAX_DATAGRAM};
 use core::net::SocketAddrV6;
-
-/// A reply may be at most this many times the size of the JOIN that asked for it,
-/// since the joiner's address has not yet proven it wants our datagrams.
-const AMPLIFICATION_LIMIT: usize = 3;
 
 impl Node {
     /// Joins the ring through the node at `via` (the key node or any member).
@@ -179,13 +176,19 @@ impl Node {
     ) {
         let mut status = self.admit(joiner);
         let known = self.ring.neighbours.left() == Some(&joiner);
-        let cookie = if status == JoinStatus::Accepted && !known && !self.cookie_is_valid(&joiner, cookie) {
+        let echoed = self.cookie_is_valid(&joiner, cookie);
+        if echoed {
+            // Only a host that receives at the joiner's address could echo it.
+            self.requests.budgets.prove(joiner.addr, self.now);
+            self.requests.unproven_input = false;
+        }
+        let cookie = if status == JoinStatus::Accepted && !known && !echoed {
             status = JoinStatus::Retry;
             self.join_cookie(&joiner)
         } else {
             0
         };
-        let max_len = request_len.saturating_mul(AMPLIFICATION_LIMIT).min(MAX_DATAGRAM) as u16;
+        let max_len = request_len.saturating_mul(AMPLIFICATION_FACTOR).min(MAX_DATAGRAM) as u16;
         self.send(Outgoing::JoinReply { to: joiner.addr, txid, status, hops, max_len, cookie });
         if status == JoinStatus::Accepted {
             self.link_joiner(joiner);

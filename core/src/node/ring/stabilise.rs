@@ -27,8 +27,9 @@ impl Node {
         if !self.is_member() {
             return Err(DropReason::NotJoined);
         }
-        self.send(Outgoing::StabiliseReply { to: from, txid: header.txid });
+        // The probe first: to an unproven sender, the reply gets what is left of its allowance.
         self.consider(ResourceLocator::new(header.sender.id, from));
+        self.send(Outgoing::StabiliseReply { to: from, txid: header.txid });
         Ok(())
     }
 

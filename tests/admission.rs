@@ -210,3 +210,119 @@ fn amplification_at_most_3x() {
     let report = overlay.run_lookups(100);
     assert_eq!((report.failed, report.wrong), (0, 0));
 }
+
+/// The flooder of `store_fair_under_flood`: 16 addresses of one /64 and 64
+/// identities, storing as fast as it can and answering every check.
+struct Flooder {
+    host: NodeIndex,
+    rng: Rng,
+    read: usize,
+}
+
+impl Flooder {
+    fn addr(i: u64) -> SocketAddrV6 {
+        SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0xbad, 0, 0, 0, 0, 0, 1 + (i % 16) as u16), 4000, 0, 0)
+    }
+
+    fn is_ours(addr: &SocketAddrV6) -> bool {
+        addr.ip().segments()[..4] == [0xfd00, 0xbad, 0, 0]
+    }
+
+    /// One STORE of 24 random keys from each of its addresses, each as one
+    /// of its identities, to a random member.
+    fn flood(&mut self, overlay: &mut Overlay, members: &[NodeIndex]) {
+        for i in 0..16 {
+            let source = Flooder::addr(i);
+            let owner =
+                ResourceLocator::new(Id::from_email(&format!("sybil{}@example.org", self.rng.below(64))), source);
+            let mut keys: Vec<Id> = (0..MAX_STORE_BATCH)
+                .map(|_| Id((u128::from(self.rng.next_u64()) << 64) | u128::from(self.rng.next_u64())))
+                .collect();
+            keys.sort_unstable();
+            let entries = keys.into_iter().map(|key| FileEntry { key, name: Default::default() }).collect();
+            let repr = Repr {
+                header: Header { flags: 0, hop_limit: 64, txid: self.rng.next_u64(), sender: owner },
+                message: Message::Store { owner, hops: 1, entries },
+            };
+            let mut bytes = vec![0; repr.buffer_len()];
+            repr.emit(&mut bytes).expect("fits");
+            let target = members[self.rng.below(members.len() as u64) as usize];
+            overlay.network.inject_spoofed(self.host, source, Network::addr(target), bytes);
+        }
+    }
+
+    /// Confirms every key of every VERIFY sent to its addresses since last time.
+    fn answer_checks(&mut self, overlay: &mut Overlay) {
+        let trace = overlay.network.trace();
+        let checks: Vec<_> = trace[self.read..]
+            .iter()
+            .filter(|t| Flooder::is_ours(&t.to))
+            .filter_map(|t| t.repr().ok().map(|r| (t.to, t.from, r)))
+            .filter_map(|(to, from, r)| match r.message {
+                Message::Verify { owner, keys } => Some((to, from, r.header.txid, owner, keys)),
+                _ => None,
+            })
+            .collect();
+        self.read = trace.len();
+        for (source, to, txid, owner, keys) in checks {
+            let mask = if keys.len() == 32 { u32::MAX } else { (1 << keys.len()) - 1 };
+            let repr = Repr {
+                header: Header { flags: 0, hop_limit: 0, txid, sender: ResourceLocator::new(owner, source) },
+                message: Message::VerifyReply { keys, mask },
+            };
+            let mut bytes = vec![0; repr.buffer_len()];
+            repr.emit(&mut bytes).expect("fits");
+            overlay.network.inject_spoofed(self.host, source, to, bytes);
+        }
+    }
+
+    /// Floods and answers for `duration`, in steps of 50 ms.
+    fn run(&mut self, overlay: &mut Overlay, members: &[NodeIndex], duration: Duration) {
+        let step = Duration::from_millis(50);
+        for _ in 0..duration.as_millis() / step.as_millis() {
+            self.flood(overlay, members);
+            overlay.network.run_for(step);
+            self.answer_checks(overlay);
+        }
+    }
+}
+
+#[test]
+fn store_fair_under_flood() {
+    let mut overlay = overlay(100, 1320);
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    overlay.network.set_tracing(true);
+    let mut flooder = Flooder { host: members[0], rng: Rng::new(1321), read: 0 };
+    // The flood fills the stores first; then 100 honest owners share while it goes on.
+    flooder.run(&mut overlay, &members, Duration::from_secs(10));
+    let names: Vec<String> = (0..members.len()).map(|i| format!("honest-{i}.txt")).collect();
+    for (&owner, name) in members.iter().zip(&names) {
+        overlay.share(owner, &[name.as_str()]).expect("shared");
+    }
+    flooder.run(&mut overlay, &members, Duration::from_secs(60));
+    let stats = overlay.network.nodes().map(|(_, n)| n.stats().clone()).fold((0, 0, 0), |acc, s| {
+        (acc.0 + s.store_refused_network_cap, acc.1 + s.store_evicted, acc.2 + s.store_refused_full)
+    });
+    let flooded = overlay
+        .network
+        .nodes()
+        .map(|(_, n)| n.store().entries().iter().filter(|e| Flooder::is_ours(&e.owner.addr)).count())
+        .max()
+        .unwrap_or(0);
+    println!(
+        "store_fair_under_flood: {flooded} flood entries in the fullest store; refused by network share {}, \
+         evicted {}, refused full {}",
+        stats.0, stats.1, stats.2
+    );
+    assert!(flooded > 0, "the flood reached the stores");
+    // Every honest file is found, from another member.
+    let searches: Vec<(NodeIndex, Id)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (members[(i + 50) % members.len()], Id::from_file_name(name)))
+        .collect();
+    let found = overlay.search_many(&searches, Duration::from_secs(30));
+    for (i, outcome) in found.iter().enumerate() {
+        assert!(outcome.owners.contains(&overlay.network.locator(members[i])), "{} not found: {outcome:?}", names[i]);
+    }
+}

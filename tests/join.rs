@@ -29,9 +29,9 @@ fn fig3_join_step_by_step() {
         "14→0 HOP_ACK",
         // 14 changes nothing before 12 shows that it receives at its
         // address: a reply smaller than the JOIN, with a cookie ...
-        "14→12 JOIN_REPLY Retry hops=2 left=[] right=[] cookie=9ce87c69d21788b8",
+        "14→12 JOIN_REPLY Retry hops=2 left=[] right=[] cookie=c3997b1febccd955",
         // ... which 12 echoes in its JOIN, now straight to 14.
-        "12→14 JOIN joiner=12 hops=2 cookie=9ce87c69d21788b8",
+        "12→14 JOIN joiner=12 hops=2 cookie=c3997b1febccd955",
         "14→12 HOP_ACK",
         // 14 answers 12 with its chains (12 now first on its left) ...
         "14→12 JOIN_REPLY Accepted hops=2 left=[12, 9, 0] right=[0, 9]",

@@ -27,7 +27,7 @@ pub const MAX_NAME_LEN: usize = 64;
 pub const SHARED_NAME_BYTES: usize = 16 * 1024;
 /// Most resource locators a node stores for the keys it is responsible for.
 pub const MAX_STORE_ENTRIES: usize = 256;
-/// Most stored locators per owner ID, so one owner cannot fill the store.
+/// Most stored locators per owner locator; its fair share may be less (see `tables::store::fair`).
 pub const MAX_ENTRIES_PER_OWNER: usize = 64;
 /// Longest file name, in bytes, kept with a stored locator; a longer one is dropped.
 pub const STORE_NAME_LEN: usize = 32;

@@ -117,8 +117,12 @@ pub struct Stats {
     pub store_out: u64,
     /// Locators refused because the store was full.
     pub store_refused_full: u64,
-    /// Locators refused because their owner already had its share of the store.
+    /// Locators refused because their owner locator already had its share of the store.
     pub store_refused_owner_cap: u64,
+    /// Locators refused because their owner's /64 network already had its share of the store.
+    pub store_refused_network_cap: u64,
+    /// Locators evicted to make room for another holder's (see `tables::store::fair`).
+    pub store_evicted: u64,
     /// Locators dropped because their owner failed the return-routability check.
     pub store_unverified_dropped: u64,
     /// Requests sent again after a timeout.

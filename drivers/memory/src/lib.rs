@@ -30,8 +30,11 @@ use std::collections::BinaryHeap;
 
 /// The UDP port every simulated node listens on.
 pub const PORT: u16 = 4000;
-/// The /64 prefix of simulated node addresses (`fd00::/64`, a ULA prefix).
+/// The /16 prefix of simulated node addresses (`fd00::/16`, ULA): each node
+/// has a /64 of its own within it, as hosts on different networks do.
 const PREFIX: u128 = 0xfd00 << 112;
+/// The bits of a simulated address that number its node's /64 (bits 64 to 111).
+const NETWORK_BITS: u128 = ((1 << 48) - 1) << 64;
 
 /// A node's place in the network (its index in creation order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -182,19 +185,21 @@ impl Network {
         self.slots.is_empty()
     }
 
-    /// The address of node `index`: `[fd00::<index + 1>]:4000`.
+    /// The address of node `index`: host 1 of its own /64,
+    /// `[fd00:0:<index + 1>::1]:4000` (node 0 is `[fd00:0:0:1::1]:4000`).
     pub fn addr(index: NodeIndex) -> SocketAddrV6 {
-        SocketAddrV6::new(Ipv6Addr::from(PREFIX | (index.0 as u128 + 1)), PORT, 0, 0)
+        let network = (index.0 as u128 + 1) << 64 & NETWORK_BITS;
+        SocketAddrV6::new(Ipv6Addr::from(PREFIX | network | 1), PORT, 0, 0)
     }
 
     /// The node listening on `addr`, if it is one of ours.
     pub fn index_of(&self, addr: &SocketAddrV6) -> Option<NodeIndex> {
         let bits = u128::from(*addr.ip());
-        let host = bits & u128::from(u64::MAX);
-        if bits & !u128::from(u64::MAX) != PREFIX || addr.port() != PORT || host == 0 {
+        let network = (bits & NETWORK_BITS) >> 64;
+        if bits & !NETWORK_BITS != PREFIX | 1 || addr.port() != PORT || network == 0 {
             return None;
         }
-        let index = usize::try_from(host - 1).ok()?;
+        let index = usize::try_from(network - 1).ok()?;
         (index < self.slots.len()).then_some(NodeIndex(index))
     }
 

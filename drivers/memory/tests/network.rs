@@ -109,5 +109,8 @@ fn addresses_map_back_to_nodes() {
     let a = net.add_node(Id(1), quiet());
     assert_eq!(net.index_of(&Network::addr(a)), Some(a));
     assert_eq!(net.index_of(&Network::addr(NodeIndex(5))), None);
-    assert_eq!(Network::addr(NodeIndex(0)).to_string(), "[fd00::1]:4000");
+    assert_eq!(Network::addr(NodeIndex(0)).to_string(), "[fd00:0:0:1::1]:4000");
+    assert_eq!(Network::addr(NodeIndex(0x1_0000)).to_string(), "[fd00:0:1:1::1]:4000", "each node its own /64");
+    let other_host = "[fd00:0:0:1::2]:4000".parse().unwrap();
+    assert_eq!(net.index_of(&other_host), None);
 }

@@ -23,7 +23,7 @@ use crate::node::Node;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
 use crate::tables::shared::SharedFiles;
-use crate::tables::store::{LocatorStore, Origin, StoreRefusal};
+use crate::tables::store::{LocatorStore, Origin, StoreRefusal, Upserted};
 use crate::tables::timers::Timer;
 use crate::time::Instant;
 use crate::wire::{FileEntry, Header, Message, Repr, HEADER_LEN, MAX_DATAGRAM, MAX_STORE_BATCH};
@@ -243,11 +243,24 @@ impl Node {
 
     /// Keeps one locator, counting a refusal.
     fn keep(&mut self, owner: ResourceLocator, key: Id, name: &str, expires: Instant) {
-        match self.dht.store.upsert(key, owner, name, expires, Origin::Owner) {
-            Ok(_) => self.replicate_soon(),
-            Err(StoreRefusal::Full) => bump(&mut self.stats.store_refused_full),
-            Err(StoreRefusal::OwnerCapReached) => bump(&mut self.stats.store_refused_owner_cap),
+        let upserted = self.dht.store.upsert(key, owner, name, expires, Origin::Owner);
+        if self.count_upsert(&upserted) {
+            self.replicate_soon();
         }
+    }
+
+    /// Counts what an upsert did: an eviction, or a refusal by reason;
+    /// true if the entry is stored.
+    pub(crate) fn count_upsert(&mut self, upserted: &Result<Upserted, StoreRefusal>) -> bool {
+        let counter = match upserted {
+            Ok(Upserted::Displaced(_)) => &mut self.stats.store_evicted,
+            Ok(Upserted::Inserted | Upserted::Refreshed | Upserted::Unchanged) => return true,
+            Err(StoreRefusal::Full) => &mut self.stats.store_refused_full,
+            Err(StoreRefusal::OwnerQuota) => &mut self.stats.store_refused_owner_cap,
+            Err(StoreRefusal::NetworkQuota) => &mut self.stats.store_refused_network_cap,
+        };
+        bump(counter);
+        upserted.is_ok()
     }
 
     /// Publishes our files and replicates our entries: the periodic refresh.

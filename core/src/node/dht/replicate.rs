@@ -17,9 +17,9 @@
 
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
-use crate::stats::{bump, DropReason};
+use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
-use crate::tables::store::{Origin, StoreRefusal, Upserted};
+use crate::tables::store::{Origin, Upserted};
 use crate::tables::timers::Timer;
 use crate::tables::transactions::{Purpose, Transaction};
 use crate::wire::{Chain, FileEntry, Header, Message, ReplicaEntry, Side, MAX_REPLICATE_BATCH};
@@ -259,7 +259,10 @@ impl Node {
         let mut misplaced = false;
         for entry in entries {
             let expires = self.now + Duration::from_secs(u64::from(entry.lifetime_secs));
-            match self.dht.store.upsert(entry.key, entry.owner, &entry.name, expires, Origin::Replica) {
+            let upserted = self.dht.store.upsert(entry.key, entry.owner, &entry.name, expires, Origin::Replica);
+            self.count_upsert(&upserted);
+            match upserted {
+                Err(_) => {}
                 // Replication: we are a backup of these keys.
                 Ok(_) if predecessor => {}
                 Ok(Upserted::Unchanged) if ours(entry.key) => {}
@@ -272,8 +275,6 @@ impl Node {
                     self.dht.store.adopt_range(Id(entry.key.0.wrapping_sub(1)), entry.key);
                     misplaced = true;
                 }
-                Err(StoreRefusal::Full) => bump(&mut self.stats.store_refused_full),
-                Err(StoreRefusal::OwnerCapReached) => bump(&mut self.stats.store_refused_owner_cap),
             }
         }
         if misplaced {

@@ -12,6 +12,7 @@ use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
+use crate::tables::store::Confirmation;
 use crate::tables::transactions::{Purpose, Transaction};
 use crate::wire::{Header, Message, MessageType, Repr, MAX_VERIFY_KEYS};
 use core::net::SocketAddrV6;
@@ -63,8 +64,10 @@ impl Node {
         let tx = self.complete_request(header, MessageType::VerifyReply, from, |_| true)?;
         let Purpose::Verify { owner } = tx.purpose else { return Ok(()) };
         for (i, key) in keys.iter().enumerate() {
-            if !self.dht.store.confirm(&owner, *key, mask & (1 << i) != 0) {
-                bump(&mut self.stats.store_unverified_dropped);
+            match self.dht.store.confirm(&owner, *key, mask & (1 << i) != 0) {
+                Confirmation::Kept => {}
+                Confirmation::Denied => bump(&mut self.stats.store_unverified_dropped),
+                Confirmation::NoRoom => bump(&mut self.stats.store_refused_full),
             }
         }
         if self.dht.store.unverified_keys(&owner).next().is_some() {

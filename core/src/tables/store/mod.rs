@@ -7,14 +7,15 @@
 //! unverified entries. Replicas, copies held for the node on our left or handed
 //! over when responsibility moves, come from a node that already checked them.
 //!
-//! The table is bounded twice: [`MAX_STORE_ENTRIES`] entries in all and
-//! [`MAX_ENTRIES_PER_OWNER`] per owner locator, so one hostile owner cannot
-//! evict anybody else. Refreshing never shortens an entry's life. A replica
+//! The table holds at most [`MAX_STORE_ENTRIES`] entries, shared fairly
+//! among owners and their networks ([`fair`]): quotas that shrink as
+//! holders arrive, checked entries before unchecked ones, and the largest
+//! holder evicted first when full. Refreshing never shortens an entry's life. A replica
 //! carries the expiry its owner's latest refresh gave the primary: it may bring
 //! an older copy up to date, but never changes an entry the owner refreshed
 //! with us directly, and never outlives that refresh.
 
-use crate::config::{MAX_ENTRIES_PER_OWNER, MAX_STORE_ENTRIES, STORE_NAME_LEN};
+use crate::config::{MAX_STORE_ENTRIES, STORE_NAME_LEN};
 use crate::id::{Id, ResourceLocator};
 use crate::time::Instant;
 use core::fmt;
@@ -50,32 +51,48 @@ pub enum Origin {
 }
 
 /// What [`LocatorStore::upsert`] did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Upserted {
     /// A new entry was stored.
     Inserted,
+    /// A new entry was stored in the place of this one (see [`fair`]).
+    Displaced(StoredLocator),
     /// The owner refreshed a known entry.
     Refreshed,
     /// A replica changed nothing (the entry is newer, or the owner's own).
     Unchanged,
 }
 
-/// Why a new entry was not stored.
+/// Why a new entry was not stored (see [`fair`] for the rules).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreRefusal {
-    /// The table holds [`MAX_STORE_ENTRIES`] entries.
+    /// The table holds [`MAX_STORE_ENTRIES`] entries and nobody's may give way.
     Full,
-    /// The owner already has [`MAX_ENTRIES_PER_OWNER`] entries.
-    OwnerCapReached,
+    /// The owner locator holds its share of the store.
+    OwnerQuota,
+    /// The owner's network (/64 prefix) holds its share of the store.
+    NetworkQuota,
 }
 
 impl fmt::Display for StoreRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             StoreRefusal::Full => "the locator store is full",
-            StoreRefusal::OwnerCapReached => "the owner has too many stored locators",
+            StoreRefusal::OwnerQuota => "the owner holds its share of the locator store",
+            StoreRefusal::NetworkQuota => "the owner's /64 network holds its share of the locator store",
         })
     }
+}
+
+/// What became of an owner's answer for one key (see [`LocatorStore::confirm`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirmation {
+    /// The entry is checked now (or was already, or there is none).
+    Kept,
+    /// The owner denied an unchecked entry: removed.
+    Denied,
+    /// The checked slots are full and nobody's may give way: removed.
+    NoRoom,
 }
 
 impl core::error::Error for StoreRefusal {}
@@ -126,12 +143,9 @@ impl LocatorStore {
             known.replica = false;
             return Ok(Upserted::Refreshed);
         }
-        // The cap is per owner locator, so nobody can use up an honest
-        // owner's share by claiming its ID from other addresses.
-        if self.entries.iter().filter(|e| e.owner == owner).count() >= MAX_ENTRIES_PER_OWNER {
-            return Err(StoreRefusal::OwnerCapReached);
-        }
         let replica = origin == Origin::Replica;
+        self.check_quotas(&owner)?;
+        let evicted = self.make_room(&owner, replica)?;
         let name = if Id::from_file_name(name) == key {
             heapless::String::try_from(name).unwrap_or_default()
         } else {
@@ -142,7 +156,10 @@ impl LocatorStore {
         }
         let entry = StoredLocator { key, owner, expires, name, verified: replica, replica, changed: self.changes };
         self.entries.push(entry).map_err(|_| StoreRefusal::Full)?;
-        Ok(Upserted::Inserted)
+        Ok(match evicted {
+            Some(evicted) => Upserted::Displaced(evicted),
+            None => Upserted::Inserted,
+        })
     }
 
     /// Applies the answer of `owner` (same ID and address) to the return-routability check.
@@ -152,36 +169,39 @@ impl LocatorStore {
     /// Verified entries (replicas, or checked before) are kept either way.
     pub fn verify(&mut self, owner: &ResourceLocator, keys: impl Fn(Id) -> bool) -> usize {
         let before = self.entries.len();
-        self.entries.retain_mut(|e| {
-            if e.owner != *owner {
-                return true;
-            }
-            if keys(e.key) && !e.verified {
-                e.verified = true;
-                self.changes = self.changes.wrapping_add(1);
-                e.changed = self.changes;
-            }
-            e.verified
-        });
+        let unchecked: heapless::Vec<Id, MAX_STORE_ENTRIES> =
+            self.entries.iter().filter(|e| e.owner == *owner && !e.verified).map(|e| e.key).collect();
+        for key in unchecked {
+            self.confirm(owner, key, keys(key));
+        }
         before - self.entries.len()
     }
 
     /// Applies the owner's answer for one key: if `confirmed`, the entry of
-    /// `key` at `owner` (same ID and address) becomes verified; if not, it is
-    /// removed unless already verified.
-    ///
-    /// Returns false only if an entry was removed; a key with no entry at
-    /// `owner` changes nothing and returns true.
-    pub fn confirm(&mut self, owner: &ResourceLocator, key: Id, confirmed: bool) -> bool {
+    /// `key` at `owner` (same ID and address) becomes verified, if there is
+    /// room among the checked entries (see [`fair`]); if not, it is removed
+    /// unless already verified. A key with no unchecked entry at `owner`
+    /// changes nothing.
+    pub fn confirm(&mut self, owner: &ResourceLocator, key: Id, confirmed: bool) -> Confirmation {
+        let unchecked = |e: &StoredLocator| e.key == key && e.owner == *owner && !e.verified;
+        if !self.entries.iter().any(unchecked) {
+            return Confirmation::Kept;
+        }
         if !confirmed {
-            return self.remove_where(|e| e.key == key && e.owner == *owner && !e.verified) == 0;
+            self.remove_where(unchecked);
+            return Confirmation::Denied;
         }
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.key == key && e.owner == *owner && !e.verified) {
+        if !self.make_checked_room(owner) {
+            self.remove_where(unchecked);
+            return Confirmation::NoRoom;
+        }
+        let changes = self.changes.wrapping_add(1);
+        self.changes = changes;
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.key == key && e.owner == *owner) {
             entry.verified = true;
-            self.changes = self.changes.wrapping_add(1);
-            entry.changed = self.changes;
+            entry.changed = changes;
         }
-        true
+        Confirmation::Kept
     }
 
     /// Removes the unverified entries of `owner` (same ID and address), which
@@ -292,5 +312,6 @@ impl LocatorStore {
     }
 }
 
+pub mod fair;
 #[cfg(test)]
 mod tests;

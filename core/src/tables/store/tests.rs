@@ -1,12 +1,19 @@
 //! Tests of the locator store: bounds, refreshes, replicas, verification, expiry.
 
 use super::*;
+use crate::config::MAX_ENTRIES_PER_OWNER;
 use core::net::{Ipv6Addr, SocketAddrV6};
 use core::time::Duration;
 use std::vec::Vec;
 
+/// Owner `id` on host `host`, alone in its /64 network.
 fn loc(id: u128, host: u16) -> ResourceLocator {
-    ResourceLocator::new(Id(id), SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, host), 4000, 0, 0))
+    loc_in(id, host, 1)
+}
+
+/// Owner `id` at address `host` of /64 network `network`.
+fn loc_in(id: u128, network: u16, host: u16) -> ResourceLocator {
+    ResourceLocator::new(Id(id), SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0, 0, network, 0, 0, 0, host), 4000, 0, 0))
 }
 
 fn at(secs: u64) -> Instant {
@@ -54,31 +61,29 @@ fn a_replica_never_outlives_the_owners_refresh() {
 }
 
 #[test]
-fn owner_cap_and_full_table_refuse_new_entries() {
+fn an_owner_alone_may_keep_its_cap_and_shares_shrink_as_holders_arrive() {
     let mut store = LocatorStore::default();
     let hog = loc(1, 1);
     for k in 0..MAX_ENTRIES_PER_OWNER as u128 {
         assert_eq!(store.upsert(Id(k), hog, "", at(10), Origin::Owner), Ok(Upserted::Inserted));
     }
-    assert_eq!(store.upsert(Id(1000), hog, "", at(10), Origin::Owner), Err(StoreRefusal::OwnerCapReached));
-    // The cap counts replicas too, per owner locator: the same ID at
-    // another address has a share of its own and cannot use up this one's.
-    assert_eq!(store.upsert(Id(1000), hog, "", at(10), Origin::Replica), Err(StoreRefusal::OwnerCapReached));
+    assert_eq!(store.upsert(Id(1000), hog, "", at(10), Origin::Owner), Err(StoreRefusal::OwnerQuota));
+    // Copies count too; the same ID at another address has a share of its own.
+    assert_eq!(store.upsert(Id(1000), hog, "", at(10), Origin::Replica), Err(StoreRefusal::OwnerQuota));
     assert_eq!(store.upsert(Id(1000), loc(1, 2), "", at(10), Origin::Owner), Ok(Upserted::Inserted));
-    // Refreshing a known entry is not refused.
+    // Refreshing a known entry is never refused.
     assert_eq!(store.upsert(Id(0), hog, "", at(20), Origin::Owner), Ok(Upserted::Refreshed));
-    let mut owner = 2;
-    while store.len() < MAX_STORE_ENTRIES {
-        store.upsert(Id(store.len() as u128), loc(owner, 2), "", at(10), Origin::Owner).unwrap();
-        owner += 1;
+    // Thirty more networks: each share is now 256 / 32 = 8, and the hog's
+    // network, far above it, may add nothing.
+    for network in 3..33 {
+        store.upsert(Id(5000 + u128::from(network)), loc(network.into(), network), "", at(10), Origin::Owner).unwrap();
     }
-    assert_eq!(store.upsert(Id(5000), loc(9999, 3), "", at(10), Origin::Owner), Err(StoreRefusal::Full));
-    assert_eq!(store.upsert(Id(5000), hog, "", at(10), Origin::Owner), Err(StoreRefusal::OwnerCapReached));
-    assert_eq!(store.len(), MAX_STORE_ENTRIES);
+    assert_eq!(store.upsert(Id(2000), loc(7, 1), "", at(10), Origin::Owner), Err(StoreRefusal::NetworkQuota));
+    assert_eq!(store.upsert(Id(2000), loc(7, 40), "", at(10), Origin::Owner), Ok(Upserted::Inserted));
 }
 
 #[test]
-fn a_hostile_owner_cannot_crowd_out_others() {
+fn one_network_with_many_addresses_and_identities_keeps_only_its_share() {
     let mut store = LocatorStore::default();
     let honest: Vec<ResourceLocator> = (100..110).map(|i| loc(i, i as u16)).collect();
     for (i, owner) in honest.iter().enumerate() {
@@ -88,17 +93,51 @@ fn a_hostile_owner_cannot_crowd_out_others() {
         store.verify(owner, |_| true);
     }
     let before: Vec<StoredLocator> = store.entries().to_vec();
-    let hostile = loc(666, 666);
-    let mut refused = 0;
-    for k in 0..100_000u128 {
-        if store.upsert(Id(k << 64 | k), hostile, "spam", at(60), Origin::Owner).is_err() {
-            refused += 1;
+    // 16 addresses of one /64, 64 identities, every entry checked.
+    let hostile = |k: u128| loc_in(666 + k % 64, 666, 1 + (k % 16) as u16);
+    for k in 0..20_000u128 {
+        let owner = hostile(k);
+        if store.upsert(Id(k << 64 | k), owner, "spam", at(60), Origin::Owner).is_ok() {
+            store.verify(&owner, |_| true);
         }
     }
-    assert_eq!(refused, 100_000 - MAX_ENTRIES_PER_OWNER);
-    assert_eq!(store.entries().iter().filter(|e| e.owner.id == hostile.id).count(), MAX_ENTRIES_PER_OWNER);
-    assert_eq!(store.entries().iter().filter(|e| e.owner.id != hostile.id).cloned().collect::<Vec<_>>(), before);
-    assert_eq!(store.len(), before.len() + MAX_ENTRIES_PER_OWNER);
+    let theirs = store.entries().iter().filter(|e| e.owner.addr.ip().segments()[3] == 666).count();
+    assert_eq!(theirs, MAX_STORE_ENTRIES / 11, "a fair share among 11 networks");
+    assert_eq!(store.entries().iter().filter(|e| e.owner.id.0 < 666).cloned().collect::<Vec<_>>(), before);
+}
+
+#[test]
+fn when_full_the_largest_holder_gives_way_and_checked_entries_never_to_unchecked() {
+    let mut store = LocatorStore::default();
+    // One network fills the store alone: checked entries up to the reserve,
+    // then unchecked ones.
+    let hog = |k: u128| loc_in(k % 8, 9, 1 + (k % 8) as u16);
+    let checked = MAX_STORE_ENTRIES - fair::UNVERIFIED_RESERVE;
+    for k in 0..MAX_STORE_ENTRIES as u128 {
+        let owner = hog(k);
+        store.upsert(Id(k), owner, "", at(60), Origin::Owner).unwrap();
+        let expected = if k < checked as u128 { Confirmation::Kept } else { Confirmation::NoRoom };
+        assert_eq!(store.confirm(&owner, Id(k), true), expected, "entry {k}");
+        if expected == Confirmation::NoRoom {
+            store.upsert(Id(k), owner, "", at(60), Origin::Owner).unwrap();
+        }
+    }
+    assert_eq!(store.len(), MAX_STORE_ENTRIES);
+    assert_eq!(store.entries().iter().filter(|e| e.verified).count(), checked);
+    // A newcomer displaces the hog's oldest unchecked entry, never a checked one.
+    let alice = loc(1, 1);
+    let Ok(Upserted::Displaced(gone)) = store.upsert(Id(9000), alice, "", at(60), Origin::Owner) else {
+        panic!("a newcomer finds room");
+    };
+    assert!(!gone.verified && gone.owner.addr.ip().segments()[3] == 9);
+    assert_eq!(store.entries().iter().filter(|e| e.verified).count(), checked);
+    // Once alice answers the check, the hog's oldest checked entry gives way.
+    let oldest_checked = store.entries().iter().find(|e| e.verified).cloned().unwrap();
+    assert_eq!(store.confirm(&alice, Id(9000), true), Confirmation::Kept);
+    assert!(store.owners(Id(9000)).any(|e| e.owner == alice));
+    assert!(!store.entries().contains(&oldest_checked));
+    // The hog cannot take it back: its network is over its share now.
+    assert_eq!(store.upsert(Id(9001), hog(0), "", at(60), Origin::Owner), Err(StoreRefusal::NetworkQuota));
 }
 
 #[test]
@@ -186,12 +225,12 @@ fn confirm_applies_one_answer_at_a_time() {
         store.upsert(Id(k), alice, "", at(100), Origin::Owner).unwrap();
     }
     store.upsert(Id(4), alice, "", at(100), Origin::Replica).unwrap();
-    assert!(store.confirm(&alice, Id(1), true));
-    assert!(!store.confirm(&alice, Id(2), false), "a denied key is dropped");
-    assert!(store.confirm(&alice, Id(4), false), "a verified entry is kept");
-    assert!(store.confirm(&alice, Id(9), false), "no entry, nothing dropped");
-    assert!(store.confirm(&loc(1, 7), Id(3), false), "another address cannot deny it");
-    assert!(store.confirm(&loc(1, 7), Id(3), true), "nor confirm it");
+    assert_eq!(store.confirm(&alice, Id(1), true), Confirmation::Kept);
+    assert_eq!(store.confirm(&alice, Id(2), false), Confirmation::Denied, "a denied key is dropped");
+    assert_eq!(store.confirm(&alice, Id(4), false), Confirmation::Kept, "a verified entry is kept");
+    assert_eq!(store.confirm(&alice, Id(9), false), Confirmation::Kept, "no entry, nothing dropped");
+    assert_eq!(store.confirm(&loc(1, 7), Id(3), false), Confirmation::Kept, "another address cannot deny it");
+    assert_eq!(store.confirm(&loc(1, 7), Id(3), true), Confirmation::Kept, "nor confirm it");
     assert_eq!(keys(&store), [1, 3, 4]);
     assert_eq!(store.unverified_keys(&alice).collect::<Vec<_>>(), [Id(3)]);
     assert_eq!(store.owners(Id(1)).count(), 1);

@@ -1,0 +1,125 @@
+//! Who gets room in the locator store: quotas that scale with what is
+//! stored, checked entries before unchecked ones, and eviction of the
+//! largest holder when full.
+//!
+//! A *holder* is an owner's network, the /64 prefix of its address (one
+//! host, or one attacker's many addresses), and within it each owner
+//! locator. Each may keep its fair share of the store: the capacity divided
+//! by the number of holders of its kind stored (its own counted), never
+//! less than [`MIN_SHARE`] and, for an owner, never more than
+//! [`MAX_ENTRIES_PER_OWNER`]. So a lone owner may use much of an empty
+//! store, and every newcomer shrinks the share of those already there.
+//!
+//! Checked (verified) entries — copies, or owners that answered the
+//! return-routability check — never give way to unchecked ones, and take at
+//! most [`MAX_STORE_ENTRIES`] − [`UNVERIFIED_RESERVE`] slots, so an
+//! unchecked newcomer always finds room. When the store is full, a newcomer
+//! displaces the oldest unchecked entry of the network holding the most
+//! unchecked entries; an entry being checked when the checked slots are
+//! full displaces the oldest checked entry of the network holding the most
+//! checked entries, if that network holds more than its own plus one.
+
+use super::{LocatorStore, StoreRefusal, StoredLocator};
+use crate::config::{MAX_ENTRIES_PER_OWNER, MAX_STORE_ENTRIES};
+use crate::id::ResourceLocator;
+
+/// Entries every holder may keep, however many holders there are.
+pub const MIN_SHARE: usize = 8;
+/// Slots only unchecked entries may use, so that a newcomer is always heard.
+pub const UNVERIFIED_RESERVE: usize = MAX_STORE_ENTRIES / 8;
+
+/// The network (/64 prefix) of an owner's address.
+fn network(owner: &ResourceLocator) -> u64 {
+    (u128::from(*owner.addr.ip()) >> 64) as u64
+}
+
+/// `capacity` shared among `holders`, within [`MIN_SHARE`]..=`cap`.
+fn share(holders: usize, cap: usize) -> usize {
+    (MAX_STORE_ENTRIES / holders.max(1)).clamp(MIN_SHARE, cap)
+}
+
+/// The number of distinct values in `values`, and the most common one with its count.
+fn census<T: Ord + Copy>(values: impl Iterator<Item = T>) -> (usize, Option<(T, usize)>) {
+    let mut sorted: heapless::Vec<T, MAX_STORE_ENTRIES> = heapless::Vec::new();
+    for v in values {
+        // Cannot overflow: the store holds at most MAX_STORE_ENTRIES entries.
+        let _ = sorted.push(v);
+    }
+    sorted.sort_unstable();
+    let (mut distinct, mut largest) = (0, None::<(T, usize)>);
+    for run in sorted.chunk_by(|a, b| a == b) {
+        distinct += 1;
+        if largest.is_none_or(|(_, n)| run.len() > n) {
+            largest = Some((run[0], run.len()));
+        }
+    }
+    (distinct, largest)
+}
+
+impl LocatorStore {
+    /// Checks `owner`'s quotas for one more entry: its network's share and
+    /// its own (see the module documentation).
+    pub(super) fn check_quotas(&self, owner: &ResourceLocator) -> Result<(), StoreRefusal> {
+        let net = network(owner);
+        let mine = |e: &&StoredLocator| network(&e.owner) == net;
+        let (networks, _) = census(self.entries.iter().map(|e| network(&e.owner)));
+        let known = self.entries.iter().any(|e| network(&e.owner) == net);
+        let in_network = self.entries.iter().filter(mine).count();
+        if in_network >= share(networks + usize::from(!known), MAX_STORE_ENTRIES) {
+            return Err(StoreRefusal::NetworkQuota);
+        }
+        // One share per owner locator: the same ID elsewhere cannot use up this one's.
+        let (owners, _) = census(self.entries.iter().map(|e| (e.owner.id, e.owner.addr)));
+        let own = self.entries.iter().filter(|e| e.owner == *owner).count();
+        if own >= share(owners + usize::from(own == 0), MAX_ENTRIES_PER_OWNER) {
+            return Err(StoreRefusal::OwnerQuota);
+        }
+        Ok(())
+    }
+
+    /// Makes room for one more entry of `owner`, checked if `verified` (a
+    /// copy); returns the entry evicted, if any. Only a checked newcomer can
+    /// find no room (`Full`): the reserve keeps room for unchecked ones.
+    pub(super) fn make_room(
+        &mut self,
+        owner: &ResourceLocator,
+        verified: bool,
+    ) -> Result<Option<StoredLocator>, StoreRefusal> {
+        if verified && self.checked_full() {
+            return self.evict_largest(true, Some(network(owner))).map(Some).ok_or(StoreRefusal::Full);
+        }
+        if !self.entries.is_full() {
+            return Ok(None);
+        }
+        self.evict_largest(false, None).map(Some).ok_or(StoreRefusal::Full)
+    }
+
+    /// Makes room among the checked entries for an entry of `owner` about
+    /// to be checked (the entry evicted, if any, is a checked one, so not
+    /// that one); false if there is none for it.
+    pub(super) fn make_checked_room(&mut self, owner: &ResourceLocator) -> bool {
+        !self.checked_full() || self.evict_largest(true, Some(network(owner))).is_some()
+    }
+
+    /// True if checked entries take every slot they may.
+    fn checked_full(&self) -> bool {
+        self.entries.iter().filter(|e| e.verified).count() >= MAX_STORE_ENTRIES - UNVERIFIED_RESERVE
+    }
+
+    /// Removes the oldest entry, checked or not as `verified` says, of the
+    /// network holding the most such entries — if `against` is given, only
+    /// if that network holds more than `against` holds plus one.
+    fn evict_largest(&mut self, verified: bool, against: Option<u64>) -> Option<StoredLocator> {
+        let of_kind = |e: &StoredLocator| e.verified == verified;
+        let (_, largest) = census(self.entries.iter().filter(|e| of_kind(e)).map(|e| network(&e.owner)));
+        let (net, count) = largest?;
+        if let Some(against) = against {
+            let theirs = self.entries.iter().filter(|e| of_kind(e) && network(&e.owner) == against).count();
+            if count <= theirs + 1 {
+                return None;
+            }
+        }
+        let index = self.entries.iter().position(|e| of_kind(e) && network(&e.owner) == net)?;
+        Some(self.entries.remove(index))
+    }
+}

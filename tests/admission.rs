@@ -25,7 +25,7 @@ fn overlay(nodes: usize, seed: u64) -> Overlay {
 fn forged_join(sender: ResourceLocator, joiner: ResourceLocator, txid: u64) -> Vec<u8> {
     let repr = Repr {
         header: Header { flags: 0, hop_limit: 64, txid, sender },
-        message: Message::Join { joiner, hops: 2, cookie: 0 },
+        message: Message::Join { joiner, hops: 2, cookie: 0, proof: None },
     };
     let mut bytes = vec![0; repr.buffer_len()];
     repr.emit(&mut bytes).expect("fits");
@@ -105,10 +105,15 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
         MessageType::Pong => Message::Pong,
         MessageType::Ack => Message::Ack,
         MessageType::HopAck => Message::HopAck,
-        MessageType::Join => Message::Join { joiner: sender, hops: 1, cookie: rng.next_u64() },
-        MessageType::JoinReply => {
-            Message::JoinReply { status: JoinStatus::Accepted, hops: 1, left: chain(), right: chain(), cookie: 0 }
-        }
+        MessageType::Join => Message::Join { joiner: sender, hops: 1, cookie: rng.next_u64(), proof: None },
+        MessageType::JoinReply => Message::JoinReply {
+            status: JoinStatus::Accepted,
+            hops: 1,
+            left: chain(),
+            right: chain(),
+            cookie: 0,
+            seq: 0,
+        },
         MessageType::NeighbourUpdate => Message::NeighbourUpdate { side: Side::Left, chain: chain() },
         MessageType::Stabilise => Message::Stabilise,
         MessageType::StabiliseReply => Message::StabiliseReply { left: chain(), right: chain() },

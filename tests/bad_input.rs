@@ -142,6 +142,7 @@ fn a_routed_reply_must_come_from_the_address_its_header_names() {
         left: left.iter().copied().collect(),
         right: Chain::new(),
         cookie: 0,
+        seq: 0,
     };
     let now = Instant::from_millis(30);
     // The header names [fd00::e] but the datagram comes from [fd00::66].
@@ -161,14 +162,17 @@ fn a_routed_reply_must_come_from_the_address_its_header_names() {
 }
 
 #[test]
-fn id_in_use_is_refused() {
+fn a_twin_with_another_key_is_refused_and_the_owner_told() {
     let mut net = constant_latency_network(5);
     let nodes = ring_of(&mut net, &[0, 9, 14], quiet());
+    // Node 9 registered ID 9 when it joined; the twin signs with another key.
     let twin = net.add_node(Id(9), quiet());
     net.command(twin, |n, now| n.join(now, Network::addr(nodes[0]))).unwrap();
     assert!(net.run_until_quiet(net.now() + Duration::from_secs(60)));
     assert!(net.events().iter().any(|e| e.node == twin
-        && e.event == Event::JoinFailed { request: mmp2p_core::RequestId(1), reason: JoinFailure::IdInUse }));
+        && e.event == Event::JoinFailed { request: mmp2p_core::RequestId(1), reason: JoinFailure::IdRegistered }));
+    let claimant = Network::addr(twin);
+    assert!(net.events().iter().any(|e| e.node == nodes[1] && e.event == Event::IdentityClaimed { claimant }));
     assert!(!net.node(twin).is_joined());
     assert_eq!(chain_ids(&net, nodes[0], Side::Right), [9, 14]);
 }

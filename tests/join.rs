@@ -28,10 +28,12 @@ fn fig3_join_step_by_step() {
         "0→14 JOIN joiner=12 hops=2",
         "14→0 HOP_ACK",
         // 14 changes nothing before 12 shows that it receives at its
-        // address: a reply smaller than the JOIN, with a cookie ...
-        "14→12 JOIN_REPLY Retry hops=2 left=[] right=[] cookie=c3997b1febccd955",
-        // ... which 12 echoes in its JOIN, now straight to 14.
-        "12→14 JOIN joiner=12 hops=2 cookie=c3997b1febccd955",
+        // address: a reply smaller than the JOIN, with a cookie and the
+        // sequence number 12's registration must carry (ID 12 is new: 1) ...
+        "14→12 JOIN_REPLY Retry hops=2 left=[] right=[] cookie=c3997b1febccd955 seq=1",
+        // ... which 12 echoes in its JOIN, now straight to 14, with its
+        // registration signed over the cookie.
+        "12→14 JOIN joiner=12 hops=2 cookie=c3997b1febccd955 key=4ba51584 seq=1",
         "14→12 HOP_ACK",
         // 14 answers 12 with its chains (12 now first on its left) ...
         "14→12 JOIN_REPLY Accepted hops=2 left=[12, 9, 0] right=[0, 9]",

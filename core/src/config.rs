@@ -29,6 +29,8 @@ pub const SHARED_NAME_BYTES: usize = 16 * 1024;
 pub const MAX_STORE_ENTRIES: usize = 256;
 /// Most stored locators per owner locator; its fair share may be less (see `tables::store::fair`).
 pub const MAX_ENTRIES_PER_OWNER: usize = 64;
+/// Most registration records a node keeps (see `tables::registry`).
+pub const MAX_REGISTRATIONS: usize = 32;
 /// Longest file name, in bytes, kept with a stored locator; a longer one is dropped.
 pub const STORE_NAME_LEN: usize = 32;
 

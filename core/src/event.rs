@@ -46,6 +46,9 @@ pub enum JoinFailure {
     /// The responsible node asked for its cookie again after we echoed one
     /// (the ring changed under the join, or the cookie expired on the way).
     CookieRefused,
+    /// Our ID is registered to another key: a duplicated identifier (for a
+    /// user, the e-mail address is registered with another password).
+    IdRegistered,
 }
 
 /// Something that happened inside the node.
@@ -86,6 +89,18 @@ pub enum Event {
     PeerDown {
         /// The contact.
         peer: ResourceLocator,
+    },
+    /// Someone tried to join under our ID with another key (a duplicated
+    /// identifier) and was refused.
+    IdentityClaimed {
+        /// The address the claimant joined from.
+        claimant: core::net::SocketAddrV6,
+    },
+    /// Our owner joined from another address, proving our key: we step
+    /// aside and leave the ring to it.
+    TakenOver {
+        /// The owner's new address.
+        by: core::net::SocketAddrV6,
     },
     /// A friend believed dead answered again; routing uses it again.
     PeerUp {

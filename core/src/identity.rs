@@ -84,9 +84,39 @@ impl PublicKey {
     }
 }
 
+impl PublicKey {
+    /// The key's first four bytes in hex, for one-line displays.
+    pub fn short(&self) -> impl fmt::Display {
+        struct Short([u8; 4]);
+        impl fmt::Display for Short {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                hex(f, &self.0)
+            }
+        }
+        Short([self.0[0], self.0[1], self.0[2], self.0[3]])
+    }
+}
+
 impl Signature {
     /// Bytes of a signature on the wire.
     pub const LEN: usize = 64;
+}
+
+/// Serde knows arrays up to 32 elements: a signature goes as its two halves.
+#[cfg(feature = "serde")]
+impl serde::Serialize for Signature {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let halves: [[u8; 32]; 2] = core::array::from_fn(|h| core::array::from_fn(|i| self.0[32 * h + i]));
+        halves.serialize(serializer)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Signature {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Signature, D::Error> {
+        let halves = <[[u8; 32]; 2]>::deserialize(deserializer)?;
+        Ok(Signature(core::array::from_fn(|i| halves[i / 32][i % 32])))
+    }
 }
 
 impl fmt::Debug for Identity {

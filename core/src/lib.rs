@@ -93,6 +93,7 @@ mod harness;
 pub mod id;
 pub mod identity;
 pub mod node;
+pub mod registration;
 pub mod rng;
 pub mod routing;
 pub mod stats;

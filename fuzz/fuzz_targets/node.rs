@@ -71,9 +71,10 @@ use mmp2p_core::config::{
     EVENT_QUEUE_CAPACITY, MAX_ENTRIES_PER_OWNER, MAX_FRIENDS, MAX_STORE_ENTRIES, OUTBOX_CAPACITY, STORE_NAME_LEN,
 };
 use mmp2p_core::wire::{
-    Chain, FileEntry, Header, JoinStatus, Message, Repr, Side, MAX_CHAIN, MAX_DATAGRAM, MAX_OWNERS_PER_REPLY,
+    Chain, FileEntry, Header, JoinProof, JoinStatus, Message, Repr, Side, MAX_CHAIN, MAX_DATAGRAM, MAX_OWNERS_PER_REPLY,
     MAX_VERIFY_KEYS,
 };
+use mmp2p_core::identity::{PublicKey, Signature};
 use mmp2p_core::{Config, Event, Id, Instant, Node, Output, ResourceLocator};
 use std::collections::VecDeque;
 use std::net::{Ipv6Addr, SocketAddrV6};
@@ -241,7 +242,13 @@ impl Harness {
                 let header = Header { hop_limit, ..Self::header(0x6a00 | u64::from(hops), via) };
                 // Half the JOINs echo a cookie (almost never a valid one).
                 let cookie = if hops & 1 == 0 { 0 } else { 0xc0_0c1e_0000 | u64::from(r.u8()) };
-                self.deliver(via.addr, header, Message::Join { joiner, hops, cookie });
+                // Some carry a proof (never a valid signature: the fuzzer cannot sign).
+                let proof = (hops & 2 != 0).then(|| JoinProof {
+                    key: PublicKey(core::array::from_fn(|_| r.u8())),
+                    seq: u32::from(r.u8()),
+                    signature: Signature(core::array::from_fn(|_| r.u8())),
+                });
+                self.deliver(via.addr, header, Message::Join { joiner, hops, cookie, proof });
             }
             OP_PEER_LOOKUP => {
                 let via = peer(r.u8());
@@ -381,17 +388,19 @@ impl Harness {
             Message::Join { joiner, hops, .. } => {
                 let responder = responder(r);
                 let status = match (flags & 4 != 0, flags & 16 != 0) {
-                    (true, _) => JoinStatus::IdInUse,
+                    (true, false) => JoinStatus::IdInUse,
+                    (true, true) => JoinStatus::IdRegistered,
                     (false, true) => JoinStatus::Retry,
                     (false, false) => JoinStatus::Accepted,
                 };
                 let cookie = if status == JoinStatus::Retry { 0xc0_0c1e_0000 | u64::from(r.u8()) } else { 0 };
+                let seq = if status == JoinStatus::Retry { u32::from(r.u8()) } else { 0 };
                 let hops = hops.saturating_add(r.u8());
                 let left = r.chain(Side::Left, Some(joiner), MAX_CHAIN - 1);
                 let right = r.chain(Side::Right, None, MAX_CHAIN);
                 // The joiner stays first whatever the sorting did.
                 let left = core::iter::once(joiner).chain(left.into_iter().filter(|c| *c != joiner)).collect();
-                let message = Message::JoinReply { status, hops, left, right, cookie };
+                let message = Message::JoinReply { status, hops, left, right, cookie, seq };
                 self.deliver(responder.addr, Self::header(txid, responder), message);
             }
             Message::Lookup { key, hops, .. } => {
@@ -551,10 +560,11 @@ fn check_response(node: &Node, inbound: &Repr, inbound_len: usize, sent: &Repr, 
         assert_eq!(Some(sent.header.hop_limit), expected, "relayed with a wrong hop limit: {inbound:?} -> {sent:?}");
     };
     match (&inbound.message, &sent.message) {
-        (Message::Join { joiner, hops, cookie }, Message::Join { joiner: j, hops: h, cookie: c }) => {
+        (Message::Join { joiner, hops, cookie, .. }, Message::Join { joiner: j, hops: h, cookie: c, proof }) => {
             relayed_hop_limit();
             let relayed = (j, *h, c);
             assert_eq!(relayed, (joiner, hops.saturating_add(1), cookie), "JOIN relayed wrongly: {inbound:?} -> {sent:?}");
+            assert!(proof.is_none(), "a relayed JOIN carries no proof: {sent:?}");
         }
         (Message::Lookup { origin, key, hops }, Message::Lookup { origin: o, key: k, hops: h }) => {
             relayed_hop_limit();

@@ -38,7 +38,13 @@ const JOIN_RETRY: Duration = Duration::from_secs(10);
 /// Longest wait for the neighbours to acknowledge our LEAVE when quitting.
 const QUIT_GRACE: Duration = Duration::from_secs(3);
 
-/// Runs a node until `quit`: exit status 0, or 2 if it could not start.
+/// Exit status when the identity is registered to another key.
+const EXIT_ID_REGISTERED: u8 = 3;
+/// Exit status when the identity's owner took over from another address.
+const EXIT_TAKEN_OVER: u8 = 4;
+
+/// Runs a node until `quit`: exit status 0, 2 if it could not start, 3 if
+/// its identity is registered with another key, 4 if its owner took over.
 pub fn run(args: &NodeArgs) -> ExitCode {
     let printer = Printer { json: args.json };
     match Session::start(args, printer) {
@@ -120,7 +126,11 @@ struct Session {
     extra_names: Vec<String>,
     rescan_period: Duration,
     next_rescan: Clock,
-    quit_deadline: Option<(u64, Clock)>,
+    /// When to exit even if the LEAVE is not acknowledged, and the quit command's tag.
+    quit_deadline: Option<(Option<u64>, Clock)>,
+    /// Why the session ended early, as its exit status: the identity is
+    /// registered to another key (3), or its owner took over (4).
+    ended: Option<u8>,
 }
 
 impl Session {
@@ -194,6 +204,7 @@ impl Session {
             access_file: args.access_file.clone(),
             bootstrap,
             join_retry: None,
+            ended: None,
             share_dir: args.share.clone(),
             dir_names: Vec::new(),
             dir_error: None,
@@ -262,7 +273,7 @@ impl Session {
         }
         self.handle.shutdown();
         match self.loop_thread.join() {
-            Ok(Ok(())) => ExitCode::SUCCESS,
+            Ok(Ok(())) => self.ended.map_or(ExitCode::SUCCESS, ExitCode::from),
             Ok(Err(e)) => {
                 eprintln!("error: the event loop failed: {e}");
                 ExitCode::FAILURE
@@ -321,7 +332,7 @@ impl Session {
                 }
                 Err(e) => match pending {
                     Pending::Leave { quit: true } => {
-                        self.finish(req);
+                        self.finish(Some(req));
                         return true;
                     }
                     Pending::Join => {
@@ -496,14 +507,14 @@ impl Session {
 
     fn leave(&mut self, req: u64, quit: bool) {
         if quit {
-            self.quit_deadline = Some((req, Clock::now() + QUIT_GRACE));
+            self.quit_deadline = Some((Some(req), Clock::now() + QUIT_GRACE));
             self.ask(|node, _, _| Input::Bootstrap(node.bootstrap().entries().to_vec()));
         }
         self.begin(req, Pending::Leave { quit }, |node, now| node.leave(now));
     }
 
-    fn finish(&self, req: u64) {
-        self.report(Report::Bye { req: Some(req) });
+    fn finish(&self, req: Option<u64>) {
+        self.report(Report::Bye { req });
     }
 
     /// Returns true when the session is over.
@@ -515,6 +526,16 @@ impl Session {
                 self.ask(|node, _, _| Input::Bootstrap(node.bootstrap().entries().to_vec()));
                 Report::Joined { left: Some(left.into()), right: Some(right.into()), hops }
             }
+            Event::JoinFailed { request, reason: JoinFailure::IdRegistered } => {
+                self.pending.remove(&request);
+                self.report(Report::JoinFailed { reason: "id_registered", retry_in_ms: 0 });
+                let message = "this identity is registered with another key: the e-mail address is registered \
+                               with another password (duplicated identifier)";
+                self.report(Report::Error { req: None, message: message.to_owned() });
+                self.ended = Some(EXIT_ID_REGISTERED);
+                self.finish(None);
+                return true;
+            }
             Event::JoinFailed { request, reason } => {
                 self.pending.remove(&request);
                 self.retry_join();
@@ -523,18 +544,31 @@ impl Session {
                     JoinFailure::IdInUse => "id_in_use",
                     JoinFailure::NotMember => "not_member",
                     JoinFailure::CookieRefused => "cookie_refused",
+                    JoinFailure::IdRegistered => "id_registered",
                 };
                 Report::JoinFailed { reason, retry_in_ms: JOIN_RETRY.as_millis() as u64 }
+            }
+            Event::IdentityClaimed { claimant } => Report::IdentityClaimed { claimant: claimant.to_string() },
+            Event::TakenOver { by } => {
+                // The core is leaving the ring; exit once it has, or after the grace period.
+                self.ended = Some(EXIT_TAKEN_OVER);
+                self.quit_deadline = Some((None, Clock::now() + QUIT_GRACE));
+                Report::TakenOver { by: by.to_string() }
             }
             Event::NoKnownPeers { request } => {
                 self.pending.remove(&request);
                 self.retry_join();
                 Report::JoinFailed { reason: "no_known_peers", retry_in_ms: JOIN_RETRY.as_millis() as u64 }
             }
+            Event::Left { .. } if self.ended == Some(EXIT_TAKEN_OVER) => {
+                self.report(Report::Left { req: None });
+                self.finish(None);
+                return true;
+            }
             Event::Left { request } => match self.pending.remove(&request) {
                 Some((req, Pending::Leave { quit: true })) => {
                     self.report(Report::Left { req: Some(req) });
-                    self.finish(req);
+                    self.finish(Some(req));
                     return true;
                 }
                 other => Report::Left { req: other.map(|(req, _)| req) },

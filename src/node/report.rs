@@ -319,6 +319,18 @@ pub enum Report {
     LinkDown,
     /// Datagrams arrive again after `link_down`.
     LinkUp,
+    /// Someone tried to join under this node's ID (its e-mail address) with
+    /// another key, and was refused.
+    IdentityClaimed {
+        /// Where the claimant joined from.
+        claimant: String,
+    },
+    /// The identity's owner joined from another address with the right key:
+    /// this node leaves the ring to it and exits (status 4).
+    TakenOver {
+        /// The owner's new address.
+        by: String,
+    },
     /// A neighbour changed.
     NeighbourChanged {
         /// `left` or `right`.
@@ -471,6 +483,10 @@ impl Report {
             Report::PeerUp { peer } => format!("peer up: {} {}", peer.addr, peer.id),
             Report::LinkDown => "link down: no contact answers".to_owned(),
             Report::LinkUp => "link up".to_owned(),
+            Report::IdentityClaimed { claimant } => {
+                format!("{claimant} tried to join under our identity with another key and was refused")
+            }
+            Report::TakenOver { by } => format!("our identity joined from {by}: leaving the ring to it"),
             Report::NeighbourChanged { side, neighbour } => format!("{side} neighbour now {}", peer_text(neighbour)),
             Report::NeighbourUnreachable { peer } => format!("neighbour unreachable: {} {}", peer.addr, peer.id),
             Report::Error { message, .. } => format!("error: {message}"),

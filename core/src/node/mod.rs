@@ -23,7 +23,7 @@ use crate::tables::friends::Friends;
 use crate::tables::neighbours::Neighbours;
 use crate::tables::outbox::Outgoing;
 use crate::tables::timers::{Timer, TimerTable};
-use crate::tables::transactions::{Purpose, Routed};
+use crate::tables::transactions::{JoinAsk, Purpose, Routed};
 use crate::time::Instant;
 use crate::wire::{Message, Repr};
 use core::net::SocketAddrV6;
@@ -131,8 +131,8 @@ pub struct Node {
     timers: TimerTable,
     outbox: heapless::Deque<Outgoing, OUTBOX_CAPACITY>,
     events: heapless::Deque<Event, EVENT_QUEUE_CAPACITY>,
-    /// The key pair the node signs with in its user's name, if it has one.
-    identity: Option<Identity>,
+    /// The key pair the node signs with in its user's name.
+    identity: Identity,
 }
 
 impl Node {
@@ -149,7 +149,11 @@ impl Node {
             now,
             rng: Rng::new(seed),
             stats: Stats::default(),
-            ring: RingState { founder: me.id == Id::KEY_NODE, cookie_key: secret_key(seed), ..RingState::default() },
+            ring: RingState {
+                founder: me.id == Id::KEY_NODE,
+                cookie_key: secret_key(seed, COOKIE_KEY),
+                ..RingState::default()
+            },
             liveness: LivenessState::new(now),
             dht: DhtState::default(),
             lookahead: LookaheadState::default(),
@@ -157,20 +161,31 @@ impl Node {
             timers: TimerTable::default(),
             outbox: heapless::Deque::new(),
             events: heapless::Deque::new(),
-            identity: None,
+            identity: Identity::from_seed(secret_key(seed, IDENTITY_KEY)),
         })
     }
 
     /// Gives the node `identity`, the key pair it signs with in its user's
     /// name. The program derives or loads it (see
-    /// [`identity`](crate::identity)); the core never sees a password.
+    /// [`identity`](crate::identity)); the core never sees a password. Until
+    /// then a node signs with a key drawn from its seed.
     pub fn set_identity(&mut self, identity: Identity) {
-        self.identity = Some(identity);
+        self.identity = identity;
     }
 
-    /// The public key of the node's identity, if it has one.
-    pub fn public_key(&self) -> Option<PublicKey> {
-        self.identity.as_ref().map(Identity::public_key)
+    /// The key pair the node signs with (to carry it over to a restarted node).
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The public key of the node's identity.
+    pub fn public_key(&self) -> PublicKey {
+        self.identity.public_key()
+    }
+
+    /// The registrations the node keeps (see [`registration`](crate::registration)).
+    pub fn registry(&self) -> &crate::tables::registry::Registry {
+        &self.ring.registry
     }
 
     /// Makes this node the first of a new ring: it answers JOINs while alone.
@@ -300,9 +315,11 @@ impl Node {
             Message::Pong => self.handle_pong(from, &header),
             Message::Ack => self.handle_ack(from, &header),
             Message::HopAck => self.handle_hop_ack(from, &header),
-            Message::Join { joiner, hops, cookie } => self.handle_join(from, &header, len, joiner, hops, cookie),
-            Message::JoinReply { status, hops, left, right, cookie } => {
-                self.handle_join_reply(from, &header, (status, hops, cookie), &left, &right)
+            Message::Join { joiner, hops, cookie, proof } => {
+                self.handle_join(from, &header, len, JoinAsk { joiner, hops, cookie, proof })
+            }
+            Message::JoinReply { status, hops, left, right, cookie, seq } => {
+                self.handle_join_reply(from, &header, (status, hops, cookie, seq), &left, &right)
             }
             Message::NeighbourUpdate { side, chain } => self.handle_neighbour_update(from, &header, side, &chain),
             Message::Stabilise => self.handle_stabilise(from, &header),
@@ -360,10 +377,15 @@ impl Node {
     }
 }
 
-/// A 32-byte key derived from `seed` apart from the node's other random
-/// choices, so that drawing it shifts none of them.
-fn secret_key(seed: u64) -> [u8; 32] {
-    let mut rng = Rng::new(seed ^ 0x6d6d_7032_7020_6b65);
+/// Tells apart the secret keys drawn from a node's seed.
+const COOKIE_KEY: u64 = 0x6d6d_7032_7020_6b65;
+/// See [`COOKIE_KEY`].
+const IDENTITY_KEY: u64 = 0x6d6d_7032_7020_6964;
+
+/// A 32-byte key derived from `seed` for `purpose`, apart from the node's
+/// other random choices, so that drawing it shifts none of them.
+fn secret_key(seed: u64, purpose: u64) -> [u8; 32] {
+    let mut rng = Rng::new(seed ^ purpose);
     let words = [rng.next_u64(), rng.next_u64(), rng.next_u64(), rng.next_u64()];
     core::array::from_fn(|i| words[i / 8].to_be_bytes()[i % 8])
 }

@@ -3,10 +3,11 @@
 
 use crate::id::ResourceLocator;
 use crate::node::Node;
+use crate::registration::Registration;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::{Charge, Outgoing};
 use crate::tables::transactions::{Journey, Routed};
-use crate::wire::{Chain, Header, JoinStatus, Message, MessageType, Repr, Side, Traffic, DETOUR_BITS};
+use crate::wire::{Chain, Header, JoinProof, JoinStatus, Message, MessageType, Repr, Side, Traffic, DETOUR_BITS};
 use core::net::SocketAddrV6;
 
 impl Node {
@@ -114,18 +115,26 @@ impl Node {
                 let mut header = self.header(txid, hop_limit);
                 header.flags |= journey.detours_sent() & DETOUR_BITS;
                 let message = match routed {
-                    Routed::Join { joiner, cookie } => Message::Join { joiner, hops, cookie },
+                    Routed::Join { joiner, cookie, seq } => {
+                        // Our own JOIN echoing a cookie carries our registration, signed over it.
+                        let proof = (joiner == self.me && cookie != 0).then(|| {
+                            JoinProof::of(&Registration::sign(&self.identity, joiner.id, joiner.addr, seq, cookie))
+                        });
+                        Message::Join { joiner, hops, cookie, proof }
+                    }
                     Routed::Lookup { origin, key } => Message::Lookup { origin, key, hops },
                     Routed::Search { origin, key } => Message::Search { origin, key, hops },
                 };
                 (to, Repr { header, message })
             }
-            Outgoing::JoinReply { to, txid, status, hops, max_len, cookie } => {
+            Outgoing::JoinReply { to, txid, status, hops, max_len, cookie, seq } => {
                 let (left, right) = match status {
                     JoinStatus::Accepted => self.chains_within(usize::from(max_len)),
-                    JoinStatus::IdInUse | JoinStatus::NotMember | JoinStatus::Retry => (Chain::new(), Chain::new()),
+                    JoinStatus::IdInUse | JoinStatus::NotMember | JoinStatus::Retry | JoinStatus::IdRegistered => {
+                        (Chain::new(), Chain::new())
+                    }
                 };
-                (to, direct(self, txid, Message::JoinReply { status, hops, left, right, cookie }))
+                (to, direct(self, txid, Message::JoinReply { status, hops, left, right, cookie, seq }))
             }
             Outgoing::NeighbourUpdate { peer, txid, side } => {
                 let Some(chain) = self.ring.neighbours.chain_for(&self.me, peer.id, side) else {

@@ -93,8 +93,8 @@ impl Node {
     fn transmit_request(&mut self, tx: &Transaction) {
         let (to, txid, hop_limit) = (tx.to, tx.txid, self.config.hop_limit);
         self.send(match tx.purpose {
-            Purpose::Join { cookie, hops, .. } => {
-                let routed = Routed::Join { joiner: self.me, cookie };
+            Purpose::Join { cookie, hops, seq, .. } => {
+                let routed = Routed::Join { joiner: self.me, cookie, seq };
                 Outgoing::Routed { to, txid, journey: Journey { hops, ..Journey::start(routed, hop_limit) } }
             }
             Purpose::Lookup { .. } | Purpose::Search { .. } => return self.resend(txid, &tx.purpose),

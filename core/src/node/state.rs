@@ -9,6 +9,7 @@ use crate::tables::digests::Digests;
 use crate::tables::friends::Friends;
 use crate::tables::neighbours::Neighbours;
 use crate::tables::outbox::EncodedDatagram;
+use crate::tables::registry::Registry;
 use crate::tables::rtts::Rtts;
 use crate::tables::shared::SharedFiles;
 use crate::tables::store::LocatorStore;
@@ -33,6 +34,8 @@ pub(super) struct RingState {
     pub last_leave: Option<(SocketAddrV6, u64)>,
     /// The key our join cookies are made under (see `ring::cookie`).
     pub cookie_key: [u8; 32],
+    /// The registrations we keep: ours, and those of IDs we are responsible for.
+    pub registry: Registry,
 }
 
 /// Who is alive: our friends, and whether our own link seems to work.

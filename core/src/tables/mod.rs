@@ -9,6 +9,7 @@ pub mod digests;
 pub mod friends;
 pub mod neighbours;
 pub(crate) mod outbox;
+pub mod registry;
 pub mod rtts;
 pub mod shared;
 pub mod store;

@@ -60,6 +60,8 @@ pub(crate) enum Outgoing {
         max_len: u16,
         /// With `Retry`, the cookie to echo.
         cookie: u64,
+        /// With `Retry`, the sequence number the joiner's registration must carry.
+        seq: u32,
     },
     /// The chain `peer` should hold on `side`, derived from ours.
     NeighbourUpdate {

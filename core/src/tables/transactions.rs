@@ -14,7 +14,7 @@ use crate::event::RequestId;
 use crate::id::{Id, ResourceLocator};
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::wire::{Delivery, MessageType, Side, MAX_DETOURS};
+use crate::wire::{Delivery, JoinProof, MessageType, Side, MAX_DETOURS};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
@@ -62,12 +62,34 @@ impl Journey {
     }
 }
 
+/// A JOIN as it arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct JoinAsk {
+    pub joiner: ResourceLocator,
+    pub hops: u8,
+    pub cookie: u64,
+    pub proof: Option<JoinProof>,
+}
+
 /// A routed message this node passed on and waits to see acknowledged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Routed {
-    Join { joiner: ResourceLocator, cookie: u64 },
-    Lookup { origin: ResourceLocator, key: Id },
-    Search { origin: ResourceLocator, key: Id },
+    /// A JOIN; `seq` is the sequence number our own registration carries
+    /// (a relayed JOIN goes on without its proof: the cookie it echoes is
+    /// good only at the node that issued it).
+    Join {
+        joiner: ResourceLocator,
+        cookie: u64,
+        seq: u32,
+    },
+    Lookup {
+        origin: ResourceLocator,
+        key: Id,
+    },
+    Search {
+        origin: ResourceLocator,
+        key: Id,
+    },
 }
 
 impl Routed {
@@ -102,12 +124,15 @@ impl Routed {
 pub(crate) enum Purpose {
     /// Our JOIN; `campaign` if it works through the bootstrap list; with
     /// the responder's `cookie` once it asked us to show our address, and
-    /// then the `hops` the first copy took to reach it (else 1).
+    /// then the `hops` the first copy took to reach it (else 1) and the
+    /// `seq` our registration must carry (else 0).
     Join {
         request: RequestId,
         campaign: bool,
         cookie: u64,
         hops: u8,
+        /// The sequence number the responder asked our registration to carry.
+        seq: u32,
     },
     Lookup {
         request: RequestId,

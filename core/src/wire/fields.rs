@@ -1,6 +1,9 @@
-//! Field types the ring's messages share: sides, join statuses and chains.
+//! Field types the ring's messages share: sides, join statuses, chains and
+//! a joiner's proof of identity.
 
 use crate::id::ResourceLocator;
+use crate::identity::{PublicKey, Signature};
+use crate::registration::Registration;
 
 /// The most locators a neighbour chain carries: the neighbour and up to five backups.
 pub const MAX_CHAIN: usize = 6;
@@ -41,4 +44,53 @@ pub enum JoinStatus {
     /// Nothing changed yet: send the JOIN again, straight to the responder,
     /// with the reply's cookie, to show that the joiner receives at its address.
     Retry = 3,
+    /// The joiner's ID is registered to another key (a duplicated
+    /// identifier): only its owner may join under it.
+    IdRegistered = 4,
+}
+
+impl JoinStatus {
+    /// The status for a status byte, if it is one this version knows.
+    pub fn from_u8(byte: u8) -> Option<JoinStatus> {
+        Some(match byte {
+            0 => JoinStatus::Accepted,
+            1 => JoinStatus::IdInUse,
+            2 => JoinStatus::NotMember,
+            3 => JoinStatus::Retry,
+            4 => JoinStatus::IdRegistered,
+            _ => return None,
+        })
+    }
+}
+
+/// A joiner's registration, carried by the JOIN that echoes the responsible
+/// node's cookie: the joiner's key, the sequence number the responder asked
+/// for, and the key's signature of the record (the joiner's ID and address,
+/// the key, the sequence number and the cookie as nonce; see
+/// [`Registration`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct JoinProof {
+    /// The joiner's public key.
+    pub key: PublicKey,
+    /// The record's sequence number.
+    pub seq: u32,
+    /// The key's signature of the record.
+    pub signature: Signature,
+}
+
+impl JoinProof {
+    /// Bytes of a proof on the wire.
+    pub const WIRE_LEN: usize = PublicKey::LEN + 4 + Signature::LEN;
+
+    /// The record `joiner` claims, signed over `cookie` (not yet checked).
+    pub fn registration(&self, joiner: &ResourceLocator, cookie: u64) -> Registration {
+        let JoinProof { key, seq, signature } = *self;
+        Registration { id: joiner.id, key, addr: joiner.addr, seq, nonce: cookie, signature }
+    }
+
+    /// The proof a record carries (its nonce is the cookie it was signed over).
+    pub fn of(record: &Registration) -> JoinProof {
+        JoinProof { key: record.key, seq: record.seq, signature: record.signature }
+    }
 }

@@ -3,15 +3,16 @@
 use super::cursor::{Reader, Writer};
 use super::dht::{self, FileEntry, ReplicaEntry};
 use super::error::WireError;
-use super::fields::{Chain, JoinStatus, Side};
+use super::fields::{Chain, JoinProof, JoinStatus, Side};
 use super::header::{HEADER_LEN, PADDED_REQUEST_LEN};
 use super::types::MessageType;
 use crate::config::MAX_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
-use core::fmt;
+use crate::identity::{PublicKey, Signature};
 
-/// Zero bytes that pad a JOIN body (after the joiner, hops and cookie) to [`PADDED_REQUEST_LEN`].
-const JOIN_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - 1 - COOKIE_LEN;
+/// Zero bytes that pad a JOIN body without a proof (after the joiner, hops,
+/// cookie and proof flag) to [`PADDED_REQUEST_LEN`]; one with a proof is longer.
+const JOIN_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - 1 - COOKIE_LEN - 1;
 /// Bytes of a join cookie.
 const COOKIE_LEN: usize = 8;
 /// Zero bytes that make up a STABILISE body, padding it to [`PADDED_REQUEST_LEN`].
@@ -44,6 +45,9 @@ pub enum Message {
         hops: u8,
         /// The responsible node's cookie, echoed from a `Retry` reply (0: none yet).
         cookie: u64,
+        /// With the cookie, the joiner's registration signed over it (none
+        /// for a node without an identity).
+        proof: Option<JoinProof>,
     },
     /// The responsible node's answer to a JOIN.
     JoinReply {
@@ -57,6 +61,9 @@ pub enum Message {
         right: Chain,
         /// With `Retry`, the cookie the joiner must echo; otherwise 0.
         cookie: u64,
+        /// With `Retry`, the sequence number the joiner's registration must
+        /// carry (one above the one held for its ID, or 1); otherwise 0.
+        seq: u32,
     },
     /// "Your neighbour chain on `side` is `chain`" (the neighbour first).
     NeighbourUpdate {
@@ -212,8 +219,9 @@ impl Message {
         const LOC: usize = ResourceLocator::WIRE_LEN;
         match self {
             Message::Ping | Message::Pong | Message::Ack | Message::HopAck => 0,
-            Message::Join { .. } => LOC + 1 + COOKIE_LEN + JOIN_PADDING,
-            Message::JoinReply { left, right, .. } => 4 + (left.len() + right.len()) * LOC + COOKIE_LEN,
+            Message::Join { proof: None, .. } => LOC + 1 + COOKIE_LEN + 1 + JOIN_PADDING,
+            Message::Join { proof: Some(_), .. } => LOC + 1 + COOKIE_LEN + 1 + JoinProof::WIRE_LEN,
+            Message::JoinReply { left, right, .. } => 4 + (left.len() + right.len()) * LOC + COOKIE_LEN + 4,
             Message::NeighbourUpdate { chain, .. } | Message::Leave { chain, .. } => 2 + chain.len() * LOC,
             Message::Stabilise => STABILISE_PADDING,
             Message::StabiliseReply { left, right } => 2 + (left.len() + right.len()) * LOC,
@@ -240,23 +248,25 @@ impl Message {
             MessageType::Ack => Message::Ack,
             MessageType::HopAck => Message::HopAck,
             MessageType::Join => {
-                let join = Message::Join { joiner: r.locator()?, hops: r.u8()?, cookie: r.u64()? };
-                r.zeros(JOIN_PADDING)?;
-                join
-            }
-            MessageType::JoinReply => {
-                let status = match r.u8()? {
-                    0 => JoinStatus::Accepted,
-                    1 => JoinStatus::IdInUse,
-                    2 => JoinStatus::NotMember,
-                    3 => JoinStatus::Retry,
+                let (joiner, hops, cookie) = (r.locator()?, r.u8()?, r.u64()?);
+                let proof = match r.u8()? {
+                    0 => {
+                        r.zeros(JOIN_PADDING)?;
+                        None
+                    }
+                    1 => Some(JoinProof { key: PublicKey(r.take()?), seq: r.u32()?, signature: Signature(r.take()?) }),
                     _ => return Err(WireError::InvalidField),
                 };
+                Message::Join { joiner, hops, cookie, proof }
+            }
+            MessageType::JoinReply => {
+                let status = JoinStatus::from_u8(r.u8()?).ok_or(WireError::InvalidField)?;
                 let hops = r.u8()?;
                 let left = r.chain()?;
                 let right = r.chain()?;
                 let cookie = r.u64()?;
-                Message::JoinReply { status, hops, left, right, cookie }
+                let seq = r.u32()?;
+                Message::JoinReply { status, hops, left, right, cookie, seq }
             }
             MessageType::NeighbourUpdate => {
                 let side = r.side()?;
@@ -317,18 +327,30 @@ impl Message {
     pub(super) fn emit(&self, w: &mut Writer<'_>) {
         match self {
             Message::Ping | Message::Pong | Message::Ack | Message::HopAck => {}
-            Message::Join { joiner, hops, cookie } => {
+            Message::Join { joiner, hops, cookie, proof } => {
                 w.locator(joiner);
                 w.u8(*hops);
                 w.u64(*cookie);
-                w.put(&[0; JOIN_PADDING]);
+                match proof {
+                    None => {
+                        w.u8(0);
+                        w.put(&[0; JOIN_PADDING]);
+                    }
+                    Some(JoinProof { key, seq, signature }) => {
+                        w.u8(1);
+                        w.put(&key.0);
+                        w.u32(*seq);
+                        w.put(&signature.0);
+                    }
+                }
             }
-            Message::JoinReply { status, hops, left, right, cookie } => {
+            Message::JoinReply { status, hops, left, right, cookie, seq } => {
                 w.u8(*status as u8);
                 w.u8(*hops);
                 w.chain(left);
                 w.chain(right);
                 w.u64(*cookie);
+                w.u32(*seq);
             }
             Message::NeighbourUpdate { side, chain } | Message::Leave { side, chain } => {
                 w.u8(*side as u8);
@@ -389,99 +411,6 @@ impl Message {
                 w.u8(*page);
                 w.u8(*pages);
                 w.list(names, |w, n| w.name(n));
-            }
-        }
-    }
-}
-
-/// A list of IDs as `[a, b, c]`, each as [`Id::short`] prints it.
-fn ids(f: &mut fmt::Formatter<'_>, ids: impl IntoIterator<Item = Id>) -> fmt::Result {
-    f.write_str("[")?;
-    for (i, id) in ids.into_iter().enumerate() {
-        let comma = if i > 0 { ", " } else { "" };
-        write!(f, "{comma}{}", id.short())?;
-    }
-    f.write_str("]")
-}
-
-fn chain(f: &mut fmt::Formatter<'_>, chain: &Chain) -> fmt::Result {
-    ids(f, chain.iter().map(|c| c.id))
-}
-
-/// A join cookie, if there is one.
-fn cookie_field(f: &mut fmt::Formatter<'_>, cookie: u64) -> fmt::Result {
-    if cookie == 0 {
-        return Ok(());
-    }
-    write!(f, " cookie={cookie:016x}")
-}
-
-/// One line of text: the type's name from the table, then the fields.
-/// IDs print as [`Id::short`] does; locators as their ID.
-impl fmt::Display for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message_type().name())?;
-        match self {
-            Message::Ping | Message::Pong | Message::Ack | Message::HopAck | Message::Stabilise => Ok(()),
-            Message::Join { joiner, hops, cookie } => {
-                write!(f, " joiner={} hops={hops}", joiner.id.short())?;
-                cookie_field(f, *cookie)
-            }
-            Message::JoinReply { status, hops, left, right, cookie } => {
-                write!(f, " {status:?} hops={hops} left=")?;
-                chain(f, left)?;
-                f.write_str(" right=")?;
-                chain(f, right)?;
-                cookie_field(f, *cookie)
-            }
-            Message::NeighbourUpdate { side, chain: c } | Message::Leave { side, chain: c } => {
-                write!(f, " {side:?} ")?;
-                chain(f, c)
-            }
-            Message::StabiliseReply { left, right } => {
-                f.write_str(" left=")?;
-                chain(f, left)?;
-                f.write_str(" right=")?;
-                chain(f, right)
-            }
-            Message::FriendDigest { ids: list } => {
-                f.write_str(" ")?;
-                ids(f, list.iter().copied())
-            }
-            Message::Lookup { origin, key, hops } | Message::Search { origin, key, hops } => {
-                write!(f, " origin={} key={} hops={hops}", origin.id.short(), key.short())
-            }
-            Message::LookupReply { key, hops } => write!(f, " key={} hops={hops}", key.short()),
-            Message::Store { owner, hops, entries } => {
-                write!(f, " owner={} hops={hops} keys=", owner.id.short())?;
-                ids(f, entries.iter().map(|e| e.key))
-            }
-            Message::Verify { owner, keys } => {
-                write!(f, " owner={} keys=", owner.short())?;
-                ids(f, keys.iter().copied())
-            }
-            Message::VerifyReply { keys, mask } => {
-                f.write_str(" keys=")?;
-                ids(f, keys.iter().copied())?;
-                write!(f, " mask={mask:#x}")
-            }
-            Message::SearchPage { key, page } => write!(f, " key={} page={page}", key.short()),
-            Message::SearchReply { key, hops, page, pages, owners } => {
-                write!(f, " key={} hops={hops} page={page}/{pages} owners=", key.short())?;
-                ids(f, owners.iter().map(|o| o.id))
-            }
-            Message::Replicate { entries } => {
-                f.write_str(" keys=")?;
-                ids(f, entries.iter().map(|e| e.key))
-            }
-            Message::ListFiles { page } => write!(f, " page={page}"),
-            Message::FileList { page, pages, names } => {
-                write!(f, " page={page}/{pages} names=[")?;
-                for (i, name) in names.iter().enumerate() {
-                    let comma = if i > 0 { ", " } else { "" };
-                    write!(f, "{comma}{name:?}")?;
-                }
-                f.write_str("]")
             }
         }
     }

@@ -265,12 +265,16 @@ impl Network {
         self.slots[index.0].timer = None;
     }
 
-    /// Restarts a crashed node with empty tables, the same ID and address.
+    /// Restarts a crashed node with empty tables, the same ID, address and
+    /// identity key (its user restarting the program).
     pub fn restart(&mut self, index: NodeIndex) {
         let seed = self.rng.next_u64();
         let slot = &mut self.slots[index.0];
         let locator = *slot.node.locator();
+        // The same user restarts: a fresh node with the same identity.
+        let identity = slot.node.identity().clone();
         slot.node = Node::new(slot.config, locator, self.now, seed).expect("configuration was valid before");
+        slot.node.set_identity(identity);
         slot.up = true;
         slot.timer = None;
     }

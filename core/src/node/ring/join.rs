@@ -27,10 +27,22 @@ use crate::tables::budgets::AMPLIFICATION_FACTOR;
 use crate::tables::neighbours::cut_chain;
 use crate::tables::outbox::Outgoing;
 use crate::tables::timers::Timer;
-use crate::tables::transactions::{Journey, Purpose, Routed};
+use crate::tables::transactions::{JoinAsk, Journey, Purpose, Routed};
 use crate::time::Instant;
 use crate::wire::{Chain, Header, JoinStatus, MessageType, Side, MAX_DATAGRAM};
 use core::net::SocketAddrV6;
+
+/// What the responsible node does with a JOIN (see `Node::admit`).
+enum Admission {
+    /// Ask the joiner to echo a cookie, and sign its registration with `seq`.
+    Retry { seq: u32 },
+    /// Take the joiner in, keeping its registration if it brought one.
+    Accept(Option<crate::registration::Registration>),
+    /// Refuse it with this status.
+    Refuse(JoinStatus),
+    /// The joiner is our own owner on a new address: leave the ring to it.
+    StepAside,
+}
 
 impl Node {
     /// Joins the ring through the node at `via` (the key node or any member).
@@ -46,7 +58,7 @@ impl Node {
             return Err(CommandError::InvalidAddress);
         }
         let request = self.next_request_id();
-        self.start_request(via, Purpose::Join { request, campaign: false, cookie: 0, hops: 1 })?;
+        self.start_request(via, Purpose::Join { request, campaign: false, cookie: 0, hops: 1, seq: 0 })?;
         Ok(request)
     }
 
@@ -102,7 +114,7 @@ impl Node {
         };
         let next = entries.iter().position(|e| e.addr == entry.addr).unwrap_or(campaign.next);
         self.ring.campaign = Some(JoinCampaign { next, retry_at: None, ..campaign });
-        let purpose = Purpose::Join { request: campaign.request, campaign: true, cookie: 0, hops: 1 };
+        let purpose = Purpose::Join { request: campaign.request, campaign: true, cookie: 0, hops: 1, seq: 0 };
         if self.start_request(entry.addr, purpose).is_err() {
             // No room for the attempt: try again shortly.
             let delay = self.jittered(self.config.request_timeout);
@@ -128,10 +140,9 @@ impl Node {
         from: SocketAddrV6,
         header: &Header,
         len: usize,
-        joiner: ResourceLocator,
-        hops: u8,
-        cookie: u64,
+        ask: JoinAsk,
     ) -> Result<(), DropReason> {
+        let JoinAsk { joiner, hops, cookie, .. } = ask;
         if joiner == self.me {
             return Err(DropReason::FromSelf);
         }
@@ -145,62 +156,108 @@ impl Node {
             }
             // The joiner asked us directly: tell it to try elsewhere.
             self.send(Outgoing::HopAck { to: from, txid: header.txid });
-            let status = JoinStatus::NotMember;
-            self.send(Outgoing::JoinReply { to: joiner.addr, txid: header.txid, status, hops, max_len: 0, cookie: 0 });
+            self.reply_join(header.txid, &ask, JoinStatus::NotMember, 0);
             return Ok(());
         }
         self.send(Outgoing::HopAck { to: from, txid: header.txid });
         // Route among the existing nodes only. Once we have accepted the
         // joiner it is our left neighbour, and a repeated JOIN ends here.
-        let journey = self.arriving(header, Routed::Join { joiner, cookie }, hops);
+        let journey = self.arriving(header, Routed::Join { joiner, cookie, seq: 0 }, hops);
         match self.next_leg(&journey, &[]) {
             Some((next, detour)) => {
                 let hop_limit = self.relay_hop_limit(header.hop_limit)?;
                 self.forward(header.txid, next, Journey { hop_limit, detour, ..journey });
             }
-            None => self.answer_join(header.txid, joiner, hops, len, cookie),
+            None => self.answer_join(header.txid, ask, len),
         }
         Ok(())
     }
 
-    /// Answers a JOIN this node is responsible for. A new joiner that has
-    /// not echoed our cookie gets one (`Retry`) and nothing else; a repeated
-    /// JOIN from our left neighbour (its reply was lost) is answered again.
-    pub(crate) fn answer_join(
-        &mut self,
-        txid: u64,
-        joiner: ResourceLocator,
-        hops: u8,
-        request_len: usize,
-        cookie: u64,
-    ) {
-        let mut status = self.admit(joiner);
-        let known = self.ring.neighbours.left() == Some(&joiner);
-        let echoed = self.cookie_is_valid(&joiner, cookie);
-        if echoed {
-            // Only a host that receives at the joiner's address could echo it.
-            self.requests.budgets.prove(joiner.addr, self.now);
-            self.requests.unproven_input = false;
-        }
-        let cookie = if status == JoinStatus::Accepted && !known && !echoed {
-            status = JoinStatus::Retry;
-            self.join_cookie(&joiner)
-        } else {
-            0
-        };
-        let max_len = request_len.saturating_mul(AMPLIFICATION_FACTOR).min(MAX_DATAGRAM) as u16;
-        self.send(Outgoing::JoinReply { to: joiner.addr, txid, status, hops, max_len, cookie });
-        if status == JoinStatus::Accepted {
-            self.link_joiner(joiner);
+    /// Answers a JOIN this node is responsible for (see [`Admission`]).
+    pub(crate) fn answer_join(&mut self, txid: u64, ask: JoinAsk, request_len: usize) {
+        let joiner = ask.joiner;
+        match self.admit(&ask) {
+            Admission::Retry { seq } => {
+                let cookie = self.join_cookie(&joiner);
+                self.send(Outgoing::JoinReply {
+                    to: joiner.addr,
+                    txid,
+                    status: JoinStatus::Retry,
+                    hops: ask.hops,
+                    max_len: 0,
+                    cookie,
+                    seq,
+                });
+            }
+            Admission::Refuse(status) => self.reply_join(txid, &ask, status, 0),
+            Admission::StepAside => {
+                self.emit(Event::TakenOver { by: joiner.addr });
+                let _ = self.leave(self.now);
+                self.reply_join(txid, &ask, JoinStatus::NotMember, 0);
+            }
+            Admission::Accept(record) => {
+                if let Some(record) = record {
+                    self.register(record);
+                }
+                let max_len = request_len.saturating_mul(AMPLIFICATION_FACTOR).min(MAX_DATAGRAM) as u16;
+                self.reply_join(txid, &ask, JoinStatus::Accepted, max_len);
+                self.link_joiner(joiner);
+            }
         }
     }
 
+    /// Sends a joiner our answer (chains within `max_len` bytes if accepted).
+    fn reply_join(&mut self, txid: u64, ask: &JoinAsk, status: JoinStatus, max_len: u16) {
+        let (to, hops) = (ask.joiner.addr, ask.hops);
+        self.send(Outgoing::JoinReply { to, txid, status, hops, max_len, cookie: 0, seq: 0 });
+    }
+
     /// Decides on a JOIN this node is responsible for.
-    fn admit(&self, joiner: ResourceLocator) -> JoinStatus {
-        let holder = if joiner.id == self.me.id { Some(&self.me) } else { self.ring.neighbours.left() };
-        match holder {
-            Some(h) if h.id == joiner.id && h.addr != joiner.addr => JoinStatus::IdInUse,
-            _ => JoinStatus::Accepted,
+    ///
+    /// Nothing changes until the joiner has echoed our cookie, proving that
+    /// it receives at its address. Then a registered ID admits only its
+    /// owner: a JOIN whose registration, signed over our cookie, is by the
+    /// registered key with a higher sequence number (a takeover: the owner
+    /// on a new address; if the owner's old self is us, we step aside).
+    /// Anyone else is refused as a duplicated identifier, and, if we are
+    /// the owner, told about. An unregistered ID is first come, first
+    /// registered, unless another node already holds it.
+    fn admit(&mut self, ask: &JoinAsk) -> Admission {
+        let JoinAsk { joiner, cookie, proof, .. } = *ask;
+        let left = self.ring.neighbours.left().copied();
+        if left == Some(joiner) {
+            // A repeated JOIN (its reply was lost): answered again, nothing changes.
+            return Admission::Accept(None);
+        }
+        let held = self.ring.registry.get(joiner.id).copied();
+        if !self.cookie_is_valid(&joiner, cookie) {
+            return Admission::Retry { seq: held.map_or(1, |r| r.seq.saturating_add(1)) };
+        }
+        // Only a host that receives at the joiner's address could echo it.
+        self.requests.budgets.prove(joiner.addr, self.now);
+        self.requests.unproven_input = false;
+        let claim = proof.map(|p| p.registration(&joiner, cookie)).filter(|c| c.check().is_ok());
+        let holder = if joiner.id == self.me.id { Some(self.me) } else { left.filter(|l| l.id == joiner.id) };
+        match (held, claim) {
+            (Some(held), Some(claim)) if claim.supersedes(&held) => match holder {
+                Some(h) if h == self.me => Admission::StepAside,
+                _ => Admission::Accept(Some(claim)),
+            },
+            (Some(held), _) => {
+                if held.id == self.me.id {
+                    self.emit(Event::IdentityClaimed { claimant: joiner.addr });
+                }
+                Admission::Refuse(JoinStatus::IdRegistered)
+            }
+            (None, _) if holder.is_some_and(|h| h.addr != joiner.addr) => Admission::Refuse(JoinStatus::IdInUse),
+            (None, claim) => Admission::Accept(claim),
+        }
+    }
+
+    /// Keeps a registration whose signature was checked; counts a refusal.
+    pub(crate) fn register(&mut self, record: crate::registration::Registration) {
+        if self.ring.registry.offer(record, self.me.id, self.now).is_err() {
+            self.stats.count_drop(DropReason::RegistrationRefused);
         }
     }
 
@@ -210,10 +267,12 @@ impl Node {
             // A repeated JOIN: the reply is all it needs.
             return;
         }
-        let old_left = self.ring.neighbours.left().copied();
+        // An owner taking over from its old address replaces it.
+        let earlier = |c: &&ResourceLocator| c.id != joiner.id;
+        let old_left = self.ring.neighbours.chain(Side::Left).iter().find(earlier).copied();
         let chain_len = self.config.chain_len();
         let left: Chain = core::iter::once(joiner)
-            .chain(self.ring.neighbours.chain(Side::Left).iter().copied())
+            .chain(self.ring.neighbours.chain(Side::Left).iter().filter(earlier).copied())
             .take(chain_len)
             .collect();
         if let Some(old_left) = old_left {
@@ -231,7 +290,7 @@ impl Node {
         &mut self,
         from: SocketAddrV6,
         header: &Header,
-        (status, hops, cookie): (JoinStatus, u8, u64),
+        (status, hops, cookie, seq): (JoinStatus, u8, u64, u32),
         left: &[ResourceLocator],
         right: &[ResourceLocator],
     ) -> Result<(), DropReason> {
@@ -239,11 +298,13 @@ impl Node {
         if status == JoinStatus::Accepted && !names_us {
             return Err(DropReason::InvalidReply);
         }
-        if status == JoinStatus::Retry && (cookie == 0 || header.sender.id == self.me.id) {
+        // A Retry may come from a node with our ID (its holder, checking
+        // whether we are its owner); one from ourselves was dropped already.
+        if status == JoinStatus::Retry && cookie == 0 {
             return Err(DropReason::InvalidReply);
         }
         let tx = self.complete_request(header, MessageType::JoinReply, from, |_| true)?;
-        let Purpose::Join { request, campaign, cookie: echoed, .. } = tx.purpose else {
+        let Purpose::Join { request, campaign, cookie: echoed, seq: signed, .. } = tx.purpose else {
             return Err(DropReason::UnexpectedResponse);
         };
         match status {
@@ -253,18 +314,33 @@ impl Node {
             // node asking (the JOIN went on: the ring changed) gets its own.
             JoinStatus::Retry if echoed == 0 || from != tx.to => {
                 // Counted as the hops the first copy took, as if it had been accepted there.
-                let purpose = Purpose::Join { request, campaign, cookie, hops };
+                let purpose = Purpose::Join { request, campaign, cookie, hops, seq };
                 if self.start_request(from, purpose).is_err() {
                     self.join_attempt_failed(request, campaign, JoinFailure::Timeout);
                 }
             }
             JoinStatus::Retry => self.join_attempt_failed(request, campaign, JoinFailure::CookieRefused),
             JoinStatus::NotMember => self.join_attempt_failed(request, campaign, JoinFailure::NotMember),
-            JoinStatus::IdInUse => {
+            JoinStatus::IdInUse | JoinStatus::IdRegistered => {
                 self.ring.campaign = None;
-                self.emit(Event::JoinFailed { request, reason: JoinFailure::IdInUse });
+                let reason =
+                    if status == JoinStatus::IdInUse { JoinFailure::IdInUse } else { JoinFailure::IdRegistered };
+                self.emit(Event::JoinFailed { request, reason });
             }
-            JoinStatus::Accepted => self.joined(request, header.sender, hops, left, right),
+            JoinStatus::Accepted => {
+                if echoed != 0 {
+                    // Our registration, as the responder now keeps it.
+                    let me = self.me;
+                    self.register(crate::registration::Registration::sign(
+                        &self.identity,
+                        me.id,
+                        me.addr,
+                        signed,
+                        echoed,
+                    ));
+                }
+                self.joined(request, header.sender, hops, left, right)
+            }
         }
         Ok(())
     }

@@ -221,7 +221,10 @@ impl Node {
     /// Answers a routed request this node is responsible for.
     pub(crate) fn answer_routed(&mut self, txid: u64, routed: Routed, hops: u8) {
         match routed {
-            Routed::Join { joiner, cookie } => self.answer_join(txid, joiner, hops, PADDED_REQUEST_LEN, cookie),
+            Routed::Join { joiner, cookie, .. } => {
+                let ask = crate::tables::transactions::JoinAsk { joiner, hops, cookie, proof: None };
+                self.answer_join(txid, ask, PADDED_REQUEST_LEN)
+            }
             // Our own request came back to us, and the key is ours now.
             Routed::Lookup { origin, .. } | Routed::Search { origin, .. } if origin == self.me => {
                 self.answer_own_request(txid)

@@ -75,12 +75,12 @@ fn samples() -> [Repr; 22] {
 }
 
 fn join() -> Repr {
-    repr(12, Message::Join { joiner: node(12), hops: 1, cookie: 0 })
+    repr(12, Message::Join { joiner: node(12), hops: 1, cookie: 0, proof: None })
 }
 
 fn join_reply() -> Repr {
     let (left, right) = (chain(&[12, 9]), chain(&[9]));
-    repr(14, Message::JoinReply { status: JoinStatus::Accepted, hops: 2, left, right, cookie: 0 })
+    repr(14, Message::JoinReply { status: JoinStatus::Accepted, hops: 2, left, right, cookie: 0, seq: 0 })
 }
 
 fn neighbour_update() -> Repr {
@@ -221,7 +221,9 @@ fn each_parse_error_comes_from_its_crafted_input() {
         ("PING plus one byte", [ping.as_slice(), &[0]].concat(), WireError::TrailingBytes),
         ("NEIGHBOUR_UPDATE plus one byte", [update.as_slice(), &[0]].concat(), WireError::TrailingBytes),
         ("side 2", patched(&update, HEADER_LEN, &[2]), WireError::InvalidField),
-        ("join status 4", patched(&reply, HEADER_LEN, &[4]), WireError::InvalidField),
+        ("join status 5", patched(&reply, HEADER_LEN, &[5]), WireError::InvalidField),
+        ("JOIN proof flag 2", patched(&join, HEADER_LEN + LOC + 1 + 8, &[2]), WireError::InvalidField),
+        ("JOIN proof flag 1 on padding", patched(&join, HEADER_LEN + LOC + 1 + 8, &[1]), WireError::Truncated),
         (
             "STABILISE padding not zero",
             patched(&encode(&samples()[7]), PADDED_REQUEST_LEN - 1, &[1]),
@@ -384,12 +386,24 @@ fn the_largest_message_fits_a_datagram() {
     let full: Chain = (1..=MAX_CHAIN as u16).map(node).collect();
     let largest = repr(
         14,
-        Message::JoinReply { status: JoinStatus::Accepted, hops: 255, left: full.clone(), right: full, cookie: 0 },
+        Message::JoinReply {
+            status: JoinStatus::Accepted,
+            hops: 255,
+            left: full.clone(),
+            right: full,
+            cookie: 0,
+            seq: 0,
+        },
     );
-    assert_eq!(largest.buffer_len(), HEADER_LEN + 4 + 2 * MAX_CHAIN * LOC + 8);
-    assert_eq!(largest.buffer_len(), 468);
+    assert_eq!(largest.buffer_len(), HEADER_LEN + 4 + 2 * MAX_CHAIN * LOC + 8 + 4);
+    assert_eq!(largest.buffer_len(), 472);
     assert!(largest.buffer_len() <= 3 * PADDED_REQUEST_LEN, "a full JOIN_REPLY never amplifies its JOIN more than 3×");
     assert_eq!(join().buffer_len(), PADDED_REQUEST_LEN);
+    let identity = crate::identity::Identity::from_seed([12; 32]);
+    let record = crate::registration::Registration::sign(&identity, Id(12), node(12).addr, 1, 7);
+    let signed = repr(12, Message::Join { joiner: node(12), hops: 1, cookie: 7, proof: Some(JoinProof::of(&record)) });
+    assert_eq!(signed.buffer_len(), HEADER_LEN + LOC + 1 + 8 + 1 + JoinProof::WIRE_LEN);
+    assert_eq!(signed.buffer_len(), 192);
     assert!(largest.buffer_len() <= MAX_DATAGRAM);
     assert_eq!(Repr::parse_bytes(&encode(&largest)), Ok(largest));
 }

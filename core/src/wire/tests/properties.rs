@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::config::STORE_NAME_LEN;
+use crate::identity::{PublicKey, Signature};
 use quickcheck::{Arbitrary, Gen, QuickCheck, Testable};
 
 #[test]
@@ -96,17 +97,31 @@ impl Arbitrary for AnyRepr {
             MessageType::Pong => Message::Pong,
             MessageType::Ack => Message::Ack,
             MessageType::HopAck => Message::HopAck,
-            MessageType::Join => {
-                Message::Join { joiner: any_locator(g), hops: u8::arbitrary(g), cookie: u64::arbitrary(g) }
-            }
+            MessageType::Join => Message::Join {
+                joiner: any_locator(g),
+                hops: u8::arbitrary(g),
+                cookie: u64::arbitrary(g),
+                proof: bool::arbitrary(g).then(|| JoinProof {
+                    key: PublicKey(core::array::from_fn(|_| u8::arbitrary(g))),
+                    seq: u32::arbitrary(g),
+                    signature: Signature(core::array::from_fn(|_| u8::arbitrary(g))),
+                }),
+            },
             MessageType::JoinReply => Message::JoinReply {
                 status: *g
-                    .choose(&[JoinStatus::Accepted, JoinStatus::IdInUse, JoinStatus::NotMember, JoinStatus::Retry])
+                    .choose(&[
+                        JoinStatus::Accepted,
+                        JoinStatus::IdInUse,
+                        JoinStatus::NotMember,
+                        JoinStatus::Retry,
+                        JoinStatus::IdRegistered,
+                    ])
                     .expect("non-empty"),
                 hops: u8::arbitrary(g),
                 left: any_chain(g, 0),
                 right: any_chain(g, 0),
                 cookie: u64::arbitrary(g),
+                seq: u32::arbitrary(g),
             },
             MessageType::NeighbourUpdate => Message::NeighbourUpdate {
                 side: *g.choose(&[Side::Left, Side::Right]).expect("non-empty"),

@@ -1,0 +1,107 @@
+//! One line of text per message: the type's name, then its fields.
+
+use super::fields::Chain;
+use super::message::Message;
+use crate::id::Id;
+use core::fmt;
+
+/// A list of IDs as `[a, b, c]`, each as [`Id::short`] prints it.
+fn ids(f: &mut fmt::Formatter<'_>, ids: impl IntoIterator<Item = Id>) -> fmt::Result {
+    f.write_str("[")?;
+    for (i, id) in ids.into_iter().enumerate() {
+        let comma = if i > 0 { ", " } else { "" };
+        write!(f, "{comma}{}", id.short())?;
+    }
+    f.write_str("]")
+}
+
+fn chain(f: &mut fmt::Formatter<'_>, chain: &Chain) -> fmt::Result {
+    ids(f, chain.iter().map(|c| c.id))
+}
+
+/// A join cookie, if there is one.
+fn cookie_field(f: &mut fmt::Formatter<'_>, cookie: u64) -> fmt::Result {
+    if cookie == 0 {
+        return Ok(());
+    }
+    write!(f, " cookie={cookie:016x}")
+}
+
+/// One line of text: the type's name from the table, then the fields.
+/// IDs print as [`Id::short`] does; locators as their ID.
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message_type().name())?;
+        match self {
+            Message::Ping | Message::Pong | Message::Ack | Message::HopAck | Message::Stabilise => Ok(()),
+            Message::Join { joiner, hops, cookie, proof } => {
+                write!(f, " joiner={} hops={hops}", joiner.id.short())?;
+                cookie_field(f, *cookie)?;
+                match proof {
+                    Some(proof) => write!(f, " key={} seq={}", proof.key.short(), proof.seq),
+                    None => Ok(()),
+                }
+            }
+            Message::JoinReply { status, hops, left, right, cookie, seq } => {
+                write!(f, " {status:?} hops={hops} left=")?;
+                chain(f, left)?;
+                f.write_str(" right=")?;
+                chain(f, right)?;
+                cookie_field(f, *cookie)?;
+                match seq {
+                    0 => Ok(()),
+                    seq => write!(f, " seq={seq}"),
+                }
+            }
+            Message::NeighbourUpdate { side, chain: c } | Message::Leave { side, chain: c } => {
+                write!(f, " {side:?} ")?;
+                chain(f, c)
+            }
+            Message::StabiliseReply { left, right } => {
+                f.write_str(" left=")?;
+                chain(f, left)?;
+                f.write_str(" right=")?;
+                chain(f, right)
+            }
+            Message::FriendDigest { ids: list } => {
+                f.write_str(" ")?;
+                ids(f, list.iter().copied())
+            }
+            Message::Lookup { origin, key, hops } | Message::Search { origin, key, hops } => {
+                write!(f, " origin={} key={} hops={hops}", origin.id.short(), key.short())
+            }
+            Message::LookupReply { key, hops } => write!(f, " key={} hops={hops}", key.short()),
+            Message::Store { owner, hops, entries } => {
+                write!(f, " owner={} hops={hops} keys=", owner.id.short())?;
+                ids(f, entries.iter().map(|e| e.key))
+            }
+            Message::Verify { owner, keys } => {
+                write!(f, " owner={} keys=", owner.short())?;
+                ids(f, keys.iter().copied())
+            }
+            Message::VerifyReply { keys, mask } => {
+                f.write_str(" keys=")?;
+                ids(f, keys.iter().copied())?;
+                write!(f, " mask={mask:#x}")
+            }
+            Message::SearchPage { key, page } => write!(f, " key={} page={page}", key.short()),
+            Message::SearchReply { key, hops, page, pages, owners } => {
+                write!(f, " key={} hops={hops} page={page}/{pages} owners=", key.short())?;
+                ids(f, owners.iter().map(|o| o.id))
+            }
+            Message::Replicate { entries } => {
+                f.write_str(" keys=")?;
+                ids(f, entries.iter().map(|e| e.key))
+            }
+            Message::ListFiles { page } => write!(f, " page={page}"),
+            Message::FileList { page, pages, names } => {
+                write!(f, " page={page}/{pages} names=[")?;
+                for (i, name) in names.iter().enumerate() {
+                    let comma = if i > 0 { ", " } else { "" };
+                    write!(f, "{comma}{name:?}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}

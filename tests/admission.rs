@@ -9,7 +9,7 @@ use mmp2p_core::wire::{
     Chain, FileEntry, Header, JoinStatus, Message, MessageType, ReplicaEntry, Repr, Side, MAX_DIGEST_IDS,
     MAX_STORE_BATCH, MAX_VERIFY_KEYS,
 };
-use mmp2p_core::{rng::Rng, Id, ResourceLocator};
+use mmp2p_core::{rng::Rng, Config, Event, Id, JoinFailure, ResourceLocator};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use mmp2p_memory::{Fate, Network, NodeIndex};
 use std::collections::HashMap;
@@ -119,6 +119,11 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
         MessageType::StabiliseReply => Message::StabiliseReply { left: chain(), right: chain() },
         MessageType::Leave => Message::Leave { side: Side::Right, chain: chain() },
         MessageType::FriendDigest => Message::FriendDigest { ids: ids(rng, MAX_DIGEST_IDS).into_iter().collect() },
+        MessageType::RegistryCopy => {
+            let identity = mmp2p_core::identity::Identity::from_seed([0xee; 32]);
+            let record = mmp2p_core::registration::Registration::sign(&identity, key, sender.addr, 1, 1);
+            Message::RegistryCopy { records: [record].into_iter().collect() }
+        }
         MessageType::Lookup => Message::Lookup { origin: sender, key, hops: 1 },
         MessageType::LookupReply => Message::LookupReply { key, hops: 1 },
         MessageType::Store => Message::Store { owner: sender, hops: 1, entries: entries(rng).into_iter().collect() },
@@ -330,4 +335,77 @@ fn store_fair_under_flood() {
     for (i, outcome) in found.iter().enumerate() {
         assert!(outcome.owners.contains(&overlay.network.locator(members[i])), "{} not found: {outcome:?}", names[i]);
     }
+}
+
+/// Whether node `node` got event `wanted` since event number `since`.
+fn got(overlay: &Overlay, node: NodeIndex, since: usize, wanted: impl Fn(&Event) -> bool) -> bool {
+    overlay.network.events()[since..].iter().any(|e| e.node == node && wanted(&e.event))
+}
+
+#[test]
+fn impostor_refused_owner_takes_over() {
+    let mut overlay = overlay(40, 1330);
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let (alice, via) = (members[17], Network::addr(members[3]));
+    let alice_id = overlay.network.locator(alice).id;
+    let alice_key = overlay.network.node(alice).identity().clone();
+    // A refresh period copies every registration to its owner's successors.
+    overlay.network.run_for(Duration::from_secs(70));
+    let refused = |e: &Event| matches!(e, Event::JoinFailed { reason: JoinFailure::IdRegistered, .. });
+
+    // An impostor — alice's ID, another key — is refused while alice runs, and alice is told.
+    let impostor = overlay.network.add_node(alice_id, Config::default());
+    let claimant = Network::addr(impostor);
+    let since = overlay.network.events().len();
+    overlay.network.command(impostor, |n, now| n.join(now, via)).expect("join starts");
+    overlay.network.run_for(Duration::from_secs(10));
+    assert!(got(&overlay, impostor, since, refused), "the impostor is refused while alice runs");
+    assert!(got(&overlay, alice, since, |e| *e == Event::IdentityClaimed { claimant }), "alice is told");
+
+    // Alice goes offline; once the ring has repaired, her successor refuses the impostor.
+    overlay.network.crash(alice);
+    overlay.network.run_for(Duration::from_secs(60));
+    let since = overlay.network.events().len();
+    overlay.network.command(impostor, |n, now| n.join(now, via)).expect("join starts");
+    overlay.network.run_for(Duration::from_secs(10));
+    assert!(got(&overlay, impostor, since, refused), "the impostor is refused after alice left");
+    assert!(!overlay.network.node(impostor).is_joined());
+    overlay.network.crash(impostor);
+
+    // Alice on a new address, with her key, takes over at once.
+    let new_device = |overlay: &mut Overlay| {
+        let device = overlay.network.add_node(alice_id, Config::default());
+        let since = overlay.network.events().len();
+        let key = alice_key.clone();
+        overlay
+            .network
+            .command(device, |n, now| {
+                n.set_identity(key);
+                n.join(now, via)
+            })
+            .expect("join starts");
+        overlay.network.run_for(Duration::from_secs(5));
+        (device, since)
+    };
+    let (laptop, since) = new_device(&mut overlay);
+    assert!(got(&overlay, laptop, since, |e| matches!(e, Event::Joined { .. })), "alice's laptop joins");
+
+    // And again from a phone while the laptop runs: the laptop steps aside.
+    let (phone, since) = new_device(&mut overlay);
+    let phone_addr = Network::addr(phone);
+    assert!(got(&overlay, laptop, since, |e| *e == Event::TakenOver { by: phone_addr }), "the laptop steps aside");
+    overlay.network.run_for(Duration::from_secs(30));
+    // The phone joins once the laptop has left; no one else holds alice's ID.
+    if !overlay.network.node(phone).is_joined() {
+        overlay.network.command(phone, |n, now| n.join(now, via)).expect("join starts");
+        overlay.network.run_for(Duration::from_secs(10));
+    }
+    assert!(overlay.network.node(phone).is_joined(), "alice's phone holds her ID");
+    assert!(!overlay.network.node(laptop).is_member(), "the laptop left");
+    overlay.network.crash(laptop);
+    overlay.refresh_ring();
+    overlay.settle(Duration::from_secs(60)).expect("one ring, alice's ID at her phone");
+    assert_eq!(overlay.responsible(alice_id), phone);
+    let report = overlay.run_queries(&[(members[3], alice_id), (members[30], alice_id)]);
+    assert_eq!((report.failed, report.wrong), (0, 0), "lookups for alice's ID end at her phone");
 }

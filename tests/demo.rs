@@ -8,9 +8,17 @@ fn demo_succeeds_and_prints_its_summary() {
     let output = Command::new(env!("CARGO_BIN_EXE_mmp2p")).args(["demo", "--seed", "7"]).output().expect("demo runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "demo failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    for step in
-        ["join", "friends", "share", "search", "lookup", "friend's file list", "crash two nodes", "search after crash"]
-    {
+    for step in [
+        "join",
+        "impostor refused",
+        "friends",
+        "share",
+        "search",
+        "lookup",
+        "friend's file list",
+        "crash two nodes",
+        "search after crash",
+    ] {
         let row = stdout.lines().find(|l| l.starts_with(step) && l.ends_with("ok"));
         assert!(row.is_some(), "no successful summary row for {step:?}:\n{stdout}");
     }

@@ -382,3 +382,62 @@ fn identity_keys_come_from_the_password_or_the_key_file() {
     assert!(stderr.contains(&path_arg(&identity_file)) && stderr.contains("not a key"), "{stderr}");
     assert_eq!(fs::read_to_string(&identity_file).unwrap(), "garbage\n");
 }
+
+/// Starts user 1's node with `password`, joining through `key_addr`.
+fn alice_with(name: &str, password: &str, key_addr: &str, dir: &NodeDir) -> NodeProcess {
+    let mut list = args(&["--listen", "[::1]:0", "--email", &email(1), "--key-node", key_addr, "--access-file"]);
+    list.push(path_arg(&dir.access));
+    list.extend(args(&FAST));
+    let mut command = node_command(&list);
+    command.env("MMP2P_PASSWORD", password);
+    NodeProcess::spawn_command(name, command)
+}
+
+/// Runs an impostor of user 1 (another password) until it exits: status 3,
+/// with the reason and a clear message.
+fn impostor_is_refused(name: &str, key_addr: &str, dir: &NodeDir) {
+    let mut impostor = alice_with(name, "not alice's password", key_addr, dir);
+    let status = impostor.wait_exit(JOIN_TIMEOUT);
+    assert_eq!(status.code(), Some(3), "{}", impostor.describe());
+    assert!(
+        impostor.seen(|l| l["event"] == "join_failed" && l["reason"] == "id_registered"),
+        "{}",
+        impostor.describe()
+    );
+    let error = impostor.seen(|l| {
+        l["event"] == "error" && l["message"].as_str().is_some_and(|m| m.contains("registered with another password"))
+    });
+    assert!(error, "{}", impostor.describe());
+}
+
+#[test]
+fn a_registered_email_refuses_another_password_and_its_owner_takes_over() {
+    let root = tempfile::tempdir().unwrap();
+    let mut key = key_node("key node", &node_dir(root.path(), "key", &[]), &[]);
+    let key_addr = key.addr.clone();
+    let mut alice = alice_with("alice", process::TEST_PASSWORD, &key_addr, &node_dir(root.path(), "alice", &[]));
+    alice.wait_event("joined", JOIN_TIMEOUT, |_| true);
+
+    // Another password while alice runs: refused, and alice is told.
+    impostor_is_refused("impostor", &key_addr, &node_dir(root.path(), "impostor", &[]));
+    alice.wait_event("identity_claimed", ANSWER_TIMEOUT, |_| true);
+
+    // Alice on a second device, with her password: the first steps aside and exits with status 4.
+    let mut laptop =
+        alice_with("alice's laptop", process::TEST_PASSWORD, &key_addr, &node_dir(root.path(), "laptop", &[]));
+    alice.wait_event("taken_over", JOIN_TIMEOUT, |l| l["by"] == laptop.addr.as_str());
+    let status = alice.wait_exit(JOIN_TIMEOUT);
+    assert_eq!(status.code(), Some(4), "{}", alice.describe());
+    laptop.wait_event("joined", JOIN_TIMEOUT, |_| true);
+
+    // After alice's last device stops, her registration stays: still refused.
+    assert!(laptop.quit(ANSWER_TIMEOUT).success(), "{}", laptop.describe());
+    impostor_is_refused("impostor again", &key_addr, &node_dir(root.path(), "impostor2", &[]));
+
+    // And with the right password she is back.
+    let mut phone =
+        alice_with("alice's phone", process::TEST_PASSWORD, &key_addr, &node_dir(root.path(), "phone", &[]));
+    phone.wait_event("joined", JOIN_TIMEOUT, |_| true);
+    assert!(phone.quit(ANSWER_TIMEOUT).success(), "{}", phone.describe());
+    assert!(key.quit(ANSWER_TIMEOUT).success(), "{}", key.describe());
+}

@@ -38,6 +38,7 @@ const SIGNED_LEN: usize = DOMAIN.len() + Id::LEN + PublicKey::LEN + 16 + 2 + 4 +
 
 /// A signed record: `key` owns `id`, which is at `addr`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Registration {
     /// The ID owned.
     pub id: Id,

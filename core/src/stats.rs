@@ -79,6 +79,8 @@ drop_reasons! {
     /// A datagram to an address that has not echoed a nonce of ours would
     /// have taken it past 3× the bytes received from it: withheld.
     AmplificationLimit => "withheld: over 3x what an unproven address sent",
+    /// A signed record whose signature does not match its key.
+    BadSignature => "bad signature",
     /// A registration that conflicts with the one held for its ID, or that
     /// found the registry full of nearer ones.
     RegistrationRefused => "registration refused: conflicting, or no room",

@@ -44,6 +44,7 @@
 //! | 17 | peer store    | peer:u8, locator, hop_limit:u8, hops:u8, count:u8 (mod 8, bit 7: sorted), count entries — a STORE from a peer |
 //! | 18 | peer search   | peer:u8, locator, b:u8, hop_limit:u8 — a SEARCH (or, if bit 7 of `b` is set, a SEARCH_PAGE for page `b & 7`) of file `b` from a peer |
 //! | 19 | peer verify   | peer:u8, id, count:u8 (mod 8), count file names — a VERIFY from a peer, naming that owner ID |
+//! | 20 | peer registry | peer:u8, count:u8 (mod 8), count × (seed:u8, id, seq:u8) — a REGISTRY_COPY from a peer: records signed by keys drawn from the seeds, every other one with a flipped signature bit |
 //!
 //! A *file name* operand is one byte `b`: below `0xc0` the name is
 //! `file-NN.bin` with `NN = b & 0x3f` in hex (64 names that ops share, so a
@@ -74,7 +75,8 @@ use mmp2p_core::wire::{
     Chain, FileEntry, Header, JoinProof, JoinStatus, Message, Repr, Side, MAX_CHAIN, MAX_DATAGRAM, MAX_OWNERS_PER_REPLY,
     MAX_VERIFY_KEYS,
 };
-use mmp2p_core::identity::{PublicKey, Signature};
+use mmp2p_core::identity::{Identity, PublicKey, Signature};
+use mmp2p_core::registration::Registration;
 use mmp2p_core::{Config, Event, Id, Instant, Node, Output, ResourceLocator};
 use std::collections::VecDeque;
 use std::net::{Ipv6Addr, SocketAddrV6};
@@ -85,7 +87,7 @@ mod input;
 use input::{short_name, Reader};
 
 /// Number of opcodes; an opcode byte is taken modulo this.
-const OPS: u8 = 20;
+const OPS: u8 = 21;
 const OP_DATAGRAM: u8 = 0;
 const OP_TICK: u8 = 1;
 const OP_JOIN: u8 = 2;
@@ -106,6 +108,7 @@ const OP_SEARCH: u8 = 16;
 const OP_PEER_STORE: u8 = 17;
 const OP_PEER_SEARCH: u8 = 18;
 const OP_PEER_VERIFY: u8 = 19;
+const OP_PEER_REGISTRY: u8 = 20;
 
 /// Longest datagram the datagram op delivers (a little over `MAX_DATAGRAM`,
 /// so oversized datagrams are exercised too).
@@ -330,6 +333,19 @@ impl Harness {
                 let keys = (0..count).map(|_| Id::from_file_name(&r.file_name())).collect();
                 self.deliver(via.addr, Self::header(0x5600 | u64::from(count), via), Message::Verify { owner, keys });
             }
+            OP_PEER_REGISTRY => {
+                let via = peer(r.u8());
+                let count = r.u8() % MAX_LIST_OP;
+                let records = (0..count)
+                    .map(|i| {
+                        let identity = Identity::from_seed([r.u8(); 32]);
+                        let mut record = Registration::sign(&identity, r.id(), via.addr, u32::from(r.u8()), 1);
+                        record.signature.0[0] ^= i & 1;
+                        record
+                    })
+                    .collect();
+                self.deliver(via.addr, Self::header(0x5200 | u64::from(count), via), Message::RegistryCopy { records });
+            }
             _ => unreachable!("op % OPS < OPS"),
         }
     }
@@ -446,6 +462,7 @@ impl Harness {
             | Message::VerifyReply { .. }
             | Message::SearchReply { .. }
             | Message::Replicate { .. }
+            | Message::RegistryCopy { .. }
             | Message::FileList { .. } => {
                 let sender = ResourceLocator::new(r.id(), to);
                 self.deliver(to, Self::header(txid, sender), Message::Ping);

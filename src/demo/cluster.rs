@@ -19,6 +19,8 @@ pub struct Cluster {
     pub nodes: Vec<(NodeKey, ResourceLocator)>,
     /// Indexes of nodes removed (crashed).
     pub removed: HashSet<usize>,
+    /// Indexes of nodes bound but kept out of the ring's truth (an impostor).
+    standby: HashSet<usize>,
     /// `PeerDown` events seen so far: (reporting node index, peer).
     pub peers_down: Vec<(usize, ResourceLocator)>,
     /// The live nodes in ring order: (ID, index).
@@ -29,26 +31,34 @@ pub struct Cluster {
 pub type ClusterError = String;
 
 impl Cluster {
-    /// Binds one node per ID on `[::1]:0` and starts the loop in its own thread.
-    pub fn start(ids: &[Id], config: Config, seed: u64) -> Result<Cluster, ClusterError> {
+    /// Binds one node per ID on `[::1]:0` — `ids`, then `standby`, which
+    /// the ring's truth leaves out — and starts the loop in its own thread.
+    pub fn start(ids: &[Id], standby: &[Id], config: Config, seed: u64) -> Result<Cluster, ClusterError> {
         let (mut driver, handle, events) = Driver::new().map_err(|e| format!("event loop: {e}"))?;
         let loopback = "[::1]:0".parse().expect("a valid address");
         let mut nodes = Vec::new();
-        for (index, &id) in ids.iter().enumerate() {
+        for (index, &id) in ids.iter().chain(standby).enumerate() {
             let node_seed = seed.wrapping_mul(1_000_003).wrapping_add(index as u64);
             let added = driver.add_node(loopback, id, config, node_seed).map_err(|e| format!("[::1]: {e}"))?;
             nodes.push(added);
         }
         let thread = std::thread::spawn(move || driver.run());
-        let mut ring: Vec<(Id, usize)> = nodes.iter().enumerate().map(|(i, (_, l))| (l.id, i)).collect();
+        let mut ring: Vec<(Id, usize)> =
+            nodes.iter().take(ids.len()).enumerate().map(|(i, (_, l))| (l.id, i)).collect();
         ring.sort();
         let (removed, peers_down) = (HashSet::new(), Vec::new());
-        Ok(Cluster { handle, events, thread: Some(thread), nodes, removed, peers_down, ring })
+        let standby = (ids.len()..nodes.len()).collect();
+        Ok(Cluster { handle, events, thread: Some(thread), nodes, removed, standby, peers_down, ring })
     }
 
-    /// Indexes of the nodes still running.
+    /// Indexes of the nodes still running, in the ring's truth.
     pub fn live(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.nodes.len()).filter(|i| !self.removed.contains(i))
+        (0..self.nodes.len()).filter(|i| !self.removed.contains(i) && !self.standby.contains(i))
+    }
+
+    /// Closes standby node `index`'s socket (it stays out of the ring's truth).
+    pub fn dismiss(&mut self, index: usize) {
+        self.handle.remove(self.nodes[index].0);
     }
 
     /// The locator of node `index`.

@@ -1,5 +1,5 @@
 //! `mmp2p demo`: a key node and 15 more nodes on [::1], real UDP sockets in
-//! one process, taken through joins, friends, shared files, searches,
+//! one process, taken through joins, an impostor refused, friends, shared files, searches,
 //! lookups, a friend's file list and two crashes, with a readable transcript
 //! and a summary table. Every step checks its results against the true ring;
 //! the exit status is 0 only if every step succeeded.
@@ -10,7 +10,7 @@ mod table;
 use clap::Args;
 use cluster::{Cluster, ClusterError};
 use mmp2p_core::rng::Rng;
-use mmp2p_core::{Config, Event, Id, RequestId, ResourceLocator};
+use mmp2p_core::{Config, Event, Id, JoinFailure, RequestId, ResourceLocator};
 use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
 use std::time::{Duration, Instant as Clock};
@@ -130,7 +130,8 @@ impl Demo {
             .collect();
         let ids: Vec<Id> =
             (0..count).map(|i| if i == 0 { Id::KEY_NODE } else { Id::from_email(&users[i].email) }).collect();
-        let cluster = Cluster::start(&ids, demo_config(), args.seed)?;
+        // One standby node: an impostor claiming alice's address with another key.
+        let cluster = Cluster::start(&ids, &[ids[1]], demo_config(), args.seed)?;
         let steps = Vec::new();
         Ok(Demo { cluster, users, rng: Rng::new(args.seed), steps, started, seed: args.seed })
     }
@@ -141,6 +142,7 @@ impl Demo {
         let key = self.cluster.locator(0);
         println!("key node listening on {} (ID 0); users listen on ports {}..", key.addr, self.port_range());
         self.join()?;
+        self.impostor()?;
         self.friends()?;
         self.share()?;
         self.search("search", (1..n).collect())?;
@@ -235,6 +237,41 @@ impl Demo {
                 println!("  ring NOT consistent after {} s", STEP_LIMIT.as_secs());
             }
         }
+        self.end(figures, before)
+    }
+
+    /// A node with alice's ID but another key (her e-mail address, another
+    /// password) tries to join: it is refused as a duplicated identifier,
+    /// and alice is told.
+    fn impostor(&mut self) -> Result<(), ClusterError> {
+        let (mut figures, before) = self.begin("impostor refused")?;
+        let (impostor, alice) = (self.users.len(), 1);
+        let key = self.cluster.locator(0).addr;
+        let started = Clock::now();
+        let request = self.cluster.request(impostor, move |node, now| node.join(now, key))?;
+        let (mut refused, mut told) = (None, false);
+        self.cluster.wait_event(STEP_LIMIT, |node, event| {
+            match *event {
+                Event::JoinFailed { request: r, reason } if node == impostor && r == request => {
+                    refused = Some(reason == JoinFailure::IdRegistered)
+                }
+                Event::Joined { request: r, .. } if node == impostor && r == request => refused = Some(false),
+                Event::IdentityClaimed { .. } if node == alice => told = true,
+                _ => {}
+            }
+            (refused.is_some() && told || refused == Some(false)).then_some(())
+        });
+        let ok = refused == Some(true) && told;
+        figures.record_result(ok, None, started.elapsed());
+        println!(
+            "  {}@example.org claimed with another password: {} in {:.2} ms; {} {}",
+            self.users[alice].name,
+            if refused == Some(true) { "refused as a duplicated identifier" } else { "NOT refused" },
+            ms(started.elapsed()),
+            self.users[alice].name,
+            if told { "was told" } else { "was NOT told" }
+        );
+        self.cluster.dismiss(impostor);
         self.end(figures, before)
     }
 

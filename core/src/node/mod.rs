@@ -6,6 +6,7 @@
 
 mod dht;
 mod friends;
+mod identity;
 mod outbox;
 mod requests;
 mod ring;
@@ -326,6 +327,7 @@ impl Node {
             Message::StabiliseReply { left, right } => self.handle_stabilise_reply(from, &header, &left, &right),
             Message::Leave { side, chain } => self.handle_leave(from, &header, side, &chain),
             Message::FriendDigest { ids } => self.handle_friend_digest(from, &header, &ids),
+            Message::RegistryCopy { records } => self.handle_registry_copy(from, &header, &records),
             Message::Lookup { origin, key, hops } => {
                 self.take_routed(from, &header, Routed::Lookup { origin, key }, hops)
             }

@@ -165,6 +165,10 @@ impl Node {
             Outgoing::Replicate { to, txid, from, upto, skip, since } => {
                 (to, direct(self, txid, self.copies(from, upto, skip, since)))
             }
+            Outgoing::RegistryCopy { to, to_id, from, upto, skip } => {
+                let txid = self.rng.next_u64();
+                (to, direct(self, txid, self.registry_copy(to_id, from, upto, skip)))
+            }
             Outgoing::ListFiles { to, txid, page } => (to, direct(self, txid, Message::ListFiles { page })),
             Outgoing::FileList { to, txid, page } => (to, direct(self, txid, self.file_list(page))),
             // Handled by encode_next before describing.

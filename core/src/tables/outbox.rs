@@ -110,6 +110,15 @@ pub(crate) enum Outgoing {
         /// Only entries changed after this store change number (`None`: all).
         since: Option<u32>,
     },
+    /// Copies of the registrations with IDs in `(from, upto]` (but the
+    /// receiver's own, `to_id`), from the `skip`th on.
+    RegistryCopy {
+        to: SocketAddrV6,
+        to_id: Id,
+        from: Id,
+        upto: Id,
+        skip: u8,
+    },
     /// A request for page `page` of a friend's file names.
     ListFiles {
         to: SocketAddrV6,
@@ -167,7 +176,8 @@ impl Outgoing {
             | Outgoing::ListFiles { .. }
             | Outgoing::FriendDigest { .. }
             | Outgoing::Store { .. }
-            | Outgoing::Replicate { .. } => Charge::Own,
+            | Outgoing::Replicate { .. }
+            | Outgoing::RegistryCopy { .. } => Charge::Own,
             // An encoded datagram carries its own mark (`EncodedDatagram::charged`).
             Outgoing::Encoded => Charge::Own,
         }

@@ -5,6 +5,8 @@ use super::cursor::{Reader, Writer};
 use super::error::WireError;
 use crate::config::STORE_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
+use crate::identity::{PublicKey, Signature};
+use crate::registration::Registration;
 
 /// Most file entries one STORE carries.
 pub const MAX_STORE_BATCH: usize = 24;
@@ -18,6 +20,8 @@ pub const MAX_OWNERS_PER_REPLY: usize = 12;
 pub const MAX_REPLICATE_BATCH: usize = 12;
 /// Most names one FILE_LIST page carries (it also stays within 3× its padded request).
 pub const MAX_NAMES_PER_PAGE: usize = 12;
+/// Most registrations one REGISTRY_COPY carries (8 × 142 bytes).
+pub const MAX_REGISTRY_COPY: usize = 8;
 
 /// A published file: its ID and, if it is short enough, its name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -73,4 +77,23 @@ impl FileEntry {
         w.id(self.key);
         w.name(&self.name);
     }
+}
+
+/// A registration on the wire: the owner's locator, key, sequence number,
+/// nonce and signature ([`Registration::WIRE_LEN`] bytes).
+pub(super) fn parse_registration(r: &mut Reader<'_>) -> Result<Registration, WireError> {
+    let locator = r.locator()?;
+    let key = PublicKey(r.take()?);
+    let (seq, nonce) = (r.u32()?, r.u64()?);
+    let signature = Signature(r.take()?);
+    Ok(Registration { id: locator.id, key, addr: locator.addr, seq, nonce, signature })
+}
+
+/// Writes a registration as [`parse_registration`] reads it.
+pub(super) fn emit_registration(w: &mut Writer<'_>, record: &Registration) {
+    w.locator(&record.locator());
+    w.put(&record.key.0);
+    w.u32(record.seq);
+    w.u64(record.nonce);
+    w.put(&record.signature.0);
 }

@@ -67,6 +67,10 @@ impl fmt::Display for Message {
                 f.write_str(" ")?;
                 ids(f, list.iter().copied())
             }
+            Message::RegistryCopy { records } => {
+                f.write_str(" ")?;
+                ids(f, records.iter().map(|r| r.id))
+            }
             Message::Lookup { origin, key, hops } | Message::Search { origin, key, hops } => {
                 write!(f, " origin={} key={} hops={hops}", origin.id.short(), key.short())
             }

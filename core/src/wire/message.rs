@@ -94,6 +94,11 @@ pub enum Message {
         /// The IDs, at most [`MAX_DIGEST_IDS`](dht::MAX_DIGEST_IDS).
         ids: heapless::Vec<Id, { dht::MAX_DIGEST_IDS }>,
     },
+    /// Registrations copied to a neighbour (see [`Registration`](crate::registration::Registration)).
+    RegistryCopy {
+        /// The records, at most [`MAX_REGISTRY_COPY`](dht::MAX_REGISTRY_COPY).
+        records: heapless::Vec<crate::registration::Registration, { dht::MAX_REGISTRY_COPY }>,
+    },
     /// A routed request for the node responsible for `key`.
     Lookup {
         /// The node that asked, which gets the reply.
@@ -200,6 +205,7 @@ impl Message {
             Message::StabiliseReply { .. } => MessageType::StabiliseReply,
             Message::Leave { .. } => MessageType::Leave,
             Message::FriendDigest { .. } => MessageType::FriendDigest,
+            Message::RegistryCopy { .. } => MessageType::RegistryCopy,
             Message::Lookup { .. } => MessageType::Lookup,
             Message::LookupReply { .. } => MessageType::LookupReply,
             Message::Store { .. } => MessageType::Store,
@@ -226,6 +232,7 @@ impl Message {
             Message::Stabilise => STABILISE_PADDING,
             Message::StabiliseReply { left, right } => 2 + (left.len() + right.len()) * LOC,
             Message::FriendDigest { ids } => 1 + ids.len() * Id::LEN,
+            Message::RegistryCopy { records } => 1 + records.len() * crate::registration::Registration::WIRE_LEN,
             Message::Lookup { .. } => LOC + Id::LEN + 1,
             Message::LookupReply { .. } => Id::LEN + 1,
             Message::Store { entries, .. } => LOC + 2 + entries.iter().map(FileEntry::wire_len).sum::<usize>(),
@@ -283,6 +290,7 @@ impl Message {
             MessageType::StabiliseReply => Message::StabiliseReply { left: r.chain()?, right: r.chain()? },
             MessageType::Leave => Message::Leave { side: r.side()?, chain: r.chain()? },
             MessageType::FriendDigest => Message::FriendDigest { ids: r.list(|r| r.id())? },
+            MessageType::RegistryCopy => Message::RegistryCopy { records: r.list(dht::parse_registration)? },
             MessageType::Lookup => Message::Lookup { origin: r.locator()?, key: r.id()?, hops: r.u8()? },
             MessageType::LookupReply => Message::LookupReply { key: r.id()?, hops: r.u8()? },
             MessageType::Store => {
@@ -380,6 +388,7 @@ impl Message {
                 w.list(keys, |w, k| w.id(*k));
             }
             Message::FriendDigest { ids } => w.list(ids, |w, k| w.id(*k)),
+            Message::RegistryCopy { records } => w.list(records, dht::emit_registration),
             Message::VerifyReply { keys, mask } => {
                 w.list(keys, |w, k| w.id(*k));
                 w.u32(*mask);

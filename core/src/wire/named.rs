@@ -24,6 +24,7 @@ impl Message {
             | Message::StabiliseReply { .. }
             | Message::Leave { .. }
             | Message::FriendDigest { .. }
+            | Message::RegistryCopy { .. }
             | Message::LookupReply { .. }
             | Message::Verify { .. }
             | Message::VerifyReply { .. }

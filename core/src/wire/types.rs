@@ -116,6 +116,8 @@ message_types! {
     Leave = 0x15, "LEAVE", Maintenance, Direct, answered by Ack;
     /// A friend's contact IDs, for looking one hop ahead when routing.
     FriendDigest = 0x16, "FRIEND_DIGEST", Maintenance, Direct;
+    /// Registrations copied to a neighbour: replicas for the nodes on the right, a handover to the left.
+    RegistryCopy = 0x17, "REGISTRY_COPY", Maintenance, Direct;
     /// A routed request for the node responsible for a key.
     Lookup = 0x20, "LOOKUP", Service, Routed, answered by LookupReply;
     /// The responsible node's answer to a lookup, sent straight to the origin.

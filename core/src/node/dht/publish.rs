@@ -271,5 +271,6 @@ impl Node {
             self.publish(false);
         }
         self.replicate();
+        self.copy_registrations();
     }
 }

@@ -202,6 +202,8 @@ impl Node {
                 let max_len = request_len.saturating_mul(AMPLIFICATION_FACTOR).min(MAX_DATAGRAM) as u16;
                 self.reply_join(txid, &ask, JoinStatus::Accepted, max_len);
                 self.link_joiner(joiner);
+                // Registrations of the joiner's range are its to keep now.
+                self.hand_over_registrations();
             }
         }
     }

@@ -137,6 +137,18 @@ impl Arbitrary for AnyRepr {
                 let count = usize::arbitrary(g) % (MAX_DIGEST_IDS + 1);
                 Message::FriendDigest { ids: (0..count).map(|_| Id(u128::arbitrary(g))).collect() }
             }
+            MessageType::RegistryCopy => {
+                let count = usize::arbitrary(g) % (MAX_REGISTRY_COPY + 1);
+                let record = |g: &mut Gen| crate::registration::Registration {
+                    id: Id(u128::arbitrary(g)),
+                    key: PublicKey(core::array::from_fn(|_| u8::arbitrary(g))),
+                    addr: any_locator(g).addr,
+                    seq: u32::arbitrary(g),
+                    nonce: u64::arbitrary(g),
+                    signature: Signature(core::array::from_fn(|_| u8::arbitrary(g))),
+                };
+                Message::RegistryCopy { records: (0..count).map(|_| record(g)).collect() }
+            }
             MessageType::Lookup => {
                 Message::Lookup { origin: any_locator(g), key: Id(u128::arbitrary(g)), hops: u8::arbitrary(g) }
             }

@@ -232,3 +232,24 @@ fn join_1000_nodes() {
         report.max_hops()
     );
 }
+
+#[test]
+fn join_cost() {
+    // The paper's plain join into a quiet 100-node ring: every datagram it
+    // draws, from the first JOIN to the last acknowledgement.
+    let config = Config { maintenance: false, ..Config::default() };
+    let spec = OverlaySpec { nodes: 100, friends: 10, seed: 1200, config, ..OverlaySpec::default() };
+    let mut overlay = Overlay::build(&spec).expect("every node joins");
+    let newcomer = overlay.network.add_node(Id(0x7777 << 112), config);
+    overlay.network.set_tracing(true);
+    let key = Network::addr(mmp2p_memory::NodeIndex(0));
+    overlay.network.command(newcomer, |n, now| n.join(now, key)).expect("join starts");
+    assert!(overlay.network.run_until_quiet(overlay.network.now() + std::time::Duration::from_secs(60)));
+    assert!(overlay.network.node(newcomer).is_joined());
+    let sent: Vec<usize> = overlay.network.trace().iter().map(|t| t.bytes.len()).collect();
+    let (datagrams, bytes) = (sent.len(), sent.iter().sum::<usize>());
+    println!("join_cost: {datagrams} datagrams, {bytes} bytes");
+    // JOIN, RETRY, JOIN with cookie and registration, the hops' HOP_ACKs,
+    // JOIN_REPLY, and the neighbour updates around the joiner with their ACKs.
+    assert!(datagrams <= 40 && bytes <= 6_000, "{datagrams} datagrams, {bytes} bytes");
+}

@@ -148,8 +148,10 @@ impl Node {
         matches: impl Fn(&Purpose) -> bool,
     ) -> Result<Transaction, DropReason> {
         let tx = self.requests.transactions.complete(header.txid, response, from, header.sender.addr, matches)?;
-        // The response echoes our nonce: its source receives at that address.
+        // The response echoes our nonce: its source receives at that address,
+        // and what the response makes us do is on the word of a proven address.
         self.requests.budgets.prove(from, self.now);
+        self.requests.unproven_input = false;
         if self.config.proximity && tx.attempts == 1 && tx.to == from {
             self.lookahead.rtts.sample(from, self.now.saturating_duration_since(tx.sent_at), self.now);
         }

@@ -12,6 +12,7 @@ mod args;
 #[cfg(test)]
 mod cli_doc;
 pub mod control;
+mod events;
 mod identity;
 pub mod report;
 mod shares;
@@ -19,7 +20,7 @@ mod shares;
 pub use args::NodeArgs;
 use control::{Command, Request, COMMANDS};
 use mmp2p_core::config::MAX_SHARED_FILES;
-use mmp2p_core::{CommandError, Event, Id, JoinFailure, Node, RequestId, ResourceLocator};
+use mmp2p_core::{CommandError, Event, Id, Node, RequestId, ResourceLocator};
 use mmp2p_mio::{Driver, DriverError, Handle, IoStats, NodeKey};
 use report::{FriendEntry, HelpEntry, Peer, Report};
 use std::collections::HashMap;
@@ -515,135 +516,6 @@ impl Session {
 
     fn finish(&self, req: Option<u64>) {
         self.report(Report::Bye { req });
-    }
-
-    /// Returns true when the session is over.
-    fn handle_event(&mut self, event: Event) -> bool {
-        let report = match event {
-            Event::Joined { request, left, right, hops } => {
-                self.pending.remove(&request);
-                self.join_retry = None;
-                self.ask(|node, _, _| Input::Bootstrap(node.bootstrap().entries().to_vec()));
-                Report::Joined { left: Some(left.into()), right: Some(right.into()), hops }
-            }
-            Event::JoinFailed { request, reason: JoinFailure::IdRegistered } => {
-                self.pending.remove(&request);
-                self.report(Report::JoinFailed { reason: "id_registered", retry_in_ms: 0 });
-                let message = "this identity is registered with another key: the e-mail address is registered \
-                               with another password (duplicated identifier)";
-                self.report(Report::Error { req: None, message: message.to_owned() });
-                self.ended = Some(EXIT_ID_REGISTERED);
-                self.finish(None);
-                return true;
-            }
-            Event::JoinFailed { request, reason } => {
-                self.pending.remove(&request);
-                self.retry_join();
-                let reason = match reason {
-                    JoinFailure::Timeout => "timeout",
-                    JoinFailure::IdInUse => "id_in_use",
-                    JoinFailure::NotMember => "not_member",
-                    JoinFailure::CookieRefused => "cookie_refused",
-                    JoinFailure::IdRegistered => "id_registered",
-                };
-                Report::JoinFailed { reason, retry_in_ms: JOIN_RETRY.as_millis() as u64 }
-            }
-            Event::IdentityClaimed { claimant } => Report::IdentityClaimed { claimant: claimant.to_string() },
-            Event::TakenOver { by } => {
-                // The core is leaving the ring; exit once it has, or after the grace period.
-                self.ended = Some(EXIT_TAKEN_OVER);
-                self.quit_deadline = Some((None, Clock::now() + QUIT_GRACE));
-                Report::TakenOver { by: by.to_string() }
-            }
-            Event::NoKnownPeers { request } => {
-                self.pending.remove(&request);
-                self.retry_join();
-                Report::JoinFailed { reason: "no_known_peers", retry_in_ms: JOIN_RETRY.as_millis() as u64 }
-            }
-            Event::Left { .. } if self.ended == Some(EXIT_TAKEN_OVER) => {
-                self.report(Report::Left { req: None });
-                self.finish(None);
-                return true;
-            }
-            Event::Left { request } => match self.pending.remove(&request) {
-                Some((req, Pending::Leave { quit: true })) => {
-                    self.report(Report::Left { req: Some(req) });
-                    self.finish(Some(req));
-                    return true;
-                }
-                other => Report::Left { req: other.map(|(req, _)| req) },
-            },
-            Event::PeerDown { peer } => Report::PeerDown { peer: peer.into() },
-            Event::PeerUp { peer } => Report::PeerUp { peer: peer.into() },
-            Event::LinkDown => Report::LinkDown,
-            Event::LinkUp => Report::LinkUp,
-            Event::NeighbourChanged { side, neighbour } => {
-                Report::NeighbourChanged { side: report::side_name(side), neighbour: neighbour.map(Peer::from) }
-            }
-            Event::NeighbourUnreachable { peer } => Report::NeighbourUnreachable { peer: peer.into() },
-            Event::LookupSucceeded { request, key, responsible, hops } => {
-                let (req, ms) = match self.pending.remove(&request) {
-                    Some((req, Pending::Lookup { started })) => (Some(req), elapsed_ms(started)),
-                    _ => (None, 0),
-                };
-                Report::LookupResult { req, key: key.to_string(), responsible: responsible.into(), hops, ms }
-            }
-            Event::LookupFailed { request, key } => {
-                Report::LookupFailed { req: self.finished(request), key: key.to_string() }
-            }
-            Event::SearchResult { request, key, owner, hops } => {
-                let (req, name) = match self.pending.get(&request) {
-                    Some((req, Pending::Search { name, .. })) => (Some(*req), name.clone()),
-                    _ => (None, String::new()),
-                };
-                Report::SearchResult { req, name, key: key.to_string(), owner: owner.into(), hops }
-            }
-            Event::SearchComplete { request, owners, .. } => match self.pending.remove(&request) {
-                Some((req, Pending::Search { name, started })) => {
-                    Report::SearchDone { req: Some(req), name, owners, ms: elapsed_ms(started) }
-                }
-                _ => return false,
-            },
-            Event::SearchFailed { request, .. } => match self.pending.remove(&request) {
-                Some((req, Pending::Search { name, .. })) => Report::SearchFailed { req: Some(req), name },
-                _ => return false,
-            },
-            Event::FileListed { request, name, .. } => match self.pending.get(&request) {
-                Some((req, Pending::Files { friend })) => {
-                    Report::File { req: Some(*req), friend: friend.clone(), name: name.as_str().to_owned() }
-                }
-                _ => return false,
-            },
-            Event::FileListComplete { request, files, .. } => match self.pending.remove(&request) {
-                Some((req, Pending::Files { friend })) => Report::FilesDone { req: Some(req), friend, files },
-                _ => return false,
-            },
-            Event::FileListFailed { request, .. } => match self.pending.remove(&request) {
-                Some((req, Pending::Files { friend })) => Report::FilesFailed { req: Some(req), friend },
-                _ => return false,
-            },
-            Event::PingSucceeded { request, peer, rtt } => Report::Pong {
-                req: self.finished(request),
-                addr: peer.to_string(),
-                rtt_us: u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX),
-            },
-            Event::PingFailed { request, peer } => {
-                Report::PingFailed { req: self.finished(request), addr: peer.to_string() }
-            }
-            // The core's events grow (the enum is non-exhaustive); one this
-            // program does not know yet is logged, not reported.
-            other => {
-                tracing::debug!(?other, "event not reported");
-                return false;
-            }
-        };
-        self.report(report);
-        false
-    }
-
-    /// Forgets a completed request; the tag of its command.
-    fn finished(&mut self, request: RequestId) -> Option<u64> {
-        self.pending.remove(&request).map(|(req, _)| req)
     }
 }
 

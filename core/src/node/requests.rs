@@ -148,14 +148,19 @@ impl Node {
         matches: impl Fn(&Purpose) -> bool,
     ) -> Result<Transaction, DropReason> {
         let tx = self.requests.transactions.complete(header.txid, response, from, header.sender.addr, matches)?;
-        // The response echoes our nonce: its source receives at that address,
-        // and what the response makes us do is on the word of a proven address.
-        self.requests.budgets.prove(from, self.now);
-        self.requests.unproven_input = false;
+        // The response echoes our nonce: its source receives at that address.
+        self.vouch(from);
         if self.config.proximity && tx.attempts == 1 && tx.to == from {
             self.lookahead.rtts.sample(from, self.now.saturating_duration_since(tx.sent_at), self.now);
         }
         Ok(tx)
+    }
+
+    /// `addr` echoed a nonce of ours while we handle this input: it is
+    /// proven, and what the input makes us do is on the word of a proven address.
+    pub(crate) fn vouch(&mut self, addr: SocketAddrV6) {
+        self.requests.budgets.prove(addr, self.now);
+        self.requests.unproven_input = false;
     }
 
     /// Queues an event; a full queue drops it and counts the drop.

@@ -236,8 +236,7 @@ impl Node {
             return Admission::Retry { seq: held.map_or(1, |r| r.seq.saturating_add(1)) };
         }
         // Only a host that receives at the joiner's address could echo it.
-        self.requests.budgets.prove(joiner.addr, self.now);
-        self.requests.unproven_input = false;
+        self.vouch(joiner.addr);
         let claim = proof.map(|p| p.registration(&joiner, cookie)).filter(|c| c.check().is_ok());
         let holder = if joiner.id == self.me.id { Some(self.me) } else { left.filter(|l| l.id == joiner.id) };
         match (held, claim) {

@@ -60,19 +60,22 @@ impl LocatorStore {
     /// Checks `owner`'s quotas for one more entry: its network's share and
     /// its own (see the module documentation).
     pub(super) fn check_quotas(&self, owner: &ResourceLocator) -> Result<(), StoreRefusal> {
+        // A share is never below MIN_SHARE: below it, no census is needed.
         let net = network(owner);
-        let mine = |e: &&StoredLocator| network(&e.owner) == net;
-        let (networks, _) = census(self.entries.iter().map(|e| network(&e.owner)));
-        let known = self.entries.iter().any(|e| network(&e.owner) == net);
-        let in_network = self.entries.iter().filter(mine).count();
-        if in_network >= share(networks + usize::from(!known), MAX_STORE_ENTRIES) {
-            return Err(StoreRefusal::NetworkQuota);
+        let in_network = self.entries.iter().filter(|e| network(&e.owner) == net).count();
+        if in_network >= MIN_SHARE {
+            let (networks, _) = census(self.entries.iter().map(|e| network(&e.owner)));
+            if in_network >= share(networks, MAX_STORE_ENTRIES) {
+                return Err(StoreRefusal::NetworkQuota);
+            }
         }
         // One share per owner locator: the same ID elsewhere cannot use up this one's.
-        let (owners, _) = census(self.entries.iter().map(|e| (e.owner.id, e.owner.addr)));
         let own = self.entries.iter().filter(|e| e.owner == *owner).count();
-        if own >= share(owners + usize::from(own == 0), MAX_ENTRIES_PER_OWNER) {
-            return Err(StoreRefusal::OwnerQuota);
+        if own >= MIN_SHARE {
+            let (owners, _) = census(self.entries.iter().map(|e| (e.owner.id, e.owner.addr)));
+            if own >= share(owners, MAX_ENTRIES_PER_OWNER) {
+                return Err(StoreRefusal::OwnerQuota);
+            }
         }
         Ok(())
     }

@@ -115,8 +115,8 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
             seq: 0,
         },
         MessageType::NeighbourUpdate => Message::NeighbourUpdate { side: Side::Left, chain: chain() },
-        MessageType::Stabilise => Message::Stabilise,
-        MessageType::StabiliseReply => Message::StabiliseReply { left: chain(), right: chain() },
+        MessageType::Stabilise => Message::Stabilise { identify: true },
+        MessageType::StabiliseReply => Message::StabiliseReply { left: chain(), right: chain(), proof: None },
         MessageType::Leave => Message::Leave { side: Side::Right, chain: chain() },
         MessageType::FriendDigest => Message::FriendDigest { ids: ids(rng, MAX_DIGEST_IDS).into_iter().collect() },
         MessageType::RegistryCopy => {
@@ -124,6 +124,8 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
             let record = mmp2p_core::registration::Registration::sign(&identity, key, sender.addr, 1, 1);
             Message::RegistryCopy { records: [record].into_iter().collect() }
         }
+        MessageType::RegistryGet => Message::RegistryGet { id: key },
+        MessageType::RegistryRecord => Message::RegistryRecord { id: key, record: None },
         MessageType::Lookup => Message::Lookup { origin: sender, key, hops: 1 },
         MessageType::LookupReply => Message::LookupReply { key, hops: 1 },
         MessageType::Store => Message::Store { owner: sender, hops: 1, entries: entries(rng).into_iter().collect() },
@@ -408,4 +410,139 @@ fn impostor_refused_owner_takes_over() {
     assert_eq!(overlay.responsible(alice_id), phone);
     let report = overlay.run_queries(&[(members[3], alice_id), (members[30], alice_id)]);
     assert_eq!((report.failed, report.wrong), (0, 0), "lookups for alice's ID end at her phone");
+}
+
+/// A stranger at one address that claims an ID next to two members and
+/// answers every probe sent to it, proving (or not) the identity it claims.
+struct Stranger {
+    host: NodeIndex,
+    me: ResourceLocator,
+    /// Its proof: the key it holds (`None`: it answers without one), and
+    /// whether it spoils the signature.
+    key: Option<(mmp2p_core::identity::Identity, bool)>,
+    read: usize,
+}
+
+impl Stranger {
+    /// STABILISEs both members whose neighbour it claims to be.
+    fn knock(&self, overlay: &mut Overlay, members: &[NodeIndex]) {
+        for &member in members {
+            let repr = Repr {
+                header: Header { flags: 0, hop_limit: 0, txid: 0x5eed, sender: self.me },
+                message: Message::Stabilise { identify: false },
+            };
+            let mut bytes = vec![0; repr.buffer_len()];
+            repr.emit(&mut bytes).expect("fits");
+            overlay.network.inject_spoofed(self.host, self.me.addr, Network::addr(member), bytes);
+        }
+    }
+
+    /// Answers every STABILISE sent to its address since last time.
+    fn answer(&mut self, overlay: &mut Overlay) {
+        let trace = overlay.network.trace();
+        let probes: Vec<(SocketAddrV6, u64)> = trace[self.read..]
+            .iter()
+            .filter(|t| t.to == self.me.addr)
+            .filter_map(|t| t.repr().ok().map(|r| (t.from, r)))
+            .filter(|(_, r)| matches!(r.message, Message::Stabilise { .. }))
+            .map(|(from, r)| (from, r.header.txid))
+            .collect();
+        self.read = trace.len();
+        for (prober, txid) in probes {
+            let proof = self.key.as_ref().map(|(identity, spoil)| {
+                let record = mmp2p_core::registration::Registration::sign(identity, self.me.id, self.me.addr, 1, txid);
+                let mut proof = mmp2p_core::wire::IdentityProof::of(&record);
+                proof.signature.0[0] ^= u8::from(*spoil);
+                proof
+            });
+            let repr = Repr {
+                header: Header { flags: 0, hop_limit: 0, txid, sender: self.me },
+                message: Message::StabiliseReply { left: Chain::new(), right: Chain::new(), proof },
+            };
+            let mut bytes = vec![0; repr.buffer_len()];
+            repr.emit(&mut bytes).expect("fits");
+            overlay.network.inject_spoofed(self.host, self.me.addr, prober, bytes);
+        }
+    }
+
+    /// Knocks every 2 s and answers every probe for `duration`.
+    fn run(&mut self, overlay: &mut Overlay, members: &[NodeIndex], duration: Duration) {
+        let step = Duration::from_millis(100);
+        for i in 0..duration.as_millis() / step.as_millis() {
+            if i % 20 == 0 {
+                self.knock(overlay, members);
+            }
+            overlay.network.run_for(step);
+            self.answer(overlay);
+        }
+    }
+}
+
+/// True if any live member lists `addr` in one of its chains.
+fn anyone_lists(overlay: &Overlay, addr: SocketAddrV6) -> bool {
+    overlay.members().any(|m| {
+        let neighbours = overlay.network.node(m).neighbours();
+        [Side::Left, Side::Right].iter().any(|&side| neighbours.chain(side).iter().any(|c| c.addr == addr))
+    })
+}
+
+#[test]
+fn stranger_cannot_become_neighbour() {
+    let mut overlay = overlay(40, 1340);
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    // A refresh period copies every registration to its owner's successors.
+    overlay.network.run_for(Duration::from_secs(70));
+    let neighbours_of = |overlay: &Overlay, id: Id| {
+        let owner = overlay.responsible(id);
+        let left = overlay.network.node(owner).neighbours().chain(Side::Left)[0];
+        let right = overlay.network.node(owner).neighbours().chain(Side::Right)[0];
+        [left, right].map(|l| overlay.network.index_of(&l.addr).expect("a member"))
+    };
+    let stranger_addr = |i: u16| SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0xbad, 0, 0, 0, 0, 0, i), 4000, 0, 0);
+    let unidentified = |overlay: &Overlay, nodes: &[NodeIndex]| -> u64 {
+        nodes.iter().map(|&n| overlay.network.node(n).stats().dropped(mmp2p_core::DropReason::Unidentified)).sum()
+    };
+
+    // 1. A registered ID whose owner is offline, claimed with the stranger's own key.
+    let victim = members[17];
+    let victim_id = overlay.network.locator(victim).id;
+    let around = neighbours_of(&overlay, victim_id);
+    overlay.network.crash(victim);
+    overlay.network.run_for(Duration::from_secs(30));
+    let key = mmp2p_core::identity::Identity::from_seed([0x5a; 32]);
+    let mut impostor = Stranger {
+        host: members[3],
+        me: ResourceLocator::new(victim_id, stranger_addr(1)),
+        key: Some((key.clone(), false)),
+        read: overlay.network.trace().len(),
+    };
+    overlay.network.set_tracing(true);
+    impostor.run(&mut overlay, &around, Duration::from_secs(20));
+    assert!(!anyone_lists(&overlay, impostor.me.addr), "an impostor of an offline owner became a neighbour");
+    assert!(unidentified(&overlay, &around) > 0, "its claims were seen and refused");
+
+    // 2. A free ID between two live members, answering without a proof, then with a forged one.
+    for (i, key) in [None, Some((key, true))].into_iter().enumerate() {
+        let [left, right] = {
+            let a = members[25 + i];
+            let right = overlay.network.node(a).neighbours().chain(Side::Right)[0];
+            [a, overlay.network.index_of(&right.addr).expect("a member")]
+        };
+        let (l, r) = (overlay.network.locator(left).id, overlay.network.locator(right).id);
+        let between = Id(l.0.wrapping_add(r.0.wrapping_sub(l.0) / 2));
+        let before = unidentified(&overlay, &[left, right]);
+        let mut stranger = Stranger {
+            host: members[3],
+            me: ResourceLocator::new(between, stranger_addr(2 + i as u16)),
+            key,
+            read: overlay.network.trace().len(),
+        };
+        stranger.run(&mut overlay, &[left, right], Duration::from_secs(20));
+        assert!(!anyone_lists(&overlay, stranger.me.addr), "a stranger without the key it claims became a neighbour");
+        assert!(unidentified(&overlay, &[left, right]) > before);
+    }
+    overlay.refresh_ring();
+    overlay.settle(Duration::from_secs(60)).expect("the ring is whole");
+    let report = overlay.run_lookups(100);
+    assert_eq!((report.failed, report.wrong), (0, 0));
 }

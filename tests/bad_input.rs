@@ -265,15 +265,18 @@ fn strangers_cannot_make_a_node_drop_or_adopt_neighbours() {
     // Liveness answers nobody asked for.
     let real14 = net.locator(nodes[2]);
     assert_eq!(deliver(&mut net, real14, Message::Pong), Err(DropReason::UnexpectedResponse));
-    let fake = Message::StabiliseReply { left: Chain::new(), right: Chain::new() };
+    let fake = Message::StabiliseReply { left: Chain::new(), right: Chain::new(), proof: None };
     assert_eq!(deliver(&mut net, real14, fake), Err(DropReason::UnexpectedResponse));
     assert_eq!(deliver(&mut net, real14, Message::HopAck), Err(DropReason::UnexpectedResponse));
     // A stranger claiming a place between 9 and 14 is only probed; it never
     // answers from its address, so it is never adopted.
     let stranger = ResourceLocator::new(Id(12), addr(0x77));
-    assert_eq!(deliver(&mut net, stranger, Message::Stabilise), Ok(()));
+    assert_eq!(deliver(&mut net, stranger, Message::Stabilise { identify: false }), Ok(()));
     assert!(net.run_until_quiet(net.now() + Duration::from_secs(60)));
-    assert!(net.trace().iter().any(|e| e.to == addr(0x77) && e.repr().unwrap().message == Message::Stabilise));
+    assert!(net
+        .trace()
+        .iter()
+        .any(|e| e.to == addr(0x77) && e.repr().unwrap().message == Message::Stabilise { identify: true }));
     assert_eq!(tables(&net), before, "nothing changed");
     let stats = net.node(n9).stats();
     assert_eq!(stats.dropped(DropReason::UnexpectedNeighbourUpdate), 1);

@@ -84,6 +84,9 @@ drop_reasons! {
     /// A registration that conflicts with the one held for its ID, or that
     /// found the registry full of nearer ones.
     RegistrationRefused => "registration refused: conflicting, or no room",
+    /// A candidate neighbour did not prove the identity it claims: no
+    /// valid signature over our probe, or another key is registered for its ID.
+    Unidentified => "candidate neighbour without a proven registered identity",
     /// The caller's buffer was too small for a datagram.
     BufferTooSmall => "output buffer too small",
 }

@@ -72,7 +72,7 @@ use mmp2p_core::config::{
     EVENT_QUEUE_CAPACITY, MAX_ENTRIES_PER_OWNER, MAX_FRIENDS, MAX_STORE_ENTRIES, OUTBOX_CAPACITY, STORE_NAME_LEN,
 };
 use mmp2p_core::wire::{
-    Chain, FileEntry, Header, JoinProof, JoinStatus, Message, Repr, Side, MAX_CHAIN, MAX_DATAGRAM, MAX_OWNERS_PER_REPLY,
+    Chain, FileEntry, Header, IdentityProof, JoinStatus, Message, Repr, Side, MAX_CHAIN, MAX_DATAGRAM, MAX_OWNERS_PER_REPLY,
     MAX_VERIFY_KEYS,
 };
 use mmp2p_core::identity::{Identity, PublicKey, Signature};
@@ -246,7 +246,7 @@ impl Harness {
                 // Half the JOINs echo a cookie (almost never a valid one).
                 let cookie = if hops & 1 == 0 { 0 } else { 0xc0_0c1e_0000 | u64::from(r.u8()) };
                 // Some carry a proof (never a valid signature: the fuzzer cannot sign).
-                let proof = (hops & 2 != 0).then(|| JoinProof {
+                let proof = (hops & 2 != 0).then(|| IdentityProof {
                     key: PublicKey(core::array::from_fn(|_| r.u8())),
                     seq: u32::from(r.u8()),
                     signature: Signature(core::array::from_fn(|_| r.u8())),
@@ -282,7 +282,7 @@ impl Harness {
             OP_PEER_STABILISE => {
                 let via = peer(r.u8());
                 let txid = u64::from(r.u8());
-                self.deliver(via.addr, Self::header(txid, via), Message::Stabilise);
+                self.deliver(via.addr, Self::header(txid, via), Message::Stabilise { identify: txid & 1 != 0 });
             }
             OP_SHARE => {
                 let count = r.u8() % MAX_LIST_OP;
@@ -390,11 +390,30 @@ impl Harness {
                 let sender = ResourceLocator::new(r.id(), to);
                 self.deliver(to, Self::header(txid, sender), Message::Ack);
             }
-            Message::Stabilise => {
+            Message::Stabilise { identify } => {
                 let sender = ResourceLocator::new(r.id(), to);
                 let left = r.chain(Side::Left, None, MAX_CHAIN);
                 let right = r.chain(Side::Right, None, MAX_CHAIN);
-                self.deliver(to, Self::header(txid, sender), Message::StabiliseReply { left, right });
+                // A candidate proves its identity, or tries to with a bad signature.
+                let proof = (identify && flags & 4 != 0).then(|| {
+                    let mut proof = IdentityProof::of(&Registration::sign(
+                        &Identity::from_seed([r.u8() % 4; 32]),
+                        sender.id,
+                        to,
+                        u32::from(r.u8()),
+                        txid,
+                    ));
+                    proof.signature.0[0] ^= flags & 16;
+                    proof
+                });
+                self.deliver(to, Self::header(txid, sender), Message::StabiliseReply { left, right, proof });
+            }
+            Message::RegistryGet { id } => {
+                // The registrar holds a record of one of four keys, or none.
+                let sender = ResourceLocator::new(r.id(), to);
+                let record = (flags & 4 != 0)
+                    .then(|| Registration::sign(&Identity::from_seed([r.u8() % 4; 32]), id, to, u32::from(r.u8()), 1));
+                self.deliver(to, Self::header(txid, sender), Message::RegistryRecord { id, record });
             }
             Message::Join { .. } | Message::Lookup { .. } | Message::Search { .. } if flags & 8 != 0 => {
                 // The next hop acknowledges the routed message.
@@ -463,6 +482,7 @@ impl Harness {
             | Message::SearchReply { .. }
             | Message::Replicate { .. }
             | Message::RegistryCopy { .. }
+            | Message::RegistryRecord { .. }
             | Message::FileList { .. } => {
                 let sender = ResourceLocator::new(r.id(), to);
                 self.deliver(to, Self::header(txid, sender), Message::Ping);

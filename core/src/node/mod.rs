@@ -323,11 +323,18 @@ impl Node {
                 self.handle_join_reply(from, &header, (status, hops, cookie, seq), &left, &right)
             }
             Message::NeighbourUpdate { side, chain } => self.handle_neighbour_update(from, &header, side, &chain),
-            Message::Stabilise => self.handle_stabilise(from, &header),
-            Message::StabiliseReply { left, right } => self.handle_stabilise_reply(from, &header, &left, &right),
+            Message::Stabilise { identify } => self.handle_stabilise(from, &header, identify),
+            Message::StabiliseReply { left, right, proof } => {
+                self.handle_stabilise_reply(from, &header, (&left, &right), proof)
+            }
             Message::Leave { side, chain } => self.handle_leave(from, &header, side, &chain),
             Message::FriendDigest { ids } => self.handle_friend_digest(from, &header, &ids),
             Message::RegistryCopy { records } => self.handle_registry_copy(from, &header, &records),
+            Message::RegistryGet { id } => {
+                self.send(Outgoing::RegistryRecord { to: from, txid: header.txid, id });
+                Ok(())
+            }
+            Message::RegistryRecord { id, record } => self.handle_registry_record(from, &header, id, record),
             Message::Lookup { origin, key, hops } => {
                 self.take_routed(from, &header, Routed::Lookup { origin, key }, hops)
             }

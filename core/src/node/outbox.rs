@@ -7,8 +7,12 @@ use crate::registration::Registration;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::{Charge, Outgoing};
 use crate::tables::transactions::{Journey, Routed};
-use crate::wire::{Chain, Header, JoinProof, JoinStatus, Message, MessageType, Repr, Side, Traffic, DETOUR_BITS};
+use crate::wire::{Chain, Header, IdentityProof, JoinStatus, Message, MessageType, Repr, Side, Traffic, DETOUR_BITS};
 use core::net::SocketAddrV6;
+
+/// The smallest STABILISE_REPLY with a proof: header, two empty chains,
+/// the proof's flag and the proof.
+const MIN_PROVEN_REPLY: usize = crate::wire::HEADER_LEN + 3 + IdentityProof::WIRE_LEN;
 
 impl Node {
     /// Queues a datagram; a full outbox drops it and counts the drop.
@@ -95,16 +99,24 @@ impl Node {
             Outgoing::Pong { to, txid } => (to, direct(self, txid, Message::Pong)),
             Outgoing::Ack { to, txid } => (to, direct(self, txid, Message::Ack)),
             Outgoing::HopAck { to, txid } => (to, direct(self, txid, Message::HopAck)),
-            Outgoing::Stabilise { to, txid } => (to, direct(self, txid, Message::Stabilise)),
+            Outgoing::Stabilise { to, txid, identify } => (to, direct(self, txid, Message::Stabilise { identify })),
             Outgoing::FriendDigest { to } => {
                 let txid = self.rng.next_u64();
                 (to, direct(self, txid, Message::FriendDigest { ids: self.digest_ids() }))
             }
-            Outgoing::StabiliseReply { to, txid } => {
-                // To an unproven address, only what its allowance covers.
-                let room = self.requests.budgets.allowance(&to, self.now);
-                let (left, right) = self.chains_within(room.min(crate::wire::MAX_DATAGRAM));
-                (to, direct(self, txid, Message::StabiliseReply { left, right }))
+            Outgoing::StabiliseReply { to, txid, identify } => {
+                // To an unproven address, only what its allowance covers,
+                // and a proof only if it covers that.
+                let mut room = self.requests.budgets.allowance(&to, self.now).min(crate::wire::MAX_DATAGRAM);
+                let proof = (identify && room >= MIN_PROVEN_REPLY).then(|| self.identity_proof(txid));
+                room -= proof.map_or(0, |_| IdentityProof::WIRE_LEN);
+                let (left, right) = self.chains_within(room);
+                (to, direct(self, txid, Message::StabiliseReply { left, right, proof }))
+            }
+            Outgoing::RegistryGet { to, txid, id } => (to, direct(self, txid, Message::RegistryGet { id })),
+            Outgoing::RegistryRecord { to, txid, id } => {
+                let record = self.ring.registry.get(id).copied();
+                (to, direct(self, txid, Message::RegistryRecord { id, record }))
             }
             Outgoing::Leave { to, txid, side } => {
                 let chain = self.ring.neighbours.chain(side).iter().copied().collect();
@@ -118,7 +130,7 @@ impl Node {
                     Routed::Join { joiner, cookie, seq } => {
                         // Our own JOIN echoing a cookie carries our registration, signed over it.
                         let proof = (joiner == self.me && cookie != 0).then(|| {
-                            JoinProof::of(&Registration::sign(&self.identity, joiner.id, joiner.addr, seq, cookie))
+                            IdentityProof::of(&Registration::sign(&self.identity, joiner.id, joiner.addr, seq, cookie))
                         });
                         Message::Join { joiner, hops, cookie, proof }
                     }

@@ -104,7 +104,11 @@ impl Node {
                 role: crate::tables::transactions::Role::Backup | crate::tables::transactions::Role::Friend,
                 ..
             } => Outgoing::Ping { to, txid },
-            Purpose::Probe { .. } => Outgoing::Stabilise { to, txid },
+            Purpose::Probe { role, .. } => {
+                let identify = matches!(role, crate::tables::transactions::Role::Candidate(_));
+                Outgoing::Stabilise { to, txid, identify }
+            }
+            Purpose::RegistryCheck { candidate, .. } => Outgoing::RegistryGet { to, txid, id: candidate.id },
             Purpose::NeighbourUpdate { peer, side } => Outgoing::NeighbourUpdate { peer, txid, side },
             Purpose::Leave { side, .. } => Outgoing::Leave { to, txid, side },
             Purpose::Forward { journey, .. } => Outgoing::Routed { to, txid, journey },
@@ -130,6 +134,8 @@ impl Node {
                 Event::SearchFailed { request, key }
             }
             Purpose::Verify { .. } => return self.verify_failed(&tx),
+            // The registrar never answered: the candidate stays out, and may try again.
+            Purpose::RegistryCheck { .. } => return,
             Purpose::ListFiles { request, friend, .. } => Event::FileListFailed { request, friend },
             // The joiner never proved its address: it gets its keys from the owners' refreshes.
             Purpose::Handover { .. } => return,

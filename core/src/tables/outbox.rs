@@ -30,14 +30,29 @@ pub(crate) enum Outgoing {
         to: SocketAddrV6,
         txid: u64,
     },
+    /// A probe of a neighbour, or of a candidate (`identify`: it must prove its identity).
     Stabilise {
         to: SocketAddrV6,
         txid: u64,
+        identify: bool,
     },
-    /// Our chains as they stand.
+    /// Our chains as they stand, with our proof of identity if `identify`.
     StabiliseReply {
         to: SocketAddrV6,
         txid: u64,
+        identify: bool,
+    },
+    /// "Which registration do you hold for `id`?"
+    RegistryGet {
+        to: SocketAddrV6,
+        txid: u64,
+        id: Id,
+    },
+    /// The registration we hold for `id`, if any.
+    RegistryRecord {
+        to: SocketAddrV6,
+        txid: u64,
+        id: Id,
     },
     /// We leave: the receiver's chain on `side` becomes ours on that side.
     Leave {
@@ -167,6 +182,7 @@ impl Outgoing {
             | Outgoing::LookupReply { .. }
             | Outgoing::SearchReply { .. }
             | Outgoing::FileList { .. }
+            | Outgoing::RegistryRecord { .. }
             | Outgoing::Verify { .. } => Charge::Drawn,
             Outgoing::Ping { txid, .. } | Outgoing::Stabilise { txid, .. } => Charge::Probe { txid },
             Outgoing::Leave { .. }
@@ -177,7 +193,8 @@ impl Outgoing {
             | Outgoing::FriendDigest { .. }
             | Outgoing::Store { .. }
             | Outgoing::Replicate { .. }
-            | Outgoing::RegistryCopy { .. } => Charge::Own,
+            | Outgoing::RegistryCopy { .. }
+            | Outgoing::RegistryGet { .. } => Charge::Own,
             // An encoded datagram carries its own mark (`EncodedDatagram::charged`).
             Outgoing::Encoded => Charge::Own,
         }

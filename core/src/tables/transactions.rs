@@ -14,7 +14,7 @@ use crate::event::RequestId;
 use crate::id::{Id, ResourceLocator};
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::wire::{Delivery, JoinProof, MessageType, Side, MAX_DETOURS};
+use crate::wire::{Delivery, IdentityProof, MessageType, Side, MAX_DETOURS};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
@@ -68,7 +68,7 @@ pub(crate) struct JoinAsk {
     pub joiner: ResourceLocator,
     pub hops: u8,
     pub cookie: u64,
-    pub proof: Option<JoinProof>,
+    pub proof: Option<IdentityProof>,
 }
 
 /// A routed message this node passed on and waits to see acknowledged.
@@ -169,6 +169,13 @@ pub(crate) enum Purpose {
     Verify {
         owner: ResourceLocator,
     },
+    /// Asks our right neighbour, the registrar of a candidate right
+    /// neighbour's ID, whether that ID is registered to another key than
+    /// the one the candidate proved it holds.
+    RegistryCheck {
+        candidate: ResourceLocator,
+        key: crate::identity::PublicKey,
+    },
     /// A PING checking a joiner's address before we hand it keys in `(from, joiner]`.
     Handover {
         joiner: ResourceLocator,
@@ -211,6 +218,7 @@ impl Purpose {
             Purpose::Search { .. } => MessageType::Search,
             Purpose::SearchPage { .. } => MessageType::SearchPage,
             Purpose::Verify { .. } => MessageType::Verify,
+            Purpose::RegistryCheck { .. } => MessageType::RegistryGet,
             Purpose::ListFiles { .. } => MessageType::ListFiles,
         }
     }
@@ -234,7 +242,7 @@ impl Purpose {
     /// How it is retried under `config`.
     pub fn policy(&self, config: &Config) -> Policy {
         match self {
-            Purpose::Probe { .. } => {
+            Purpose::Probe { .. } | Purpose::RegistryCheck { .. } => {
                 Policy { attempts: config.liveness_misses, timeout: config.probe_timeout, backoff: false }
             }
             Purpose::Forward { .. } => Policy { attempts: 1, timeout: config.hop_timeout, backoff: false },

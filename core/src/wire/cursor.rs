@@ -87,6 +87,27 @@ impl<'a> Reader<'a> {
     }
 
     /// A side: 0 left, 1 right.
+    /// A flag byte: 0 or 1.
+    pub(crate) fn flag(&mut self) -> Result<bool, WireError> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(WireError::InvalidField),
+        }
+    }
+
+    /// A flag byte, then the item if it is 1.
+    pub(crate) fn optional<T>(
+        &mut self,
+        item: impl FnOnce(&mut Reader<'a>) -> Result<T, WireError>,
+    ) -> Result<Option<T>, WireError> {
+        if self.flag()? {
+            item(self).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     pub(crate) fn side(&mut self) -> Result<Side, WireError> {
         match self.u8()? {
             0 => Ok(Side::Left),
@@ -171,6 +192,14 @@ impl<'a> Writer<'a> {
     }
 
     /// A list: the count, then each item. Every list's bound is below 256.
+    /// A flag byte, then the item if there is one (as [`Reader::optional`] reads it).
+    pub(crate) fn optional<T>(&mut self, value: Option<&T>, item: impl FnOnce(&mut Writer<'a>, &T)) {
+        self.u8(u8::from(value.is_some()));
+        if let Some(value) = value {
+            item(self, value);
+        }
+    }
+
     pub(crate) fn list<T>(&mut self, items: &[T], mut item: impl FnMut(&mut Writer<'a>, &T)) {
         self.u8(items.len() as u8);
         for i in items {

@@ -27,20 +27,29 @@ fn cookie_field(f: &mut fmt::Formatter<'_>, cookie: u64) -> fmt::Result {
     write!(f, " cookie={cookie:016x}")
 }
 
+/// A proof of identity's key and sequence number, if there is one.
+fn proof_field(f: &mut fmt::Formatter<'_>, proof: Option<&super::fields::IdentityProof>) -> fmt::Result {
+    match proof {
+        Some(proof) => write!(f, " key={} seq={}", proof.key.short(), proof.seq),
+        None => Ok(()),
+    }
+}
+
 /// One line of text: the type's name from the table, then the fields.
 /// IDs print as [`Id::short`] does; locators as their ID.
 impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.message_type().name())?;
         match self {
-            Message::Ping | Message::Pong | Message::Ack | Message::HopAck | Message::Stabilise => Ok(()),
+            Message::Ping | Message::Pong | Message::Ack | Message::HopAck => Ok(()),
+            Message::Stabilise { identify } => match identify {
+                true => f.write_str(" identify"),
+                false => Ok(()),
+            },
             Message::Join { joiner, hops, cookie, proof } => {
                 write!(f, " joiner={} hops={hops}", joiner.id.short())?;
                 cookie_field(f, *cookie)?;
-                match proof {
-                    Some(proof) => write!(f, " key={} seq={}", proof.key.short(), proof.seq),
-                    None => Ok(()),
-                }
+                proof_field(f, proof.as_ref())
             }
             Message::JoinReply { status, hops, left, right, cookie, seq } => {
                 write!(f, " {status:?} hops={hops} left=")?;
@@ -57,11 +66,20 @@ impl fmt::Display for Message {
                 write!(f, " {side:?} ")?;
                 chain(f, c)
             }
-            Message::StabiliseReply { left, right } => {
+            Message::StabiliseReply { left, right, proof } => {
                 f.write_str(" left=")?;
                 chain(f, left)?;
                 f.write_str(" right=")?;
-                chain(f, right)
+                chain(f, right)?;
+                proof_field(f, proof.as_ref())
+            }
+            Message::RegistryGet { id } => write!(f, " id={}", id.short()),
+            Message::RegistryRecord { id, record } => {
+                write!(f, " id={}", id.short())?;
+                match record {
+                    Some(record) => write!(f, " key={} seq={}", record.key.short(), record.seq),
+                    None => f.write_str(" none"),
+                }
             }
             Message::FriendDigest { ids: list } => {
                 f.write_str(" ")?;

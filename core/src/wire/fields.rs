@@ -1,5 +1,5 @@
 //! Field types the ring's messages share: sides, join statuses, chains and
-//! a joiner's proof of identity.
+//! a node's proof of identity.
 
 use crate::id::ResourceLocator;
 use crate::identity::{PublicKey, Signature};
@@ -63,14 +63,15 @@ impl JoinStatus {
     }
 }
 
-/// A joiner's registration, carried by the JOIN that echoes the responsible
-/// node's cookie: the joiner's key, the sequence number the responder asked
-/// for, and the key's signature of the record (the joiner's ID and address,
-/// the key, the sequence number and the cookie as nonce; see
-/// [`Registration`]).
+/// A node's registration signed over a nonce of the node it proves itself
+/// to: the key, the record's sequence number, and the key's signature of the
+/// record (the node's ID and address, the key, the sequence number and the
+/// nonce; see [`Registration`]). A JOIN that echoes the responsible node's
+/// cookie carries one signed over the cookie; a STABILISE_REPLY to a
+/// candidate probe, one signed over the probe's txid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct JoinProof {
+pub struct IdentityProof {
     /// The joiner's public key.
     pub key: PublicKey,
     /// The record's sequence number.
@@ -79,18 +80,18 @@ pub struct JoinProof {
     pub signature: Signature,
 }
 
-impl JoinProof {
+impl IdentityProof {
     /// Bytes of a proof on the wire.
     pub const WIRE_LEN: usize = PublicKey::LEN + 4 + Signature::LEN;
 
-    /// The record `joiner` claims, signed over `cookie` (not yet checked).
-    pub fn registration(&self, joiner: &ResourceLocator, cookie: u64) -> Registration {
-        let JoinProof { key, seq, signature } = *self;
-        Registration { id: joiner.id, key, addr: joiner.addr, seq, nonce: cookie, signature }
+    /// The record `node` claims, signed over `nonce` (not yet checked).
+    pub fn registration(&self, node: &ResourceLocator, nonce: u64) -> Registration {
+        let IdentityProof { key, seq, signature } = *self;
+        Registration { id: node.id, key, addr: node.addr, seq, nonce, signature }
     }
 
-    /// The proof a record carries (its nonce is the cookie it was signed over).
-    pub fn of(record: &Registration) -> JoinProof {
-        JoinProof { key: record.key, seq: record.seq, signature: record.signature }
+    /// The proof a record carries (its nonce is the one it was signed over).
+    pub fn of(record: &Registration) -> IdentityProof {
+        IdentityProof { key: record.key, seq: record.seq, signature: record.signature }
     }
 }

@@ -3,7 +3,7 @@
 use super::cursor::{Reader, Writer};
 use super::dht::{self, FileEntry, ReplicaEntry};
 use super::error::WireError;
-use super::fields::{Chain, JoinProof, JoinStatus, Side};
+use super::fields::{Chain, IdentityProof, JoinStatus, Side};
 use super::header::{HEADER_LEN, PADDED_REQUEST_LEN};
 use super::types::MessageType;
 use crate::config::MAX_NAME_LEN;
@@ -15,12 +15,14 @@ use crate::identity::{PublicKey, Signature};
 const JOIN_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - 1 - COOKIE_LEN - 1;
 /// Bytes of a join cookie.
 const COOKIE_LEN: usize = 8;
-/// Zero bytes that make up a STABILISE body, padding it to [`PADDED_REQUEST_LEN`].
-const STABILISE_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN;
+/// Zero bytes that pad a STABILISE body (after its flag) to [`PADDED_REQUEST_LEN`].
+const STABILISE_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - 1;
 /// Zero bytes that pad a SEARCH (after origin, key and hops) to [`PADDED_REQUEST_LEN`].
 const SEARCH_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - Id::LEN - 1;
 /// Zero bytes that pad a SEARCH_PAGE (after key and page) to [`PADDED_REQUEST_LEN`].
 const SEARCH_PAGE_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - Id::LEN - 1;
+/// Zero bytes that pad a REGISTRY_GET (after the ID) to [`PADDED_REQUEST_LEN`].
+const REGISTRY_GET_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - Id::LEN;
 /// Zero bytes that pad a LIST_FILES (after the page) to [`PADDED_REQUEST_LEN`].
 const LIST_FILES_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - 1;
 
@@ -47,7 +49,7 @@ pub enum Message {
         cookie: u64,
         /// With the cookie, the joiner's registration signed over it (none
         /// for a node without an identity).
-        proof: Option<JoinProof>,
+        proof: Option<IdentityProof>,
     },
     /// The responsible node's answer to a JOIN.
     JoinReply {
@@ -73,13 +75,19 @@ pub enum Message {
         chain: Chain,
     },
     /// "Tell me your chains": a liveness probe and a ring repair step.
-    Stabilise,
+    Stabilise {
+        /// The sender probes a candidate neighbour and wants its identity
+        /// proven: the reply must carry a proof signed over this txid.
+        identify: bool,
+    },
     /// The answer to STABILISE.
     StabiliseReply {
         /// The responder's left chain.
         left: Chain,
         /// The responder's right chain.
         right: Chain,
+        /// If the STABILISE asked, the responder's registration signed over its txid.
+        proof: Option<IdentityProof>,
     },
     /// "I am leaving; your chain on `side` is now `chain`" (possibly empty).
     Leave {
@@ -98,6 +106,18 @@ pub enum Message {
     RegistryCopy {
         /// The records, at most [`MAX_REGISTRY_COPY`](dht::MAX_REGISTRY_COPY).
         records: heapless::Vec<crate::registration::Registration, { dht::MAX_REGISTRY_COPY }>,
+    },
+    /// "Which registration do you hold for `id`?"
+    RegistryGet {
+        /// The ID asked about.
+        id: Id,
+    },
+    /// The answer to REGISTRY_GET.
+    RegistryRecord {
+        /// The ID asked about.
+        id: Id,
+        /// The registration held for it, if any.
+        record: Option<crate::registration::Registration>,
     },
     /// A routed request for the node responsible for `key`.
     Lookup {
@@ -201,11 +221,13 @@ impl Message {
             Message::Join { .. } => MessageType::Join,
             Message::JoinReply { .. } => MessageType::JoinReply,
             Message::NeighbourUpdate { .. } => MessageType::NeighbourUpdate,
-            Message::Stabilise => MessageType::Stabilise,
+            Message::Stabilise { .. } => MessageType::Stabilise,
             Message::StabiliseReply { .. } => MessageType::StabiliseReply,
             Message::Leave { .. } => MessageType::Leave,
             Message::FriendDigest { .. } => MessageType::FriendDigest,
             Message::RegistryCopy { .. } => MessageType::RegistryCopy,
+            Message::RegistryGet { .. } => MessageType::RegistryGet,
+            Message::RegistryRecord { .. } => MessageType::RegistryRecord,
             Message::Lookup { .. } => MessageType::Lookup,
             Message::LookupReply { .. } => MessageType::LookupReply,
             Message::Store { .. } => MessageType::Store,
@@ -226,13 +248,19 @@ impl Message {
         match self {
             Message::Ping | Message::Pong | Message::Ack | Message::HopAck => 0,
             Message::Join { proof: None, .. } => LOC + 1 + COOKIE_LEN + 1 + JOIN_PADDING,
-            Message::Join { proof: Some(_), .. } => LOC + 1 + COOKIE_LEN + 1 + JoinProof::WIRE_LEN,
+            Message::Join { proof: Some(_), .. } => LOC + 1 + COOKIE_LEN + 1 + IdentityProof::WIRE_LEN,
             Message::JoinReply { left, right, .. } => 4 + (left.len() + right.len()) * LOC + COOKIE_LEN + 4,
             Message::NeighbourUpdate { chain, .. } | Message::Leave { chain, .. } => 2 + chain.len() * LOC,
-            Message::Stabilise => STABILISE_PADDING,
-            Message::StabiliseReply { left, right } => 2 + (left.len() + right.len()) * LOC,
+            Message::Stabilise { .. } => 1 + STABILISE_PADDING,
+            Message::StabiliseReply { left, right, proof } => {
+                2 + (left.len() + right.len()) * LOC + 1 + proof.map_or(0, |_| IdentityProof::WIRE_LEN)
+            }
             Message::FriendDigest { ids } => 1 + ids.len() * Id::LEN,
             Message::RegistryCopy { records } => 1 + records.len() * crate::registration::Registration::WIRE_LEN,
+            Message::RegistryGet { .. } => Id::LEN + REGISTRY_GET_PADDING,
+            Message::RegistryRecord { record, .. } => {
+                Id::LEN + 1 + record.map_or(0, |_| crate::registration::Registration::WIRE_LEN)
+            }
             Message::Lookup { .. } => LOC + Id::LEN + 1,
             Message::LookupReply { .. } => Id::LEN + 1,
             Message::Store { entries, .. } => LOC + 2 + entries.iter().map(FileEntry::wire_len).sum::<usize>(),
@@ -256,14 +284,10 @@ impl Message {
             MessageType::HopAck => Message::HopAck,
             MessageType::Join => {
                 let (joiner, hops, cookie) = (r.locator()?, r.u8()?, r.u64()?);
-                let proof = match r.u8()? {
-                    0 => {
-                        r.zeros(JOIN_PADDING)?;
-                        None
-                    }
-                    1 => Some(JoinProof { key: PublicKey(r.take()?), seq: r.u32()?, signature: Signature(r.take()?) }),
-                    _ => return Err(WireError::InvalidField),
-                };
+                let proof = r.optional(parse_proof)?;
+                if proof.is_none() {
+                    r.zeros(JOIN_PADDING)?;
+                }
                 Message::Join { joiner, hops, cookie, proof }
             }
             MessageType::JoinReply => {
@@ -284,13 +308,24 @@ impl Message {
                 Message::NeighbourUpdate { side, chain }
             }
             MessageType::Stabilise => {
+                let identify = r.flag()?;
                 r.zeros(STABILISE_PADDING)?;
-                Message::Stabilise
+                Message::Stabilise { identify }
             }
-            MessageType::StabiliseReply => Message::StabiliseReply { left: r.chain()?, right: r.chain()? },
+            MessageType::StabiliseReply => {
+                Message::StabiliseReply { left: r.chain()?, right: r.chain()?, proof: r.optional(parse_proof)? }
+            }
             MessageType::Leave => Message::Leave { side: r.side()?, chain: r.chain()? },
             MessageType::FriendDigest => Message::FriendDigest { ids: r.list(|r| r.id())? },
             MessageType::RegistryCopy => Message::RegistryCopy { records: r.list(dht::parse_registration)? },
+            MessageType::RegistryGet => {
+                let id = r.id()?;
+                r.zeros(REGISTRY_GET_PADDING)?;
+                Message::RegistryGet { id }
+            }
+            MessageType::RegistryRecord => {
+                Message::RegistryRecord { id: r.id()?, record: r.optional(dht::parse_registration)? }
+            }
             MessageType::Lookup => Message::Lookup { origin: r.locator()?, key: r.id()?, hops: r.u8()? },
             MessageType::LookupReply => Message::LookupReply { key: r.id()?, hops: r.u8()? },
             MessageType::Store => {
@@ -339,17 +374,9 @@ impl Message {
                 w.locator(joiner);
                 w.u8(*hops);
                 w.u64(*cookie);
-                match proof {
-                    None => {
-                        w.u8(0);
-                        w.put(&[0; JOIN_PADDING]);
-                    }
-                    Some(JoinProof { key, seq, signature }) => {
-                        w.u8(1);
-                        w.put(&key.0);
-                        w.u32(*seq);
-                        w.put(&signature.0);
-                    }
+                w.optional(proof.as_ref(), emit_proof);
+                if proof.is_none() {
+                    w.put(&[0; JOIN_PADDING]);
                 }
             }
             Message::JoinReply { status, hops, left, right, cookie, seq } => {
@@ -364,10 +391,14 @@ impl Message {
                 w.u8(*side as u8);
                 w.chain(chain);
             }
-            Message::Stabilise => w.put(&[0; STABILISE_PADDING]),
-            Message::StabiliseReply { left, right } => {
+            Message::Stabilise { identify } => {
+                w.u8(u8::from(*identify));
+                w.put(&[0; STABILISE_PADDING]);
+            }
+            Message::StabiliseReply { left, right, proof } => {
                 w.chain(left);
                 w.chain(right);
+                w.optional(proof.as_ref(), emit_proof);
             }
             Message::Lookup { origin, key, hops } => {
                 w.locator(origin);
@@ -389,6 +420,14 @@ impl Message {
             }
             Message::FriendDigest { ids } => w.list(ids, |w, k| w.id(*k)),
             Message::RegistryCopy { records } => w.list(records, dht::emit_registration),
+            Message::RegistryGet { id } => {
+                w.id(*id);
+                w.put(&[0; REGISTRY_GET_PADDING]);
+            }
+            Message::RegistryRecord { id, record } => {
+                w.id(*id);
+                w.optional(record.as_ref(), dht::emit_registration);
+            }
             Message::VerifyReply { keys, mask } => {
                 w.list(keys, |w, k| w.id(*k));
                 w.u32(*mask);
@@ -423,4 +462,16 @@ impl Message {
             }
         }
     }
+}
+
+/// A proof of identity: key, sequence number, signature.
+fn parse_proof(r: &mut Reader<'_>) -> Result<IdentityProof, WireError> {
+    Ok(IdentityProof { key: PublicKey(r.take()?), seq: r.u32()?, signature: Signature(r.take()?) })
+}
+
+/// Writes a proof as [`parse_proof`] reads it.
+fn emit_proof(w: &mut Writer<'_>, proof: &IdentityProof) {
+    w.put(&proof.key.0);
+    w.u32(proof.seq);
+    w.put(&proof.signature.0);
 }

@@ -27,7 +27,7 @@ pub use dht::{
     MAX_REPLICATE_BATCH, MAX_STORE_BATCH, MAX_VERIFY_KEYS,
 };
 pub use error::{EmitError, WireError};
-pub use fields::{Chain, JoinProof, JoinStatus, Side, MAX_CHAIN};
+pub use fields::{Chain, IdentityProof, JoinStatus, Side, MAX_CHAIN};
 pub use header::{Header, DETOUR_BITS, HEADER_LEN, MAGIC, MAX_DATAGRAM, MAX_DETOURS, PADDED_REQUEST_LEN, VERSION};
 pub use message::Message;
 pub use packet::Packet;

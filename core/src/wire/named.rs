@@ -20,11 +20,13 @@ impl Message {
             | Message::HopAck
             | Message::JoinReply { .. }
             | Message::NeighbourUpdate { .. }
-            | Message::Stabilise
+            | Message::Stabilise { .. }
             | Message::StabiliseReply { .. }
             | Message::Leave { .. }
             | Message::FriendDigest { .. }
             | Message::RegistryCopy { .. }
+            | Message::RegistryGet { .. }
+            | Message::RegistryRecord { .. }
             | Message::LookupReply { .. }
             | Message::Verify { .. }
             | Message::VerifyReply { .. }

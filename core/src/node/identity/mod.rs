@@ -1,5 +1,9 @@
 //! Who is who: registrations follow responsibility for their IDs
-//! (`copies.rs`). Admission under a registered ID is part of JOIN
-//! (`ring/join.rs`).
+//! (`copies.rs`); a candidate neighbour proves its registered identity
+//! before it is adopted (`vetting.rs`). Admission under a registered ID is
+//! part of JOIN (`ring/join.rs`).
 
 mod copies;
+mod vetting;
+
+pub(crate) use vetting::Verdict;

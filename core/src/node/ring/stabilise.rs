@@ -11,25 +11,33 @@
 //! which would be closer than its current neighbour on a side (or a side is
 //! empty), makes the receiver probe that node as a candidate. Chains change
 //! only on answers to the node's own probes, so a stranger cannot plant a
-//! fake neighbour or make a node drop a live one.
+//! fake neighbour or make a node drop a live one; and a candidate is
+//! adopted only once it has proven its registered identity too (see
+//! `identity/vetting.rs`).
 
 use crate::id::ResourceLocator;
+use crate::node::identity::Verdict;
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::neighbours::{between, cut_chain};
 use crate::tables::outbox::Outgoing;
 use crate::tables::transactions::{Purpose, Role};
-use crate::wire::{Header, MessageType, Side};
+use crate::wire::{Header, IdentityProof, MessageType, Side};
 use core::net::SocketAddrV6;
 
 impl Node {
-    pub(crate) fn handle_stabilise(&mut self, from: SocketAddrV6, header: &Header) -> Result<(), DropReason> {
+    pub(crate) fn handle_stabilise(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        identify: bool,
+    ) -> Result<(), DropReason> {
         if !self.is_member() {
             return Err(DropReason::NotJoined);
         }
         // The probe first: to an unproven sender, the reply gets what is left of its allowance.
         self.consider(ResourceLocator::new(header.sender.id, from));
-        self.send(Outgoing::StabiliseReply { to: from, txid: header.txid });
+        self.send(Outgoing::StabiliseReply { to: from, txid: header.txid, identify });
         Ok(())
     }
 
@@ -59,8 +67,8 @@ impl Node {
         &mut self,
         from: SocketAddrV6,
         header: &Header,
-        left: &[ResourceLocator],
-        right: &[ResourceLocator],
+        (left, right): (&[ResourceLocator], &[ResourceLocator]),
+        proof: Option<IdentityProof>,
     ) -> Result<(), DropReason> {
         let sender_id = header.sender.id;
         let same_node = |p: &Purpose| matches!(p, Purpose::Probe { target, .. } if target.id == sender_id);
@@ -79,7 +87,11 @@ impl Node {
             (_, None) => true,
             (_, Some(current)) => between(side, self.me.id, current.id, peer.id),
         };
-        if adopt && self.ring.leaving.is_none() {
+        let vetted = match role {
+            Role::Candidate(_) if adopt && self.ring.leaving.is_none() => self.vet(peer, side, proof, tx.txid),
+            _ => Verdict::Adopt,
+        };
+        if adopt && self.ring.leaving.is_none() && matches!(vetted, Verdict::Adopt) {
             let chain = cut_chain(
                 self.me.id,
                 side,

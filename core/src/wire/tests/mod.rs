@@ -28,7 +28,7 @@ fn repr(sender: u16, message: Message) -> Repr {
 }
 
 /// One message of every type, in [`MessageType::ALL`] order.
-fn samples() -> [Repr; 23] {
+fn samples() -> [Repr; 25] {
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),
@@ -37,11 +37,13 @@ fn samples() -> [Repr; 23] {
         join(),
         join_reply(),
         neighbour_update(),
-        repr(9, Message::Stabilise),
-        repr(14, Message::StabiliseReply { left: chain(&[9, 0]), right: chain(&[0, 9]) }),
+        repr(9, Message::Stabilise { identify: true }),
+        stabilise_reply(),
         repr(12, Message::Leave { side: Side::Left, chain: chain(&[9, 0]) }),
         repr(13, Message::FriendDigest { ids: [Id(9), Id(0xab << 64)].into_iter().collect() }),
         registry_copy(),
+        repr(0, Message::RegistryGet { id: Id(12) }),
+        registry_record(),
         repr(9, Message::Lookup { origin: node(9), key: Id(13), hops: 1 }),
         repr(14, Message::LookupReply { key: Id(13), hops: 2 }),
         store(),
@@ -86,9 +88,24 @@ fn join_reply() -> Repr {
 
 /// Node 14 copies node 12's registration (key from the secret key of 32 bytes `0c`) to its right neighbour 0.
 fn registry_copy() -> Repr {
+    repr(14, Message::RegistryCopy { records: [registration_12(0x5f8a_588d_bee2_99ba)].into_iter().collect() })
+}
+
+/// Node 12's registration (key from the secret key of 32 bytes `0c`), sequence number 1, over `nonce`.
+fn registration_12(nonce: u64) -> crate::registration::Registration {
     let identity = crate::identity::Identity::from_seed([12; 32]);
-    let record = crate::registration::Registration::sign(&identity, Id(12), node(12).addr, 1, 0x5f8a_588d_bee2_99ba);
-    repr(14, Message::RegistryCopy { records: [record].into_iter().collect() })
+    crate::registration::Registration::sign(&identity, Id(12), node(12).addr, 1, nonce)
+}
+
+/// Node 12, probed as a candidate by node 9 with the sample txid, proves its identity.
+fn stabilise_reply() -> Repr {
+    let proof = Some(IdentityProof::of(&registration_12(0x0102_0304_0506_0708)));
+    repr(12, Message::StabiliseReply { left: chain(&[9]), right: chain(&[14, 0]), proof })
+}
+
+/// Node 14 answers node 0: the registration it holds for ID 12 (as copied).
+fn registry_record() -> Repr {
+    repr(14, Message::RegistryRecord { id: Id(12), record: Some(registration_12(0x5f8a_588d_bee2_99ba)) })
 }
 
 fn neighbour_update() -> Repr {
@@ -298,8 +315,9 @@ fn the_largest_message_fits_a_datagram() {
     assert_eq!(join().buffer_len(), PADDED_REQUEST_LEN);
     let identity = crate::identity::Identity::from_seed([12; 32]);
     let record = crate::registration::Registration::sign(&identity, Id(12), node(12).addr, 1, 7);
-    let signed = repr(12, Message::Join { joiner: node(12), hops: 1, cookie: 7, proof: Some(JoinProof::of(&record)) });
-    assert_eq!(signed.buffer_len(), HEADER_LEN + LOC + 1 + 8 + 1 + JoinProof::WIRE_LEN);
+    let signed =
+        repr(12, Message::Join { joiner: node(12), hops: 1, cookie: 7, proof: Some(IdentityProof::of(&record)) });
+    assert_eq!(signed.buffer_len(), HEADER_LEN + LOC + 1 + 8 + 1 + IdentityProof::WIRE_LEN);
     assert_eq!(signed.buffer_len(), 192);
     assert!(largest.buffer_len() <= MAX_DATAGRAM);
     assert_eq!(Repr::parse_bytes(&encode(&largest)), Ok(largest));

@@ -44,6 +44,25 @@ fn any_locator(g: &mut Gen) -> ResourceLocator {
     ResourceLocator::new(Id(u128::arbitrary(g)), SocketAddrV6::new(ip, u16::arbitrary(g), 0, 0))
 }
 
+fn any_proof(g: &mut Gen) -> IdentityProof {
+    IdentityProof {
+        key: PublicKey(core::array::from_fn(|_| u8::arbitrary(g))),
+        seq: u32::arbitrary(g),
+        signature: Signature(core::array::from_fn(|_| u8::arbitrary(g))),
+    }
+}
+
+fn any_record(g: &mut Gen) -> crate::registration::Registration {
+    crate::registration::Registration {
+        id: Id(u128::arbitrary(g)),
+        key: PublicKey(core::array::from_fn(|_| u8::arbitrary(g))),
+        addr: any_locator(g).addr,
+        seq: u32::arbitrary(g),
+        nonce: u64::arbitrary(g),
+        signature: Signature(core::array::from_fn(|_| u8::arbitrary(g))),
+    }
+}
+
 fn any_chain(g: &mut Gen, min: usize) -> Chain {
     let len = min + usize::arbitrary(g) % (MAX_CHAIN + 1 - min);
     (0..len).map(|_| any_locator(g)).collect()
@@ -101,11 +120,7 @@ impl Arbitrary for AnyRepr {
                 joiner: any_locator(g),
                 hops: u8::arbitrary(g),
                 cookie: u64::arbitrary(g),
-                proof: bool::arbitrary(g).then(|| JoinProof {
-                    key: PublicKey(core::array::from_fn(|_| u8::arbitrary(g))),
-                    seq: u32::arbitrary(g),
-                    signature: Signature(core::array::from_fn(|_| u8::arbitrary(g))),
-                }),
+                proof: bool::arbitrary(g).then(|| any_proof(g)),
             },
             MessageType::JoinReply => Message::JoinReply {
                 status: *g
@@ -127,8 +142,17 @@ impl Arbitrary for AnyRepr {
                 side: *g.choose(&[Side::Left, Side::Right]).expect("non-empty"),
                 chain: any_chain(g, 1),
             },
-            MessageType::Stabilise => Message::Stabilise,
-            MessageType::StabiliseReply => Message::StabiliseReply { left: any_chain(g, 0), right: any_chain(g, 0) },
+            MessageType::Stabilise => Message::Stabilise { identify: bool::arbitrary(g) },
+            MessageType::StabiliseReply => Message::StabiliseReply {
+                left: any_chain(g, 0),
+                right: any_chain(g, 0),
+                proof: bool::arbitrary(g).then(|| any_proof(g)),
+            },
+            MessageType::RegistryGet => Message::RegistryGet { id: Id(u128::arbitrary(g)) },
+            MessageType::RegistryRecord => Message::RegistryRecord {
+                id: Id(u128::arbitrary(g)),
+                record: bool::arbitrary(g).then(|| any_record(g)),
+            },
             MessageType::Leave => Message::Leave {
                 side: *g.choose(&[Side::Left, Side::Right]).expect("non-empty"),
                 chain: any_chain(g, 0),
@@ -139,15 +163,7 @@ impl Arbitrary for AnyRepr {
             }
             MessageType::RegistryCopy => {
                 let count = usize::arbitrary(g) % (MAX_REGISTRY_COPY + 1);
-                let record = |g: &mut Gen| crate::registration::Registration {
-                    id: Id(u128::arbitrary(g)),
-                    key: PublicKey(core::array::from_fn(|_| u8::arbitrary(g))),
-                    addr: any_locator(g).addr,
-                    seq: u32::arbitrary(g),
-                    nonce: u64::arbitrary(g),
-                    signature: Signature(core::array::from_fn(|_| u8::arbitrary(g))),
-                };
-                Message::RegistryCopy { records: (0..count).map(|_| record(g)).collect() }
+                Message::RegistryCopy { records: (0..count).map(|_| any_record(g)).collect() }
             }
             MessageType::Lookup => {
                 Message::Lookup { origin: any_locator(g), key: Id(u128::arbitrary(g)), hops: u8::arbitrary(g) }

@@ -5,9 +5,11 @@
 //! address can — the JOIN changes no chain and draws one reply no larger
 //! than itself.
 
+use mmp2p_core::identity::{Identity, PublicKey, Signature};
+use mmp2p_core::locator_signature::sign_locator;
 use mmp2p_core::wire::{
-    Chain, FileEntry, Header, JoinStatus, Message, MessageType, ReplicaEntry, Repr, Side, MAX_DIGEST_IDS,
-    MAX_STORE_BATCH, MAX_VERIFY_KEYS,
+    Chain, FileEntry, Header, IdentityProof, JoinStatus, Message, MessageType, ReplicaEntry, Repr, Side, SignedOwner,
+    MAX_DIGEST_IDS, MAX_STORE_BATCH, MAX_VERIFY_KEYS,
 };
 use mmp2p_core::{rng::Rng, Config, Event, Id, JoinFailure, ResourceLocator};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
@@ -98,7 +100,7 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
     let entries = |rng: &mut Rng| -> Vec<FileEntry> {
         let mut keys = ids(rng, MAX_STORE_BATCH);
         keys[0] = key;
-        keys.into_iter().map(|key| FileEntry { key, name: Default::default() }).collect()
+        keys.into_iter().map(|key| FileEntry { key, name: Default::default(), signature: Signature([0; 64]) }).collect()
     };
     match kind {
         MessageType::Ping => Message::Ping,
@@ -124,11 +126,14 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
             let record = mmp2p_core::registration::Registration::sign(&identity, key, sender.addr, 1, 1);
             Message::RegistryCopy { records: [record].into_iter().collect() }
         }
-        MessageType::RegistryGet => Message::RegistryGet { id: key },
+        MessageType::RegistryGet => Message::RegistryGet { origin: sender, id: key, hops: 1 },
         MessageType::RegistryRecord => Message::RegistryRecord { id: key, record: None },
         MessageType::Lookup => Message::Lookup { origin: sender, key, hops: 1 },
         MessageType::LookupReply => Message::LookupReply { key, hops: 1 },
-        MessageType::Store => Message::Store { owner: sender, hops: 1, entries: entries(rng).into_iter().collect() },
+        MessageType::Store => {
+            let entries = entries(rng).into_iter().collect();
+            Message::Store { owner: sender, key: PublicKey([0xee; 32]), hops: 1, entries }
+        }
         MessageType::Verify => Message::Verify { owner: key, keys: ids(rng, MAX_VERIFY_KEYS).into_iter().collect() },
         MessageType::VerifyReply => {
             Message::VerifyReply { keys: ids(rng, MAX_VERIFY_KEYS).into_iter().collect(), mask: u32::MAX }
@@ -136,12 +141,20 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
         MessageType::Search => Message::Search { origin: sender, key, hops: 1 },
         MessageType::SearchPage => Message::SearchPage { key, page: 0 },
         MessageType::SearchReply => {
-            Message::SearchReply { key, hops: 1, page: 0, pages: 1, owners: [sender].into_iter().collect() }
+            let owners = [SignedOwner { owner: sender, signature: Signature([0; 64]) }].into_iter().collect();
+            Message::SearchReply { key, hops: 1, page: 0, pages: 1, owners }
         }
         MessageType::Replicate => Message::Replicate {
-            entries: [ReplicaEntry { key, owner: sender, lifetime_secs: 3600, name: Default::default() }]
-                .into_iter()
-                .collect(),
+            entries: [ReplicaEntry {
+                key,
+                owner: sender,
+                lifetime_secs: 3600,
+                name: Default::default(),
+                owner_key: PublicKey([0xee; 32]),
+                signature: Signature([0; 64]),
+            }]
+            .into_iter()
+            .collect(),
         },
         MessageType::ListFiles => Message::ListFiles { page: 0 },
         MessageType::FileList => Message::FileList { page: 0, pages: 1, names: Default::default() },
@@ -209,13 +222,11 @@ fn amplification_at_most_3x() {
         for (node, (received, answered)) in exchanges_with(&overlay, victim, since) {
             assert!(answered <= 3 * received, "{kind}: {node} got {received} bytes and sent {answered}");
         }
-        // And the whole ring at most 3x what the attacker sent — but for a
-        // STORE, whose every responsible node checks the owner's address
-        // on its own until locators are signed against registered keys.
+        // And the whole ring at most 3x what the attacker sent: a STORE's
+        // responsible nodes check its owner against its registration, not
+        // by asking the address it names.
         let drawn = bytes_to(&overlay, victim, since);
-        if kind != MessageType::Store {
-            assert!(drawn <= 3 * sent, "{kind}: {sent} bytes from a spoofed source drew {drawn} bytes to it");
-        }
+        assert!(drawn <= 3 * sent, "{kind}: {sent} bytes from a spoofed source drew {drawn} bytes to it");
     }
     // The ring is untouched and still works.
     overlay.check_ring().expect("every chain holds the true neighbours");
@@ -224,11 +235,13 @@ fn amplification_at_most_3x() {
 }
 
 /// The flooder of `store_fair_under_flood`: 16 addresses of one /64 and 64
-/// identities, storing as fast as it can and answering every check.
+/// registered identities, storing as fast as it can and answering every check.
 struct Flooder {
     host: NodeIndex,
     rng: Rng,
     read: usize,
+    /// Its identities, each registered at one of its addresses.
+    identities: Vec<(Identity, ResourceLocator)>,
 }
 
 impl Flooder {
@@ -240,21 +253,93 @@ impl Flooder {
         addr.ip().segments()[..4] == [0xfd00, 0xbad, 0, 0]
     }
 
-    /// One STORE of 24 random keys from each of its addresses, each as one
-    /// of its identities, to a random member.
+    /// Registers its 64 identities, 4 at each of its addresses, by joining
+    /// with each (echoing the responsible node's cookie, signing its
+    /// registration) and then falling silent.
+    fn register(&mut self, overlay: &mut Overlay, members: &[NodeIndex]) {
+        let wanted: Vec<(Identity, ResourceLocator)> = (0..64u64)
+            .map(|j| {
+                let identity = Identity::from_seed([j as u8 + 1; 32]);
+                let id = Id::from_email(&format!("sybil{j}@example.org"));
+                (identity, ResourceLocator::new(id, Flooder::addr(j)))
+            })
+            .collect();
+        // Joins that lose a race with another are tried again.
+        let mut accepted = std::collections::BTreeSet::new();
+        for _ in 0..4 {
+            self.read = overlay.network.trace().len();
+            let mut first = HashMap::new();
+            for (j, (_, joiner)) in wanted.iter().enumerate().filter(|(j, _)| !accepted.contains(j)) {
+                let message = Message::Join { joiner: *joiner, hops: 1, cookie: 0, proof: None };
+                let via = Network::addr(members[self.rng.below(members.len() as u64) as usize]);
+                first.insert(self.send(overlay, *joiner, via, message), j);
+            }
+            overlay.network.run_for(Duration::from_secs(3));
+            let mut second = HashMap::new();
+            for (_, from, reply) in self.replies(overlay) {
+                let Message::JoinReply { status: JoinStatus::Retry, hops, cookie, seq, .. } = reply.message else {
+                    continue;
+                };
+                let Some(&j) = first.get(&reply.header.txid) else { continue };
+                let (identity, joiner) = &wanted[j];
+                let record =
+                    mmp2p_core::registration::Registration::sign(identity, joiner.id, joiner.addr, seq, cookie);
+                let message = Message::Join { joiner: *joiner, hops, cookie, proof: Some(IdentityProof::of(&record)) };
+                second.insert(self.send(overlay, *joiner, from, message), j);
+            }
+            overlay.network.run_for(Duration::from_secs(3));
+            accepted.extend(
+                self.replies(overlay)
+                    .into_iter()
+                    .filter(|(_, _, r)| matches!(r.message, Message::JoinReply { status: JoinStatus::Accepted, .. }))
+                    .filter_map(|(_, _, r)| second.get(&r.header.txid).copied()),
+            );
+            // The silent joiners are routed around before the next round.
+            overlay.network.run_for(Duration::from_secs(20));
+        }
+        assert!(accepted.len() == wanted.len(), "only {} sybil identities registered", accepted.len());
+        self.identities = accepted.into_iter().map(|j| wanted[j].clone()).collect();
+    }
+
+    /// Sends `message` from `sender` (at one of its addresses) to `to`; returns its txid.
+    fn send(&mut self, overlay: &mut Overlay, sender: ResourceLocator, to: SocketAddrV6, message: Message) -> u64 {
+        let txid = self.rng.next_u64();
+        let repr = Repr { header: Header { flags: 0, hop_limit: 64, txid, sender }, message };
+        let mut bytes = vec![0; repr.buffer_len()];
+        repr.emit(&mut bytes).expect("fits");
+        overlay.network.inject_spoofed(self.host, sender.addr, to, bytes);
+        txid
+    }
+
+    /// Datagrams to its addresses since last time: (to, from, message).
+    fn replies(&mut self, overlay: &Overlay) -> Vec<(SocketAddrV6, SocketAddrV6, Repr)> {
+        let trace = overlay.network.trace();
+        let replies = trace[self.read..]
+            .iter()
+            .filter(|t| Flooder::is_ours(&t.to))
+            .filter_map(|t| t.repr().ok().map(|r| (t.to, t.from, r)))
+            .collect();
+        self.read = trace.len();
+        replies
+    }
+
+    /// One STORE of 13 random keys from each of its addresses, each as one
+    /// of its identities there, to a random member.
     fn flood(&mut self, overlay: &mut Overlay, members: &[NodeIndex]) {
-        for i in 0..16 {
-            let source = Flooder::addr(i);
-            let owner =
-                ResourceLocator::new(Id::from_email(&format!("sybil{}@example.org", self.rng.below(64))), source);
+        for _ in 0..16 {
+            let (identity, owner) = self.identities[self.rng.below(self.identities.len() as u64) as usize].clone();
             let mut keys: Vec<Id> = (0..MAX_STORE_BATCH)
                 .map(|_| Id((u128::from(self.rng.next_u64()) << 64) | u128::from(self.rng.next_u64())))
                 .collect();
             keys.sort_unstable();
-            let entries = keys.into_iter().map(|key| FileEntry { key, name: Default::default() }).collect();
+            let entries = keys
+                .into_iter()
+                .map(|key| FileEntry { key, name: Default::default(), signature: sign_locator(&identity, key, &owner) })
+                .collect();
+            let source = owner.addr;
             let repr = Repr {
                 header: Header { flags: 0, hop_limit: 64, txid: self.rng.next_u64(), sender: owner },
-                message: Message::Store { owner, hops: 1, entries },
+                message: Message::Store { owner, key: identity.public_key(), hops: 1, entries },
             };
             let mut bytes = vec![0; repr.buffer_len()];
             repr.emit(&mut bytes).expect("fits");
@@ -265,17 +350,14 @@ impl Flooder {
 
     /// Confirms every key of every VERIFY sent to its addresses since last time.
     fn answer_checks(&mut self, overlay: &mut Overlay) {
-        let trace = overlay.network.trace();
-        let checks: Vec<_> = trace[self.read..]
-            .iter()
-            .filter(|t| Flooder::is_ours(&t.to))
-            .filter_map(|t| t.repr().ok().map(|r| (t.to, t.from, r)))
+        let checks: Vec<_> = self
+            .replies(overlay)
+            .into_iter()
             .filter_map(|(to, from, r)| match r.message {
                 Message::Verify { owner, keys } => Some((to, from, r.header.txid, owner, keys)),
                 _ => None,
             })
             .collect();
-        self.read = trace.len();
         for (source, to, txid, owner, keys) in checks {
             let mask = if keys.len() == 32 { u32::MAX } else { (1 << keys.len()) - 1 };
             let repr = Repr {
@@ -304,7 +386,10 @@ fn store_fair_under_flood() {
     let mut overlay = overlay(100, 1320);
     let members: Vec<NodeIndex> = overlay.members().collect();
     overlay.network.set_tracing(true);
-    let mut flooder = Flooder { host: members[0], rng: Rng::new(1321), read: 0 };
+    let mut flooder = Flooder { host: members[0], rng: Rng::new(1321), read: 0, identities: Vec::new() };
+    flooder.register(&mut overlay, &members);
+    // The fake joiners fall silent: the ring routes around them, their registrations stay.
+    overlay.network.run_for(Duration::from_secs(60));
     // The flood fills the stores first; then 100 honest owners share while it goes on.
     flooder.run(&mut overlay, &members, Duration::from_secs(10));
     let names: Vec<String> = (0..members.len()).map(|i| format!("honest-{i}.txt")).collect();

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use core::net::{Ipv6Addr, SocketAddrV6};
-use mmp2p_core::wire::{Chain, Header, JoinStatus, Message, Repr, WireError};
+use mmp2p_core::wire::{Chain, Header, JoinStatus, Message, Repr, SignedOwner, WireError};
 use mmp2p_core::{DropReason, Event, Id, Instant, JoinFailure, Node, Output, ResourceLocator, Side, MAX_DATAGRAM};
 use mmp2p_memory::Network;
 use std::time::Duration;
@@ -335,7 +335,7 @@ fn a_search_page_past_the_end_completes_the_search() {
     let (sent, _, _) = drain(&mut n);
     let search = sent.iter().find(|(_, r)| matches!(r.message, Message::Search { .. })).expect("routed").1.clone();
     let responder = ResourceLocator::new(Id(100), addr(100));
-    let page = |p: u8, pages: u8, owners: &[ResourceLocator]| Message::SearchReply {
+    let page = |p: u8, pages: u8, owners: &[SignedOwner]| Message::SearchReply {
         key: Id(50),
         hops: 1,
         page: p,
@@ -343,9 +343,18 @@ fn a_search_page_past_the_end_completes_the_search() {
         owners: owners.iter().copied().collect(),
     };
     let owner = ResourceLocator::new(Id(7), addr(7));
+    let key = mmp2p_core::identity::Identity::from_seed([7; 32]);
+    let signed = SignedOwner { owner, signature: mmp2p_core::locator_signature::sign_locator(&key, Id(50), &owner) };
     let now = Instant::from_millis(10);
-    n.handle_datagram(now, addr(100), &reply(responder, search.header.txid, page(0, 2, &[owner]))).unwrap();
+    n.handle_datagram(now, addr(100), &reply(responder, search.header.txid, page(0, 2, &[signed]))).unwrap();
     let (sent, events, _) = drain(&mut n);
+    assert!(events.is_empty(), "the owner is reported only once its registration is known");
+    // The owner's registration, fetched from the node after its ID.
+    let get = sent.iter().find(|(_, r)| matches!(r.message, Message::RegistryGet { id: Id(7), .. })).expect("fetched");
+    let record = mmp2p_core::registration::Registration::sign(&key, Id(7), addr(7), 1, 1);
+    let answer = Message::RegistryRecord { id: Id(7), record: Some(record) };
+    n.handle_datagram(now, addr(100), &reply(responder, get.1.header.txid, answer)).unwrap();
+    let (_, events, _) = drain(&mut n);
     assert!(matches!(events.as_slice(), [Event::SearchResult { owner: o, .. }] if *o == owner));
     let ask =
         sent.iter().find(|(_, r)| matches!(r.message, Message::SearchPage { page: 1, .. })).expect("page 1 asked");

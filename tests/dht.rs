@@ -5,6 +5,7 @@ mod common;
 
 use common::{pick, share_from_pool};
 
+use mmp2p_core::locator_signature::sign_locator;
 use mmp2p_core::rng::Rng;
 use mmp2p_core::wire::{FileEntry, Header, Message, Repr, MAX_STORE_BATCH};
 use mmp2p_core::{Config, Id, ResourceLocator};
@@ -135,15 +136,19 @@ fn store_bounds() {
     // batch sent straight to the node responsible for its first key.
     let mut rng = Rng::new(421);
     let owner = overlay.network.locator(hostile);
+    let identity = overlay.network.node(hostile).identity().clone();
     let mut sent = 0;
     while sent < 100_000 {
         let mut keys: Vec<Id> =
             (0..MAX_STORE_BATCH).map(|_| Id((u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64()))).collect();
         keys.sort_unstable();
-        let entries = keys.iter().map(|&key| FileEntry { key, name: Default::default() }).collect();
+        let entries = keys
+            .iter()
+            .map(|&key| FileEntry { key, name: Default::default(), signature: sign_locator(&identity, key, &owner) })
+            .collect();
         let repr = Repr {
             header: Header { flags: 0, hop_limit: 255, txid: rng.next_u64(), sender: owner },
-            message: Message::Store { owner, hops: 1, entries },
+            message: Message::Store { owner, key: identity.public_key(), hops: 1, entries },
         };
         let mut bytes = vec![0; repr.buffer_len().min(1232)];
         let Ok(len) = repr.emit(&mut bytes) else { continue };
@@ -357,28 +362,35 @@ fn planted_locators_are_never_served() {
     let (attacker, victim, asker) = (members[1], members[2], members[3]);
     let key = Id::from_file_name("malware.exe");
     let holder = overlay.responsible(key);
-    // The attacker claims the victim (a real node that shares nothing) and an
-    // address where no node listens own the file.
+    // The attacker claims, signing with its own key, that the victim (a real
+    // node that shares nothing), an unregistered ID at an address where no
+    // node listens, and the holder itself own the file.
     let victim_loc = overlay.network.locator(victim);
     let nobody = ResourceLocator::new(Id(0xdead), Network::addr(NodeIndex(9999)));
-    // And that the holder itself does (it knows it does not).
     let itself = overlay.network.locator(holder);
-    for owner in [victim_loc, nobody, itself] {
-        let entries = [FileEntry { key, name: "malware.exe".try_into().expect("short") }].into_iter().collect();
-        let repr = Repr {
-            header: Header { flags: 0, hop_limit: 64, txid: 1, sender: overlay.network.locator(attacker) },
-            message: Message::Store { owner, hops: 1, entries },
-        };
-        let mut bytes = vec![0; repr.buffer_len()];
-        repr.emit(&mut bytes).expect("fits");
-        overlay.network.inject(attacker, Network::addr(holder), bytes);
+    let identity = overlay.network.node(attacker).identity().clone();
+    // Twice: the holder fetches the owners' registrations the first time.
+    for round in 0..2 {
+        for owner in [victim_loc, nobody, itself] {
+            let signature = sign_locator(&identity, key, &owner);
+            let entries =
+                [FileEntry { key, name: "malware.exe".try_into().expect("short"), signature }].into_iter().collect();
+            let repr = Repr {
+                header: Header { flags: 0, hop_limit: 64, txid: round, sender: overlay.network.locator(attacker) },
+                message: Message::Store { owner, key: identity.public_key(), hops: 1, entries },
+            };
+            let mut bytes = vec![0; repr.buffer_len()];
+            repr.emit(&mut bytes).expect("fits");
+            overlay.network.inject(attacker, Network::addr(holder), bytes);
+        }
+        overlay.network.run_for(Duration::from_secs(10));
     }
-    // Past the holder's next refresh, when it verifies its own entries.
     overlay.network.run_for(Config::default().store_interval * 2);
     let found = overlay.search(asker, key, SEARCH_LIMIT);
     assert!(found.complete && found.owners.is_empty(), "no planted locator is served: {:?}", found.owners);
-    assert!(overlay.network.node(holder).store().entries().iter().all(|e| e.key != key), "both are gone");
-    assert!(overlay.network.node(holder).stats().store_unverified_dropped >= 2);
+    assert!(overlay.network.node(holder).store().entries().iter().all(|e| e.key != key), "none is kept");
+    let refused = overlay.network.node(holder).stats().dropped(mmp2p_core::DropReason::Unidentified);
+    assert!(refused >= 3, "each refused against its registration: {refused}");
 }
 
 #[test]

@@ -39,10 +39,14 @@ fn fig3_join_step_by_step() {
         "14→12 JOIN_REPLY Accepted hops=2 left=[12, 9, 0] right=[0, 9]",
         // ... tells 9 that its right neighbour is now 12 ...
         "14→9 NEIGHBOUR_UPDATE Right [12, 14, 0, 9]",
-        // ... and tells its right neighbour 0 its new left chain.
+        // ... and tells its right neighbour 0 its new left chain; 12, now
+        // the node after ID 9, gets 9's registration from 14 ...
         "14→0 NEIGHBOUR_UPDATE Left [14, 12, 9, 0]",
-        // 9 acknowledges, passes its new right chain left, and gives its new neighbour 12 its left chain.
+        "14→12 REGISTRY_COPY [9]",
+        // 9 acknowledges, copies its registration to its new right neighbour
+        // too, passes its new right chain left, and gives 12 its left chain.
         "9→14 ACK",
+        "9→12 REGISTRY_COPY [9]",
         "9→0 NEIGHBOUR_UPDATE Right [9, 12, 14, 0]",
         "9→12 NEIGHBOUR_UPDATE Left [9, 0, 14]",
         // The backup lists settle around the ring.

@@ -9,7 +9,7 @@ pub const MAX_FRIENDS: usize = 128;
 /// Most requests a node has outstanding at once (joins, lookups, pings, neighbour updates).
 pub const MAX_PENDING_REQUESTS: usize = 32;
 /// Most datagrams waiting to be polled; further sends are dropped and counted.
-pub const OUTBOX_CAPACITY: usize = 32;
+pub const OUTBOX_CAPACITY: usize = 64;
 /// Most events waiting to be polled; further events are dropped and counted.
 pub const EVENT_QUEUE_CAPACITY: usize = 16;
 /// Datagrams whose contents come from the input (relayed STOREs, VERIFY_REPLYs)

@@ -162,6 +162,19 @@ impl fmt::Display for SignatureError {
 
 impl core::error::Error for SignatureError {}
 
+/// The fields a signature covers, one after the other, in `N` bytes (the
+/// sum of their lengths; a shorter sum leaves zeros, a longer one panics in
+/// tests of the caller, never on input: every caller's fields are fixed-size).
+pub(crate) fn concat<const N: usize>(fields: &[&[u8]]) -> [u8; N] {
+    let mut bytes = [0u8; N];
+    let mut at = 0;
+    for field in fields {
+        bytes[at..at + field.len()].copy_from_slice(field);
+        at += field.len();
+    }
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

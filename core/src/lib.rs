@@ -92,6 +92,7 @@ pub mod event;
 mod harness;
 pub mod id;
 pub mod identity;
+pub mod locator_signature;
 pub mod node;
 pub mod registration;
 pub mod rng;

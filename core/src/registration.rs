@@ -86,8 +86,7 @@ impl Registration {
 
 /// The bytes a registration's signature covers.
 fn signed_bytes(id: Id, key: &PublicKey, addr: &SocketAddrV6, seq: u32, nonce: u64) -> [u8; SIGNED_LEN] {
-    let mut bytes = [0u8; SIGNED_LEN];
-    let fields: [&[u8]; 7] = [
+    crate::identity::concat(&[
         DOMAIN,
         &id.to_be_bytes(),
         &key.0,
@@ -95,13 +94,7 @@ fn signed_bytes(id: Id, key: &PublicKey, addr: &SocketAddrV6, seq: u32, nonce: u
         &addr.port().to_be_bytes(),
         &seq.to_be_bytes(),
         &nonce.to_be_bytes(),
-    ];
-    let mut at = 0;
-    for field in fields {
-        bytes[at..at + field.len()].copy_from_slice(field);
-        at += field.len();
-    }
-    bytes
+    ])
 }
 
 #[cfg(test)]

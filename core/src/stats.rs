@@ -87,6 +87,12 @@ drop_reasons! {
     /// A candidate neighbour did not prove the identity it claims: no
     /// valid signature over our probe, or another key is registered for its ID.
     Unidentified => "candidate neighbour without a proven registered identity",
+    /// An owner (of locators kept, or of a search result) whose
+    /// registration could not be fetched, or no room to wait for it.
+    OwnerUnchecked => "owner whose registration could not be fetched",
+    /// A search result whose owner did not sign it with the key registered
+    /// for its ID at its address.
+    ForgedOwner => "search result not signed by its owner's registered key",
     /// The caller's buffer was too small for a datagram.
     BufferTooSmall => "output buffer too small",
 }

@@ -71,12 +71,13 @@ use libfuzzer_sys::fuzz_target;
 use mmp2p_core::config::{
     EVENT_QUEUE_CAPACITY, MAX_ENTRIES_PER_OWNER, MAX_FRIENDS, MAX_STORE_ENTRIES, OUTBOX_CAPACITY, STORE_NAME_LEN,
 };
-use mmp2p_core::wire::{
-    Chain, FileEntry, Header, IdentityProof, JoinStatus, Message, Repr, Side, MAX_CHAIN, MAX_DATAGRAM, MAX_OWNERS_PER_REPLY,
-    MAX_VERIFY_KEYS,
-};
 use mmp2p_core::identity::{Identity, PublicKey, Signature};
+use mmp2p_core::locator_signature::sign_locator;
 use mmp2p_core::registration::Registration;
+use mmp2p_core::wire::{
+    Chain, FileEntry, Header, IdentityProof, JoinStatus, Message, Repr, Side, SignedOwner, MAX_CHAIN, MAX_DATAGRAM,
+    MAX_OWNERS_PER_REPLY, MAX_VERIFY_KEYS,
+};
 use mmp2p_core::{Config, Event, Id, Instant, Node, Output, ResourceLocator};
 use std::collections::VecDeque;
 use std::net::{Ipv6Addr, SocketAddrV6};
@@ -308,9 +309,15 @@ impl Harness {
                 if b & 0x80 != 0 {
                     entries.sort_unstable_by_key(|e| e.key);
                 }
+                // Signed by one of four keys (the ones peer registrations use), or spoiled.
+                let signer = Identity::from_seed([hops % 4; 32]);
+                for entry in &mut entries {
+                    entry.signature = sign_locator(&signer, entry.key, &owner);
+                    entry.signature.0[0] ^= b & 0x40;
+                }
                 let entries = entries.into_iter().collect();
                 let header = Header { hop_limit, ..Self::header(0x5700 | u64::from(hops), via) };
-                self.deliver(via.addr, header, Message::Store { owner, hops, entries });
+                self.deliver(via.addr, header, Message::Store { owner, key: signer.public_key(), hops, entries });
             }
             OP_PEER_SEARCH => {
                 let via = peer(r.u8());
@@ -408,17 +415,19 @@ impl Harness {
                 });
                 self.deliver(to, Self::header(txid, sender), Message::StabiliseReply { left, right, proof });
             }
-            Message::RegistryGet { id } => {
+            Message::Join { .. } | Message::Lookup { .. } | Message::Search { .. } | Message::RegistryGet { .. }
+                if flags & 8 != 0 =>
+            {
+                // The next hop acknowledges the routed message.
+                let sender = ResourceLocator::new(r.id(), to);
+                self.deliver(to, Self::header(txid, sender), Message::HopAck);
+            }
+            Message::RegistryGet { id, .. } => {
                 // The registrar holds a record of one of four keys, or none.
                 let sender = ResourceLocator::new(r.id(), to);
                 let record = (flags & 4 != 0)
                     .then(|| Registration::sign(&Identity::from_seed([r.u8() % 4; 32]), id, to, u32::from(r.u8()), 1));
                 self.deliver(to, Self::header(txid, sender), Message::RegistryRecord { id, record });
-            }
-            Message::Join { .. } | Message::Lookup { .. } | Message::Search { .. } if flags & 8 != 0 => {
-                // The next hop acknowledges the routed message.
-                let sender = ResourceLocator::new(r.id(), to);
-                self.deliver(to, Self::header(txid, sender), Message::HopAck);
             }
             Message::Join { joiner, hops, .. } => {
                 let responder = responder(r);
@@ -541,7 +550,7 @@ impl Harness {
     /// Checks a SEARCH_REPLY the node sent: it serves only verified owners of the key.
     fn check_served(&self, sent: &Repr) {
         if let Message::SearchReply { key, owners, .. } = &sent.message {
-            for owner in owners {
+            for SignedOwner { owner, .. } in owners {
                 assert!(
                     self.node.store().owners(*key).any(|e| e.owner == *owner),
                     "SEARCH_REPLY names {owner:?}, not a verified owner of {key:?}: {sent:?}"
@@ -583,7 +592,17 @@ fn search_reply(r: &mut Reader<'_>, key: Id, hops: u8, page: u8, flags: u8) -> M
     let page = if flags & 4 != 0 { page.saturating_add(1) } else { page };
     let pages = page.saturating_add(1).saturating_add(r.u8() % 4);
     let page = page.min(pages - 1);
-    Message::SearchReply { key, hops, page, pages, owners: r.owners().into_iter().collect() }
+    // Each owner signed by one of four keys, or spoiled.
+    let owners = r
+        .owners()
+        .into_iter()
+        .map(|owner| {
+            let mut signature = sign_locator(&Identity::from_seed([owner.addr.port() as u8 % 4; 32]), key, &owner);
+            signature.0[0] ^= flags & 16;
+            SignedOwner { owner, signature }
+        })
+        .collect();
+    Message::SearchReply { key, hops, page, pages, owners }
 }
 
 /// Checks a datagram sent in reaction to `inbound` against the rules for
@@ -600,7 +619,11 @@ fn check_response(node: &Node, inbound: &Repr, inbound_len: usize, sent: &Repr, 
         (Message::Join { joiner, hops, cookie, .. }, Message::Join { joiner: j, hops: h, cookie: c, proof }) => {
             relayed_hop_limit();
             let relayed = (j, *h, c);
-            assert_eq!(relayed, (joiner, hops.saturating_add(1), cookie), "JOIN relayed wrongly: {inbound:?} -> {sent:?}");
+            assert_eq!(
+                relayed,
+                (joiner, hops.saturating_add(1), cookie),
+                "JOIN relayed wrongly: {inbound:?} -> {sent:?}"
+            );
             assert!(proof.is_none(), "a relayed JOIN carries no proof: {sent:?}");
         }
         (Message::Lookup { origin, key, hops }, Message::Lookup { origin: o, key: k, hops: h }) => {
@@ -619,9 +642,16 @@ fn check_response(node: &Node, inbound: &Repr, inbound_len: usize, sent: &Repr, 
                 "SEARCH relayed wrongly: {inbound:?} -> {sent:?}"
             );
         }
-        (Message::Store { owner, hops, entries }, Message::Store { owner: o, hops: h, entries: relayed }) => {
+        (
+            Message::Store { owner, key, hops, entries },
+            Message::Store { owner: o, key: k, hops: h, entries: relayed },
+        ) => {
             relayed_hop_limit();
-            assert_eq!((o, *h), (owner, hops.saturating_add(1)), "STORE relayed wrongly: {inbound:?} -> {sent:?}");
+            assert_eq!(
+                (o, k, *h),
+                (owner, key, hops.saturating_add(1)),
+                "STORE relayed wrongly: {inbound:?} -> {sent:?}"
+            );
             if !node.is_member() || node.is_joining() {
                 // A joining node passes the whole STORE on to the node its JOIN went to.
                 assert_eq!(relayed, entries, "STORE passed on while joining changed: {inbound:?} -> {sent:?}");

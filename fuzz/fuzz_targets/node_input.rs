@@ -107,10 +107,11 @@ impl<'a> Reader<'a> {
     pub(crate) fn file_entry(&mut self) -> FileEntry {
         if self.data.first() == Some(&0xff) {
             self.u8();
-            return FileEntry { key: self.id(), name: Default::default() };
+            return FileEntry { key: self.id(), name: Default::default(), signature: Signature([0; 64]) };
         }
         let name = self.file_name();
-        FileEntry { key: Id::from_file_name(&name), name: name.as_str().try_into().unwrap_or_default() }
+        let key = Id::from_file_name(&name);
+        FileEntry { key, name: name.as_str().try_into().unwrap_or_default(), signature: Signature([0; 64]) }
     }
 
     /// Up to [`MAX_OWNERS_PER_REPLY`] locators: a count byte, then the locators.

@@ -405,15 +405,26 @@ fn a_handed_over_entry_far_from_its_key_goes_straight_to_its_responsible_node() 
     let config = quiet();
     let (mut h, members) = random_ring(62, 15, config);
     let key = Id::from_file_name("far.txt");
-    // The owner shares the file but is in no ring, so it publishes nothing: it only answers VERIFY.
+    // The owner is a member (its registration vouches for its key) and shares the file.
     let owner = h.add_with(key.0 ^ (1 << 127), config);
+    let via = h.locator(members[0]).addr;
+    h.command(owner, |node, now| node.join(now, via)).expect("join starts");
+    h.run_for(Duration::from_secs(5));
     h.command(owner, |node, now| node.share(now, ["far.txt"])).expect("shared");
     let responsible = h.successor(&members, key);
     // The member farthest from the key takes a handover of the entry from
     // its right neighbour, as a node that knew less of the ring would send it.
     let holder = *members.iter().max_by_key(|&&m| h.locator(m).id.ring_distance(key)).expect("members");
     let right = *h.node(holder).neighbours().neighbour(Side::Right).expect("a right neighbour");
-    let entry = ReplicaEntry { key, owner: h.locator(owner), lifetime_secs: 600, name: "far.txt".try_into().unwrap() };
+    let signature = crate::locator_signature::sign_locator(h.node(owner).identity(), key, &h.locator(owner));
+    let entry = ReplicaEntry {
+        key,
+        owner: h.locator(owner),
+        lifetime_secs: 600,
+        name: "far.txt".try_into().unwrap(),
+        owner_key: h.node(owner).public_key(),
+        signature,
+    };
     let repr = Repr {
         header: Header { flags: 0, hop_limit: 1, txid: 9, sender: right },
         message: Message::Replicate { entries: [entry].into_iter().collect() },

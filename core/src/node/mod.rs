@@ -330,16 +330,15 @@ impl Node {
             Message::Leave { side, chain } => self.handle_leave(from, &header, side, &chain),
             Message::FriendDigest { ids } => self.handle_friend_digest(from, &header, &ids),
             Message::RegistryCopy { records } => self.handle_registry_copy(from, &header, &records),
-            Message::RegistryGet { id } => {
-                self.send(Outgoing::RegistryRecord { to: from, txid: header.txid, id });
-                Ok(())
+            Message::RegistryGet { origin, id, hops } => {
+                self.take_routed(from, &header, Routed::RegistryGet { origin, id }, hops)
             }
             Message::RegistryRecord { id, record } => self.handle_registry_record(from, &header, id, record),
             Message::Lookup { origin, key, hops } => {
                 self.take_routed(from, &header, Routed::Lookup { origin, key }, hops)
             }
             Message::LookupReply { key, hops } => self.handle_lookup_reply(from, &header, key, hops),
-            Message::Store { owner, hops, entries } => self.handle_store(&header, owner, hops, &entries),
+            Message::Store { owner, key, hops, entries } => self.handle_store(&header, (owner, key), hops, &entries),
             Message::Verify { owner, keys } => self.handle_verify(from, &header, owner, &keys),
             Message::VerifyReply { keys, mask } => self.handle_verify_reply(from, &header, &keys, mask),
             Message::Search { origin, key, hops } => {

@@ -113,7 +113,6 @@ impl Node {
                 let (left, right) = self.chains_within(room);
                 (to, direct(self, txid, Message::StabiliseReply { left, right, proof }))
             }
-            Outgoing::RegistryGet { to, txid, id } => (to, direct(self, txid, Message::RegistryGet { id })),
             Outgoing::RegistryRecord { to, txid, id } => {
                 let record = self.ring.registry.get(id).copied();
                 (to, direct(self, txid, Message::RegistryRecord { id, record }))
@@ -136,6 +135,7 @@ impl Node {
                     }
                     Routed::Lookup { origin, key } => Message::Lookup { origin, key, hops },
                     Routed::Search { origin, key } => Message::Search { origin, key, hops },
+                    Routed::RegistryGet { origin, id } => Message::RegistryGet { origin, id, hops },
                 };
                 (to, Repr { header, message })
             }

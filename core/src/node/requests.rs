@@ -97,7 +97,9 @@ impl Node {
                 let routed = Routed::Join { joiner: self.me, cookie, seq };
                 Outgoing::Routed { to, txid, journey: Journey { hops, ..Journey::start(routed, hop_limit) } }
             }
-            Purpose::Lookup { .. } | Purpose::Search { .. } => return self.resend(txid, &tx.purpose),
+            Purpose::Lookup { .. } | Purpose::Search { .. } | Purpose::FetchRegistration { .. } => {
+                return self.resend(txid, &tx.purpose)
+            }
             Purpose::Ping { .. }
             | Purpose::Handover { .. }
             | Purpose::Probe {
@@ -108,7 +110,10 @@ impl Node {
                 let identify = matches!(role, crate::tables::transactions::Role::Candidate(_));
                 Outgoing::Stabilise { to, txid, identify }
             }
-            Purpose::RegistryCheck { candidate, .. } => Outgoing::RegistryGet { to, txid, id: candidate.id },
+            Purpose::RegistryCheck { candidate, .. } => {
+                let routed = Routed::RegistryGet { origin: self.me, id: candidate.id };
+                Outgoing::Routed { to, txid, journey: Journey::start(routed, hop_limit) }
+            }
             Purpose::NeighbourUpdate { peer, side } => Outgoing::NeighbourUpdate { peer, txid, side },
             Purpose::Leave { side, .. } => Outgoing::Leave { to, txid, side },
             Purpose::Forward { journey, .. } => Outgoing::Routed { to, txid, journey },
@@ -136,6 +141,8 @@ impl Node {
             Purpose::Verify { .. } => return self.verify_failed(&tx),
             // The registrar never answered: the candidate stays out, and may try again.
             Purpose::RegistryCheck { .. } => return,
+            // Nothing learned: the owners that waited on it stay unchecked.
+            Purpose::FetchRegistration { id } => return self.registration_unknown(id),
             Purpose::ListFiles { request, friend, .. } => Event::FileListFailed { request, friend },
             // The joiner never proved its address: it gets its keys from the owners' refreshes.
             Purpose::Handover { .. } => return,

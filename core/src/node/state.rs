@@ -7,8 +7,10 @@ use crate::tables::bootstrap::{BootstrapList, JoinCampaign};
 use crate::tables::budgets::Budgets;
 use crate::tables::digests::Digests;
 use crate::tables::friends::Friends;
+use crate::tables::known_keys::KnownKeys;
 use crate::tables::neighbours::Neighbours;
 use crate::tables::outbox::EncodedDatagram;
+use crate::tables::owner_checks::OwnerChecks;
 use crate::tables::registry::Registry;
 use crate::tables::rtts::Rtts;
 use crate::tables::shared::SharedFiles;
@@ -36,6 +38,8 @@ pub(super) struct RingState {
     pub cookie_key: [u8; 32],
     /// The registrations we keep: ours, and those of IDs we are responsible for.
     pub registry: Registry,
+    /// Registrations of other IDs, as their registrars told us.
+    pub known: KnownKeys,
 }
 
 /// Who is alive: our friends, and whether our own link seems to work.
@@ -73,6 +77,8 @@ pub(super) struct DhtState {
     pub copied: u32,
     /// Retries of the latest publication so far.
     pub publish_retries: u8,
+    /// Search results waiting for their owners' registrations.
+    pub checks: OwnerChecks,
 }
 
 /// What guides routing beyond the chains: friends' digests and round trips.

@@ -42,12 +42,6 @@ pub(crate) enum Outgoing {
         txid: u64,
         identify: bool,
     },
-    /// "Which registration do you hold for `id`?"
-    RegistryGet {
-        to: SocketAddrV6,
-        txid: u64,
-        id: Id,
-    },
     /// The registration we hold for `id`, if any.
     RegistryRecord {
         to: SocketAddrV6,
@@ -193,8 +187,7 @@ impl Outgoing {
             | Outgoing::FriendDigest { .. }
             | Outgoing::Store { .. }
             | Outgoing::Replicate { .. }
-            | Outgoing::RegistryCopy { .. }
-            | Outgoing::RegistryGet { .. } => Charge::Own,
+            | Outgoing::RegistryCopy { .. } => Charge::Own,
             // An encoded datagram carries its own mark (`EncodedDatagram::charged`).
             Outgoing::Encoded => Charge::Own,
         }

@@ -90,6 +90,11 @@ pub(crate) enum Routed {
         origin: ResourceLocator,
         key: Id,
     },
+    /// A REGISTRY_GET, routed to the node after `id`.
+    RegistryGet {
+        origin: ResourceLocator,
+        id: Id,
+    },
 }
 
 impl Routed {
@@ -99,6 +104,7 @@ impl Routed {
             Routed::Join { .. } => MessageType::Join,
             Routed::Lookup { .. } => MessageType::Lookup,
             Routed::Search { .. } => MessageType::Search,
+            Routed::RegistryGet { .. } => MessageType::RegistryGet,
         }
     }
 
@@ -107,6 +113,9 @@ impl Routed {
         match self {
             Routed::Join { joiner, .. } => joiner.id,
             Routed::Lookup { key, .. } | Routed::Search { key, .. } => *key,
+            // The node after the ID: its registrar, or (if the ID is a
+            // member's) that member's first replica, never the member itself.
+            Routed::RegistryGet { id, .. } => Id(id.0.wrapping_add(1)),
         }
     }
 
@@ -114,7 +123,7 @@ impl Routed {
     pub fn avoid(&self) -> Option<&ResourceLocator> {
         match self {
             Routed::Join { joiner, .. } => Some(joiner),
-            Routed::Lookup { .. } | Routed::Search { .. } => None,
+            Routed::Lookup { .. } | Routed::Search { .. } | Routed::RegistryGet { .. } => None,
         }
     }
 }
@@ -171,10 +180,15 @@ pub(crate) enum Purpose {
     },
     /// Asks our right neighbour, the registrar of a candidate right
     /// neighbour's ID, whether that ID is registered to another key than
-    /// the one the candidate proved it holds.
+    /// the one the candidate proved it holds (a REGISTRY_GET whose first
+    /// hop is that neighbour).
     RegistryCheck {
         candidate: ResourceLocator,
         key: crate::identity::PublicKey,
+    },
+    /// Our REGISTRY_GET for `id`, routed to its registrar.
+    FetchRegistration {
+        id: Id,
     },
     /// A PING checking a joiner's address before we hand it keys in `(from, joiner]`.
     Handover {
@@ -218,7 +232,7 @@ impl Purpose {
             Purpose::Search { .. } => MessageType::Search,
             Purpose::SearchPage { .. } => MessageType::SearchPage,
             Purpose::Verify { .. } => MessageType::Verify,
-            Purpose::RegistryCheck { .. } => MessageType::RegistryGet,
+            Purpose::RegistryCheck { .. } | Purpose::FetchRegistration { .. } => MessageType::RegistryGet,
             Purpose::ListFiles { .. } => MessageType::ListFiles,
         }
     }
@@ -258,6 +272,7 @@ impl Purpose {
             | Purpose::NeighbourUpdate { .. }
             | Purpose::Leave { .. }
             | Purpose::Search { .. }
+            | Purpose::FetchRegistration { .. }
             | Purpose::SearchPage { .. }
             | Purpose::Handover { .. }
             | Purpose::ListFiles { .. } => {

@@ -73,7 +73,9 @@ impl fmt::Display for Message {
                 chain(f, right)?;
                 proof_field(f, proof.as_ref())
             }
-            Message::RegistryGet { id } => write!(f, " id={}", id.short()),
+            Message::RegistryGet { origin, id, hops } => {
+                write!(f, " origin={} id={} hops={hops}", origin.id.short(), id.short())
+            }
             Message::RegistryRecord { id, record } => {
                 write!(f, " id={}", id.short())?;
                 match record {
@@ -93,8 +95,8 @@ impl fmt::Display for Message {
                 write!(f, " origin={} key={} hops={hops}", origin.id.short(), key.short())
             }
             Message::LookupReply { key, hops } => write!(f, " key={} hops={hops}", key.short()),
-            Message::Store { owner, hops, entries } => {
-                write!(f, " owner={} hops={hops} keys=", owner.id.short())?;
+            Message::Store { owner, key, hops, entries } => {
+                write!(f, " owner={} key={} hops={hops} keys=", owner.id.short(), key.short())?;
                 ids(f, entries.iter().map(|e| e.key))
             }
             Message::Verify { owner, keys } => {
@@ -109,7 +111,7 @@ impl fmt::Display for Message {
             Message::SearchPage { key, page } => write!(f, " key={} page={page}", key.short()),
             Message::SearchReply { key, hops, page, pages, owners } => {
                 write!(f, " key={} hops={hops} page={page}/{pages} owners=", key.short())?;
-                ids(f, owners.iter().map(|o| o.id))
+                ids(f, owners.iter().map(|o| o.owner.id))
             }
             Message::Replicate { entries } => {
                 f.write_str(" keys=")?;

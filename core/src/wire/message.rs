@@ -1,7 +1,7 @@
 //! Message bodies: one variant per message type, and their encoding.
 
 use super::cursor::{Reader, Writer};
-use super::dht::{self, FileEntry, ReplicaEntry};
+use super::dht::{self, FileEntry, ReplicaEntry, SignedOwner};
 use super::error::WireError;
 use super::fields::{Chain, IdentityProof, JoinStatus, Side};
 use super::header::{HEADER_LEN, PADDED_REQUEST_LEN};
@@ -21,8 +21,8 @@ const STABILISE_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - 1;
 const SEARCH_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - Id::LEN - 1;
 /// Zero bytes that pad a SEARCH_PAGE (after key and page) to [`PADDED_REQUEST_LEN`].
 const SEARCH_PAGE_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - Id::LEN - 1;
-/// Zero bytes that pad a REGISTRY_GET (after the ID) to [`PADDED_REQUEST_LEN`].
-const REGISTRY_GET_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - Id::LEN;
+/// Zero bytes that pad a REGISTRY_GET (after origin, ID and hops) to [`PADDED_REQUEST_LEN`].
+const REGISTRY_GET_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - ResourceLocator::WIRE_LEN - Id::LEN - 1;
 /// Zero bytes that pad a LIST_FILES (after the page) to [`PADDED_REQUEST_LEN`].
 const LIST_FILES_PADDING: usize = PADDED_REQUEST_LEN - HEADER_LEN - 1;
 
@@ -107,10 +107,15 @@ pub enum Message {
         /// The records, at most [`MAX_REGISTRY_COPY`](dht::MAX_REGISTRY_COPY).
         records: heapless::Vec<crate::registration::Registration, { dht::MAX_REGISTRY_COPY }>,
     },
-    /// "Which registration do you hold for `id`?"
+    /// "Which registration do you hold for `id`?", routed towards the
+    /// successor of `id + 1`: the node after `id`, which holds its record.
     RegistryGet {
+        /// The node that asked, which gets the reply.
+        origin: ResourceLocator,
         /// The ID asked about.
         id: Id,
+        /// Overlay hops taken so far: the origin sends 1, each relay adds 1.
+        hops: u8,
     },
     /// The answer to REGISTRY_GET.
     RegistryRecord {
@@ -140,6 +145,8 @@ pub enum Message {
     Store {
         /// Who shares the files.
         owner: ResourceLocator,
+        /// The owner's public key, which signed each entry.
+        key: PublicKey,
         /// Overlay hops taken so far: the owner sends 1, each relay adds 1.
         hops: u8,
         /// The files, sorted by ID.
@@ -186,8 +193,8 @@ pub enum Message {
         page: u8,
         /// How many pages there are (at least 1).
         pages: u8,
-        /// The owners on this page.
-        owners: heapless::Vec<ResourceLocator, { dht::MAX_OWNERS_PER_REPLY }>,
+        /// The owners on this page, each with its signature of the locator.
+        owners: heapless::Vec<SignedOwner, { dht::MAX_OWNERS_PER_REPLY }>,
     },
     /// Stored entries copied to a neighbour.
     Replicate {
@@ -257,18 +264,20 @@ impl Message {
             }
             Message::FriendDigest { ids } => 1 + ids.len() * Id::LEN,
             Message::RegistryCopy { records } => 1 + records.len() * crate::registration::Registration::WIRE_LEN,
-            Message::RegistryGet { .. } => Id::LEN + REGISTRY_GET_PADDING,
+            Message::RegistryGet { .. } => LOC + Id::LEN + 1 + REGISTRY_GET_PADDING,
             Message::RegistryRecord { record, .. } => {
                 Id::LEN + 1 + record.map_or(0, |_| crate::registration::Registration::WIRE_LEN)
             }
             Message::Lookup { .. } => LOC + Id::LEN + 1,
             Message::LookupReply { .. } => Id::LEN + 1,
-            Message::Store { entries, .. } => LOC + 2 + entries.iter().map(FileEntry::wire_len).sum::<usize>(),
+            Message::Store { entries, .. } => {
+                LOC + PublicKey::LEN + 2 + entries.iter().map(FileEntry::wire_len).sum::<usize>()
+            }
             Message::Verify { keys, .. } => Id::LEN + 1 + keys.len() * Id::LEN,
             Message::VerifyReply { keys, .. } => 1 + keys.len() * Id::LEN + 4,
             Message::Search { .. } => LOC + Id::LEN + 1 + SEARCH_PADDING,
             Message::SearchPage { .. } => Id::LEN + 1 + SEARCH_PAGE_PADDING,
-            Message::SearchReply { owners, .. } => Id::LEN + 4 + owners.len() * LOC,
+            Message::SearchReply { owners, .. } => Id::LEN + 4 + owners.len() * SignedOwner::WIRE_LEN,
             Message::Replicate { entries } => 1 + entries.iter().map(ReplicaEntry::wire_len).sum::<usize>(),
             Message::ListFiles { .. } => 1 + LIST_FILES_PADDING,
             Message::FileList { names, .. } => 3 + names.iter().map(|n| 1 + n.len()).sum::<usize>(),
@@ -319,9 +328,9 @@ impl Message {
             MessageType::FriendDigest => Message::FriendDigest { ids: r.list(|r| r.id())? },
             MessageType::RegistryCopy => Message::RegistryCopy { records: r.list(dht::parse_registration)? },
             MessageType::RegistryGet => {
-                let id = r.id()?;
+                let get = Message::RegistryGet { origin: r.locator()?, id: r.id()?, hops: r.u8()? };
                 r.zeros(REGISTRY_GET_PADDING)?;
-                Message::RegistryGet { id }
+                get
             }
             MessageType::RegistryRecord => {
                 Message::RegistryRecord { id: r.id()?, record: r.optional(dht::parse_registration)? }
@@ -329,7 +338,8 @@ impl Message {
             MessageType::Lookup => Message::Lookup { origin: r.locator()?, key: r.id()?, hops: r.u8()? },
             MessageType::LookupReply => Message::LookupReply { key: r.id()?, hops: r.u8()? },
             MessageType::Store => {
-                Message::Store { owner: r.locator()?, hops: r.u8()?, entries: r.list(FileEntry::parse)? }
+                let (owner, key, hops) = (r.locator()?, PublicKey(r.take()?), r.u8()?);
+                Message::Store { owner, key, hops, entries: r.list(FileEntry::parse)? }
             }
             MessageType::Verify => Message::Verify { owner: r.id()?, keys: r.list(|r| r.id())? },
             MessageType::VerifyReply => Message::VerifyReply { keys: r.list(|r| r.id())?, mask: r.u32()? },
@@ -348,7 +358,7 @@ impl Message {
                 if pages == 0 || page >= pages {
                     return Err(WireError::InvalidField);
                 }
-                Message::SearchReply { key, hops, page, pages, owners: r.list(|r| r.locator())? }
+                Message::SearchReply { key, hops, page, pages, owners: r.list(SignedOwner::parse)? }
             }
             MessageType::Replicate => Message::Replicate { entries: r.list(ReplicaEntry::parse)? },
             MessageType::ListFiles => {
@@ -409,8 +419,9 @@ impl Message {
                 w.id(*key);
                 w.u8(*hops);
             }
-            Message::Store { owner, hops, entries } => {
+            Message::Store { owner, key, hops, entries } => {
                 w.locator(owner);
+                w.put(&key.0);
                 w.u8(*hops);
                 w.list(entries, |w, e| e.emit(w));
             }
@@ -420,8 +431,10 @@ impl Message {
             }
             Message::FriendDigest { ids } => w.list(ids, |w, k| w.id(*k)),
             Message::RegistryCopy { records } => w.list(records, dht::emit_registration),
-            Message::RegistryGet { id } => {
+            Message::RegistryGet { origin, id, hops } => {
+                w.locator(origin);
                 w.id(*id);
+                w.u8(*hops);
                 w.put(&[0; REGISTRY_GET_PADDING]);
             }
             Message::RegistryRecord { id, record } => {
@@ -448,7 +461,7 @@ impl Message {
                 w.u8(*hops);
                 w.u8(*page);
                 w.u8(*pages);
-                w.list(owners, |w, o| w.locator(o));
+                w.list(owners, |w, o| o.emit(w));
             }
             Message::Replicate { entries } => w.list(entries, |w, e| e.emit(w)),
             Message::ListFiles { page } => {

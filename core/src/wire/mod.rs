@@ -23,7 +23,7 @@ mod repr;
 mod types;
 
 pub use dht::{
-    FileEntry, ReplicaEntry, MAX_DIGEST_IDS, MAX_NAMES_PER_PAGE, MAX_OWNERS_PER_REPLY, MAX_REGISTRY_COPY,
+    FileEntry, ReplicaEntry, SignedOwner, MAX_DIGEST_IDS, MAX_NAMES_PER_PAGE, MAX_OWNERS_PER_REPLY, MAX_REGISTRY_COPY,
     MAX_REPLICATE_BATCH, MAX_STORE_BATCH, MAX_VERIFY_KEYS,
 };
 pub use error::{EmitError, WireError};

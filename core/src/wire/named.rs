@@ -13,7 +13,8 @@ impl Message {
             Message::Join { joiner: named, .. }
             | Message::Lookup { origin: named, .. }
             | Message::Search { origin: named, .. }
-            | Message::Store { owner: named, .. } => Some(named.addr),
+            | Message::Store { owner: named, .. }
+            | Message::RegistryGet { origin: named, .. } => Some(named.addr),
             Message::Ping
             | Message::Pong
             | Message::Ack
@@ -25,7 +26,6 @@ impl Message {
             | Message::Leave { .. }
             | Message::FriendDigest { .. }
             | Message::RegistryCopy { .. }
-            | Message::RegistryGet { .. }
             | Message::RegistryRecord { .. }
             | Message::LookupReply { .. }
             | Message::Verify { .. }

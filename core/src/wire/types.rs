@@ -118,10 +118,10 @@ message_types! {
     FriendDigest = 0x16, "FRIEND_DIGEST", Maintenance, Direct;
     /// Registrations copied to a neighbour: replicas for the nodes on the right, a handover to the left.
     RegistryCopy = 0x17, "REGISTRY_COPY", Maintenance, Direct;
-    /// A node asks for the registration held for an ID (a candidate neighbour's, before adopting it).
-    RegistryGet = 0x18, "REGISTRY_GET", Maintenance, Direct, answered by RegistryRecord;
-    /// The registration held for the ID asked about, if any.
-    RegistryRecord = 0x19, "REGISTRY_RECORD", Maintenance, Direct;
+    /// A routed request for the registration of an ID, to the node after it (its registrar or first replica).
+    RegistryGet = 0x18, "REGISTRY_GET", Service, Routed, answered by RegistryRecord;
+    /// The registration held for the ID asked about, if any, sent straight to the origin.
+    RegistryRecord = 0x19, "REGISTRY_RECORD", Service, Direct;
     /// A routed request for the node responsible for a key.
     Lookup = 0x20, "LOOKUP", Service, Routed, answered by LookupReply;
     /// The responsible node's answer to a lookup, sent straight to the origin.

@@ -148,7 +148,7 @@ pub struct Driver {
     commands: Receiver<Command>,
     events: Sender<DriverEvent>,
     /// Indexed by [`NodeKey`]; `None` once removed.
-    nodes: Vec<Option<Hosted>>,
+    nodes: Vec<Option<Box<Hosted>>>,
     epoch: Clock,
     buf: Box<[u8; MAX_DATAGRAM + 1]>,
 }
@@ -198,7 +198,7 @@ impl Driver {
         self.poll.registry().register(&mut socket, Token(key.0), Interest::READABLE)?;
         let me = ResourceLocator::new(id, local);
         let node = Node::new(config, me, self.now(), seed).map_err(DriverError::Config)?;
-        self.nodes.push(Some(Hosted { node, socket, io: IoStats::default() }));
+        self.nodes.push(Some(Box::new(Hosted { node, socket, io: IoStats::default() })));
         Ok((key, me))
     }
 
@@ -225,7 +225,7 @@ impl Driver {
     }
 
     fn hosted(&self, index: usize) -> Option<&Hosted> {
-        self.nodes.get(index).and_then(Option::as_ref)
+        self.nodes.get(index).and_then(Option::as_deref)
     }
 
     /// The core's clock: time since the driver was created.

@@ -2,6 +2,7 @@
 //! replication, and friends' file lists.
 
 mod files;
+mod owners;
 mod publish;
 mod replicate;
 mod search;

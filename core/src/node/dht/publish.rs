@@ -12,6 +12,15 @@
 //! Routes that share hops share datagrams: never one routed message per
 //! file, never a walk around the ring.
 //!
+//! Each entry carries the owner's signature of its locator, made with the
+//! key the STORE names (see [`locator_signature`](crate::locator_signature)).
+//! The responsible node keeps an entry only if that key is the one
+//! registered for the owner's ID at the owner's address, as the ID's
+//! registrar says (fetched with REGISTRY_GET and kept a while), and the
+//! signature checks out; so nobody can publish in another's name.
+//! Until the registrar's answer is in, the entries wait unverified (see
+//! `verify`).
+//!
 //! A kept entry expires `store_lifetime` after the owner's latest refresh,
 //! removed by the timer. A new owner address is not served before it passes
 //! the return-routability check (see `verify`).
@@ -19,18 +28,34 @@
 use crate::config::STORE_NAME_LEN;
 use crate::event::CommandError;
 use crate::id::{Id, ResourceLocator};
+use crate::identity::PublicKey;
+use crate::locator_signature::{check_locator, sign_locator};
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
 use crate::tables::shared::SharedFiles;
-use crate::tables::store::{LocatorStore, Origin, StoreRefusal, Upserted};
+use crate::tables::store::{LocatorStore, Origin, OwnerProof, StoreRefusal, Upserted};
 use crate::tables::timers::Timer;
 use crate::time::Instant;
 use crate::wire::{FileEntry, Header, Message, Repr, HEADER_LEN, MAX_DATAGRAM, MAX_STORE_BATCH};
 use core::net::SocketAddrV6;
 
-/// Bytes of a STORE before its entries: header, owner locator, hops, count.
-const STORE_FIXED_LEN: usize = HEADER_LEN + ResourceLocator::WIRE_LEN + 2;
+/// Bytes of a STORE before its entries: header, owner locator, key, hops, count.
+const STORE_FIXED_LEN: usize = HEADER_LEN + ResourceLocator::WIRE_LEN + PublicKey::LEN + 2;
+
+/// Files one STORE always holds, however long their names: 9 with 32-byte names.
+const FILES_PER_FULL_STORE: usize = (MAX_DATAGRAM - STORE_FIXED_LEN) / FileEntry::wire_len_for(STORE_NAME_LEN);
+
+/// Where an owner stands with a node asked to keep its locators.
+#[derive(Clone, Copy)]
+enum Standing {
+    /// Its key is the one registered for its ID at its address.
+    Registered,
+    /// Its registration is being fetched: its entries wait, unverified.
+    Fetching,
+    /// Its ID is registered to another key or address, or not at all.
+    Refused,
+}
 
 /// Consecutive shared files (by index) that leave through the same next hop.
 struct Run {
@@ -82,25 +107,30 @@ impl Node {
         }
         let me = self.me;
         let expires = self.now + self.config.store_lifetime;
-        // Keep room in the outbox for other traffic; past that, runs are merged.
+        // Keep room in the outbox for other traffic; runs are merged once
+        // what is left would otherwise not fit the room left.
         let mut budget = self.outbox.capacity().saturating_sub(self.outbox.len() + 4);
+        let mut remaining = (0..self.dht.shared.len()).filter(|&i| !(retry && self.dht.shared.is_confirmed(i))).count();
         let mut run: Option<Run> = None;
         for index in 0..self.dht.shared.len() {
             if retry && self.dht.shared.is_confirmed(index) {
                 continue;
             }
+            remaining -= 1;
             let Some((key, name)) = self.dht.shared.get(index) else { break };
-            let len = Id::LEN + 1 + stored_name(name).len();
+            let len = FileEntry::wire_len_for(stored_name(name).len());
             let Some((next, _)) = self.route(key, None, &[], false).step() else {
                 let name: heapless::String<STORE_NAME_LEN> = stored_name(name).try_into().unwrap_or_default();
-                self.keep(me, key, &name, expires);
+                let proof =
+                    OwnerProof { key: self.identity.public_key(), signature: sign_locator(&self.identity, key, &me) };
+                self.keep(me, key, &name, expires, proof);
                 self.dht.shared.confirm(key);
                 continue;
             };
             let hop = next.addr;
             if let Some(r) = run.as_mut() {
                 let fits = r.size + len <= MAX_DATAGRAM && r.count < MAX_STORE_BATCH && r.end == index;
-                if fits && (r.to == hop || budget <= 1) {
+                if fits && (r.to == hop || budget <= 1 + remaining.div_ceil(FILES_PER_FULL_STORE)) {
                     (r.size, r.count, r.end) = (r.size + len, r.count + 1, index + 1);
                     continue;
                 }
@@ -134,8 +164,17 @@ impl Node {
         }
     }
 
-    /// Sends one run of shared files to its next hop.
+    /// Sends one run of shared files to its next hop. A STORE is not
+    /// acknowledged hop by hop: a friend taking one that has not been heard
+    /// from for a stabilisation interval is probed now, so that if it died
+    /// the next refresh goes around it.
     fn send_run(&mut self, run: &Run, unconfirmed: bool) {
+        let (now, quiet_for) = (self.now, self.config.stabilise_interval);
+        for friend in self.liveness.friends.at_addr_mut(run.to) {
+            if friend.alive && now.saturating_duration_since(friend.last_heard) > quiet_for {
+                friend.next_probe = friend.next_probe.min(now);
+            }
+        }
         let txid = self.rng.next_u64();
         let hop_limit = self.config.hop_limit;
         let (start, end) = (run.start as u16, run.end as u16);
@@ -150,38 +189,55 @@ impl Node {
             .filter(|&i| !(unconfirmed && self.dht.shared.is_confirmed(i)))
             .filter_map(|i| self.dht.shared.get(i))
             .filter(|(key, _)| !self.ring.neighbours.is_responsible(me, *key))
-            .map(|(key, name)| FileEntry { key, name: stored_name(name).try_into().unwrap_or_default() })
+            .map(|(key, name)| FileEntry {
+                key,
+                name: stored_name(name).try_into().unwrap_or_default(),
+                signature: sign_locator(&self.identity, key, &self.me),
+            })
             .take(MAX_STORE_BATCH)
             .collect();
-        Message::Store { owner: self.me, hops: 1, entries }
+        Message::Store { owner: self.me, key: self.identity.public_key(), hops: 1, entries }
     }
 
     pub(crate) fn handle_store(
         &mut self,
         header: &Header,
-        owner: ResourceLocator,
+        (owner, key): (ResourceLocator, PublicKey),
         hops: u8,
         entries: &[FileEntry],
     ) -> Result<(), DropReason> {
         if !self.is_member() || self.is_joining() {
-            return self.pass_store_while_joining(header, owner, hops, entries);
+            return self.pass_store_while_joining(header, (owner, key), hops, entries);
         }
         let me = self.me.id;
         let expires = self.now + self.config.store_lifetime;
         let mut rest: heapless::Vec<FileEntry, MAX_STORE_BATCH> = heapless::Vec::new();
+        let mut standing = None;
+        let mut fetching = false;
         for entry in entries {
             if owner == self.me && !self.dht.shared.contains(entry.key) {
                 // Nobody publishes for us: we know what we share.
                 continue;
             }
             if self.ring.neighbours.is_responsible(me, entry.key) {
-                self.keep(owner, entry.key, &entry.name, expires);
+                let standing = *standing.get_or_insert_with(|| self.standing(&owner, &key));
+                fetching = matches!(standing, Standing::Fetching);
+                let proof = OwnerProof { key, signature: entry.signature };
+                match standing {
+                    Standing::Refused => {}
+                    _ if check_locator(&key, entry.key, &owner, &entry.signature).is_err() => {
+                        self.stats.count_drop(DropReason::BadSignature)
+                    }
+                    Standing::Registered | Standing::Fetching => {
+                        self.keep(owner, entry.key, &entry.name, expires, proof)
+                    }
+                }
             } else {
                 // Cannot overflow: `entries` holds at most MAX_STORE_BATCH.
                 let _ = rest.push(entry.clone());
             }
         }
-        if owner != self.me && self.dht.store.unverified_keys(&owner).next().is_some() {
+        if owner != self.me && !fetching && self.dht.store.unverified_keys(&owner).next().is_some() {
             self.verify_owner(owner);
         }
         if rest.is_empty() {
@@ -189,7 +245,30 @@ impl Node {
         }
         let hop_limit = self.relay_hop_limit(header.hop_limit)?;
         let header = Header { flags: 0, hop_limit, txid: header.txid, sender: self.me };
-        self.send_store_on(header, owner, hops.saturating_add(1), &mut rest)
+        self.send_store_on(header, (owner, key), hops.saturating_add(1), &mut rest)
+    }
+
+    /// Where `owner`, publishing under `key`, stands with us; the first
+    /// STORE of an owner we know nothing of starts a fetch of its registration.
+    fn standing(&mut self, owner: &ResourceLocator, key: &PublicKey) -> Standing {
+        if *owner == self.me {
+            if *key == self.identity.public_key() {
+                return Standing::Registered;
+            }
+            self.stats.count_drop(DropReason::Unidentified);
+            return Standing::Refused;
+        }
+        match self.registration_of(owner.id) {
+            Some(known) if known.vouches(key, &owner.addr) => Standing::Registered,
+            Some(_) => {
+                self.stats.count_drop(DropReason::Unidentified);
+                Standing::Refused
+            }
+            None => {
+                self.fetch_registration(owner.id);
+                Standing::Fetching
+            }
+        }
     }
 
     /// Sends `entries` of `owner` on towards the nodes responsible for
@@ -199,7 +278,7 @@ impl Node {
     pub(crate) fn send_store_on(
         &mut self,
         header: Header,
-        owner: ResourceLocator,
+        (owner, key): (ResourceLocator, PublicKey),
         hops: u8,
         entries: &mut [FileEntry],
     ) -> Result<(), DropReason> {
@@ -214,7 +293,7 @@ impl Node {
             while end < entries.len() && (last_slot || hop(entries[end].key) == Some(to)) {
                 end += 1;
             }
-            let message = Message::Store { owner, hops, entries: entries[start..end].iter().cloned().collect() };
+            let message = Message::Store { owner, key, hops, entries: entries[start..end].iter().cloned().collect() };
             self.send_encoded(to, Repr { header, message }, false)?;
             start = end;
         }
@@ -229,22 +308,23 @@ impl Node {
     fn pass_store_while_joining(
         &mut self,
         header: &Header,
-        owner: ResourceLocator,
+        (owner, key): (ResourceLocator, PublicKey),
         hops: u8,
         entries: &[FileEntry],
     ) -> Result<(), DropReason> {
         let Some(to) = self.join_target() else { return Err(DropReason::NotJoined) };
         let hop_limit = self.relay_hop_limit(header.hop_limit)?;
         let header = Header { flags: 0, hop_limit, txid: header.txid, sender: self.me };
-        let message =
-            Message::Store { owner, hops: hops.saturating_add(1), entries: entries.iter().cloned().collect() };
+        let entries = entries.iter().cloned().collect();
+        let message = Message::Store { owner, key, hops: hops.saturating_add(1), entries };
         self.send_encoded(to, Repr { header, message }, false)
     }
 
-    /// Keeps one locator, counting a refusal.
-    fn keep(&mut self, owner: ResourceLocator, key: Id, name: &str, expires: Instant) {
+    /// Keeps one locator with its owner's checked proof, counting a refusal.
+    fn keep(&mut self, owner: ResourceLocator, key: Id, name: &str, expires: Instant, proof: OwnerProof) {
         let upserted = self.dht.store.upsert(key, owner, name, expires, Origin::Owner);
         if self.count_upsert(&upserted) {
+            self.dht.store.prove(key, &owner, proof);
             self.replicate_soon();
         }
     }
@@ -253,7 +333,7 @@ impl Node {
     /// true if the entry is stored.
     pub(crate) fn count_upsert(&mut self, upserted: &Result<Upserted, StoreRefusal>) -> bool {
         let counter = match upserted {
-            Ok(Upserted::Displaced(_)) => &mut self.stats.store_evicted,
+            Ok(Upserted::Displaced { .. }) => &mut self.stats.store_evicted,
             Ok(Upserted::Inserted | Upserted::Refreshed | Upserted::Unchanged) => return true,
             Err(StoreRefusal::Full) => &mut self.stats.store_refused_full,
             Err(StoreRefusal::OwnerQuota) => &mut self.stats.store_refused_owner_cap,

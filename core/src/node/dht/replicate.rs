@@ -16,10 +16,12 @@
 //! (replication) and its right chain (handover).
 
 use crate::id::{Id, ResourceLocator};
+use crate::identity::PublicKey;
+use crate::locator_signature::check_locator;
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
-use crate::tables::store::{Origin, Upserted};
+use crate::tables::store::{Origin, OwnerProof, Upserted};
 use crate::tables::timers::Timer;
 use crate::tables::transactions::{Purpose, Transaction};
 use crate::wire::{Chain, FileEntry, Header, Message, ReplicaEntry, Side, MAX_REPLICATE_BATCH};
@@ -135,20 +137,22 @@ impl Node {
     /// [`MAX_SENT_ON`] a round, on to their responsible nodes in routed
     /// STOREs, one owner at a time, and keeps them as copies.
     fn send_on_misplaced(&mut self, beyond: Id, me: Id) {
-        let mut far: heapless::Vec<(ResourceLocator, FileEntry), MAX_SENT_ON> = self
+        let mut far: heapless::Vec<(ResourceLocator, PublicKey, FileEntry), MAX_SENT_ON> = self
             .dht
             .store
             .misplaced(beyond, me)
-            .map(|e| (e.owner, FileEntry { key: e.key, name: e.name.clone() }))
+            .map(|e| {
+                (e.owner, e.proof.key, FileEntry { key: e.key, name: e.name.clone(), signature: e.proof.signature })
+            })
             .take(MAX_SENT_ON)
             .collect();
-        far.sort_unstable_by_key(|(owner, _)| (owner.id, owner.addr.ip().octets(), owner.addr.port()));
-        for group in far.chunk_by(|a, b| a.0 == b.0) {
-            let owner = group[0].0;
-            let mut entries: heapless::Vec<FileEntry, MAX_SENT_ON> = group.iter().map(|(_, e)| e.clone()).collect();
+        far.sort_unstable_by_key(|(owner, key, _)| (owner.id, owner.addr.ip().octets(), owner.addr.port(), key.0));
+        for group in far.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let (owner, key) = (group[0].0, group[0].1);
+            let mut entries: heapless::Vec<FileEntry, MAX_SENT_ON> = group.iter().map(|(_, _, e)| e.clone()).collect();
             let header =
                 Header { flags: 0, hop_limit: self.config.hop_limit, txid: self.rng.next_u64(), sender: self.me };
-            if self.send_store_on(header, owner, 1, &mut entries).is_err() {
+            if self.send_store_on(header, (owner, key), 1, &mut entries).is_err() {
                 // No room to send: the next round tries again.
                 return;
             }
@@ -231,6 +235,8 @@ impl Node {
                 owner: e.owner,
                 lifetime_secs: u32::try_from(e.expires.saturating_duration_since(now).as_secs()).unwrap_or(u32::MAX),
                 name: e.name.clone(),
+                owner_key: e.proof.key,
+                signature: e.proof.signature,
             })
             .collect();
         Message::Replicate { entries }
@@ -258,9 +264,16 @@ impl Node {
         // to our left neighbour, or straight to their responsible nodes.
         let mut misplaced = false;
         for entry in entries {
+            if check_locator(&entry.owner_key, entry.key, &entry.owner, &entry.signature).is_err() {
+                self.stats.count_drop(DropReason::BadSignature);
+                continue;
+            }
             let expires = self.now + Duration::from_secs(u64::from(entry.lifetime_secs));
             let upserted = self.dht.store.upsert(entry.key, entry.owner, &entry.name, expires, Origin::Replica);
-            self.count_upsert(&upserted);
+            if self.count_upsert(&upserted) {
+                let proof = OwnerProof { key: entry.owner_key, signature: entry.signature };
+                self.dht.store.prove(entry.key, &entry.owner, proof);
+            }
             match upserted {
                 Err(_) => {}
                 // Replication: we are a backup of these keys.

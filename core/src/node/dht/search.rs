@@ -6,9 +6,11 @@
 //! [`MAX_OWNERS_PER_REPLY`] to a page, and how many pages there are. The
 //! requester asks for each further page with a SEARCH_PAGE sent straight to
 //! the node that answered, so that every reply stays within 3× the (padded)
-//! request that asked for it. Each owner is one [`Event::SearchResult`]; the
-//! last page is followed by [`Event::SearchComplete`]. Replies from an
-//! address the requester did not ask are ignored.
+//! request that asked for it. Each owner comes with its signature of the
+//! locator, and is reported as one [`Event::SearchResult`] only once the
+//! requester has checked it against the owner's registered key (see
+//! `owners.rs`); [`Event::SearchComplete`] follows the last page and the
+//! last check. Replies from an address the requester did not ask are ignored.
 
 use crate::event::{CommandError, Event, RequestId};
 use crate::id::{Id, ResourceLocator};
@@ -17,7 +19,7 @@ use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
 use crate::tables::transactions::Purpose;
 use crate::time::Instant;
-use crate::wire::{Header, Message, MessageType, MAX_OWNERS_PER_REPLY};
+use crate::wire::{Header, Message, MessageType, SignedOwner, MAX_OWNERS_PER_REPLY};
 use core::net::SocketAddrV6;
 
 impl Node {
@@ -74,9 +76,11 @@ impl Node {
     }
 
     /// Page `page` of `key`'s verified owners.
-    fn owners_page(&self, key: Id, page: u8) -> heapless::Vec<ResourceLocator, MAX_OWNERS_PER_REPLY> {
+    fn owners_page(&self, key: Id, page: u8) -> heapless::Vec<SignedOwner, MAX_OWNERS_PER_REPLY> {
         let skip = usize::from(page) * MAX_OWNERS_PER_REPLY;
-        self.dht.store.owners(key).skip(skip).take(MAX_OWNERS_PER_REPLY).map(|e| e.owner).collect()
+        let signed =
+            |e: &crate::tables::store::StoredLocator| SignedOwner { owner: e.owner, signature: e.proof.signature };
+        self.dht.store.owners(key).skip(skip).take(MAX_OWNERS_PER_REPLY).map(signed).collect()
     }
 
     /// The SEARCH_REPLY for page `page` of `key`, as the store stands; a page
@@ -88,7 +92,7 @@ impl Node {
     }
 
     /// One result event per owner.
-    fn report_owners(&mut self, request: RequestId, key: Id, owners: &[ResourceLocator], hops: u8) {
+    pub(crate) fn report_owners(&mut self, request: RequestId, key: Id, owners: &[ResourceLocator], hops: u8) {
         for owner in owners {
             self.emit(Event::SearchResult { request, key, owner: *owner, hops });
         }
@@ -117,8 +121,7 @@ impl Node {
             Purpose::SearchPage { request, found, .. } => (request, found),
             _ => return Ok(()),
         };
-        let found = found.saturating_add(owners.len() as u16);
-        self.report_owners(request, key, owners, hops);
+        let found = found.saturating_add(self.check_owners(request, key, owners, hops));
         let next = page.saturating_add(1);
         if next < pages {
             // Further pages come only from the node that answered.
@@ -127,7 +130,7 @@ impl Node {
                 self.emit(Event::SearchFailed { request, key });
             }
         } else {
-            self.emit(Event::SearchComplete { request, key, owners: found });
+            self.search_pages_done(request, key, found);
         }
         Ok(())
     }

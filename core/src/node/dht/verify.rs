@@ -9,6 +9,7 @@
 //! if the address never answers, all its unconfirmed entries are removed.
 
 use crate::id::{Id, ResourceLocator};
+use crate::identity::PublicKey;
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
@@ -76,6 +77,36 @@ impl Node {
         self.hand_on_misplaced();
         self.replicate_soon();
         Ok(())
+    }
+
+    /// The registration of `id` is known now (or could not be fetched): the
+    /// unverified entries of owners with that ID are checked against it,
+    /// and go on to the return-routability check, or are removed.
+    pub(crate) fn stored_owners_checked(&mut self, id: Id) {
+        let known = self.registration_of(id);
+        let waiting: heapless::Vec<(ResourceLocator, PublicKey), 8> = self
+            .dht
+            .store
+            .entries()
+            .iter()
+            .filter(|e| !e.verified && e.owner.id == id)
+            .map(|e| (e.owner, e.proof.key))
+            .fold(heapless::Vec::new(), |mut owners, owner| {
+                if !owners.contains(&owner) {
+                    let _ = owners.push(owner);
+                }
+                owners
+            });
+        for (owner, key) in waiting {
+            if known.is_some_and(|k| k.vouches(&key, &owner.addr)) {
+                self.verify_owner(owner);
+                continue;
+            }
+            let reason = if known.is_some() { DropReason::Unidentified } else { DropReason::OwnerUnchecked };
+            self.stats.count_drop(reason);
+            let dropped = self.dht.store.remove_owner_unverified(&owner) as u64;
+            self.stats.store_unverified_dropped = self.stats.store_unverified_dropped.saturating_add(dropped);
+        }
     }
 
     /// The owner's address never answered: none of its unconfirmed entries is kept.

@@ -33,6 +33,32 @@ impl Node {
         self.hand_over_registrations();
     }
 
+    /// Keeps our own registration, signed by us, if we hold none for our ID
+    /// (a ring's first node joined through no one).
+    pub(crate) fn register_self(&mut self) {
+        if self.ring.registry.get(self.me.id).is_none() {
+            let record = Registration::sign(&self.identity, self.me.id, self.me.addr, 1, 0);
+            self.register(record);
+        }
+    }
+
+    /// Gives `joiner`, our new left neighbour, the records of its own left
+    /// neighbour's range: it is now the node after those IDs.
+    pub(crate) fn copy_left_range_to_joiner(&mut self, joiner: &ResourceLocator) {
+        let left = self.ring.neighbours.chain(Side::Left);
+        let (Some(before), Some(far)) = (left.get(1).copied(), left.get(2).map(|n| n.id)) else { return };
+        self.send_registrations(joiner, far, before.id);
+    }
+
+    /// Copies the records of our range to `peer`, our new right neighbour:
+    /// it is now the first node after each of those IDs, the one a
+    /// REGISTRY_GET for them reaches.
+    pub(crate) fn copy_registrations_to(&mut self, peer: &ResourceLocator) {
+        // Alone until now, the peer is about to be our left neighbour too.
+        let from = self.ring.neighbours.left().map_or(peer.id, |left| left.id);
+        self.send_registrations(peer, from, self.me.id);
+    }
+
     /// Hands our left neighbour the records of its range (after it joined,
     /// those IDs are its to keep).
     pub(crate) fn hand_over_registrations(&mut self) {

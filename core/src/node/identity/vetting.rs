@@ -13,22 +13,21 @@
 //!   was free;
 //! - on the right, the registrar is our right neighbour, the candidate's
 //!   successor: unless we hold a record ourselves (a replica), we ask it
-//!   with REGISTRY_GET, and adopt the candidate when REGISTRY_RECORD shows
-//!   no other key. A node with no right neighbour at all has no registrar
+//!   with a REGISTRY_GET whose first hop it is, and adopt the candidate
+//!   when REGISTRY_RECORD shows no other key. A node with no right neighbour at all has no registrar
 //!   to ask and goes by its own registry.
 //!
 //! So a stranger cannot take an ID that is registered to another key, nor
 //! become a neighbour without the key of the ID it claims.
 
-use crate::id::{Id, ResourceLocator};
+use crate::id::ResourceLocator;
 use crate::identity::PublicKey;
 use crate::node::Node;
 use crate::registration::Registration;
 use crate::stats::DropReason;
 use crate::tables::neighbours::{between, cut_chain};
 use crate::tables::transactions::Purpose;
-use crate::wire::{Header, IdentityProof, MessageType, Side};
-use core::net::SocketAddrV6;
+use crate::wire::{IdentityProof, Side};
 
 /// What to do with a candidate that answered our probe.
 pub(crate) enum Verdict {
@@ -92,21 +91,17 @@ impl Node {
         }
     }
 
-    /// Our right neighbour's answer about a candidate's ID: the candidate
+    /// The registrar's answer about a candidate's ID: the candidate
     /// becomes our right neighbour unless the ID is registered to another
     /// key (or someone nearer took the place meanwhile).
-    pub(crate) fn handle_registry_record(
+    pub(crate) fn candidate_registration(
         &mut self,
-        from: SocketAddrV6,
-        header: &Header,
-        id: Id,
-        record: Option<Registration>,
-    ) -> Result<(), DropReason> {
-        let asked = |p: &Purpose| matches!(p, Purpose::RegistryCheck { candidate, .. } if candidate.id == id);
-        let tx = self.complete_request(header, MessageType::RegistryRecord, from, asked)?;
-        let Purpose::RegistryCheck { candidate, key } = tx.purpose else { return Ok(()) };
-        if !registered_to(record.as_ref(), key) {
-            return Err(DropReason::Unidentified);
+        candidate: ResourceLocator,
+        key: PublicKey,
+        record: Option<&Registration>,
+    ) {
+        if !registered_to(record, key) {
+            return self.stats.count_drop(DropReason::Unidentified);
         }
         let closer = self
             .ring
@@ -119,7 +114,6 @@ impl Node {
                 cut_chain(self.me.id, Side::Right, core::iter::once(candidate).chain(current), self.config.chain_len());
             self.set_chain(Side::Right, chain, None);
         }
-        Ok(())
     }
 }
 

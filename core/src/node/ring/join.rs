@@ -202,8 +202,10 @@ impl Node {
                 let max_len = request_len.saturating_mul(AMPLIFICATION_FACTOR).min(MAX_DATAGRAM) as u16;
                 self.reply_join(txid, &ask, JoinStatus::Accepted, max_len);
                 self.link_joiner(joiner);
-                // Registrations of the joiner's range are its to keep now.
+                // Registrations of the joiner's range are its to keep now;
+                // those of its left neighbour's, its to answer for as the node after them.
                 self.hand_over_registrations();
+                self.copy_left_range_to_joiner(&joiner);
             }
         }
     }
@@ -280,7 +282,9 @@ impl Node {
             // Figure 3: node 14 tells node 9 that its right neighbour is now node 12.
             self.notify(old_left, Side::Right);
         } else {
-            // We were alone: the joiner is both our neighbours.
+            // We were alone: the joiner is both our neighbours. Having joined
+            // through no one, we register our own ID ourselves.
+            self.register_self();
             self.set_chain(Side::Right, left.clone(), Some(joiner.id));
         }
         // Keys in (old left, joiner] are the joiner's now: set_chain hands them over.

@@ -54,6 +54,11 @@ impl Node {
         if side == Side::Left && change.old_neighbour != change.new_neighbour {
             self.follow_responsibility(change.old_neighbour, change.new_neighbour);
         }
+        if let Some(new) =
+            change.new_neighbour.filter(|_| side == Side::Right && change.old_neighbour != change.new_neighbour)
+        {
+            self.copy_registrations_to(&new);
+        }
         self.forget_stale_digests();
         self.start_digests();
         self.announce(change, quiet);

@@ -11,6 +11,7 @@ use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::routing::{next_hop, Guides, NextHop};
 use crate::stats::{bump, DropReason};
+use crate::tables::outbox::Outgoing;
 use crate::tables::transactions::{Journey, Purpose, Routed, Transaction, MAX_HOP_TRIES};
 use crate::time::Instant;
 use crate::wire::{Header, MessageType, DETOUR_BITS, MAX_DETOURS, PADDED_REQUEST_LEN};
@@ -108,8 +109,16 @@ impl Node {
     /// Our own routed request `txid` turned out to be for a key we are
     /// responsible for: it completes here, and its tracking ends.
     fn answer_own_request(&mut self, txid: u64) {
-        let own =
-            |t: &Transaction| t.txid == txid && matches!(t.purpose, Purpose::Lookup { .. } | Purpose::Search { .. });
+        let own = |t: &Transaction| {
+            t.txid == txid
+                && matches!(
+                    t.purpose,
+                    Purpose::Lookup { .. }
+                        | Purpose::Search { .. }
+                        | Purpose::FetchRegistration { .. }
+                        | Purpose::RegistryCheck { .. }
+                )
+        };
         let Some(index) = self.requests.transactions.position(own) else { return };
         let purpose = self.requests.transactions.remove_at(index).purpose;
         self.requests.transactions.retain(|t| t.txid != txid);
@@ -121,6 +130,11 @@ impl Node {
         match *purpose {
             Purpose::Lookup { request, key } => self.lookup_completed(request, key, self.me, 0),
             Purpose::Search { request, key } => self.search_answered_here(request, key),
+            Purpose::FetchRegistration { id }
+            | Purpose::RegistryCheck { candidate: ResourceLocator { id, .. }, .. } => {
+                let record = self.ring.registry.get(id).copied();
+                self.registration_answered(purpose, record.as_ref());
+            }
             _ => {}
         }
     }
@@ -130,6 +144,7 @@ impl Node {
         match *purpose {
             Purpose::Lookup { key, .. } => Some(Routed::Lookup { origin: self.me, key }),
             Purpose::Search { key, .. } => Some(Routed::Search { origin: self.me, key }),
+            Purpose::FetchRegistration { id } => Some(Routed::RegistryGet { origin: self.me, id }),
             _ => None,
         }
     }
@@ -226,9 +241,12 @@ impl Node {
                 self.answer_join(txid, ask, PADDED_REQUEST_LEN)
             }
             // Our own request came back to us, and the key is ours now.
-            Routed::Lookup { origin, .. } | Routed::Search { origin, .. } if origin == self.me => {
+            Routed::Lookup { origin, .. } | Routed::Search { origin, .. } | Routed::RegistryGet { origin, .. }
+                if origin == self.me =>
+            {
                 self.answer_own_request(txid)
             }
+            Routed::RegistryGet { origin, id } => self.send(Outgoing::RegistryRecord { to: origin.addr, txid, id }),
             Routed::Lookup { origin, key } => self.answer_lookup(txid, origin, key, hops),
             Routed::Search { origin, key } => self.answer_search(txid, origin.addr, key, hops, 0),
         }

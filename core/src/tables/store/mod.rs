@@ -17,8 +17,24 @@
 
 use crate::config::{MAX_STORE_ENTRIES, STORE_NAME_LEN};
 use crate::id::{Id, ResourceLocator};
+use crate::identity::{PublicKey, Signature};
 use crate::time::Instant;
 use core::fmt;
+
+/// An owner's public key and its signature of a locator (see
+/// [`locator_signature`](crate::locator_signature)), checked before it is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OwnerProof {
+    /// The owner's public key.
+    pub key: PublicKey,
+    /// Its signature of "the owner shares the file".
+    pub signature: Signature,
+}
+
+impl OwnerProof {
+    /// No proof yet (all zeros): no searcher accepts it.
+    pub const NONE: OwnerProof = OwnerProof { key: PublicKey([0; 32]), signature: Signature([0; 64]) };
+}
 
 /// One resource locator held for a key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +55,8 @@ pub struct StoredLocator {
     /// it was verified (see [`LocatorStore::changes`]): what replication
     /// has yet to copy.
     pub changed: u32,
+    /// The owner's signature of the locator, served with it.
+    pub proof: OwnerProof,
 }
 
 /// Where an announced locator comes from.
@@ -56,7 +74,14 @@ pub enum Upserted {
     /// A new entry was stored.
     Inserted,
     /// A new entry was stored in the place of this one (see [`fair`]).
-    Displaced(StoredLocator),
+    Displaced {
+        /// The key of the entry that gave way.
+        key: Id,
+        /// Its owner.
+        owner: ResourceLocator,
+        /// Whether it was verified.
+        verified: bool,
+    },
     /// The owner refreshed a known entry.
     Refreshed,
     /// A replica changed nothing (the entry is newer, or the owner's own).
@@ -154,12 +179,28 @@ impl LocatorStore {
         if !replica {
             self.changes = self.changes.wrapping_add(1);
         }
-        let entry = StoredLocator { key, owner, expires, name, verified: replica, replica, changed: self.changes };
+        let entry = StoredLocator {
+            key,
+            owner,
+            expires,
+            name,
+            verified: replica,
+            replica,
+            changed: self.changes,
+            proof: OwnerProof::NONE,
+        };
         self.entries.push(entry).map_err(|_| StoreRefusal::Full)?;
         Ok(match evicted {
-            Some(evicted) => Upserted::Displaced(evicted),
+            Some(gone) => Upserted::Displaced { key: gone.key, owner: gone.owner, verified: gone.verified },
             None => Upserted::Inserted,
         })
+    }
+
+    /// Keeps the owner's checked `proof` with the entry of `key` at `owner`.
+    pub fn prove(&mut self, key: Id, owner: &ResourceLocator, proof: OwnerProof) {
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.key == key && e.owner == *owner) {
+            entry.proof = proof;
+        }
     }
 
     /// Applies the answer of `owner` (same ID and address) to the return-routability check.

@@ -126,10 +126,11 @@ fn when_full_the_largest_holder_gives_way_and_checked_entries_never_to_unchecked
     assert_eq!(store.entries().iter().filter(|e| e.verified).count(), checked);
     // A newcomer displaces the hog's oldest unchecked entry, never a checked one.
     let alice = loc(1, 1);
-    let Ok(Upserted::Displaced(gone)) = store.upsert(Id(9000), alice, "", at(60), Origin::Owner) else {
+    let Ok(Upserted::Displaced { verified, owner, .. }) = store.upsert(Id(9000), alice, "", at(60), Origin::Owner)
+    else {
         panic!("a newcomer finds room");
     };
-    assert!(!gone.verified && gone.owner.addr.ip().segments()[3] == 9);
+    assert!(!verified && owner.addr.ip().segments()[3] == 9);
     assert_eq!(store.entries().iter().filter(|e| e.verified).count(), checked);
     // Once alice answers the check, the hog's oldest checked entry gives way.
     let oldest_checked = store.entries().iter().find(|e| e.verified).cloned().unwrap();

@@ -18,7 +18,7 @@ fn each_parse_error_comes_from_its_crafted_input() {
     let search_page = encode(&search_page());
     let search_reply = encode(&search_reply());
     // STORE body: owner, hops, count, then per entry key, name length, name.
-    let store_count = HEADER_LEN + LOC + 1;
+    let store_count = HEADER_LEN + LOC + 32 + 1;
     let first_name_len = store_count + 1 + Id::LEN;
     let verify_count = HEADER_LEN + Id::LEN;
     // SEARCH_REPLY body: key, hops, page, pages, owner count, owners.
@@ -59,7 +59,7 @@ fn each_parse_error_comes_from_its_crafted_input() {
             WireError::InvalidField,
         ),
         // The locator DHT's messages.
-        ("STORE count 25", patched(&store, store_count, &[MAX_STORE_BATCH as u8 + 1]), WireError::CountTooLarge),
+        ("STORE count 14", patched(&store, store_count, &[MAX_STORE_BATCH as u8 + 1]), WireError::CountTooLarge),
         ("STORE count 255", patched(&store, store_count, &[255]), WireError::CountTooLarge),
         ("STORE count 3 holding 2", patched(&store, store_count, &[3]), WireError::Truncated),
         ("STORE count 1 holding 2", patched(&store, store_count, &[1]), WireError::TrailingBytes),

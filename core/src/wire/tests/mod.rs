@@ -4,6 +4,8 @@
 use super::*;
 use crate::config::STORE_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
+use crate::identity::Signature;
+use crate::locator_signature::sign_locator;
 use core::net::{Ipv4Addr, Ipv6Addr, SocketAddrV6};
 
 /// Datagram offsets the crafted inputs patch (see the header table in `docs/wire.md`).
@@ -18,6 +20,9 @@ const LOC: usize = ResourceLocator::WIRE_LEN;
 fn node(n: u16) -> ResourceLocator {
     ResourceLocator::new(Id(n.into()), SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, n), 4000, 0, 0))
 }
+
+/// Bytes of a STORE before its entries: header, owner, key, hops, count.
+const STORE_FIXED: usize = HEADER_LEN + LOC + 32 + 2;
 
 fn chain(nodes: &[u16]) -> Chain {
     nodes.iter().map(|&n| node(n)).collect()
@@ -42,7 +47,7 @@ fn samples() -> [Repr; 25] {
         repr(12, Message::Leave { side: Side::Left, chain: chain(&[9, 0]) }),
         repr(13, Message::FriendDigest { ids: [Id(9), Id(0xab << 64)].into_iter().collect() }),
         registry_copy(),
-        repr(0, Message::RegistryGet { id: Id(12) }),
+        repr(9, Message::RegistryGet { origin: node(9), id: Id(12), hops: 1 }),
         registry_record(),
         repr(9, Message::Lookup { origin: node(9), key: Id(13), hops: 1 }),
         repr(14, Message::LookupReply { key: Id(13), hops: 2 }),
@@ -60,6 +65,8 @@ fn samples() -> [Repr; 25] {
                     owner: node(12),
                     lifetime_secs: 170,
                     name: "song.mp3".try_into().expect("short"),
+                    owner_key: identity_12().public_key(),
+                    signature: sign_locator(&identity_12(), song(), &node(12)),
                 }]
                 .into_iter()
                 .collect(),
@@ -91,10 +98,19 @@ fn registry_copy() -> Repr {
     repr(14, Message::RegistryCopy { records: [registration_12(0x5f8a_588d_bee2_99ba)].into_iter().collect() })
 }
 
-/// Node 12's registration (key from the secret key of 32 bytes `0c`), sequence number 1, over `nonce`.
+/// Node 12's identity: the key from the secret key of 32 bytes `0c`.
+fn identity_12() -> crate::identity::Identity {
+    crate::identity::Identity::from_seed([12; 32])
+}
+
+/// Node `n` as an owner of "song.mp3" in a search result, signed with node 12's key.
+fn signed_owner(n: u16) -> SignedOwner {
+    SignedOwner { owner: node(n), signature: sign_locator(&identity_12(), song(), &node(n)) }
+}
+
+/// Node 12's registration, sequence number 1, over `nonce`.
 fn registration_12(nonce: u64) -> crate::registration::Registration {
-    let identity = crate::identity::Identity::from_seed([12; 32]);
-    crate::registration::Registration::sign(&identity, Id(12), node(12).addr, 1, nonce)
+    crate::registration::Registration::sign(&identity_12(), Id(12), node(12).addr, 1, nonce)
 }
 
 /// Node 12, probed as a candidate by node 9 with the sample txid, proves its identity.
@@ -114,7 +130,12 @@ fn neighbour_update() -> Repr {
 
 /// A file entry as an owner publishes it: the key is the MD5 of the name.
 fn file(name: &str) -> FileEntry {
-    FileEntry { key: Id::from_file_name(name), name: name.try_into().expect("short name") }
+    let key = Id::from_file_name(name);
+    FileEntry {
+        key,
+        name: name.try_into().expect("short name"),
+        signature: sign_locator(&identity_12(), key, &node(12)),
+    }
 }
 
 /// The files of the specification's DHT vectors, sorted by ID: "paper.pdf", "song.mp3".
@@ -130,7 +151,7 @@ fn song() -> Id {
 }
 
 fn store() -> Repr {
-    repr(12, Message::Store { owner: node(12), hops: 1, entries: files() })
+    repr(12, Message::Store { owner: node(12), key: identity_12().public_key(), hops: 1, entries: files() })
 }
 
 fn verify() -> Repr {
@@ -152,7 +173,13 @@ fn search_page() -> Repr {
 fn search_reply() -> Repr {
     repr(
         9,
-        Message::SearchReply { key: song(), hops: 1, page: 0, pages: 1, owners: chain(&[12]).into_iter().collect() },
+        Message::SearchReply {
+            key: song(),
+            hops: 1,
+            page: 0,
+            pages: 1,
+            owners: [signed_owner(12)].into_iter().collect(),
+        },
     )
 }
 
@@ -164,10 +191,11 @@ fn store_of(count: usize, name_len: usize) -> Repr {
             for j in 0..name_len {
                 name.push(char::from(b'a' + ((i + j) % 26) as u8)).expect("within STORE_NAME_LEN");
             }
-            FileEntry { key: Id::from_file_name(&name), name }
+            let key = Id::from_file_name(&name);
+            FileEntry { key, name, signature: sign_locator(&identity_12(), key, &node(12)) }
         })
         .collect();
-    repr(12, Message::Store { owner: node(12), hops: 1, entries })
+    repr(12, Message::Store { owner: node(12), key: identity_12().public_key(), hops: 1, entries })
 }
 
 fn encode(repr: &Repr) -> Vec<u8> {
@@ -212,7 +240,7 @@ fn the_first_failing_check_decides_the_error() {
     let verify = encode(&verify());
     let search = encode(&search());
     let search_reply = encode(&search_reply());
-    let first_name_len = HEADER_LEN + LOC + 2 + Id::LEN;
+    let first_name_len = STORE_FIXED + Id::LEN;
     let reply_page = HEADER_LEN + Id::LEN + 1;
     let bad_sender = patched(&ping, SENDER_ADDR_AT, &Ipv6Addr::UNSPECIFIED.octets());
     let cases = [
@@ -325,10 +353,10 @@ fn the_largest_message_fits_a_datagram() {
 
 #[test]
 fn an_oversized_store_is_refused_whole() {
-    // The most a STORE can hold in memory: 24 entries with 32-byte names.
+    // The most a STORE can hold in memory: 13 entries with 32-byte names.
     let largest = store_of(MAX_STORE_BATCH, STORE_NAME_LEN);
-    let needed = HEADER_LEN + LOC + 2 + MAX_STORE_BATCH * (Id::LEN + 1 + STORE_NAME_LEN);
-    assert_eq!(needed, 1260);
+    let needed = STORE_FIXED + MAX_STORE_BATCH * (Id::LEN + 1 + STORE_NAME_LEN + 64);
+    assert_eq!(needed, 1585);
     assert_eq!(largest.buffer_len(), needed);
     let mut buf = vec![0xaa; 2048];
     assert_eq!(largest.emit(&mut buf), Err(EmitError::TooLarge { needed }));
@@ -336,14 +364,14 @@ fn an_oversized_store_is_refused_whole() {
     // Too large wins over too small.
     assert_eq!(largest.emit(&mut [0; 10]), Err(EmitError::TooLarge { needed }));
 
-    // 24 entries without names fit; so do names until the datagram is full.
+    // 13 entries without names fit; so do names until the datagram is full.
     let nameless = store_of(MAX_STORE_BATCH, 0);
-    assert_eq!(nameless.buffer_len(), HEADER_LEN + LOC + 2 + MAX_STORE_BATCH * (Id::LEN + 1));
+    assert_eq!(nameless.buffer_len(), STORE_FIXED + MAX_STORE_BATCH * (Id::LEN + 1 + 64));
     assert_eq!(Repr::parse_bytes(&encode(&nameless)), Ok(nameless));
-    // 1232 - 84 = 1148 = 23 · 49 + 21: 23 entries with 32-byte names and one with a 4-byte name.
-    let mut full = store_of(23, STORE_NAME_LEN);
+    // 1232 - 116 = 1116 = 9 · 113 + 99: 9 entries with 32-byte names and one with an 18-byte name.
+    let mut full = store_of(9, STORE_NAME_LEN);
     let Message::Store { entries, .. } = &mut full.message else { unreachable!() };
-    entries.push(file("tune")).expect("room");
+    entries.push(file("a-tune-of-18-bytes")).expect("room");
     assert_eq!(full.buffer_len(), MAX_DATAGRAM);
     assert_eq!(Repr::parse_bytes(&encode(&full)), Ok(full.clone()));
     let Message::Store { entries, .. } = &mut full.message else { unreachable!() };
@@ -356,10 +384,10 @@ fn dht_messages_stay_within_their_bounds() {
     // SEARCH and SEARCH_PAGE are padded like JOIN, so a full SEARCH_REPLY stays within 3× either.
     assert_eq!(search().buffer_len(), PADDED_REQUEST_LEN);
     assert_eq!(search_page().buffer_len(), PADDED_REQUEST_LEN);
-    let owners = (1..=MAX_OWNERS_PER_REPLY as u16).map(node).collect();
+    let owners = (1..=MAX_OWNERS_PER_REPLY as u16).map(signed_owner).collect();
     let full = repr(9, Message::SearchReply { key: song(), hops: 255, page: 254, pages: 255, owners });
-    assert_eq!(full.buffer_len(), HEADER_LEN + Id::LEN + 4 + MAX_OWNERS_PER_REPLY * LOC);
-    assert_eq!(full.buffer_len(), 476);
+    assert_eq!(full.buffer_len(), HEADER_LEN + Id::LEN + 4 + MAX_OWNERS_PER_REPLY * (LOC + 64));
+    assert_eq!(full.buffer_len(), 460);
     assert!(
         full.buffer_len() <= 3 * PADDED_REQUEST_LEN,
         "a full SEARCH_REPLY never amplifies its request more than 3×"
@@ -385,16 +413,17 @@ fn dht_messages_stay_within_their_bounds() {
 #[test]
 fn names_are_bytes_of_utf8_up_to_the_bound() {
     for name in ["", "a", "é", "🎵 tune.flac", &"é".repeat(STORE_NAME_LEN / 2), &"n".repeat(STORE_NAME_LEN)] {
-        let entry = FileEntry { key: Id(7), name: name.try_into().expect("fits") };
-        let sample = repr(12, Message::Store { owner: node(12), hops: 3, entries: [entry].into_iter().collect() });
+        let entry = FileEntry { key: Id(7), name: name.try_into().expect("fits"), signature: Signature([7; 64]) };
+        let key = identity_12().public_key();
+        let sample = repr(12, Message::Store { owner: node(12), key, hops: 3, entries: [entry].into_iter().collect() });
         let bytes = encode(&sample);
         // The length byte counts bytes, not characters.
-        assert_eq!(usize::from(bytes[HEADER_LEN + LOC + 2 + Id::LEN]), name.len(), "{name:?}");
+        assert_eq!(usize::from(bytes[STORE_FIXED + Id::LEN]), name.len(), "{name:?}");
         assert_eq!(Repr::parse_bytes(&bytes), Ok(sample), "{name:?}");
     }
     // 17 two-byte characters are 34 bytes: over the bound, however few characters.
     let mut bytes = encode(&store_of(1, 0));
-    let at = HEADER_LEN + LOC + 2 + Id::LEN;
+    let at = STORE_FIXED + Id::LEN;
     bytes[at] = 34;
     bytes.extend("é".repeat(17).as_bytes());
     assert_eq!(Repr::parse_bytes(&bytes), Err(WireError::CountTooLarge));

@@ -81,10 +81,15 @@ fn any_name(g: &mut Gen) -> heapless::String<STORE_NAME_LEN> {
 
 /// Up to [`MAX_STORE_BATCH`] entries with random names, as many as fit a datagram.
 fn any_store(g: &mut Gen, header: &Header) -> Message {
-    let mut store = Message::Store { owner: any_locator(g), hops: u8::arbitrary(g), entries: heapless::Vec::new() };
+    let mut store = Message::Store {
+        owner: any_locator(g),
+        key: any_proof(g).key,
+        hops: u8::arbitrary(g),
+        entries: heapless::Vec::new(),
+    };
     let wanted = usize::arbitrary(g) % (MAX_STORE_BATCH + 1);
     for _ in 0..wanted {
-        let entry = FileEntry { key: Id(u128::arbitrary(g)), name: any_name(g) };
+        let entry = FileEntry { key: Id(u128::arbitrary(g)), name: any_name(g), signature: any_proof(g).signature };
         let Message::Store { entries, .. } = &mut store else { unreachable!() };
         if entries.push(entry).is_err() {
             break;
@@ -148,7 +153,9 @@ impl Arbitrary for AnyRepr {
                 right: any_chain(g, 0),
                 proof: bool::arbitrary(g).then(|| any_proof(g)),
             },
-            MessageType::RegistryGet => Message::RegistryGet { id: Id(u128::arbitrary(g)) },
+            MessageType::RegistryGet => {
+                Message::RegistryGet { origin: any_locator(g), id: Id(u128::arbitrary(g)), hops: u8::arbitrary(g) }
+            }
             MessageType::RegistryRecord => Message::RegistryRecord {
                 id: Id(u128::arbitrary(g)),
                 record: bool::arbitrary(g).then(|| any_record(g)),
@@ -184,7 +191,9 @@ impl Arbitrary for AnyRepr {
                     hops: u8::arbitrary(g),
                     page: u8::arbitrary(g) % pages,
                     pages,
-                    owners: (0..count).map(|_| any_locator(g)).collect(),
+                    owners: (0..count)
+                        .map(|_| SignedOwner { owner: any_locator(g), signature: any_proof(g).signature })
+                        .collect(),
                 }
             }
             MessageType::Replicate => {
@@ -195,6 +204,8 @@ impl Arbitrary for AnyRepr {
                         owner: any_locator(g),
                         lifetime_secs: u32::arbitrary(g),
                         name: any_name(g),
+                        owner_key: any_proof(g).key,
+                        signature: any_proof(g).signature,
                     })
                     .collect();
                 Message::Replicate { entries }

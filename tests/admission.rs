@@ -12,6 +12,7 @@ use mmp2p_core::wire::{
     MAX_DIGEST_IDS, MAX_STORE_BATCH, MAX_VERIFY_KEYS,
 };
 use mmp2p_core::{rng::Rng, Config, Event, Id, JoinFailure, ResourceLocator};
+use mmp2p_memory::liar::{Tamper, Way};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use mmp2p_memory::{Fate, Network, NodeIndex};
 use std::collections::HashMap;
@@ -630,4 +631,141 @@ fn stranger_cannot_become_neighbour() {
     overlay.settle(Duration::from_secs(60)).expect("the ring is whole");
     let report = overlay.run_lookups(100);
     assert_eq!((report.failed, report.wrong), (0, 0));
+}
+
+#[test]
+fn owner_spoof_rejected() {
+    let mut overlay = overlay(40, 1350);
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let alice = members[11];
+    let alice_loc = overlay.network.locator(alice);
+    overlay.share(alice, &["alice.txt"]).expect("shared");
+    overlay.network.run_for(Duration::from_secs(10));
+    let key = Id::from_file_name("alice.txt");
+    let holder = overlay.responsible(key);
+    // The attacker, at its own address, signs with its own key, or names
+    // alice's key with signatures it cannot make; and it answers every VERIFY.
+    let attacker_addr = SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0xbad, 0, 0, 0, 0, 0, 7), 4000, 0, 0);
+    let mallory = Identity::from_seed([0x66; 32]);
+    let at_attacker = ResourceLocator::new(alice_loc.id, attacker_addr);
+    let claims = [
+        (at_attacker, mallory.public_key(), sign_locator(&mallory, key, &at_attacker)),
+        (alice_loc, mallory.public_key(), sign_locator(&mallory, key, &alice_loc)),
+        (at_attacker, overlay.network.node(alice).public_key(), Signature([0x5a; 64])),
+    ];
+    overlay.network.set_tracing(true);
+    let mut read = overlay.network.trace().len();
+    let mut rng = Rng::new(1351);
+    for _ in 0..3 {
+        for (owner, public, signature) in claims {
+            let entries =
+                [FileEntry { key, name: "alice.txt".try_into().expect("short"), signature }].into_iter().collect();
+            let repr = Repr {
+                header: Header { flags: 0, hop_limit: 64, txid: rng.next_u64(), sender: owner },
+                message: Message::Store { owner, key: public, hops: 1, entries },
+            };
+            let mut bytes = vec![0; repr.buffer_len()];
+            repr.emit(&mut bytes).expect("fits");
+            overlay.network.inject_spoofed(members[3], attacker_addr, Network::addr(holder), bytes);
+        }
+        for _ in 0..50 {
+            overlay.network.run_for(Duration::from_millis(100));
+            // Every check that reaches the attacker is confirmed.
+            let checks: Vec<_> = overlay.network.trace()[read..]
+                .iter()
+                .filter(|t| t.to == attacker_addr)
+                .filter_map(|t| t.repr().ok().map(|r| (t.from, r)))
+                .filter_map(|(from, r)| match r.message {
+                    Message::Verify { owner, keys } => Some((from, r.header.txid, owner, keys)),
+                    _ => None,
+                })
+                .collect();
+            read = overlay.network.trace().len();
+            for (to, txid, owner, keys) in checks {
+                let repr = Repr {
+                    header: Header { flags: 0, hop_limit: 0, txid, sender: ResourceLocator::new(owner, attacker_addr) },
+                    message: Message::VerifyReply { mask: (1 << keys.len()) - 1, keys },
+                };
+                let mut bytes = vec![0; repr.buffer_len()];
+                repr.emit(&mut bytes).expect("fits");
+                overlay.network.inject_spoofed(members[3], attacker_addr, to, bytes);
+            }
+        }
+    }
+    // Nobody keeps a locator of alice's ID but alice's own, and searches list alice alone.
+    for (_, node) in overlay.network.nodes() {
+        for entry in node.store().entries().iter().filter(|e| e.owner.id == alice_loc.id) {
+            assert_eq!(entry.owner, alice_loc, "a spoofed locator of alice's ID is kept: {entry:?}");
+        }
+    }
+    let refused = overlay.network.node(holder).stats();
+    let (unidentified, bad) =
+        (refused.dropped(mmp2p_core::DropReason::Unidentified), refused.dropped(mmp2p_core::DropReason::BadSignature));
+    assert!(unidentified >= 2 && bad + unidentified >= 3, "refused: {unidentified} unidentified, {bad} bad signatures");
+    for &origin in &members[20..30] {
+        let found = overlay.search(origin, key, Duration::from_secs(30));
+        assert!(found.complete);
+        assert_eq!(found.owners, [alice_loc].into_iter().collect(), "only alice owns alice.txt");
+    }
+}
+
+#[test]
+fn sybil_cannot_fake_or_hide_owners() {
+    let mut overlay = overlay(60, 1360);
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let key = Id::from_file_name("rare.txt");
+    // The sybil chose an e-mail whose ID is the file's key: it joins, is
+    // registered, and is responsible for the key.
+    let sybil = overlay.network.add_node(key, Config::default());
+    overlay.network.command(sybil, |n, now| n.join(now, Network::addr(members[0]))).expect("join starts");
+    overlay.network.run_for(Duration::from_secs(10));
+    overlay.refresh_ring();
+    assert_eq!(overlay.responsible(key), sybil);
+    // It keeps nothing for the key and answers searches for it with owners
+    // it made up: a member that shares nothing, and an unregistered ID.
+    let bob = overlay.network.locator(members[40]);
+    let ghost = ResourceLocator::new(
+        Id(0x6765_6e74_0000_0000_0000_0000_0000_0001),
+        SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0xbad, 0, 0, 0, 0, 0, 9), 4000, 0, 0),
+    );
+    let forger = overlay.network.node(sybil).identity().clone();
+    overlay.network.lie(
+        sybil,
+        Box::new(move |way, bytes| {
+            let Ok(repr) = Repr::parse_bytes(bytes) else { return Tamper::Pass };
+            match (way, repr.message) {
+                (Way::In, Message::Store { entries, .. }) if entries.iter().any(|e| e.key == key) => Tamper::Drop,
+                (Way::In, Message::Replicate { entries }) if entries.iter().any(|e| e.key == key) => Tamper::Drop,
+                (Way::Out, Message::SearchReply { key: k, hops, .. }) if k == key => {
+                    let sign = |owner| SignedOwner { owner, signature: sign_locator(&forger, key, &owner) };
+                    let owners = [sign(bob), sign(ghost)].into_iter().collect();
+                    let forged = Repr {
+                        header: repr.header,
+                        message: Message::SearchReply { key, hops, page: 0, pages: 1, owners },
+                    };
+                    let mut bytes = vec![0; forged.buffer_len()];
+                    forged.emit(&mut bytes).expect("fits");
+                    Tamper::Replace(bytes)
+                }
+                _ => Tamper::Pass,
+            }
+        }),
+    );
+    let honest = [members[5], members[17], members[33]];
+    for &owner in &honest {
+        overlay.share(owner, &["rare.txt"]).expect("shared");
+    }
+    overlay.network.run_for(Duration::from_secs(70));
+    let expected: std::collections::HashSet<ResourceLocator> =
+        honest.iter().map(|&o| overlay.network.locator(o)).collect();
+    for &origin in &members[45..55] {
+        let found = overlay.search(origin, key, Duration::from_secs(30));
+        assert!(found.complete, "the search from {origin:?} completes");
+        assert_eq!(found.owners, expected, "from {origin:?}: every honest owner, nothing invented");
+    }
+    let forged: u64 = members[45..55]
+        .iter()
+        .map(|&m| overlay.network.node(m).stats().dropped(mmp2p_core::DropReason::ForgedOwner))
+        .sum();
+    assert!(forged >= 10, "the invented owners were seen and refused: {forged}");
 }

@@ -44,6 +44,13 @@ impl Id {
         Id(u128::from_be_bytes(digest))
     }
 
+    /// The key half the ring away (the top bit flipped), where a second copy
+    /// of a key's locators is kept: its responsible node is another node,
+    /// reached by another route.
+    pub const fn mirror(self) -> Id {
+        Id(self.0 ^ (1 << 127))
+    }
+
     /// The ID of a file: MD5 of the file name's UTF-8 bytes.
     pub fn from_file_name(name: &str) -> Id {
         Id::from_md5(name.as_bytes())

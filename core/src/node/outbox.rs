@@ -165,8 +165,8 @@ impl Node {
             Outgoing::LookupReply { to, txid, key, hops } => {
                 (to, direct(self, txid, Message::LookupReply { key, hops }))
             }
-            Outgoing::Store { to, txid, hop_limit, start, end, unconfirmed } => {
-                let message = self.own_store(start, end, unconfirmed);
+            Outgoing::Store { to, txid, hop_limit, start, end, unconfirmed, mirror } => {
+                let message = self.own_store((start, end), unconfirmed, mirror);
                 (to, Repr { header: self.header(txid, hop_limit), message })
             }
             Outgoing::Verify { owner, txid } => (owner.addr, direct(self, txid, self.verify_message(&owner))),

@@ -135,8 +135,8 @@ impl Node {
             Purpose::Leave { request, .. } => return self.leave_step_done(request),
             Purpose::Probe { .. } => return self.probe_failed(&tx),
             Purpose::Forward { .. } => return,
-            Purpose::Search { request, key } | Purpose::SearchPage { request, key, .. } => {
-                Event::SearchFailed { request, key }
+            Purpose::Search { request, .. } | Purpose::SearchPage { request, .. } => {
+                return self.search_half_done(request, true)
             }
             Purpose::Verify { .. } => return self.verify_failed(&tx),
             // The registrar never answered: the candidate stays out, and may try again.

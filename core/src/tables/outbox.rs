@@ -93,6 +93,8 @@ pub(crate) enum Outgoing {
         end: u16,
         /// Only the files whose locators are not yet confirmed (a retry).
         unconfirmed: bool,
+        /// Under their keys' mirrors.
+        mirror: bool,
     },
     /// The oldest datagram waiting already encoded (see [`EncodedDatagram`]).
     Encoded,

@@ -1,20 +1,25 @@
-//! Search results waiting for their owners' registrations.
+//! Our searches in progress, and their results waiting for their owners'
+//! registrations.
 //!
-//! A searcher reports an owner only once it has checked the owner's
-//! signature of the locator against the key registered for the owner's ID
-//! at the owner's address. An owner whose registration it does not know
-//! waits here while the registration is fetched, at most
-//! [`MAX_PENDING_OWNERS`] at a time; a search whose last page has come while
-//! some of its owners wait is completed when the last of them is checked.
+//! A search asks for a key and for its mirror (see [`Id::mirror`](crate::id::Id::mirror)); it is
+//! complete once both halves have all their pages and every owner they
+//! named is checked. A searcher reports an owner only once it has checked
+//! the owner's signature of the locator against the key registered for the
+//! owner's ID at the owner's address, and reports each owner once. An owner
+//! whose registration it does not know waits here while the registration is
+//! fetched, at most [`MAX_PENDING_OWNERS`] at a time.
 
 use crate::event::RequestId;
 use crate::id::Id;
 use crate::wire::SignedOwner;
 
 /// Owners waiting for their registrations, over all searches.
-pub const MAX_PENDING_OWNERS: usize = 16;
-/// Searches whose pages are all in but whose owners are still checked.
-pub const MAX_AWAITING_SEARCHES: usize = 8;
+pub const MAX_PENDING_OWNERS: usize = 32;
+/// Searches in progress at once.
+pub const MAX_SEARCHES: usize = 8;
+/// Owners a search remembers having reported, so that the two halves
+/// report each once (past this, an owner may be reported twice).
+pub const MAX_REPORTED: usize = 32;
 
 /// A search result waiting for its owner's registration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,24 +34,31 @@ pub struct PendingOwner {
     pub hops: u8,
 }
 
-/// A search with all its pages in, and `found` owners reported so far.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AwaitingSearch {
+/// A search in progress.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchState {
     /// The search.
     pub request: RequestId,
-    /// The key searched.
+    /// The key asked for.
     pub key: Id,
+    /// Halves (the key, its mirror) still waiting for pages.
+    pub halves_left: u8,
+    /// Halves that failed.
+    pub failed: u8,
     /// Owners reported so far.
     pub found: u16,
+    /// The IDs of the owners reported, up to [`MAX_REPORTED`] (an ID has one
+    /// registered address, so its ID names an owner).
+    pub reported: heapless::Vec<Id, MAX_REPORTED>,
 }
 
-/// The owners waiting, and the searches waiting for them.
+/// Our searches, and the owners waiting for their registrations.
 #[derive(Clone, Debug, Default)]
 pub struct OwnerChecks {
     /// Owners waiting for their registrations.
     pub pending: heapless::Vec<PendingOwner, MAX_PENDING_OWNERS>,
-    /// Searches waiting for their owners.
-    pub awaiting: heapless::Vec<AwaitingSearch, MAX_AWAITING_SEARCHES>,
+    /// Searches in progress.
+    pub searches: heapless::Vec<SearchState, MAX_SEARCHES>,
 }
 
 impl OwnerChecks {
@@ -60,5 +72,10 @@ impl OwnerChecks {
     /// True if owners of `request` still wait.
     pub fn waits(&self, request: RequestId) -> bool {
         self.pending.iter().any(|p| p.request == request)
+    }
+
+    /// The search `request`, if in progress.
+    pub fn search_mut(&mut self, request: RequestId) -> Option<&mut SearchState> {
+        self.searches.iter_mut().find(|s| s.request == request)
     }
 }

@@ -165,7 +165,13 @@ impl SharedFiles {
         self.index.get(pos).map(|f| self.name(f))
     }
 
-    /// Records that the locator of `id` reached the node responsible for it.
+    /// True if `key` is a shared file's ID or its mirror (see [`Id::mirror`]).
+    pub fn shares(&self, key: Id) -> bool {
+        self.contains(key) || self.contains(key.mirror())
+    }
+
+    /// Records that the locator of `id` reached the node responsible for it
+    /// (no change for an ID not shared).
     pub fn confirm(&mut self, id: Id) {
         if let Ok(pos) = self.position(id) {
             self.index[pos].confirmed = true;

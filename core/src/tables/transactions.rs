@@ -167,12 +167,11 @@ pub(crate) enum Purpose {
         request: RequestId,
         key: Id,
     },
-    /// A further page of our search, asked of the node that answered; `found` counts owners so far.
+    /// A further page of our search, asked of the node that answered.
     SearchPage {
         request: RequestId,
         key: Id,
         page: u8,
-        found: u16,
     },
     /// A return-routability check of an owner's address.
     Verify {

@@ -15,6 +15,7 @@
 pub mod churn;
 pub mod dht;
 mod latency;
+pub mod liar;
 pub mod overlay;
 mod trace;
 
@@ -150,6 +151,8 @@ pub struct Network {
     trace: Vec<TraceEntry>,
     events: Vec<NodeEvent>,
     buf: Box<[u8; MAX_DATAGRAM]>,
+    /// Lying nodes' rules, by node index.
+    lies: std::collections::HashMap<usize, liar::Lie>,
 }
 
 impl Network {
@@ -167,6 +170,7 @@ impl Network {
             trace: Vec::new(),
             events: Vec::new(),
             buf: Box::new([0; MAX_DATAGRAM]),
+            lies: std::collections::HashMap::new(),
         }
     }
 
@@ -416,12 +420,39 @@ impl Network {
         true
     }
 
+    /// Makes node `index` lie: `lie` sees every datagram it receives or
+    /// sends, and may drop or rewrite it (see [`liar`]).
+    pub fn lie(&mut self, index: NodeIndex, lie: liar::Lie) {
+        self.lies.insert(index.0, lie);
+    }
+
+    /// What node `index`'s lie, if any, makes of `bytes` going `way`.
+    fn told(&mut self, index: NodeIndex, way: liar::Way, bytes: Vec<u8>) -> Option<Vec<u8>> {
+        let Some(lie) = self.lies.get_mut(&index.0) else { return Some(bytes) };
+        match lie(way, &bytes) {
+            liar::Tamper::Pass => Some(bytes),
+            liar::Tamper::Drop => None,
+            liar::Tamper::Replace(other) => Some(other),
+        }
+    }
+
     fn deliver(&mut self, d: InFlight) -> Step {
         let running = self.index_of(&d.to).filter(|i| self.slots[i.0].up);
         let Some(to) = running else {
             return Step::Undeliverable { at: d.at, to: d.to };
         };
-        let result = self.slots[to.0].node.handle_datagram(d.at, d.from, &d.bytes);
+        let told;
+        let bytes = match self.lies.contains_key(&to.0) {
+            false => &d.bytes,
+            true => match self.told(to, liar::Way::In, d.bytes.clone()) {
+                Some(bytes) => {
+                    told = bytes;
+                    &told
+                }
+                None => return Step::Delivered { at: d.at, from: d.from, to, bytes: d.bytes, result: Ok(()) },
+            },
+        };
+        let result = self.slots[to.0].node.handle_datagram(d.at, d.from, bytes);
         self.drain(to);
         Step::Delivered { at: d.at, from: d.from, to, bytes: d.bytes, result }
     }
@@ -437,7 +468,9 @@ impl Network {
             match output {
                 Output::Transmit(t) => {
                     let bytes = self.buf[..t.len].to_vec();
-                    self.transmit(index, Network::addr(index), t.to, bytes);
+                    if let Some(bytes) = self.told(index, liar::Way::Out, bytes) {
+                        self.transmit(index, Network::addr(index), t.to, bytes);
+                    }
                 }
                 Output::Event(event) => self.events.push(NodeEvent { at: self.now, node: index, event }),
                 Output::Timeout(deadline) => {

@@ -7,27 +7,32 @@
 //! REGISTRY_GET (see `identity/fetch.rs`). An owner whose registration we
 //! do not know waits while it is fetched (see
 //! [`OwnerChecks`](crate::tables::owner_checks::OwnerChecks)); one that
-//! fails is dropped and counted (`ForgedOwner`).
+//! fails is dropped and counted (`ForgedOwner`). A search ends once both its
+//! halves (the key and its mirror) are in and every owner they named is
+//! checked.
 
 use crate::event::{Event, RequestId};
-use crate::id::Id;
+use crate::id::{Id, ResourceLocator};
 use crate::locator_signature::check_locator;
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::known_keys::Known;
-use crate::tables::owner_checks::{AwaitingSearch, PendingOwner};
-use crate::tables::transactions::Purpose;
+use crate::tables::owner_checks::PendingOwner;
 use crate::wire::SignedOwner;
 
 impl Node {
-    /// Reports the owners of a page of `request` that check out now, and
-    /// holds those whose registrations must be fetched; returns how many
-    /// were reported.
-    pub(crate) fn check_owners(&mut self, request: RequestId, key: Id, owners: &[SignedOwner], hops: u8) -> u16 {
-        let mut reported = 0;
+    /// Reports the owners of a page of `request` (for the routed `key`) that
+    /// check out now, and holds those whose registrations must be fetched.
+    pub(crate) fn check_owners(&mut self, request: RequestId, key: Id, owners: &[SignedOwner], hops: u8) {
         for signed in owners {
+            // The other half named it already: reported, or waiting.
+            let reported = self.dht.checks.search_mut(request).is_some_and(|s| s.reported.contains(&signed.owner.id));
+            let waiting = self.dht.checks.pending.iter().any(|p| p.request == request && p.owner.owner == signed.owner);
+            if reported || waiting {
+                continue;
+            }
             match self.registration_of(signed.owner.id) {
-                Some(known) => reported += u16::from(self.judge_owner(request, key, signed, &known, hops)),
+                Some(known) => self.judge_owner(request, key, signed, &known, hops),
                 None => {
                     let pending = PendingOwner { request, key, owner: *signed, hops };
                     if self.dht.checks.pending.push(pending).is_err() {
@@ -38,11 +43,10 @@ impl Node {
                 }
             }
         }
-        reported
     }
 
-    /// Reports `signed` if `known`, its registration, vouches for its signature.
-    fn judge_owner(&mut self, request: RequestId, key: Id, signed: &SignedOwner, known: &Known, hops: u8) -> bool {
+    /// Reports `signed` if `known`, its registration, vouches for its signature of `key`.
+    fn judge_owner(&mut self, request: RequestId, key: Id, signed: &SignedOwner, known: &Known, hops: u8) {
         let genuine = match *known {
             Known::Registered { key: public, addr } => {
                 addr == signed.owner.addr && check_locator(&public, key, &signed.owner, &signed.signature).is_ok()
@@ -50,64 +54,60 @@ impl Node {
             Known::Unregistered => false,
         };
         if genuine {
-            self.report_owners(request, key, &[signed.owner], hops);
+            self.report_owner(request, signed.owner, hops);
         } else {
             self.stats.count_drop(DropReason::ForgedOwner);
         }
-        genuine
     }
 
-    /// Every page of `request` is in, with `found` owners reported: it is
-    /// complete now, or once its waiting owners are checked.
-    pub(crate) fn search_pages_done(&mut self, request: RequestId, key: Id, found: u16) {
-        let awaiting = AwaitingSearch { request, key, found };
-        if !self.dht.checks.waits(request) || self.dht.checks.awaiting.push(awaiting).is_err() {
-            self.emit(Event::SearchComplete { request, key, owners: found });
+    /// Reports `owner` for `request`, once.
+    pub(crate) fn report_owner(&mut self, request: RequestId, owner: ResourceLocator, hops: u8) {
+        let Some(search) = self.dht.checks.search_mut(request) else { return };
+        if search.reported.contains(&owner.id) {
+            return;
         }
+        // Past the bound, an owner may be reported twice; never lost.
+        let _ = search.reported.push(owner.id);
+        search.found = search.found.saturating_add(1);
+        let key = search.key;
+        self.emit(Event::SearchResult { request, key, owner, hops });
+    }
+
+    /// One half of `request` has all its pages (or `failed`).
+    pub(crate) fn search_half_done(&mut self, request: RequestId, failed: bool) {
+        let Some(search) = self.dht.checks.search_mut(request) else { return };
+        search.halves_left = search.halves_left.saturating_sub(1);
+        search.failed += u8::from(failed);
+        self.finish_search(request);
     }
 
     /// `id`'s registration is known now (or could not be fetched): the
-    /// owners waiting for it are judged, and searches they held up complete.
+    /// owners waiting for it are judged, and searches they held up end.
     pub(crate) fn owners_of_id_checked(&mut self, id: Id) {
         let known = self.registration_of(id);
         for pending in self.dht.checks.take_for(id) {
             let PendingOwner { request, key, owner, hops } = pending;
-            let genuine = match known {
+            match known {
                 Some(known) => self.judge_owner(request, key, &owner, &known, hops),
-                None => {
-                    self.stats.count_drop(DropReason::OwnerUnchecked);
-                    false
-                }
-            };
-            if genuine {
-                self.count_found(request);
+                None => self.stats.count_drop(DropReason::OwnerUnchecked),
             }
-            self.complete_if_checked(request);
+            self.finish_search(request);
         }
     }
 
-    /// Counts one more owner reported for `request`, wherever its tally is.
-    fn count_found(&mut self, request: RequestId) {
-        if let Some(awaiting) = self.dht.checks.awaiting.iter_mut().find(|a| a.request == request) {
-            awaiting.found = awaiting.found.saturating_add(1);
+    /// Ends `request` if both halves are in and no owner of it waits: complete
+    /// if either half answered, failed if both failed.
+    fn finish_search(&mut self, request: RequestId) {
+        let done = |s: &&crate::tables::owner_checks::SearchState| s.request == request && s.halves_left == 0;
+        if self.dht.checks.waits(request) || !self.dht.checks.searches.iter().any(|s| done(&s)) {
             return;
         }
-        let page = |tx: &crate::tables::transactions::Transaction| matches!(tx.purpose, Purpose::SearchPage { request: r, .. } if r == request);
-        if let Some(index) = self.requests.transactions.position(page) {
-            if let Purpose::SearchPage { found, .. } = &mut self.requests.transactions.get_mut(index).purpose {
-                *found = found.saturating_add(1);
-            }
-        }
-    }
-
-    /// Completes `request` if its pages are in and no owner of it waits.
-    fn complete_if_checked(&mut self, request: RequestId) {
-        if self.dht.checks.waits(request) {
-            return;
-        }
-        if let Some(index) = self.dht.checks.awaiting.iter().position(|a| a.request == request) {
-            let AwaitingSearch { key, found, .. } = self.dht.checks.awaiting.swap_remove(index);
-            self.emit(Event::SearchComplete { request, key, owners: found });
-        }
+        let Some(index) = self.dht.checks.searches.iter().position(|s| s.request == request) else { return };
+        let search = self.dht.checks.searches.swap_remove(index);
+        let (key, owners) = (search.key, search.found);
+        self.emit(match search.failed {
+            2 => Event::SearchFailed { request, key },
+            _ => Event::SearchComplete { request, key, owners },
+        });
     }
 }

@@ -64,6 +64,8 @@ struct Run {
     end: usize,
     size: usize,
     count: usize,
+    /// The files go under their keys' mirrors.
+    mirror: bool,
 }
 
 /// The name a STORE carries for a file: the name if it fits, else none.
@@ -110,40 +112,45 @@ impl Node {
         // Keep room in the outbox for other traffic; runs are merged once
         // what is left would otherwise not fit the room left.
         let mut budget = self.outbox.capacity().saturating_sub(self.outbox.len() + 4);
-        let mut remaining = (0..self.dht.shared.len()).filter(|&i| !(retry && self.dht.shared.is_confirmed(i))).count();
-        let mut run: Option<Run> = None;
-        for index in 0..self.dht.shared.len() {
-            if retry && self.dht.shared.is_confirmed(index) {
-                continue;
-            }
-            remaining -= 1;
-            let Some((key, name)) = self.dht.shared.get(index) else { break };
-            let len = FileEntry::wire_len_for(stored_name(name).len());
-            let Some((next, _)) = self.route(key, None, &[], false).step() else {
-                let name: heapless::String<STORE_NAME_LEN> = stored_name(name).try_into().unwrap_or_default();
-                let proof =
-                    OwnerProof { key: self.identity.public_key(), signature: sign_locator(&self.identity, key, &me) };
-                self.keep(me, key, &name, expires, proof);
-                self.dht.shared.confirm(key);
-                continue;
-            };
-            let hop = next.addr;
-            if let Some(r) = run.as_mut() {
-                let fits = r.size + len <= MAX_DATAGRAM && r.count < MAX_STORE_BATCH && r.end == index;
-                if fits && (r.to == hop || budget <= 1 + remaining.div_ceil(FILES_PER_FULL_STORE)) {
-                    (r.size, r.count, r.end) = (r.size + len, r.count + 1, index + 1);
+        let wanted = (0..self.dht.shared.len()).filter(|&i| !(retry && self.dht.shared.is_confirmed(i))).count();
+        let mut remaining = 2 * wanted;
+        // Each file under its key, then under its key's mirror.
+        for mirror in [false, true] {
+            let mut run: Option<Run> = None;
+            for index in 0..self.dht.shared.len() {
+                if retry && self.dht.shared.is_confirmed(index) {
                     continue;
                 }
-                self.send_run(r, retry);
-                budget = budget.saturating_sub(1);
+                remaining -= 1;
+                let Some((file, name)) = self.dht.shared.get(index) else { break };
+                let key = if mirror { file.mirror() } else { file };
+                let len = FileEntry::wire_len_for(stored_name(name).len());
+                let Some((next, _)) = self.route(key, None, &[], false).step() else {
+                    let name: heapless::String<STORE_NAME_LEN> = stored_name(name).try_into().unwrap_or_default();
+                    let signature = sign_locator(&self.identity, key, &me);
+                    self.keep(me, key, &name, expires, OwnerProof { key: self.identity.public_key(), signature });
+                    self.dht.shared.confirm(file);
+                    continue;
+                };
+                let hop = next.addr;
+                if let Some(r) = run.as_mut() {
+                    let fits = r.size + len <= MAX_DATAGRAM && r.count < MAX_STORE_BATCH && r.end == index;
+                    if fits && (r.to == hop || budget <= 1 + remaining.div_ceil(FILES_PER_FULL_STORE)) {
+                        (r.size, r.count, r.end) = (r.size + len, r.count + 1, index + 1);
+                        continue;
+                    }
+                    self.send_run(r, retry);
+                    budget = budget.saturating_sub(1);
+                }
+                let (start, end) = (index, index + 1);
+                run = Some(Run { to: hop, start, end, size: STORE_FIXED_LEN + len, count: 1, mirror });
             }
-            run = Some(Run { to: hop, start: index, end: index + 1, size: STORE_FIXED_LEN + len, count: 1 });
-        }
-        if let Some(r) = run.as_ref() {
-            self.send_run(r, retry);
+            if let Some(r) = run.as_ref() {
+                self.send_run(r, retry);
+            }
         }
         let shared = &self.dht.shared;
-        self.dht.store.verify(&me, |key| shared.contains(key));
+        self.dht.store.verify(&me, |key| shared.shares(key));
         self.replicate_soon();
         let retries = self.dht.publish_retries;
         if self.dht.shared.any_unconfirmed() && retries < self.config.max_attempts.saturating_sub(1) {
@@ -177,17 +184,19 @@ impl Node {
         }
         let txid = self.rng.next_u64();
         let hop_limit = self.config.hop_limit;
-        let (start, end) = (run.start as u16, run.end as u16);
-        self.send(Outgoing::Store { to: run.to, txid, hop_limit, start, end, unconfirmed });
+        let (start, end, mirror) = (run.start as u16, run.end as u16, run.mirror);
+        self.send(Outgoing::Store { to: run.to, txid, hop_limit, start, end, unconfirmed, mirror });
     }
 
     /// The STORE for shared files `start..end` (only the unconfirmed ones if
-    /// `unconfirmed`), less the keys we keep ourselves.
-    pub(crate) fn own_store(&self, start: u16, end: u16, unconfirmed: bool) -> Message {
+    /// `unconfirmed`; under their keys' mirrors if `mirror`), less the keys
+    /// we keep ourselves.
+    pub(crate) fn own_store(&self, (start, end): (u16, u16), unconfirmed: bool, mirror: bool) -> Message {
         let me = self.me.id;
         let entries = (usize::from(start)..usize::from(end))
             .filter(|&i| !(unconfirmed && self.dht.shared.is_confirmed(i)))
             .filter_map(|i| self.dht.shared.get(i))
+            .map(|(key, name)| (if mirror { key.mirror() } else { key }, name))
             .filter(|(key, _)| !self.ring.neighbours.is_responsible(me, *key))
             .map(|(key, name)| FileEntry {
                 key,
@@ -215,7 +224,7 @@ impl Node {
         let mut standing = None;
         let mut fetching = false;
         for entry in entries {
-            if owner == self.me && !self.dht.shared.contains(entry.key) {
+            if owner == self.me && !self.dht.shared.shares(entry.key) {
                 // Nobody publishes for us: we know what we share.
                 continue;
             }

@@ -12,11 +12,12 @@
 //! `owners.rs`); [`Event::SearchComplete`] follows the last page and the
 //! last check. Replies from an address the requester did not ask are ignored.
 
-use crate::event::{CommandError, Event, RequestId};
+use crate::event::{CommandError, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
+use crate::tables::owner_checks::SearchState;
 use crate::tables::transactions::Purpose;
 use crate::time::Instant;
 use crate::wire::{Header, Message, MessageType, SignedOwner, MAX_OWNERS_PER_REPLY};
@@ -28,26 +29,44 @@ impl Node {
         self.search_id(now, Id::from_file_name(name))
     }
 
-    /// Searches for the owners of `key` (a file ID, or a user ID).
+    /// Searches for the owners of `key` (a file ID, or a user ID): at the
+    /// node responsible for `key` and at the one responsible for its
+    /// mirror, by separate routes, so that one lying or silent node can
+    /// neither hide nor invent an owner.
     ///
-    /// Reports [`Event::SearchResult`] per page and [`Event::SearchComplete`],
-    /// or [`Event::SearchFailed`].
+    /// Reports each checked owner once ([`Event::SearchResult`]), then
+    /// [`Event::SearchComplete`], or [`Event::SearchFailed`] if neither half
+    /// was answered.
     pub fn search_id(&mut self, now: Instant, key: Id) -> Result<RequestId, CommandError> {
+        if self.dht.checks.searches.is_full() || self.requests.transactions.room() < 4 {
+            return Err(CommandError::TooManyRequests);
+        }
         let (request, local) = self.originate(now, key, |request| Purpose::Search { request, key })?;
+        let state = SearchState { request, key, halves_left: 2, failed: 0, found: 0, reported: heapless::Vec::new() };
+        // Cannot fail: checked for room above.
+        let _ = self.dht.checks.searches.push(state);
         if local {
             self.answer_own(&Purpose::Search { request, key });
+        }
+        let mirror = key.mirror();
+        match self.originate_for(mirror, Purpose::Search { request, key: mirror }) {
+            Ok(true) => self.answer_own(&Purpose::Search { request, key: mirror }),
+            Ok(false) => {}
+            Err(_) => self.search_half_done(request, true),
         }
         Ok(request)
     }
 
-    /// Answers our own search for a key we are responsible for, from our store.
+    /// Answers one half of our own search, for a key we are responsible for, from our store.
     pub(crate) fn search_answered_here(&mut self, request: RequestId, key: Id) {
         // Our own answer goes straight to the event queue, so it is
         // bounded by it (one slot is kept for the completion).
         let owners: heapless::Vec<ResourceLocator, { crate::config::EVENT_QUEUE_CAPACITY }> =
             self.dht.store.owners(key).map(|e| e.owner).take(crate::config::EVENT_QUEUE_CAPACITY - 1).collect();
-        self.report_owners(request, key, &owners, 0);
-        self.emit(Event::SearchComplete { request, key, owners: owners.len() as u16 });
+        for owner in owners {
+            self.report_owner(request, owner, 0);
+        }
+        self.search_half_done(request, false);
     }
 
     pub(crate) fn handle_search_page(
@@ -91,13 +110,6 @@ impl Node {
         Message::SearchReply { key, hops, page, pages, owners: self.owners_page(key, page) }
     }
 
-    /// One result event per owner.
-    pub(crate) fn report_owners(&mut self, request: RequestId, key: Id, owners: &[ResourceLocator], hops: u8) {
-        for owner in owners {
-            self.emit(Event::SearchResult { request, key, owner: *owner, hops });
-        }
-    }
-
     pub(crate) fn handle_search_reply(
         &mut self,
         from: SocketAddrV6,
@@ -116,21 +128,17 @@ impl Node {
         let tx = self.complete_request(header, MessageType::SearchReply, from, same)?;
         // The first reply ends the routed request; drop its first-hop tracking.
         self.requests.transactions.retain(|t| !(t.txid == tx.txid && matches!(t.purpose, Purpose::Forward { .. })));
-        let (request, found) = match tx.purpose {
-            Purpose::Search { request, .. } => (request, 0),
-            Purpose::SearchPage { request, found, .. } => (request, found),
-            _ => return Ok(()),
-        };
-        let found = found.saturating_add(self.check_owners(request, key, owners, hops));
+        let (Purpose::Search { request, .. } | Purpose::SearchPage { request, .. }) = tx.purpose else { return Ok(()) };
+        self.check_owners(request, key, owners, hops);
         let next = page.saturating_add(1);
         if next < pages {
             // Further pages come only from the node that answered.
-            let purpose = Purpose::SearchPage { request, key, page: next, found };
+            let purpose = Purpose::SearchPage { request, key, page: next };
             if self.start_request(from, purpose).is_err() {
-                self.emit(Event::SearchFailed { request, key });
+                self.search_half_done(request, true);
             }
         } else {
-            self.search_pages_done(request, key, found);
+            self.search_half_done(request, false);
         }
         Ok(())
     }

@@ -46,9 +46,10 @@ impl Node {
         // The check is the receipt: these locators reached a responsible node.
         for key in keys {
             self.dht.shared.confirm(*key);
+            self.dht.shared.confirm(key.mirror());
         }
         let mask =
-            keys.iter().enumerate().filter(|(_, k)| self.dht.shared.contains(**k)).fold(0u32, |m, (i, _)| m | 1 << i);
+            keys.iter().enumerate().filter(|(_, k)| self.dht.shared.shares(**k)).fold(0u32, |m, (i, _)| m | 1 << i);
         let reply = Message::VerifyReply { keys: keys.iter().copied().collect(), mask };
         let header = Header { flags: 0, hop_limit: 0, txid: header.txid, sender: self.me };
         // The reply echoes the request's keys, so it is encoded now, like a relayed STORE.

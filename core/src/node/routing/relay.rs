@@ -81,17 +81,24 @@ impl Node {
         if self.is_joining() {
             return Err(CommandError::NotJoined);
         }
+        let request = self.next_request_id();
+        let local = self.originate_for(key, purpose(request))?;
+        Ok((request, local))
+    }
+
+    /// Starts a routed request for `purpose` (of a command already under
+    /// way) towards `key`; true if we are responsible ourselves (nothing was sent).
+    pub(crate) fn originate_for(&mut self, key: Id, purpose: Purpose) -> Result<bool, CommandError> {
         if self.requests.transactions.room() < 2 {
             return Err(CommandError::TooManyRequests);
         }
-        let request = self.next_request_id();
-        let Some((next, _)) = self.route(key, None, &[], true).step() else { return Ok((request, true)) };
+        let Some((next, _)) = self.route(key, None, &[], true).step() else { return Ok(true) };
         // The end-to-end request waits for the reply; the first hop is
         // tracked like any relay's, so a silent hop is routed around.
         let txid = self.rng.next_u64();
-        let tx = self.track_request(txid, next.addr, purpose(request))?;
+        let tx = self.track_request(txid, next.addr, purpose)?;
         self.resend(txid, &tx.purpose);
-        Ok((request, false))
+        Ok(false)
     }
 
     /// Sends one of our own routed requests again, along the route as it now

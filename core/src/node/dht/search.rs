@@ -34,8 +34,9 @@ impl Node {
     /// mirror, by separate routes, so that one lying or silent node can
     /// neither hide nor invent an owner.
     ///
-    /// Reports each checked owner once ([`Event::SearchResult`]), then
-    /// [`Event::SearchComplete`], or [`Event::SearchFailed`] if neither half
+    /// Reports each checked owner once ([`SearchResult`](crate::Event::SearchResult)), then
+    /// [`SearchComplete`](crate::Event::SearchComplete), or
+    /// [`SearchFailed`](crate::Event::SearchFailed) if neither half
     /// was answered.
     pub fn search_id(&mut self, now: Instant, key: Id) -> Result<RequestId, CommandError> {
         if self.dht.checks.searches.is_full() || self.requests.transactions.room() < 4 {

@@ -107,6 +107,12 @@ seeds = {
         OP_TICK, 0x03, 0xe8, OP_TICK, 0x07, 0xd0, OP_TICK, 0xff, 0xff,
         OP_REMOVE_FRIEND, 0x83,
     ]),
+    # A regression: a refresh's STORE handed to a quiet friend once scheduled
+    # that friend's probe at the very instant being handled.
+    "store-to-quiet-friend": bytes.fromhex(
+        "02020660029d9d9d9d9d9d9d9d8f8f8f8f8f8f000f8f8f8f8f8f8f8f8f8f00000000000f"
+        "9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d820104820300019d9d9d9d9d9d9d"
+    ),
 }
 for name, data in seeds.items():
     write(node_dir, name, data)

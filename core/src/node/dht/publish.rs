@@ -177,9 +177,11 @@ impl Node {
     /// the next refresh goes around it.
     fn send_run(&mut self, run: &Run, unconfirmed: bool) {
         let (now, quiet_for) = (self.now, self.config.stabilise_interval);
+        // Right after this input (its timers are served already).
+        let soon = now + core::time::Duration::from_millis(1);
         for friend in self.liveness.friends.at_addr_mut(run.to) {
             if friend.alive && now.saturating_duration_since(friend.last_heard) > quiet_for {
-                friend.next_probe = friend.next_probe.min(now);
+                friend.next_probe = friend.next_probe.min(soon);
             }
         }
         let txid = self.rng.next_u64();

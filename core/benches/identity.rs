@@ -1,9 +1,12 @@
 //! Identity keys: Ed25519 signatures and strict verifications per second,
-//! over a 200-byte message (about what a signed record or STORE covers).
+//! over a 200-byte message (about what a signed record or STORE covers);
+//! agreeing on a conversation key, and sealing and opening a 1 KiB chat
+//! message (ChaCha20-Poly1305).
 //!
 //! Run: `cargo bench -p mmp2p-core --bench identity`.
 
 use criterion::{Criterion, Throughput};
+use mmp2p_core::conversation::ConversationKey;
 use mmp2p_core::identity::Identity;
 use std::hint::black_box;
 
@@ -20,8 +23,27 @@ fn identity(c: &mut Criterion) {
     group.finish();
 }
 
+fn conversation(c: &mut Criterion) {
+    let (alice, bob) = (Identity::from_seed([1; 32]), Identity::from_seed([2; 32]));
+    let (from, to) = (alice.public_key(), bob.public_key());
+    let key = ConversationKey::agree(&alice, &to).expect("valid keys");
+    let mut group = c.benchmark_group("conversation");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("agree", |b| b.iter(|| ConversationKey::agree(black_box(&alice), black_box(&to))));
+    group.throughput(Throughput::Bytes(1024));
+    let mut message = [7u8; 1024];
+    group.bench_function("seal+open 1 KiB", |b| {
+        b.iter(|| {
+            let tag = key.seal(&from, 1, b"chat", black_box(&mut message));
+            key.open(&from, 1, b"chat", black_box(&mut message), &tag).expect("opens")
+        })
+    });
+    group.finish();
+}
+
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     identity(&mut criterion);
+    conversation(&mut criterion);
     criterion.final_summary();
 }

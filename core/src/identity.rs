@@ -67,6 +67,12 @@ impl Identity {
     pub fn sign(&self, message: &[u8]) -> Signature {
         Signature(self.signing.sign(message).to_bytes())
     }
+
+    /// The X25519 secret key of this key pair's Montgomery form (the first
+    /// half of SHA-512 of the seed, as RFC 8032 expands it; X25519 clamps it).
+    pub(crate) fn x25519_secret(&self) -> [u8; 32] {
+        self.signing.to_scalar_bytes()
+    }
 }
 
 impl PublicKey {

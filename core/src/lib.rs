@@ -87,6 +87,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod conversation;
 pub mod event;
 #[cfg(test)]
 mod harness;

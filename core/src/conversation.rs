@@ -1,0 +1,183 @@
+//! End-to-end keys between two identities, for chat.
+//!
+//! Two friends agree on a key without exchanging anything but their
+//! identity keys: each converts its Ed25519 key pair to X25519 (the
+//! birational map of RFC 7748 §4.1, as libsodium's
+//! `crypto_sign_ed25519_pk_to_curve25519`) and runs X25519 with the
+//! other's public key. The shared secret, with both public keys in order,
+//! goes through BLAKE3's key derivation (context `mmp2p conversation v1`)
+//! to give the conversation's 32-byte key. Messages are sealed in place
+//! with ChaCha20-Poly1305 (RFC 8439), a 16-byte tag beside them; the
+//! 12-byte nonce is one byte for the direction (0 from the lower public
+//! key, 1 from the higher), three zero bytes and the sender's 64-bit
+//! message counter, big-endian, so no nonce repeats under a key as long as
+//! each side numbers its messages afresh. Nothing here allocates.
+//!
+//! ```
+//! use mmp2p_core::conversation::ConversationKey;
+//! use mmp2p_core::identity::Identity;
+//!
+//! let (alice, bob) = (Identity::from_seed([1; 32]), Identity::from_seed([2; 32]));
+//! let at_alice = ConversationKey::agree(&alice, &bob.public_key()).unwrap();
+//! let at_bob = ConversationKey::agree(&bob, &alice.public_key()).unwrap();
+//! let mut message = *b"hello, bob";
+//! let tag = at_alice.seal(&alice.public_key(), 1, b"header", &mut message);
+//! assert_ne!(&message, b"hello, bob");
+//! at_bob.open(&alice.public_key(), 1, b"header", &mut message, &tag).unwrap();
+//! assert_eq!(&message, b"hello, bob");
+//! ```
+
+use crate::identity::{Identity, PublicKey};
+use chacha20poly1305::{AeadInOut, ChaCha20Poly1305, Key, KeyInit, Nonce};
+use core::fmt;
+use ed25519_dalek::VerifyingKey;
+
+/// What BLAKE3 derives a conversation key under.
+const CONTEXT: &str = "mmp2p conversation v1";
+/// Bytes of the tag a sealed message carries.
+pub const TAG_LEN: usize = 16;
+
+/// The key two identities share, and which of them is the lower.
+#[derive(Clone)]
+pub struct ConversationKey {
+    key: [u8; 32],
+    lower: PublicKey,
+}
+
+/// Why no key could be agreed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgreementError {
+    /// The peer's key is not a valid Ed25519 public key, or a weak one.
+    BadKey,
+    /// The peer's key is our own: there is no one to talk to.
+    OwnKey,
+}
+
+/// A sealed message did not open: altered, or not sealed under this key,
+/// counter and associated data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenError;
+
+impl ConversationKey {
+    /// The key `me` shares with the holder of `peer`.
+    pub fn agree(me: &Identity, peer: &PublicKey) -> Result<ConversationKey, AgreementError> {
+        let mine = me.public_key();
+        if *peer == mine {
+            return Err(AgreementError::OwnKey);
+        }
+        let theirs = VerifyingKey::from_bytes(&peer.0).map_err(|_| AgreementError::BadKey)?;
+        if theirs.is_weak() {
+            return Err(AgreementError::BadKey);
+        }
+        let shared = theirs.to_montgomery().mul_clamped(me.x25519_secret()).to_bytes();
+        let (lower, higher) = if mine < *peer { (mine, *peer) } else { (*peer, mine) };
+        let mut material = [0u8; 96];
+        material[..32].copy_from_slice(&shared);
+        material[32..64].copy_from_slice(&lower.0);
+        material[64..].copy_from_slice(&higher.0);
+        Ok(ConversationKey { key: blake3::derive_key(CONTEXT, &material), lower })
+    }
+
+    /// The nonce of message `seq` sent by `from`.
+    fn nonce(&self, from: &PublicKey, seq: u64) -> Nonce {
+        let mut nonce = [0u8; 12];
+        nonce[0] = u8::from(*from != self.lower);
+        nonce[4..].copy_from_slice(&seq.to_be_bytes());
+        Nonce::from(nonce)
+    }
+
+    fn cipher(&self) -> ChaCha20Poly1305 {
+        ChaCha20Poly1305::new(&Key::from(self.key))
+    }
+
+    /// Seals `message` in place as message `seq` from `from`, binding
+    /// `associated` (sent in clear); returns the tag.
+    pub fn seal(&self, from: &PublicKey, seq: u64, associated: &[u8], message: &mut [u8]) -> [u8; TAG_LEN] {
+        let nonce = self.nonce(from, seq);
+        // Cannot fail: ChaCha20-Poly1305 takes up to 2^38 bytes, and a message is one datagram.
+        let tag = self.cipher().encrypt_inout_detached(&nonce, associated, message.into()).unwrap_or_default();
+        tag.into()
+    }
+
+    /// Opens `message` in place, sealed as message `seq` from `from` with
+    /// `associated`; on failure the message is left as it was.
+    pub fn open(
+        &self,
+        from: &PublicKey,
+        seq: u64,
+        associated: &[u8],
+        message: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), OpenError> {
+        let nonce = self.nonce(from, seq);
+        self.cipher().decrypt_inout_detached(&nonce, associated, message.into(), &(*tag).into()).map_err(|_| OpenError)
+    }
+}
+
+impl fmt::Debug for ConversationKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ConversationKey(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> (Identity, Identity, ConversationKey, ConversationKey) {
+        let (alice, bob) = (Identity::from_seed([1; 32]), Identity::from_seed([2; 32]));
+        let a = ConversationKey::agree(&alice, &bob.public_key()).unwrap();
+        let b = ConversationKey::agree(&bob, &alice.public_key()).unwrap();
+        (alice, bob, a, b)
+    }
+
+    #[test]
+    fn the_montgomery_public_key_is_the_x25519_key_of_the_secret() {
+        let alice = Identity::from_seed([9; 32]);
+        let public = VerifyingKey::from_bytes(&alice.public_key().0).unwrap().to_montgomery();
+        let from_secret = curve25519_dalek::montgomery::MontgomeryPoint::mul_base_clamped(alice.x25519_secret());
+        assert_eq!(public, from_secret);
+    }
+
+    #[test]
+    fn both_sides_agree_and_a_third_does_not() {
+        let (alice, bob, a, b) = pair();
+        assert_eq!(a.key, b.key);
+        let carol = Identity::from_seed([3; 32]);
+        let c = ConversationKey::agree(&carol, &bob.public_key()).unwrap();
+        assert_ne!(c.key, a.key);
+        assert_eq!(ConversationKey::agree(&alice, &alice.public_key()).unwrap_err(), AgreementError::OwnKey);
+        assert_eq!(ConversationKey::agree(&alice, &PublicKey([0; 32])).unwrap_err(), AgreementError::BadKey);
+    }
+
+    #[test]
+    fn only_the_exact_message_counter_direction_and_data_open() {
+        let (alice, bob, a, b) = pair();
+        let sealed = |seq: u64| {
+            let mut message = *b"see you at eight";
+            let tag = a.seal(&alice.public_key(), seq, b"chat", &mut message);
+            (message, tag)
+        };
+        let (message, tag) = sealed(7);
+        let mut opened = message;
+        assert_eq!(b.open(&alice.public_key(), 7, b"chat", &mut opened, &tag), Ok(()));
+        assert_eq!(&opened, b"see you at eight");
+        // Another counter, direction or associated data, a flipped bit: refused, message untouched.
+        for (from, seq, associated, flip) in [
+            (alice.public_key(), 8, &b"chat"[..], false),
+            (bob.public_key(), 7, &b"chat"[..], false),
+            (alice.public_key(), 7, &b"chaT"[..], false),
+            (alice.public_key(), 7, &b"chat"[..], true),
+        ] {
+            let mut tampered = message;
+            tampered[0] ^= u8::from(flip);
+            let before = tampered;
+            assert_eq!(b.open(&from, seq, associated, &mut tampered, &tag), Err(OpenError));
+            assert_eq!(tampered, before);
+        }
+        // The two directions never share a nonce: the same counter seals differently.
+        let mut other = *b"see you at eight";
+        b.seal(&bob.public_key(), 7, b"chat", &mut other);
+        assert_ne!(other, message);
+    }
+}

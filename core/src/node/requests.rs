@@ -169,6 +169,12 @@ impl Node {
         Ok(tx)
     }
 
+    /// The reply to our own routed request `txid` is in: its first hop's
+    /// acknowledgement no longer matters.
+    pub(crate) fn forget_first_hop(&mut self, txid: u64) {
+        self.requests.transactions.retain(|t| !(t.txid == txid && matches!(t.purpose, Purpose::Forward { .. })));
+    }
+
     /// `addr` echoed a nonce of ours while we handle this input: it is
     /// proven, and what the input makes us do is on the word of a proven address.
     pub(crate) fn vouch(&mut self, addr: SocketAddrV6) {

@@ -98,11 +98,11 @@ impl Node {
     /// Ends `request` if both halves are in and no owner of it waits: complete
     /// if either half answered, failed if both failed.
     fn finish_search(&mut self, request: RequestId) {
-        let done = |s: &&crate::tables::owner_checks::SearchState| s.request == request && s.halves_left == 0;
-        if self.dht.checks.waits(request) || !self.dht.checks.searches.iter().any(|s| done(&s)) {
+        let searches = &self.dht.checks.searches;
+        let Some(index) = searches.iter().position(|s| s.request == request) else { return };
+        if searches[index].halves_left > 0 || self.dht.checks.waits(request) {
             return;
         }
-        let Some(index) = self.dht.checks.searches.iter().position(|s| s.request == request) else { return };
         let search = self.dht.checks.searches.swap_remove(index);
         let (key, owners) = (search.key, search.found);
         self.emit(match search.failed {

@@ -127,8 +127,7 @@ impl Node {
             _ => false,
         };
         let tx = self.complete_request(header, MessageType::SearchReply, from, same)?;
-        // The first reply ends the routed request; drop its first-hop tracking.
-        self.requests.transactions.retain(|t| !(t.txid == tx.txid && matches!(t.purpose, Purpose::Forward { .. })));
+        self.forget_first_hop(tx.txid);
         let (Purpose::Search { request, .. } | Purpose::SearchPage { request, .. }) = tx.purpose else { return Ok(()) };
         self.check_owners(request, key, owners, hops);
         let next = page.saturating_add(1);

@@ -57,8 +57,7 @@ impl Node {
             _ => false,
         };
         let tx = self.complete_request(header, MessageType::RegistryRecord, from, asked)?;
-        // The first hop's acknowledgement no longer matters.
-        self.requests.transactions.retain(|t| !(t.txid == tx.txid && matches!(t.purpose, Purpose::Forward { .. })));
+        self.forget_first_hop(tx.txid);
         if record.is_some_and(|r| r.id != id || r.check().is_err()) {
             return Err(DropReason::BadSignature);
         }

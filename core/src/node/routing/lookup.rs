@@ -43,8 +43,7 @@ impl Node {
     ) -> Result<(), DropReason> {
         let same_key = |p: &Purpose| matches!(p, Purpose::Lookup { key: k, .. } if *k == key);
         let tx = self.complete_request(header, MessageType::LookupReply, from, same_key)?;
-        // The first hop's acknowledgement no longer matters.
-        self.requests.transactions.retain(|t| !(t.txid == tx.txid && matches!(t.purpose, Purpose::Forward { .. })));
+        self.forget_first_hop(tx.txid);
         if let Purpose::Lookup { request, .. } = tx.purpose {
             self.lookup_completed(request, key, header.sender, hops);
         }

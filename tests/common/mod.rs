@@ -10,6 +10,13 @@ use mmp2p_memory::{LatencyModel, Network, NetworkConfig, NodeIndex, Step};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
+/// `repr` encoded as a datagram.
+pub fn datagram(repr: &Repr) -> Vec<u8> {
+    let mut bytes = vec![0; repr.buffer_len()];
+    repr.emit(&mut bytes).expect("a datagram of at most 1232 bytes");
+    bytes
+}
+
 /// The default configuration without periodic maintenance, so a scenario
 /// goes quiet once its messages are exchanged.
 pub fn quiet() -> Config {

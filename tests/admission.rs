@@ -11,8 +11,9 @@ mod common;
 use common::datagram;
 use mmp2p_core::identity::{PublicKey, Signature};
 use mmp2p_core::wire::{
-    Chain, FileEntry, Header, JoinStatus, Message, MessageType, ReplicaEntry, Repr, Side, SignedOwner, MAX_DIGEST_IDS,
-    MAX_STORE_BATCH, MAX_VERIFY_KEYS,
+    Chain, ChatAck, ChatFragment, FileEntry, FriendAnswer, FriendRequest, Header, JoinStatus, Message, MessageType,
+    Presence, ReplicaEntry, Repr, Side, SignedOwner, Status, Unfriend, MAX_DIGEST_IDS, MAX_STORE_BATCH,
+    MAX_VERIFY_KEYS,
 };
 use mmp2p_core::{rng::Rng, Config, Event, Id, JoinFailure, ResourceLocator};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
@@ -158,6 +159,35 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
         },
         MessageType::ListFiles => Message::ListFiles { page: 0 },
         MessageType::FileList => Message::FileList { page: 0, pages: 1, names: Default::default() },
+        MessageType::FriendRequest => Message::FriendRequest(FriendRequest {
+            to: key,
+            key: PublicKey([0xee; 32]),
+            nonce: rng.next_u64(),
+            text: "let me in".try_into().expect("short"),
+            signature: Signature([0; 64]),
+        }),
+        MessageType::FriendAnswer => Message::FriendAnswer(FriendAnswer {
+            nonce: rng.next_u64(),
+            accept: true,
+            key: PublicKey([0xee; 32]),
+            signature: Signature([0; 64]),
+        }),
+        MessageType::Unfriend => Message::Unfriend(Unfriend { since: rng.next_u64(), tag: [0; 16] }),
+        MessageType::Presence => Message::Presence(Presence {
+            version: u64::MAX,
+            status: Status::Online,
+            text: Default::default(),
+            signature: Signature([0; 64]),
+        }),
+        MessageType::Chat => Message::Chat(ChatFragment {
+            epoch: rng.next_u64(),
+            seq: 1,
+            fragment: 0,
+            fragments: 1,
+            sealed: (&[0x55u8; 1000][..]).try_into().expect("fits"),
+            tag: [0; 16],
+        }),
+        MessageType::ChatAck => Message::ChatAck(ChatAck { delivered: 1, seq: 1, fragment: 0, tag: [0; 16] }),
         other => panic!("no forgery for {other}: add one"),
     }
 }

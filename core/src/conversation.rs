@@ -6,29 +6,35 @@
 //! `crypto_sign_ed25519_pk_to_curve25519`) and runs X25519 with the
 //! other's public key. The shared secret, with both public keys in order,
 //! goes through BLAKE3's key derivation (context `mmp2p conversation v1`)
-//! to give the conversation's 32-byte key. Messages are sealed in place
-//! with ChaCha20-Poly1305 (RFC 8439), a 16-byte tag beside them; the
-//! 12-byte nonce is one byte for the direction (0 from the lower public
-//! key, 1 from the higher), three zero bytes and the sender's 64-bit
-//! message counter, big-endian, so no nonce repeats under a key as long as
-//! each side numbers its messages afresh. Nothing here allocates.
+//! to give the conversation's 32-byte key. Datagrams are sealed in place
+//! with XChaCha20-Poly1305 (ChaCha20-Poly1305 of RFC 8439 with the 24-byte
+//! nonce of draft-irtf-cfrg-xchacha), a 16-byte tag beside them. The nonce
+//! is a [`Seal`]: one byte for the direction (0 from the lower public key,
+//! 1 from the higher), one for the kind of datagram, six zero bytes and two
+//! 64-bit numbers, big-endian, that tell the datagrams of a kind apart. A
+//! chat fragment's numbers are the sender's run epoch (drawn afresh each
+//! time a node starts) and its position in the conversation, so a nonce
+//! never repeats under a key even when a restarted sender lost count; an
+//! acknowledgement's are its whole contents, so equal nonces seal equal
+//! (empty) messages. Nothing here allocates.
 //!
 //! ```
-//! use mmp2p_core::conversation::ConversationKey;
+//! use mmp2p_core::conversation::{ConversationKey, Seal, SealKind};
 //! use mmp2p_core::identity::Identity;
 //!
 //! let (alice, bob) = (Identity::from_seed([1; 32]), Identity::from_seed([2; 32]));
 //! let at_alice = ConversationKey::agree(&alice, &bob.public_key()).unwrap();
 //! let at_bob = ConversationKey::agree(&bob, &alice.public_key()).unwrap();
 //! let mut message = *b"hello, bob";
-//! let tag = at_alice.seal(&alice.public_key(), 1, b"header", &mut message);
+//! let seal = Seal { kind: SealKind::Chat, first: 7, second: 1 };
+//! let tag = at_alice.seal(&alice.public_key(), seal, b"header", &mut message);
 //! assert_ne!(&message, b"hello, bob");
-//! at_bob.open(&alice.public_key(), 1, b"header", &mut message, &tag).unwrap();
+//! at_bob.open(&alice.public_key(), seal, b"header", &mut message, &tag).unwrap();
 //! assert_eq!(&message, b"hello, bob");
 //! ```
 
 use crate::identity::{Identity, PublicKey};
-use chacha20poly1305::{AeadInOut, ChaCha20Poly1305, Key, KeyInit, Nonce};
+use chacha20poly1305::{AeadInOut, Key, KeyInit, XChaCha20Poly1305, XNonce};
 use core::fmt;
 use ed25519_dalek::VerifyingKey;
 
@@ -37,8 +43,31 @@ const CONTEXT: &str = "mmp2p conversation v1";
 /// Bytes of the tag a sealed message carries.
 pub const TAG_LEN: usize = 16;
 
+/// What a sealed datagram is: with the direction, its nonce's first byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SealKind {
+    /// A fragment of a chat message.
+    Chat = 0,
+    /// An acknowledgement of a chat fragment (and a delivery receipt).
+    ChatAck = 1,
+    /// The end of a friendship.
+    Unfriend = 2,
+}
+
+/// A sealed datagram's nonce, less its direction: its kind and two numbers
+/// that no two different datagrams of that kind from one side share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seal {
+    /// What the datagram is.
+    pub kind: SealKind,
+    /// Its first number (a chat fragment: the sender's run epoch).
+    pub first: u64,
+    /// Its second number (a chat fragment: its sequence number and fragment).
+    pub second: u64,
+}
+
 /// The key two identities share, and which of them is the lower.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConversationKey {
     key: [u8; 32],
     lower: PublicKey,
@@ -54,7 +83,7 @@ pub enum AgreementError {
 }
 
 /// A sealed message did not open: altered, or not sealed under this key,
-/// counter and associated data.
+/// nonce and associated data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenError;
 
@@ -78,38 +107,40 @@ impl ConversationKey {
         Ok(ConversationKey { key: blake3::derive_key(CONTEXT, &material), lower })
     }
 
-    /// The nonce of message `seq` sent by `from`.
-    fn nonce(&self, from: &PublicKey, seq: u64) -> Nonce {
-        let mut nonce = [0u8; 12];
+    /// The nonce of `seal` sent by `from`.
+    fn nonce(&self, from: &PublicKey, seal: Seal) -> XNonce {
+        let mut nonce = [0u8; 24];
         nonce[0] = u8::from(*from != self.lower);
-        nonce[4..].copy_from_slice(&seq.to_be_bytes());
-        Nonce::from(nonce)
+        nonce[1] = seal.kind as u8;
+        nonce[8..16].copy_from_slice(&seal.first.to_be_bytes());
+        nonce[16..].copy_from_slice(&seal.second.to_be_bytes());
+        XNonce::from(nonce)
     }
 
-    fn cipher(&self) -> ChaCha20Poly1305 {
-        ChaCha20Poly1305::new(&Key::from(self.key))
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new(&Key::from(self.key))
     }
 
-    /// Seals `message` in place as message `seq` from `from`, binding
-    /// `associated` (sent in clear); returns the tag.
-    pub fn seal(&self, from: &PublicKey, seq: u64, associated: &[u8], message: &mut [u8]) -> [u8; TAG_LEN] {
-        let nonce = self.nonce(from, seq);
-        // Cannot fail: ChaCha20-Poly1305 takes up to 2^38 bytes, and a message is one datagram.
+    /// Seals `message` in place as `seal` from `from`, binding `associated`
+    /// (sent in clear); returns the tag.
+    pub fn seal(&self, from: &PublicKey, seal: Seal, associated: &[u8], message: &mut [u8]) -> [u8; TAG_LEN] {
+        let nonce = self.nonce(from, seal);
+        // Cannot fail: XChaCha20-Poly1305 takes up to 2^38 bytes, and a message is one datagram.
         let tag = self.cipher().encrypt_inout_detached(&nonce, associated, message.into()).unwrap_or_default();
         tag.into()
     }
 
-    /// Opens `message` in place, sealed as message `seq` from `from` with
+    /// Opens `message` in place, sealed as `seal` from `from` with
     /// `associated`; on failure the message is left as it was.
     pub fn open(
         &self,
         from: &PublicKey,
-        seq: u64,
+        seal: Seal,
         associated: &[u8],
         message: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), OpenError> {
-        let nonce = self.nonce(from, seq);
+        let nonce = self.nonce(from, seal);
         self.cipher().decrypt_inout_detached(&nonce, associated, message.into(), &(*tag).into()).map_err(|_| OpenError)
     }
 }
@@ -151,33 +182,34 @@ mod tests {
     }
 
     #[test]
-    fn only_the_exact_message_counter_direction_and_data_open() {
+    fn only_the_exact_nonce_direction_and_data_open() {
         let (alice, bob, a, b) = pair();
-        let sealed = |seq: u64| {
-            let mut message = *b"see you at eight";
-            let tag = a.seal(&alice.public_key(), seq, b"chat", &mut message);
-            (message, tag)
-        };
-        let (message, tag) = sealed(7);
+        let at = |second: u64| Seal { kind: SealKind::Chat, first: 3, second };
+        let mut message = *b"see you at eight";
+        let tag = a.seal(&alice.public_key(), at(7), b"chat", &mut message);
         let mut opened = message;
-        assert_eq!(b.open(&alice.public_key(), 7, b"chat", &mut opened, &tag), Ok(()));
+        assert_eq!(b.open(&alice.public_key(), at(7), b"chat", &mut opened, &tag), Ok(()));
         assert_eq!(&opened, b"see you at eight");
-        // Another counter, direction or associated data, a flipped bit: refused, message untouched.
-        for (from, seq, associated, flip) in [
-            (alice.public_key(), 8, &b"chat"[..], false),
-            (bob.public_key(), 7, &b"chat"[..], false),
-            (alice.public_key(), 7, &b"chaT"[..], false),
-            (alice.public_key(), 7, &b"chat"[..], true),
+        // Another number, kind, direction or associated data, a flipped bit: refused, message untouched.
+        let ack = Seal { kind: SealKind::ChatAck, ..at(7) };
+        let epoch = Seal { first: 4, ..at(7) };
+        for (from, seal, associated, flip) in [
+            (alice.public_key(), at(8), &b"chat"[..], false),
+            (alice.public_key(), ack, &b"chat"[..], false),
+            (alice.public_key(), epoch, &b"chat"[..], false),
+            (bob.public_key(), at(7), &b"chat"[..], false),
+            (alice.public_key(), at(7), &b"chaT"[..], false),
+            (alice.public_key(), at(7), &b"chat"[..], true),
         ] {
             let mut tampered = message;
             tampered[0] ^= u8::from(flip);
             let before = tampered;
-            assert_eq!(b.open(&from, seq, associated, &mut tampered, &tag), Err(OpenError));
+            assert_eq!(b.open(&from, seal, associated, &mut tampered, &tag), Err(OpenError));
             assert_eq!(tampered, before);
         }
-        // The two directions never share a nonce: the same counter seals differently.
+        // The two directions never share a nonce: the same numbers seal differently.
         let mut other = *b"see you at eight";
-        b.seal(&bob.public_key(), 7, b"chat", &mut other);
+        b.seal(&bob.public_key(), at(7), b"chat", &mut other);
         assert_ne!(other, message);
     }
 }

@@ -209,6 +209,54 @@ pub enum Event {
         /// Who was pinged.
         peer: SocketAddrV6,
     },
+    /// A friend request arrived and its sender's registration confirmed it:
+    /// its note is in [`Node::friend_requests`](crate::Node::friend_requests);
+    /// answer with `accept_friend`, `decline_friend` or `block`.
+    FriendRequest {
+        /// Who asks.
+        from: ResourceLocator,
+    },
+    /// A request of ours was accepted: the user is now a contact.
+    FriendAccepted {
+        /// The new friend.
+        friend: Id,
+    },
+    /// A request of ours was declined.
+    FriendDeclined {
+        /// The user asked.
+        friend: Id,
+    },
+    /// A friend ended the friendship.
+    Unfriended {
+        /// The former friend.
+        friend: Id,
+    },
+    /// A friend's presence changed (its text is in
+    /// [`Node::contacts`](crate::Node::contacts)); `Offline` also once its
+    /// liveness probes fail.
+    PresenceChanged {
+        /// The friend.
+        friend: Id,
+        /// Its new state.
+        status: crate::wire::Status,
+    },
+    /// A friend's chat message was delivered: read it with
+    /// [`Node::read_message`](crate::Node::read_message).
+    Message {
+        /// The friend.
+        from: Id,
+        /// Its number in the conversation.
+        seq: u32,
+        /// Its length in bytes.
+        len: u16,
+    },
+    /// A chat message of ours reached the friend's user: the delivery receipt.
+    Delivered {
+        /// The friend.
+        friend: Id,
+        /// The message's number.
+        seq: u32,
+    },
 }
 
 /// Why a command was refused.
@@ -237,6 +285,18 @@ pub enum CommandError {
     Share(crate::tables::shared::ShareError),
     /// The command names a node that is not among our friends.
     NotAFriend,
+    /// The user is already a contact.
+    AlreadyFriends,
+    /// No friend request from (or to) that user is waiting.
+    NoSuchRequest,
+    /// A table of the messenger is full (contacts, sent requests, blocked IDs).
+    MessengerFull,
+    /// A text is longer than its limit (a request's note, a status text).
+    TextTooLong,
+    /// A chat message is empty or longer than 4 KiB.
+    BadMessageLength,
+    /// Earlier chat messages still wait for delivery: send this one later.
+    ChatFull,
 }
 
 impl fmt::Display for CommandError {
@@ -252,6 +312,12 @@ impl fmt::Display for CommandError {
             CommandError::NoKnownPeers => "the bootstrap list is empty",
             CommandError::Leaving => "the node is leaving",
             CommandError::NotAFriend => "not a friend",
+            CommandError::AlreadyFriends => "already friends",
+            CommandError::NoSuchRequest => "no such friend request",
+            CommandError::MessengerFull => "messenger table full",
+            CommandError::TextTooLong => "text too long",
+            CommandError::BadMessageLength => "a chat message takes 1 to 4096 bytes",
+            CommandError::ChatFull => "earlier messages still wait for delivery",
             CommandError::Share(e) => return write!(f, "shared files refused: {e}"),
         })
     }

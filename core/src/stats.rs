@@ -95,6 +95,16 @@ drop_reasons! {
     ForgedOwner => "search result not signed by its owner's registered key",
     /// The caller's buffer was too small for a datagram.
     BufferTooSmall => "output buffer too small",
+    /// A friend request, presence or chat from a blocked ID.
+    Blocked => "from a blocked sender",
+    /// A friend request over the per-sender or the overall rate limit.
+    RateLimited => "friend request over a rate limit",
+    /// A friend request whose sender's registration names another key or
+    /// address, or none.
+    UnregisteredSender => "friend request from an unregistered key or address",
+    /// A chat fragment outside the conversation's window, or with no room
+    /// to hold it: not acknowledged, so it comes again.
+    ChatNoRoom => "chat fragment with no room: left unacknowledged",
 }
 
 const WIRE_ERRORS: usize = WireError::ALL.len();
@@ -150,13 +160,23 @@ pub struct Stats {
     /// Sum of the hop counts of those lookups.
     pub lookup_hops: u64,
     #[cfg_attr(feature = "serde", serde(skip))]
-    drops: [u64; REASONS],
+    drops: DropCounts,
+}
+
+/// One counter per [`DropReason`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct DropCounts([u64; REASONS]);
+
+impl Default for DropCounts {
+    fn default() -> DropCounts {
+        DropCounts([0; REASONS])
+    }
 }
 
 impl Stats {
     /// How many datagrams or outputs were dropped for `reason`.
     pub fn dropped(&self, reason: DropReason) -> u64 {
-        self.drops[reason.index()]
+        self.drops.0[reason.index()]
     }
 
     /// Datagrams dropped because they did not parse, all reasons together.
@@ -170,7 +190,7 @@ impl Stats {
     }
 
     pub(crate) fn count_drop(&mut self, reason: DropReason) {
-        let slot = &mut self.drops[reason.index()];
+        let slot = &mut self.drops.0[reason.index()];
         *slot = slot.saturating_add(1);
     }
 }

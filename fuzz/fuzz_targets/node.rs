@@ -490,7 +490,15 @@ impl Harness {
                 let ids = (0..r.u8() % 8).map(|_| r.id()).collect();
                 self.deliver(to, Self::header(txid, sender), Message::FriendDigest { ids });
             }
-            Message::Store { .. }
+            Message::FriendAnswer(_) | Message::Unfriend(_) | Message::Presence(_) => {
+                // The peer acknowledges, as a friend would.
+                let sender = ResourceLocator::new(r.id(), to);
+                self.deliver(to, Self::header(txid, sender), Message::Ack);
+            }
+            Message::FriendRequest(_)
+            | Message::Chat(_)
+            | Message::ChatAck(_)
+            | Message::Store { .. }
             | Message::VerifyReply { .. }
             | Message::SearchReply { .. }
             | Message::Replicate { .. }

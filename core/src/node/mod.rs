@@ -1,12 +1,14 @@
 //! The node state machine: [`Node`] and, in the folders beside this file,
 //! one file per protocol rule that adds to it — `ring/` (join, leave,
 //! stabilise, liveness, neighbour updates), `routing/` (relay, lookup,
-//! lookahead), `dht/` (publish, verify, search, replicate, files) — plus the
+//! lookahead), `dht/` (publish, verify, search, replicate, files),
+//! `messenger/` (friend requests, presence, chat) — plus the
 //! machinery they share: `requests.rs`, `outbox.rs`, `timers.rs`, `state.rs`.
 
 mod dht;
 mod friends;
 mod identity;
+mod messenger;
 mod outbox;
 mod requests;
 mod ring;
@@ -28,7 +30,7 @@ use crate::tables::transactions::{JoinAsk, Purpose, Routed};
 use crate::time::Instant;
 use crate::wire::{Message, Repr};
 use core::net::SocketAddrV6;
-use state::{DhtState, LivenessState, LookaheadState, RequestState, RingState};
+use state::{DhtState, LivenessState, LookaheadState, MessengerState, RequestState, RingState};
 
 /// One MMP2P node, driven entirely by its caller.
 ///
@@ -128,6 +130,7 @@ pub struct Node {
     dht: DhtState,
     lookahead: LookaheadState,
     requests: RequestState,
+    messenger: MessengerState,
     /// Deadlines the node schedules itself (see [`Timer`]).
     timers: TimerTable,
     outbox: heapless::Deque<Outgoing, OUTBOX_CAPACITY>,
@@ -159,6 +162,7 @@ impl Node {
             dht: DhtState::default(),
             lookahead: LookaheadState::default(),
             requests: RequestState::default(),
+            messenger: MessengerState::default(),
             timers: TimerTable::default(),
             outbox: heapless::Deque::new(),
             events: heapless::Deque::new(),
@@ -349,6 +353,12 @@ impl Node {
             Message::Replicate { entries } => self.handle_replicate(from, &header, &entries),
             Message::ListFiles { page } => self.handle_list_files(from, &header, page),
             list @ Message::FileList { .. } => self.handle_file_list(from, &header, &list),
+            Message::FriendRequest(request) => self.handle_friend_request(from, &header, request),
+            Message::FriendAnswer(answer) => self.handle_friend_answer(from, &header, answer),
+            Message::Unfriend(unfriend) => self.handle_unfriend(from, &header, unfriend),
+            Message::Presence(presence) => self.handle_presence(from, &header, presence),
+            Message::Chat(chat) => self.handle_chat(from, &header, chat),
+            Message::ChatAck(ack) => self.handle_chat_ack(from, &header, ack),
         }
     }
 

@@ -183,6 +183,26 @@ impl Node {
             }
             Outgoing::ListFiles { to, txid, page } => (to, direct(self, txid, Message::ListFiles { page })),
             Outgoing::FileList { to, txid, page } => (to, direct(self, txid, self.file_list(page))),
+            Outgoing::FriendRequest { to, target } => {
+                let txid = self.rng.next_u64();
+                (to, direct(self, txid, self.friend_request_message(target)?))
+            }
+            Outgoing::FriendAnswer { to, txid, requester, nonce, accept } => {
+                (to, direct(self, txid, self.friend_answer_message(requester, nonce, accept)))
+            }
+            Outgoing::Unfriend { to, txid, since, tag } => {
+                (to, direct(self, txid, Message::Unfriend(crate::wire::Unfriend { since, tag })))
+            }
+            Outgoing::Presence { to, txid } => (to, direct(self, txid, self.presence_message())),
+            Outgoing::Chat { friend, seq, fragment } => {
+                let txid = self.rng.next_u64();
+                let (to, message) = self.chat_datagram(friend, seq, fragment)?;
+                (to, direct(self, txid, message))
+            }
+            Outgoing::ChatAck { to, friend, seq, fragment } => {
+                let txid = self.rng.next_u64();
+                (to, direct(self, txid, self.chat_ack_message(friend, seq, fragment)?))
+            }
             // Handled by encode_next before describing.
             Outgoing::Encoded => return None,
         })

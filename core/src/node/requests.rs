@@ -120,6 +120,11 @@ impl Node {
             Purpose::SearchPage { key, page, .. } => Outgoing::SearchPage { to, txid, key, page },
             Purpose::Verify { owner } => Outgoing::Verify { owner, txid },
             Purpose::ListFiles { page, .. } => Outgoing::ListFiles { to, txid, page },
+            Purpose::FriendAnswer { requester, nonce, accept } => {
+                Outgoing::FriendAnswer { to, txid, requester, nonce, accept }
+            }
+            Purpose::Unfriend { since, tag, .. } => Outgoing::Unfriend { to, txid, since, tag },
+            Purpose::Presence { .. } => Outgoing::Presence { to, txid },
         });
     }
 
@@ -146,6 +151,9 @@ impl Node {
             Purpose::ListFiles { request, friend, .. } => Event::FileListFailed { request, friend },
             // The joiner never proved its address: it gets its keys from the owners' refreshes.
             Purpose::Handover { .. } => return,
+            // The requester sends its request again until it hears our answer.
+            Purpose::FriendAnswer { .. } | Purpose::Unfriend { .. } => return,
+            Purpose::Presence { friend, .. } => return self.presence_push_failed(friend),
         };
         self.emit(event);
     }

@@ -5,7 +5,10 @@ use crate::config::STORE_RELAY_SLOTS;
 use crate::event::RequestId;
 use crate::tables::bootstrap::{BootstrapList, JoinCampaign};
 use crate::tables::budgets::Budgets;
+use crate::tables::chat::{ChatInbox, ChatOutbox};
+use crate::tables::contacts::Contacts;
 use crate::tables::digests::Digests;
+use crate::tables::friend_requests::FriendRequests;
 use crate::tables::friends::Friends;
 use crate::tables::known_keys::KnownKeys;
 use crate::tables::neighbours::Neighbours;
@@ -104,4 +107,34 @@ pub(super) struct RequestState {
     /// True while handling a datagram from an unproven address: requests
     /// started meanwhile are charged to their destinations' allowances.
     pub unproven_input: bool,
+}
+
+/// The messenger: contacts, friend requests, chat each way, our presence.
+#[derive(Clone, Debug, Default)]
+pub(super) struct MessengerState {
+    /// The users befriended.
+    pub contacts: Contacts,
+    /// Friend requests received and sent, blocked senders, rate limits.
+    pub requests: FriendRequests,
+    /// Chat messages sent and not yet delivered.
+    pub outbox: ChatOutbox,
+    /// Chat messages received.
+    pub inbox: ChatInbox,
+    /// Our presence as friends see it (its signature is made when sent).
+    pub presence: OwnPresence,
+}
+
+/// Our own presence.
+#[derive(Clone, Debug)]
+pub(super) struct OwnPresence {
+    pub status: crate::wire::Status,
+    pub text: heapless::String<{ crate::wire::MAX_STATUS_TEXT }>,
+    pub version: u64,
+}
+
+impl Default for OwnPresence {
+    /// Online, without a text, version 1.
+    fn default() -> OwnPresence {
+        OwnPresence { status: crate::wire::Status::Online, text: heapless::String::new(), version: 1 }
+    }
 }

@@ -18,6 +18,9 @@ impl Node {
             Timer::Replicate => self.timers.get(Timer::Replicate),
             Timer::StoreExpiry => self.dht.store.next_expiry(),
             Timer::JoinRetry => self.ring.campaign.as_ref().and_then(|c| c.retry_at),
+            Timer::FriendRequests => self.messenger.requests.next_send(),
+            Timer::Presence => self.next_presence_push(),
+            Timer::Chat => self.next_chat_send(),
         }
     }
 
@@ -35,6 +38,9 @@ impl Node {
                 self.dht.store.expire(now);
             }
             Timer::JoinRetry => self.continue_campaign(now),
+            Timer::FriendRequests => self.send_friend_requests(now),
+            Timer::Presence => self.push_presence(now),
+            Timer::Chat => self.send_chat(now),
         }
     }
 }

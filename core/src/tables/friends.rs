@@ -90,11 +90,18 @@ impl Friends {
         self.entries.is_empty()
     }
 
-    /// Records that `from` was heard; returns the friend if it was believed
-    /// dead (it answers again).
-    pub(crate) fn heard(&mut self, from: SocketAddrV6, id: Id, now: Instant) -> Option<ResourceLocator> {
+    /// Records that `from` was heard, and that it needs no probe before
+    /// `probe_at`; returns the friend if it was believed dead (it answers again).
+    pub(crate) fn heard(
+        &mut self,
+        from: SocketAddrV6,
+        id: Id,
+        now: Instant,
+        probe_at: Instant,
+    ) -> Option<ResourceLocator> {
         let friend = self.entries.iter_mut().find(|f| f.locator.addr == from && f.locator.id == id)?;
         friend.last_heard = now;
+        friend.next_probe = probe_at;
         friend.suspect = false;
         let revived = !friend.alive;
         friend.alive = true;

@@ -1,11 +1,14 @@
-//! The node's tables and plain data: what it knows of the ring, its friends,
-//! the locators it keeps, its requests, its timers and what waits to be sent.
+//! The node's tables and plain data: what it knows of the ring, its friends
+//! and contacts, friend requests, chat held each way, the locators it keeps, its requests, its timers and what waits to be sent.
 //! Each has a fixed capacity; none reads the clock or sends anything — the
 //! state machine in [`node`](crate::node) does that.
 
 pub mod bootstrap;
 pub mod budgets;
+pub mod chat;
+pub mod contacts;
 pub mod digests;
+pub mod friend_requests;
 pub mod friends;
 pub mod known_keys;
 pub mod neighbours;

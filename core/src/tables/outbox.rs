@@ -142,6 +142,44 @@ pub(crate) enum Outgoing {
         txid: u64,
         page: u8,
     },
+    /// Our friend request to `target`, as the request table holds it.
+    FriendRequest {
+        to: SocketAddrV6,
+        target: Id,
+    },
+    /// Our answer to `requester`'s friend request `nonce`.
+    FriendAnswer {
+        to: SocketAddrV6,
+        txid: u64,
+        requester: Id,
+        nonce: u64,
+        accept: bool,
+    },
+    /// The end of a friendship begun by request `since`, sealed with `tag`.
+    Unfriend {
+        to: SocketAddrV6,
+        txid: u64,
+        since: u64,
+        tag: [u8; crate::conversation::TAG_LEN],
+    },
+    /// Our presence as it stands.
+    Presence {
+        to: SocketAddrV6,
+        txid: u64,
+    },
+    /// Fragment `fragment` of our message `seq` to `friend`, if still held.
+    Chat {
+        friend: Id,
+        seq: u32,
+        fragment: u8,
+    },
+    /// Acknowledges `friend`'s fragment, with what we delivered as it stands.
+    ChatAck {
+        to: SocketAddrV6,
+        friend: Id,
+        seq: u32,
+        fragment: u8,
+    },
     /// A page of `key`'s owners as the store stands.
     SearchReply {
         to: SocketAddrV6,
@@ -179,6 +217,7 @@ impl Outgoing {
             | Outgoing::SearchReply { .. }
             | Outgoing::FileList { .. }
             | Outgoing::RegistryRecord { .. }
+            | Outgoing::ChatAck { .. }
             | Outgoing::Verify { .. } => Charge::Drawn,
             Outgoing::Ping { txid, .. } | Outgoing::Stabilise { txid, .. } => Charge::Probe { txid },
             Outgoing::Leave { .. }
@@ -189,7 +228,12 @@ impl Outgoing {
             | Outgoing::FriendDigest { .. }
             | Outgoing::Store { .. }
             | Outgoing::Replicate { .. }
-            | Outgoing::RegistryCopy { .. } => Charge::Own,
+            | Outgoing::RegistryCopy { .. }
+            | Outgoing::FriendRequest { .. }
+            | Outgoing::FriendAnswer { .. }
+            | Outgoing::Unfriend { .. }
+            | Outgoing::Presence { .. }
+            | Outgoing::Chat { .. } => Charge::Own,
             // An encoded datagram carries its own mark (`EncodedDatagram::charged`).
             Outgoing::Encoded => Charge::Own,
         }

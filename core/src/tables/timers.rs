@@ -43,6 +43,12 @@ timers! {
     StoreExpiry,
     /// The next entry of a join campaign through the bootstrap list.
     JoinRetry,
+    /// Friend requests of ours to send again (deadlines kept in the request table).
+    FriendRequests,
+    /// Our presence to push to friends that have not acknowledged it.
+    Presence,
+    /// Chat fragments to send or send again (deadlines kept with the messages).
+    Chat,
 }
 
 /// The deadlines the node schedules itself, one slot per [`Timer`]; timers

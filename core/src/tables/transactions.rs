@@ -206,6 +206,23 @@ pub(crate) enum Purpose {
         journey: Journey,
         tried: heapless::Vec<SocketAddrV6, MAX_HOP_TRIES>,
     },
+    /// Our answer to `requester`'s friend request `nonce`.
+    FriendAnswer {
+        requester: Id,
+        nonce: u64,
+        accept: bool,
+    },
+    /// The end of our friendship with `friend`, begun by request `since`.
+    Unfriend {
+        friend: Id,
+        since: u64,
+        tag: [u8; crate::conversation::TAG_LEN],
+    },
+    /// Our presence `version`, pushed to `friend`.
+    Presence {
+        friend: Id,
+        version: u64,
+    },
 }
 
 /// How a request is retried.
@@ -233,6 +250,9 @@ impl Purpose {
             Purpose::Verify { .. } => MessageType::Verify,
             Purpose::RegistryCheck { .. } | Purpose::FetchRegistration { .. } => MessageType::RegistryGet,
             Purpose::ListFiles { .. } => MessageType::ListFiles,
+            Purpose::FriendAnswer { .. } => MessageType::FriendAnswer,
+            Purpose::Unfriend { .. } => MessageType::Unfriend,
+            Purpose::Presence { .. } => MessageType::Presence,
         }
     }
 
@@ -274,7 +294,10 @@ impl Purpose {
             | Purpose::FetchRegistration { .. }
             | Purpose::SearchPage { .. }
             | Purpose::Handover { .. }
-            | Purpose::ListFiles { .. } => {
+            | Purpose::ListFiles { .. }
+            | Purpose::FriendAnswer { .. }
+            | Purpose::Unfriend { .. }
+            | Purpose::Presence { .. } => {
                 Policy { attempts: config.max_attempts, timeout: config.request_timeout, backoff: true }
             }
         }

@@ -44,16 +44,32 @@ impl<'a> Reader<'a> {
     /// A name: a one-byte length, then that many bytes of UTF-8, at most `N`.
     pub(crate) fn name<const N: usize>(&mut self) -> Result<heapless::String<N>, WireError> {
         let len = usize::from(self.u8()?);
+        self.text(len)
+    }
+
+    /// A longer text: a two-byte length, then that many bytes of UTF-8, at most `N`.
+    pub(crate) fn long_text<const N: usize>(&mut self) -> Result<heapless::String<N>, WireError> {
+        let len = usize::from(self.u16()?);
+        self.text(len)
+    }
+
+    /// `len` bytes of UTF-8, at most `N`.
+    fn text<const N: usize>(&mut self, len: usize) -> Result<heapless::String<N>, WireError> {
         if len > N {
             return Err(WireError::CountTooLarge);
         }
-        let bytes = self.bytes.get(..len).ok_or(WireError::Truncated)?;
-        let text = core::str::from_utf8(bytes).map_err(|_| WireError::InvalidField)?;
-        self.bytes = &self.bytes[len..];
+        let text = core::str::from_utf8(self.bytes(len)?).map_err(|_| WireError::InvalidField)?;
         let mut name = heapless::String::new();
         // Cannot fail: len <= N was checked above.
         let _ = name.push_str(text);
         Ok(name)
+    }
+
+    /// The next `len` bytes.
+    pub(crate) fn bytes(&mut self, len: usize) -> Result<&'a [u8], WireError> {
+        let bytes = self.bytes.get(..len).ok_or(WireError::Truncated)?;
+        self.bytes = &self.bytes[len..];
+        Ok(bytes)
     }
 
     /// A locator; its address must be a usable unicast IPv6 address.
@@ -183,6 +199,12 @@ impl<'a> Writer<'a> {
     pub(crate) fn name(&mut self, name: &str) {
         self.u8(name.len() as u8);
         self.put(name.as_bytes());
+    }
+
+    /// A text of up to 65 535 bytes, with a two-byte length.
+    pub(crate) fn long_text(&mut self, text: &str) {
+        self.u16(text.len() as u16);
+        self.put(text.as_bytes());
     }
 
     pub(crate) fn locator(&mut self, locator: &ResourceLocator) {

@@ -126,6 +126,20 @@ impl fmt::Display for Message {
                 }
                 f.write_str("]")
             }
+            Message::FriendRequest(r) => {
+                write!(f, " to={} key={} nonce={:016x} text={:?}", r.to.short(), r.key.short(), r.nonce, r.text)
+            }
+            Message::FriendAnswer(a) => {
+                let answer = if a.accept { "accept" } else { "decline" };
+                write!(f, " {answer} nonce={:016x} key={}", a.nonce, a.key.short())
+            }
+            Message::Unfriend(u) => write!(f, " since={:016x}", u.since),
+            Message::Presence(p) => write!(f, " {:?} version={} text={:?}", p.status, p.version, p.text),
+            Message::Chat(c) => {
+                let (seq, fragment, fragments, len) = (c.seq, c.fragment + 1, c.fragments, c.sealed.len());
+                write!(f, " seq={seq} fragment={fragment}/{fragments} bytes={len} epoch={:016x}", c.epoch)
+            }
+            Message::ChatAck(a) => write!(f, " delivered={} seq={} fragment={}", a.delivered, a.seq, a.fragment + 1),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! writes more than [`MAX_DATAGRAM`] bytes. Every [`Repr`] and [`Message`]
 //! prints as one line of text.
 
+mod codec;
 mod cursor;
 mod dht;
 mod display;
@@ -17,6 +18,7 @@ mod error;
 mod fields;
 mod header;
 mod message;
+mod messenger;
 mod named;
 mod packet;
 mod repr;
@@ -30,6 +32,10 @@ pub use error::{EmitError, WireError};
 pub use fields::{Chain, IdentityProof, JoinStatus, Side, MAX_CHAIN};
 pub use header::{Header, DETOUR_BITS, HEADER_LEN, MAGIC, MAX_DATAGRAM, MAX_DETOURS, PADDED_REQUEST_LEN, VERSION};
 pub use message::Message;
+pub use messenger::{
+    ChatAck, ChatFragment, FriendAnswer, FriendRequest, Presence, Status, Transcript, Unfriend, MAX_FRAGMENT,
+    MAX_FRAGMENTS, MAX_MESSAGE, MAX_REQUEST_TEXT, MAX_STATUS_TEXT,
+};
 pub use packet::Packet;
 pub use repr::Repr;
 pub use types::{Delivery, MessageType, Traffic};

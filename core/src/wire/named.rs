@@ -34,7 +34,13 @@ impl Message {
             | Message::SearchReply { .. }
             | Message::Replicate { .. }
             | Message::ListFiles { .. }
-            | Message::FileList { .. } => None,
+            | Message::FileList { .. }
+            | Message::FriendRequest(_)
+            | Message::FriendAnswer(_)
+            | Message::Unfriend(_)
+            | Message::Presence(_)
+            | Message::Chat(_)
+            | Message::ChatAck(_) => None,
         }
     }
 }

@@ -98,7 +98,7 @@ message_types! {
     Ping = 0x01, "PING", Maintenance, Direct, answered by Pong;
     /// Answer to a ping.
     Pong = 0x02, "PONG", Maintenance, Direct;
-    /// Acknowledges a neighbour update or a LEAVE.
+    /// Acknowledges a neighbour update, a LEAVE, a friend's answer, an UNFRIEND or a PRESENCE.
     Ack = 0x03, "ACK", Maintenance, Direct;
     /// Acknowledges one hop of a routed message (JOIN, LOOKUP, SEARCH) to the node that sent it.
     HopAck = 0x04, "HOP_ACK", Service, Direct;
@@ -144,6 +144,18 @@ message_types! {
     ListFiles = 0x37, "LIST_FILES", Service, Direct, answered by FileList;
     /// A page of shared-file names.
     FileList = 0x38, "FILE_LIST", Service, Direct;
+    /// A signed friend request, to the address registered for the ID asked.
+    FriendRequest = 0x40, "FRIEND_REQUEST", Service, Direct;
+    /// A signed answer to a friend request: accepted or declined.
+    FriendAnswer = 0x41, "FRIEND_ANSWER", Service, Direct, answered by Ack;
+    /// A friend ends the friendship.
+    Unfriend = 0x42, "UNFRIEND", Service, Direct, answered by Ack;
+    /// A friend's signed presence: status and status text.
+    Presence = 0x43, "PRESENCE", Service, Direct, answered by Ack;
+    /// One fragment of an end-to-end sealed chat message.
+    Chat = 0x44, "CHAT", Service, Direct;
+    /// Acknowledges a chat fragment and reports the messages delivered.
+    ChatAck = 0x45, "CHAT_ACK", Service, Direct;
 }
 
 impl core::fmt::Display for MessageType {

@@ -80,6 +80,22 @@ pub struct NodeEvent {
     pub event: Event,
 }
 
+/// A chat message a node's user read (the network reads each at once, as a
+/// messenger would, after every drain).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatRead {
+    /// When it was read.
+    pub at: Instant,
+    /// The reader.
+    pub node: NodeIndex,
+    /// The friend who sent it.
+    pub from: Id,
+    /// Its number in the conversation.
+    pub seq: u32,
+    /// Its bytes.
+    pub text: Vec<u8>,
+}
+
 /// A time and maintenance count to measure a rate from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MaintenanceMark {
@@ -150,6 +166,7 @@ pub struct Network {
     tracing: bool,
     trace: Vec<TraceEntry>,
     events: Vec<NodeEvent>,
+    chats: Vec<ChatRead>,
     buf: Box<[u8; MAX_DATAGRAM]>,
     /// Lying nodes' rules, by node index.
     lies: std::collections::HashMap<usize, liar::Lie>,
@@ -169,6 +186,7 @@ impl Network {
             tracing: true,
             trace: Vec::new(),
             events: Vec::new(),
+            chats: Vec::new(),
             buf: Box::new([0; MAX_DATAGRAM]),
             lies: std::collections::HashMap::new(),
         }
@@ -474,6 +492,7 @@ impl Network {
                 }
                 Output::Event(event) => self.events.push(NodeEvent { at: self.now, node: index, event }),
                 Output::Timeout(deadline) => {
+                    self.read_chat(index);
                     let slot = &mut self.slots[index.0];
                     if deadline != slot.timer {
                         slot.timer = deadline;
@@ -485,6 +504,20 @@ impl Network {
                 }
             }
         }
+    }
+
+    /// Reads every chat message node `index` holds for its user.
+    fn read_chat(&mut self, index: NodeIndex) {
+        let mut text = Box::new([0u8; mmp2p_core::wire::MAX_MESSAGE]);
+        while let Some(read) = self.slots[index.0].node.read_message(&mut text) {
+            let (from, seq, text) = (read.from, read.seq, text[..read.len].to_vec());
+            self.chats.push(ChatRead { at: self.now, node: index, from, seq, text });
+        }
+    }
+
+    /// Chat messages read so far, in the order read.
+    pub fn chats(&self) -> &[ChatRead] {
+        &self.chats
     }
 
     /// Puts a datagram on the wire, deciding its fate.

@@ -77,6 +77,7 @@ impl Node {
                 self.ring.known.learn(id, known, self.now);
                 self.owners_of_id_checked(id);
                 self.stored_owners_checked(id);
+                self.request_registration_known(id, Some(known));
             }
             _ => {}
         }
@@ -87,5 +88,6 @@ impl Node {
     pub(crate) fn registration_unknown(&mut self, id: Id) {
         self.owners_of_id_checked(id);
         self.stored_owners_checked(id);
+        self.request_registration_known(id, None);
     }
 }

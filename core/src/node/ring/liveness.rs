@@ -47,8 +47,10 @@ impl Node {
                 self.timers.set(Timer::Maintenance, Some(self.now));
             }
         }
-        if let Some(friend) = self.liveness.friends.heard(from, header.sender.id, self.now) {
+        let probe_at = self.now + self.config.friend_probe_interval;
+        if let Some(friend) = self.liveness.friends.heard(from, header.sender.id, self.now, probe_at) {
             self.emit(Event::PeerUp { peer: friend });
+            self.contact_up(friend.id);
             // A friend back from the dead may be back from another ring: it
             // could belong right next to us.
             self.consider(friend);
@@ -200,6 +202,7 @@ impl Node {
         let was_alive = self.liveness.friends.get_mut(&target).map(|f| core::mem::replace(&mut f.alive, false));
         if was_alive == Some(true) && role == Role::Friend {
             self.emit(Event::PeerDown { peer: target });
+            self.contact_down(target.id);
         }
         self.drop_contact(target);
     }

@@ -38,8 +38,12 @@ impl Node {
 
     pub(crate) fn handle_ack(&mut self, from: SocketAddrV6, header: &Header) -> Result<(), DropReason> {
         let tx = self.complete_request(header, MessageType::Ack, from, |_| true)?;
-        if let crate::tables::transactions::Purpose::Leave { request, .. } = tx.purpose {
-            self.leave_step_done(request);
+        match tx.purpose {
+            crate::tables::transactions::Purpose::Leave { request, .. } => self.leave_step_done(request),
+            crate::tables::transactions::Purpose::Presence { friend, version } => {
+                self.presence_acknowledged(friend, version)
+            }
+            _ => {}
         }
         Ok(())
     }

@@ -33,7 +33,8 @@ fn repr(sender: u16, message: Message) -> Repr {
 }
 
 /// One message of every type, in [`MessageType::ALL`] order.
-fn samples() -> [Repr; 25] {
+fn samples() -> [Repr; 31] {
+    let [request, answer, unfriend, presence, chat, chat_ack] = messenger::samples();
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),
@@ -81,6 +82,12 @@ fn samples() -> [Repr; 25] {
                 names: ["paper.pdf", "song.mp3"].iter().map(|n| (*n).try_into().expect("short")).collect(),
             },
         ),
+        request,
+        answer,
+        unfriend,
+        presence,
+        chat,
+        chat_ack,
     ]
 }
 
@@ -438,5 +445,6 @@ fn names_are_bytes_of_utf8_up_to_the_bound() {
 
 mod display;
 mod errors;
+mod messenger;
 mod packet;
 mod properties;

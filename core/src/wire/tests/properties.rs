@@ -217,6 +217,7 @@ impl Arbitrary for AnyRepr {
                 let names = (0..count).map(|_| any_name(g).as_str().try_into().unwrap_or_default()).collect();
                 Message::FileList { page: u8::arbitrary(g) % pages, pages, names }
             }
+            kind => super::messenger::any_messenger(g, kind).expect("a messenger type"),
         };
         AnyRepr(Repr { header, message })
     }

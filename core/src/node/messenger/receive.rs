@@ -1,0 +1,57 @@
+//! Receiving chat: a contact's fragment is opened under the conversation
+//! key, taken in if it belongs to one of the next [`CHAT_WINDOW`] messages
+//! and there is room, and acknowledged (a fragment already delivered is
+//! acknowledged again; one without room is not, so it comes again). Whole
+//! messages are delivered strictly in order, each once:
+//! [`Event::Message`], then [`Node::read_message`].
+
+use crate::event::Event;
+use crate::node::Node;
+use crate::stats::DropReason;
+use crate::tables::chat::{Taken, CHAT_WINDOW};
+use crate::tables::outbox::Outgoing;
+use crate::wire::{ChatFragment, Header};
+use core::net::SocketAddrV6;
+
+impl Node {
+    pub(crate) fn handle_chat(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        chat: ChatFragment,
+    ) -> Result<(), DropReason> {
+        let contact = self.sending_contact(from, header)?;
+        let (friend, delivered) = (contact.id, contact.delivered);
+        let mut chat = chat;
+        let seal = super::chat::chat_seal(&chat);
+        let associated = chat.associated();
+        contact
+            .conversation
+            .open(&contact.key, seal, &associated, &mut chat.sealed, &chat.tag)
+            .map_err(|_| DropReason::BadSignature)?;
+        let ack = Outgoing::ChatAck { to: from, friend, seq: chat.seq, fragment: chat.fragment };
+        if chat.seq <= delivered {
+            self.send(ack);
+            return Ok(());
+        }
+        if chat.seq > delivered.saturating_add(CHAT_WINDOW) {
+            return Err(DropReason::ChatNoRoom);
+        }
+        let next = chat.seq == delivered.wrapping_add(1);
+        match self.messenger.inbox.take(friend, (chat.seq, next), (chat.fragment, chat.fragments), &chat.sealed) {
+            Taken::In => {}
+            Taken::NoRoom => return Err(DropReason::ChatNoRoom),
+            Taken::Inconsistent => return Err(DropReason::InvalidReply),
+        }
+        let mut delivered = delivered;
+        while let Some(len) = self.messenger.inbox.deliver(friend, delivered.wrapping_add(1)) {
+            delivered = delivered.wrapping_add(1);
+            self.emit(Event::Message { from: friend, seq: delivered, len: len as u16 });
+        }
+        if let Some(contact) = self.messenger.contacts.get_mut(friend) {
+            contact.delivered = delivered;
+        }
+        self.send(ack);
+        Ok(())
+    }
+}

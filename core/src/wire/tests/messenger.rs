@@ -1,0 +1,144 @@
+//! Samples and arbitrary values of the messenger's messages: signed and
+//! sealed with real keys, as the specification's vectors are.
+
+use super::*;
+use crate::conversation::{ConversationKey, Seal, SealKind};
+use crate::identity::Identity;
+use quickcheck::{Arbitrary, Gen};
+
+/// Node `n`'s identity: the secret key of 32 bytes `n`.
+fn identity(n: u8) -> Identity {
+    Identity::from_seed([n; 32])
+}
+
+/// The conversation key of nodes 9 and 12, as node `n` of them holds it.
+fn conversation(n: u8) -> ConversationKey {
+    let other = if n == 9 { 12 } else { 9 };
+    ConversationKey::agree(&identity(n), &identity(other).public_key()).expect("valid keys")
+}
+
+/// Node 9 asks node 12; node 12 accepts; node 9 ends the friendship;
+/// node 12's presence; a chat fragment from node 9; node 12's acknowledgement.
+pub(super) fn samples() -> [Repr; 6] {
+    let mut request = FriendRequest {
+        to: Id(12),
+        key: identity(9).public_key(),
+        nonce: 0x1111_2222_3333_4444,
+        text: "hi, it's nine".try_into().expect("short"),
+        signature: Signature([0; 64]),
+    };
+    request.signature = identity(9).sign(request.transcript(&node(9)).as_bytes());
+    let mut answer = FriendAnswer {
+        nonce: request.nonce,
+        accept: true,
+        key: identity(12).public_key(),
+        signature: Signature([0; 64]),
+    };
+    answer.signature = identity(12).sign(answer.transcript(&node(12), Id(9)).as_bytes());
+    let unfriend_seal = Seal { kind: SealKind::Unfriend, first: request.nonce, second: 0 };
+    let unfriend = Unfriend {
+        since: request.nonce,
+        tag: conversation(9).seal(&identity(9).public_key(), unfriend_seal, &[], &mut []),
+    };
+    let mut presence = Presence {
+        version: 3,
+        status: Status::Away,
+        text: "lunch".try_into().expect("short"),
+        signature: Signature([0; 64]),
+    };
+    presence.signature = identity(12).sign(presence.transcript(&node(12)).as_bytes());
+    let mut chat = ChatFragment {
+        epoch: 0x0a0b_0c0d_0e0f_1011,
+        seq: 1,
+        fragment: 0,
+        fragments: 1,
+        sealed: heapless::Vec::from_slice(b"see you at eight").expect("short"),
+        tag: [0; 16],
+    };
+    let chat_seal = Seal { kind: SealKind::Chat, first: chat.epoch, second: 1 << 16 | 1 };
+    chat.tag = conversation(9).seal(&identity(9).public_key(), chat_seal, &chat.associated(), &mut chat.sealed);
+    let mut ack = ChatAck { delivered: 1, seq: 1, fragment: 0, tag: [0; 16] };
+    let ack_seal = Seal { kind: SealKind::ChatAck, first: 1, second: 1 << 8 };
+    ack.tag = conversation(12).seal(&identity(12).public_key(), ack_seal, &[], &mut []);
+    [
+        repr(9, Message::FriendRequest(request)),
+        repr(12, Message::FriendAnswer(answer)),
+        repr(9, Message::Unfriend(unfriend)),
+        repr(12, Message::Presence(presence)),
+        repr(9, Message::Chat(chat)),
+        repr(12, Message::ChatAck(ack)),
+    ]
+}
+
+fn bytes<const N: usize>(g: &mut Gen) -> [u8; N] {
+    core::array::from_fn(|_| u8::arbitrary(g))
+}
+
+fn text<const N: usize>(g: &mut Gen) -> heapless::String<N> {
+    let mut text = heapless::String::new();
+    for c in String::arbitrary(g).chars() {
+        if text.push(c).is_err() {
+            break;
+        }
+    }
+    text
+}
+
+/// An arbitrary messenger message of type `kind` (signatures and tags are
+/// random bytes: the wire format does not check them).
+pub(super) fn any_messenger(g: &mut Gen, kind: MessageType) -> Option<Message> {
+    Some(match kind {
+        MessageType::FriendRequest => Message::FriendRequest(FriendRequest {
+            to: Id(u128::arbitrary(g)),
+            key: crate::identity::PublicKey(bytes(g)),
+            nonce: u64::arbitrary(g),
+            text: text(g),
+            signature: Signature(bytes(g)),
+        }),
+        MessageType::FriendAnswer => Message::FriendAnswer(FriendAnswer {
+            nonce: u64::arbitrary(g),
+            accept: bool::arbitrary(g),
+            key: crate::identity::PublicKey(bytes(g)),
+            signature: Signature(bytes(g)),
+        }),
+        MessageType::Unfriend => Message::Unfriend(Unfriend { since: u64::arbitrary(g), tag: bytes(g) }),
+        MessageType::Presence => Message::Presence(Presence {
+            version: u64::arbitrary(g),
+            status: Status::from_u8(u8::arbitrary(g) % 4).unwrap_or_default(),
+            text: text(g),
+            signature: Signature(bytes(g)),
+        }),
+        MessageType::Chat => {
+            let fragments = 1 + u8::arbitrary(g) % MAX_FRAGMENTS;
+            let fragment = u8::arbitrary(g) % fragments;
+            let len = if fragment + 1 == fragments { 1 + usize::arbitrary(g) % MAX_FRAGMENT } else { MAX_FRAGMENT };
+            let sealed = (0..len).map(|_| u8::arbitrary(g)).collect();
+            let seq = u32::arbitrary(g).max(1);
+            Message::Chat(ChatFragment { epoch: u64::arbitrary(g), seq, fragment, fragments, sealed, tag: bytes(g) })
+        }
+        MessageType::ChatAck => Message::ChatAck(ChatAck {
+            delivered: u32::arbitrary(g),
+            seq: u32::arbitrary(g),
+            fragment: u8::arbitrary(g),
+            tag: bytes(g),
+        }),
+        _ => return None,
+    })
+}
+
+#[test]
+fn a_chat_fragment_out_of_bounds_is_refused() {
+    let [.., chat, _] = samples();
+    let Message::Chat(fragment) = chat.message.clone() else { unreachable!() };
+    let bad = [
+        ChatFragment { seq: 0, ..fragment.clone() },
+        ChatFragment { fragments: 0, ..fragment.clone() },
+        ChatFragment { fragment: 1, ..fragment.clone() },
+        ChatFragment { fragments: MAX_FRAGMENTS + 1, ..fragment.clone() },
+        ChatFragment { fragments: 2, ..fragment.clone() },
+    ];
+    for fragment in bad {
+        let bytes = encode(&Repr { message: Message::Chat(fragment.clone()), ..chat.clone() });
+        assert_eq!(Repr::parse_bytes(&bytes), Err(WireError::InvalidField), "{fragment:?}");
+    }
+}

@@ -112,3 +112,20 @@ fn each_parse_error_comes_from_its_crafted_input() {
         assert_eq!(Repr::parse_bytes(&bytes), Err(expected), "{what}: {bytes:02x?}");
     }
 }
+
+#[test]
+fn a_chat_fragment_out_of_bounds_is_refused() {
+    let [.., chat, _] = super::messenger::samples(repr, node);
+    let Message::Chat(fragment) = chat.message.clone() else { unreachable!() };
+    let bad = [
+        ChatFragment { seq: 0, ..fragment.clone() },
+        ChatFragment { fragments: 0, ..fragment.clone() },
+        ChatFragment { fragment: 1, ..fragment.clone() },
+        ChatFragment { fragments: MAX_FRAGMENTS + 1, ..fragment.clone() },
+        ChatFragment { fragments: 2, ..fragment.clone() },
+    ];
+    for fragment in bad {
+        let bytes = encode(&Repr { message: Message::Chat(fragment.clone()), ..chat.clone() });
+        assert_eq!(Repr::parse_bytes(&bytes), Err(WireError::InvalidField), "{fragment:?}");
+    }
+}

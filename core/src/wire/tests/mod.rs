@@ -34,7 +34,7 @@ fn repr(sender: u16, message: Message) -> Repr {
 
 /// One message of every type, in [`MessageType::ALL`] order.
 fn samples() -> [Repr; 31] {
-    let [request, answer, unfriend, presence, chat, chat_ack] = messenger::samples();
+    let [request, answer, unfriend, presence, chat, chat_ack] = messenger::samples(repr, node);
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),

@@ -27,9 +27,9 @@
 //! let at_bob = ConversationKey::agree(&bob, &alice.public_key()).unwrap();
 //! let mut message = *b"hello, bob";
 //! let seal = Seal { kind: SealKind::Chat, first: 7, second: 1 };
-//! let tag = at_alice.seal(&alice.public_key(), seal, b"header", &mut message);
+//! let tag = at_alice.seal(seal, b"header", &mut message);
 //! assert_ne!(&message, b"hello, bob");
-//! at_bob.open(&alice.public_key(), seal, b"header", &mut message, &tag).unwrap();
+//! at_bob.open(seal, b"header", &mut message, &tag).unwrap();
 //! assert_eq!(&message, b"hello, bob");
 //! ```
 
@@ -66,11 +66,13 @@ pub struct Seal {
     pub second: u64,
 }
 
-/// The key two identities share, and which of them is the lower.
+/// The key two identities share, as one of them holds it: it seals in
+/// that holder's direction and opens the other's.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ConversationKey {
     key: [u8; 32],
-    lower: PublicKey,
+    /// The holder's public key is the lower of the two.
+    mine_lower: bool,
 }
 
 /// Why no key could be agreed on.
@@ -104,13 +106,13 @@ impl ConversationKey {
         material[..32].copy_from_slice(&shared);
         material[32..64].copy_from_slice(&lower.0);
         material[64..].copy_from_slice(&higher.0);
-        Ok(ConversationKey { key: blake3::derive_key(CONTEXT, &material), lower })
+        Ok(ConversationKey { key: blake3::derive_key(CONTEXT, &material), mine_lower: lower == mine })
     }
 
-    /// The nonce of `seal` sent by `from`.
-    fn nonce(&self, from: &PublicKey, seal: Seal) -> XNonce {
+    /// The nonce of `seal` sent by the holder (`mine`) or by the other side.
+    fn nonce(&self, mine: bool, seal: Seal) -> XNonce {
         let mut nonce = [0u8; 24];
-        nonce[0] = u8::from(*from != self.lower);
+        nonce[0] = u8::from(mine != self.mine_lower);
         nonce[1] = seal.kind as u8;
         nonce[8..16].copy_from_slice(&seal.first.to_be_bytes());
         nonce[16..].copy_from_slice(&seal.second.to_be_bytes());
@@ -121,26 +123,25 @@ impl ConversationKey {
         XChaCha20Poly1305::new(&Key::from(self.key))
     }
 
-    /// Seals `message` in place as `seal` from `from`, binding `associated`
-    /// (sent in clear); returns the tag.
-    pub fn seal(&self, from: &PublicKey, seal: Seal, associated: &[u8], message: &mut [u8]) -> [u8; TAG_LEN] {
-        let nonce = self.nonce(from, seal);
+    /// Seals `message` in place as `seal` from the holder, binding
+    /// `associated` (sent in clear); returns the tag.
+    pub fn seal(&self, seal: Seal, associated: &[u8], message: &mut [u8]) -> [u8; TAG_LEN] {
+        let nonce = self.nonce(true, seal);
         // Cannot fail: XChaCha20-Poly1305 takes up to 2^38 bytes, and a message is one datagram.
         let tag = self.cipher().encrypt_inout_detached(&nonce, associated, message.into()).unwrap_or_default();
         tag.into()
     }
 
-    /// Opens `message` in place, sealed as `seal` from `from` with
+    /// Opens `message` in place, sealed as `seal` by the other side with
     /// `associated`; on failure the message is left as it was.
     pub fn open(
         &self,
-        from: &PublicKey,
         seal: Seal,
         associated: &[u8],
         message: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), OpenError> {
-        let nonce = self.nonce(from, seal);
+        let nonce = self.nonce(false, seal);
         self.cipher().decrypt_inout_detached(&nonce, associated, message.into(), &(*tag).into()).map_err(|_| OpenError)
     }
 }
@@ -183,33 +184,34 @@ mod tests {
 
     #[test]
     fn only_the_exact_nonce_direction_and_data_open() {
-        let (alice, bob, a, b) = pair();
+        let (_, _, a, b) = pair();
         let at = |second: u64| Seal { kind: SealKind::Chat, first: 3, second };
         let mut message = *b"see you at eight";
-        let tag = a.seal(&alice.public_key(), at(7), b"chat", &mut message);
+        let tag = a.seal(at(7), b"chat", &mut message);
         let mut opened = message;
-        assert_eq!(b.open(&alice.public_key(), at(7), b"chat", &mut opened, &tag), Ok(()));
+        assert_eq!(b.open(at(7), b"chat", &mut opened, &tag), Ok(()));
         assert_eq!(&opened, b"see you at eight");
         // Another number, kind, direction or associated data, a flipped bit: refused, message untouched.
         let ack = Seal { kind: SealKind::ChatAck, ..at(7) };
         let epoch = Seal { first: 4, ..at(7) };
-        for (from, seal, associated, flip) in [
-            (alice.public_key(), at(8), &b"chat"[..], false),
-            (alice.public_key(), ack, &b"chat"[..], false),
-            (alice.public_key(), epoch, &b"chat"[..], false),
-            (bob.public_key(), at(7), &b"chat"[..], false),
-            (alice.public_key(), at(7), &b"chaT"[..], false),
-            (alice.public_key(), at(7), &b"chat"[..], true),
+        for (opener, seal, associated, flip) in [
+            (&b, at(8), &b"chat"[..], false),
+            (&b, ack, &b"chat"[..], false),
+            (&b, epoch, &b"chat"[..], false),
+            // Alice's own key opens only Bob's direction.
+            (&a, at(7), &b"chat"[..], false),
+            (&b, at(7), &b"chaT"[..], false),
+            (&b, at(7), &b"chat"[..], true),
         ] {
             let mut tampered = message;
             tampered[0] ^= u8::from(flip);
             let before = tampered;
-            assert_eq!(b.open(&from, seal, associated, &mut tampered, &tag), Err(OpenError));
+            assert_eq!(opener.open(seal, associated, &mut tampered, &tag), Err(OpenError));
             assert_eq!(tampered, before);
         }
         // The two directions never share a nonce: the same numbers seal differently.
         let mut other = *b"see you at eight";
-        b.seal(&bob.public_key(), at(7), b"chat", &mut other);
+        b.seal(at(7), b"chat", &mut other);
         assert_ne!(other, message);
     }
 }

@@ -146,7 +146,7 @@ impl Node {
         let mut chat =
             ChatFragment { epoch: contact.epoch, seq, fragment, fragments: message.fragments(), sealed, tag: [0; 16] };
         let seal = chat_seal(&chat);
-        chat.tag = contact.conversation.seal(&self.identity.public_key(), seal, &chat.associated(), &mut chat.sealed);
+        chat.tag = contact.conversation.seal(seal, &chat.associated(), &mut chat.sealed);
         Some((to, Message::Chat(chat)))
     }
 
@@ -158,7 +158,7 @@ impl Node {
     ) -> Result<(), DropReason> {
         let contact = self.sending_contact(from, header)?;
         let seal = ack_seal(&ack);
-        contact.conversation.open(&contact.key, seal, &[], &mut [], &ack.tag).map_err(|_| DropReason::BadSignature)?;
+        contact.conversation.open(seal, &[], &mut [], &ack.tag).map_err(|_| DropReason::BadSignature)?;
         let (friend, receipted, next_seq) = (contact.id, contact.receipted, contact.next_seq);
         let now = self.now;
         let mut sample = None;
@@ -191,7 +191,7 @@ impl Node {
     pub(crate) fn chat_ack_message(&self, friend: Id, seq: u32, fragment: u8) -> Option<Message> {
         let contact = self.messenger.contacts.get(friend)?;
         let mut ack = ChatAck { delivered: contact.delivered, seq, fragment, tag: [0; 16] };
-        ack.tag = contact.conversation.seal(&self.identity.public_key(), ack_seal(&ack), &[], &mut []);
+        ack.tag = contact.conversation.seal(ack_seal(&ack), &[], &mut []);
         Some(Message::ChatAck(ack))
     }
 }

@@ -27,7 +27,7 @@ impl Node {
         let associated = chat.associated();
         contact
             .conversation
-            .open(&contact.key, seal, &associated, &mut chat.sealed, &chat.tag)
+            .open(seal, &associated, &mut chat.sealed, &chat.tag)
             .map_err(|_| DropReason::BadSignature)?;
         let ack = Outgoing::ChatAck { to: from, friend, seq: chat.seq, fragment: chat.fragment };
         if chat.seq <= delivered {

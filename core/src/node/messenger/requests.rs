@@ -112,7 +112,7 @@ impl Node {
         let contact = self.messenger.contacts.get(id).ok_or(CommandError::NotAFriend)?;
         let since = contact.since;
         let seal = Seal { kind: SealKind::Unfriend, first: since, second: 0 };
-        let tag = contact.conversation.seal(&self.identity.public_key(), seal, &[], &mut []);
+        let tag = contact.conversation.seal(seal, &[], &mut []);
         if let Some(addr) = self.friend_addr(id) {
             if self.start_request(addr, Purpose::Unfriend { friend: id, since, tag }).is_err() {
                 self.stats.count_drop(DropReason::RequestTableFull);
@@ -330,10 +330,7 @@ impl Node {
             return Err(DropReason::InvalidReply);
         }
         let seal = Seal { kind: SealKind::Unfriend, first: unfriend.since, second: 0 };
-        contact
-            .conversation
-            .open(&contact.key, seal, &[], &mut [], &unfriend.tag)
-            .map_err(|_| DropReason::BadSignature)?;
+        contact.conversation.open(seal, &[], &mut [], &unfriend.tag).map_err(|_| DropReason::BadSignature)?;
         let friend = contact.id;
         self.send(Outgoing::Ack { to: from, txid: header.txid });
         self.forget_contact(friend);

@@ -38,10 +38,7 @@ pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) ->
     };
     answer.signature = identity(12).sign(answer.transcript(&node(12), Id(9)).as_bytes());
     let unfriend_seal = Seal { kind: SealKind::Unfriend, first: request.nonce, second: 0 };
-    let unfriend = Unfriend {
-        since: request.nonce,
-        tag: conversation(9).seal(&identity(9).public_key(), unfriend_seal, &[], &mut []),
-    };
+    let unfriend = Unfriend { since: request.nonce, tag: conversation(9).seal(unfriend_seal, &[], &mut []) };
     let mut presence = Presence {
         version: 3,
         status: Status::Away,
@@ -58,10 +55,10 @@ pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) ->
         tag: [0; 16],
     };
     let chat_seal = Seal { kind: SealKind::Chat, first: chat.epoch, second: 1 << 16 | 1 };
-    chat.tag = conversation(9).seal(&identity(9).public_key(), chat_seal, &chat.associated(), &mut chat.sealed);
+    chat.tag = conversation(9).seal(chat_seal, &chat.associated(), &mut chat.sealed);
     let mut ack = ChatAck { delivered: 1, seq: 1, fragment: 0, tag: [0; 16] };
     let ack_seal = Seal { kind: SealKind::ChatAck, first: 1, second: 1 << 8 };
-    ack.tag = conversation(12).seal(&identity(12).public_key(), ack_seal, &[], &mut []);
+    ack.tag = conversation(12).seal(ack_seal, &[], &mut []);
     [
         repr(9, Message::FriendRequest(request)),
         repr(12, Message::FriendAnswer(answer)),

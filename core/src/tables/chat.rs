@@ -145,6 +145,11 @@ impl ChatOutbox {
     }
 
     /// Message `seq` to `friend`.
+    pub(crate) fn get(&self, friend: Id, seq: u32) -> Option<&Sending> {
+        self.messages.iter().find(|m| m.friend == friend && m.seq == seq)
+    }
+
+    /// Message `seq` to `friend`, mutably.
     pub(crate) fn get_mut(&mut self, friend: Id, seq: u32) -> Option<&mut Sending> {
         self.messages.iter_mut().find(|m| m.friend == friend && m.seq == seq)
     }

@@ -65,6 +65,11 @@ impl Friends {
         self.entries.iter().find(|f| f.locator.id == id).map(|f| &f.locator)
     }
 
+    /// The friend with `id`, unless it is believed dead.
+    pub fn get_alive(&self, id: Id) -> Option<&ResourceLocator> {
+        self.entries.iter().find(|f| f.locator.id == id && f.alive).map(|f| &f.locator)
+    }
+
     /// All friends with their liveness, in no particular order.
     pub fn entries(&self) -> &[Friend] {
         &self.entries

@@ -25,6 +25,7 @@ pub use trace::{Fate, TraceEntry};
 use core::net::{Ipv6Addr, SocketAddrV6};
 use core::time::Duration;
 use mmp2p_core::rng::Rng;
+use mmp2p_core::wire::MAX_MESSAGE;
 use mmp2p_core::{Config, DropReason, Event, Id, Instant, Node, Output, ResourceLocator, MAX_DATAGRAM};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -168,6 +169,8 @@ pub struct Network {
     events: Vec<NodeEvent>,
     chats: Vec<ChatRead>,
     buf: Box<[u8; MAX_DATAGRAM]>,
+    /// Where chat messages are read into.
+    text: Box<[u8; MAX_MESSAGE]>,
     /// Lying nodes' rules, by node index.
     lies: std::collections::HashMap<usize, liar::Lie>,
 }
@@ -187,6 +190,7 @@ impl Network {
             trace: Vec::new(),
             events: Vec::new(),
             chats: Vec::new(),
+            text: Box::new([0; MAX_MESSAGE]),
             buf: Box::new([0; MAX_DATAGRAM]),
             lies: std::collections::HashMap::new(),
         }
@@ -508,9 +512,8 @@ impl Network {
 
     /// Reads every chat message node `index` holds for its user.
     fn read_chat(&mut self, index: NodeIndex) {
-        let mut text = Box::new([0u8; mmp2p_core::wire::MAX_MESSAGE]);
-        while let Some(read) = self.slots[index.0].node.read_message(&mut text) {
-            let (from, seq, text) = (read.from, read.seq, text[..read.len].to_vec());
+        while let Some(read) = self.slots[index.0].node.read_message(&mut self.text) {
+            let (from, seq, text) = (read.from, read.seq, self.text[..read.len].to_vec());
             self.chats.push(ChatRead { at: self.now, node: index, from, seq, text });
         }
     }

@@ -48,7 +48,7 @@ impl Node {
     pub fn restore_message(&mut self, now: Instant, friend: Id, seq: u32, text: &[u8]) -> Result<(), CommandError> {
         self.now = now;
         let contact = self.messenger.contacts.get(friend).ok_or(CommandError::NotAFriend)?;
-        let held = self.messenger.outbox.iter().any(|m| m.friend == friend && m.seq == seq);
+        let held = self.messenger.outbox.get(friend, seq).is_some();
         if seq <= contact.receipted || seq >= contact.next_seq || held {
             return Err(CommandError::NoSuchRequest);
         }
@@ -93,14 +93,11 @@ impl Node {
         }
     }
 
-    fn friend_alive(&self, friend: Id) -> bool {
-        self.liveness.friends.entries().iter().any(|f| f.locator.id == friend && f.alive)
-    }
-
     /// When a message is next due to (re)send.
     pub(crate) fn next_chat_send(&self) -> Option<Instant> {
         let outbox = &self.messenger.outbox;
-        outbox.iter().filter(|m| self.friend_alive(m.friend)).filter_map(|m| m.next_send).min()
+        let alive = |friend| self.liveness.friends.get_alive(friend).is_some();
+        outbox.iter().filter_map(|m| m.next_send.filter(|_| alive(m.friend))).min()
     }
 
     /// Sends each message that is due.
@@ -109,7 +106,7 @@ impl Node {
             .messenger
             .outbox
             .iter()
-            .filter(|m| m.next_send.is_some_and(|at| at <= now) && self.friend_alive(m.friend))
+            .filter(|m| m.next_send.is_some_and(|at| at <= now) && self.liveness.friends.get_alive(m.friend).is_some())
             .map(|m| (m.friend, m.seq))
             .collect();
         for (friend, seq) in due {
@@ -137,7 +134,7 @@ impl Node {
     /// Fragment `fragment` of our message `seq` to `friend`, sealed, and
     /// where to send it; `None` once the message is delivered.
     pub(crate) fn chat_datagram(&self, friend: Id, seq: u32, fragment: u8) -> Option<(SocketAddrV6, Message)> {
-        let message = self.messenger.outbox.iter().find(|m| m.friend == friend && m.seq == seq)?;
+        let message = self.messenger.outbox.get(friend, seq)?;
         let contact = self.messenger.contacts.get(friend)?;
         let to = self.friend_addr(friend)?;
         let bytes = self.messenger.outbox.fragment(message, fragment);
@@ -159,7 +156,7 @@ impl Node {
         let contact = self.sending_contact(from, header)?;
         let seal = ack_seal(&ack);
         contact.conversation.open(seal, &[], &mut [], &ack.tag).map_err(|_| DropReason::BadSignature)?;
-        let (friend, receipted, next_seq) = (contact.id, contact.receipted, contact.next_seq);
+        let friend = contact.id;
         let now = self.now;
         let mut sample = None;
         if let Some(message) = self.messenger.outbox.get_mut(friend, ack.seq) {
@@ -170,19 +167,16 @@ impl Node {
                 }
             }
         }
-        if ack.delivered < next_seq && ack.delivered > receipted {
-            if let Some(contact) = self.messenger.contacts.get_mut(friend) {
-                contact.receipted = ack.delivered;
-                if let Some(rtt) = sample {
-                    contact.rtt.sample(rtt);
-                }
-            }
+        let Some(contact) = self.messenger.contacts.get_mut(friend) else { return Ok(()) };
+        if let Some(rtt) = sample {
+            contact.rtt.sample(rtt);
+        }
+        if ack.delivered < contact.next_seq && ack.delivered > contact.receipted {
+            contact.receipted = ack.delivered;
             for message in self.messenger.outbox.remove(friend, |m| m.seq <= ack.delivered) {
                 self.emit(Event::Delivered { friend, seq: message.seq });
             }
             self.open_window(friend);
-        } else if let (Some(rtt), Some(contact)) = (sample, self.messenger.contacts.get_mut(friend)) {
-            contact.rtt.sample(rtt);
         }
         Ok(())
     }

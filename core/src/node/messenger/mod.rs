@@ -19,10 +19,11 @@ mod receive;
 mod requests;
 
 use crate::id::Id;
+use crate::identity::{PublicKey, Signature};
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::contacts::Contact;
-use crate::wire::Header;
+use crate::wire::{Header, Transcript};
 use core::net::SocketAddrV6;
 
 impl Node {
@@ -44,4 +45,9 @@ impl Node {
     pub(crate) fn friend_addr(&self, friend: Id) -> Option<SocketAddrV6> {
         self.liveness.friends.get(friend).map(|f| f.addr)
     }
+}
+
+/// Checks that `key` made `signature` over `transcript`.
+fn check_signed(key: &PublicKey, transcript: &Transcript, signature: &Signature) -> Result<(), DropReason> {
+    key.verify(transcript.as_bytes(), signature).map_err(|_| DropReason::BadSignature)
 }

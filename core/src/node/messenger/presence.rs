@@ -13,6 +13,7 @@
 //! within `friend_probe_interval + liveness_misses × probe_timeout` of the
 //! last datagram heard from it (63 s with the defaults).
 
+use super::check_signed;
 use crate::event::{CommandError, Event};
 use crate::id::Id;
 use crate::node::Node;
@@ -76,8 +77,7 @@ impl Node {
             .contacts
             .iter()
             .filter(|c| c.presence_acked < version)
-            .filter(|c| friends.entries().iter().any(|f| f.locator.id == c.id && f.alive))
-            .filter_map(|c| c.presence_retry)
+            .filter_map(|c| c.presence_retry.filter(|_| friends.get_alive(c.id).is_some()))
             .min()
     }
 
@@ -93,10 +93,7 @@ impl Node {
             .map(|c| c.id)
             .collect();
         for friend in due {
-            let Some(addr) = self.liveness.friends.entries().iter().find(|f| f.locator.id == friend && f.alive) else {
-                continue;
-            };
-            let addr = addr.locator.addr;
+            let Some(addr) = self.liveness.friends.get_alive(friend).map(|f| f.addr) else { continue };
             let started = self.requests.transactions.room() > RESERVED_SLOTS
                 && self.start_request(addr, Purpose::Presence { friend, version }).is_ok();
             let retry = if started { None } else { Some(now + self.config.request_timeout) };
@@ -161,10 +158,7 @@ impl Node {
         if sender.addr != from {
             return Err(DropReason::NotAFriend);
         }
-        contact
-            .key
-            .verify(presence.transcript(&sender).as_bytes(), &presence.signature)
-            .map_err(|_| DropReason::BadSignature)?;
+        check_signed(&contact.key, &presence.transcript(&sender), &presence.signature)?;
         self.send(Outgoing::Ack { to: from, txid: header.txid });
         let now = self.now;
         let Some(contact) = self.messenger.contacts.get_mut(sender.id) else { return Ok(()) };

@@ -18,11 +18,10 @@ impl Node {
         &mut self,
         from: SocketAddrV6,
         header: &Header,
-        chat: ChatFragment,
+        mut chat: ChatFragment,
     ) -> Result<(), DropReason> {
         let contact = self.sending_contact(from, header)?;
         let (friend, delivered) = (contact.id, contact.delivered);
-        let mut chat = chat;
         let seal = super::chat::chat_seal(&chat);
         let associated = chat.associated();
         contact

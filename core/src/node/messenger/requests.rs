@@ -9,6 +9,7 @@
 //! An accepted request makes both users contacts — friends for routing and
 //! liveness too — with a conversation key agreed from their identity keys.
 
+use super::check_signed;
 use crate::conversation::{ConversationKey, Seal, SealKind};
 use crate::event::{CommandError, Event};
 use crate::id::{Id, ResourceLocator};
@@ -243,7 +244,7 @@ impl Node {
         if let Some(contact) = self.messenger.contacts.get(sender.id).filter(|c| c.key == request.key) {
             // A friend asks again: our acceptance was lost. Accept again.
             let since = contact.since;
-            verify(&request.key, request.transcript(&sender).as_bytes(), &request.signature)?;
+            check_signed(&request.key, &request.transcript(&sender), &request.signature)?;
             if since != request.nonce {
                 self.reset_since(sender.id, request.nonce);
             }
@@ -254,7 +255,7 @@ impl Node {
             Refusal::Blocked => DropReason::Blocked,
             Refusal::RateLimited => DropReason::RateLimited,
         })?;
-        verify(&request.key, request.transcript(&sender).as_bytes(), &request.signature)?;
+        check_signed(&request.key, &request.transcript(&sender), &request.signature)?;
         let FriendRequest { key, nonce, text, .. } = request;
         let incoming = IncomingRequest { from: sender, key, nonce, text, received: self.now, verified: false };
         if !self.messenger.requests.receive(incoming) {
@@ -302,7 +303,7 @@ impl Node {
         if answer.key != registered {
             return Err(DropReason::UnregisteredSender);
         }
-        verify(&answer.key, answer.transcript(&answerer, self.me.id).as_bytes(), &answer.signature)?;
+        check_signed(&answer.key, &answer.transcript(&answerer, self.me.id), &answer.signature)?;
         self.send(Outgoing::Ack { to: from, txid: header.txid });
         if repeat {
             return Ok(());
@@ -337,9 +338,4 @@ impl Node {
         self.emit(Event::Unfriended { friend });
         Ok(())
     }
-}
-
-/// Checks `signature` of `bytes` under `key`.
-fn verify(key: &PublicKey, bytes: &[u8], signature: &crate::identity::Signature) -> Result<(), DropReason> {
-    key.verify(bytes, signature).map_err(|_| DropReason::BadSignature)
 }

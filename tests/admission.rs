@@ -11,8 +11,8 @@ mod common;
 use common::datagram;
 use mmp2p_core::identity::{PublicKey, Signature};
 use mmp2p_core::wire::{
-    Chain, ChatAck, ChatFragment, FileEntry, FriendAnswer, FriendRequest, Header, JoinStatus, Message, MessageType,
-    Presence, ReplicaEntry, Repr, Side, SignedOwner, Status, Unfriend, MAX_DIGEST_IDS, MAX_STORE_BATCH,
+    Chain, ChatAck, ChatFragment, FileEntry, FriendAnswer, FriendRequest, Header, JoinStatus, Mail, MailAck, Message,
+    MessageType, Presence, ReplicaEntry, Repr, Side, SignedOwner, Status, Unfriend, MAX_DIGEST_IDS, MAX_STORE_BATCH,
     MAX_VERIFY_KEYS,
 };
 use mmp2p_core::{rng::Rng, Config, Event, Id, JoinFailure, ResourceLocator};
@@ -179,17 +179,25 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
             text: Default::default(),
             signature: Signature([0; 64]),
         }),
-        MessageType::Chat => Message::Chat(ChatFragment {
-            epoch: rng.next_u64(),
-            seq: 1,
-            fragment: 0,
-            fragments: 1,
-            sealed: (&[0x55u8; 1000][..]).try_into().expect("fits"),
-            tag: [0; 16],
-        }),
+        MessageType::Chat => Message::Chat(forged_chat(rng)),
         MessageType::ChatAck => Message::ChatAck(ChatAck { delivered: 1, seq: 1, fragment: 0, tag: [0; 16] }),
+        MessageType::MailStore => Message::MailStore(forged_mail(sender, key, rng)),
+        MessageType::MailCopy => Message::MailCopy(forged_mail(sender, key, rng)),
+        MessageType::Mail => Message::Mail(forged_mail(sender, key, rng)),
+        MessageType::MailAck => Message::MailAck(MailAck { recipient: key, sender: sender.id, delivered: u32::MAX }),
         other => panic!("no forgery for {other}: add one"),
     }
+}
+
+/// A kilobyte of chat, sealed under no key.
+fn forged_chat(rng: &mut Rng) -> ChatFragment {
+    let sealed = (&[0x55u8; 1000][..]).try_into().expect("fits");
+    ChatFragment { epoch: rng.next_u64(), seq: 1, fragment: 0, fragments: 1, sealed, tag: [0; 16] }
+}
+
+/// A kilobyte of mail for `recipient` in `sender`'s name.
+fn forged_mail(sender: ResourceLocator, recipient: Id, rng: &mut Rng) -> Mail {
+    Mail { recipient, sender, lifetime_secs: 604_800, chat: forged_chat(rng) }
 }
 
 /// Bytes sent to `victim` since trace entry `since`, by any node.

@@ -105,6 +105,8 @@ drop_reasons! {
     /// A chat fragment outside the conversation's window, or with no room
     /// to hold it: not acknowledged, so it comes again.
     ChatNoRoom => "chat fragment with no room: left unacknowledged",
+    /// Offline mail over the mailbox's bounds (overall, per recipient, per sender).
+    MailboxFull => "offline mail refused: mailbox full",
 }
 
 const WIRE_ERRORS: usize = WireError::ALL.len();

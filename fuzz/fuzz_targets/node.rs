@@ -75,8 +75,8 @@ use mmp2p_core::identity::{Identity, PublicKey, Signature};
 use mmp2p_core::locator_signature::sign_locator;
 use mmp2p_core::registration::Registration;
 use mmp2p_core::wire::{
-    Chain, FileEntry, Header, IdentityProof, JoinStatus, Message, Repr, Side, SignedOwner, MAX_CHAIN, MAX_DATAGRAM,
-    MAX_OWNERS_PER_REPLY, MAX_VERIFY_KEYS,
+    Chain, FileEntry, Header, IdentityProof, JoinStatus, MailAck, Message, Repr, Side, SignedOwner, MAX_CHAIN,
+    MAX_DATAGRAM, MAX_OWNERS_PER_REPLY, MAX_VERIFY_KEYS,
 };
 use mmp2p_core::{Config, Event, Id, Instant, Node, Output, ResourceLocator};
 use std::collections::VecDeque;
@@ -490,12 +490,20 @@ impl Harness {
                 let ids = (0..r.u8() % 8).map(|_| r.id()).collect();
                 self.deliver(to, Self::header(txid, sender), Message::FriendDigest { ids });
             }
-            Message::FriendAnswer(_) | Message::Unfriend(_) | Message::Presence(_) => {
+            Message::FriendAnswer(_) | Message::Unfriend(_) | Message::Presence(_) | Message::MailStore(_) => {
                 // The peer acknowledges, as a friend would.
                 let sender = ResourceLocator::new(r.id(), to);
                 self.deliver(to, Self::header(txid, sender), Message::Ack);
             }
+            Message::Mail(mail) => {
+                // The recipient acknowledges what it says it delivered.
+                let sender = ResourceLocator::new(mail.recipient, to);
+                let ack = MailAck { recipient: mail.recipient, sender: mail.sender.id, delivered: r.u8().into() };
+                self.deliver(to, Self::header(txid, sender), Message::MailAck(ack));
+            }
             Message::FriendRequest(_)
+            | Message::MailCopy(_)
+            | Message::MailAck(_)
             | Message::Chat(_)
             | Message::ChatAck(_)
             | Message::Store { .. }

@@ -359,6 +359,10 @@ impl Node {
             Message::Presence(presence) => self.handle_presence(from, &header, presence),
             Message::Chat(chat) => self.handle_chat(from, &header, chat),
             Message::ChatAck(ack) => self.handle_chat_ack(from, &header, ack),
+            Message::MailStore(mail) => self.handle_mail_store(from, &header, mail),
+            Message::MailCopy(mail) => self.handle_mail_copy(from, mail),
+            Message::Mail(mail) => self.handle_mail(from, &header, mail),
+            Message::MailAck(ack) => self.handle_mail_ack(from, &header, ack),
         }
     }
 

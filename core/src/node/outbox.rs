@@ -199,10 +199,22 @@ impl Node {
                 let (to, message) = self.chat_datagram(friend, seq, fragment)?;
                 (to, direct(self, txid, message))
             }
-            Outgoing::ChatAck { to, friend, seq, fragment } => {
+            Outgoing::ChatAck { to, friend, seq, fragment, .. } => {
                 let txid = self.rng.next_u64();
                 (to, direct(self, txid, self.chat_ack_message(friend, seq, fragment)?))
             }
+            Outgoing::MailStore { to, txid, friend, seq, fragment } => {
+                (to, direct(self, txid, Message::MailStore(self.own_mail(friend, seq, fragment)?)))
+            }
+            Outgoing::MailCopy { to, letter } => {
+                let txid = self.rng.next_u64();
+                (to, direct(self, txid, Message::MailCopy(self.letter_mail(letter)?)))
+            }
+            Outgoing::Mail { to, letter } => {
+                let txid = self.rng.next_u64();
+                (to, direct(self, txid, Message::Mail(self.letter_mail(letter)?)))
+            }
+            Outgoing::MailAck { to, txid, ack, .. } => (to, direct(self, txid, Message::MailAck(ack))),
             // Handled by encode_next before describing.
             Outgoing::Encoded => return None,
         })

@@ -6,7 +6,7 @@ use crate::event::{CommandError, Event, RequestId};
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
-use crate::tables::transactions::{Journey, Purpose, Routed, Transaction};
+use crate::tables::transactions::{Asker, Journey, Purpose, Routed, Transaction};
 use crate::time::Instant;
 use crate::wire::{Header, MessageType};
 use core::net::SocketAddrV6;
@@ -125,6 +125,7 @@ impl Node {
             }
             Purpose::Unfriend { since, tag, .. } => Outgoing::Unfriend { to, txid, since, tag },
             Purpose::Presence { .. } => Outgoing::Presence { to, txid },
+            Purpose::MailStore { friend, seq, fragment } => Outgoing::MailStore { to, txid, friend, seq, fragment },
         });
     }
 
@@ -134,7 +135,8 @@ impl Node {
             Purpose::Join { request, campaign, .. } => {
                 return self.join_attempt_failed(request, campaign, crate::event::JoinFailure::Timeout)
             }
-            Purpose::Lookup { request, key } => Event::LookupFailed { request, key },
+            Purpose::Lookup { asker: Asker::User(request), key } => Event::LookupFailed { request, key },
+            Purpose::Lookup { asker: Asker::Mail, key } => return self.mail_later(key),
             Purpose::Ping { request } => Event::PingFailed { request, peer: tx.to },
             Purpose::NeighbourUpdate { peer, .. } => Event::NeighbourUnreachable { peer },
             Purpose::Leave { request, .. } => return self.leave_step_done(request),
@@ -154,6 +156,7 @@ impl Node {
             // The requester sends its request again until it hears our answer.
             Purpose::FriendAnswer { .. } | Purpose::Unfriend { .. } => return,
             Purpose::Presence { friend, .. } => return self.presence_push_failed(friend),
+            Purpose::MailStore { friend, .. } => return self.mail_later(friend),
         };
         self.emit(event);
     }

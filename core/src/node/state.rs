@@ -120,6 +120,8 @@ pub(super) struct MessengerState {
     pub outbox: ChatOutbox,
     /// Chat messages received.
     pub inbox: ChatInbox,
+    /// Offline mail we keep for others.
+    pub mailbox: crate::tables::mailbox::Mailbox,
     /// Our presence as friends see it (its signature is made when sent).
     pub presence: OwnPresence,
 }

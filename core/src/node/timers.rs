@@ -21,6 +21,7 @@ impl Node {
             Timer::FriendRequests => self.messenger.requests.next_send(),
             Timer::Presence => self.next_presence_push(),
             Timer::Chat => self.next_chat_send(),
+            Timer::Mail => self.next_mail_work(),
         }
     }
 
@@ -41,6 +42,7 @@ impl Node {
             Timer::FriendRequests => self.send_friend_requests(now),
             Timer::Presence => self.push_presence(now),
             Timer::Chat => self.send_chat(now),
+            Timer::Mail => self.mail_work(now),
         }
     }
 }

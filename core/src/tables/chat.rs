@@ -79,6 +79,8 @@ pub(crate) struct Sending {
     slots: [u8; FRAGMENTS],
     /// Bit `i`: fragment `i` was acknowledged.
     pub acked: u8,
+    /// Bit `i`: fragment `i` is kept as offline mail by the friend's holder.
+    pub mailed: u8,
     /// Transmissions so far (each of its unacknowledged fragments).
     pub sends: u8,
     /// When to send it (again); `None` until its window opens.
@@ -122,8 +124,17 @@ impl ChatOutbox {
             self.slots.bytes[usize::from(slot)][..chunk.len()].copy_from_slice(chunk);
         }
         let len = text.len() as u16;
-        let sending =
-            Sending { friend, seq, len, slots, acked: 0, sends: 0, next_send: None, first_sent: Instant::ZERO };
+        let sending = Sending {
+            friend,
+            seq,
+            len,
+            slots,
+            acked: 0,
+            mailed: 0,
+            sends: 0,
+            next_send: None,
+            first_sent: Instant::ZERO,
+        };
         // Cannot fail: checked above.
         let _ = self.messages.push(sending);
         Ok(())

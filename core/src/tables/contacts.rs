@@ -57,6 +57,8 @@ pub struct Contact {
     pub(crate) presence_acked: u64,
     /// When to push our presence to the friend (`None`: a push is out, or none is needed).
     pub(crate) presence_retry: Option<Instant>,
+    /// When to try again to mail our messages to the friend while it is offline.
+    pub(crate) mail_retry: Option<Instant>,
 }
 
 /// A contact as the program stores it between runs: enough to restore

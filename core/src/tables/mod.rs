@@ -11,6 +11,7 @@ pub mod digests;
 pub mod friend_requests;
 pub mod friends;
 pub mod known_keys;
+pub mod mailbox;
 pub mod neighbours;
 pub(crate) mod outbox;
 pub mod owner_checks;

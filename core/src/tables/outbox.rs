@@ -173,12 +173,40 @@ pub(crate) enum Outgoing {
         seq: u32,
         fragment: u8,
     },
-    /// Acknowledges `friend`'s fragment, with what we delivered as it stands.
+    /// Acknowledges `friend`'s fragment, with what we delivered as it
+    /// stands: drawn by its CHAT, or (`drawn` false) by its mail.
     ChatAck {
         to: SocketAddrV6,
         friend: Id,
         seq: u32,
         fragment: u8,
+        drawn: bool,
+    },
+    /// Fragment `fragment` of our message `seq` to offline `friend`, as mail.
+    MailStore {
+        to: SocketAddrV6,
+        txid: u64,
+        friend: Id,
+        seq: u32,
+        fragment: u8,
+    },
+    /// A letter we keep, copied to a successor.
+    MailCopy {
+        to: SocketAddrV6,
+        letter: crate::tables::mailbox::LetterKey,
+    },
+    /// A letter we keep, delivered to its recipient.
+    Mail {
+        to: SocketAddrV6,
+        letter: crate::tables::mailbox::LetterKey,
+    },
+    /// "Mail from `sender` to `recipient` up to `delivered` is delivered":
+    /// drawn by a MAIL (to its holder), or passed on to our successors.
+    MailAck {
+        to: SocketAddrV6,
+        txid: u64,
+        ack: crate::wire::MailAck,
+        drawn: bool,
     },
     /// A page of `key`'s owners as the store stands.
     SearchReply {
@@ -217,7 +245,8 @@ impl Outgoing {
             | Outgoing::SearchReply { .. }
             | Outgoing::FileList { .. }
             | Outgoing::RegistryRecord { .. }
-            | Outgoing::ChatAck { .. }
+            | Outgoing::ChatAck { drawn: true, .. }
+            | Outgoing::MailAck { drawn: true, .. }
             | Outgoing::Verify { .. } => Charge::Drawn,
             Outgoing::Ping { txid, .. } | Outgoing::Stabilise { txid, .. } => Charge::Probe { txid },
             Outgoing::Leave { .. }
@@ -233,7 +262,12 @@ impl Outgoing {
             | Outgoing::FriendAnswer { .. }
             | Outgoing::Unfriend { .. }
             | Outgoing::Presence { .. }
-            | Outgoing::Chat { .. } => Charge::Own,
+            | Outgoing::Chat { .. }
+            | Outgoing::ChatAck { drawn: false, .. }
+            | Outgoing::MailStore { .. }
+            | Outgoing::MailCopy { .. }
+            | Outgoing::Mail { .. }
+            | Outgoing::MailAck { drawn: false, .. } => Charge::Own,
             // An encoded datagram carries its own mark (`EncodedDatagram::charged`).
             Outgoing::Encoded => Charge::Own,
         }

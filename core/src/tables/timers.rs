@@ -49,6 +49,9 @@ timers! {
     Presence,
     /// Chat fragments to send or send again (deadlines kept with the messages).
     Chat,
+    /// Offline mail: letters to deliver or drop, our own to mail again
+    /// (deadlines kept with the letters and the contacts).
+    Mail,
 }
 
 /// The deadlines the node schedules itself, one slot per [`Timer`]; timers

@@ -143,8 +143,9 @@ pub(crate) enum Purpose {
         /// The sequence number the responder asked our registration to carry.
         seq: u32,
     },
+    /// Our LOOKUP of `key`, for `asker`.
     Lookup {
-        request: RequestId,
+        asker: Asker,
         key: Id,
     },
     Ping {
@@ -223,6 +224,21 @@ pub(crate) enum Purpose {
         friend: Id,
         version: u64,
     },
+    /// Fragment `fragment` of our message `seq` to offline `friend`, to its mail's holder.
+    MailStore {
+        friend: Id,
+        seq: u32,
+        fragment: u8,
+    },
+}
+
+/// Who wants a LOOKUP's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Asker {
+    /// The user, by a `lookup` command.
+    User(RequestId),
+    /// The messenger, for the holder of an offline friend's mail (the key is the friend's ID).
+    Mail,
 }
 
 /// How a request is retried.
@@ -253,6 +269,7 @@ impl Purpose {
             Purpose::FriendAnswer { .. } => MessageType::FriendAnswer,
             Purpose::Unfriend { .. } => MessageType::Unfriend,
             Purpose::Presence { .. } => MessageType::Presence,
+            Purpose::MailStore { .. } => MessageType::MailStore,
         }
     }
 
@@ -297,7 +314,8 @@ impl Purpose {
             | Purpose::ListFiles { .. }
             | Purpose::FriendAnswer { .. }
             | Purpose::Unfriend { .. }
-            | Purpose::Presence { .. } => {
+            | Purpose::Presence { .. }
+            | Purpose::MailStore { .. } => {
                 Policy { attempts: config.max_attempts, timeout: config.request_timeout, backoff: true }
             }
         }

@@ -7,7 +7,7 @@ use super::error::WireError;
 use super::fields::{IdentityProof, JoinStatus};
 use super::header::{HEADER_LEN, PADDED_REQUEST_LEN};
 use super::message::Message;
-use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Presence, Unfriend};
+use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Mail, MailAck, Presence, Unfriend};
 use super::types::MessageType;
 use crate::id::{Id, ResourceLocator};
 use crate::identity::{PublicKey, Signature};
@@ -67,6 +67,10 @@ impl Message {
             Message::Presence(presence) => Presence::FIXED_LEN + presence.text.len(),
             Message::Chat(chat) => ChatFragment::FIXED_LEN + chat.sealed.len(),
             Message::ChatAck(_) => ChatAck::WIRE_LEN,
+            Message::MailStore(mail) | Message::MailCopy(mail) | Message::Mail(mail) => {
+                Mail::FIXED_LEN + mail.chat.sealed.len()
+            }
+            Message::MailAck(_) => MailAck::WIRE_LEN,
         }
     }
 
@@ -165,6 +169,10 @@ impl Message {
             MessageType::Presence => Message::Presence(Presence::parse(r)?),
             MessageType::Chat => Message::Chat(ChatFragment::parse(r)?),
             MessageType::ChatAck => Message::ChatAck(ChatAck::parse(r)?),
+            MessageType::MailStore => Message::MailStore(Mail::parse(r)?),
+            MessageType::MailCopy => Message::MailCopy(Mail::parse(r)?),
+            MessageType::Mail => Message::Mail(Mail::parse(r)?),
+            MessageType::MailAck => Message::MailAck(MailAck::parse(r)?),
         })
     }
 
@@ -271,6 +279,8 @@ impl Message {
             Message::Presence(presence) => presence.emit(w),
             Message::Chat(chat) => chat.emit(w),
             Message::ChatAck(ack) => ack.emit(w),
+            Message::MailStore(mail) | Message::MailCopy(mail) | Message::Mail(mail) => mail.emit(w),
+            Message::MailAck(ack) => ack.emit(w),
         }
     }
 }

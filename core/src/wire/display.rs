@@ -140,6 +140,14 @@ impl fmt::Display for Message {
                 write!(f, " seq={seq} fragment={fragment}/{fragments} bytes={len} epoch={:016x}", c.epoch)
             }
             Message::ChatAck(a) => write!(f, " delivered={} seq={} fragment={}", a.delivered, a.seq, a.fragment + 1),
+            Message::MailStore(m) | Message::MailCopy(m) | Message::Mail(m) => {
+                let (recipient, sender, c) = (m.recipient.short(), m.sender.id.short(), &m.chat);
+                write!(f, " to={recipient} from={sender} seq={} fragment={}/{}", c.seq, c.fragment + 1, c.fragments)?;
+                write!(f, " lifetime={}s", m.lifetime_secs)
+            }
+            Message::MailAck(a) => {
+                write!(f, " to={} from={} delivered={}", a.recipient.short(), a.sender.short(), a.delivered)
+            }
         }
     }
 }

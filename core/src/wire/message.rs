@@ -2,7 +2,7 @@
 
 use super::dht::{self, FileEntry, ReplicaEntry, SignedOwner};
 use super::fields::{Chain, IdentityProof, JoinStatus, Side};
-use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Presence, Unfriend};
+use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Mail, MailAck, Presence, Unfriend};
 use super::types::MessageType;
 use crate::config::MAX_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
@@ -209,6 +209,14 @@ pub enum Message {
     Chat(ChatFragment),
     /// Acknowledges a chat fragment; reports the messages delivered.
     ChatAck(ChatAck),
+    /// A chat fragment for an offline friend, to the holder of its mail.
+    MailStore(Mail),
+    /// Offline mail copied to the holder's successors.
+    MailCopy(Mail),
+    /// Offline mail delivered to its recipient.
+    Mail(Mail),
+    /// The recipient delivered a sender's messages up to a number.
+    MailAck(MailAck),
 }
 
 impl Message {
@@ -246,6 +254,10 @@ impl Message {
             Message::Presence(_) => MessageType::Presence,
             Message::Chat(_) => MessageType::Chat,
             Message::ChatAck(_) => MessageType::ChatAck,
+            Message::MailStore(_) => MessageType::MailStore,
+            Message::MailCopy(_) => MessageType::MailCopy,
+            Message::Mail(_) => MessageType::Mail,
+            Message::MailAck(_) => MessageType::MailAck,
         }
     }
 }

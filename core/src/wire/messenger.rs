@@ -138,6 +138,36 @@ pub struct ChatAck {
     pub tag: [u8; TAG_LEN],
 }
 
+/// A chat fragment as offline mail: stored by its sender at the node
+/// responsible for the recipient's ID (MAIL_STORE), copied to the nodes
+/// after it (MAIL_COPY), and delivered to the recipient when it is back (MAIL).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Mail {
+    /// Who it is for.
+    pub recipient: Id,
+    /// Who sealed it (and gets the receipt).
+    pub sender: ResourceLocator,
+    /// Seconds it is still kept.
+    pub lifetime_secs: u32,
+    /// The sealed fragment.
+    pub chat: ChatFragment,
+}
+
+/// "Every message from `sender` to `recipient` up to `delivered` has been
+/// delivered: drop its mail." From the recipient to the letter's holder,
+/// and from the holder on to its copies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MailAck {
+    /// The recipient.
+    pub recipient: Id,
+    /// The sender.
+    pub sender: Id,
+    /// The recipient delivered every message of the sender's up to this number.
+    pub delivered: u32,
+}
+
 /// The bytes a messenger signature covers: a context string naming what
 /// is signed, then the fields, each at a fixed length or with its length.
 #[derive(Clone)]
@@ -338,5 +368,37 @@ impl ChatAck {
         w.u32(self.seq);
         w.u8(self.fragment);
         w.put(&self.tag);
+    }
+}
+
+impl Mail {
+    /// Bytes of the body but the fragment's sealed bytes.
+    pub(super) const FIXED_LEN: usize = Id::LEN + ResourceLocator::WIRE_LEN + 4 + ChatFragment::FIXED_LEN;
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<Mail, WireError> {
+        let (recipient, sender, lifetime_secs) = (r.id()?, r.locator()?, r.u32()?);
+        Ok(Mail { recipient, sender, lifetime_secs, chat: ChatFragment::parse(r)? })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.id(self.recipient);
+        w.locator(&self.sender);
+        w.u32(self.lifetime_secs);
+        self.chat.emit(w);
+    }
+}
+
+impl MailAck {
+    /// Bytes of the body.
+    pub(super) const WIRE_LEN: usize = 2 * Id::LEN + 4;
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<MailAck, WireError> {
+        Ok(MailAck { recipient: r.id()?, sender: r.id()?, delivered: r.u32()? })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.id(self.recipient);
+        w.id(self.sender);
+        w.u32(self.delivered);
     }
 }

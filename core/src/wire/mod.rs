@@ -33,8 +33,8 @@ pub use fields::{Chain, IdentityProof, JoinStatus, Side, MAX_CHAIN};
 pub use header::{Header, DETOUR_BITS, HEADER_LEN, MAGIC, MAX_DATAGRAM, MAX_DETOURS, PADDED_REQUEST_LEN, VERSION};
 pub use message::Message;
 pub use messenger::{
-    ChatAck, ChatFragment, FriendAnswer, FriendRequest, Presence, Status, Transcript, Unfriend, MAX_FRAGMENT,
-    MAX_FRAGMENTS, MAX_MESSAGE, MAX_REQUEST_TEXT, MAX_STATUS_TEXT,
+    ChatAck, ChatFragment, FriendAnswer, FriendRequest, Mail, MailAck, Presence, Status, Transcript, Unfriend,
+    MAX_FRAGMENT, MAX_FRAGMENTS, MAX_MESSAGE, MAX_REQUEST_TEXT, MAX_STATUS_TEXT,
 };
 pub use packet::Packet;
 pub use repr::Repr;

@@ -40,7 +40,11 @@ impl Message {
             | Message::Unfriend(_)
             | Message::Presence(_)
             | Message::Chat(_)
-            | Message::ChatAck(_) => None,
+            | Message::ChatAck(_)
+            | Message::MailStore(_)
+            | Message::MailCopy(_)
+            | Message::Mail(_)
+            | Message::MailAck(_) => None,
         }
     }
 }

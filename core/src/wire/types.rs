@@ -98,7 +98,7 @@ message_types! {
     Ping = 0x01, "PING", Maintenance, Direct, answered by Pong;
     /// Answer to a ping.
     Pong = 0x02, "PONG", Maintenance, Direct;
-    /// Acknowledges a neighbour update, a LEAVE, a friend's answer, an UNFRIEND or a PRESENCE.
+    /// Acknowledges a neighbour update, a LEAVE, a friend's answer, an UNFRIEND, a PRESENCE or a MAIL_STORE.
     Ack = 0x03, "ACK", Maintenance, Direct;
     /// Acknowledges one hop of a routed message (JOIN, LOOKUP, SEARCH) to the node that sent it.
     HopAck = 0x04, "HOP_ACK", Service, Direct;
@@ -156,6 +156,14 @@ message_types! {
     Chat = 0x44, "CHAT", Service, Direct;
     /// Acknowledges a chat fragment and reports the messages delivered.
     ChatAck = 0x45, "CHAT_ACK", Service, Direct;
+    /// A chat fragment for an offline friend, to the node responsible for the friend's ID.
+    MailStore = 0x46, "MAIL_STORE", Service, Direct, answered by Ack;
+    /// Offline mail copied to the holder's successors.
+    MailCopy = 0x47, "MAIL_COPY", Service, Direct;
+    /// Offline mail delivered to its recipient, back online.
+    Mail = 0x48, "MAIL", Service, Direct, answered by MailAck;
+    /// The recipient delivered a sender's messages up to a number: their mail goes.
+    MailAck = 0x49, "MAIL_ACK", Service, Direct;
 }
 
 impl core::fmt::Display for MessageType {

@@ -363,5 +363,6 @@ impl Node {
         }
         self.replicate();
         self.copy_registrations();
+        self.copy_mail();
     }
 }

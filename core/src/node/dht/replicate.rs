@@ -70,7 +70,8 @@ impl Node {
     /// One check per peer: a handover to a peer whose check is outstanding
     /// widens that check's range instead.
     pub(crate) fn hand_over_when_checked(&mut self, joiner: ResourceLocator, from: Id) {
-        if !self.dht.store.in_range(from, joiner.id).any(|e| e.verified) {
+        let mail = self.messenger.mailbox.in_range(from, joiner.id).next().is_some();
+        if !mail && !self.dht.store.in_range(from, joiner.id).any(|e| e.verified) {
             return;
         }
         let pending = |tx: &Transaction| matches!(tx.purpose, Purpose::Handover { joiner: j, .. } if j == joiner);
@@ -164,6 +165,7 @@ impl Node {
 
     /// Hands the entries with keys in `(from, to]` to the joiner now responsible for them.
     pub(crate) fn hand_over(&mut self, joiner: &ResourceLocator, from: Id) {
+        self.hand_over_mail(joiner, from);
         let entries = self.dht.store.in_range(from, joiner.id).filter(|e| e.verified).count();
         for chunk in 0..entries.div_ceil(MAX_REPLICATE_BATCH) {
             if self.outbox.capacity() - self.outbox.len() <= OUTBOX_RESERVE {

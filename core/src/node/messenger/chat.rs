@@ -39,6 +39,9 @@ impl Node {
             contact.next_seq = seq.wrapping_add(1);
         }
         self.open_window(friend);
+        if self.liveness.friends.get_alive(friend).is_none() {
+            self.mail_to(friend);
+        }
         Ok(seq)
     }
 
@@ -134,9 +137,14 @@ impl Node {
     /// Fragment `fragment` of our message `seq` to `friend`, sealed, and
     /// where to send it; `None` once the message is delivered.
     pub(crate) fn chat_datagram(&self, friend: Id, seq: u32, fragment: u8) -> Option<(SocketAddrV6, Message)> {
+        Some((self.friend_addr(friend)?, Message::Chat(self.sealed_fragment(friend, seq, fragment)?)))
+    }
+
+    /// Fragment `fragment` of our message `seq` to `friend`, sealed; `None`
+    /// once the message is delivered.
+    pub(crate) fn sealed_fragment(&self, friend: Id, seq: u32, fragment: u8) -> Option<ChatFragment> {
         let message = self.messenger.outbox.get(friend, seq)?;
         let contact = self.messenger.contacts.get(friend)?;
-        let to = self.friend_addr(friend)?;
         let bytes = self.messenger.outbox.fragment(message, fragment);
         let mut sealed = heapless::Vec::<u8, MAX_FRAGMENT>::new();
         sealed.extend_from_slice(bytes).ok()?;
@@ -144,7 +152,7 @@ impl Node {
             ChatFragment { epoch: contact.epoch, seq, fragment, fragments: message.fragments(), sealed, tag: [0; 16] };
         let seal = chat_seal(&chat);
         chat.tag = contact.conversation.seal(seal, &chat.associated(), &mut chat.sealed);
-        Some((to, Message::Chat(chat)))
+        Some(chat)
     }
 
     pub(crate) fn handle_chat_ack(

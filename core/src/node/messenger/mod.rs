@@ -14,6 +14,7 @@
 //!   from the address we know it at.
 
 mod chat;
+mod mail;
 mod presence;
 mod receive;
 mod requests;

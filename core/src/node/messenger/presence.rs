@@ -142,6 +142,7 @@ impl Node {
             contact.presence.status = Status::Offline;
             self.emit(Event::PresenceChanged { friend, status: Status::Offline });
         }
+        self.mail_to(friend);
     }
 
     pub(crate) fn handle_presence(

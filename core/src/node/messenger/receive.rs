@@ -6,6 +6,7 @@
 //! [`Event::Message`], then [`Node::read_message`].
 
 use crate::event::Event;
+use crate::id::Id;
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::chat::{Taken, CHAT_WINDOW};
@@ -18,19 +19,27 @@ impl Node {
         &mut self,
         from: SocketAddrV6,
         header: &Header,
-        mut chat: ChatFragment,
+        chat: ChatFragment,
     ) -> Result<(), DropReason> {
-        let contact = self.sending_contact(from, header)?;
-        let (friend, delivered) = (contact.id, contact.delivered);
+        let friend = self.sending_contact(from, header)?.id;
+        let (seq, fragment) = (chat.seq, chat.fragment);
+        self.take_chat(friend, chat)?;
+        self.send(Outgoing::ChatAck { to: from, friend, seq, fragment, drawn: true });
+        Ok(())
+    }
+
+    /// Opens contact `friend`'s fragment and takes it in, delivering what
+    /// it completes; `Ok` if it is in (now or before): it is to be acknowledged.
+    pub(crate) fn take_chat(&mut self, friend: Id, mut chat: ChatFragment) -> Result<(), DropReason> {
+        let contact = self.messenger.contacts.get(friend).ok_or(DropReason::NotAFriend)?;
+        let delivered = contact.delivered;
         let seal = super::chat::chat_seal(&chat);
         let associated = chat.associated();
         contact
             .conversation
             .open(seal, &associated, &mut chat.sealed, &chat.tag)
             .map_err(|_| DropReason::BadSignature)?;
-        let ack = Outgoing::ChatAck { to: from, friend, seq: chat.seq, fragment: chat.fragment };
         if chat.seq <= delivered {
-            self.send(ack);
             return Ok(());
         }
         if chat.seq > delivered.saturating_add(CHAT_WINDOW) {
@@ -50,7 +59,6 @@ impl Node {
         if let Some(contact) = self.messenger.contacts.get_mut(friend) {
             contact.delivered = delivered;
         }
-        self.send(ack);
         Ok(())
     }
 }

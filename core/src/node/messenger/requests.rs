@@ -159,6 +159,7 @@ impl Node {
             rtt: RttEstimate::default(),
             presence_acked: 0,
             presence_retry: Some(self.now),
+            mail_retry: None,
         };
         self.messenger.contacts.insert(contact).map_err(|_| CommandError::MessengerFull)?;
         if let Err(e) = self.add_friend(self.now, locator) {

@@ -200,8 +200,11 @@ impl Node {
         // Whatever role it was probed in, a contact that never answered is
         // dead as a friend and as a chain member alike.
         let was_alive = self.liveness.friends.get_mut(&target).map(|f| core::mem::replace(&mut f.alive, false));
-        if was_alive == Some(true) && role == Role::Friend {
-            self.emit(Event::PeerDown { peer: target });
+        if was_alive == Some(true) {
+            if role == Role::Friend {
+                self.emit(Event::PeerDown { peer: target });
+            }
+            // Probed as a friend or as a chain member: a contact shows offline either way.
             self.contact_down(target.id);
         }
         self.drop_contact(target);

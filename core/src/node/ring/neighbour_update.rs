@@ -43,6 +43,9 @@ impl Node {
             crate::tables::transactions::Purpose::Presence { friend, version } => {
                 self.presence_acknowledged(friend, version)
             }
+            crate::tables::transactions::Purpose::MailStore { friend, seq, fragment } => {
+                self.mail_stored(friend, seq, fragment)
+            }
             _ => {}
         }
         Ok(())

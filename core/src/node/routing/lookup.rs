@@ -11,7 +11,7 @@ use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
-use crate::tables::transactions::Purpose;
+use crate::tables::transactions::{Asker, Purpose};
 use crate::time::Instant;
 use crate::wire::{Header, MessageType};
 use core::net::SocketAddrV6;
@@ -22,9 +22,10 @@ impl Node {
     /// Completes with [`Event::LookupSucceeded`] (at once, with 0 hops, if this
     /// node is responsible) or [`Event::LookupFailed`].
     pub fn lookup(&mut self, now: Instant, key: Id) -> Result<RequestId, CommandError> {
-        let (request, local) = self.originate(now, key, |request| Purpose::Lookup { request, key })?;
+        let (request, local) =
+            self.originate(now, key, |request| Purpose::Lookup { asker: Asker::User(request), key })?;
         if local {
-            self.answer_own(&Purpose::Lookup { request, key });
+            self.answer_own(&Purpose::Lookup { asker: Asker::User(request), key });
         }
         Ok(request)
     }
@@ -44,15 +45,20 @@ impl Node {
         let same_key = |p: &Purpose| matches!(p, Purpose::Lookup { key: k, .. } if *k == key);
         let tx = self.complete_request(header, MessageType::LookupReply, from, same_key)?;
         self.forget_first_hop(tx.txid);
-        if let Purpose::Lookup { request, .. } = tx.purpose {
-            self.lookup_completed(request, key, header.sender, hops);
+        if let Purpose::Lookup { asker, .. } = tx.purpose {
+            self.lookup_completed(asker, key, header.sender, hops);
         }
         Ok(())
     }
 
-    pub(crate) fn lookup_completed(&mut self, request: RequestId, key: Id, responsible: ResourceLocator, hops: u8) {
-        bump(&mut self.stats.lookups_completed);
-        self.stats.lookup_hops = self.stats.lookup_hops.saturating_add(u64::from(hops));
-        self.emit(Event::LookupSucceeded { request, key, responsible, hops });
+    pub(crate) fn lookup_completed(&mut self, asker: Asker, key: Id, responsible: ResourceLocator, hops: u8) {
+        match asker {
+            Asker::User(request) => {
+                bump(&mut self.stats.lookups_completed);
+                self.stats.lookup_hops = self.stats.lookup_hops.saturating_add(u64::from(hops));
+                self.emit(Event::LookupSucceeded { request, key, responsible, hops });
+            }
+            Asker::Mail => self.mail_holder_found(key, responsible),
+        }
     }
 }

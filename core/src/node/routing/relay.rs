@@ -135,7 +135,7 @@ impl Node {
     /// Completes one of our own LOOKUPs or SEARCHes for a key we are responsible for.
     pub(crate) fn answer_own(&mut self, purpose: &Purpose) {
         match *purpose {
-            Purpose::Lookup { request, key } => self.lookup_completed(request, key, self.me, 0),
+            Purpose::Lookup { asker, key } => self.lookup_completed(asker, key, self.me, 0),
             Purpose::Search { request, key } => self.search_answered_here(request, key),
             Purpose::FetchRegistration { id }
             | Purpose::RegistryCheck { candidate: ResourceLocator { id, .. }, .. } => {

@@ -115,7 +115,7 @@ fn each_parse_error_comes_from_its_crafted_input() {
 
 #[test]
 fn a_chat_fragment_out_of_bounds_is_refused() {
-    let [.., chat, _] = super::messenger::samples(repr, node);
+    let [_, _, _, _, chat, ..] = super::messenger::samples(repr, node);
     let Message::Chat(fragment) = chat.message.clone() else { unreachable!() };
     let bad = [
         ChatFragment { seq: 0, ..fragment.clone() },

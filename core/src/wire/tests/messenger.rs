@@ -20,8 +20,11 @@ fn conversation(n: u8) -> ConversationKey {
 }
 
 /// Node 9 asks node 12; node 12 accepts; node 9 ends the friendship;
-/// node 12's presence; a chat fragment from node 9; node 12's acknowledgement.
-pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) -> ResourceLocator) -> [Repr; 6] {
+/// node 12's presence; a chat fragment from node 9; node 12's acknowledgement;
+/// then node 12 offline: node 9 mails the fragment to node 14, the holder of
+/// node 12's ID, which copies it to node 0 and, once node 12 is back,
+/// delivers it; node 12 acknowledges it.
+pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) -> ResourceLocator) -> [Repr; 10] {
     let mut request = FriendRequest {
         to: Id(12),
         key: identity(9).public_key(),
@@ -59,6 +62,10 @@ pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) ->
     let mut ack = ChatAck { delivered: 1, seq: 1, fragment: 0, tag: [0; 16] };
     let ack_seal = Seal { kind: SealKind::ChatAck, first: 1, second: 1 << 8 };
     ack.tag = conversation(12).seal(ack_seal, &[], &mut []);
+    let mail = Mail { recipient: Id(12), sender: node(9), lifetime_secs: 604_800, chat: chat.clone() };
+    let copy = Mail { lifetime_secs: 604_790, ..mail.clone() };
+    let delivered = Mail { lifetime_secs: 604_700, ..mail.clone() };
+    let mail_ack = MailAck { recipient: Id(12), sender: Id(9), delivered: 1 };
     [
         repr(9, Message::FriendRequest(request)),
         repr(12, Message::FriendAnswer(answer)),
@@ -66,6 +73,10 @@ pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) ->
         repr(12, Message::Presence(presence)),
         repr(9, Message::Chat(chat)),
         repr(12, Message::ChatAck(ack)),
+        repr(9, Message::MailStore(mail)),
+        repr(14, Message::MailCopy(copy)),
+        repr(14, Message::Mail(delivered)),
+        repr(12, Message::MailAck(mail_ack)),
     ]
 }
 
@@ -81,6 +92,23 @@ fn text<const N: usize>(g: &mut Gen) -> heapless::String<N> {
         }
     }
     text
+}
+
+fn any_chat(g: &mut Gen) -> ChatFragment {
+    let fragments = 1 + u8::arbitrary(g) % MAX_FRAGMENTS;
+    let fragment = u8::arbitrary(g) % fragments;
+    let len = if fragment + 1 == fragments { 1 + usize::arbitrary(g) % MAX_FRAGMENT } else { MAX_FRAGMENT };
+    let sealed = (0..len).map(|_| u8::arbitrary(g)).collect();
+    let seq = u32::arbitrary(g).max(1);
+    ChatFragment { epoch: u64::arbitrary(g), seq, fragment, fragments, sealed, tag: bytes(g) }
+}
+
+fn any_mail(g: &mut Gen) -> Mail {
+    // A unique-local address: always usable in a locator.
+    let ip = core::net::Ipv6Addr::from(0xfd00_u128 << 112 | u128::from(u64::arbitrary(g)));
+    let sender =
+        ResourceLocator::new(Id(u128::arbitrary(g)), core::net::SocketAddrV6::new(ip, u16::arbitrary(g), 0, 0));
+    Mail { recipient: Id(u128::arbitrary(g)), sender, lifetime_secs: u32::arbitrary(g), chat: any_chat(g) }
 }
 
 /// An arbitrary messenger message of type `kind` (signatures and tags are
@@ -107,14 +135,15 @@ pub(super) fn any_messenger(g: &mut Gen, kind: MessageType) -> Option<Message> {
             text: text(g),
             signature: Signature(bytes(g)),
         }),
-        MessageType::Chat => {
-            let fragments = 1 + u8::arbitrary(g) % MAX_FRAGMENTS;
-            let fragment = u8::arbitrary(g) % fragments;
-            let len = if fragment + 1 == fragments { 1 + usize::arbitrary(g) % MAX_FRAGMENT } else { MAX_FRAGMENT };
-            let sealed = (0..len).map(|_| u8::arbitrary(g)).collect();
-            let seq = u32::arbitrary(g).max(1);
-            Message::Chat(ChatFragment { epoch: u64::arbitrary(g), seq, fragment, fragments, sealed, tag: bytes(g) })
-        }
+        MessageType::Chat => Message::Chat(any_chat(g)),
+        MessageType::MailStore => Message::MailStore(any_mail(g)),
+        MessageType::MailCopy => Message::MailCopy(any_mail(g)),
+        MessageType::Mail => Message::Mail(any_mail(g)),
+        MessageType::MailAck => Message::MailAck(MailAck {
+            recipient: Id(u128::arbitrary(g)),
+            sender: Id(u128::arbitrary(g)),
+            delivered: u32::arbitrary(g),
+        }),
         MessageType::ChatAck => Message::ChatAck(ChatAck {
             delivered: u32::arbitrary(g),
             seq: u32::arbitrary(g),

@@ -33,8 +33,9 @@ fn repr(sender: u16, message: Message) -> Repr {
 }
 
 /// One message of every type, in [`MessageType::ALL`] order.
-fn samples() -> [Repr; 31] {
-    let [request, answer, unfriend, presence, chat, chat_ack] = messenger::samples(repr, node);
+fn samples() -> [Repr; 35] {
+    let [request, answer, unfriend, presence, chat, chat_ack, mail_store, mail_copy, mail, mail_ack] =
+        messenger::samples(repr, node);
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),
@@ -88,6 +89,10 @@ fn samples() -> [Repr; 31] {
         presence,
         chat,
         chat_ack,
+        mail_store,
+        mail_copy,
+        mail,
+        mail_ack,
     ]
 }
 

@@ -441,3 +441,126 @@ fn a_registered_email_refuses_another_password_and_its_owner_takes_over() {
     assert!(phone.quit(ANSWER_TIMEOUT).success(), "{}", phone.describe());
     assert!(key.quit(ANSWER_TIMEOUT).success(), "{}", key.describe());
 }
+
+/// User `a` asks user `b` to be friends and `b` accepts; returns when `a` is told.
+fn befriend(a: &mut NodeProcess, b: &mut NodeProcess, b_email: &str) {
+    let done = a.ask(json!({"cmd": "request", "email": b_email, "text": "hi, it's me"}), ANSWER_TIMEOUT);
+    assert_eq!(done["event"], "done", "{}", a.describe());
+    let a_id = a.id.clone();
+    b.wait_event("friend_request", JOIN_TIMEOUT, |l| l["from"]["id"] == a_id.as_str());
+    let accepted = b.ask(json!({"cmd": "accept", "friend": a_id}), ANSWER_TIMEOUT);
+    assert_eq!(accepted["event"], "done", "{}", b.describe());
+    let b_id = b.id.clone();
+    a.wait_event("friend_accepted", ANSWER_TIMEOUT, |l| l["friend"] == b_id.as_str());
+}
+
+/// `node`'s `message` reports from `from`, in order: their texts.
+fn messages_from(node: &NodeProcess, from: &str) -> Vec<String> {
+    let lines = node.stdout_lines();
+    let from_friend = lines.iter().filter(|l| l["event"] == "message" && l["from"] == from);
+    from_friend.map(|l| l["text"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+/// Starts user `n`, its data directory beside its access file.
+fn messenger_user(root: &Path, n: usize, key_addr: &str) -> NodeProcess {
+    let dir = node_dir(root, &format!("user{n}"), &[]);
+    user_node(&format!("user{n}"), n, key_addr, &dir, &[])
+}
+
+/// Two users befriend, chat with receipts; one quits; messages to it wait
+/// as mail; it comes back (the same data directory) and reads them once.
+#[test]
+fn e2e_messenger_chat_and_offline_messages() {
+    let root = tempfile::tempdir().unwrap();
+    let key = key_node("key node", &node_dir(root.path(), "key", &[]), &[]);
+    let key_addr = key.addr.clone();
+    let mut users: Vec<NodeProcess> = (1..=3).map(|n| messenger_user(root.path(), n, &key_addr)).collect();
+    for user in &users {
+        wait_joined(user);
+    }
+    let (alice_slot, rest) = users.split_at_mut(1);
+    let (alice, bob) = (&mut alice_slot[0], &mut rest[0]);
+    befriend(alice, bob, &email(2));
+    let (alice_id, bob_id) = (alice.id.clone(), bob.id.clone());
+    let said = alice.ask(json!({"cmd": "say", "friend": email(2), "text": "hello bob"}), ANSWER_TIMEOUT);
+    assert_eq!((said["event"].as_str(), said["seq"].as_u64()), (Some("said"), Some(1)), "{}", alice.describe());
+    bob.wait_event("message", ANSWER_TIMEOUT, |l| l["from"] == alice_id.as_str() && l["text"] == "hello bob");
+    alice.wait_event("delivered", ANSWER_TIMEOUT, |l| l["friend"] == bob_id.as_str() && l["seq"] == 1);
+    let reply = bob.ask(json!({"cmd": "say", "friend": alice_id, "text": "hi alice"}), ANSWER_TIMEOUT);
+    assert_eq!(reply["event"], "said", "{}", bob.describe());
+    alice.wait_event("message", ANSWER_TIMEOUT, |l| l["text"] == "hi alice");
+
+    // Bob quits; Alice sees him go offline, and what she says waits.
+    assert!(bob.quit(ANSWER_TIMEOUT).success(), "{}", bob.describe());
+    alice.wait_event("presence", ANSWER_TIMEOUT, |l| l["friend"] == bob_id.as_str() && l["status"] == "offline");
+    let waiting = ["are you there?", "call me when you are back"];
+    for text in waiting {
+        let said = alice.ask(json!({"cmd": "say", "friend": bob_id, "text": text}), ANSWER_TIMEOUT);
+        assert_eq!(said["event"], "said", "{}", alice.describe());
+    }
+    std::thread::sleep(Duration::from_secs(3));
+
+    // Bob comes back with the same data directory: the mail is delivered, once.
+    let mut bob = messenger_user(root.path(), 2, &key_addr);
+    wait_joined(&bob);
+    for text in waiting {
+        bob.wait_event("message", JOIN_TIMEOUT, |l| l["from"] == alice_id.as_str() && l["text"] == text);
+    }
+    for seq in [2, 3] {
+        alice.wait_event("delivered", JOIN_TIMEOUT, |l| l["friend"] == bob_id.as_str() && l["seq"] == seq);
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(messages_from(&bob, &alice_id), waiting, "each waiting message once: {}", bob.describe());
+    let history = bob.ask(json!({"cmd": "history", "friend": alice_id}), ANSWER_TIMEOUT);
+    let texts: Vec<&str> =
+        history["messages"].as_array().expect("messages").iter().filter_map(|m| m["text"].as_str()).collect();
+    assert_eq!(texts, ["hello bob", "hi alice", "are you there?", "call me when you are back"], "{history}");
+    alice.assert_only_json();
+    bob.assert_only_json();
+}
+
+/// Contact groups, contacts and the conversation survive a restart.
+#[test]
+fn groups_persist_across_restart() {
+    let root = tempfile::tempdir().unwrap();
+    let key = key_node("key node", &node_dir(root.path(), "key", &[]), &[]);
+    let key_addr = key.addr.clone();
+    let mut alice = messenger_user(root.path(), 1, &key_addr);
+    let mut bob = messenger_user(root.path(), 2, &key_addr);
+    wait_joined(&alice);
+    wait_joined(&bob);
+    befriend(&mut alice, &mut bob, &email(2));
+    for command in [
+        json!({"cmd": "group-create", "group": "family"}),
+        json!({"cmd": "group-create", "group": "work"}),
+        json!({"cmd": "group-rename", "group": "work", "to": "office"}),
+        json!({"cmd": "group-move", "friend": email(2), "group": "family"}),
+    ] {
+        let answer = alice.ask(command.clone(), ANSWER_TIMEOUT);
+        assert_eq!(answer["event"], "groups", "{command}: {answer}");
+    }
+    let said = alice.ask(json!({"cmd": "say", "friend": email(2), "text": "see you"}), ANSWER_TIMEOUT);
+    assert_eq!(said["event"], "said");
+    alice.wait_event("delivered", ANSWER_TIMEOUT, |_| true);
+    let before = alice.ask(json!({"cmd": "groups"}), ANSWER_TIMEOUT);
+    assert!(alice.quit(ANSWER_TIMEOUT).success(), "{}", alice.describe());
+
+    let mut alice = messenger_user(root.path(), 1, &key_addr);
+    let after = alice.ask(json!({"cmd": "groups"}), ANSWER_TIMEOUT);
+    assert_eq!(after["groups"], before["groups"], "the groups and their members, as they were");
+    assert_eq!(after["groups"][0]["name"], "family");
+    assert_eq!(after["groups"][0]["members"], json!([email(2)]));
+    assert_eq!(after["groups"][1]["name"], "office");
+    let contacts = alice.ask(json!({"cmd": "contacts"}), ANSWER_TIMEOUT);
+    assert_eq!(contacts["contacts"][0]["id"], bob.id.as_str(), "{contacts}");
+    assert_eq!(contacts["contacts"][0]["group"], "family", "{contacts}");
+    let history = alice.ask(json!({"cmd": "history", "friend": email(2)}), ANSWER_TIMEOUT);
+    assert_eq!(history["messages"][0]["text"], "see you", "{history}");
+    assert_eq!(history["messages"][0]["delivered"], true, "{history}");
+    // The conversation goes on where it stopped.
+    wait_joined(&alice);
+    let said = alice.ask(json!({"cmd": "say", "friend": email(2), "text": "back again"}), ANSWER_TIMEOUT);
+    assert_eq!(said["seq"], 2, "{said}");
+    bob.wait_event("message", JOIN_TIMEOUT, |l| l["text"] == "back again");
+    assert_eq!(messages_from(&bob, &alice.id), ["see you", "back again"]);
+}

@@ -11,7 +11,7 @@ use mmp2p_core::config::BOOTSTRAP_CAPACITY;
 use mmp2p_core::{Id, ResourceLocator};
 use std::fmt;
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// Why the access file could not be used.
@@ -75,18 +75,7 @@ pub fn save(path: &Path, entries: &[ResourceLocator]) -> Result<(), AccessFileEr
     for entry in entries {
         text.push_str(&format!("{} {}\n", entry.id, entry.addr));
     }
-    let file_name = path.file_name().map_or_else(|| "access.dat".into(), |n| n.to_string_lossy().into_owned());
-    let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    let write = || -> io::Result<()> {
-        let mut file = fs::File::create(&temporary)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&temporary, path)
-    };
-    write().map_err(|e| {
-        let _ = fs::remove_file(&temporary);
-        AccessFileError::Io(path.to_owned(), e)
-    })
+    super::data_dir::write_atomically(path, text.as_bytes()).map_err(|e| AccessFileError::Io(path.to_owned(), e))
 }
 
 #[cfg(test)]

@@ -37,6 +37,11 @@ pub struct NodeArgs {
     /// Share the names of the files in this directory (rescanned every STORE period).
     #[arg(long, value_name = "DIR")]
     pub(super) share: Option<PathBuf>,
+    /// Where the messenger keeps contacts, groups, requests, undelivered
+    /// messages and conversations between runs [default: `mmp2p-ID` (the
+    /// first 8 hex digits of the node's ID) beside the access file].
+    #[arg(long, value_name = "DIR")]
+    pub(super) data_dir: Option<PathBuf>,
     /// A friend, EMAIL=[ADDR]:PORT (repeatable).
     #[arg(long = "friend", value_name = "EMAIL=[ADDR]:PORT", value_parser = friend_arg)]
     pub(super) friends: Vec<(String, SocketAddrV6)>,
@@ -99,6 +104,15 @@ impl NodeArgs {
     /// The node's ID: the MD5 of the e-mail address, or 0 for the key node.
     pub(super) fn id(&self) -> Id {
         self.email.as_deref().map_or(Id::KEY_NODE, Id::from_email)
+    }
+
+    /// The messenger's data directory: `--data-dir`, or `mmp2p-ID` (the
+    /// first 8 hex digits of `id`) in the access file's directory.
+    pub(super) fn data_dir(&self, id: Id) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| {
+            let name = format!("mmp2p-{}", &id.to_string()[..8]);
+            self.access_file.parent().map_or_else(|| PathBuf::from(&name), |dir| dir.join(&name))
+        })
     }
 
     /// The key file of a node without an e-mail: `--identity-file`, or

@@ -7,7 +7,9 @@
 //! elements included), and every variant must have one.
 
 use super::control::{self, COMMANDS};
-use super::report::{Counters, FriendEntry, HelpEntry, Peer, Report, SocketCounters};
+use super::report::{
+    ContactEntry, Counters, FriendEntry, GroupEntry, HelpEntry, HistoryLine, Peer, Report, RequestEntry, SocketCounters,
+};
 use mmp2p_core::{DropReason, Stats};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -90,6 +92,7 @@ fn json_blocks(info: &str) -> Vec<Block> {
 fn next_sample(previous: Option<&Report>) -> Option<Report> {
     let peer = || Peer { id: "10ac39056a4b6f1f6804d724518ff2dc".to_owned(), addr: "[::1]:4001".to_owned() };
     let req = Some(1);
+    let email = || Some("bob@example.org".to_owned());
     Some(match previous {
         None => Report::Listening {
             addr: "[::1]:4001".to_owned(),
@@ -174,7 +177,55 @@ fn next_sample(previous: Option<&Report>) -> Option<Report> {
         Some(Report::TakenOver { .. }) => Report::NeighbourChanged { side: "left", neighbour: Some(peer()) },
         Some(Report::NeighbourChanged { .. }) => Report::NeighbourUnreachable { peer: peer() },
         Some(Report::NeighbourUnreachable { .. }) => Report::Error { req, message: "not a friend".to_owned() },
-        Some(Report::Error { .. }) => return None,
+        Some(Report::Error { .. }) => Report::FriendRequest { from: peer(), text: "hi, it's bob".to_owned() },
+        Some(Report::FriendRequest { .. }) => Report::FriendAccepted { friend: peer().id, email: email() },
+        Some(Report::FriendAccepted { .. }) => Report::FriendDeclined { friend: peer().id, email: email() },
+        Some(Report::FriendDeclined { .. }) => Report::Unfriended { friend: peer().id, email: email() },
+        Some(Report::Unfriended { .. }) => Report::Done { req, cmd: "accept", friend: peer().id },
+        Some(Report::Done { .. }) => Report::Requests {
+            req,
+            incoming: vec![RequestEntry { id: peer().id, email: email(), text: "hi, it's bob".to_owned() }],
+            outgoing: vec![RequestEntry { id: peer().id, email: email(), text: "hello".to_owned() }],
+            blocked: vec![peer().id],
+        },
+        Some(Report::Requests { .. }) => Report::Contacts {
+            req,
+            contacts: vec![ContactEntry {
+                email: email(),
+                id: peer().id,
+                addr: peer().addr,
+                status: "away",
+                text: "lunch".to_owned(),
+                group: Some("family".to_owned()),
+                undelivered: 0,
+            }],
+        },
+        Some(Report::Contacts { .. }) => {
+            Report::Presence { friend: peer().id, email: email(), status: "away", text: "lunch".to_owned() }
+        }
+        Some(Report::Presence { .. }) => Report::PresenceSet { req, status: "busy", text: "writing".to_owned() },
+        Some(Report::PresenceSet { .. }) => Report::Said { req, friend: peer().id, seq: 1 },
+        Some(Report::Said { .. }) => {
+            Report::Message { from: peer().id, email: email(), seq: 1, text: "hello".to_owned() }
+        }
+        Some(Report::Message { .. }) => Report::Delivered { friend: peer().id, seq: 1 },
+        Some(Report::Delivered { .. }) => Report::History {
+            req,
+            friend: peer().id,
+            messages: vec![HistoryLine {
+                outgoing: true,
+                seq: 1,
+                text: "hello".to_owned(),
+                at_ms: 1_764_590_400_000,
+                delivered: true,
+            }],
+        },
+        Some(Report::History { .. }) => Report::Groups {
+            req,
+            groups: vec![GroupEntry { name: "family".to_owned(), members: vec!["bob@example.org".to_owned()] }],
+            ungrouped: vec![peer().id],
+        },
+        Some(Report::Groups { .. }) => return None,
     })
 }
 

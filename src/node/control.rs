@@ -3,6 +3,7 @@
 //! Text and JSON lines are read into the same [`Fields`] and checked by the
 //! same code, so both modes accept exactly the same commands.
 
+use mmp2p_core::wire::Status;
 use mmp2p_core::Id;
 use serde::Deserialize;
 use std::fmt;
@@ -20,6 +21,22 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("files", "FRIEND", "list a friend's shared files (FRIEND: e-mail or ID)"),
     ("lookup", "KEY", "find the node responsible for KEY (an ID in hex or an e-mail)"),
     ("ping", "ADDR", "ping the node at [ADDR]:PORT"),
+    ("request", "EMAIL [NOTE...]", "ask the user with this e-mail to be friends, with a note"),
+    ("accept", "FRIEND", "accept FRIEND's friend request (FRIEND: e-mail or ID)"),
+    ("decline", "FRIEND", "decline FRIEND's friend request"),
+    ("block", "FRIEND", "drop FRIEND's requests, presence and chat from now on"),
+    ("unblock", "FRIEND", "take FRIEND's requests again"),
+    ("unfriend", "FRIEND", "end the friendship with FRIEND, and tell it"),
+    ("requests", "", "friend requests received and sent, and the blocked IDs"),
+    ("contacts", "", "contacts with their presence, group and unread messages"),
+    ("presence", "STATUS [TEXT...]", "set your presence: online, away, busy or offline, and a status text"),
+    ("say", "FRIEND TEXT...", "send a chat message to a contact"),
+    ("history", "FRIEND [COUNT]", "the last COUNT messages with FRIEND (default 20)"),
+    ("groups", "", "the contact groups and their members"),
+    ("group-create", "GROUP", "create a contact group"),
+    ("group-rename", "GROUP NEW", "rename a contact group"),
+    ("group-delete", "GROUP", "delete a contact group (its members stay contacts)"),
+    ("group-move", "FRIEND GROUP", "move a contact into GROUP (- for none)"),
     ("stats", "", "datagram, byte, drop and socket counters"),
     ("leave", "", "leave the ring gracefully and stay running"),
     ("quit", "", "leave the ring and exit"),
@@ -70,12 +87,135 @@ pub enum Command {
         /// Its address.
         addr: SocketAddrV6,
     },
+    /// Ask a user to be friends.
+    Request {
+        /// Its e-mail address.
+        email: String,
+        /// A note (at most 256 bytes).
+        note: String,
+    },
+    /// Answer, block, unblock or end a friendship.
+    Contact {
+        /// What to do.
+        action: ContactAction,
+        /// The other user, as typed.
+        friend: String,
+        /// Its ID.
+        id: Id,
+    },
+    /// Report the friend requests.
+    Requests,
+    /// Report the contacts.
+    Contacts,
+    /// Set our presence.
+    Presence {
+        /// The state.
+        status: Status,
+        /// The status text.
+        text: String,
+    },
+    /// Send a chat message.
+    Say {
+        /// The contact, as typed.
+        friend: String,
+        /// Its ID.
+        id: Id,
+        /// The message.
+        text: String,
+    },
+    /// Report a conversation.
+    History {
+        /// The contact, as typed.
+        friend: String,
+        /// Its ID.
+        id: Id,
+        /// How many of the last messages.
+        count: usize,
+    },
+    /// Report the contact groups.
+    Groups,
+    /// Change the contact groups.
+    Group(GroupChange),
     /// Report the counters.
     Stats,
     /// Leave the ring.
     Leave,
     /// Leave and exit.
     Quit,
+}
+
+/// What `accept`, `decline`, `block`, `unblock` and `unfriend` do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContactAction {
+    /// Accept the user's friend request.
+    Accept,
+    /// Decline it.
+    Decline,
+    /// Block the user.
+    Block,
+    /// Unblock it.
+    Unblock,
+    /// End the friendship.
+    Unfriend,
+}
+
+impl ContactAction {
+    /// The command's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ContactAction::Accept => "accept",
+            ContactAction::Decline => "decline",
+            ContactAction::Block => "block",
+            ContactAction::Unblock => "unblock",
+            ContactAction::Unfriend => "unfriend",
+        }
+    }
+}
+
+/// A change to the contact groups.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupChange {
+    /// A new group.
+    Create(String),
+    /// A group's new name.
+    Rename(String, String),
+    /// A group deleted; its members stay contacts.
+    Delete(String),
+    /// A contact into a group (`None`: out of any).
+    Move {
+        /// The contact, as typed.
+        friend: String,
+        /// Its ID.
+        id: Id,
+        /// The group.
+        group: Option<String>,
+    },
+}
+
+/// The longest message `say` sends.
+pub const MAX_SAY: usize = mmp2p_core::wire::MAX_MESSAGE;
+/// Messages `history` shows unless told.
+const HISTORY_COUNT: usize = 20;
+
+/// The status named `name`.
+pub fn parse_status(name: &str) -> Option<Status> {
+    Some(match name.trim() {
+        "online" => Status::Online,
+        "away" => Status::Away,
+        "busy" => Status::Busy,
+        "offline" => Status::Offline,
+        _ => return None,
+    })
+}
+
+/// A status's name.
+pub fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Online => "online",
+        Status::Away => "away",
+        Status::Busy => "busy",
+        Status::Offline => "offline",
+    }
 }
 
 /// One line of input: a command and the tag its results carry.
@@ -107,6 +247,17 @@ pub enum ControlError {
     BadKey(String),
     /// An e-mail address that is empty or has no `@`.
     BadEmail(String),
+    /// A status that is not online, away, busy or offline.
+    BadStatus(String),
+    /// A count that is not a number.
+    BadCount(String),
+    /// A text longer than its command takes.
+    TooLong {
+        /// The command.
+        command: &'static str,
+        /// Its limit in bytes.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for ControlError {
@@ -120,6 +271,9 @@ impl fmt::Display for ControlError {
                 write!(f, "bad key {k:?}: expected an ID (1 to 32 hex digits) or an e-mail address")
             }
             ControlError::BadEmail(e) => write!(f, "bad e-mail address {e:?}"),
+            ControlError::BadStatus(s) => write!(f, "bad status {s:?}: expected online, away, busy or offline"),
+            ControlError::BadCount(c) => write!(f, "bad count {c:?}: expected a number"),
+            ControlError::TooLong { command, limit } => write!(f, "{command}: the text is over {limit} bytes"),
         }
     }
 }
@@ -179,6 +333,13 @@ pub fn checked_email(email: &str) -> Result<String, ControlError> {
     }
 }
 
+/// The first word of `rest` and the rest after it, each `None` if empty.
+fn split_first(rest: &str) -> (Option<String>, Option<String>) {
+    let (first, tail) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let some = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    (some(first), some(tail))
+}
+
 fn checked_address(input: &str) -> Result<SocketAddrV6, ControlError> {
     parse_address(input).map_err(|e| ControlError::BadAddress(input.trim().to_owned(), e))
 }
@@ -193,6 +354,11 @@ struct Fields {
     name: Option<String>,
     friend: Option<String>,
     key: Option<String>,
+    text: Option<String>,
+    status: Option<String>,
+    group: Option<String>,
+    to: Option<String>,
+    count: Option<u64>,
 }
 
 /// A JSON command line.
@@ -225,6 +391,23 @@ pub fn parse_text(line: &str) -> Option<Result<Request, ControlError>> {
         "search" => fields.name = Some(rest.to_owned()),
         "files" => fields.friend = Some(rest.to_owned()),
         "lookup" => fields.key = Some(rest.to_owned()),
+        "request" => (fields.email, fields.text) = split_first(rest),
+        "accept" | "decline" | "block" | "unblock" | "unfriend" => fields.friend = Some(rest.to_owned()),
+        "presence" => (fields.status, fields.text) = split_first(rest),
+        "say" => (fields.friend, fields.text) = split_first(rest),
+        "history" => {
+            let (friend, count) = split_first(rest);
+            fields.friend = friend;
+            if let Some(count) = count {
+                match count.parse() {
+                    Ok(count) => fields.count = Some(count),
+                    Err(_) => return Some(Err(ControlError::BadCount(count))),
+                }
+            }
+        }
+        "group-create" | "group-delete" => fields.group = Some(rest.to_owned()),
+        "group-rename" => (fields.group, fields.to) = split_first(rest),
+        "group-move" => (fields.friend, fields.group) = split_first(rest),
         "ping" => fields.addr = Some(rest.to_owned()),
         _ => {}
     }
@@ -267,6 +450,61 @@ fn command(name: &str, fields: Fields) -> Result<Command, ControlError> {
         }
         "lookup" => Command::Lookup { key: parse_key(&required(fields.key)?)? },
         "ping" => Command::Ping { addr: checked_address(&required(fields.addr)?)? },
+        "request" => {
+            let note = fields.text.unwrap_or_default();
+            let limit = mmp2p_core::wire::MAX_REQUEST_TEXT;
+            if note.len() > limit {
+                return Err(ControlError::TooLong { command: "request", limit });
+            }
+            Command::Request { email: checked_email(&required(fields.email)?)?, note }
+        }
+        "accept" | "decline" | "block" | "unblock" | "unfriend" => {
+            let action = match name {
+                "accept" => ContactAction::Accept,
+                "decline" => ContactAction::Decline,
+                "block" => ContactAction::Block,
+                "unblock" => ContactAction::Unblock,
+                _ => ContactAction::Unfriend,
+            };
+            let friend = required(fields.friend)?;
+            Command::Contact { action, id: parse_key(&friend)?, friend }
+        }
+        "requests" => Command::Requests,
+        "contacts" => Command::Contacts,
+        "presence" => {
+            let status = required(fields.status)?;
+            let status = parse_status(&status).ok_or(ControlError::BadStatus(status))?;
+            let text = fields.text.unwrap_or_default();
+            let limit = mmp2p_core::wire::MAX_STATUS_TEXT;
+            if text.len() > limit {
+                return Err(ControlError::TooLong { command: "presence", limit });
+            }
+            Command::Presence { status, text }
+        }
+        "say" => {
+            let friend = required(fields.friend)?;
+            let id = parse_key(&friend)?;
+            let text = required(fields.text)?;
+            if text.len() > MAX_SAY {
+                return Err(ControlError::TooLong { command: "say", limit: MAX_SAY });
+            }
+            Command::Say { friend, id, text }
+        }
+        "history" => {
+            let friend = required(fields.friend)?;
+            let count = fields.count.map_or(HISTORY_COUNT, |c| usize::try_from(c).unwrap_or(usize::MAX));
+            Command::History { id: parse_key(&friend)?, friend, count }
+        }
+        "groups" => Command::Groups,
+        "group-create" => Command::Group(GroupChange::Create(required(fields.group)?)),
+        "group-delete" => Command::Group(GroupChange::Delete(required(fields.group)?)),
+        "group-rename" => Command::Group(GroupChange::Rename(required(fields.group)?, required(fields.to)?)),
+        "group-move" => {
+            let friend = required(fields.friend)?;
+            let group = required(fields.group)?;
+            let group = Some(group).filter(|g| g != "-");
+            Command::Group(GroupChange::Move { id: parse_key(&friend)?, friend, group })
+        }
         "stats" => Command::Stats,
         "leave" => Command::Leave,
         "quit" | "exit" => Command::Quit,
@@ -304,6 +542,38 @@ mod tests {
         assert_eq!(text("lookup Bob@Example.org"), Ok(Command::Lookup { key: Id::from_email("bob@example.org") }));
         assert_eq!(parse_text("   "), None);
         assert_eq!(parse_text("# a comment"), None);
+    }
+
+    #[test]
+    fn messenger_commands_read_the_same_as_text_and_json() {
+        let bob = Id::from_email("bob@example.org");
+        let say = Command::Say { friend: "bob@example.org".into(), id: bob, text: "see you at eight".into() };
+        assert_eq!(text("say bob@example.org see you at eight"), Ok(say.clone()));
+        assert_eq!(
+            json(r#"{"cmd":"say","friend":"bob@example.org","text":"see you at eight"}"#).map(|r| r.command),
+            Ok(say)
+        );
+        let request = Command::Request { email: "bob@example.org".into(), note: "hi there".into() };
+        assert_eq!(text("request bob@example.org hi there"), Ok(request));
+        assert_eq!(
+            text("presence away at lunch"),
+            Ok(Command::Presence { status: Status::Away, text: "at lunch".into() })
+        );
+        assert_eq!(
+            text("history bob@example.org 5"),
+            Ok(Command::History { friend: "bob@example.org".into(), id: bob, count: 5 })
+        );
+        let moved = GroupChange::Move { friend: "bob@example.org".into(), id: bob, group: None };
+        assert_eq!(text("group-move bob@example.org -"), Ok(Command::Group(moved)));
+        assert_eq!(
+            text("group-rename work office"),
+            Ok(Command::Group(GroupChange::Rename("work".into(), "office".into())))
+        );
+        assert_eq!(text("presence asleep"), Err(ControlError::BadStatus("asleep".into())));
+        assert_eq!(text("history bob@example.org many"), Err(ControlError::BadCount("many".into())));
+        assert_eq!(text("say bob@example.org"), Err(ControlError::Missing { command: "say", usage: "FRIEND TEXT..." }));
+        let long = format!("say bob@example.org {}", "x".repeat(MAX_SAY + 1));
+        assert_eq!(text(&long), Err(ControlError::TooLong { command: "say", limit: MAX_SAY }));
     }
 
     #[test]

@@ -121,10 +121,10 @@ impl Session {
             Event::PingFailed { request, peer } => {
                 Report::PingFailed { req: self.finished(request), addr: peer.to_string() }
             }
-            // The core's events grow (the enum is non-exhaustive); one this
-            // program does not know yet is logged, not reported.
+            // The messenger's events, and (the enum is non-exhaustive) any
+            // this program does not know yet, which it logs.
             other => {
-                tracing::debug!(?other, "event not reported");
+                self.messenger_event(other);
                 return false;
             }
         };

@@ -108,7 +108,8 @@ pub fn from_key_file(path: &Path) -> Result<Identity, String> {
     }
 }
 
-fn parse_key(text: &str) -> Option<[u8; 32]> {
+/// 32 bytes from 64 hex digits.
+pub(super) fn parse_key(text: &str) -> Option<[u8; 32]> {
     if text.len() != 64 || !text.is_ascii() {
         return None;
     }

@@ -12,8 +12,11 @@ mod args;
 #[cfg(test)]
 mod cli_doc;
 pub mod control;
+mod data_dir;
 mod events;
 mod identity;
+mod messenger;
+mod messenger_report;
 pub mod report;
 mod shares;
 
@@ -95,6 +98,8 @@ enum Input {
     Shared { req: Option<u64>, added: Vec<String>, names: Vec<String>, result: Result<usize, CommandError> },
     /// The bootstrap list, to save.
     Bootstrap(Vec<ResourceLocator>),
+    /// What a messenger command or event found in the loop.
+    Messenger(messenger::MessengerInput),
 }
 
 /// A command waiting for the core's events.
@@ -132,6 +137,8 @@ struct Session {
     /// Why the session ended early, as its exit status: the identity is
     /// registered to another key (3), or its owner took over (4).
     ended: Option<u8>,
+    /// The messenger's state and data directory.
+    messenger: messenger::Messenger,
 }
 
 impl Session {
@@ -180,6 +187,12 @@ impl Session {
                 ));
             }
         }
+        let data_dir = data_dir::DataDir::open(&args.data_dir(me.id));
+        let (data_error, data_dir) = match data_dir {
+            Ok(dir) => (None, Some(dir)),
+            Err(e) => (Some(format!("{e}; the messenger keeps nothing between runs")), None),
+        };
+        let (messenger, contacts, data_errors) = messenger::Messenger::load(data_dir);
         let (sender, inputs) = channel();
         let forward = sender.clone();
         std::thread::spawn(move || {
@@ -213,6 +226,7 @@ impl Session {
             rescan_period: args.store_period,
             next_rescan: Clock::now(),
             quit_deadline: None,
+            messenger,
         };
         session.report(Report::Listening {
             addr: me.addr.to_string(),
@@ -223,6 +237,10 @@ impl Session {
         if let Some(e) = access_error {
             session.report(Report::Error { req: None, message: format!("{e}; falling back to --key-node") });
         }
+        for message in data_error.into_iter().chain(data_errors) {
+            session.report(Report::Error { req: None, message });
+        }
+        session.restore_messenger(contacts);
         for (email, addr) in &args.friends {
             let req = session.next_req();
             session.add_friend(req, email.clone(), *addr);
@@ -356,6 +374,7 @@ impl Session {
             },
             // A node with no list (the key node never joins) leaves the file alone.
             Input::Bootstrap(entries) if entries.is_empty() => {}
+            Input::Messenger(input) => self.messenger_input(input),
             Input::Bootstrap(entries) => match access::save(&self.access_file, &entries) {
                 Ok(()) => {
                     tracing::info!(path = %self.access_file.display(), entries = entries.len(), "access file written")
@@ -429,6 +448,15 @@ impl Session {
             }
             Command::Ping { addr } => self.begin(req, Pending::Ping, move |node, now| node.ping(now, addr)),
             Command::Stats => self.ask(move |node, io, _| reply(Report::stats(req, node, io))),
+            messenger @ (Command::Request { .. }
+            | Command::Contact { .. }
+            | Command::Requests
+            | Command::Contacts
+            | Command::Presence { .. }
+            | Command::Say { .. }
+            | Command::History { .. }
+            | Command::Groups
+            | Command::Group(_)) => self.messenger_command(req, messenger),
             Command::Leave => self.leave(req, false),
             Command::Quit => self.leave(req, true),
         }
@@ -508,6 +536,11 @@ impl Session {
 
     fn leave(&mut self, req: u64, quit: bool) {
         if quit {
+            // Contacts see us go offline at once (the data directory keeps the presence set by command).
+            self.command(|node, now| {
+                let text = node.presence().1.to_owned();
+                let _ = node.set_presence(now, mmp2p_core::wire::Status::Offline, &text);
+            });
             self.quit_deadline = Some((Some(req), Clock::now() + QUIT_GRACE));
             self.ask(|node, _, _| Input::Bootstrap(node.bootstrap().entries().to_vec()));
         }

@@ -1,5 +1,6 @@
 //! What the node prints: one [`Report`] per line, as JSON or as readable text.
 
+pub use super::messenger_report::{ContactEntry, GroupEntry, HistoryLine, RequestEntry};
 use mmp2p_core::wire::Side;
 use mmp2p_core::{Node, ResourceLocator, Stats};
 use mmp2p_mio::IoStats;
@@ -343,6 +344,127 @@ pub enum Report {
         /// The neighbour.
         peer: Peer,
     },
+    /// A friend request arrived, its sender's registration confirmed.
+    FriendRequest {
+        /// Who asks.
+        from: Peer,
+        /// Its note.
+        text: String,
+    },
+    /// A friend request of ours was accepted: the user is now a contact.
+    FriendAccepted {
+        /// The new contact's ID.
+        friend: String,
+        /// Its e-mail address, if known.
+        email: Option<String>,
+    },
+    /// A friend request of ours was declined.
+    FriendDeclined {
+        /// The user's ID.
+        friend: String,
+        /// Its e-mail address, if known.
+        email: Option<String>,
+    },
+    /// A contact ended the friendship.
+    Unfriended {
+        /// The former contact's ID.
+        friend: String,
+        /// Its e-mail address, if known.
+        email: Option<String>,
+    },
+    /// A messenger command was carried out: `request`, `accept`, `decline`,
+    /// `block`, `unblock` or `unfriend`.
+    Done {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The command.
+        cmd: &'static str,
+        /// The other user, as given.
+        friend: String,
+    },
+    /// The friend requests.
+    Requests {
+        /// The command's tag.
+        req: Option<u64>,
+        /// Received and waiting for an answer.
+        incoming: Vec<RequestEntry>,
+        /// Sent and not yet answered.
+        outgoing: Vec<RequestEntry>,
+        /// Blocked IDs.
+        blocked: Vec<String>,
+    },
+    /// The contacts.
+    Contacts {
+        /// The command's tag.
+        req: Option<u64>,
+        /// Each contact.
+        contacts: Vec<ContactEntry>,
+    },
+    /// A contact's presence changed (`offline` also once its probes fail).
+    Presence {
+        /// The contact's ID.
+        friend: String,
+        /// Its e-mail address, if known.
+        email: Option<String>,
+        /// `online`, `away`, `busy` or `offline`.
+        status: &'static str,
+        /// Its status text.
+        text: String,
+    },
+    /// Our presence was set.
+    PresenceSet {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The state.
+        status: &'static str,
+        /// The status text.
+        text: String,
+    },
+    /// A chat message went out (or waits, as mail, for an offline contact).
+    Said {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The contact's ID.
+        friend: String,
+        /// The message's number in the conversation (its receipt carries it).
+        seq: u32,
+    },
+    /// A contact's chat message.
+    Message {
+        /// The contact's ID.
+        from: String,
+        /// Its e-mail address, if known.
+        email: Option<String>,
+        /// Its number in the conversation.
+        seq: u32,
+        /// The message.
+        text: String,
+    },
+    /// A message of ours reached the contact: the delivery receipt.
+    Delivered {
+        /// The contact's ID.
+        friend: String,
+        /// The message's number.
+        seq: u32,
+    },
+    /// A conversation, oldest first.
+    History {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The contact's ID.
+        friend: String,
+        /// The messages.
+        messages: Vec<HistoryLine>,
+    },
+    /// The contact groups.
+    Groups {
+        /// The command's tag.
+        req: Option<u64>,
+        /// Each group with its members.
+        groups: Vec<GroupEntry>,
+        /// Contacts in no group.
+        ungrouped: Vec<String>,
+    },
     /// Bad input or a refused command; the node keeps running.
     Error {
         /// The command's tag, if the line was a command.
@@ -489,6 +611,20 @@ impl Report {
             Report::TakenOver { by } => format!("our identity joined from {by}: leaving the ring to it"),
             Report::NeighbourChanged { side, neighbour } => format!("{side} neighbour now {}", peer_text(neighbour)),
             Report::NeighbourUnreachable { peer } => format!("neighbour unreachable: {} {}", peer.addr, peer.id),
+            Report::FriendRequest { .. }
+            | Report::FriendAccepted { .. }
+            | Report::FriendDeclined { .. }
+            | Report::Unfriended { .. }
+            | Report::Done { .. }
+            | Report::Requests { .. }
+            | Report::Contacts { .. }
+            | Report::Presence { .. }
+            | Report::PresenceSet { .. }
+            | Report::Said { .. }
+            | Report::Message { .. }
+            | Report::Delivered { .. }
+            | Report::History { .. }
+            | Report::Groups { .. } => self.messenger_text(),
             Report::Error { message, .. } => format!("error: {message}"),
         }
     }

@@ -65,6 +65,13 @@ impl Friends {
         self.entries.iter().find(|f| f.locator.id == id).map(|f| &f.locator)
     }
 
+    /// Believes the friend with `id` gone (it said so) until it is heard again.
+    pub(crate) fn mark_gone(&mut self, id: Id) {
+        if let Some(friend) = self.entries.iter_mut().find(|f| f.locator.id == id) {
+            friend.alive = false;
+        }
+    }
+
     /// The friend with `id`, unless it is believed dead.
     pub fn get_alive(&self, id: Id) -> Option<&ResourceLocator> {
         self.entries.iter().find(|f| f.locator.id == id && f.alive).map(|f| &f.locator)

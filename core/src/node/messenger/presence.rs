@@ -6,7 +6,8 @@
 //! A contact's presence is taken only if its signature holds under the
 //! contact's key and its version is newer than the last one taken; the
 //! signature covers the sender's address, so a contact that moved is
-//! followed to its new address. A contact that crashes shows as `Offline`
+//! followed to its new address. A contact that says it is offline is
+//! believed gone until it is heard again: chat to it waits as mail. A contact that crashes shows as `Offline`
 //! once its liveness probe fails: it is probed when
 //! `friend_probe_interval` has passed without a datagram from it, and
 //! declared dead after `liveness_misses` probes `probe_timeout` apart, so
@@ -180,6 +181,11 @@ impl Node {
             let _ = self.liveness.friends.insert(sender, now, now);
         }
         self.emit(Event::PresenceChanged { friend: sender.id, status: presence.status });
+        if presence.status == Status::Offline {
+            // It is going away: what we say to it now waits as mail, until it is heard again.
+            self.liveness.friends.mark_gone(sender.id);
+            self.mail_to(sender.id);
+        }
         Ok(())
     }
 }

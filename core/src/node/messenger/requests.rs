@@ -258,14 +258,39 @@ impl Node {
         })?;
         check_signed(&request.key, &request.transcript(&sender), &request.signature)?;
         let FriendRequest { key, nonce, text, .. } = request;
-        let incoming = IncomingRequest { from: sender, key, nonce, text, received: self.now, verified: false };
-        if !self.messenger.requests.receive(incoming) {
-            match self.registration_of(sender.id) {
-                Some(known) => self.request_registration_known(sender.id, Some(known)),
-                None => self.fetch_registration(sender.id),
+        self.take_request(IncomingRequest { from: sender, key, nonce, text, received: self.now, verified: false });
+        Ok(())
+    }
+
+    /// Restores a request received in an earlier run and not yet answered
+    /// (the program keeps it): it is announced again, with
+    /// [`Event::FriendRequest`], once its sender's registration confirms it.
+    pub fn restore_friend_request(
+        &mut self,
+        now: Instant,
+        from: ResourceLocator,
+        key: PublicKey,
+        nonce: u64,
+        text: &str,
+    ) -> Result<(), CommandError> {
+        self.now = now;
+        let text = heapless::String::try_from(text).map_err(|_| CommandError::TextTooLong)?;
+        if self.messenger.requests.is_blocked(from.id) || self.messenger.contacts.get(from.id).is_some() {
+            return Err(CommandError::NoSuchRequest);
+        }
+        self.take_request(IncomingRequest { from, key, nonce, text, received: now, verified: false });
+        Ok(())
+    }
+
+    /// Keeps a request (signature checked) and checks its sender's registration.
+    fn take_request(&mut self, request: IncomingRequest) {
+        let sender = request.from.id;
+        if !self.messenger.requests.receive(request) {
+            match self.registration_of(sender) {
+                Some(known) => self.request_registration_known(sender, Some(known)),
+                None => self.fetch_registration(sender),
             }
         }
-        Ok(())
     }
 
     /// A friend that asked again under a new nonce: the friendship dates from it now.

@@ -16,6 +16,10 @@ fn demo_succeeds_and_prints_its_summary() {
         "search",
         "lookup",
         "friend's file list",
+        "friend requests",
+        "presence",
+        "chat with receipts",
+        "offline message",
         "crash two nodes",
         "search after crash",
     ] {

@@ -108,6 +108,15 @@ impl Cluster {
         index: usize,
         f: impl FnOnce(&mut Node, Instant) -> Result<RequestId, mmp2p_core::CommandError> + Send + 'static,
     ) -> Result<RequestId, ClusterError> {
+        self.command(index, f)
+    }
+
+    /// Runs command `f` on node `index`; its result, or why it was refused.
+    pub fn command<T: Send + 'static>(
+        &self,
+        index: usize,
+        f: impl FnOnce(&mut Node, Instant) -> Result<T, mmp2p_core::CommandError> + Send + 'static,
+    ) -> Result<T, ClusterError> {
         self.query(index, move |node, _, now| f(node, now))?.map_err(|e| format!("node {index}: {e}"))
     }
 

@@ -1,10 +1,12 @@
 //! `mmp2p demo`: a key node and 15 more nodes on [::1], real UDP sockets in
 //! one process, taken through joins, an impostor refused, friends, shared files, searches,
-//! lookups, a friend's file list and two crashes, with a readable transcript
+//! lookups, a friend's file list, the messenger (requests, presence, chat
+//! with receipts, a message delivered after a restart) and two crashes, with a readable transcript
 //! and a summary table. Every step checks its results against the true ring;
 //! the exit status is 0 only if every step succeeded.
 
 mod cluster;
+mod messenger;
 mod table;
 
 use clap::Args;
@@ -148,6 +150,10 @@ impl Demo {
         self.search("search", (1..n).collect())?;
         self.lookup()?;
         self.file_list()?;
+        self.friend_requests()?;
+        self.presence()?;
+        self.chat()?;
+        self.offline_message()?;
         self.crash()?;
         let live: Vec<usize> = self.cluster.live().filter(|&i| i != 0).collect();
         self.search("search after crash", live)?;

@@ -180,7 +180,7 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
             signature: Signature([0; 64]),
         }),
         MessageType::Chat => Message::Chat(forged_chat(rng)),
-        MessageType::ChatAck => Message::ChatAck(ChatAck { delivered: 1, seq: 1, fragment: 0, tag: [0; 16] }),
+        MessageType::ChatAck => Message::ChatAck(ChatAck { delivered: 1, seq: 1, fragment: 0, room: 4, tag: [0; 16] }),
         MessageType::MailStore => Message::MailStore(forged_mail(sender, key, rng)),
         MessageType::MailCopy => Message::MailCopy(forged_mail(sender, key, rng)),
         MessageType::Mail => Message::Mail(forged_mail(sender, key, rng)),

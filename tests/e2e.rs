@@ -544,8 +544,16 @@ fn groups_persist_across_restart() {
     alice.wait_event("delivered", ANSWER_TIMEOUT, |_| true);
     let before = alice.ask(json!({"cmd": "groups"}), ANSWER_TIMEOUT);
     assert!(alice.quit(ANSWER_TIMEOUT).success(), "{}", alice.describe());
+    // One file of the data directory is damaged meanwhile: named, and left out.
+    let data_dir = root.path().join("user1").join(format!("mmp2p-{}", &alice.id[..8]));
+    let requests = data_dir.join("requests.json");
+    fs::write(&requests, "{\"incoming\": [").unwrap();
 
     let mut alice = messenger_user(root.path(), 1, &key_addr);
+    let named = alice.wait_event("error", ANSWER_TIMEOUT, |l| {
+        l["message"].as_str().is_some_and(|m| m.contains(&path_arg(&requests)) && m.contains("corrupt"))
+    });
+    assert!(named["message"].as_str().is_some_and(|m| m.contains("starting without it")), "{named}");
     let after = alice.ask(json!({"cmd": "groups"}), ANSWER_TIMEOUT);
     assert_eq!(after["groups"], before["groups"], "the groups and their members, as they were");
     assert_eq!(after["groups"][0]["name"], "family");

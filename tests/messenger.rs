@@ -230,8 +230,8 @@ fn impersonation(
             Message::MailAck(MailAck { recipient: victim.id, sender: target.0, delivered: u32::MAX })
         }
         MessageType::ChatAck => {
-            let tag = own.seal(Seal { kind: SealKind::ChatAck, first: 1_000, second: 1 << 8 }, &[], &mut []);
-            Message::ChatAck(ChatAck { delivered: 1_000, seq: 1, fragment: 0, tag })
+            let tag = own.seal(Seal { kind: SealKind::ChatAck, first: 1_000, second: 1 << 16 | 4 }, &[], &mut []);
+            Message::ChatAck(ChatAck { delivered: 1_000, seq: 1, fragment: 0, room: 4, tag })
         }
         other => panic!("no impersonation of {other}: add one"),
     }

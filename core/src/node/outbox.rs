@@ -201,7 +201,8 @@ impl Node {
             }
             Outgoing::ChatAck { to, friend, seq, fragment, .. } => {
                 let txid = self.rng.next_u64();
-                (to, direct(self, txid, self.chat_ack_message(friend, seq, fragment)?))
+                let ack = self.chat_ack_message(friend, seq, fragment)?;
+                (to, direct(self, txid, ack))
             }
             Outgoing::MailStore { to, txid, friend, seq, fragment } => {
                 (to, direct(self, txid, Message::MailStore(self.own_mail(friend, seq, fragment)?)))

@@ -6,9 +6,12 @@
 //! per fragment: [`CHAT_SLOTS`] for sending, as many for receiving, so a
 //! node holds at most 16 KiB of chat each way whatever its traffic. One
 //! friend's messages take at most [`SLOTS_PER_FRIEND`] of the received
-//! slots, so no friend can crowd the others out. A message that finds no
-//! room is not acknowledged, and its sender sends it again later: a full
-//! inbox slows senders down and loses nothing.
+//! slots, so no friend can crowd the others out. Every acknowledgement tells
+//! the sender how many fragments it may have outstanding (its
+//! [`room`](ChatInbox::room)), and reading a message tells a sender that
+//! had none left; a message that finds no room anyway is not acknowledged,
+//! and its sender sends it again later: a full inbox slows senders down and
+//! loses nothing.
 
 use crate::id::Id;
 use crate::time::Instant;
@@ -21,6 +24,8 @@ pub const SLOTS_PER_FRIEND: usize = 8;
 /// Messages ahead of the last delivered one that a receiver takes in, and
 /// that a sender has in flight, per friend.
 pub const CHAT_WINDOW: u32 = 8;
+/// The room a sender assumes before the receiver told it any: what an empty inbox gives.
+pub const INITIAL_ROOM: u8 = (SLOTS_PER_FRIEND - FRAGMENTS) as u8;
 
 const FRAGMENTS: usize = MAX_FRAGMENTS as usize;
 
@@ -265,8 +270,7 @@ impl ChatInbox {
         let index = match self.messages.iter().position(|m| m.friend == friend && m.seq == seq) {
             Some(index) => index,
             None => {
-                let held: usize =
-                    self.messages.iter().filter(|m| m.friend == friend).map(|m| usize::from(m.fragments)).sum();
+                let held = self.held_by(friend);
                 let reserve = if next { 0 } else { FRAGMENTS };
                 let wanted = usize::from(fragments) + reserve;
                 if held + wanted > SLOTS_PER_FRIEND || self.slots.free() < wanted || self.messages.is_full() {
@@ -318,6 +322,19 @@ impl ChatInbox {
         }
         self.slots.release(&message.slots[..fragments]);
         Some(ReadMessage { from: message.friend, seq: message.seq, len })
+    }
+
+    /// Fragment slots `friend`'s messages hold, delivered and unread ones included.
+    fn held_by(&self, friend: Id) -> usize {
+        self.messages.iter().filter(|m| m.friend == friend).map(|m| usize::from(m.fragments)).sum()
+    }
+
+    /// Fragments of messages after the next one in order that `friend` may
+    /// send now and find room for: its share and the free slots, less the
+    /// room kept for the next message.
+    pub(crate) fn room(&self, friend: Id) -> u8 {
+        let share = SLOTS_PER_FRIEND.saturating_sub(self.held_by(friend));
+        (share.min(self.slots.free()).saturating_sub(FRAGMENTS)) as u8
     }
 
     /// Drops what is held from `friend` that was not delivered.
@@ -382,8 +399,11 @@ mod tests {
             assert_eq!(inbox.take(Id(2), (seq, true), (0, 1), b"y"), Taken::In);
         }
         assert_eq!(inbox.take(Id(3), (1, true), (0, 1), b"z"), Taken::NoRoom);
+        assert_eq!(inbox.room(Id(3)), 0, "no free slots");
         inbox.forget(Id(2));
+        assert_eq!(inbox.room(Id(3)), (SLOTS_PER_FRIEND - FRAGMENTS) as u8);
         assert_eq!(inbox.take(Id(3), (1, true), (0, 1), b"z"), Taken::In);
+        assert_eq!(inbox.room(Id(3)), (SLOTS_PER_FRIEND - FRAGMENTS - 1) as u8);
         let mut out = ChatOutbox::default();
         assert_eq!(out.push(Id(1), 1, &[]), Err(ChatFull));
         assert_eq!(out.push(Id(1), 1, &[0; MAX_MESSAGE + 1]), Err(ChatFull));

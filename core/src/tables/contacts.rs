@@ -53,6 +53,10 @@ pub struct Contact {
     /// again after a restart never reuses a nonce.
     pub(crate) epoch: u64,
     pub(crate) rtt: RttEstimate,
+    /// Fragments the friend last said we may have outstanding.
+    pub(crate) peer_room: u8,
+    /// The room we last told the friend it has.
+    pub(crate) advertised_room: u8,
     /// The version of our presence the friend acknowledged.
     pub(crate) presence_acked: u64,
     /// When to push our presence to the friend (`None`: a push is out, or none is needed).

@@ -139,7 +139,9 @@ impl fmt::Display for Message {
                 let (seq, fragment, fragments, len) = (c.seq, c.fragment + 1, c.fragments, c.sealed.len());
                 write!(f, " seq={seq} fragment={fragment}/{fragments} bytes={len} epoch={:016x}", c.epoch)
             }
-            Message::ChatAck(a) => write!(f, " delivered={} seq={} fragment={}", a.delivered, a.seq, a.fragment + 1),
+            Message::ChatAck(a) => {
+                write!(f, " delivered={} seq={} fragment={} room={}", a.delivered, a.seq, a.fragment + 1, a.room)
+            }
             Message::MailStore(m) | Message::MailCopy(m) | Message::Mail(m) => {
                 let (recipient, sender, c) = (m.recipient.short(), m.sender.id.short(), &m.chat);
                 write!(f, " to={recipient} from={sender} seq={} fragment={}/{}", c.seq, c.fragment + 1, c.fragments)?;

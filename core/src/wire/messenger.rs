@@ -122,8 +122,9 @@ pub struct ChatFragment {
     pub tag: [u8; TAG_LEN],
 }
 
-/// Acknowledges one chat fragment, and reports which messages the
-/// receiver has delivered: the delivery receipt. Sealed (an empty
+/// Acknowledges one chat fragment (none if `seq` is 0: a window update),
+/// reports which messages the receiver has delivered — the delivery
+/// receipt — and how much room it has. Sealed (an empty
 /// message) under the conversation key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -134,6 +135,8 @@ pub struct ChatAck {
     pub seq: u32,
     /// The fragment acknowledged.
     pub fragment: u8,
+    /// Fragments the sender may have outstanding now: room the receiver keeps for it.
+    pub room: u8,
     /// The tag.
     pub tag: [u8; TAG_LEN],
 }
@@ -357,16 +360,17 @@ impl ChatFragment {
 
 impl ChatAck {
     /// Bytes of the body.
-    pub(super) const WIRE_LEN: usize = 4 + 4 + 1 + TAG_LEN;
+    pub(super) const WIRE_LEN: usize = 4 + 4 + 1 + 1 + TAG_LEN;
 
     pub(super) fn parse(r: &mut Reader<'_>) -> Result<ChatAck, WireError> {
-        Ok(ChatAck { delivered: r.u32()?, seq: r.u32()?, fragment: r.u8()?, tag: r.take()? })
+        Ok(ChatAck { delivered: r.u32()?, seq: r.u32()?, fragment: r.u8()?, room: r.u8()?, tag: r.take()? })
     }
 
     pub(super) fn emit(&self, w: &mut Writer<'_>) {
         w.u32(self.delivered);
         w.u32(self.seq);
         w.u8(self.fragment);
+        w.u8(self.room);
         w.put(&self.tag);
     }
 }

@@ -496,7 +496,10 @@ impl Network {
                 }
                 Output::Event(event) => self.events.push(NodeEvent { at: self.now, node: index, event }),
                 Output::Timeout(deadline) => {
-                    self.read_chat(index);
+                    if self.read_chat(index) {
+                        // Reading made room, which a friend may be told of: drain again.
+                        continue;
+                    }
                     let slot = &mut self.slots[index.0];
                     if deadline != slot.timer {
                         slot.timer = deadline;
@@ -510,12 +513,14 @@ impl Network {
         }
     }
 
-    /// Reads every chat message node `index` holds for its user.
-    fn read_chat(&mut self, index: NodeIndex) {
+    /// Reads every chat message node `index` holds for its user; true if there was one.
+    fn read_chat(&mut self, index: NodeIndex) -> bool {
+        let before = self.chats.len();
         while let Some(read) = self.slots[index.0].node.read_message(&mut self.text) {
             let (from, seq, text) = (read.from, read.seq, self.text[..read.len].to_vec());
             self.chats.push(ChatRead { at: self.now, node: index, from, seq, text });
         }
+        self.chats.len() > before
     }
 
     /// Chat messages read so far, in the order read.

@@ -30,12 +30,12 @@
 
 use criterion::{Criterion, Throughput};
 use mmp2p_core::config::MAX_PENDING_REQUESTS;
-use mmp2p_core::{Config, Event, Id};
-use mmp2p_mio::{Driver, DriverEvent, Handle, IoStats, NodeKey};
+use mmp2p_core::Event;
+use mmp2p_mio::{IoStats, NodeKey};
 use std::io;
 use std::net::{SocketAddr, SocketAddrV6, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -61,14 +61,15 @@ fn loopback() -> SocketAddr {
     SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], 0))
 }
 
+mod pair;
+use pair::TwoNodes;
+
 /// One driver hosting nodes A and B, its loop in its own thread.
 struct MioPair {
-    handle: Handle,
-    events: Receiver<DriverEvent>,
+    nodes: TwoNodes,
     a: NodeKey,
     b: NodeKey,
     b_addr: SocketAddrV6,
-    thread: JoinHandle<Driver>,
     /// Pings issued so far, over all runs.
     issued: u64,
     /// `PingFailed` events so far, over all runs.
@@ -85,26 +86,15 @@ struct MioReport {
 
 impl MioPair {
     fn start() -> MioPair {
-        let (mut driver, handle, events) = Driver::new().expect("the mio driver creates its poll and waker");
-        let config = Config { maintenance: false, ..Config::default() };
-        let (a, _) =
-            driver.add_node(loopback(), Id::from_email("a@bench"), config, 1).expect("node A binds a socket on [::1]");
-        let (b, b_locator) =
-            driver.add_node(loopback(), Id::from_email("b@bench"), config, 2).expect("node B binds a socket on [::1]");
-        let thread = std::thread::Builder::new()
-            .name("mio-driver".into())
-            .spawn(move || {
-                driver.run().expect("the driver loop polls without error");
-                driver
-            })
-            .expect("the driver thread starts");
-        MioPair { handle, events, a, b, b_addr: b_locator.addr, thread, issued: 0, failed: 0 }
+        let nodes = TwoNodes::start(|_, _, _| {});
+        let (a, (b, b_locator)) = (nodes.a.0, nodes.b);
+        MioPair { nodes, a, b, b_addr: b_locator.addr, issued: 0, failed: 0 }
     }
 
     /// Has node A ping node B.
     fn ping(&mut self) {
         let peer = self.b_addr;
-        let queued = self.handle.command(self.a, move |node, now| {
+        let queued = self.nodes.handle.command(self.a, move |node, now| {
             node.ping(now, peer).expect("a ping starts (the window is below MAX_PENDING_REQUESTS)");
         });
         assert!(queued, "the driver loop is running");
@@ -122,7 +112,7 @@ impl MioPair {
             started += 1;
         }
         while completed < round_trips {
-            let event = match self.events.recv_timeout(EVENT_WAIT) {
+            let event = match self.nodes.events.recv_timeout(EVENT_WAIT) {
                 Ok(event) => event,
                 Err(RecvTimeoutError::Timeout) => panic!("no ping completed within {EVENT_WAIT:?}"),
                 Err(RecvTimeoutError::Disconnected) => panic!("the driver loop stopped"),
@@ -149,8 +139,7 @@ impl MioPair {
     }
 
     fn finish(self) -> MioReport {
-        self.handle.shutdown();
-        let driver = self.thread.join().expect("the driver thread ends without panicking");
+        let driver = self.nodes.finish();
         MioReport {
             issued: self.issued,
             failed: self.failed,
@@ -297,11 +286,7 @@ fn main() {
         return;
     }
 
-    let mut criterion = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(8))
-        .configure_from_args();
+    let mut criterion = pair::criterion();
     criterion_benches(&mut criterion, &mut mio, &mut echo);
     criterion.final_summary();
 

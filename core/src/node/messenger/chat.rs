@@ -17,7 +17,7 @@ use crate::stats::{bump, DropReason};
 use crate::tables::chat::{ReadMessage, CHAT_SLOTS, CHAT_WINDOW};
 use crate::tables::outbox::Outgoing;
 use crate::time::Instant;
-use crate::wire::{ChatAck, ChatFragment, Header, Message, MAX_FRAGMENT, MAX_MESSAGE};
+use crate::wire::{ChatAck, ChatFragment, Header, Message, MAX_FRAGMENT, MAX_FRAGMENTS, MAX_MESSAGE};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
@@ -64,9 +64,21 @@ impl Node {
     }
 
     /// The oldest delivered chat message not yet read, copied into `buf`
-    /// (each [`Event::Message`] announces one).
+    /// (each [`Event::Message`] announces one). Reading makes room: a
+    /// friend left with too little to send on is told, so drain
+    /// [`poll_output`](Node::poll_output) after reading.
     pub fn read_message(&mut self, buf: &mut [u8; MAX_MESSAGE]) -> Option<ReadMessage> {
-        self.messenger.inbox.read(buf)
+        let read = self.messenger.inbox.read(buf)?;
+        let room = self.messenger.inbox.room(read.from);
+        if let Some(contact) = self.messenger.contacts.get_mut(read.from) {
+            if contact.advertised_room < MAX_FRAGMENTS && room > contact.advertised_room {
+                contact.advertised_room = room;
+                if let Some(to) = self.friend_addr(read.from) {
+                    self.send(Outgoing::ChatAck { to, friend: read.from, seq: 0, fragment: 0, drawn: false });
+                }
+            }
+        }
+        Some(read)
     }
 
     /// Messages sent and not yet delivered, per friend: `(friend, seq)`.
@@ -74,15 +86,36 @@ impl Node {
         self.messenger.outbox.iter().map(|m| (m.friend, m.seq))
     }
 
-    /// Lets the messages to `friend` that fit its window go out now.
+    /// Lets the messages to `friend` that fit its window go out now: at
+    /// most [`CHAT_WINDOW`] past the last one it delivered, and no more
+    /// fragments outstanding than the room it last reported. With nothing
+    /// outstanding and too little room, the next message goes out after a
+    /// retransmission timeout anyway.
     fn open_window(&mut self, friend: Id) {
         let Some(contact) = self.messenger.contacts.get(friend) else { return };
         let limit = contact.receipted.wrapping_add(CHAT_WINDOW);
+        let (room, probe_after) = (usize::from(contact.peer_room), contact.rtt.timeout());
         let now = self.now;
-        for message in self.messenger.outbox.iter_mut() {
-            if message.friend == friend && message.next_send.is_none() && message.seq <= limit {
-                message.next_send = Some(now);
+        let outstanding: usize = self
+            .messenger
+            .outbox
+            .iter()
+            .filter(|m| m.friend == friend && m.sends > 0)
+            .map(|m| usize::from(m.fragments()) - m.acked.count_ones() as usize)
+            .sum();
+        let mut budget = room.saturating_sub(outstanding);
+        // Messages never sent, in order: due now if they fit, else the first waits (or probes).
+        let unsent = self.messenger.outbox.iter_mut().filter(|m| m.friend == friend && m.sends == 0);
+        for message in unsent.filter(|m| m.seq <= limit) {
+            let fragments = usize::from(message.fragments());
+            if fragments > budget {
+                // With nothing outstanding it probes (has room been made, its
+                // window update lost?); otherwise it waits for acknowledgements.
+                message.next_send = (outstanding == 0).then(|| message.next_send.unwrap_or(now + probe_after));
+                break;
             }
+            budget -= fragments;
+            message.next_send = Some(now);
         }
     }
 
@@ -179,20 +212,24 @@ impl Node {
         if let Some(rtt) = sample {
             contact.rtt.sample(rtt);
         }
+        contact.peer_room = ack.room;
         if ack.delivered < contact.next_seq && ack.delivered > contact.receipted {
             contact.receipted = ack.delivered;
             for message in self.messenger.outbox.remove(friend, |m| m.seq <= ack.delivered) {
                 self.emit(Event::Delivered { friend, seq: message.seq });
             }
-            self.open_window(friend);
         }
+        self.open_window(friend);
         Ok(())
     }
 
-    /// Our acknowledgement of `friend`'s fragment, with what we delivered.
-    pub(crate) fn chat_ack_message(&self, friend: Id, seq: u32, fragment: u8) -> Option<Message> {
-        let contact = self.messenger.contacts.get(friend)?;
-        let mut ack = ChatAck { delivered: contact.delivered, seq, fragment, tag: [0; 16] };
+    /// Our acknowledgement of `friend`'s fragment (none for `seq` 0: a window
+    /// update), with what we delivered and the room we keep for it.
+    pub(crate) fn chat_ack_message(&mut self, friend: Id, seq: u32, fragment: u8) -> Option<Message> {
+        let room = self.messenger.inbox.room(friend);
+        let contact = self.messenger.contacts.get_mut(friend)?;
+        contact.advertised_room = room;
+        let mut ack = ChatAck { delivered: contact.delivered, seq, fragment, room, tag: [0; 16] };
         ack.tag = contact.conversation.seal(ack_seal(&ack), &[], &mut []);
         Some(Message::ChatAck(ack))
     }
@@ -210,6 +247,6 @@ fn ack_seal(ack: &ChatAck) -> Seal {
     Seal {
         kind: SealKind::ChatAck,
         first: u64::from(ack.delivered),
-        second: u64::from(ack.seq) << 8 | u64::from(ack.fragment),
+        second: u64::from(ack.seq) << 16 | u64::from(ack.fragment) << 8 | u64::from(ack.room),
     }
 }

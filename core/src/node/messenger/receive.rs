@@ -23,8 +23,15 @@ impl Node {
     ) -> Result<(), DropReason> {
         let friend = self.sending_contact(from, header)?.id;
         let (seq, fragment) = (chat.seq, chat.fragment);
-        self.take_chat(friend, chat)?;
-        self.send(Outgoing::ChatAck { to: from, friend, seq, fragment, drawn: true });
+        match self.take_chat(friend, chat) {
+            Ok(()) => self.send(Outgoing::ChatAck { to: from, friend, seq, fragment, drawn: true }),
+            Err(DropReason::ChatNoRoom) => {
+                // Not acknowledged (it comes again), but the sender learns how much room there is.
+                self.send(Outgoing::ChatAck { to: from, friend, seq: 0, fragment: 0, drawn: true });
+                return Err(DropReason::ChatNoRoom);
+            }
+            Err(reason) => return Err(reason),
+        }
         Ok(())
     }
 

@@ -16,6 +16,7 @@ use crate::id::{Id, ResourceLocator};
 use crate::identity::PublicKey;
 use crate::node::Node;
 use crate::stats::DropReason;
+use crate::tables::chat::INITIAL_ROOM;
 use crate::tables::contacts::{Contact, ContactRecord, Contacts, FriendPresence, RttEstimate};
 use crate::tables::friend_requests::{FriendRequests, IncomingRequest, Refusal};
 use crate::tables::known_keys::Known;
@@ -157,6 +158,8 @@ impl Node {
             conversation,
             epoch: self.rng.next_u64(),
             rtt: RttEstimate::default(),
+            peer_room: INITIAL_ROOM,
+            advertised_room: INITIAL_ROOM,
             presence_acked: 0,
             presence_retry: Some(self.now),
             mail_retry: None,

@@ -59,8 +59,8 @@ pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) ->
     };
     let chat_seal = Seal { kind: SealKind::Chat, first: chat.epoch, second: 1 << 16 | 1 };
     chat.tag = conversation(9).seal(chat_seal, &chat.associated(), &mut chat.sealed);
-    let mut ack = ChatAck { delivered: 1, seq: 1, fragment: 0, tag: [0; 16] };
-    let ack_seal = Seal { kind: SealKind::ChatAck, first: 1, second: 1 << 8 };
+    let mut ack = ChatAck { delivered: 1, seq: 1, fragment: 0, room: 3, tag: [0; 16] };
+    let ack_seal = Seal { kind: SealKind::ChatAck, first: 1, second: 1 << 16 | 3 };
     ack.tag = conversation(12).seal(ack_seal, &[], &mut []);
     let mail = Mail { recipient: Id(12), sender: node(9), lifetime_secs: 604_800, chat: chat.clone() };
     let copy = Mail { lifetime_secs: 604_790, ..mail.clone() };
@@ -148,6 +148,7 @@ pub(super) fn any_messenger(g: &mut Gen, kind: MessageType) -> Option<Message> {
             delivered: u32::arbitrary(g),
             seq: u32::arbitrary(g),
             fragment: u8::arbitrary(g),
+            room: u8::arbitrary(g),
             tag: bytes(g),
         }),
         _ => return None,

@@ -11,14 +11,18 @@
 //!
 //! The crate's folders show its architecture:
 //! - [`node`]: the state machine — [`Node`] and one file per protocol rule
-//!   that adds to it, grouped by concern (`ring/`, `routing/`, `dht/`);
+//!   that adds to it, grouped by concern (`ring/`, `routing/`, `dht/`,
+//!   `identity/`, `messenger/`);
 //! - [`tables`]: the tables and plain data it keeps (neighbour chains,
 //!   friends, the locator store, shared files, requests, timers, digests,
-//!   round-trip times, the bootstrap list, the outbox);
+//!   round-trip times, the bootstrap list, the outbox, registrations,
+//!   contacts, friend requests, chat each way, offline mail);
 //! - [`wire`]: the datagram format, each message type described once;
 //! - [`routing`]: the greedy next-hop rule, a pure function of the tables;
 //! - [`id`], [`time`], [`rng`], [`config`], [`event`], [`stats`]: the
-//!   vocabulary every part shares.
+//!   vocabulary every part shares; [`identity`], [`registration`],
+//!   [`locator_signature`] and [`conversation`]: the keys, what they sign and
+//!   what they seal.
 //!
 //! ## The run loop
 //!

@@ -49,14 +49,23 @@ use state::{DhtState, LivenessState, LookaheadState, MessengerState, RequestStat
 ///   [`bootstrap`](Node::bootstrap), [`shared`](Node::shared),
 ///   [`store`](Node::store), [`is_joining`](Node::is_joining),
 ///   [`is_joined`](Node::is_joined), [`is_member`](Node::is_member),
-///   [`is_link_down`](Node::is_link_down). They never change the node.
+///   [`is_link_down`](Node::is_link_down), [`contacts`](Node::contacts),
+///   [`friend_requests`](Node::friend_requests), [`presence`](Node::presence),
+///   [`undelivered`](Node::undelivered), [`mailbox`](Node::mailbox). They
+///   never change the node.
 /// - **Inputs**: [`handle_datagram`](Node::handle_datagram) (a datagram from
 ///   an address) and [`handle_timeout`](Node::handle_timeout) (time passed).
 /// - **Commands**: [`join`](Node::join), [`join_bootstrap`](Node::join_bootstrap),
 ///   [`leave`](Node::leave), [`lookup`](Node::lookup), [`ping`](Node::ping),
 ///   [`add_friend`](Node::add_friend), [`remove_friend`](Node::remove_friend),
 ///   [`share`](Node::share), [`search`](Node::search),
-///   [`search_id`](Node::search_id), [`list_files`](Node::list_files). Each
+///   [`search_id`](Node::search_id), [`list_files`](Node::list_files); the
+///   messenger's [`request_friend`](Node::request_friend),
+///   [`accept_friend`](Node::accept_friend), [`decline_friend`](Node::decline_friend),
+///   [`block`](Node::block), [`unfriend`](Node::unfriend),
+///   [`set_presence`](Node::set_presence), [`say`](Node::say),
+///   [`read_message`](Node::read_message) and the `restore_*` commands that
+///   give a restarted node what its program kept. Each
 ///   takes `now`; one that completes later returns a
 ///   [`RequestId`](crate::RequestId) its events carry; one that cannot start
 ///   returns a typed [`CommandError`](crate::CommandError) and changes nothing.

@@ -8,7 +8,7 @@
 //! friend's messages take at most [`SLOTS_PER_FRIEND`] of the received
 //! slots, so no friend can crowd the others out. Every acknowledgement tells
 //! the sender how many fragments it may have outstanding (its
-//! [`room`](ChatInbox::room)), and reading a message tells a sender that
+//! room), and reading a message tells a sender that
 //! had none left; a message that finds no room anyway is not acknowledged,
 //! and its sender sends it again later: a full inbox slows senders down and
 //! loses nothing.

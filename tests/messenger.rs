@@ -81,6 +81,13 @@ fn requests_need_consent_and_answers_reach_the_asker() {
     wait_for(&mut overlay, asker, since, Duration::from_secs(30), |e| matches!(e, Event::FriendDeclined { .. }));
     assert!(overlay.network.node(asker).contacts().is_empty() && overlay.network.node(asked).contacts().is_empty());
     assert!(overlay.network.node(asker).friend_requests().outgoing().is_empty(), "answered: no more sends");
+    // A cancelled request stops going out.
+    let far = overlay.network.locator(m[5]).id;
+    overlay.network.command(asker, |n, now| n.request_friend(now, far, "hello?")).unwrap();
+    assert!(overlay.network.command(asker, |n, now| n.cancel_friend_request(now, far)));
+    overlay.network.run_for(Duration::from_secs(120));
+    assert!(overlay.network.node(asker).friend_requests().outgoing().is_empty());
+    assert!(overlay.network.node(m[5]).friend_requests().incoming().is_empty(), "a cancelled request never shows");
     // A blocked asker is dropped silently and counted.
     overlay.network.command(asked, |n, now| n.block(now, asker_id)).unwrap();
     overlay.network.command(asker, |n, now| n.request_friend(now, asked_id, "again")).unwrap();

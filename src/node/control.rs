@@ -22,7 +22,8 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("lookup", "KEY", "find the node responsible for KEY (an ID in hex or an e-mail)"),
     ("ping", "ADDR", "ping the node at [ADDR]:PORT"),
     ("request", "EMAIL [NOTE...]", "ask the user with this e-mail to be friends, with a note"),
-    ("accept", "FRIEND", "accept FRIEND's friend request (FRIEND: e-mail or ID)"),
+    ("cancel", "FRIEND", "stop sending our friend request to FRIEND (FRIEND: e-mail or ID)"),
+    ("accept", "FRIEND", "accept FRIEND's friend request"),
     ("decline", "FRIEND", "decline FRIEND's friend request"),
     ("block", "FRIEND", "drop FRIEND's requests, presence and chat from now on"),
     ("unblock", "FRIEND", "take FRIEND's requests again"),
@@ -147,6 +148,8 @@ pub enum Command {
 /// What `accept`, `decline`, `block`, `unblock` and `unfriend` do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContactAction {
+    /// Stop sending our request to the user.
+    Cancel,
     /// Accept the user's friend request.
     Accept,
     /// Decline it.
@@ -163,6 +166,7 @@ impl ContactAction {
     /// The command's name.
     pub fn name(self) -> &'static str {
         match self {
+            ContactAction::Cancel => "cancel",
             ContactAction::Accept => "accept",
             ContactAction::Decline => "decline",
             ContactAction::Block => "block",
@@ -392,7 +396,7 @@ pub fn parse_text(line: &str) -> Option<Result<Request, ControlError>> {
         "files" => fields.friend = Some(rest.to_owned()),
         "lookup" => fields.key = Some(rest.to_owned()),
         "request" => (fields.email, fields.text) = split_first(rest),
-        "accept" | "decline" | "block" | "unblock" | "unfriend" => fields.friend = Some(rest.to_owned()),
+        "cancel" | "accept" | "decline" | "block" | "unblock" | "unfriend" => fields.friend = Some(rest.to_owned()),
         "presence" => (fields.status, fields.text) = split_first(rest),
         "say" => (fields.friend, fields.text) = split_first(rest),
         "history" => {
@@ -458,8 +462,9 @@ fn command(name: &str, fields: Fields) -> Result<Command, ControlError> {
             }
             Command::Request { email: checked_email(&required(fields.email)?)?, note }
         }
-        "accept" | "decline" | "block" | "unblock" | "unfriend" => {
+        "cancel" | "accept" | "decline" | "block" | "unblock" | "unfriend" => {
             let action = match name {
+                "cancel" => ContactAction::Cancel,
                 "accept" => ContactAction::Accept,
                 "decline" => ContactAction::Decline,
                 "block" => ContactAction::Block,
@@ -569,6 +574,8 @@ mod tests {
             text("group-rename work office"),
             Ok(Command::Group(GroupChange::Rename("work".into(), "office".into())))
         );
+        let cancel = Command::Contact { action: ContactAction::Cancel, friend: "bob@example.org".into(), id: bob };
+        assert_eq!(text("cancel bob@example.org"), Ok(cancel));
         assert_eq!(text("presence asleep"), Err(ControlError::BadStatus("asleep".into())));
         assert_eq!(text("history bob@example.org many"), Err(ControlError::BadCount("many".into())));
         assert_eq!(text("say bob@example.org"), Err(ControlError::Missing { command: "say", usage: "FRIEND TEXT..." }));

@@ -190,17 +190,13 @@ impl Session {
                 });
             }
             Command::Contact { action, friend, id } => self.ask(move |node, _, now| {
+                let found = |found: bool| if found { Ok(()) } else { Err(CommandError::NoSuchRequest) };
                 let result = match action {
+                    ContactAction::Cancel => found(node.cancel_friend_request(now, id)),
                     ContactAction::Accept => node.accept_friend(now, id),
                     ContactAction::Decline => node.decline_friend(now, id),
                     ContactAction::Block => node.block(now, id),
-                    ContactAction::Unblock => {
-                        if node.unblock(now, id) {
-                            Ok(())
-                        } else {
-                            Err(CommandError::NoSuchRequest)
-                        }
-                    }
+                    ContactAction::Unblock => found(node.unblock(now, id)),
                     ContactAction::Unfriend => node.unfriend(now, id),
                 };
                 match result {
@@ -421,6 +417,7 @@ impl Session {
                         self.save_contacts();
                     }
                     "decline" | "block" => self.forget_request(id, true),
+                    "cancel" => self.forget_request(id, false),
                     "unfriend" => self.forget_contact(id),
                     _ => {}
                 }

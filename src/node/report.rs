@@ -372,8 +372,8 @@ pub enum Report {
         /// Its e-mail address, if known.
         email: Option<String>,
     },
-    /// A messenger command was carried out: `request`, `accept`, `decline`,
-    /// `block`, `unblock` or `unfriend`.
+    /// A messenger command was carried out: `request`, `cancel`, `accept`,
+    /// `decline`, `block`, `unblock` or `unfriend`.
     Done {
         /// The command's tag.
         req: Option<u64>,

@@ -245,6 +245,11 @@ impl Node {
         if sender.addr != from {
             return Err(DropReason::UnregisteredSender);
         }
+        // The limits come first, for friends too: a replayed request costs a signature check.
+        self.messenger.requests.admit(sender.id, self.now).map_err(|refusal| match refusal {
+            Refusal::Blocked => DropReason::Blocked,
+            Refusal::RateLimited => DropReason::RateLimited,
+        })?;
         if let Some(contact) = self.messenger.contacts.get(sender.id).filter(|c| c.key == request.key) {
             // A friend asks again: our acceptance was lost. Accept again.
             let since = contact.since;
@@ -255,10 +260,6 @@ impl Node {
             let purpose = Purpose::FriendAnswer { requester: sender.id, nonce: request.nonce, accept: true };
             return self.start_request(from, purpose).map(|_| ()).map_err(|_| DropReason::RequestTableFull);
         }
-        self.messenger.requests.admit(sender.id, self.now).map_err(|refusal| match refusal {
-            Refusal::Blocked => DropReason::Blocked,
-            Refusal::RateLimited => DropReason::RateLimited,
-        })?;
         check_signed(&request.key, &request.transcript(&sender), &request.signature)?;
         let FriendRequest { key, nonce, text, .. } = request;
         self.take_request(IncomingRequest { from: sender, key, nonce, text, received: self.now, verified: false });

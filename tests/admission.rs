@@ -185,6 +185,27 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
         MessageType::MailCopy => Message::MailCopy(forged_mail(sender, key, rng)),
         MessageType::Mail => Message::Mail(forged_mail(sender, key, rng)),
         MessageType::MailAck => Message::MailAck(MailAck { recipient: key, sender: sender.id, delivered: u32::MAX }),
+        MessageType::Get => {
+            let content = mmp2p_core::content::ContentId { root: [0x55; 32], size: 1 << 30 };
+            let ranges = [(0, 1000)].into_iter().collect();
+            Message::Get(mmp2p_core::wire::Get { content, seq: 1, cookie: rng.next_u64(), ranges })
+        }
+        MessageType::LeafProof => {
+            let siblings = [[0x55; 32]; mmp2p_core::content::MAX_PROOF].into_iter().collect();
+            Message::LeafProof(mmp2p_core::wire::LeafProof { pn: 0, leaf: 0, siblings })
+        }
+        MessageType::Data => {
+            let bytes = [0x55; mmp2p_core::content::CHUNK_LEN].into_iter().collect();
+            Message::Data(mmp2p_core::wire::Data { pn: 0, leaf: 0, chunk: 0, bytes })
+        }
+        MessageType::DataAck => {
+            let ranges = [(0, u32::MAX - 1)].into_iter().collect();
+            Message::DataAck(mmp2p_core::wire::DataAck { delay_us: 0, ranges })
+        }
+        MessageType::Refuse => Message::Refuse(mmp2p_core::wire::Refuse {
+            reason: mmp2p_core::wire::RefuseReason::Retry,
+            cookie: rng.next_u64(),
+        }),
         other => panic!("no forgery for {other}: add one"),
     }
 }

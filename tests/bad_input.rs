@@ -25,6 +25,7 @@ fn drain(node: &mut Node) -> (Vec<(SocketAddrV6, Repr)>, Vec<Event>, Option<Inst
         match node.poll_output(&mut buf) {
             Output::Transmit(t) => sent.push((t.to, Repr::parse_bytes(&buf[..t.len]).unwrap())),
             Output::Event(e) => events.push(e),
+            Output::Write(_) => {}
             Output::Timeout(at) => return (sent, events, at),
         }
     }

@@ -19,6 +19,9 @@ pub enum Output {
     Transmit(Transmit),
     /// Something happened that the application may want to know.
     Event(Event),
+    /// Write the first `len` bytes of the caller's buffer into a file being
+    /// downloaded (see [`Write`]).
+    Write(Write),
     /// Drained: call [`handle_timeout`](crate::Node::handle_timeout) at this
     /// instant, or never if `None` (until another input arrives).
     Timeout(Option<Instant>),
@@ -30,6 +33,58 @@ pub struct Transmit {
     /// Destination.
     pub to: SocketAddrV6,
     /// Bytes written at the front of the buffer.
+    pub len: usize,
+    /// Bytes of a shared file the driver must write into the datagram
+    /// before sending it: the core never holds file bytes. Only a node
+    /// that serves content ([`Node::serve`](crate::Node::serve_content)) asks.
+    pub fill: Option<Fill>,
+}
+
+/// Bytes of a shared file to read into an outgoing datagram: `len` bytes at
+/// `at` in the buffer (the datagram was written with zeros there).
+///
+/// A driver that cannot read them drops the datagram; the downloader's
+/// acknowledgements then make the core send the piece again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fill {
+    /// The file.
+    pub content: crate::content::ContentId,
+    /// What to read.
+    pub piece: FillPiece,
+    /// Where in the buffer.
+    pub at: usize,
+    /// How many bytes.
+    pub len: usize,
+}
+
+/// What a [`Fill`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FillPiece {
+    /// The file's bytes from this offset.
+    Bytes {
+        /// The offset in the file.
+        offset: u64,
+    },
+    /// Leaf `leaf`'s proof: its siblings' values up the file's tree,
+    /// nearest first (see [`content::proof_from_levels`](crate::content::proof_from_levels)).
+    Proof {
+        /// The leaf.
+        leaf: u32,
+    },
+}
+
+/// Received bytes of a file being downloaded, in the caller's buffer: write
+/// the first `len` bytes at `offset` of download `request`'s file. They
+/// belong to a leaf not yet verified; [`Event::LeafVerified`] follows once
+/// the whole leaf is, [`Event::LeafRejected`] if it is not (its bytes will
+/// be written again).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Write {
+    /// The download.
+    pub request: RequestId,
+    /// Where in the file.
+    pub offset: u64,
+    /// How many bytes, at the front of the buffer.
     pub len: usize,
 }
 
@@ -257,6 +312,55 @@ pub enum Event {
         /// The message's number.
         seq: u32,
     },
+    /// A leaf of a download hashed to the file's root: its bytes, written
+    /// before, are good.
+    LeafVerified {
+        /// The download.
+        request: RequestId,
+        /// The leaf.
+        leaf: u32,
+        /// The owner that sent it.
+        from: SocketAddrV6,
+    },
+    /// A leaf of a download did not hash to the file's root: it is fetched
+    /// again (from another owner if there is one) and its sender counted.
+    LeafRejected {
+        /// The download.
+        request: RequestId,
+        /// The leaf.
+        leaf: u32,
+        /// The owner that sent it.
+        from: SocketAddrV6,
+    },
+    /// An owner refused a download's GET (the reason says why).
+    SourceRefused {
+        /// The download.
+        request: RequestId,
+        /// The owner.
+        source: SocketAddrV6,
+        /// Why.
+        reason: crate::wire::RefuseReason,
+    },
+    /// An owner went silent or sent too many bad leaves: its leaves move to the others.
+    SourceLost {
+        /// The download.
+        request: RequestId,
+        /// The owner.
+        source: SocketAddrV6,
+    },
+    /// Every leaf of a download is verified.
+    DownloadComplete {
+        /// The download.
+        request: RequestId,
+        /// The file.
+        content: crate::content::ContentId,
+    },
+    /// A download has no owner left to fetch from; it waits for
+    /// [`Node::add_source`](crate::Node::add_source) or a cancel.
+    DownloadStalled {
+        /// The download.
+        request: RequestId,
+    },
 }
 
 /// Why a command was refused.
@@ -297,6 +401,12 @@ pub enum CommandError {
     BadMessageLength,
     /// Earlier chat messages still wait for delivery: send this one later.
     ChatFull,
+    /// As many downloads run as the node allows, or a table of served content is full.
+    TransfersFull,
+    /// No download with that id runs.
+    NoSuchDownload,
+    /// The content is larger than the transfer protocol names (1 TiB).
+    ContentTooLarge,
 }
 
 impl fmt::Display for CommandError {
@@ -318,6 +428,9 @@ impl fmt::Display for CommandError {
             CommandError::TextTooLong => "text too long",
             CommandError::BadMessageLength => "a chat message takes 1 to 4096 bytes",
             CommandError::ChatFull => "earlier messages still wait for delivery",
+            CommandError::TransfersFull => "transfer table full",
+            CommandError::NoSuchDownload => "no such download",
+            CommandError::ContentTooLarge => "content larger than 1 TiB",
             CommandError::Share(e) => return write!(f, "shared files refused: {e}"),
         })
     }

@@ -68,6 +68,8 @@
 //!                         joined = true;
 //!                     }
 //!                     Output::Event(other) => println!("event: {other:?}"),
+//!                     // Bytes of a file being downloaded (none here: see `Node::download`).
+//!                     Output::Write(_) => {}
 //!                     Output::Timeout(at) => break at,
 //!                 }
 //!             };
@@ -91,6 +93,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod content;
 pub mod conversation;
 pub mod event;
 #[cfg(test)]

@@ -501,7 +501,31 @@ impl Harness {
                 let ack = MailAck { recipient: mail.recipient, sender: mail.sender.id, delivered: r.u8().into() };
                 self.deliver(to, Self::header(txid, sender), Message::MailAck(ack));
             }
+            Message::Get(get) => {
+                // The owner refuses (any reason, a cookie from the input) or sends a chunk of the first leaf asked.
+                let sender = ResourceLocator::new(r.id(), to);
+                let leaf = get.ranges.first().map_or(0, |range| range.0);
+                let message = if flags & 4 != 0 {
+                    let reason = mmp2p_core::wire::RefuseReason::from_u8(r.u8() % 5)
+                        .unwrap_or(mmp2p_core::wire::RefuseReason::Busy);
+                    Message::Refuse(mmp2p_core::wire::Refuse { reason, cookie: u64::from(r.u8()) })
+                } else {
+                    let bytes = (0..1 + usize::from(r.u8()) * 4).map(|_| r.u8()).collect();
+                    Message::Data(mmp2p_core::wire::Data { pn: r.u8().into(), leaf, chunk: r.u8() % 16, bytes })
+                };
+                self.deliver(to, Self::header(txid, sender), message);
+            }
+            Message::LeafProof(mmp2p_core::wire::LeafProof { pn, .. })
+            | Message::Data(mmp2p_core::wire::Data { pn, .. }) => {
+                // The downloader acknowledges the packet and a few before it.
+                let sender = ResourceLocator::new(r.id(), to);
+                let ranges = [(pn.saturating_sub(r.u8().into()), pn)].into_iter().collect();
+                let ack = mmp2p_core::wire::DataAck { delay_us: r.u8().into(), ranges };
+                self.deliver(to, Self::header(txid, sender), Message::DataAck(ack));
+            }
             Message::FriendRequest(_)
+            | Message::DataAck(_)
+            | Message::Refuse(_)
             | Message::MailCopy(_)
             | Message::MailAck(_)
             | Message::Chat(_)
@@ -557,6 +581,9 @@ impl Harness {
                     events += 1;
                     assert!(events <= EVENT_QUEUE_CAPACITY, "more events in one drain than the queue holds");
                     check_event(&event);
+                }
+                Output::Write(write) => {
+                    assert!(write.len <= mmp2p_core::content::CHUNK_LEN, "write of {} bytes", write.len);
                 }
                 Output::Timeout(deadline) => {
                     assert_eq!(deadline, self.node.poll_timeout(), "Output::Timeout disagrees with poll_timeout");

@@ -4,7 +4,7 @@
 use mmp2p_core::rng::Rng;
 use mmp2p_core::wire::Repr;
 use mmp2p_core::ResourceLocator;
-use mmp2p_core::{Config, Id, Instant, Side};
+use mmp2p_core::{Config, Event, Id, Instant, Side};
 use mmp2p_memory::overlay::Overlay;
 use mmp2p_memory::{LatencyModel, Network, NetworkConfig, NodeIndex, Step};
 use std::collections::{BTreeMap, HashSet};
@@ -104,4 +104,47 @@ pub fn share_from_pool(
         }
     }
     truth
+}
+
+/// Runs until `node` got an event `wanted` picks since event `since`, for at most `limit`.
+pub fn wait_for(
+    overlay: &mut Overlay,
+    node: NodeIndex,
+    since: usize,
+    limit: Duration,
+    wanted: impl Fn(&Event) -> bool,
+) {
+    let until = overlay.network.now() + limit;
+    while overlay.network.now() < until {
+        if overlay.network.events()[since..].iter().any(|e| e.node == node && wanted(&e.event)) {
+            return;
+        }
+        overlay.network.run_for(Duration::from_millis(100));
+    }
+    panic!("{node:?} never got the event within {limit:?}");
+}
+
+/// `a` asks `b`, `b` accepts: both are contacts.
+pub fn befriend(overlay: &mut Overlay, a: NodeIndex, b: NodeIndex) {
+    let (a_id, b_id) = (overlay.network.locator(a).id, overlay.network.locator(b).id);
+    let since = overlay.network.events().len();
+    overlay.network.command(a, |n, now| n.request_friend(now, b_id, "hello")).expect("request starts");
+    wait_for(
+        overlay,
+        b,
+        since,
+        Duration::from_secs(30),
+        |e| matches!(e, Event::FriendRequest { from } if from.id == a_id),
+    );
+    overlay.network.command(b, |n, now| n.accept_friend(now, a_id)).expect("accepted");
+    wait_for(
+        overlay,
+        a,
+        since,
+        Duration::from_secs(30),
+        |e| matches!(e, Event::FriendAccepted { friend } if *friend == b_id),
+    );
+    assert!(overlay.network.node(a).contacts().get(b_id).is_some());
+    assert!(overlay.network.node(b).contacts().get(a_id).is_some());
+    assert!(overlay.network.node(a).friends().get(b_id).is_some(), "a contact is a friend for routing too");
 }

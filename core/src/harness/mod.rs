@@ -257,6 +257,8 @@ impl Harness {
                     self.in_flight.push_back(InFlight { at: self.now + LATENCY, from, to: t.to, bytes });
                 }
                 Output::Event(event) => self.events[index].push(event),
+                // The harness's nodes fetch no files.
+                Output::Write(_) => {}
                 Output::Timeout(at) => {
                     self.deadlines[index] = at;
                     return;

@@ -15,6 +15,7 @@ mod ring;
 mod routing;
 mod state;
 mod timers;
+mod transfer;
 
 use crate::config::{Config, ConfigError, EVENT_QUEUE_CAPACITY, OUTBOX_CAPACITY};
 use crate::event::{Event, Output, Transmit};
@@ -30,7 +31,7 @@ use crate::tables::transactions::{JoinAsk, Purpose, Routed};
 use crate::time::Instant;
 use crate::wire::{Message, Repr};
 use core::net::SocketAddrV6;
-use state::{DhtState, LivenessState, LookaheadState, MessengerState, RequestState, RingState};
+use state::{DhtState, LivenessState, LookaheadState, MessengerState, RequestState, RingState, TransferState};
 
 /// One MMP2P node, driven entirely by its caller.
 ///
@@ -105,12 +106,14 @@ use state::{DhtState, LivenessState, LookaheadState, MessengerState, RequestStat
 /// let mut joined = None;
 /// loop {
 ///     for node in nodes.iter_mut() {
-///         // The drain: datagrams, then events, then the deadline.
+///         // The drain: datagrams, then file bytes, then events, then the deadline.
 ///         loop {
 ///             match node.poll_output(&mut buf) {
 ///                 Output::Transmit(t) => in_flight.push_back((t.to, node.locator().addr, buf[..t.len].to_vec())),
 ///                 Output::Event(Event::Joined { request: r, hops, .. }) if r == request => joined = Some(hops),
 ///                 Output::Event(_) => {}
+///                 // File bytes to write: these nodes download nothing.
+///                 Output::Write(_) => {}
 ///                 Output::Timeout(_) => break,
 ///             }
 ///         }
@@ -140,6 +143,7 @@ pub struct Node {
     lookahead: LookaheadState,
     requests: RequestState,
     messenger: MessengerState,
+    transfers: TransferState,
     /// Deadlines the node schedules itself (see [`Timer`]).
     timers: TimerTable,
     outbox: heapless::Deque<Outgoing, OUTBOX_CAPACITY>,
@@ -172,6 +176,7 @@ impl Node {
             lookahead: LookaheadState::default(),
             requests: RequestState::default(),
             messenger: MessengerState::default(),
+            transfers: TransferState::default(),
             timers: TimerTable::default(),
             outbox: heapless::Deque::new(),
             events: heapless::Deque::new(),
@@ -372,6 +377,11 @@ impl Node {
             Message::MailCopy(mail) => self.handle_mail_copy(from, mail),
             Message::Mail(mail) => self.handle_mail(from, &header, mail),
             Message::MailAck(ack) => self.handle_mail_ack(from, &header, ack),
+            Message::Get(get) => self.handle_get(from, &header, get),
+            Message::LeafProof(proof) => self.handle_leaf_proof(from, &header, proof),
+            Message::Data(data) => self.handle_data(from, &header, data),
+            Message::DataAck(ack) => self.handle_data_ack(from, &header, &ack),
+            Message::Refuse(refuse) => self.handle_refuse(from, &header, refuse),
         }
     }
 
@@ -395,11 +405,25 @@ impl Node {
     }
 
     /// The next output: datagrams first (written into `buf`, which should be
-    /// [`MAX_DATAGRAM`](crate::wire::MAX_DATAGRAM) bytes), then events, then
+    /// [`MAX_DATAGRAM`](crate::wire::MAX_DATAGRAM) bytes; those of a served
+    /// file with a [`Fill`](crate::event::Fill) to read into them), then
+    /// received file bytes to write ([`Output::Write`]), then events, then
     /// [`Output::Timeout`] once drained.
     pub fn poll_output(&mut self, buf: &mut [u8]) -> Output {
         if let Some((to, len)) = self.encode_next(buf) {
-            return Output::Transmit(Transmit { to, len });
+            return Output::Transmit(Transmit { to, len, fill: None });
+        }
+        if let Some((to, len, fill)) = self.next_upload_packet(buf) {
+            return Output::Transmit(Transmit { to, len, fill: Some(fill) });
+        }
+        if let Some(staged) = self.transfers.staged.pop_front() {
+            if let Some(out) = buf.get_mut(..staged.bytes.len()) {
+                out.copy_from_slice(&staged.bytes);
+                let write =
+                    crate::event::Write { request: staged.request, offset: staged.offset, len: staged.bytes.len() };
+                return Output::Write(write);
+            }
+            self.stats.count_drop(DropReason::BufferTooSmall);
         }
         if let Some(event) = self.events.pop_front() {
             return Output::Event(event);

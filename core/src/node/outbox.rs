@@ -76,7 +76,7 @@ impl Node {
     }
 
     /// Counts one emitted datagram of type `kind`.
-    fn count_out(&mut self, kind: Option<MessageType>, len: usize) {
+    pub(crate) fn count_out(&mut self, kind: Option<MessageType>, len: usize) {
         bump(&mut self.stats.datagrams_out);
         self.stats.bytes_out = self.stats.bytes_out.saturating_add(len as u64);
         if kind.is_some_and(|k| k.traffic() == Traffic::Maintenance) {
@@ -216,6 +216,21 @@ impl Node {
                 (to, direct(self, txid, Message::Mail(self.letter_mail(letter)?)))
             }
             Outgoing::MailAck { to, txid, ack, .. } => (to, direct(self, txid, Message::MailAck(ack))),
+            Outgoing::Get { to, request, stream } => {
+                let get = self.get_message(request, to, stream)?;
+                (to, direct(self, stream, get))
+            }
+            Outgoing::StopGet { to, stream, content } => {
+                let get = crate::wire::Get { content, seq: u32::MAX, cookie: 0, ranges: heapless::Vec::new() };
+                (to, direct(self, stream, Message::Get(get)))
+            }
+            Outgoing::DataAck { to, request, stream } => {
+                let ack = self.data_ack_message(request, to, stream)?;
+                (to, direct(self, stream, ack))
+            }
+            Outgoing::Refuse { to, txid, reason, cookie } => {
+                (to, direct(self, txid, Message::Refuse(crate::wire::Refuse { reason, cookie })))
+            }
             // Handled by encode_next before describing.
             Outgoing::Encoded => return None,
         })

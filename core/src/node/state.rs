@@ -140,3 +140,16 @@ impl Default for OwnPresence {
         OwnPresence { status: crate::wire::Status::Online, text: heapless::String::new(), version: 1 }
     }
 }
+
+/// File transfers: what we serve, the streams we serve, what we fetch.
+#[derive(Clone, Debug, Default)]
+pub(super) struct TransferState {
+    /// The content we serve.
+    pub served: crate::tables::uploads::ServedContent,
+    /// The streams we serve.
+    pub uploads: crate::tables::uploads::Uploads,
+    /// The files we fetch.
+    pub downloads: crate::tables::downloads::Downloads,
+    /// Received chunks waiting for the driver to write them.
+    pub staged: heapless::Deque<crate::tables::downloads::Staged, { crate::tables::downloads::STAGED_CHUNKS }>,
+}

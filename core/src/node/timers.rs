@@ -22,6 +22,9 @@ impl Node {
             Timer::Presence => self.next_presence_push(),
             Timer::Chat => self.next_chat_send(),
             Timer::Mail => self.next_mail_work(),
+            Timer::Transfer => {
+                [self.transfers.uploads.deadline(), self.download_deadline()].into_iter().flatten().min()
+            }
         }
     }
 
@@ -43,6 +46,10 @@ impl Node {
             Timer::Presence => self.push_presence(now),
             Timer::Chat => self.send_chat(now),
             Timer::Mail => self.mail_work(now),
+            Timer::Transfer => {
+                self.upload_timers(now);
+                self.download_timers(now);
+            }
         }
     }
 }

@@ -6,8 +6,10 @@
 pub mod bootstrap;
 pub mod budgets;
 pub mod chat;
+pub mod congestion;
 pub mod contacts;
 pub mod digests;
+pub mod downloads;
 pub mod friend_requests;
 pub mod friends;
 pub mod known_keys;
@@ -21,3 +23,4 @@ pub mod shared;
 pub mod store;
 pub(crate) mod timers;
 pub(crate) mod transactions;
+pub mod uploads;

@@ -208,6 +208,31 @@ pub(crate) enum Outgoing {
         ack: crate::wire::MailAck,
         drawn: bool,
     },
+    /// Download `request`'s wish list for the source on stream `stream`, as it stands.
+    Get {
+        to: SocketAddrV6,
+        request: crate::event::RequestId,
+        stream: u64,
+    },
+    /// "Stop sending": an empty GET on stream `stream` for `content`.
+    StopGet {
+        to: SocketAddrV6,
+        stream: u64,
+        content: crate::content::ContentId,
+    },
+    /// The packets received on stream `stream` of download `request`.
+    DataAck {
+        to: SocketAddrV6,
+        request: crate::event::RequestId,
+        stream: u64,
+    },
+    /// An owner's refusal of a GET.
+    Refuse {
+        to: SocketAddrV6,
+        txid: u64,
+        reason: crate::wire::RefuseReason,
+        cookie: u64,
+    },
     /// A page of `key`'s owners as the store stands.
     SearchReply {
         to: SocketAddrV6,
@@ -247,6 +272,7 @@ impl Outgoing {
             | Outgoing::RegistryRecord { .. }
             | Outgoing::ChatAck { drawn: true, .. }
             | Outgoing::MailAck { drawn: true, .. }
+            | Outgoing::Refuse { .. }
             | Outgoing::Verify { .. } => Charge::Drawn,
             Outgoing::Ping { txid, .. } | Outgoing::Stabilise { txid, .. } => Charge::Probe { txid },
             Outgoing::Leave { .. }
@@ -267,7 +293,10 @@ impl Outgoing {
             | Outgoing::MailStore { .. }
             | Outgoing::MailCopy { .. }
             | Outgoing::Mail { .. }
-            | Outgoing::MailAck { drawn: false, .. } => Charge::Own,
+            | Outgoing::MailAck { drawn: false, .. }
+            | Outgoing::Get { .. }
+            | Outgoing::StopGet { .. }
+            | Outgoing::DataAck { .. } => Charge::Own,
             // An encoded datagram carries its own mark (`EncodedDatagram::charged`).
             Outgoing::Encoded => Charge::Own,
         }

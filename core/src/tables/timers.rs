@@ -52,6 +52,9 @@ timers! {
     /// Offline mail: letters to deliver or drop, our own to mail again
     /// (deadlines kept with the letters and the contacts).
     Mail,
+    /// File transfers: streams' loss and probe timers, downloads' GETs and
+    /// acks (deadlines kept with the streams and sources).
+    Transfer,
 }
 
 /// The deadlines the node schedules itself, one slot per [`Timer`]; timers

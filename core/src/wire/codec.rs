@@ -8,6 +8,7 @@ use super::fields::{IdentityProof, JoinStatus};
 use super::header::{HEADER_LEN, PADDED_REQUEST_LEN};
 use super::message::Message;
 use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Mail, MailAck, Presence, Unfriend};
+use super::transfer::{Data, DataAck, Get, LeafProof, Refuse};
 use super::types::MessageType;
 use crate::id::{Id, ResourceLocator};
 use crate::identity::{PublicKey, Signature};
@@ -71,6 +72,11 @@ impl Message {
                 Mail::FIXED_LEN + mail.chat.sealed.len()
             }
             Message::MailAck(_) => MailAck::WIRE_LEN,
+            Message::Get(get) => get.wire_len(),
+            Message::LeafProof(proof) => proof.wire_len(),
+            Message::Data(data) => Data::FIXED_LEN + data.bytes.len(),
+            Message::DataAck(ack) => ack.wire_len(),
+            Message::Refuse(_) => Refuse::WIRE_LEN,
         }
     }
 
@@ -173,6 +179,11 @@ impl Message {
             MessageType::MailCopy => Message::MailCopy(Mail::parse(r)?),
             MessageType::Mail => Message::Mail(Mail::parse(r)?),
             MessageType::MailAck => Message::MailAck(MailAck::parse(r)?),
+            MessageType::Get => Message::Get(Get::parse(r)?),
+            MessageType::LeafProof => Message::LeafProof(LeafProof::parse(r)?),
+            MessageType::Data => Message::Data(Data::parse(r)?),
+            MessageType::DataAck => Message::DataAck(DataAck::parse(r)?),
+            MessageType::Refuse => Message::Refuse(Refuse::parse(r)?),
         })
     }
 
@@ -281,6 +292,11 @@ impl Message {
             Message::ChatAck(ack) => ack.emit(w),
             Message::MailStore(mail) | Message::MailCopy(mail) | Message::Mail(mail) => mail.emit(w),
             Message::MailAck(ack) => ack.emit(w),
+            Message::Get(get) => get.emit(w),
+            Message::LeafProof(proof) => proof.emit(w),
+            Message::Data(data) => data.emit(w),
+            Message::DataAck(ack) => ack.emit(w),
+            Message::Refuse(refuse) => refuse.emit(w),
         }
     }
 }

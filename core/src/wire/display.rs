@@ -150,6 +150,46 @@ impl fmt::Display for Message {
             Message::MailAck(a) => {
                 write!(f, " to={} from={} delivered={}", a.recipient.short(), a.sender.short(), a.delivered)
             }
+            Message::Get(g) => {
+                write!(
+                    f,
+                    " root={} size={} seq={} cookie={:016x} ranges=",
+                    short_hash(&g.content.root),
+                    g.content.size,
+                    g.seq,
+                    g.cookie
+                )?;
+                write_list(f, g.ranges.iter().map(|(first, count)| (*first, u32::from(*count))), "+")
+            }
+            Message::LeafProof(p) => write!(f, " pn={} leaf={} siblings={}", p.pn, p.leaf, p.siblings.len()),
+            Message::Data(d) => write!(f, " pn={} leaf={} chunk={} bytes={}", d.pn, d.leaf, d.chunk, d.bytes.len()),
+            Message::DataAck(a) => {
+                write!(f, " delay={}us ranges=", a.delay_us)?;
+                write_list(f, a.ranges.iter().copied(), "-")
+            }
+            Message::Refuse(r) => write!(f, " {} cookie={:016x}", r.reason.as_str(), r.cookie),
         }
     }
+}
+
+/// The first four bytes of a hash, in hex.
+fn short_hash(hash: &[u8; 32]) -> impl fmt::Display + '_ {
+    struct Short<'a>(&'a [u8; 32]);
+    impl fmt::Display for Short<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0[..4].iter().try_for_each(|b| write!(f, "{b:02x}"))
+        }
+    }
+    Short(hash)
+}
+
+/// Pairs as `a<sep>b`, comma-separated.
+fn write_list(f: &mut fmt::Formatter<'_>, pairs: impl Iterator<Item = (u32, u32)>, sep: &str) -> fmt::Result {
+    for (i, (a, b)) in pairs.enumerate() {
+        if i > 0 {
+            f.write_str(",")?;
+        }
+        write!(f, "{a}{sep}{b}")?;
+    }
+    Ok(())
 }

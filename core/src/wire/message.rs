@@ -3,6 +3,7 @@
 use super::dht::{self, FileEntry, ReplicaEntry, SignedOwner};
 use super::fields::{Chain, IdentityProof, JoinStatus, Side};
 use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Mail, MailAck, Presence, Unfriend};
+use super::transfer::{Data, DataAck, Get, LeafProof, Refuse};
 use super::types::MessageType;
 use crate::config::MAX_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
@@ -217,6 +218,16 @@ pub enum Message {
     Mail(Mail),
     /// The recipient delivered a sender's messages up to a number.
     MailAck(MailAck),
+    /// A downloader asks an owner for leaves of a file.
+    Get(Get),
+    /// The proof of one leaf.
+    LeafProof(LeafProof),
+    /// One chunk of a leaf.
+    Data(Data),
+    /// The packets of a stream a downloader received.
+    DataAck(DataAck),
+    /// An owner does not serve a GET.
+    Refuse(Refuse),
 }
 
 impl Message {
@@ -258,6 +269,11 @@ impl Message {
             Message::MailCopy(_) => MessageType::MailCopy,
             Message::Mail(_) => MessageType::Mail,
             Message::MailAck(_) => MessageType::MailAck,
+            Message::Get(_) => MessageType::Get,
+            Message::LeafProof(_) => MessageType::LeafProof,
+            Message::Data(_) => MessageType::Data,
+            Message::DataAck(_) => MessageType::DataAck,
+            Message::Refuse(_) => MessageType::Refuse,
         }
     }
 }

@@ -22,6 +22,7 @@ mod messenger;
 mod named;
 mod packet;
 mod repr;
+mod transfer;
 mod types;
 
 pub use dht::{
@@ -38,6 +39,7 @@ pub use messenger::{
 };
 pub use packet::Packet;
 pub use repr::Repr;
+pub use transfer::{Data, DataAck, Get, LeafProof, Refuse, RefuseReason, MAX_ACK_RANGES, MAX_GET_RANGES};
 pub use types::{Delivery, MessageType, Traffic};
 
 #[cfg(test)]

@@ -44,7 +44,12 @@ impl Message {
             | Message::MailStore(_)
             | Message::MailCopy(_)
             | Message::Mail(_)
-            | Message::MailAck(_) => None,
+            | Message::MailAck(_)
+            | Message::Get(_)
+            | Message::LeafProof(_)
+            | Message::Data(_)
+            | Message::DataAck(_)
+            | Message::Refuse(_) => None,
         }
     }
 }

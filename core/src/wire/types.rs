@@ -164,6 +164,16 @@ message_types! {
     Mail = 0x48, "MAIL", Service, Direct, answered by MailAck;
     /// The recipient delivered a sender's messages up to a number: their mail goes.
     MailAck = 0x49, "MAIL_ACK", Service, Direct;
+    /// A downloader asks an owner for leaves of a file (its whole wish list for the stream).
+    Get = 0x50, "GET", Service, Direct;
+    /// The proof of one leaf: its siblings up the file's tree.
+    LeafProof = 0x51, "LEAF_PROOF", Service, Direct;
+    /// One chunk of a leaf.
+    Data = 0x52, "DATA", Service, Direct;
+    /// The packets of a stream a downloader received, as ranges.
+    DataAck = 0x53, "DATA_ACK", Service, Direct;
+    /// An owner does not serve a GET, and says why.
+    Refuse = 0x54, "REFUSE", Service, Direct;
 }
 
 impl core::fmt::Display for MessageType {

@@ -14,6 +14,7 @@
 
 pub mod churn;
 pub mod dht;
+pub mod files;
 mod latency;
 pub mod liar;
 pub mod overlay;
@@ -144,6 +145,30 @@ struct Slot {
     group: u32,
     /// The deadline the node last asked for.
     timer: Option<Instant>,
+    /// Its files (they outlive a restart, as a disk would).
+    files: files::NodeFiles,
+    /// Its uplink's rate and queue, if it has a bottleneck.
+    uplink: Option<Uplink>,
+}
+
+/// A node's uplink: datagrams leave one after another at `rate` bytes per
+/// second; one that would wait longer than `buffer` is dropped (a tail-drop
+/// queue at the bottleneck).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Uplink {
+    /// Bytes per second.
+    pub rate: u64,
+    /// The longest a datagram may queue.
+    pub buffer: Duration,
+    /// When the link is free again.
+    free_at: Instant,
+}
+
+impl Uplink {
+    /// A link of `rate` bytes per second with a queue of `buffer`.
+    pub fn new(rate: u64, buffer: Duration) -> Uplink {
+        Uplink { rate, buffer, free_at: Instant::ZERO }
+    }
 }
 
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -243,7 +268,16 @@ impl Network {
         let index = NodeIndex(self.slots.len());
         let locator = ResourceLocator::new(id, Network::addr(index));
         let node = Node::new(config, locator, self.now, self.rng.next_u64()).expect("valid node configuration");
-        self.slots.push(Slot { node, config, position, up: true, group: 0, timer: None });
+        self.slots.push(Slot {
+            node,
+            config,
+            position,
+            up: true,
+            group: 0,
+            timer: None,
+            files: Default::default(),
+            uplink: None,
+        });
         index
     }
 
@@ -292,7 +326,8 @@ impl Network {
     }
 
     /// Restarts a crashed node with empty tables, the same ID, address and
-    /// identity key (its user restarting the program).
+    /// identity key, serving the content it served (its user restarting
+    /// the program; its files are as the crash left them).
     pub fn restart(&mut self, index: NodeIndex) {
         let seed = self.rng.next_u64();
         let slot = &mut self.slots[index.0];
@@ -303,6 +338,7 @@ impl Network {
         slot.node.set_identity(identity);
         slot.up = true;
         slot.timer = None;
+        self.serve_again(index);
     }
 
     /// Splits the network: datagrams between nodes in different groups are lost.
@@ -489,12 +525,26 @@ impl Network {
             let output = self.slots[index.0].node.poll_output(&mut self.buf[..]);
             match output {
                 Output::Transmit(t) => {
+                    if let Some(fill) = t.fill {
+                        let out = &mut self.buf[fill.at..fill.at + fill.len];
+                        if !self.slots[index.0].files.fill(&fill, out) {
+                            continue;
+                        }
+                    }
                     let bytes = self.buf[..t.len].to_vec();
                     if let Some(bytes) = self.told(index, liar::Way::Out, bytes) {
                         self.transmit(index, Network::addr(index), t.to, bytes);
                     }
                 }
-                Output::Event(event) => self.events.push(NodeEvent { at: self.now, node: index, event }),
+                Output::Write(write) => {
+                    self.slots[index.0].files.write(&write, &self.buf[..write.len]);
+                }
+                Output::Event(event) => {
+                    if let Event::LeafVerified { request, leaf, .. } = event {
+                        self.slots[index.0].files.verified(request, leaf);
+                    }
+                    self.events.push(NodeEvent { at: self.now, node: index, event });
+                }
                 Output::Timeout(deadline) => {
                     if self.read_chat(index) {
                         // Reading made room, which a friend may be told of: drain again.
@@ -534,9 +584,24 @@ impl Network {
         let target = self.index_of(&to);
         let partitioned = target.is_some_and(|t| self.slots[t.0].group != self.slots[from.0].group);
         let latency = target.map_or(Duration::from_millis(100), |t| self.latency(from, t));
+        let (sent, overflow) = match self.slots[from.0].uplink.as_mut() {
+            Some(link) => {
+                let start = link.free_at.max(sent);
+                if start.saturating_duration_since(sent) > link.buffer {
+                    (sent, true)
+                } else {
+                    let serialise = Duration::from_nanos(bytes.len() as u64 * 1_000_000_000 / link.rate.max(1));
+                    link.free_at = start + serialise;
+                    (link.free_at, false)
+                }
+            }
+            None => (sent, false),
+        };
         let copies = if self.chance(self.config.duplicate) { 2 } else { 1 };
         for copy in 0..copies {
-            let fate = if partitioned {
+            let fate = if overflow {
+                Fate::QueueFull
+            } else if partitioned {
                 Fate::Partitioned
             } else if self.chance(self.config.loss) {
                 Fate::Lost

@@ -16,6 +16,8 @@ pub enum Fate {
     Lost,
     /// Lost to a partition.
     Partitioned,
+    /// Dropped at the sender's uplink: its queue was full.
+    QueueFull,
 }
 
 /// One datagram on the simulated wire.
@@ -64,6 +66,7 @@ pub(crate) fn digest(trace: &[TraceEntry]) -> u64 {
             Fate::Sent { duplicate: true } => 1,
             Fate::Lost => 2,
             Fate::Partitioned => 3,
+            Fate::QueueFull => 4,
         }]);
     }
     hash

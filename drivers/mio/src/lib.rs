@@ -14,6 +14,7 @@
 
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
+use mmp2p_core::event::{Fill, Write};
 use mmp2p_core::identity::Identity;
 use mmp2p_core::{Config, Event, Id, Instant, Node, Output, ResourceLocator, MAX_DATAGRAM};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -46,6 +47,21 @@ pub struct IoStats {
     pub oversized: u64,
     /// Datagrams dropped because they came from an IPv4 address.
     pub not_ipv6: u64,
+    /// Outgoing datagrams dropped because their file bytes could not be read.
+    pub fill_errors: u64,
+    /// Received file bytes that could not be written.
+    pub write_errors: u64,
+}
+
+/// Where a hosted node's files live: the driver reads served content into
+/// outgoing datagrams ([`Fill`]) and writes downloaded bytes ([`Write`])
+/// through it, inside the loop. A node without storage serves and fetches
+/// nothing (its fills and writes are counted as errors).
+pub trait Storage: Send {
+    /// Reads what `fill` names into `out` (`fill.len` bytes).
+    fn read(&mut self, fill: &Fill, out: &mut [u8]) -> io::Result<()>;
+    /// Writes `bytes` at `write.offset` of download `write.request`'s file.
+    fn write(&mut self, write: &Write, bytes: &[u8]) -> io::Result<()>;
 }
 
 /// Why a node could not be added or a loop could not start.
@@ -140,6 +156,7 @@ struct Hosted {
     node: Node,
     socket: UdpSocket,
     io: IoStats,
+    storage: Option<Box<dyn Storage>>,
 }
 
 /// The event loop and its nodes.
@@ -198,7 +215,7 @@ impl Driver {
         self.poll.registry().register(&mut socket, Token(key.0), Interest::READABLE)?;
         let me = ResourceLocator::new(id, local);
         let node = Node::new(config, me, self.now(), seed).map_err(DriverError::Config)?;
-        self.nodes.push(Some(Box::new(Hosted { node, socket, io: IoStats::default() })));
+        self.nodes.push(Some(Box::new(Hosted { node, socket, io: IoStats::default(), storage: None })));
         Ok((key, me))
     }
 
@@ -208,6 +225,18 @@ impl Driver {
         match self.nodes.get_mut(key.0).and_then(Option::as_mut) {
             Some(hosted) => {
                 hosted.node.set_identity(identity);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Gives node `key` the storage its transfers read and write through;
+    /// false if there is no such node.
+    pub fn set_storage(&mut self, key: NodeKey, storage: Box<dyn Storage>) -> bool {
+        match self.nodes.get_mut(key.0).and_then(Option::as_mut) {
+            Some(hosted) => {
+                hosted.storage = Some(storage);
                 true
             }
             None => false,
@@ -336,10 +365,25 @@ impl Driver {
         let Some(hosted) = self.nodes.get_mut(index).and_then(Option::as_mut) else { return };
         loop {
             match hosted.node.poll_output(&mut self.buf[..MAX_DATAGRAM]) {
-                Output::Transmit(t) => match hosted.socket.send_to(&self.buf[..t.len], SocketAddr::V6(t.to)) {
-                    Ok(_) => hosted.io.sent += 1,
-                    Err(_) => hosted.io.send_errors += 1,
-                },
+                Output::Transmit(t) => {
+                    if let Some(fill) = t.fill {
+                        let out = &mut self.buf[fill.at..fill.at + fill.len];
+                        if hosted.storage.as_mut().is_none_or(|s| s.read(&fill, out).is_err()) {
+                            hosted.io.fill_errors += 1;
+                            continue;
+                        }
+                    }
+                    match hosted.socket.send_to(&self.buf[..t.len], SocketAddr::V6(t.to)) {
+                        Ok(_) => hosted.io.sent += 1,
+                        Err(_) => hosted.io.send_errors += 1,
+                    }
+                }
+                Output::Write(write) => {
+                    let bytes = &self.buf[..write.len];
+                    if hosted.storage.as_mut().is_none_or(|s| s.write(&write, bytes).is_err()) {
+                        hosted.io.write_errors += 1;
+                    }
+                }
                 Output::Event(event) => {
                     // Nobody listening is not the loop's problem.
                     let _ = self.events.send(DriverEvent { node: NodeKey(index), event });

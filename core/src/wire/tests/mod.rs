@@ -33,9 +33,10 @@ fn repr(sender: u16, message: Message) -> Repr {
 }
 
 /// One message of every type, in [`MessageType::ALL`] order.
-fn samples() -> [Repr; 35] {
+fn samples() -> [Repr; 40] {
     let [request, answer, unfriend, presence, chat, chat_ack, mail_store, mail_copy, mail, mail_ack] =
         messenger::samples(repr, node);
+    let [get, leaf_proof, data, data_ack, refuse] = transfer::samples(repr);
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),
@@ -93,6 +94,11 @@ fn samples() -> [Repr; 35] {
         mail_copy,
         mail,
         mail_ack,
+        get,
+        leaf_proof,
+        data,
+        data_ack,
+        refuse,
     ]
 }
 
@@ -453,3 +459,4 @@ mod errors;
 mod messenger;
 mod packet;
 mod properties;
+mod transfer;

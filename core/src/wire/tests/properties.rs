@@ -217,7 +217,9 @@ impl Arbitrary for AnyRepr {
                 let names = (0..count).map(|_| any_name(g).as_str().try_into().unwrap_or_default()).collect();
                 Message::FileList { page: u8::arbitrary(g) % pages, pages, names }
             }
-            kind => super::messenger::any_messenger(g, kind).expect("a messenger type"),
+            kind => super::messenger::any_messenger(g, kind)
+                .or_else(|| super::transfer::any_transfer(g, kind))
+                .expect("a messenger or transfer type"),
         };
         AnyRepr(Repr { header, message })
     }

@@ -1,0 +1,406 @@
+//! Content addressing: a file is named by its size and its BLAKE3 hash.
+//!
+//! BLAKE3 already hashes its input as a Merkle tree of 1 KiB chunks, left
+//! subtrees always a power of two long. This module cuts that same tree at
+//! [`LEAF_LEN`] (16 KiB, as BitTorrent v2's BEP 52 does): every leaf is one
+//! complete subtree, so a leaf's chaining value plus the chaining values of
+//! its siblings up the tree (its [`Proof`]) recompute the file's hash. A
+//! downloader that knows only a [`ContentId`] can therefore check each leaf
+//! alone, as it arrives, from any owner, and fetch a bad leaf again alone.
+//!
+//! The tree above the leaves pairs neighbours level by level; an odd leaf
+//! out at the right edge moves up unchanged. That is BLAKE3's shape, so
+//! the root is exactly `blake3::hash(file)`.
+//!
+//! Who does what: the program hashes a shared file once
+//! ([`leaf_value`] per leaf, [`build_levels`] for the levels above, both
+//! without an allocator) and answers proofs with [`proof_from_levels`]; a
+//! downloader's core checks chunks as they come with a [`LeafCheck`].
+//!
+//! ```
+//! use mmp2p_core::content::{self, ContentId, LeafCheck, Proof, CHUNK_LEN, LEAF_LEN};
+//!
+//! let file: Vec<u8> = (0..40_000u32).map(|i| (i * 7) as u8).collect();
+//! let id = ContentId::of(&file);
+//! assert_eq!(id.root, *blake3::hash(&file).as_bytes());
+//! assert_eq!(id.leaf_count(), 3);
+//!
+//! // The owner: leaf values, then the levels above them.
+//! let mut tree = vec![[0u8; 32]; content::tree_len(id.leaf_count())];
+//! for leaf in 0..id.leaf_count() {
+//!     let range = id.leaf_range(leaf);
+//!     tree[leaf as usize] = content::leaf_value(&id, leaf, &file[range.start as usize..range.end as usize]);
+//! }
+//! content::build_levels(id.leaf_count(), &mut tree);
+//! let proof: Proof = content::proof_from_levels(id.leaf_count(), &tree, 1);
+//!
+//! // The downloader: leaf 1's chunks in any order, then the check.
+//! let mut check = LeafCheck::new(&id, 1);
+//! for chunk in (0..id.chunk_count(1)).rev() {
+//!     let at = (LEAF_LEN + usize::from(chunk) * CHUNK_LEN) as usize;
+//!     check.add_chunk(&id, chunk, &file[at..(at + CHUNK_LEN).min(file.len())]);
+//! }
+//! assert!(check.verify(&id, &proof));
+//! ```
+
+use blake3::hazmat::{merge_subtrees_non_root, merge_subtrees_root, HasherExt, Mode};
+use core::ops::Range;
+
+/// A BLAKE3 chunk, and the payload of one DATA datagram.
+pub const CHUNK_LEN: usize = blake3::CHUNK_LEN;
+/// Chunks per leaf.
+pub const CHUNKS_PER_LEAF: usize = 16;
+/// The unit a downloader checks, and fetches again if it is bad.
+pub const LEAF_LEN: usize = CHUNK_LEN * CHUNKS_PER_LEAF;
+/// The largest file the transfer protocol names: 1 TiB.
+pub const MAX_FILE_SIZE: u64 = 1 << 40;
+/// The most sibling values a proof can need (2²⁶ leaves of 16 KiB make 1 TiB).
+pub const MAX_PROOF: usize = 26;
+
+/// A BLAKE3 hash or chaining value.
+pub type Hash = [u8; 32];
+
+/// A leaf's siblings up the tree, nearest first.
+pub type Proof = heapless::Vec<Hash, MAX_PROOF>;
+
+/// What names a file's content: its BLAKE3 hash and its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ContentId {
+    /// `blake3::hash` of the whole file, the root of its leaf tree.
+    pub root: Hash,
+    /// The file's size in bytes.
+    pub size: u64,
+}
+
+impl ContentId {
+    /// The bytes on the wire: root, then size (big-endian).
+    pub const WIRE_LEN: usize = 32 + 8;
+
+    /// The ID of `bytes` (for tests and small files; the program hashes
+    /// large files in pieces).
+    pub fn of(bytes: &[u8]) -> ContentId {
+        ContentId { root: *blake3::hash(bytes).as_bytes(), size: bytes.len() as u64 }
+    }
+
+    /// True if the transfer protocol can name this file (at most [`MAX_FILE_SIZE`]).
+    pub fn is_valid(&self) -> bool {
+        self.size <= MAX_FILE_SIZE
+    }
+
+    /// How many leaves the file has (0 for an empty file).
+    pub fn leaf_count(&self) -> u32 {
+        self.size.div_ceil(LEAF_LEN as u64).min(u64::from(u32::MAX)) as u32
+    }
+
+    /// The byte range leaf `leaf` covers (empty past the end).
+    pub fn leaf_range(&self, leaf: u32) -> Range<u64> {
+        let start = (u64::from(leaf) * LEAF_LEN as u64).min(self.size);
+        start..(start + LEAF_LEN as u64).min(self.size)
+    }
+
+    /// How many chunks leaf `leaf` has (0 past the end).
+    pub fn chunk_count(&self, leaf: u32) -> u8 {
+        let range = self.leaf_range(leaf);
+        (range.end - range.start).div_ceil(CHUNK_LEN as u64) as u8
+    }
+
+    /// The byte range of chunk `chunk` of leaf `leaf` (empty past the end).
+    pub fn chunk_range(&self, leaf: u32, chunk: u8) -> Range<u64> {
+        let leaf_range = self.leaf_range(leaf);
+        let start = (leaf_range.start + u64::from(chunk) * CHUNK_LEN as u64).min(leaf_range.end);
+        start..(start + CHUNK_LEN as u64).min(leaf_range.end)
+    }
+
+    /// How many sibling values leaf `leaf`'s proof holds.
+    pub fn proof_len(&self, leaf: u32) -> usize {
+        let count = self.leaf_count();
+        (0..levels(count)).filter(|&level| sibling(count, level, leaf >> level).is_some()).count()
+    }
+}
+
+/// Levels above the leaves in a tree of `leaf_count` leaves.
+pub fn levels(leaf_count: u32) -> u32 {
+    match leaf_count {
+        0 | 1 => 0,
+        n => u32::BITS - (n - 1).leading_zeros(),
+    }
+}
+
+/// How many nodes a level holds: `leaf_count` halved `level` times, rounded up.
+pub fn level_width(leaf_count: u32, level: u32) -> u32 {
+    if level >= u32::BITS {
+        return u32::from(leaf_count > 0);
+    }
+    leaf_count.div_ceil(1 << level)
+}
+
+/// The sibling of node `index` on `level`, if it has one (an odd node out
+/// at the right edge has none: it moves up unchanged).
+pub fn sibling(leaf_count: u32, level: u32, index: u32) -> Option<u32> {
+    let other = index ^ 1;
+    (other < level_width(leaf_count, level)).then_some(other)
+}
+
+/// The node values a whole tree of `leaf_count` leaves holds: every level,
+/// leaves first.
+pub fn tree_len(leaf_count: u32) -> usize {
+    (0..=levels(leaf_count)).map(|level| level_width(leaf_count, level) as usize).sum()
+}
+
+/// Where `level` starts in a tree laid out by [`build_levels`].
+fn level_start(leaf_count: u32, level: u32) -> usize {
+    (0..level).map(|l| level_width(leaf_count, l) as usize).sum()
+}
+
+/// Fills the levels above the leaves: `tree` holds [`tree_len`] values,
+/// the `leaf_count` leaf values first (from [`leaf_value`]); each level
+/// follows the one below it. The last value is then the root.
+///
+/// # Panics
+/// If `tree` is shorter than [`tree_len`]`(leaf_count)`.
+pub fn build_levels(leaf_count: u32, tree: &mut [Hash]) {
+    let top = levels(leaf_count);
+    for level in 1..=top {
+        let (below, here) = (level_start(leaf_count, level - 1), level_start(leaf_count, level));
+        for index in 0..level_width(leaf_count, level) {
+            let left = tree[below + 2 * index as usize];
+            let value = match sibling(leaf_count, level - 1, 2 * index) {
+                Some(right) => parent(&left, &tree[below + right as usize], level == top),
+                None => left,
+            };
+            tree[here + index as usize] = value;
+        }
+    }
+}
+
+/// Leaf `leaf`'s proof, read from a tree laid out by [`build_levels`].
+///
+/// # Panics
+/// If `tree` is shorter than [`tree_len`]`(leaf_count)`.
+pub fn proof_from_levels(leaf_count: u32, tree: &[Hash], leaf: u32) -> Proof {
+    let mut proof = Proof::new();
+    for level in 0..levels(leaf_count) {
+        if let Some(other) = sibling(leaf_count, level, leaf >> level) {
+            // Cannot overflow: a u32 leaf index needs at most 32 levels and
+            // MAX_FILE_SIZE keeps it to MAX_PROOF.
+            let _ = proof.push(tree[level_start(leaf_count, level) + other as usize]);
+        }
+    }
+    proof
+}
+
+/// The value of leaf `leaf` of `content` whose bytes are `bytes` (a
+/// chaining value; for a one-leaf file, the root itself).
+pub fn leaf_value(content: &ContentId, leaf: u32, bytes: &[u8]) -> Hash {
+    let offset = content.leaf_range(leaf).start;
+    if content.leaf_count() <= 1 {
+        return *blake3::hash(bytes).as_bytes();
+    }
+    blake3::Hasher::new().set_input_offset(offset).update(bytes).finalize_non_root()
+}
+
+/// The parent of two subtrees: a chaining value, or the root at the top.
+fn parent(left: &Hash, right: &Hash, root: bool) -> Hash {
+    if root {
+        *merge_subtrees_root(left, right, Mode::Hash).as_bytes()
+    } else {
+        merge_subtrees_non_root(left, right, Mode::Hash)
+    }
+}
+
+/// A leaf being received: the chunks' chaining values as they come, in any
+/// order, then one check against the file's root. The chunks' bytes need
+/// not be kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeafCheck {
+    /// Which leaf.
+    leaf: u32,
+    /// Chaining values of the chunks received (or, for a one-chunk file,
+    /// the hash of the file).
+    chunks: [Hash; CHUNKS_PER_LEAF],
+    /// Bit `i`: chunk `i` received.
+    have: u16,
+}
+
+impl LeafCheck {
+    /// Nothing received yet of leaf `leaf` of `content`.
+    pub fn new(_content: &ContentId, leaf: u32) -> LeafCheck {
+        LeafCheck { leaf, chunks: [[0; 32]; CHUNKS_PER_LEAF], have: 0 }
+    }
+
+    /// The leaf this checks.
+    pub fn leaf(&self) -> u32 {
+        self.leaf
+    }
+
+    /// Bit `i` set: chunk `i` received.
+    pub fn received(&self) -> u16 {
+        self.have
+    }
+
+    /// True once every chunk of the leaf is in.
+    pub fn is_complete(&self, content: &ContentId) -> bool {
+        let count = content.chunk_count(self.leaf);
+        count > 0 && self.have.count_ones() == u32::from(count)
+    }
+
+    /// Takes chunk `chunk`'s bytes. Returns false, changing nothing, if the
+    /// chunk is out of the leaf, already in, or of the wrong length.
+    pub fn add_chunk(&mut self, content: &ContentId, chunk: u8, bytes: &[u8]) -> bool {
+        let range = content.chunk_range(self.leaf, chunk);
+        let bit = 1u16.checked_shl(u32::from(chunk)).unwrap_or(0);
+        if bit == 0 || self.have & bit != 0 || range.is_empty() || bytes.len() as u64 != range.end - range.start {
+            return false;
+        }
+        self.chunks[usize::from(chunk)] = if content.size <= CHUNK_LEN as u64 {
+            *blake3::hash(bytes).as_bytes()
+        } else {
+            blake3::Hasher::new().set_input_offset(range.start).update(bytes).finalize_non_root()
+        };
+        self.have |= bit;
+        true
+    }
+
+    /// True if the complete leaf, with `proof`, hashes to `content`'s root.
+    pub fn verify(&self, content: &ContentId, proof: &[Hash]) -> bool {
+        if !self.is_complete(content) {
+            return false;
+        }
+        let leaves = content.leaf_count();
+        let Some(mut value) = self.leaf_value(content, leaves == 1) else { return false };
+        let (top, mut used) = (levels(leaves), 0);
+        for level in 0..top {
+            let index = self.leaf >> level;
+            if let Some(other) = sibling(leaves, level, index) {
+                let Some(theirs) = proof.get(used) else { return false };
+                used += 1;
+                value = if other > index {
+                    parent(&value, theirs, level + 1 == top)
+                } else {
+                    parent(theirs, &value, level + 1 == top)
+                };
+            }
+        }
+        used == proof.len() && value == content.root
+    }
+
+    /// The leaf's value from its chunks', folded the way BLAKE3 folds them
+    /// (`root`: the leaf is the whole file).
+    fn leaf_value(&self, content: &ContentId, root: bool) -> Option<Hash> {
+        let count = u32::from(content.chunk_count(self.leaf));
+        if count == 1 {
+            // A one-chunk leaf is its chunk (a one-chunk file's chunk was hashed as the root).
+            return Some(self.chunks[0]);
+        }
+        let mut values = self.chunks;
+        let top = levels(count);
+        for level in 1..=top {
+            for index in 0..level_width(count, level) {
+                let left = values[2 * index as usize];
+                values[index as usize] = match sibling(count, level - 1, 2 * index) {
+                    Some(right) => parent(&left, &values[right as usize], root && level == top),
+                    None => left,
+                };
+            }
+        }
+        Some(values[0])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(len: usize) -> std::vec::Vec<u8> {
+        (0..len).map(|i| (i.wrapping_mul(31) ^ (i >> 8)) as u8).collect()
+    }
+
+    fn tree(id: &ContentId, bytes: &[u8]) -> std::vec::Vec<Hash> {
+        let mut tree = std::vec![[0u8; 32]; tree_len(id.leaf_count())];
+        for leaf in 0..id.leaf_count() {
+            let range = id.leaf_range(leaf);
+            tree[leaf as usize] = leaf_value(id, leaf, &bytes[range.start as usize..range.end as usize]);
+        }
+        build_levels(id.leaf_count(), &mut tree);
+        tree
+    }
+
+    fn check(id: &ContentId, bytes: &[u8], leaf: u32) -> LeafCheck {
+        let mut check = LeafCheck::new(id, leaf);
+        for chunk in 0..id.chunk_count(leaf) {
+            let range = id.chunk_range(leaf, chunk);
+            assert!(check.add_chunk(id, chunk, &bytes[range.start as usize..range.end as usize]));
+        }
+        check
+    }
+
+    const SIZES: [usize; 14] =
+        [1, 1024, 1025, 5000, 16384, 16385, 32768, 40_000, 49_152, 65_537, 81_920, 100_000, 300_000, 1_048_576];
+
+    #[test]
+    fn the_tree_root_is_blake3_of_the_file() {
+        for size in SIZES {
+            let bytes = file(size);
+            let id = ContentId::of(&bytes);
+            let tree = tree(&id, &bytes);
+            assert_eq!(tree.last(), Some(&id.root), "size {size}");
+        }
+    }
+
+    #[test]
+    fn every_leaf_verifies_with_its_proof() {
+        for size in SIZES {
+            let bytes = file(size);
+            let id = ContentId::of(&bytes);
+            let tree = tree(&id, &bytes);
+            for leaf in 0..id.leaf_count() {
+                let proof = proof_from_levels(id.leaf_count(), &tree, leaf);
+                assert_eq!(proof.len(), id.proof_len(leaf));
+                assert!(check(&id, &bytes, leaf).verify(&id, &proof), "size {size} leaf {leaf}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_flipped_bit_or_a_wrong_proof_fails() {
+        let bytes = file(100_000);
+        let id = ContentId::of(&bytes);
+        let tree = tree(&id, &bytes);
+        let proof = proof_from_levels(id.leaf_count(), &tree, 2);
+        let mut bad = bytes.clone();
+        bad[2 * LEAF_LEN + 77] ^= 1;
+        assert!(!check(&id, &bad, 2).verify(&id, &proof));
+        let wrong = proof_from_levels(id.leaf_count(), &tree, 3);
+        assert!(!check(&id, &bytes, 2).verify(&id, &wrong));
+        let mut short = proof.clone();
+        short.pop();
+        assert!(!check(&id, &bytes, 2).verify(&id, &short));
+    }
+
+    #[test]
+    fn incomplete_duplicate_or_misfit_chunks_are_refused() {
+        let bytes = file(20_000);
+        let id = ContentId::of(&bytes);
+        let mut check = LeafCheck::new(&id, 1);
+        assert_eq!(id.chunk_count(1), 4);
+        assert!(!check.add_chunk(&id, 4, &bytes[..10]), "past the leaf");
+        assert!(!check.add_chunk(&id, 0, &bytes[..10]), "wrong length");
+        assert!(check.add_chunk(&id, 0, &bytes[16384..17408]));
+        assert!(!check.add_chunk(&id, 0, &bytes[16384..17408]), "twice");
+        assert!(!check.is_complete(&id));
+        assert!(!check.verify(&id, &[]));
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(ContentId::of(&[]).leaf_count(), 0);
+        assert_eq!(levels(1), 0);
+        assert_eq!(levels(2), 1);
+        assert_eq!(levels(5), 3);
+        assert_eq!(tree_len(5), 5 + 3 + 2 + 1);
+        let huge = ContentId { root: [0; 32], size: MAX_FILE_SIZE };
+        assert_eq!(huge.leaf_count(), 1 << 26);
+        assert_eq!(huge.proof_len(12345), MAX_PROOF);
+    }
+}

@@ -1,0 +1,260 @@
+//! Fetching: the download commands, and what arrives on a download's
+//! streams — LEAF_PROOF and DATA (checked chunk by chunk, each complete
+//! leaf against the file's root) and REFUSE.
+//!
+//! Only the owner asked for a leaf may fill its slot: a packet from any
+//! other address, or on another stream, is dropped. A leaf that does not
+//! verify is fetched again, from another owner if there is one, and its
+//! sender counted; after [`MAX_BAD_LEAVES`] a sender is dropped.
+
+use crate::content::{ContentId, LeafCheck};
+use crate::event::{CommandError, Event, RequestId};
+use crate::node::Node;
+use crate::stats::DropReason;
+use crate::tables::downloads::{
+    Download, Source, SourceState, Staged, MAX_BAD_LEAVES, MAX_DOWNLOADS, MAX_SOURCES, MISSING_RANGES,
+};
+use crate::time::Instant;
+use crate::wire::{Data, Header, LeafProof, Refuse, RefuseReason};
+use core::net::SocketAddrV6;
+use core::ops::Range;
+
+impl Node {
+    /// Starts fetching `content` from `owners`; `missing` names the leaves
+    /// still to fetch (empty: all of them — a resumed download passes the
+    /// gaps of its bitmap; past [`MISSING_RANGES`] ranges the last ones
+    /// are merged). Chunks come out as [`Output::Write`](crate::Output::Write),
+    /// each verified leaf as [`Event::LeafVerified`], the end as
+    /// [`Event::DownloadComplete`].
+    pub fn download(
+        &mut self,
+        now: Instant,
+        content: ContentId,
+        owners: &[SocketAddrV6],
+        missing: &[Range<u32>],
+    ) -> Result<RequestId, CommandError> {
+        self.now = now;
+        if !content.is_valid() {
+            return Err(CommandError::ContentTooLarge);
+        }
+        if self.transfers.downloads.list.len() >= MAX_DOWNLOADS {
+            return Err(CommandError::TransfersFull);
+        }
+        if owners.iter().any(|o| !crate::id::ResourceLocator::new(crate::id::Id::KEY_NODE, *o).is_usable()) {
+            return Err(CommandError::InvalidAddress);
+        }
+        let request = self.next_request_id();
+        let leaves = content.leaf_count();
+        let mut ranges: heapless::Vec<Range<u32>, MISSING_RANGES> = heapless::Vec::new();
+        let whole = core::iter::once(0..leaves);
+        let wanted = missing.iter().cloned();
+        for range in whole.filter(|_| missing.is_empty()).chain(wanted) {
+            let range = range.start.min(leaves)..range.end.min(leaves);
+            if range.is_empty() {
+                continue;
+            }
+            if let Err(range) = ranges.push(range.clone()) {
+                // Out of room: the last range stretches to cover the rest.
+                if let Some(last) = ranges.last_mut() {
+                    last.end = last.end.max(range.end);
+                }
+            }
+        }
+        let remaining = ranges.iter().map(|r| r.end - r.start).sum();
+        let mut download = Download { request, content, missing: ranges, sources: heapless::Vec::new(), remaining };
+        for &owner in owners.iter().take(MAX_SOURCES) {
+            if !download.sources.iter().any(|s| s.addr == owner) {
+                let stream = self.rng.next_u64();
+                let _ = download.sources.push(Source::new(owner, stream, now));
+            }
+        }
+        if remaining == 0 {
+            self.emit(Event::DownloadComplete { request, content });
+            return Ok(request);
+        }
+        // Cannot fail: checked for room above.
+        let _ = self.transfers.downloads.list.push(download);
+        self.assign_leaves();
+        Ok(request)
+    }
+
+    /// Adds `owner` as a source of download `request`.
+    pub fn add_source(&mut self, now: Instant, request: RequestId, owner: SocketAddrV6) -> Result<(), CommandError> {
+        self.now = now;
+        let stream = self.rng.next_u64();
+        let download = self.transfers.downloads.get_mut(request).ok_or(CommandError::NoSuchDownload)?;
+        if let Some(source) = download.sources.iter_mut().find(|s| s.addr == owner) {
+            // Known: given another chance.
+            if !source.is_active() {
+                *source = Source::new(owner, stream, now);
+            }
+        } else {
+            download.sources.push(Source::new(owner, stream, now)).map_err(|_| CommandError::TransfersFull)?;
+        }
+        self.assign_leaves();
+        Ok(())
+    }
+
+    /// Stops download `request`: its owners are told to stop, and the
+    /// leaves verified so far stay with the program.
+    pub fn cancel_download(&mut self, now: Instant, request: RequestId) -> Result<(), CommandError> {
+        self.now = now;
+        let index = self
+            .transfers
+            .downloads
+            .list
+            .iter()
+            .position(|d| d.request == request)
+            .ok_or(CommandError::NoSuchDownload)?;
+        self.finish_download(index);
+        Ok(())
+    }
+
+    /// The downloads running.
+    pub fn downloads(&self) -> impl Iterator<Item = &Download> {
+        self.transfers.downloads.list.iter()
+    }
+
+    pub(crate) fn handle_leaf_proof(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        proof: LeafProof,
+    ) -> Result<(), DropReason> {
+        let request = self.stream_packet(from, header.txid, proof.pn)?;
+        let content = self.transfers.downloads.get(request).map(|d| d.content).ok_or(DropReason::UnknownStream)?;
+        let slot = self.transfers.downloads.slot_mut(request, proof.leaf).filter(|s| s.source == from);
+        let slot = slot.ok_or(DropReason::UnknownStream)?;
+        if proof.siblings.len() != content.proof_len(proof.leaf) {
+            return Err(DropReason::InvalidReply);
+        }
+        slot.proof.get_or_insert(proof.siblings);
+        self.check_leaf(request, proof.leaf, from);
+        Ok(())
+    }
+
+    pub(crate) fn handle_data(&mut self, from: SocketAddrV6, header: &Header, data: Data) -> Result<(), DropReason> {
+        if self.transfers.staged.is_full() {
+            return Err(DropReason::WriteQueueFull);
+        }
+        let request = self.stream_packet(from, header.txid, data.pn)?;
+        let content = self.transfers.downloads.get(request).map(|d| d.content).ok_or(DropReason::UnknownStream)?;
+        let slot = self.transfers.downloads.slot_mut(request, data.leaf).filter(|s| s.source == from);
+        let slot = slot.ok_or(DropReason::UnknownStream)?;
+        if slot.check.add_chunk(&content, data.chunk, &data.bytes) {
+            let offset = content.chunk_range(data.leaf, data.chunk).start;
+            // Cannot fail: checked for room above.
+            let _ = self.transfers.staged.push_back(Staged { request, offset, bytes: data.bytes });
+            self.check_leaf(request, data.leaf, from);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn handle_refuse(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        refuse: Refuse,
+    ) -> Result<(), DropReason> {
+        let now = self.now;
+        let (request, source) = self.find_source(from, header.txid).ok_or(DropReason::UnknownStream)?;
+        let Some(source) = self.transfers.downloads.get_mut(request).and_then(|d| d.sources.get_mut(source)) else {
+            return Err(DropReason::UnknownStream);
+        };
+        if refuse.reason == RefuseReason::Retry {
+            if source.cookie == refuse.cookie {
+                return Ok(());
+            }
+            // The owner wants our address proven: the GET goes again with its cookie.
+            (source.cookie, source.get_due, source.last_heard) = (refuse.cookie, Some(now), now);
+            return Ok(());
+        }
+        source.state = SourceState::Refused(refuse.reason);
+        self.emit(Event::SourceRefused { request, source: from, reason: refuse.reason });
+        self.release_source(request, from);
+        Ok(())
+    }
+
+    /// The download and source index of stream `stream` with `from`.
+    pub(crate) fn find_source(&self, from: SocketAddrV6, stream: u64) -> Option<(RequestId, usize)> {
+        self.transfers.downloads.list.iter().find_map(|d| {
+            let index = d.sources.iter().position(|s| s.addr == from && s.stream == stream)?;
+            Some((d.request, index))
+        })
+    }
+
+    /// A packet `pn` arrived on stream `stream` from `from`: the source is
+    /// heard and the packet acknowledged. Returns its download.
+    fn stream_packet(&mut self, from: SocketAddrV6, stream: u64, pn: u32) -> Result<RequestId, DropReason> {
+        let now = self.now;
+        let (request, index) = self.find_source(from, stream).ok_or(DropReason::UnknownStream)?;
+        let Some(source) = self.transfers.downloads.get_mut(request).and_then(|d| d.sources.get_mut(index)) else {
+            return Err(DropReason::UnknownStream);
+        };
+        if !source.is_active() {
+            return Err(DropReason::UnknownStream);
+        }
+        (source.last_heard, source.unanswered) = (now, 0);
+        source.receive(pn, now);
+        source.unacked = source.unacked.saturating_add(1);
+        self.ack_soon(request, index);
+        Ok(request)
+    }
+
+    /// Checks leaf `leaf` of `request` if it is complete: verified, it is
+    /// done; bad, it starts over with another source.
+    fn check_leaf(&mut self, request: RequestId, leaf: u32, from: SocketAddrV6) {
+        let Some(content) = self.transfers.downloads.get(request).map(|d| d.content) else { return };
+        let Some(index) =
+            self.transfers.downloads.slots.iter().position(|s| s.request == request && s.check.leaf() == leaf)
+        else {
+            return;
+        };
+        let slot = &self.transfers.downloads.slots[index];
+        let needs_proof = content.leaf_count() > 1;
+        if !slot.check.is_complete(&content) || needs_proof && slot.proof.is_none() {
+            return;
+        }
+        let good = slot.check.verify(&content, slot.proof.as_deref().unwrap_or(&[]));
+        let Some(download) = self.transfers.downloads.get_mut(request) else { return };
+        let Some(source) = download.sources.iter_mut().find(|s| s.addr == from) else { return };
+        if good {
+            source.good_leaves += 1;
+            download.remaining = download.remaining.saturating_sub(1);
+            self.transfers.downloads.slots.swap_remove(index);
+            self.emit(Event::LeafVerified { request, leaf, from });
+            if download_done(&self.transfers.downloads, request) {
+                if let Some(i) = self.transfers.downloads.list.iter().position(|d| d.request == request) {
+                    self.emit(Event::DownloadComplete { request, content });
+                    self.finish_download(i);
+                }
+                return;
+            }
+        } else {
+            source.bad_leaves += 1;
+            let dropped = source.bad_leaves >= MAX_BAD_LEAVES;
+            if dropped {
+                source.state = SourceState::Lost;
+            }
+            let slot = &mut self.transfers.downloads.slots[index];
+            (slot.check, slot.proof) = (LeafCheck::new(&content, leaf), None);
+            let other = self.pick_source(request, Some(from));
+            if let Some(other) = other {
+                self.transfers.downloads.slots[index].source = other;
+            }
+            self.emit(Event::LeafRejected { request, leaf, from });
+            if dropped {
+                self.emit(Event::SourceLost { request, source: from });
+                self.release_source(request, from);
+            }
+            let now = self.now;
+            self.mark_get(request, self.transfers.downloads.slots[index].source, now);
+        }
+        self.assign_leaves();
+    }
+}
+
+/// True once download `request` has nothing left to verify.
+fn download_done(downloads: &crate::tables::downloads::Downloads, request: RequestId) -> bool {
+    downloads.get(request).is_some_and(|d| d.remaining == 0)
+}

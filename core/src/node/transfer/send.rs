@@ -1,0 +1,65 @@
+//! The packets the owners' windows let out: each stream in turn sends its
+//! next piece — a lost one first — while its bytes in flight are under its
+//! congestion window; and the loss and probe timers of the streams.
+//!
+//! A packet is written with zeros where the file's bytes go, and the
+//! [`Fill`] tells the driver which bytes to read there.
+
+use crate::content::CHUNK_LEN;
+use crate::event::{Fill, FillPiece};
+use crate::node::Node;
+use crate::tables::uploads::Piece;
+use crate::time::Instant;
+use crate::wire::{Data, Header, LeafProof, Message, Repr};
+use core::net::SocketAddrV6;
+
+impl Node {
+    /// Writes the next packet a stream's window lets out into `buf`.
+    pub(crate) fn next_upload_packet(&mut self, buf: &mut [u8]) -> Option<(SocketAddrV6, usize, Fill)> {
+        let index = self.transfers.uploads.next_ready(|u| u.may_send() && !u.is_idle())?;
+        let me = self.me;
+        let now = self.now;
+        let upload = self.transfers.uploads.at_mut(index)?;
+        let content = upload.content;
+        let Some(piece) = upload.next_piece(content.leaf_count() > 1) else {
+            // Nothing left to send now; the next poll tries another stream.
+            return None;
+        };
+        let (message, fill_len, fill_piece) = match piece {
+            Piece::Proof(leaf) => {
+                let len = content.proof_len(leaf);
+                let mut siblings = crate::content::Proof::new();
+                siblings.extend(core::iter::repeat_n([0u8; 32], len));
+                let proof = LeafProof { pn: upload.next_pn, leaf, siblings };
+                (Message::LeafProof(proof), len * 32, FillPiece::Proof { leaf })
+            }
+            Piece::Chunk(leaf, chunk) => {
+                let range = content.chunk_range(leaf, chunk);
+                let len = (range.end - range.start) as usize;
+                let mut bytes = heapless::Vec::<u8, CHUNK_LEN>::new();
+                // Cannot fail: a chunk is at most CHUNK_LEN bytes.
+                let _ = bytes.resize(len, 0);
+                let data = Data { pn: upload.next_pn, leaf, chunk, bytes };
+                (Message::Data(data), len, FillPiece::Bytes { offset: range.start })
+            }
+        };
+        let kind = message.message_type();
+        let header = Header { flags: 0, hop_limit: 0, txid: upload.stream, sender: me };
+        let to = upload.peer;
+        let Ok(len) = (Repr { header, message }).emit(buf) else {
+            self.stats.count_drop(crate::stats::DropReason::BufferTooSmall);
+            return None;
+        };
+        upload.on_sent(now, piece, len);
+        self.count_out(Some(kind), len);
+        Some((to, len, Fill { content, piece: fill_piece, at: len - fill_len, len: fill_len }))
+    }
+
+    /// Serves the streams' loss and probe timers due at `now`; a stream
+    /// whose downloader missed every probe ends.
+    pub(crate) fn upload_timers(&mut self, now: Instant) {
+        self.transfers
+            .uploads
+            .retain_mut(|upload| upload.deadline().is_none_or(|at| at > now) || upload.on_timeout(now));
+    }
+}

@@ -1,0 +1,102 @@
+//! Serving: which content we serve and to whom, and the rule for a GET —
+//! an unknown content, a leaf past the end or a stranger asking for
+//! friends-only content gets a typed REFUSE; an unproven address gets a
+//! cookie to echo first (so a spoofed GET never draws a stream); a full
+//! table gets `Busy`. An accepted GET replaces its stream's wish list.
+
+use crate::content::ContentId;
+use crate::event::CommandError;
+use crate::node::Node;
+use crate::stats::DropReason;
+use crate::tables::outbox::Outgoing;
+use crate::tables::uploads::{Audience, Upload};
+use crate::wire::{DataAck, Get, Header, RefuseReason};
+use core::net::SocketAddrV6;
+
+impl Node {
+    /// Serves `content` (hashed by the program, see
+    /// [`content`](crate::content)) to `audience`. The driver reads its
+    /// bytes when asked ([`Fill`](crate::event::Fill)).
+    pub fn serve_content(&mut self, content: ContentId, audience: Audience) -> Result<(), CommandError> {
+        if !content.is_valid() {
+            return Err(CommandError::ContentTooLarge);
+        }
+        if !self.transfers.served.insert(content, audience) {
+            return Err(CommandError::TransfersFull);
+        }
+        Ok(())
+    }
+
+    /// Stops serving `content` and ends its streams; false if it was not served.
+    pub fn unserve_content(&mut self, content: &ContentId) -> bool {
+        self.transfers.uploads.retain(|u| u.content != *content);
+        self.transfers.served.remove(content)
+    }
+
+    /// The content served and to whom.
+    pub fn served(&self) -> &crate::tables::uploads::ServedContent {
+        &self.transfers.served
+    }
+
+    /// The streams served.
+    pub fn uploads(&self) -> &crate::tables::uploads::Uploads {
+        &self.transfers.uploads
+    }
+
+    pub(crate) fn handle_get(&mut self, from: SocketAddrV6, header: &Header, get: Get) -> Result<(), DropReason> {
+        let stream = header.txid;
+        let refuse = |node: &mut Node, reason: RefuseReason, cookie: u64| {
+            node.send(Outgoing::Refuse { to: from, txid: stream, reason, cookie });
+            Ok(())
+        };
+        let Some(audience) = self.transfers.served.audience(&get.content) else {
+            return refuse(self, RefuseReason::UnknownContent, 0);
+        };
+        let leaves = u64::from(get.content.leaf_count());
+        if get.ranges.iter().any(|&(first, count)| u64::from(first) + u64::from(count) > leaves) {
+            return refuse(self, RefuseReason::OutOfRange, 0);
+        }
+        if audience == Audience::Friends && !self.liveness.friends.iter().any(|f| f.addr == from) {
+            return refuse(self, RefuseReason::FriendsOnly, 0);
+        }
+        if !self.requests.budgets.is_proven(&from, self.now) {
+            let asker = crate::id::ResourceLocator::new(header.sender.id, from);
+            if get.cookie == 0 || !self.cookie_is_valid(&asker, get.cookie) {
+                let cookie = self.join_cookie(&asker);
+                return refuse(self, RefuseReason::Retry, cookie);
+            }
+            self.vouch(from);
+        }
+        let now = self.now;
+        let uploads = &mut self.transfers.uploads;
+        if get.ranges.is_empty() {
+            uploads.close(from, stream);
+            return Ok(());
+        }
+        let upload = match uploads.get_mut(from, stream) {
+            Some(upload) if upload.content == get.content => upload,
+            Some(_) => return refuse(self, RefuseReason::OutOfRange, 0),
+            None => match uploads.open(Upload::new(from, stream, get.content, now)) {
+                Ok(upload) => upload,
+                Err(_) => return refuse(self, RefuseReason::Busy, 0),
+            },
+        };
+        upload.want(get.seq, &get.ranges);
+        Ok(())
+    }
+
+    pub(crate) fn handle_data_ack(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        ack: &DataAck,
+    ) -> Result<(), DropReason> {
+        let now = self.now;
+        let upload = self.transfers.uploads.get_mut(from, header.txid).ok_or(DropReason::UnknownStream)?;
+        upload.on_ack(now, ack);
+        if upload.is_idle() {
+            self.transfers.uploads.close(from, header.txid);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,107 @@
+//! Samples and arbitrary values of the transfer's messages.
+
+use crate::content::{ContentId, Proof};
+use crate::wire::*;
+use quickcheck::{Arbitrary, Gen};
+
+/// The file of the samples: 40 000 bytes of `i * 7` (three leaves).
+fn sample_bytes() -> std::vec::Vec<u8> {
+    (0..40_000u32).map(|i| (i * 7) as u8).collect()
+}
+
+/// Leaf `leaf`'s proof in the sample file.
+fn sample_proof(leaf: u32) -> Proof {
+    let bytes = sample_bytes();
+    let id = ContentId::of(&bytes);
+    let mut tree = std::vec![[0u8; 32]; crate::content::tree_len(id.leaf_count())];
+    for i in 0..id.leaf_count() {
+        let range = id.leaf_range(i);
+        tree[i as usize] = crate::content::leaf_value(&id, i, &bytes[range.start as usize..range.end as usize]);
+    }
+    crate::content::build_levels(id.leaf_count(), &mut tree);
+    crate::content::proof_from_levels(id.leaf_count(), &tree, leaf)
+}
+
+/// Node 9 asks node 12 for leaves 0–2 of the sample file (echoing node 12's
+/// cookie); node 12 sends leaf 1's proof and the last chunk of leaf 2; node 9
+/// acknowledges; node 12 refuses a GET without a cookie.
+pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr) -> [Repr; 5] {
+    let content = ContentId::of(&sample_bytes());
+    let ranges = [(0, 3)].into_iter().collect();
+    let get = Get { content, seq: 1, cookie: 0x0a0b_0c0d_0e0f_1011, ranges };
+    let proof = LeafProof { pn: 17, leaf: 1, siblings: sample_proof(1) };
+    let bytes = sample_bytes()[39_936..].iter().copied().collect();
+    let data = Data { pn: 18, leaf: 2, chunk: 7, bytes };
+    let ack = DataAck { delay_us: 250, ranges: [(15, 18), (0, 12)].into_iter().collect() };
+    let refuse = Refuse { reason: RefuseReason::Retry, cookie: 0x0a0b_0c0d_0e0f_1011 };
+    [
+        repr(9, Message::Get(get)),
+        repr(12, Message::LeafProof(proof)),
+        repr(12, Message::Data(data)),
+        repr(9, Message::DataAck(ack)),
+        repr(12, Message::Refuse(refuse)),
+    ]
+}
+
+/// An arbitrary transfer message of type `kind`.
+pub(super) fn any_transfer(g: &mut Gen, kind: MessageType) -> Option<Message> {
+    let mut hash = || core::array::from_fn(|_| u8::arbitrary(g));
+    Some(match kind {
+        MessageType::Get => {
+            let root = hash();
+            let content = ContentId { root, size: u64::arbitrary(g) % (crate::content::MAX_FILE_SIZE + 1) };
+            let count = usize::arbitrary(g) % (MAX_GET_RANGES + 1);
+            let ranges = (0..count).map(|_| (u32::arbitrary(g), u16::arbitrary(g))).collect();
+            Message::Get(Get { content, seq: u32::arbitrary(g), cookie: u64::arbitrary(g), ranges })
+        }
+        MessageType::LeafProof => {
+            let count = usize::arbitrary(g) % (crate::content::MAX_PROOF + 1);
+            let siblings = (0..count).map(|_| core::array::from_fn(|_| u8::arbitrary(g))).collect();
+            Message::LeafProof(LeafProof { pn: u32::arbitrary(g), leaf: u32::arbitrary(g), siblings })
+        }
+        MessageType::Data => {
+            let len = 1 + usize::arbitrary(g) % crate::content::CHUNK_LEN;
+            let bytes = (0..len).map(|_| u8::arbitrary(g)).collect();
+            let chunk = u8::arbitrary(g) % crate::content::CHUNKS_PER_LEAF as u8;
+            Message::Data(Data { pn: u32::arbitrary(g), leaf: u32::arbitrary(g), chunk, bytes })
+        }
+        MessageType::DataAck => {
+            // Ranges highest first, apart: built downwards from a top.
+            let mut top = u32::arbitrary(g);
+            let mut ranges = heapless::Vec::new();
+            for _ in 0..1 + usize::arbitrary(g) % MAX_ACK_RANGES {
+                let len = u32::arbitrary(g) % 64;
+                let first = top.saturating_sub(len);
+                let _ = ranges.push((first, top));
+                let Some(next) = first.checked_sub(2 + u32::arbitrary(g) % 64) else { break };
+                top = next;
+            }
+            Message::DataAck(DataAck { delay_us: u32::arbitrary(g), ranges })
+        }
+        MessageType::Refuse => {
+            let reason = RefuseReason::from_u8(u8::arbitrary(g) % 5).unwrap_or(RefuseReason::Busy);
+            Message::Refuse(Refuse { reason, cookie: u64::arbitrary(g) })
+        }
+        _ => return None,
+    })
+}
+
+#[test]
+fn data_needs_bytes_and_ack_ranges_must_be_ordered() {
+    let sender = crate::id::ResourceLocator::new(crate::id::Id(9), "[fd00::9]:4000".parse().expect("an address"));
+    let [_, _, data, ack, _] =
+        samples(|_, message| Repr { header: Header { flags: 0, hop_limit: 64, txid: 1, sender }, message });
+    let mut buf = [0u8; MAX_DATAGRAM];
+    let len = data.emit(&mut buf).expect("fits");
+    assert_eq!(Repr::parse_bytes(&buf[..len]), Ok(data.clone()));
+    // A DATA without bytes is refused.
+    buf[len - 66..len - 64].copy_from_slice(&[0, 0]);
+    assert_eq!(Repr::parse_bytes(&buf[..len - 64]), Err(WireError::InvalidField));
+    let len = ack.emit(&mut buf).expect("fits");
+    // Swap the two ranges: no longer highest first.
+    let at = len - 16;
+    let (first, second) = (buf[at..at + 8].to_vec(), buf[at + 8..len].to_vec());
+    buf[at..at + 8].copy_from_slice(&second);
+    buf[at + 8..len].copy_from_slice(&first);
+    assert_eq!(Repr::parse_bytes(&buf[..len]), Err(WireError::InvalidField));
+}

@@ -1,0 +1,251 @@
+//! The transfer's message bodies: a downloader's GET of leaves, the owner's
+//! LEAF_PROOF and DATA, the downloader's selective DATA_ACK, and REFUSE.
+//!
+//! One stream runs per downloader, owner and file: the downloader picks its
+//! number (the header's transaction id on every message of the stream) and
+//! the owner numbers its packets. A file is named by its
+//! [`ContentId`](crate::content::ContentId); leaves and chunks are those of
+//! [`content`](crate::content).
+
+use super::cursor::{Reader, Writer};
+use super::error::WireError;
+use crate::content::{ContentId, Hash, Proof, CHUNK_LEN, MAX_PROOF};
+
+/// Most leaf ranges one GET asks for.
+pub const MAX_GET_RANGES: usize = 8;
+/// Most packet-number ranges one DATA_ACK reports.
+pub const MAX_ACK_RANGES: usize = 16;
+
+/// "Send me these leaves of this file": the downloader's whole wish list
+/// for the stream, replacing any earlier one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Get {
+    /// The file.
+    pub content: ContentId,
+    /// Counts the downloader's GETs on the stream: an older one arriving late is ignored.
+    pub seq: u32,
+    /// The owner's cookie from a REFUSE `Retry`, proving the downloader's address (0: none).
+    pub cookie: u64,
+    /// Leaves wanted, in order: `(first, count)`. None: stop sending.
+    pub ranges: heapless::Vec<(u32, u16), MAX_GET_RANGES>,
+}
+
+/// Leaf `leaf`'s proof: the sibling values up the file's tree, nearest first.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct LeafProof {
+    /// The packet's number in the stream.
+    pub pn: u32,
+    /// The leaf.
+    pub leaf: u32,
+    /// The siblings.
+    pub siblings: Proof,
+}
+
+/// One chunk of a leaf.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Data {
+    /// The packet's number in the stream.
+    pub pn: u32,
+    /// The leaf.
+    pub leaf: u32,
+    /// The chunk within the leaf (0–15).
+    pub chunk: u8,
+    /// The chunk's bytes, 1 to 1024 (1 KiB but for a file's last chunk).
+    pub bytes: heapless::Vec<u8, CHUNK_LEN>,
+}
+
+/// The packets a downloader received on a stream: ranges of packet
+/// numbers, highest first.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DataAck {
+    /// Microseconds between the highest packet's arrival and this ack.
+    pub delay_us: u32,
+    /// `(first, last)` packet numbers received, inclusive, highest first, apart.
+    pub ranges: heapless::Vec<(u32, u32), MAX_ACK_RANGES>,
+}
+
+/// Why an owner does not serve a GET.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum RefuseReason {
+    /// Prove your address: send the GET again with this REFUSE's cookie.
+    Retry,
+    /// The owner does not share this content.
+    UnknownContent,
+    /// A leaf asked for is past the end of the file.
+    OutOfRange,
+    /// The owner serves as many uploads as it allows (overall or to you).
+    Busy,
+    /// The owner serves this content to its friends only.
+    FriendsOnly,
+}
+
+impl RefuseReason {
+    /// The reason for a byte, if the specification defines it.
+    pub fn from_u8(byte: u8) -> Option<RefuseReason> {
+        Some(match byte {
+            0 => RefuseReason::Retry,
+            1 => RefuseReason::UnknownContent,
+            2 => RefuseReason::OutOfRange,
+            3 => RefuseReason::Busy,
+            4 => RefuseReason::FriendsOnly,
+            _ => return None,
+        })
+    }
+
+    /// The reason's byte.
+    pub fn to_u8(self) -> u8 {
+        match self {
+            RefuseReason::Retry => 0,
+            RefuseReason::UnknownContent => 1,
+            RefuseReason::OutOfRange => 2,
+            RefuseReason::Busy => 3,
+            RefuseReason::FriendsOnly => 4,
+        }
+    }
+
+    /// The reason in a few words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefuseReason::Retry => "retry with the cookie",
+            RefuseReason::UnknownContent => "unknown content",
+            RefuseReason::OutOfRange => "leaf out of range",
+            RefuseReason::Busy => "busy",
+            RefuseReason::FriendsOnly => "friends only",
+        }
+    }
+}
+
+/// An owner's refusal of a GET.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Refuse {
+    /// Why.
+    pub reason: RefuseReason,
+    /// With `Retry`, the cookie to echo; otherwise 0.
+    pub cookie: u64,
+}
+
+impl Get {
+    /// Bytes of the body.
+    pub(super) fn wire_len(&self) -> usize {
+        ContentId::WIRE_LEN + 4 + 8 + 1 + self.ranges.len() * 6
+    }
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<Get, WireError> {
+        let content = ContentId { root: r.take()?, size: r.u64()? };
+        let (seq, cookie) = (r.u32()?, r.u64()?);
+        let ranges = r.list(|r| Ok((r.u32()?, r.u16()?)))?;
+        if !content.is_valid() {
+            return Err(WireError::InvalidField);
+        }
+        Ok(Get { content, seq, cookie, ranges })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.put(&self.content.root);
+        w.u64(self.content.size);
+        w.u32(self.seq);
+        w.u64(self.cookie);
+        w.list(&self.ranges, |w, (first, count)| {
+            w.u32(*first);
+            w.u16(*count);
+        });
+    }
+}
+
+impl LeafProof {
+    /// Bytes of the body.
+    pub(super) fn wire_len(&self) -> usize {
+        4 + 4 + 1 + self.siblings.len() * 32
+    }
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<LeafProof, WireError> {
+        let (pn, leaf) = (r.u32()?, r.u32()?);
+        let siblings: heapless::Vec<Hash, MAX_PROOF> = r.list(|r| r.take())?;
+        Ok(LeafProof { pn, leaf, siblings })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.u32(self.pn);
+        w.u32(self.leaf);
+        w.list(&self.siblings, |w, sibling| w.put(sibling));
+    }
+}
+
+impl Data {
+    /// Bytes of the body but the chunk's.
+    pub(super) const FIXED_LEN: usize = 4 + 4 + 1 + 2;
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<Data, WireError> {
+        let (pn, leaf, chunk, len) = (r.u32()?, r.u32()?, r.u8()?, usize::from(r.u16()?));
+        if len == 0 || len > CHUNK_LEN || usize::from(chunk) >= crate::content::CHUNKS_PER_LEAF {
+            return Err(WireError::InvalidField);
+        }
+        let bytes = heapless::Vec::from_slice(r.bytes(len)?).map_err(|_| WireError::InvalidField)?;
+        Ok(Data { pn, leaf, chunk, bytes })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.u32(self.pn);
+        w.u32(self.leaf);
+        w.u8(self.chunk);
+        w.u16(self.bytes.len() as u16);
+        w.put(&self.bytes);
+    }
+}
+
+impl DataAck {
+    /// Bytes of the body.
+    pub(super) fn wire_len(&self) -> usize {
+        4 + 1 + self.ranges.len() * 8
+    }
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<DataAck, WireError> {
+        let delay_us = r.u32()?;
+        let ranges: heapless::Vec<(u32, u32), MAX_ACK_RANGES> = r.list(|r| Ok((r.u32()?, r.u32()?)))?;
+        // Ranges run highest first, each well-formed and apart from the next.
+        let ordered = ranges.windows(2).all(|pair| pair[1].1.saturating_add(1) < pair[0].0);
+        if ranges.is_empty() || !ordered || ranges.iter().any(|(first, last)| first > last) {
+            return Err(WireError::InvalidField);
+        }
+        Ok(DataAck { delay_us, ranges })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.u32(self.delay_us);
+        w.list(&self.ranges, |w, (first, last)| {
+            w.u32(*first);
+            w.u32(*last);
+        });
+    }
+
+    /// The highest packet number acknowledged.
+    pub fn largest(&self) -> u32 {
+        self.ranges.first().map_or(0, |range| range.1)
+    }
+
+    /// True if packet `pn` is acknowledged.
+    pub fn acks(&self, pn: u32) -> bool {
+        self.ranges.iter().any(|(first, last)| (*first..=*last).contains(&pn))
+    }
+}
+
+impl Refuse {
+    /// Bytes of the body.
+    pub(super) const WIRE_LEN: usize = 1 + 8;
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<Refuse, WireError> {
+        let reason = RefuseReason::from_u8(r.u8()?).ok_or(WireError::InvalidField)?;
+        Ok(Refuse { reason, cookie: r.u64()? })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.u8(self.reason.to_u8());
+        w.u64(self.cookie);
+    }
+}

@@ -1,0 +1,225 @@
+//! The simulated nodes' files: content they serve (bytes and leaf tree, read
+//! into outgoing datagrams when a node asks with a
+//! [`Fill`](mmp2p_core::event::Fill)), and files they download (written
+//! as [`Output::Write`](mmp2p_core::Output::Write) comes, with a bitmap of
+//! verified leaves that outlives a restart, as a program's disk would).
+
+use crate::{Network, NodeIndex, Uplink};
+use mmp2p_core::content::{self, ContentId, Hash};
+use mmp2p_core::event::{Fill, FillPiece, Write};
+use mmp2p_core::tables::uploads::Audience;
+use mmp2p_core::{CommandError, RequestId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+impl Network {
+    /// Node `index` serves `bytes` to `audience`; returns the file's ID.
+    pub fn share_content(&mut self, index: NodeIndex, bytes: Vec<u8>, audience: Audience) -> ContentId {
+        let (id, shared) = SharedContent::new(bytes, audience);
+        self.slots[index.0].files.served.insert(id, shared);
+        self.command(index, |node, _| node.serve_content(id, audience)).expect("room to serve");
+        id
+    }
+
+    /// Node `index` starts fetching `content` from `owners` into a new file.
+    pub fn download(
+        &mut self,
+        index: NodeIndex,
+        content: ContentId,
+        owners: &[NodeIndex],
+    ) -> Result<RequestId, CommandError> {
+        let owners: Vec<_> = owners.iter().map(|&o| Network::addr(o)).collect();
+        let request = self.command(index, |node, now| node.download(now, content, &owners, &[]))?;
+        self.slots[index.0].files.start(request, content);
+        Ok(request)
+    }
+
+    /// Node `index` (restarted, say) resumes download `old` from `owners`,
+    /// asking only for the leaves its file's bitmap lacks; the file is now
+    /// the new download's.
+    pub fn resume_download(
+        &mut self,
+        index: NodeIndex,
+        old: RequestId,
+        owners: &[NodeIndex],
+    ) -> Result<RequestId, CommandError> {
+        let file = self.slots[index.0].files.downloads.remove(&old).expect("a download of this node");
+        let (content, missing) = (file.content, file.missing());
+        let owners: Vec<_> = owners.iter().map(|&o| Network::addr(o)).collect();
+        let request = self.command(index, |node, now| node.download(now, content, &owners, &missing))?;
+        self.slots[index.0].files.downloads.insert(request, file);
+        Ok(request)
+    }
+
+    /// Serves again what node `index` served before it restarted (its program starting again).
+    pub(crate) fn serve_again(&mut self, index: NodeIndex) {
+        let served: Vec<_> = self.slots[index.0].files.served.iter().map(|(id, s)| (*id, s.audience)).collect();
+        for (id, audience) in served {
+            // Cannot fail: the node served as much before.
+            let _ = self.slots[index.0].node.serve_content(id, audience);
+        }
+    }
+
+    /// Node `index`'s files.
+    pub fn files(&self, index: NodeIndex) -> &NodeFiles {
+        &self.slots[index.0].files
+    }
+
+    /// Node `index`'s files, to change (make an owner lie, say).
+    pub fn files_mut(&mut self, index: NodeIndex) -> &mut NodeFiles {
+        &mut self.slots[index.0].files
+    }
+
+    /// Gives node `index`'s uplink a rate and a queue (a bottleneck).
+    pub fn set_uplink(&mut self, index: NodeIndex, uplink: Uplink) {
+        self.slots[index.0].uplink = Some(uplink);
+    }
+}
+
+/// A served file: its bytes and its leaf tree.
+#[derive(Clone, Debug)]
+pub struct SharedContent {
+    /// The file's bytes.
+    pub bytes: Arc<Vec<u8>>,
+    /// Every level of its tree, leaves first (see [`content::build_levels`]).
+    pub tree: Arc<Vec<Hash>>,
+    /// Who may fetch it.
+    pub audience: Audience,
+}
+
+impl SharedContent {
+    /// Hashes `bytes` into its ID and tree.
+    pub fn new(bytes: Vec<u8>, audience: Audience) -> (ContentId, SharedContent) {
+        let id = ContentId::of(&bytes);
+        let mut tree = vec![[0u8; 32]; content::tree_len(id.leaf_count())];
+        for leaf in 0..id.leaf_count() {
+            let range = id.leaf_range(leaf);
+            tree[leaf as usize] = content::leaf_value(&id, leaf, &bytes[range.start as usize..range.end as usize]);
+        }
+        content::build_levels(id.leaf_count(), &mut tree);
+        (id, SharedContent { bytes: Arc::new(bytes), tree: Arc::new(tree), audience })
+    }
+}
+
+/// A file being downloaded: its bytes so far and which leaves verified.
+#[derive(Clone, Debug)]
+pub struct DownloadFile {
+    /// The file.
+    pub content: ContentId,
+    /// Its bytes (zeros where nothing was written).
+    pub bytes: Vec<u8>,
+    /// Leaf `i` verified.
+    pub verified: Vec<bool>,
+    /// How many times each leaf was verified (over restarts too).
+    pub times_verified: Vec<u32>,
+}
+
+impl DownloadFile {
+    /// The leaves not verified, as ranges (what a resumed download asks for).
+    pub fn missing(&self) -> Vec<std::ops::Range<u32>> {
+        let mut ranges: Vec<std::ops::Range<u32>> = Vec::new();
+        for (leaf, done) in self.verified.iter().enumerate() {
+            let leaf = leaf as u32;
+            match ranges.last_mut() {
+                _ if *done => {}
+                Some(last) if last.end == leaf => last.end += 1,
+                _ => ranges.push(leaf..leaf + 1),
+            }
+        }
+        ranges
+    }
+
+    /// True once every leaf verified and the bytes hash to the root.
+    pub fn is_complete(&self) -> bool {
+        self.verified.iter().all(|v| *v) && ContentId::of(&self.bytes) == self.content
+    }
+}
+
+/// One node's files.
+#[derive(Clone, Debug, Default)]
+pub struct NodeFiles {
+    /// Content served, by ID.
+    pub served: HashMap<ContentId, SharedContent>,
+    /// Files downloaded, by the download's id.
+    pub downloads: HashMap<RequestId, DownloadFile>,
+    /// Flip a bit of every chunk read whose offset is a multiple of this (a
+    /// lying or broken owner); 0: never.
+    pub corrupt_every: u64,
+    /// Fills that could not be read (unknown content).
+    pub fill_errors: u64,
+    /// Writes for no known download.
+    pub write_errors: u64,
+}
+
+impl NodeFiles {
+    /// Reads `fill` into `out`; false if the content is not served here.
+    pub fn fill(&mut self, fill: &Fill, out: &mut [u8]) -> bool {
+        let Some(shared) = self.served.get(&fill.content) else {
+            self.fill_errors += 1;
+            return false;
+        };
+        match fill.piece {
+            FillPiece::Bytes { offset } => {
+                let start = offset as usize;
+                let Some(bytes) = shared.bytes.get(start..start + out.len()) else {
+                    self.fill_errors += 1;
+                    return false;
+                };
+                out.copy_from_slice(bytes);
+                if self.corrupt_every > 0 && offset % self.corrupt_every == 0 {
+                    out[0] ^= 0x01;
+                }
+            }
+            FillPiece::Proof { leaf } => {
+                let proof = content::proof_from_levels(fill.content.leaf_count(), &shared.tree, leaf);
+                for (chunk, sibling) in out.chunks_mut(32).zip(proof.iter()) {
+                    chunk.copy_from_slice(sibling);
+                }
+            }
+        }
+        true
+    }
+
+    /// Writes received bytes; false for an unknown download or a range past its end.
+    pub fn write(&mut self, write: &Write, bytes: &[u8]) -> bool {
+        let Some(file) = self.downloads.get_mut(&write.request) else {
+            self.write_errors += 1;
+            return false;
+        };
+        let start = write.offset as usize;
+        match file.bytes.get_mut(start..start + bytes.len()) {
+            Some(out) => {
+                out.copy_from_slice(bytes);
+                true
+            }
+            None => {
+                self.write_errors += 1;
+                false
+            }
+        }
+    }
+
+    /// Marks leaf `leaf` of download `request` verified.
+    pub fn verified(&mut self, request: RequestId, leaf: u32) {
+        if let Some(file) = self.downloads.get_mut(&request) {
+            if let (Some(done), Some(times)) =
+                (file.verified.get_mut(leaf as usize), file.times_verified.get_mut(leaf as usize))
+            {
+                *done = true;
+                *times += 1;
+            }
+        }
+    }
+
+    /// A new file to download `content` into, under `request`.
+    pub fn start(&mut self, request: RequestId, content: ContentId) {
+        let leaves = content.leaf_count() as usize;
+        let file = DownloadFile {
+            content,
+            bytes: vec![0; content.size as usize],
+            verified: vec![false; leaves],
+            times_verified: vec![0; leaves],
+        };
+        self.downloads.insert(request, file);
+    }
+}

@@ -187,12 +187,13 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
         MessageType::MailAck => Message::MailAck(MailAck { recipient: key, sender: sender.id, delivered: u32::MAX }),
         MessageType::Get => {
             let content = mmp2p_core::content::ContentId { root: [0x55; 32], size: 1 << 30 };
-            let ranges = [(0, 1000)].into_iter().collect();
+            let ranges = [mmp2p_core::wire::LeafRange { first: 0, count: 1000, proofs: true }].into_iter().collect();
             Message::Get(mmp2p_core::wire::Get { content, seq: 1, cookie: rng.next_u64(), ranges })
         }
-        MessageType::LeafProof => {
-            let siblings = [[0x55; 32]; mmp2p_core::content::MAX_PROOF].into_iter().collect();
-            Message::LeafProof(mmp2p_core::wire::LeafProof { pn: 0, leaf: 0, siblings })
+        MessageType::BlockProof => {
+            let values = [[0x55; 32]; mmp2p_core::content::BLOCK_LEAVES as usize].into_iter().collect();
+            let siblings = [[0x55; 32]; mmp2p_core::content::MAX_BLOCK_SIBLINGS].into_iter().collect();
+            Message::BlockProof(mmp2p_core::wire::BlockProof { pn: 0, block: 0, values, siblings })
         }
         MessageType::Data => {
             let bytes = [0x55; mmp2p_core::content::CHUNK_LEN].into_iter().collect();

@@ -65,11 +65,12 @@ pub enum FillPiece {
         /// The offset in the file.
         offset: u64,
     },
-    /// Leaf `leaf`'s proof: its siblings' values up the file's tree,
-    /// nearest first (see [`content::proof_from_levels`](crate::content::proof_from_levels)).
+    /// Block `block`'s proof: its leaves' values, then its siblings' up
+    /// the file's tree, nearest first (see
+    /// [`content::block_proof`](crate::content::block_proof)).
     Proof {
-        /// The leaf.
-        leaf: u32,
+        /// The block.
+        block: u32,
     },
 }
 

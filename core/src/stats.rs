@@ -107,7 +107,7 @@ drop_reasons! {
     ChatNoRoom => "chat fragment with no room: left unacknowledged",
     /// Offline mail over the mailbox's bounds (overall, per recipient, per sender).
     MailboxFull => "offline mail refused: mailbox full",
-    /// A transfer packet (DATA, LEAF_PROOF, DATA_ACK, REFUSE) on no stream
+    /// A transfer packet (DATA, BLOCK_PROOF, DATA_ACK, REFUSE) on no stream
     /// of ours with that address, or for a leaf not asked of it.
     UnknownStream => "transfer packet on no stream of ours",
     /// A received chunk found no room to wait for the driver: left

@@ -504,7 +504,7 @@ impl Harness {
             Message::Get(get) => {
                 // The owner refuses (any reason, a cookie from the input) or sends a chunk of the first leaf asked.
                 let sender = ResourceLocator::new(r.id(), to);
-                let leaf = get.ranges.first().map_or(0, |range| range.0);
+                let leaf = get.ranges.first().map_or(0, |range| range.first);
                 let message = if flags & 4 != 0 {
                     let reason = mmp2p_core::wire::RefuseReason::from_u8(r.u8() % 5)
                         .unwrap_or(mmp2p_core::wire::RefuseReason::Busy);
@@ -515,7 +515,7 @@ impl Harness {
                 };
                 self.deliver(to, Self::header(txid, sender), message);
             }
-            Message::LeafProof(mmp2p_core::wire::LeafProof { pn, .. })
+            Message::BlockProof(mmp2p_core::wire::BlockProof { pn, .. })
             | Message::Data(mmp2p_core::wire::Data { pn, .. }) => {
                 // The downloader acknowledges the packet and a few before it.
                 let sender = ResourceLocator::new(r.id(), to);

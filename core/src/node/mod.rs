@@ -378,7 +378,7 @@ impl Node {
             Message::Mail(mail) => self.handle_mail(from, &header, mail),
             Message::MailAck(ack) => self.handle_mail_ack(from, &header, ack),
             Message::Get(get) => self.handle_get(from, &header, get),
-            Message::LeafProof(proof) => self.handle_leaf_proof(from, &header, proof),
+            Message::BlockProof(proof) => self.handle_block_proof(from, &header, proof),
             Message::Data(data) => self.handle_data(from, &header, data),
             Message::DataAck(ack) => self.handle_data_ack(from, &header, &ack),
             Message::Refuse(refuse) => self.handle_refuse(from, &header, refuse),

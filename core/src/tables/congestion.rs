@@ -14,9 +14,12 @@
 //!   an overshoot drains within a few round trips and chat sharing the
 //!   path waits at most about [`TARGET`] behind a download.
 //! - **Loss**: delay, not loss, is the congestion signal. A round trip that
-//!   loses more than 1 packet in [`HEAVY_LOSS`] of those sent in it halves
+//!   loses more than 1 packet in [`HEAVY_LOSS`] of those sent in it (and at
+//!   least [`HEAVY_LOSS_MIN`]) halves
 //!   the window (a full buffer drops many); rarer losses — a lossy link —
-//!   cost their retransmission only. Three probe timeouts in a row (RFC
+//!   cost their retransmission only. (On a bottleneck whose buffer holds
+//!   less than [`TARGET`] the delay never reaches the target, so the window
+//!   settles where losses turn heavy.) Three probe timeouts in a row (RFC
 //!   9002's persistent congestion) drop the window to its minimum.
 //!
 //! The base is the lowest round trip over [`BASE_HISTORY`] minutes, kept
@@ -32,8 +35,11 @@ pub const TARGET: Duration = Duration::from_millis(25);
 pub const BASE_HISTORY: usize = 10;
 /// Round-trip samples the current delay is the minimum of.
 pub const CURRENT_FILTER: usize = 4;
-/// A round trip losing more than one packet in this many halves the window.
-pub const HEAVY_LOSS: u32 = 16;
+/// A round trip losing more than one packet in this many (and at least
+/// [`HEAVY_LOSS_MIN`]) halves the window.
+pub const HEAVY_LOSS: u32 = 8;
+/// The fewest losses in a round trip that can count as heavy.
+pub const HEAVY_LOSS_MIN: u32 = 3;
 /// The packet size the window counts in (a DATA datagram).
 pub const PACKET: u32 = 1100;
 /// The window never falls below this many packets.
@@ -205,7 +211,7 @@ impl Congestion {
     pub fn on_loss(&mut self, now: Instant, sent: Instant) {
         self.round_lost = self.round_lost.saturating_add(1);
         self.slow_start = false;
-        let heavy = self.round_lost > 1 && self.round_lost * HEAVY_LOSS > self.round_sent.max(1);
+        let heavy = self.round_lost >= HEAVY_LOSS_MIN && self.round_lost * HEAVY_LOSS > self.round_sent.max(1);
         if heavy && sent >= self.reduced_until {
             self.window = (self.window / 2).max(MIN_WINDOW * PACKET);
             self.reduced_until = now;
@@ -301,6 +307,8 @@ mod tests {
         }
         cc.on_loss(at(2), at(1));
         assert_eq!(cc.window(), window, "one loss in 64 is noise");
+        cc.on_loss(at(2), at(1));
+        assert_eq!(cc.window(), window, "two losses in 64 are noise");
         for _ in 0..8 {
             cc.on_loss(at(3), at(1));
         }

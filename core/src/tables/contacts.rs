@@ -16,8 +16,13 @@ use core::time::Duration;
 pub const MAX_CONTACTS: usize = 64;
 /// The retransmission timeout before any round trip was measured (RFC 6298's 1 s).
 pub const INITIAL_RTO: Duration = Duration::from_secs(1);
-/// The shortest retransmission timeout.
-pub const MIN_RTO: Duration = Duration::from_millis(200);
+/// The shortest retransmission timeout. Lower than RFC 6298's 1 s and
+/// TCP's usual 200 ms, as QUIC's probe timeout is (RFC 9002 has no floor
+/// but its 1 ms granularity): the receiver acknowledges at once, a
+/// spurious retransmission of a chat fragment costs one small datagram and
+/// is delivered once all the same, and a lost message should not wait
+/// longer than a round trip or so.
+pub const MIN_RTO: Duration = Duration::from_millis(50);
 
 /// A friend's presence as last heard.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

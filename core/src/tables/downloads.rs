@@ -7,10 +7,10 @@
 //! downloader's window: an owner is only ever asked for leaves that have a
 //! slot), and [`MISSING_RANGES`] ranges of missing leaves per download.
 
-use crate::content::{ContentId, LeafCheck, Proof};
+use crate::content::{ContentId, Hash, LeafCheck, BLOCK_LEAVES};
 use crate::event::RequestId;
 use crate::time::Instant;
-use crate::wire::{RefuseReason, MAX_ACK_RANGES, MAX_GET_RANGES};
+use crate::wire::{LeafRange, RefuseReason, MAX_ACK_RANGES, MAX_GET_RANGES};
 use core::net::SocketAddrV6;
 use core::ops::Range;
 
@@ -24,6 +24,9 @@ pub const LEAF_SLOTS: usize = 32;
 pub const LEAVES_PER_SOURCE: usize = 8;
 /// Ranges of missing leaves a download keeps.
 pub const MISSING_RANGES: usize = 64;
+/// Verified leaf values kept for leaves not yet in a slot (from proofs of
+/// whole blocks), the oldest forgotten first.
+pub const VALUE_CACHE: usize = 64;
 /// Received chunks waiting for the driver (one per datagram; the drain empties them).
 pub const STAGED_CHUNKS: usize = 4;
 /// How long a packet waits for a second before it is acknowledged alone.
@@ -31,9 +34,9 @@ pub const MAX_ACK_DELAY: core::time::Duration = core::time::Duration::from_milli
 /// A source silent this long while asked for leaves is asked again.
 pub const SILENCE: core::time::Duration = core::time::Duration::from_secs(1);
 /// The first wait for an answer to a GET sent again; it doubles each time.
-pub const GET_RETRY: core::time::Duration = core::time::Duration::from_millis(300);
+pub const GET_RETRY: core::time::Duration = core::time::Duration::from_millis(250);
 /// GETs sent again unanswered before a source is presumed gone.
-pub const MAX_UNANSWERED: u8 = 4;
+pub const MAX_UNANSWERED: u8 = 3;
 /// Bad leaves after which a source is dropped.
 pub const MAX_BAD_LEAVES: u32 = 3;
 
@@ -164,8 +167,16 @@ pub struct Slot {
     pub source: SocketAddrV6,
     /// Its chunks so far.
     pub check: LeafCheck,
-    /// Its proof, once received.
-    pub proof: Option<Proof>,
+    /// Its value, once its block's proof verified.
+    pub expected: Option<Hash>,
+}
+
+impl Slot {
+    /// Forgets what arrived of the leaf: it starts afresh (with another
+    /// source). Its value, verified against the root, stays.
+    pub fn restart(&mut self) {
+        self.check = LeafCheck::new(self.check.leaf());
+    }
 }
 
 /// One file being fetched.
@@ -223,6 +234,8 @@ pub struct Downloads {
     pub list: heapless::Vec<Download, MAX_DOWNLOADS>,
     /// Leaves being received.
     pub slots: heapless::Vec<Slot, LEAF_SLOTS>,
+    /// Verified values of leaves not in a slot: `(download, leaf, value)`.
+    pub values: heapless::Vec<(RequestId, u32, Hash), VALUE_CACHE>,
 }
 
 impl Downloads {
@@ -241,24 +254,55 @@ impl Downloads {
         self.slots.iter_mut().find(|s| s.request == request && s.check.leaf() == leaf)
     }
 
-    /// The leaves of download `request` asked of `source`, as GET ranges
-    /// in order (at most [`MAX_GET_RANGES`]).
-    pub fn wish_list(&self, request: RequestId, source: SocketAddrV6) -> heapless::Vec<(u32, u16), MAX_GET_RANGES> {
-        let mut leaves: heapless::Vec<u32, LEAF_SLOTS> =
-            self.slots.iter().filter(|s| s.request == request && s.source == source).map(|s| s.check.leaf()).collect();
+    /// What download `request` asks of `source`, as GET ranges in order
+    /// (at most [`MAX_GET_RANGES`]): first the proofs of blocks whose
+    /// complete leaves wait for a value, then the leaves asked of it, with
+    /// proofs for those whose value is not known.
+    pub fn wish_list(&self, request: RequestId, source: SocketAddrV6) -> heapless::Vec<LeafRange, MAX_GET_RANGES> {
+        let asked = || self.slots.iter().filter(move |s| s.request == request && s.source == source);
+        let mut ranges: heapless::Vec<LeafRange, MAX_GET_RANGES> = heapless::Vec::new();
+        for slot in asked().filter(|s| s.expected.is_none() && s.check.received() != 0) {
+            let block = slot.check.leaf() / BLOCK_LEAVES;
+            if !ranges.iter().any(|r| r.first / BLOCK_LEAVES == block) {
+                let _ = ranges.push(LeafRange { first: block * BLOCK_LEAVES, count: 0, proofs: true });
+            }
+        }
+        let mut leaves: heapless::Vec<(u32, bool), LEAF_SLOTS> =
+            asked().map(|s| (s.check.leaf(), s.expected.is_none())).collect();
         leaves.sort_unstable();
-        let mut ranges: heapless::Vec<(u32, u16), MAX_GET_RANGES> = heapless::Vec::new();
-        for leaf in leaves {
+        for (leaf, proofs) in leaves {
             match ranges.last_mut() {
-                Some((first, count)) if *first + u32::from(*count) == leaf => *count += 1,
+                Some(r) if r.count > 0 && r.proofs == proofs && r.first + u32::from(r.count) == leaf => r.count += 1,
                 _ => {
-                    if ranges.push((leaf, 1)).is_err() {
+                    if ranges.push(LeafRange { first: leaf, count: 1, proofs }).is_err() {
                         break;
                     }
                 }
             }
         }
         ranges
+    }
+
+    /// Keeps leaf `leaf`'s verified value: in its slot if it has one (true
+    /// then), else in the cache.
+    pub fn learn_value(&mut self, request: RequestId, leaf: u32, value: Hash) -> bool {
+        if let Some(slot) = self.slot_mut(request, leaf) {
+            slot.expected.get_or_insert(value);
+            return true;
+        }
+        if !self.values.iter().any(|&(r, l, _)| r == request && l == leaf) {
+            if self.values.is_full() {
+                self.values.remove(0);
+            }
+            let _ = self.values.push((request, leaf, value));
+        }
+        false
+    }
+
+    /// Takes leaf `leaf`'s value out of the cache, if it is there.
+    pub fn take_value(&mut self, request: RequestId, leaf: u32) -> Option<Hash> {
+        let at = self.values.iter().position(|&(r, l, _)| r == request && l == leaf)?;
+        Some(self.values.remove(at).2)
     }
 
     /// Slots of download `request` asked of `source`.

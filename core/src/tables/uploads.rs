@@ -10,7 +10,7 @@
 use crate::content::ContentId;
 use crate::tables::congestion::{Congestion, RttEstimator, PACKET_THRESHOLD};
 use crate::time::Instant;
-use crate::wire::{DataAck, MAX_GET_RANGES};
+use crate::wire::{DataAck, LeafRange, MAX_GET_RANGES};
 use core::net::SocketAddrV6;
 
 /// Streams served at once.
@@ -24,22 +24,13 @@ pub const DONE_MEMORY: usize = 64;
 /// Probe timeouts in a row after which a stream's downloader is presumed gone.
 pub const MAX_PROBES: u8 = 6;
 
-/// What a packet carries: a leaf's proof, or one of its chunks.
+/// What a packet carries: a block's proof, or a chunk of a leaf.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Piece {
-    /// The proof of this leaf.
+    /// The proof of this block.
     Proof(u32),
     /// Chunk `.1` of leaf `.0`.
     Chunk(u32, u8),
-}
-
-impl Piece {
-    /// The leaf it belongs to.
-    pub fn leaf(self) -> u32 {
-        match self {
-            Piece::Proof(leaf) | Piece::Chunk(leaf, _) => leaf,
-        }
-    }
 }
 
 /// A packet in flight.
@@ -63,9 +54,11 @@ pub struct Upload {
     /// The latest GET's number.
     pub seq: u32,
     /// The leaves the latest GET asked for and not yet begun.
-    pub wanted: heapless::Vec<(u32, u16), MAX_GET_RANGES>,
-    /// The leaf being sent, and its next piece: 0 the proof, then chunk `n - 1`.
+    pub wanted: heapless::Vec<LeafRange, MAX_GET_RANGES>,
+    /// The leaf being sent, and its next chunk.
     current: Option<(u32, u8)>,
+    /// The block whose proof went out last.
+    proved: Option<u32>,
     /// Leaves sent whole lately (a later GET may still list them while they fly).
     done: heapless::Deque<u32, DONE_MEMORY>,
     /// Packets in flight, oldest first.
@@ -98,6 +91,7 @@ impl Upload {
             seq: 0,
             wanted: heapless::Vec::new(),
             current: None,
+            proved: None,
             done: heapless::Deque::new(),
             sent: heapless::Deque::new(),
             lost: heapless::Deque::new(),
@@ -113,24 +107,34 @@ impl Upload {
 
     /// Replaces the wish list (a GET numbered `seq`); returns false for a
     /// GET older than the latest. The leaf being sent is finished if the
-    /// new list still holds it, and abandoned if not.
-    pub fn want(&mut self, seq: u32, ranges: &[(u32, u16)]) -> bool {
+    /// new list still holds it, and abandoned if not; a proof asked for on
+    /// its own goes out first.
+    pub fn want(&mut self, seq: u32, ranges: &[LeafRange]) -> bool {
         if seq <= self.seq && self.seq != 0 {
             return false;
         }
         self.seq = seq;
         self.wanted.clear();
-        // Cannot overflow: a GET holds at most MAX_GET_RANGES ranges.
-        let _ = self.wanted.extend_from_slice(ranges);
-        self.wanted.retain(|&(_, count)| count > 0);
-        if self.current.is_some_and(|(leaf, _)| !self.is_wanted(leaf)) {
+        for range in ranges {
+            if range.count > 0 {
+                // Cannot overflow: a GET holds at most MAX_GET_RANGES ranges.
+                let _ = self.wanted.push(*range);
+            } else if range.proofs {
+                self.queue_proof(range.first / crate::content::BLOCK_LEAVES);
+            }
+        }
+        if self.current.is_some_and(|(leaf, _)| !self.wanted.iter().any(|r| r.contains(leaf))) {
             self.current = None;
         }
         true
     }
 
-    fn is_wanted(&self, leaf: u32) -> bool {
-        self.wanted.iter().any(|&(first, count)| leaf >= first && leaf - first < u32::from(count))
+    /// Queues block `block`'s proof, unless it is queued or in flight already.
+    fn queue_proof(&mut self, block: u32) {
+        let piece = Piece::Proof(block);
+        if !self.lost.iter().any(|p| *p == piece) && !self.sent.iter().any(|s| s.piece == piece) {
+            let _ = self.lost.push_back(piece);
+        }
     }
 
     /// True if nothing is asked for, in flight or lost: the stream is done.
@@ -143,27 +147,19 @@ impl Upload {
         !self.sent.is_full() && (self.in_flight < self.congestion.window() || self.probes > 0 && self.sent.is_empty())
     }
 
-    /// The next piece to send, if any: a lost one first, then the rest of
-    /// the leaf being sent, then the next leaf of the wish list not sent
-    /// already. `needs_proof`: whether a leaf's proof goes before its
-    /// chunks (a file of one leaf has none).
-    pub fn next_piece(&mut self, needs_proof: bool) -> Option<Piece> {
+    /// The next piece to send, if any: a lost (or asked) one first, then
+    /// the rest of the leaf being sent, then the next leaf of the wish list
+    /// not sent already — preceded by its block's proof if its range asks
+    /// for proofs and that block's was not the last sent.
+    pub fn next_piece(&mut self) -> Option<Piece> {
         if let Some(piece) = self.lost.pop_front() {
             return Some(piece);
         }
         loop {
             if let Some((leaf, next)) = self.current {
-                let chunks = self.content.chunk_count(leaf);
-                if next == 0 {
-                    self.current = Some((leaf, 1));
-                    if needs_proof {
-                        return Some(Piece::Proof(leaf));
-                    }
-                    continue;
-                }
-                if next <= chunks {
+                if next < self.content.chunk_count(leaf) {
                     self.current = Some((leaf, next + 1));
-                    return Some(Piece::Chunk(leaf, next - 1));
+                    return Some(Piece::Chunk(leaf, next));
                 }
                 if self.done.is_full() {
                     self.done.pop_front();
@@ -171,22 +167,29 @@ impl Upload {
                 let _ = self.done.push_back(leaf);
                 self.current = None;
             }
-            let leaf = self.pop_wanted()?;
-            if !self.done.iter().any(|&done| done == leaf) {
+            let (leaf, proofs) = self.pop_wanted()?;
+            let block = leaf / crate::content::BLOCK_LEAVES;
+            let sent = self.done.iter().any(|&done| done == leaf);
+            if !sent {
                 self.current = Some((leaf, 0));
+            }
+            if proofs && self.proved != Some(block) {
+                self.proved = Some(block);
+                return Some(Piece::Proof(block));
             }
         }
     }
 
-    /// Takes the first leaf off the wish list.
-    fn pop_wanted(&mut self) -> Option<u32> {
-        let &(first, count) = self.wanted.first()?;
-        if count > 1 {
-            self.wanted[0] = (first.wrapping_add(1), count - 1);
-        } else {
+    /// Takes the first leaf off the wish list, with its range's proof flag.
+    fn pop_wanted(&mut self) -> Option<(u32, bool)> {
+        let range = self.wanted.first_mut()?;
+        let taken = (range.first, range.proofs);
+        range.first = range.first.wrapping_add(1);
+        range.count -= 1;
+        if range.count == 0 {
             self.wanted.remove(0);
         }
-        Some(first)
+        Some(taken)
     }
 
     /// Records packet `pn` carrying `piece`, `len` bytes, sent at `now`.
@@ -207,30 +210,24 @@ impl Upload {
     /// measured on the highest, and packets the thresholds declare lost
     /// are queued to send again. Returns how many were newly acknowledged.
     pub fn on_ack(&mut self, now: Instant, ack: &DataAck) -> usize {
-        let largest = ack.largest();
-        if largest >= self.next_pn {
-            return 0;
-        }
-        let (mut newly, mut bytes, mut rtt) = (0, 0u32, None);
+        let (mut newly, mut bytes, mut largest) = (0, 0u32, None::<Sent>);
         let mut kept = heapless::Deque::new();
         while let Some(sent) = self.sent.pop_front() {
             if ack.acks(sent.pn) {
                 newly += 1;
                 bytes = bytes.saturating_add(u32::from(sent.len));
-                if sent.pn == largest {
-                    rtt = Some(now.saturating_duration_since(sent.at));
-                }
+                largest = Some(largest.map_or(sent, |l| if sent.pn > l.pn { sent } else { l }));
             } else {
                 // Cannot overflow: it came from a deque of the same size.
                 let _ = kept.push_back(sent);
             }
         }
         self.sent = kept;
-        if newly == 0 {
-            return 0;
-        }
+        let Some(largest) = largest else { return 0 };
         self.in_flight = self.in_flight.saturating_sub(bytes);
-        self.largest_acked = Some(self.largest_acked.map_or(largest, |l| l.max(largest)));
+        self.largest_acked = Some(self.largest_acked.map_or(largest.pn, |l| l.max(largest.pn)));
+        // A round trip is measured only when the ack's highest packet is newly acknowledged (RFC 9002 §5.1).
+        let rtt = (largest.pn == ack.largest()).then(|| now.saturating_duration_since(largest.at));
         if let Some(rtt) = rtt {
             self.rtt.sample(rtt, core::time::Duration::from_micros(u64::from(ack.delay_us)));
         }

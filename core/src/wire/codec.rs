@@ -8,7 +8,7 @@ use super::fields::{IdentityProof, JoinStatus};
 use super::header::{HEADER_LEN, PADDED_REQUEST_LEN};
 use super::message::Message;
 use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Mail, MailAck, Presence, Unfriend};
-use super::transfer::{Data, DataAck, Get, LeafProof, Refuse};
+use super::transfer::{BlockProof, Data, DataAck, Get, Refuse};
 use super::types::MessageType;
 use crate::id::{Id, ResourceLocator};
 use crate::identity::{PublicKey, Signature};
@@ -73,7 +73,7 @@ impl Message {
             }
             Message::MailAck(_) => MailAck::WIRE_LEN,
             Message::Get(get) => get.wire_len(),
-            Message::LeafProof(proof) => proof.wire_len(),
+            Message::BlockProof(proof) => proof.wire_len(),
             Message::Data(data) => Data::FIXED_LEN + data.bytes.len(),
             Message::DataAck(ack) => ack.wire_len(),
             Message::Refuse(_) => Refuse::WIRE_LEN,
@@ -180,7 +180,7 @@ impl Message {
             MessageType::Mail => Message::Mail(Mail::parse(r)?),
             MessageType::MailAck => Message::MailAck(MailAck::parse(r)?),
             MessageType::Get => Message::Get(Get::parse(r)?),
-            MessageType::LeafProof => Message::LeafProof(LeafProof::parse(r)?),
+            MessageType::BlockProof => Message::BlockProof(BlockProof::parse(r)?),
             MessageType::Data => Message::Data(Data::parse(r)?),
             MessageType::DataAck => Message::DataAck(DataAck::parse(r)?),
             MessageType::Refuse => Message::Refuse(Refuse::parse(r)?),
@@ -293,7 +293,7 @@ impl Message {
             Message::MailStore(mail) | Message::MailCopy(mail) | Message::Mail(mail) => mail.emit(w),
             Message::MailAck(ack) => ack.emit(w),
             Message::Get(get) => get.emit(w),
-            Message::LeafProof(proof) => proof.emit(w),
+            Message::BlockProof(proof) => proof.emit(w),
             Message::Data(data) => data.emit(w),
             Message::DataAck(ack) => ack.emit(w),
             Message::Refuse(refuse) => refuse.emit(w),

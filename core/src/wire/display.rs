@@ -159,9 +159,15 @@ impl fmt::Display for Message {
                     g.seq,
                     g.cookie
                 )?;
-                write_list(f, g.ranges.iter().map(|(first, count)| (*first, u32::from(*count))), "+")
+                for (i, range) in g.ranges.iter().enumerate() {
+                    let proofs = if range.proofs { "p" } else { "" };
+                    write!(f, "{}{}+{}{proofs}", if i > 0 { "," } else { "" }, range.first, range.count)?;
+                }
+                Ok(())
             }
-            Message::LeafProof(p) => write!(f, " pn={} leaf={} siblings={}", p.pn, p.leaf, p.siblings.len()),
+            Message::BlockProof(p) => {
+                write!(f, " pn={} block={} values={} siblings={}", p.pn, p.block, p.values.len(), p.siblings.len())
+            }
             Message::Data(d) => write!(f, " pn={} leaf={} chunk={} bytes={}", d.pn, d.leaf, d.chunk, d.bytes.len()),
             Message::DataAck(a) => {
                 write!(f, " delay={}us ranges=", a.delay_us)?;

@@ -3,7 +3,7 @@
 use super::dht::{self, FileEntry, ReplicaEntry, SignedOwner};
 use super::fields::{Chain, IdentityProof, JoinStatus, Side};
 use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Mail, MailAck, Presence, Unfriend};
-use super::transfer::{Data, DataAck, Get, LeafProof, Refuse};
+use super::transfer::{BlockProof, Data, DataAck, Get, Refuse};
 use super::types::MessageType;
 use crate::config::MAX_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
@@ -220,8 +220,8 @@ pub enum Message {
     MailAck(MailAck),
     /// A downloader asks an owner for leaves of a file.
     Get(Get),
-    /// The proof of one leaf.
-    LeafProof(LeafProof),
+    /// The proof of a block of leaves.
+    BlockProof(BlockProof),
     /// One chunk of a leaf.
     Data(Data),
     /// The packets of a stream a downloader received.
@@ -270,7 +270,7 @@ impl Message {
             Message::Mail(_) => MessageType::Mail,
             Message::MailAck(_) => MessageType::MailAck,
             Message::Get(_) => MessageType::Get,
-            Message::LeafProof(_) => MessageType::LeafProof,
+            Message::BlockProof(_) => MessageType::BlockProof,
             Message::Data(_) => MessageType::Data,
             Message::DataAck(_) => MessageType::DataAck,
             Message::Refuse(_) => MessageType::Refuse,

@@ -39,7 +39,7 @@ pub use messenger::{
 };
 pub use packet::Packet;
 pub use repr::Repr;
-pub use transfer::{Data, DataAck, Get, LeafProof, Refuse, RefuseReason, MAX_ACK_RANGES, MAX_GET_RANGES};
+pub use transfer::{BlockProof, Data, DataAck, Get, LeafRange, Refuse, RefuseReason, MAX_ACK_RANGES, MAX_GET_RANGES};
 pub use types::{Delivery, MessageType, Traffic};
 
 #[cfg(test)]

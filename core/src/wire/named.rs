@@ -46,7 +46,7 @@ impl Message {
             | Message::Mail(_)
             | Message::MailAck(_)
             | Message::Get(_)
-            | Message::LeafProof(_)
+            | Message::BlockProof(_)
             | Message::Data(_)
             | Message::DataAck(_)
             | Message::Refuse(_) => None,

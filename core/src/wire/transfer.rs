@@ -1,5 +1,5 @@
 //! The transfer's message bodies: a downloader's GET of leaves, the owner's
-//! LEAF_PROOF and DATA, the downloader's selective DATA_ACK, and REFUSE.
+//! BLOCK_PROOF and DATA, the downloader's selective DATA_ACK, and REFUSE.
 //!
 //! One stream runs per downloader, owner and file: the downloader picks its
 //! number (the header's transaction id on every message of the stream) and
@@ -9,12 +9,36 @@
 
 use super::cursor::{Reader, Writer};
 use super::error::WireError;
-use crate::content::{ContentId, Hash, Proof, CHUNK_LEN, MAX_PROOF};
+use crate::content::{BlockValues, ContentId, Siblings, CHUNK_LEN};
 
 /// Most leaf ranges one GET asks for.
 pub const MAX_GET_RANGES: usize = 8;
 /// Most packet-number ranges one DATA_ACK reports.
 pub const MAX_ACK_RANGES: usize = 16;
+
+/// Leaves a GET asks for: `count` from `first`, with their blocks' proofs
+/// if `proofs`. With `count` 0 and `proofs`, just the proof of the block
+/// holding `first`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct LeafRange {
+    /// The first leaf.
+    pub first: u32,
+    /// How many leaves (at most 2¹⁵ − 1).
+    pub count: u16,
+    /// Send the proof of each block these leaves belong to.
+    pub proofs: bool,
+}
+
+impl LeafRange {
+    /// The flag bit of the count field on the wire.
+    const PROOFS: u16 = 0x8000;
+
+    /// True if `leaf` is one of the range's.
+    pub fn contains(&self, leaf: u32) -> bool {
+        leaf >= self.first && leaf - self.first < u32::from(self.count)
+    }
+}
 
 /// "Send me these leaves of this file": the downloader's whole wish list
 /// for the stream, replacing any earlier one.
@@ -27,20 +51,23 @@ pub struct Get {
     pub seq: u32,
     /// The owner's cookie from a REFUSE `Retry`, proving the downloader's address (0: none).
     pub cookie: u64,
-    /// Leaves wanted, in order: `(first, count)`. None: stop sending.
-    pub ranges: heapless::Vec<(u32, u16), MAX_GET_RANGES>,
+    /// Leaves wanted, in order. None: stop sending.
+    pub ranges: heapless::Vec<LeafRange, MAX_GET_RANGES>,
 }
 
-/// Leaf `leaf`'s proof: the sibling values up the file's tree, nearest first.
+/// Block `block`'s proof: its leaves' values, and the siblings of its
+/// subtree up the file's tree, nearest first (see [`content`](crate::content)).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct LeafProof {
+pub struct BlockProof {
     /// The packet's number in the stream.
     pub pn: u32,
-    /// The leaf.
-    pub leaf: u32,
-    /// The siblings.
-    pub siblings: Proof,
+    /// The block.
+    pub block: u32,
+    /// The values of its leaves, in order.
+    pub values: BlockValues,
+    /// The siblings above it.
+    pub siblings: Siblings,
 }
 
 /// One chunk of a leaf.
@@ -139,7 +166,11 @@ impl Get {
     pub(super) fn parse(r: &mut Reader<'_>) -> Result<Get, WireError> {
         let content = ContentId { root: r.take()?, size: r.u64()? };
         let (seq, cookie) = (r.u32()?, r.u64()?);
-        let ranges = r.list(|r| Ok((r.u32()?, r.u16()?)))?;
+        let ranges = r.list(|r| {
+            let (first, count) = (r.u32()?, r.u16()?);
+            let proofs = count & LeafRange::PROOFS != 0;
+            Ok(LeafRange { first, count: count & !LeafRange::PROOFS, proofs })
+        })?;
         if !content.is_valid() {
             return Err(WireError::InvalidField);
         }
@@ -151,29 +182,41 @@ impl Get {
         w.u64(self.content.size);
         w.u32(self.seq);
         w.u64(self.cookie);
-        w.list(&self.ranges, |w, (first, count)| {
-            w.u32(*first);
-            w.u16(*count);
+        w.list(&self.ranges, |w, range| {
+            w.u32(range.first);
+            w.u16(range.count & !LeafRange::PROOFS | if range.proofs { LeafRange::PROOFS } else { 0 });
         });
     }
 }
 
-impl LeafProof {
+impl BlockProof {
+    /// Bytes of the body before the values.
+    pub(super) const FIXED_LEN: usize = 4 + 4 + 1 + 1;
+
     /// Bytes of the body.
     pub(super) fn wire_len(&self) -> usize {
-        4 + 4 + 1 + self.siblings.len() * 32
+        Self::FIXED_LEN + (self.values.len() + self.siblings.len()) * 32
     }
 
-    pub(super) fn parse(r: &mut Reader<'_>) -> Result<LeafProof, WireError> {
-        let (pn, leaf) = (r.u32()?, r.u32()?);
-        let siblings: heapless::Vec<Hash, MAX_PROOF> = r.list(|r| r.take())?;
-        Ok(LeafProof { pn, leaf, siblings })
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<BlockProof, WireError> {
+        let (pn, block, values, siblings) = (r.u32()?, r.u32()?, usize::from(r.u8()?), usize::from(r.u8()?));
+        if values == 0 {
+            return Err(WireError::InvalidField);
+        }
+        if values > crate::content::BLOCK_LEAVES as usize || siblings > crate::content::MAX_BLOCK_SIBLINGS {
+            return Err(WireError::CountTooLarge);
+        }
+        let values = (0..values).map(|_| r.take()).collect::<Result<_, _>>()?;
+        let siblings = (0..siblings).map(|_| r.take()).collect::<Result<_, _>>()?;
+        Ok(BlockProof { pn, block, values, siblings })
     }
 
     pub(super) fn emit(&self, w: &mut Writer<'_>) {
         w.u32(self.pn);
-        w.u32(self.leaf);
-        w.list(&self.siblings, |w, sibling| w.put(sibling));
+        w.u32(self.block);
+        w.u8(self.values.len() as u8);
+        w.u8(self.siblings.len() as u8);
+        self.values.iter().chain(self.siblings.iter()).for_each(|value| w.put(value));
     }
 }
 

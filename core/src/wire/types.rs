@@ -166,8 +166,8 @@ message_types! {
     MailAck = 0x49, "MAIL_ACK", Service, Direct;
     /// A downloader asks an owner for leaves of a file (its whole wish list for the stream).
     Get = 0x50, "GET", Service, Direct;
-    /// The proof of one leaf: its siblings up the file's tree.
-    LeafProof = 0x51, "LEAF_PROOF", Service, Direct;
+    /// The proof of a block of leaves: their values and the siblings above them.
+    BlockProof = 0x51, "BLOCK_PROOF", Service, Direct;
     /// One chunk of a leaf.
     Data = 0x52, "DATA", Service, Direct;
     /// The packets of a stream a downloader received, as ranges.

@@ -170,10 +170,10 @@ impl NodeFiles {
                     out[0] ^= 0x01;
                 }
             }
-            FillPiece::Proof { leaf } => {
-                let proof = content::proof_from_levels(fill.content.leaf_count(), &shared.tree, leaf);
-                for (chunk, sibling) in out.chunks_mut(32).zip(proof.iter()) {
-                    chunk.copy_from_slice(sibling);
+            FillPiece::Proof { block } => {
+                let (values, siblings) = content::block_proof(fill.content.leaf_count(), &shared.tree, block);
+                for (slot, value) in out.chunks_mut(32).zip(values.iter().chain(siblings.iter())) {
+                    slot.copy_from_slice(value);
                 }
             }
         }

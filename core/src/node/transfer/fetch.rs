@@ -1,13 +1,15 @@
 //! Fetching: the download commands, and what arrives on a download's
-//! streams — LEAF_PROOF and DATA (checked chunk by chunk, each complete
+//! streams — BLOCK_PROOF and DATA (checked chunk by chunk, each complete
 //! leaf against the file's root) and REFUSE.
 //!
-//! Only the owner asked for a leaf may fill its slot: a packet from any
-//! other address, or on another stream, is dropped. A leaf that does not
-//! verify is fetched again, from another owner if there is one, and its
-//! sender counted; after [`MAX_BAD_LEAVES`] a sender is dropped.
+//! A block proof is checked against the file's root on arrival; its leaf
+//! values then check each leaf as it completes. Only the owner asked for a
+//! leaf may fill its slot: a packet from any other address, or on another
+//! stream, is dropped. A leaf (or a proof) that does not verify is fetched
+//! again, from another owner if there is one, and its sender counted;
+//! after [`MAX_BAD_LEAVES`] a sender is dropped.
 
-use crate::content::{ContentId, LeafCheck};
+use crate::content::ContentId;
 use crate::event::{CommandError, Event, RequestId};
 use crate::node::Node;
 use crate::stats::DropReason;
@@ -15,7 +17,7 @@ use crate::tables::downloads::{
     Download, Source, SourceState, Staged, MAX_BAD_LEAVES, MAX_DOWNLOADS, MAX_SOURCES, MISSING_RANGES,
 };
 use crate::time::Instant;
-use crate::wire::{Data, Header, LeafProof, Refuse, RefuseReason};
+use crate::wire::{BlockProof, Data, Header, Refuse, RefuseReason};
 use core::net::SocketAddrV6;
 use core::ops::Range;
 
@@ -115,21 +117,25 @@ impl Node {
         self.transfers.downloads.list.iter()
     }
 
-    pub(crate) fn handle_leaf_proof(
+    pub(crate) fn handle_block_proof(
         &mut self,
         from: SocketAddrV6,
         header: &Header,
-        proof: LeafProof,
+        proof: BlockProof,
     ) -> Result<(), DropReason> {
         let request = self.stream_packet(from, header.txid, proof.pn)?;
         let content = self.transfers.downloads.get(request).map(|d| d.content).ok_or(DropReason::UnknownStream)?;
-        let slot = self.transfers.downloads.slot_mut(request, proof.leaf).filter(|s| s.source == from);
-        let slot = slot.ok_or(DropReason::UnknownStream)?;
-        if proof.siblings.len() != content.proof_len(proof.leaf) {
+        let leaves = content.block_leaves(proof.block);
+        if !crate::content::verify_block(&content, proof.block, &proof.values, &proof.siblings) {
+            // A lie (or a proof of another file): counted like a bad leaf.
+            self.bad_leaf(request, leaves.start, from);
             return Err(DropReason::InvalidReply);
         }
-        slot.proof.get_or_insert(proof.siblings);
-        self.check_leaf(request, proof.leaf, from);
+        for (leaf, value) in leaves.zip(proof.values) {
+            if self.transfers.downloads.learn_value(request, leaf, value) {
+                self.check_leaf(request, leaf);
+            }
+        }
         Ok(())
     }
 
@@ -145,7 +151,7 @@ impl Node {
             let offset = content.chunk_range(data.leaf, data.chunk).start;
             // Cannot fail: checked for room above.
             let _ = self.transfers.staged.push_back(Staged { request, offset, bytes: data.bytes });
-            self.check_leaf(request, data.leaf, from);
+            self.check_leaf(request, data.leaf);
         }
         Ok(())
     }
@@ -165,8 +171,11 @@ impl Node {
             if source.cookie == refuse.cookie {
                 return Ok(());
             }
-            // The owner wants our address proven: the GET goes again with its cookie.
+            // The owner wants our address proven — first contact, or it
+            // restarted and numbers its packets afresh: the GET goes again
+            // with its cookie, and what we acknowledge starts over.
             (source.cookie, source.get_due, source.last_heard) = (refuse.cookie, Some(now), now);
+            source.received.clear();
             return Ok(());
         }
         source.state = SourceState::Refused(refuse.reason);
@@ -201,54 +210,71 @@ impl Node {
         Ok(request)
     }
 
-    /// Checks leaf `leaf` of `request` if it is complete: verified, it is
-    /// done; bad, it starts over with another source.
-    fn check_leaf(&mut self, request: RequestId, leaf: u32, from: SocketAddrV6) {
+    /// Checks leaf `leaf` of `request` once it is complete and its value
+    /// known: verified, it is done; bad, it starts over with another
+    /// source. Complete without a value, it asks its source for the proof.
+    fn check_leaf(&mut self, request: RequestId, leaf: u32) {
         let Some(content) = self.transfers.downloads.get(request).map(|d| d.content) else { return };
-        let Some(index) =
-            self.transfers.downloads.slots.iter().position(|s| s.request == request && s.check.leaf() == leaf)
-        else {
+        let downloads = &self.transfers.downloads;
+        let Some(index) = downloads.slots.iter().position(|s| s.request == request && s.check.leaf() == leaf) else {
             return;
         };
-        let slot = &self.transfers.downloads.slots[index];
-        let needs_proof = content.leaf_count() > 1;
-        if !slot.check.is_complete(&content) || needs_proof && slot.proof.is_none() {
+        let slot = &downloads.slots[index];
+        let Some(value) = slot.check.value(&content) else { return };
+        let from = slot.source;
+        let Some(expected) = slot.expected else {
+            let now = self.now;
+            self.mark_get(request, from, now);
+            return;
+        };
+        if value != expected {
+            self.bad_leaf(request, leaf, from);
             return;
         }
-        let good = slot.check.verify(&content, slot.proof.as_deref().unwrap_or(&[]));
+        self.transfers.downloads.slots.swap_remove(index);
+        let Some(download) = self.transfers.downloads.get_mut(request) else { return };
+        download.remaining = download.remaining.saturating_sub(1);
+        if let Some(source) = download.sources.iter_mut().find(|s| s.addr == from) {
+            source.good_leaves += 1;
+        }
+        self.emit(Event::LeafVerified { request, leaf, from });
+        if download_done(&self.transfers.downloads, request) {
+            if let Some(i) = self.transfers.downloads.list.iter().position(|d| d.request == request) {
+                self.emit(Event::DownloadComplete { request, content });
+                self.finish_download(i);
+            }
+            return;
+        }
+        self.assign_leaves();
+    }
+
+    /// `from` sent a bad leaf (or a bad proof for the block starting at
+    /// `leaf`): counted, dropped after [`MAX_BAD_LEAVES`], and the leaf
+    /// asked again of another source.
+    fn bad_leaf(&mut self, request: RequestId, leaf: u32, from: SocketAddrV6) {
         let Some(download) = self.transfers.downloads.get_mut(request) else { return };
         let Some(source) = download.sources.iter_mut().find(|s| s.addr == from) else { return };
-        if good {
-            source.good_leaves += 1;
-            download.remaining = download.remaining.saturating_sub(1);
-            self.transfers.downloads.slots.swap_remove(index);
-            self.emit(Event::LeafVerified { request, leaf, from });
-            if download_done(&self.transfers.downloads, request) {
-                if let Some(i) = self.transfers.downloads.list.iter().position(|d| d.request == request) {
-                    self.emit(Event::DownloadComplete { request, content });
-                    self.finish_download(i);
-                }
-                return;
-            }
-        } else {
-            source.bad_leaves += 1;
-            let dropped = source.bad_leaves >= MAX_BAD_LEAVES;
-            if dropped {
-                source.state = SourceState::Lost;
-            }
-            let slot = &mut self.transfers.downloads.slots[index];
-            (slot.check, slot.proof) = (LeafCheck::new(&content, leaf), None);
-            let other = self.pick_source(request, Some(from));
+        source.bad_leaves += 1;
+        let dropped = source.bad_leaves >= MAX_BAD_LEAVES;
+        if dropped {
+            source.state = SourceState::Lost;
+        }
+        let other = self.pick_source(request, Some(from));
+        if let Some(slot) = self.transfers.downloads.slot_mut(request, leaf).filter(|s| s.source == from) {
+            slot.restart();
             if let Some(other) = other {
-                self.transfers.downloads.slots[index].source = other;
+                slot.source = other;
             }
-            self.emit(Event::LeafRejected { request, leaf, from });
-            if dropped {
-                self.emit(Event::SourceLost { request, source: from });
-                self.release_source(request, from);
-            }
-            let now = self.now;
-            self.mark_get(request, self.transfers.downloads.slots[index].source, now);
+        }
+        self.emit(Event::LeafRejected { request, leaf, from });
+        let now = self.now;
+        if let Some(other) = other {
+            self.mark_get(request, other, now);
+        }
+        self.mark_get(request, from, now);
+        if dropped {
+            self.emit(Event::SourceLost { request, source: from });
+            self.release_source(request, from);
         }
         self.assign_leaves();
     }

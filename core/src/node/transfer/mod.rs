@@ -6,7 +6,7 @@
 //!
 //! The protocol (`docs/wire.md`, *Transfers*): a downloader sends each
 //! owner a GET listing the leaves it wants of that owner; the owner sends
-//! each leaf's LEAF_PROOF and then its DATA chunks, numbering its packets;
+//! each leaf's BLOCK_PROOF and then its DATA chunks, numbering its packets;
 //! the downloader acknowledges them in ranges (DATA_ACK), checks each
 //! complete leaf against the file's root, and asks for more. The owner's
 //! loss recovery and window are RFC 9002's and LEDBAT's (see

@@ -43,9 +43,15 @@ impl Node {
                     progress |= self.take_over(request, source);
                     continue;
                 };
-                let check = crate::content::LeafCheck::new(&download.content, leaf);
+                let check = crate::content::LeafCheck::new(leaf);
+                let content = download.content;
+                // A one-leaf file's leaf is the root; others' values come with their blocks' proofs.
+                let expected = match content.leaf_count() {
+                    1 => Some(content.root),
+                    _ => self.transfers.downloads.take_value(request, leaf),
+                };
                 // Cannot fail: checked for room above.
-                let _ = self.transfers.downloads.slots.push(Slot { request, source, check, proof: None });
+                let _ = self.transfers.downloads.slots.push(Slot { request, source, check, expected });
                 self.mark_get(request, source, now);
                 progress = true;
             }
@@ -55,25 +61,34 @@ impl Node {
         }
     }
 
-    /// End game: `idle`, with nothing asked of it, takes over the last
-    /// leaf not yet begun of the source asked the most (if that has two or more).
+    /// End game: `idle`, with nothing asked of it, takes over a leaf of
+    /// another source — any leaf of one gone silent (its GET went again
+    /// unanswered), else the last leaf not yet begun of the source asked
+    /// the most (if that has two or more). A leaf taken over starts afresh.
     fn take_over(&mut self, request: RequestId, idle: SocketAddrV6) -> bool {
         let downloads = &self.transfers.downloads;
         if downloads.asked_of(request, idle) > 0 {
             return false;
         }
         let Some(download) = downloads.get(request) else { return false };
+        let silent = download
+            .sources
+            .iter()
+            .find(|s| s.addr != idle && s.unanswered > 0 && downloads.asked_of(request, s.addr) > 0);
         let busiest = download.sources.iter().map(|s| s.addr).max_by_key(|&addr| downloads.asked_of(request, addr));
-        let Some(busiest) = busiest.filter(|&addr| addr != idle && downloads.asked_of(request, addr) >= 2) else {
-            return false;
+        let (from, any_leaf) = match (silent, busiest) {
+            (Some(silent), _) => (silent.addr, true),
+            (None, Some(busiest)) if busiest != idle && downloads.asked_of(request, busiest) >= 2 => (busiest, false),
+            _ => return false,
         };
-        let unbegun =
-            |s: &Slot| s.request == request && s.source == busiest && s.check.received() == 0 && s.proof.is_none();
-        let Some(slot) = self.transfers.downloads.slots.iter_mut().rev().find(|s| unbegun(s)) else { return false };
+        let unbegun = |s: &Slot| s.check.received() == 0;
+        let movable = |s: &Slot| s.request == request && s.source == from && (any_leaf || unbegun(s));
+        let Some(slot) = self.transfers.downloads.slots.iter_mut().rev().find(|s| movable(s)) else { return false };
         slot.source = idle;
+        slot.restart();
         let now = self.now;
         self.mark_get(request, idle, now);
-        self.mark_get(request, busiest, now);
+        self.mark_get(request, from, now);
         true
     }
 
@@ -111,6 +126,7 @@ impl Node {
             }
             if let Some(other) = other {
                 slot.source = other;
+                slot.restart();
                 index += 1;
             } else {
                 let leaf = slot.check.leaf();
@@ -136,6 +152,7 @@ impl Node {
             self.send(Outgoing::StopGet { to: source.addr, stream: source.stream, content: download.content });
         }
         self.transfers.downloads.slots.retain(|s| s.request != download.request);
+        self.transfers.downloads.values.retain(|v| v.0 != download.request);
         self.assign_leaves();
     }
 
@@ -176,6 +193,7 @@ impl Node {
     pub(crate) fn download_timers(&mut self, now: Instant) {
         let mut lost: heapless::Vec<(RequestId, SocketAddrV6), 8> = heapless::Vec::new();
         let mut outgoing: heapless::Vec<Outgoing, 16> = heapless::Vec::new();
+        let mut stalled = false;
         let downloads = &mut self.transfers.downloads;
         for download in downloads.list.iter_mut() {
             let request = download.request;
@@ -196,6 +214,8 @@ impl Node {
                 } else if retry {
                     source.unanswered += 1;
                     source.get_due = Some(now);
+                    // Its leaves may move to an idle source now.
+                    stalled = true;
                 }
                 if source.get_due.is_some_and(|at| at <= now) {
                     source.get_due = None;
@@ -210,6 +230,9 @@ impl Node {
         for (request, source) in lost {
             self.emit(Event::SourceLost { request, source });
             self.release_source(request, source);
+        }
+        if stalled {
+            self.assign_leaves();
         }
     }
 

@@ -10,7 +10,7 @@ use crate::event::{Fill, FillPiece};
 use crate::node::Node;
 use crate::tables::uploads::Piece;
 use crate::time::Instant;
-use crate::wire::{Data, Header, LeafProof, Message, Repr};
+use crate::wire::{BlockProof, Data, Header, Message, Repr};
 use core::net::SocketAddrV6;
 
 impl Node {
@@ -21,17 +21,22 @@ impl Node {
         let now = self.now;
         let upload = self.transfers.uploads.at_mut(index)?;
         let content = upload.content;
-        let Some(piece) = upload.next_piece(content.leaf_count() > 1) else {
+        let Some(piece) = upload.next_piece() else {
             // Nothing left to send now; the next poll tries another stream.
             return None;
         };
         let (message, fill_len, fill_piece) = match piece {
-            Piece::Proof(leaf) => {
-                let len = content.proof_len(leaf);
-                let mut siblings = crate::content::Proof::new();
-                siblings.extend(core::iter::repeat_n([0u8; 32], len));
-                let proof = LeafProof { pn: upload.next_pn, leaf, siblings };
-                (Message::LeafProof(proof), len * 32, FillPiece::Proof { leaf })
+            Piece::Proof(block) => {
+                let leaves = content.block_leaves(block);
+                let values = (leaves.end - leaves.start) as usize;
+                let siblings = content.siblings_len(block);
+                let proof = BlockProof {
+                    pn: upload.next_pn,
+                    block,
+                    values: core::iter::repeat_n([0u8; 32], values).collect(),
+                    siblings: core::iter::repeat_n([0u8; 32], siblings).collect(),
+                };
+                (Message::BlockProof(proof), (values + siblings) * 32, FillPiece::Proof { block })
             }
             Piece::Chunk(leaf, chunk) => {
                 let range = content.chunk_range(leaf, chunk);

@@ -53,7 +53,8 @@ impl Node {
             return refuse(self, RefuseReason::UnknownContent, 0);
         };
         let leaves = u64::from(get.content.leaf_count());
-        if get.ranges.iter().any(|&(first, count)| u64::from(first) + u64::from(count) > leaves) {
+        let past_end = |r: &crate::wire::LeafRange| u64::from(r.first) + u64::from(r.count.max(1)) > leaves;
+        if get.ranges.iter().any(past_end) {
             return refuse(self, RefuseReason::OutOfRange, 0);
         }
         if audience == Audience::Friends && !self.liveness.friends.iter().any(|f| f.addr == from) {

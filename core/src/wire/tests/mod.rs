@@ -36,7 +36,7 @@ fn repr(sender: u16, message: Message) -> Repr {
 fn samples() -> [Repr; 40] {
     let [request, answer, unfriend, presence, chat, chat_ack, mail_store, mail_copy, mail, mail_ack] =
         messenger::samples(repr, node);
-    let [get, leaf_proof, data, data_ack, refuse] = transfer::samples(repr);
+    let [get, block_proof, data, data_ack, refuse] = transfer::samples(repr);
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),
@@ -95,7 +95,7 @@ fn samples() -> [Repr; 40] {
         mail,
         mail_ack,
         get,
-        leaf_proof,
+        block_proof,
         data,
         data_ack,
         refuse,

@@ -1,16 +1,16 @@
 //! Samples and arbitrary values of the transfer's messages.
 
-use crate::content::{ContentId, Proof};
+use crate::content::{BlockValues, ContentId, Siblings};
 use crate::wire::*;
 use quickcheck::{Arbitrary, Gen};
 
-/// The file of the samples: 40 000 bytes of `i * 7` (three leaves).
+/// The file of the samples: 200 000 bytes of `i * 7` (13 leaves, two blocks).
 fn sample_bytes() -> std::vec::Vec<u8> {
-    (0..40_000u32).map(|i| (i * 7) as u8).collect()
+    (0..200_000u32).map(|i| (i * 7) as u8).collect()
 }
 
-/// Leaf `leaf`'s proof in the sample file.
-fn sample_proof(leaf: u32) -> Proof {
+/// Block `block`'s proof in the sample file.
+fn sample_proof(block: u32) -> (BlockValues, Siblings) {
     let bytes = sample_bytes();
     let id = ContentId::of(&bytes);
     let mut tree = std::vec![[0u8; 32]; crate::content::tree_len(id.leaf_count())];
@@ -19,24 +19,26 @@ fn sample_proof(leaf: u32) -> Proof {
         tree[i as usize] = crate::content::leaf_value(&id, i, &bytes[range.start as usize..range.end as usize]);
     }
     crate::content::build_levels(id.leaf_count(), &mut tree);
-    crate::content::proof_from_levels(id.leaf_count(), &tree, leaf)
+    crate::content::block_proof(id.leaf_count(), &tree, block)
 }
 
-/// Node 9 asks node 12 for leaves 0–2 of the sample file (echoing node 12's
-/// cookie); node 12 sends leaf 1's proof and the last chunk of leaf 2; node 9
-/// acknowledges; node 12 refuses a GET without a cookie.
+/// Node 9 asks node 12 for leaves 8–12 of the sample file with their
+/// proofs (echoing node 12's cookie); node 12 sends block 1's proof and the
+/// last chunk of leaf 12; node 9 acknowledges; node 12 refuses a GET
+/// without a cookie.
 pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr) -> [Repr; 5] {
     let content = ContentId::of(&sample_bytes());
-    let ranges = [(0, 3)].into_iter().collect();
+    let ranges = [LeafRange { first: 8, count: 5, proofs: true }].into_iter().collect();
     let get = Get { content, seq: 1, cookie: 0x0a0b_0c0d_0e0f_1011, ranges };
-    let proof = LeafProof { pn: 17, leaf: 1, siblings: sample_proof(1) };
-    let bytes = sample_bytes()[39_936..].iter().copied().collect();
-    let data = Data { pn: 18, leaf: 2, chunk: 7, bytes };
+    let (values, siblings) = sample_proof(1);
+    let proof = BlockProof { pn: 17, block: 1, values, siblings };
+    let bytes = sample_bytes()[199_680..].iter().copied().collect();
+    let data = Data { pn: 18, leaf: 12, chunk: 3, bytes };
     let ack = DataAck { delay_us: 250, ranges: [(15, 18), (0, 12)].into_iter().collect() };
     let refuse = Refuse { reason: RefuseReason::Retry, cookie: 0x0a0b_0c0d_0e0f_1011 };
     [
         repr(9, Message::Get(get)),
-        repr(12, Message::LeafProof(proof)),
+        repr(12, Message::BlockProof(proof)),
         repr(12, Message::Data(data)),
         repr(9, Message::DataAck(ack)),
         repr(12, Message::Refuse(refuse)),
@@ -51,13 +53,22 @@ pub(super) fn any_transfer(g: &mut Gen, kind: MessageType) -> Option<Message> {
             let root = hash();
             let content = ContentId { root, size: u64::arbitrary(g) % (crate::content::MAX_FILE_SIZE + 1) };
             let count = usize::arbitrary(g) % (MAX_GET_RANGES + 1);
-            let ranges = (0..count).map(|_| (u32::arbitrary(g), u16::arbitrary(g))).collect();
+            let ranges = (0..count)
+                .map(|_| LeafRange {
+                    first: u32::arbitrary(g),
+                    count: u16::arbitrary(g) >> 1,
+                    proofs: bool::arbitrary(g),
+                })
+                .collect();
             Message::Get(Get { content, seq: u32::arbitrary(g), cookie: u64::arbitrary(g), ranges })
         }
-        MessageType::LeafProof => {
-            let count = usize::arbitrary(g) % (crate::content::MAX_PROOF + 1);
-            let siblings = (0..count).map(|_| core::array::from_fn(|_| u8::arbitrary(g))).collect();
-            Message::LeafProof(LeafProof { pn: u32::arbitrary(g), leaf: u32::arbitrary(g), siblings })
+        MessageType::BlockProof => {
+            let values = 1 + usize::arbitrary(g) % crate::content::BLOCK_LEAVES as usize;
+            let siblings = usize::arbitrary(g) % (crate::content::MAX_BLOCK_SIBLINGS + 1);
+            let mut hash = || core::array::from_fn(|_| u8::arbitrary(g));
+            let values = (0..values).map(|_| hash()).collect();
+            let siblings = (0..siblings).map(|_| hash()).collect();
+            Message::BlockProof(BlockProof { pn: u32::arbitrary(g), block: u32::arbitrary(g), values, siblings })
         }
         MessageType::Data => {
             let len = 1 + usize::arbitrary(g) % crate::content::CHUNK_LEN;
@@ -95,8 +106,9 @@ fn data_needs_bytes_and_ack_ranges_must_be_ordered() {
     let len = data.emit(&mut buf).expect("fits");
     assert_eq!(Repr::parse_bytes(&buf[..len]), Ok(data.clone()));
     // A DATA without bytes is refused.
-    buf[len - 66..len - 64].copy_from_slice(&[0, 0]);
-    assert_eq!(Repr::parse_bytes(&buf[..len - 64]), Err(WireError::InvalidField));
+    let chunk = len - 320;
+    buf[chunk - 2..chunk].copy_from_slice(&[0, 0]);
+    assert_eq!(Repr::parse_bytes(&buf[..chunk]), Err(WireError::InvalidField));
     let len = ack.emit(&mut buf).expect("fits");
     // Swap the two ranges: no longer highest first.
     let at = len - 16;

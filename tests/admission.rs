@@ -207,6 +207,11 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
             reason: mmp2p_core::wire::RefuseReason::Retry,
             cookie: rng.next_u64(),
         }),
+        MessageType::ContentQuery => Message::ContentQuery { key },
+        MessageType::ContentInfo => {
+            let content = mmp2p_core::content::ContentId { root: [0x55; 32], size: 1 << 30 };
+            Message::ContentInfo(mmp2p_core::wire::ContentInfo { key, content: Some((content, false)) })
+        }
         other => panic!("no forgery for {other}: add one"),
     }
 }

@@ -9,7 +9,7 @@ use mmp2p_core::content::{ContentId, CHUNK_LEN, LEAF_LEN};
 use mmp2p_core::rng::Rng;
 use mmp2p_core::tables::uploads::{Audience, MAX_UPLOADS};
 use mmp2p_core::wire::{
-    BlockProof, Data, DataAck, Get, Header, LeafRange, Message, MessageType, Refuse, RefuseReason, Repr,
+    BlockProof, ContentInfo, Data, DataAck, Get, Header, LeafRange, Message, MessageType, Refuse, RefuseReason, Repr,
 };
 use mmp2p_core::{Config, DropReason, Event, Id, RequestId, ResourceLocator};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
@@ -68,7 +68,7 @@ fn events_of(network: &Network, node: NodeIndex, pick: impl Fn(&Event) -> bool) 
 fn a_file_arrives_intact_from_one_owner() {
     let (mut network, nodes) = network(2, 1);
     let bytes = file(10 * LEAF_LEN + 123, 7);
-    let id = network.share_content(nodes[0], bytes.clone(), Audience::Anyone);
+    let id = network.share_content(nodes[0], "file1", bytes.clone(), Audience::Anyone);
     let request = network.download(nodes[1], id, &[nodes[0]]).expect("starts");
     until_complete(&mut network, nodes[1], request, Duration::from_secs(30));
     let downloaded = &network.files(nodes[1]).downloads[&request];
@@ -82,7 +82,7 @@ fn tiny_and_empty_files() {
     let (mut network, nodes) = network(2, 2);
     for len in [0, 1, CHUNK_LEN, CHUNK_LEN + 1, LEAF_LEN, LEAF_LEN + 1] {
         let bytes = file(len, len as u64);
-        let id = network.share_content(nodes[0], bytes.clone(), Audience::Anyone);
+        let id = network.share_content(nodes[0], "file2", bytes.clone(), Audience::Anyone);
         let request = network.download(nodes[1], id, &[nodes[0]]).expect("starts");
         until_complete(&mut network, nodes[1], request, Duration::from_secs(10));
         assert_eq!(network.files(nodes[1]).downloads[&request].bytes, bytes, "{len} bytes");
@@ -107,7 +107,7 @@ fn goodput_and_chat_at_a_bottleneck() {
     network.set_uplink(owner, Uplink::new(RATE, Duration::from_millis(200)));
     network.set_config(NetworkConfig { latency, loss: 0.01, ..NetworkConfig::default() });
     let bytes = file(64 << 20, 1501);
-    let id = network.share_content(owner, bytes, Audience::Anyone);
+    let id = network.share_content(owner, "file3", bytes, Audience::Anyone);
     let (owner_id, downloader_id) = (network.locator(owner).id, network.locator(downloader).id);
     let request = network.download(downloader, id, &[owner]).expect("starts");
     let start = network.now();
@@ -158,8 +158,8 @@ fn bad_leaves_are_detected_and_fetched_again() {
     let (mut network, nodes) = network(3, 3);
     let (honest, liar, downloader) = (nodes[0], nodes[1], nodes[2]);
     let bytes = file(40 * LEAF_LEN, 31);
-    let id = network.share_content(honest, bytes.clone(), Audience::Anyone);
-    network.share_content(liar, bytes.clone(), Audience::Anyone);
+    let id = network.share_content(honest, "file4", bytes.clone(), Audience::Anyone);
+    network.share_content(liar, "file5", bytes.clone(), Audience::Anyone);
     network.files_mut(liar).corrupt_every = LEAF_LEN as u64;
     let request = network.download(downloader, id, &[liar, honest]).expect("starts");
     until_complete(&mut network, downloader, request, Duration::from_secs(60));
@@ -186,8 +186,8 @@ fn owner_crash_completes_from_the_other() {
         network.set_uplink(owner, Uplink::new(1_000_000, Duration::from_millis(200)));
     }
     let bytes = file(4 << 20, 41);
-    let id = network.share_content(a, bytes.clone(), Audience::Anyone);
-    network.share_content(b, bytes.clone(), Audience::Anyone);
+    let id = network.share_content(a, "file6", bytes.clone(), Audience::Anyone);
+    network.share_content(b, "file7", bytes.clone(), Audience::Anyone);
     let request = network.download(downloader, id, &[a, b]).expect("starts");
     while network.files(downloader).downloads[&request].verified.iter().filter(|v| **v).count() < 64 {
         network.run_for(Duration::from_millis(10));
@@ -215,7 +215,7 @@ fn downloads_resume_after_either_side_restarts() {
     network.set_uplink(owner, Uplink::new(2_000_000, Duration::from_millis(200)));
     let bytes = file(8 << 20, 51);
     let leaves = bytes.len() / LEAF_LEN;
-    let id = network.share_content(owner, bytes.clone(), Audience::Anyone);
+    let id = network.share_content(owner, "file8", bytes.clone(), Audience::Anyone);
     let first = network.download(downloader, id, &[owner]).expect("starts");
     let verified = |network: &Network, request| {
         network.files(downloader).downloads[&request].verified.iter().filter(|v| **v).count()
@@ -251,7 +251,7 @@ fn friends_only_content_is_refused_to_strangers() {
     befriend(&mut overlay, owner, friend);
     let network = &mut overlay.network;
     let bytes = file(3 * LEAF_LEN, 61);
-    let id = network.share_content(owner, bytes.clone(), Audience::Friends);
+    let id = network.share_content(owner, "file9", bytes.clone(), Audience::Friends);
     let refused = network.download(stranger, id, &[owner]).expect("starts");
     network.run_for(Duration::from_secs(2));
     let reason = RefuseReason::FriendsOnly;
@@ -268,7 +268,7 @@ fn friends_only_content_is_refused_to_strangers() {
 fn unknown_content_and_out_of_range_are_refused() {
     let (mut network, nodes) = network(2, 6);
     let bytes = file(2 * LEAF_LEN, 71);
-    network.share_content(nodes[0], bytes.clone(), Audience::Anyone);
+    network.share_content(nodes[0], "file10", bytes.clone(), Audience::Anyone);
     let unknown = ContentId::of(b"nobody shares this");
     let request = network.download(nodes[1], unknown, &[nodes[0]]).expect("starts");
     // Ask for a longer version of the shared file too: same root, other size.
@@ -329,7 +329,7 @@ fn get_flood_stays_bounded() {
     let (mut network, nodes) = network(3, 7);
     let (owner, attacker, downloader) = (nodes[0], nodes[1], nodes[2]);
     let bytes = file(20 * LEAF_LEN, 81);
-    let id = network.share_content(owner, bytes.clone(), Audience::Anyone);
+    let id = network.share_content(owner, "file11", bytes.clone(), Audience::Anyone);
     network.set_tracing(true);
     let sender = network.locator(attacker);
     let ranges = [LeafRange { first: 0, count: 20, proofs: true }];
@@ -375,11 +375,11 @@ fn strangers_and_spoofers_cannot_disturb_a_transfer() {
     let (owner, downloader, mallory) = (nodes[0], nodes[1], nodes[2]);
     network.set_uplink(owner, Uplink::new(1_000_000, Duration::from_millis(200)));
     let bytes = file(2 << 20, 91);
-    let id = network.share_content(owner, bytes.clone(), Audience::Anyone);
+    let id = network.share_content(owner, "file12", bytes.clone(), Audience::Anyone);
     let request = network.download(downloader, id, &[owner]).expect("starts");
     network.run_for(Duration::from_millis(300));
     let kinds: Vec<MessageType> = MessageType::ALL.into_iter().filter(|k| (0x50..0x60).contains(&(*k as u8))).collect();
-    assert_eq!(kinds.len(), 5);
+    assert_eq!(kinds.len(), 7);
     let mut rng = Rng::new(92);
     let (owner_at, downloader_at, mallory_at) =
         (network.locator(owner), network.locator(downloader), network.locator(mallory));
@@ -427,6 +427,56 @@ fn forged(kind: MessageType, content: ContentId, rng: &mut Rng) -> Message {
         }
         MessageType::DataAck => Message::DataAck(DataAck { delay_us: 0, ranges: [(0, 100_000)].into_iter().collect() }),
         MessageType::Refuse => Message::Refuse(Refuse { reason: RefuseReason::Busy, cookie: 0 }),
+        MessageType::ContentQuery => Message::ContentQuery { key: Id::from_file_name("file1") },
+        MessageType::ContentInfo => {
+            let info = ContentInfo { key: Id::from_file_name("file1"), content: Some((content, false)) };
+            Message::ContentInfo(info)
+        }
         other => panic!("no forgery for {other}: add one"),
     }
+}
+
+/// Three owners of `song.mp3`, two with one version and one with another,
+/// and a node sharing nothing: asked what they share under the name, each
+/// answers for itself, and the version most of them have is fetched from
+/// those two.
+#[test]
+fn owners_are_grouped_by_the_content_they_name() {
+    let (mut network, nodes) = network(5, 9);
+    let (a, b, c, none, downloader) = (nodes[0], nodes[1], nodes[2], nodes[3], nodes[4]);
+    let (common, other) = (file(5 * LEAF_LEN, 101), file(5 * LEAF_LEN, 102));
+    let common_id = network.share_content(a, "song.mp3", common.clone(), Audience::Anyone);
+    network.share_content(b, "song.mp3", common.clone(), Audience::Anyone);
+    let other_id = network.share_content(c, "song.mp3", other, Audience::Friends);
+    let key = Id::from_file_name("song.mp3");
+    for owner in [a, b, c, none] {
+        let addr = Network::addr(owner);
+        network.command(downloader, |n, now| n.query_content(now, addr, key)).expect("asks");
+    }
+    network.run_for(Duration::from_secs(1));
+    let mut named: HashMap<Option<ContentId>, Vec<std::net::SocketAddrV6>> = HashMap::new();
+    for event in events_of(&network, downloader, |e| matches!(e, Event::ContentInfo { .. })) {
+        if let Event::ContentInfo { owner, key: k, content, .. } = event {
+            assert_eq!(k, key);
+            named.entry(content.map(|(c, _)| c)).or_default().push(owner);
+        }
+    }
+    assert_eq!(named.len(), 3, "{named:?}");
+    assert_eq!(named[&Some(other_id)], [Network::addr(c)]);
+    assert_eq!(named[&None], [Network::addr(none)]);
+    let owners: Vec<NodeIndex> =
+        named[&Some(common_id)].iter().map(|addr| network.index_of(addr).expect("a node")).collect();
+    assert_eq!(owners.len(), 2);
+    let request = network.download(downloader, common_id, &owners).expect("starts");
+    until_complete(&mut network, downloader, request, Duration::from_secs(10));
+    assert_eq!(network.files(downloader).downloads[&request].bytes, common);
+    let from: std::collections::HashSet<_> =
+        events_of(&network, downloader, |e| matches!(e, Event::LeafVerified { .. }))
+            .into_iter()
+            .map(|e| match e {
+                Event::LeafVerified { from, .. } => from,
+                _ => unreachable!(),
+            })
+            .collect();
+    assert_eq!(from.len(), 2, "leaves from both owners");
 }

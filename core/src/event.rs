@@ -313,6 +313,25 @@ pub enum Event {
         /// The message's number.
         seq: u32,
     },
+    /// What an owner shares under a file ID (the answer to
+    /// [`Node::query_content`](crate::Node::query_content)).
+    ContentInfo {
+        /// The query.
+        request: RequestId,
+        /// The owner.
+        owner: SocketAddrV6,
+        /// The file ID.
+        key: Id,
+        /// The content and who may fetch it; `None`: nothing under that ID.
+        content: Option<(crate::content::ContentId, crate::tables::uploads::Audience)>,
+    },
+    /// An owner never answered a content query.
+    ContentQueryFailed {
+        /// The query.
+        request: RequestId,
+        /// The owner.
+        owner: SocketAddrV6,
+    },
     /// A leaf of a download hashed to the file's root: its bytes, written
     /// before, are good.
     LeafVerified {

@@ -523,8 +523,18 @@ impl Harness {
                 let ack = mmp2p_core::wire::DataAck { delay_us: r.u8().into(), ranges };
                 self.deliver(to, Self::header(txid, sender), Message::DataAck(ack));
             }
+            Message::ContentQuery { key } => {
+                // The owner names a content of the input's, or nothing.
+                let sender = ResourceLocator::new(r.id(), to);
+                let content =
+                    mmp2p_core::content::ContentId { root: [r.u8(); 32], size: u64::from(r.u8()) << (r.u8() % 48) };
+                let content = (flags & 4 != 0).then_some((content, flags & 16 != 0));
+                let info = mmp2p_core::wire::ContentInfo { key, content };
+                self.deliver(to, Self::header(txid, sender), Message::ContentInfo(info));
+            }
             Message::FriendRequest(_)
             | Message::DataAck(_)
+            | Message::ContentInfo(_)
             | Message::Refuse(_)
             | Message::MailCopy(_)
             | Message::MailAck(_)

@@ -382,6 +382,11 @@ impl Node {
             Message::Data(data) => self.handle_data(from, &header, data),
             Message::DataAck(ack) => self.handle_data_ack(from, &header, &ack),
             Message::Refuse(refuse) => self.handle_refuse(from, &header, refuse),
+            Message::ContentQuery { key } => {
+                self.send(Outgoing::ContentInfo { to: from, txid: header.txid, key });
+                Ok(())
+            }
+            Message::ContentInfo(info) => self.handle_content_info(from, &header, info),
         }
     }
 

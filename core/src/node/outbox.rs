@@ -228,6 +228,10 @@ impl Node {
                 let ack = self.data_ack_message(request, to, stream)?;
                 (to, direct(self, stream, ack))
             }
+            Outgoing::ContentQuery { to, txid, key } => (to, direct(self, txid, Message::ContentQuery { key })),
+            Outgoing::ContentInfo { to, txid, key } => {
+                (to, direct(self, txid, Message::ContentInfo(self.content_info(key))))
+            }
             Outgoing::Refuse { to, txid, reason, cookie } => {
                 (to, direct(self, txid, Message::Refuse(crate::wire::Refuse { reason, cookie })))
             }

@@ -120,6 +120,7 @@ impl Node {
             Purpose::SearchPage { key, page, .. } => Outgoing::SearchPage { to, txid, key, page },
             Purpose::Verify { owner } => Outgoing::Verify { owner, txid },
             Purpose::ListFiles { page, .. } => Outgoing::ListFiles { to, txid, page },
+            Purpose::ContentQuery { key, .. } => Outgoing::ContentQuery { to, txid, key },
             Purpose::FriendAnswer { requester, nonce, accept } => {
                 Outgoing::FriendAnswer { to, txid, requester, nonce, accept }
             }
@@ -151,6 +152,7 @@ impl Node {
             // Nothing learned: the owners that waited on it stay unchecked.
             Purpose::FetchRegistration { id } => return self.registration_unknown(id),
             Purpose::ListFiles { request, friend, .. } => Event::FileListFailed { request, friend },
+            Purpose::ContentQuery { request, .. } => Event::ContentQueryFailed { request, owner: tx.to },
             // The joiner never proved its address: it gets its keys from the owners' refreshes.
             Purpose::Handover { .. } => return,
             // The requester sends its request again until it hears our answer.

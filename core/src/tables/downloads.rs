@@ -35,6 +35,9 @@ pub const MAX_ACK_DELAY: core::time::Duration = core::time::Duration::from_milli
 pub const SILENCE: core::time::Duration = core::time::Duration::from_secs(1);
 /// The first wait for an answer to a GET sent again; it doubles each time.
 pub const GET_RETRY: core::time::Duration = core::time::Duration::from_millis(250);
+/// How long a source that said it is busy waits before it is asked again
+/// (it counts as an unanswered GET).
+pub const BUSY_RETRY: core::time::Duration = core::time::Duration::from_secs(2);
 /// GETs sent again unanswered before a source is presumed gone.
 pub const MAX_UNANSWERED: u8 = 3;
 /// Bad leaves after which a source is dropped.

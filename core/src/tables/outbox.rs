@@ -214,6 +214,12 @@ pub(crate) enum Outgoing {
         request: crate::event::RequestId,
         stream: u64,
     },
+    /// "What do you share under `key`?"
+    ContentQuery {
+        to: SocketAddrV6,
+        txid: u64,
+        key: crate::id::Id,
+    },
     /// "Stop sending": an empty GET on stream `stream` for `content`.
     StopGet {
         to: SocketAddrV6,
@@ -225,6 +231,12 @@ pub(crate) enum Outgoing {
         to: SocketAddrV6,
         request: crate::event::RequestId,
         stream: u64,
+    },
+    /// What we share under file ID `key`, as the served table stands.
+    ContentInfo {
+        to: SocketAddrV6,
+        txid: u64,
+        key: crate::id::Id,
     },
     /// An owner's refusal of a GET.
     Refuse {
@@ -273,6 +285,7 @@ impl Outgoing {
             | Outgoing::ChatAck { drawn: true, .. }
             | Outgoing::MailAck { drawn: true, .. }
             | Outgoing::Refuse { .. }
+            | Outgoing::ContentInfo { .. }
             | Outgoing::Verify { .. } => Charge::Drawn,
             Outgoing::Ping { txid, .. } | Outgoing::Stabilise { txid, .. } => Charge::Probe { txid },
             Outgoing::Leave { .. }
@@ -296,6 +309,7 @@ impl Outgoing {
             | Outgoing::MailAck { drawn: false, .. }
             | Outgoing::Get { .. }
             | Outgoing::StopGet { .. }
+            | Outgoing::ContentQuery { .. }
             | Outgoing::DataAck { .. } => Charge::Own,
             // An encoded datagram carries its own mark (`EncodedDatagram::charged`).
             Outgoing::Encoded => Charge::Own,

@@ -207,6 +207,11 @@ pub(crate) enum Purpose {
         journey: Journey,
         tried: heapless::Vec<SocketAddrV6, MAX_HOP_TRIES>,
     },
+    /// What an owner shares under file ID `key`.
+    ContentQuery {
+        request: RequestId,
+        key: Id,
+    },
     /// Our answer to `requester`'s friend request `nonce`.
     FriendAnswer {
         requester: Id,
@@ -266,6 +271,7 @@ impl Purpose {
             Purpose::Verify { .. } => MessageType::Verify,
             Purpose::RegistryCheck { .. } | Purpose::FetchRegistration { .. } => MessageType::RegistryGet,
             Purpose::ListFiles { .. } => MessageType::ListFiles,
+            Purpose::ContentQuery { .. } => MessageType::ContentQuery,
             Purpose::FriendAnswer { .. } => MessageType::FriendAnswer,
             Purpose::Unfriend { .. } => MessageType::Unfriend,
             Purpose::Presence { .. } => MessageType::Presence,
@@ -312,6 +318,7 @@ impl Purpose {
             | Purpose::SearchPage { .. }
             | Purpose::Handover { .. }
             | Purpose::ListFiles { .. }
+            | Purpose::ContentQuery { .. }
             | Purpose::FriendAnswer { .. }
             | Purpose::Unfriend { .. }
             | Purpose::Presence { .. }

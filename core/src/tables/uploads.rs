@@ -142,6 +142,11 @@ impl Upload {
         self.current.is_none() && self.wanted.is_empty() && self.sent.is_empty() && self.lost.is_empty()
     }
 
+    /// True if a piece waits to be sent: a lost one, or more of the wish list.
+    pub fn has_work(&self) -> bool {
+        !self.lost.is_empty() || self.current.is_some() || !self.wanted.is_empty()
+    }
+
     /// True if the window lets another packet out.
     pub fn may_send(&self) -> bool {
         !self.sent.is_full() && (self.in_flight < self.congestion.window() || self.probes > 0 && self.sent.is_empty())
@@ -302,36 +307,52 @@ pub enum Audience {
     Friends,
 }
 
+/// A content we serve: under which file ID, and to whom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Served {
+    /// The file ID it is published under (MD5 of its name).
+    pub key: crate::id::Id,
+    /// The content.
+    pub content: ContentId,
+    /// Who may fetch it.
+    pub audience: Audience,
+}
+
 /// The content we serve and to whom.
 #[derive(Clone, Debug, Default)]
 pub struct ServedContent {
-    entries: heapless::Vec<(ContentId, Audience), MAX_SERVED>,
+    entries: heapless::Vec<Served, MAX_SERVED>,
 }
 
 impl ServedContent {
-    /// Serves `content` to `audience`; false if the table is full.
-    pub fn insert(&mut self, content: ContentId, audience: Audience) -> bool {
-        if let Some(entry) = self.entries.iter_mut().find(|(c, _)| *c == content) {
-            entry.1 = audience;
+    /// Serves `served` (replacing what was served under its file ID); false if the table is full.
+    pub fn insert(&mut self, served: Served) -> bool {
+        if let Some(entry) = self.entries.iter_mut().find(|s| s.key == served.key) {
+            *entry = served;
             return true;
         }
-        self.entries.push((content, audience)).is_ok()
+        self.entries.push(served).is_ok()
     }
 
     /// Stops serving `content`; false if it was not served.
     pub fn remove(&mut self, content: &ContentId) -> bool {
         let before = self.entries.len();
-        self.entries.retain(|(c, _)| c != content);
+        self.entries.retain(|s| s.content != *content);
         self.entries.len() < before
     }
 
     /// Who may fetch `content`, if it is served.
     pub fn audience(&self, content: &ContentId) -> Option<Audience> {
-        self.entries.iter().find(|(c, _)| c == content).map(|(_, a)| *a)
+        self.entries.iter().find(|s| s.content == *content).map(|s| s.audience)
     }
 
-    /// Every content served, with its audience.
-    pub fn iter(&self) -> impl Iterator<Item = &(ContentId, Audience)> {
+    /// What is served under file ID `key`.
+    pub fn by_key(&self, key: crate::id::Id) -> Option<&Served> {
+        self.entries.iter().find(|s| s.key == key)
+    }
+
+    /// Every content served.
+    pub fn iter(&self) -> impl Iterator<Item = &Served> {
         self.entries.iter()
     }
 }

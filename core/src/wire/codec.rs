@@ -8,7 +8,7 @@ use super::fields::{IdentityProof, JoinStatus};
 use super::header::{HEADER_LEN, PADDED_REQUEST_LEN};
 use super::message::Message;
 use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Mail, MailAck, Presence, Unfriend};
-use super::transfer::{BlockProof, Data, DataAck, Get, Refuse};
+use super::transfer::{BlockProof, ContentInfo, Data, DataAck, Get, Refuse};
 use super::types::MessageType;
 use crate::id::{Id, ResourceLocator};
 use crate::identity::{PublicKey, Signature};
@@ -77,6 +77,8 @@ impl Message {
             Message::Data(data) => Data::FIXED_LEN + data.bytes.len(),
             Message::DataAck(ack) => ack.wire_len(),
             Message::Refuse(_) => Refuse::WIRE_LEN,
+            Message::ContentQuery { .. } => Id::LEN,
+            Message::ContentInfo(info) => info.wire_len(),
         }
     }
 
@@ -184,6 +186,8 @@ impl Message {
             MessageType::Data => Message::Data(Data::parse(r)?),
             MessageType::DataAck => Message::DataAck(DataAck::parse(r)?),
             MessageType::Refuse => Message::Refuse(Refuse::parse(r)?),
+            MessageType::ContentQuery => Message::ContentQuery { key: r.id()? },
+            MessageType::ContentInfo => Message::ContentInfo(ContentInfo::parse(r)?),
         })
     }
 
@@ -297,6 +301,8 @@ impl Message {
             Message::Data(data) => data.emit(w),
             Message::DataAck(ack) => ack.emit(w),
             Message::Refuse(refuse) => refuse.emit(w),
+            Message::ContentQuery { key } => w.id(*key),
+            Message::ContentInfo(info) => info.emit(w),
         }
     }
 }

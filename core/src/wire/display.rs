@@ -174,6 +174,20 @@ impl fmt::Display for Message {
                 write_list(f, a.ranges.iter().copied(), "-")
             }
             Message::Refuse(r) => write!(f, " {} cookie={:016x}", r.reason.as_str(), r.cookie),
+            Message::ContentQuery { key } => write!(f, " key={}", key.short()),
+            Message::ContentInfo(info) => match info.content {
+                None => write!(f, " key={} none", info.key.short()),
+                Some((content, friends_only)) => {
+                    let who = if friends_only { "friends" } else { "anyone" };
+                    write!(
+                        f,
+                        " key={} root={} size={} {who}",
+                        info.key.short(),
+                        short_hash(&content.root),
+                        content.size
+                    )
+                }
+            },
         }
     }
 }

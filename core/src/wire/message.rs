@@ -3,7 +3,7 @@
 use super::dht::{self, FileEntry, ReplicaEntry, SignedOwner};
 use super::fields::{Chain, IdentityProof, JoinStatus, Side};
 use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Mail, MailAck, Presence, Unfriend};
-use super::transfer::{BlockProof, Data, DataAck, Get, Refuse};
+use super::transfer::{BlockProof, ContentInfo, Data, DataAck, Get, Refuse};
 use super::types::MessageType;
 use crate::config::MAX_NAME_LEN;
 use crate::id::{Id, ResourceLocator};
@@ -228,6 +228,13 @@ pub enum Message {
     DataAck(DataAck),
     /// An owner does not serve a GET.
     Refuse(Refuse),
+    /// "What content do you share under this file ID?"
+    ContentQuery {
+        /// The file ID.
+        key: Id,
+    },
+    /// What an owner shares under a file ID.
+    ContentInfo(ContentInfo),
 }
 
 impl Message {
@@ -274,6 +281,8 @@ impl Message {
             Message::Data(_) => MessageType::Data,
             Message::DataAck(_) => MessageType::DataAck,
             Message::Refuse(_) => MessageType::Refuse,
+            Message::ContentQuery { .. } => MessageType::ContentQuery,
+            Message::ContentInfo(_) => MessageType::ContentInfo,
         }
     }
 }

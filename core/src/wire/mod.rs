@@ -39,7 +39,9 @@ pub use messenger::{
 };
 pub use packet::Packet;
 pub use repr::Repr;
-pub use transfer::{BlockProof, Data, DataAck, Get, LeafRange, Refuse, RefuseReason, MAX_ACK_RANGES, MAX_GET_RANGES};
+pub use transfer::{
+    BlockProof, ContentInfo, Data, DataAck, Get, LeafRange, Refuse, RefuseReason, MAX_ACK_RANGES, MAX_GET_RANGES,
+};
 pub use types::{Delivery, MessageType, Traffic};
 
 #[cfg(test)]

@@ -49,7 +49,9 @@ impl Message {
             | Message::BlockProof(_)
             | Message::Data(_)
             | Message::DataAck(_)
-            | Message::Refuse(_) => None,
+            | Message::Refuse(_)
+            | Message::ContentQuery { .. }
+            | Message::ContentInfo(_) => None,
         }
     }
 }

@@ -95,6 +95,45 @@ pub struct DataAck {
     pub ranges: heapless::Vec<(u32, u32), MAX_ACK_RANGES>,
 }
 
+/// An owner's answer to CONTENT_QUERY: what it shares under a file ID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ContentInfo {
+    /// The file ID asked about.
+    pub key: crate::id::Id,
+    /// The content shared under it, and whether to friends only; `None`: nothing.
+    pub content: Option<(ContentId, bool)>,
+}
+
+impl ContentInfo {
+    /// Bytes of the body.
+    pub(super) fn wire_len(&self) -> usize {
+        crate::id::Id::LEN + 1 + self.content.map_or(0, |_| ContentId::WIRE_LEN)
+    }
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<ContentInfo, WireError> {
+        let key = r.id()?;
+        let content = match r.u8()? {
+            0 => None,
+            flag @ (1 | 2) => Some((ContentId { root: r.take()?, size: r.u64()? }, flag == 2)),
+            _ => return Err(WireError::InvalidField),
+        };
+        Ok(ContentInfo { key, content })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.id(self.key);
+        match self.content {
+            None => w.u8(0),
+            Some((content, friends_only)) => {
+                w.u8(if friends_only { 2 } else { 1 });
+                w.put(&content.root);
+                w.u64(content.size);
+            }
+        }
+    }
+}
+
 /// Why an owner does not serve a GET.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -174,6 +174,10 @@ message_types! {
     DataAck = 0x53, "DATA_ACK", Service, Direct;
     /// An owner does not serve a GET, and says why.
     Refuse = 0x54, "REFUSE", Service, Direct;
+    /// "What content do you share under this file ID?" — a downloader, to an owner a search found.
+    ContentQuery = 0x55, "CONTENT_QUERY", Service, Direct, answered by ContentInfo;
+    /// The content an owner shares under a file ID, if any, and to whom.
+    ContentInfo = 0x56, "CONTENT_INFO", Service, Direct;
 }
 
 impl core::fmt::Display for MessageType {

@@ -13,11 +13,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 impl Network {
-    /// Node `index` serves `bytes` to `audience`; returns the file's ID.
-    pub fn share_content(&mut self, index: NodeIndex, bytes: Vec<u8>, audience: Audience) -> ContentId {
-        let (id, shared) = SharedContent::new(bytes, audience);
+    /// Node `index` serves `bytes`, named `name`, to `audience` (it does
+    /// not publish the name: see [`Node::share`](mmp2p_core::Node::share));
+    /// returns the content's ID.
+    pub fn share_content(&mut self, index: NodeIndex, name: &str, bytes: Vec<u8>, audience: Audience) -> ContentId {
+        let key = mmp2p_core::Id::from_file_name(name);
+        let (id, shared) = SharedContent::new(key, bytes, audience);
         self.slots[index.0].files.served.insert(id, shared);
-        self.command(index, |node, _| node.serve_content(id, audience)).expect("room to serve");
+        self.command(index, |node, _| node.serve_content(key, id, audience)).expect("room to serve");
         id
     }
 
@@ -53,10 +56,10 @@ impl Network {
 
     /// Serves again what node `index` served before it restarted (its program starting again).
     pub(crate) fn serve_again(&mut self, index: NodeIndex) {
-        let served: Vec<_> = self.slots[index.0].files.served.iter().map(|(id, s)| (*id, s.audience)).collect();
-        for (id, audience) in served {
+        let served: Vec<_> = self.slots[index.0].files.served.iter().map(|(id, s)| (s.key, *id, s.audience)).collect();
+        for (key, id, audience) in served {
             // Cannot fail: the node served as much before.
-            let _ = self.slots[index.0].node.serve_content(id, audience);
+            let _ = self.slots[index.0].node.serve_content(key, id, audience);
         }
     }
 
@@ -85,11 +88,13 @@ pub struct SharedContent {
     pub tree: Arc<Vec<Hash>>,
     /// Who may fetch it.
     pub audience: Audience,
+    /// The file ID it is served under.
+    pub key: mmp2p_core::Id,
 }
 
 impl SharedContent {
-    /// Hashes `bytes` into its ID and tree.
-    pub fn new(bytes: Vec<u8>, audience: Audience) -> (ContentId, SharedContent) {
+    /// Hashes `bytes`, served under `key`, into its ID and tree.
+    pub fn new(key: mmp2p_core::Id, bytes: Vec<u8>, audience: Audience) -> (ContentId, SharedContent) {
         let id = ContentId::of(&bytes);
         let mut tree = vec![[0u8; 32]; content::tree_len(id.leaf_count())];
         for leaf in 0..id.leaf_count() {
@@ -97,7 +102,7 @@ impl SharedContent {
             tree[leaf as usize] = content::leaf_value(&id, leaf, &bytes[range.start as usize..range.end as usize]);
         }
         content::build_levels(id.leaf_count(), &mut tree);
-        (id, SharedContent { bytes: Arc::new(bytes), tree: Arc::new(tree), audience })
+        (id, SharedContent { bytes: Arc::new(bytes), tree: Arc::new(tree), audience, key })
     }
 }
 

@@ -14,7 +14,7 @@ use crate::event::{CommandError, Event, RequestId};
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::downloads::{
-    Download, Source, SourceState, Staged, MAX_BAD_LEAVES, MAX_DOWNLOADS, MAX_SOURCES, MISSING_RANGES,
+    Download, Source, SourceState, Staged, BUSY_RETRY, MAX_BAD_LEAVES, MAX_DOWNLOADS, MAX_SOURCES, MISSING_RANGES,
 };
 use crate::time::Instant;
 use crate::wire::{BlockProof, Data, Header, Refuse, RefuseReason};
@@ -176,6 +176,13 @@ impl Node {
             // with its cookie, and what we acknowledge starts over.
             (source.cookie, source.get_due, source.last_heard) = (refuse.cookie, Some(now), now);
             source.received.clear();
+            return Ok(());
+        }
+        if refuse.reason == RefuseReason::Busy {
+            // Full for now: asked again later, like a silent source.
+            source.unanswered = source.unanswered.saturating_add(1);
+            source.retry_at = Some(now + BUSY_RETRY);
+            self.emit(Event::SourceRefused { request, source: from, reason: refuse.reason });
             return Ok(());
         }
         source.state = SourceState::Refused(refuse.reason);

@@ -16,15 +16,19 @@ use core::net::SocketAddrV6;
 impl Node {
     /// Writes the next packet a stream's window lets out into `buf`.
     pub(crate) fn next_upload_packet(&mut self, buf: &mut [u8]) -> Option<(SocketAddrV6, usize, Fill)> {
-        let index = self.transfers.uploads.next_ready(|u| u.may_send() && !u.is_idle())?;
+        // A stream whose wish list held only leaves sent already yields nothing: try the next.
+        (0..self.transfers.uploads.len()).find_map(|_| self.upload_packet(buf))
+    }
+
+    /// The next packet of the next stream in turn that has one to send.
+    fn upload_packet(&mut self, buf: &mut [u8]) -> Option<(SocketAddrV6, usize, Fill)> {
+        let index = self.transfers.uploads.next_ready(|u| u.may_send() && u.has_work())?;
         let me = self.me;
         let now = self.now;
         let upload = self.transfers.uploads.at_mut(index)?;
         let content = upload.content;
-        let Some(piece) = upload.next_piece() else {
-            // Nothing left to send now; the next poll tries another stream.
-            return None;
-        };
+        // Cannot be `None` but for leaves all sent already: then the next poll tries again.
+        let piece = upload.next_piece()?;
         let (message, fill_len, fill_piece) = match piece {
             Piece::Proof(block) => {
                 let leaves = content.block_leaves(block);

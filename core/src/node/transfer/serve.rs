@@ -1,30 +1,71 @@
-//! Serving: which content we serve and to whom, and the rule for a GET —
+//! Serving: which content we serve and to whom, what we share under a file
+//! ID (CONTENT_QUERY, answered to anyone: it tells no more than a search),
+//! and the rule for a GET —
 //! an unknown content, a leaf past the end or a stranger asking for
 //! friends-only content gets a typed REFUSE; an unproven address gets a
 //! cookie to echo first (so a spoofed GET never draws a stream); a full
 //! table gets `Busy`. An accepted GET replaces its stream's wish list.
 
 use crate::content::ContentId;
-use crate::event::CommandError;
+use crate::event::{CommandError, Event, RequestId};
+use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
-use crate::tables::uploads::{Audience, Upload};
-use crate::wire::{DataAck, Get, Header, RefuseReason};
+use crate::tables::transactions::Purpose;
+use crate::tables::uploads::{Audience, Served, Upload};
+use crate::time::Instant;
+use crate::wire::{ContentInfo, DataAck, Get, Header, MessageType, RefuseReason};
 use core::net::SocketAddrV6;
 
 impl Node {
     /// Serves `content` (hashed by the program, see
-    /// [`content`](crate::content)) to `audience`. The driver reads its
-    /// bytes when asked ([`Fill`](crate::event::Fill)).
-    pub fn serve_content(&mut self, content: ContentId, audience: Audience) -> Result<(), CommandError> {
+    /// [`content`](crate::content)) to `audience`, under file ID `key`
+    /// (the MD5 of its name, as [`share`](Node::share) publishes it): a
+    /// CONTENT_QUERY for `key` names it. The driver reads its bytes when
+    /// asked ([`Fill`](crate::event::Fill)).
+    pub fn serve_content(&mut self, key: Id, content: ContentId, audience: Audience) -> Result<(), CommandError> {
         if !content.is_valid() {
             return Err(CommandError::ContentTooLarge);
         }
-        if !self.transfers.served.insert(content, audience) {
+        if !self.transfers.served.insert(Served { key, content, audience }) {
             return Err(CommandError::TransfersFull);
         }
         Ok(())
+    }
+
+    /// Asks `owner` what content it shares under file ID `key` (an owner a
+    /// search found): [`Event::ContentInfo`] answers, or
+    /// [`Event::ContentQueryFailed`].
+    pub fn query_content(&mut self, now: Instant, owner: SocketAddrV6, key: Id) -> Result<RequestId, CommandError> {
+        self.now = now;
+        if !ResourceLocator::new(key, owner).is_usable() {
+            return Err(CommandError::InvalidAddress);
+        }
+        let request = self.next_request_id();
+        self.start_request(owner, Purpose::ContentQuery { request, key })?;
+        Ok(request)
+    }
+
+    pub(crate) fn handle_content_info(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        info: ContentInfo,
+    ) -> Result<(), DropReason> {
+        let asked = |p: &Purpose| matches!(p, Purpose::ContentQuery { key, .. } if *key == info.key);
+        let tx = self.complete_request(header, MessageType::ContentInfo, from, asked)?;
+        let Purpose::ContentQuery { request, key } = tx.purpose else { return Ok(()) };
+        let content = info.content.filter(|(c, _)| c.is_valid());
+        let content = content.map(|(c, friends)| (c, if friends { Audience::Friends } else { Audience::Anyone }));
+        self.emit(Event::ContentInfo { request, owner: from, key, content });
+        Ok(())
+    }
+
+    /// What we answer a CONTENT_QUERY for `key` with.
+    pub(crate) fn content_info(&self, key: Id) -> ContentInfo {
+        let served = self.transfers.served.by_key(key);
+        ContentInfo { key, content: served.map(|s| (s.content, s.audience == Audience::Friends)) }
     }
 
     /// Stops serving `content` and ends its streams; false if it was not served.
@@ -49,6 +90,11 @@ impl Node {
             node.send(Outgoing::Refuse { to: from, txid: stream, reason, cookie });
             Ok(())
         };
+        if get.ranges.is_empty() {
+            // "Stop": whatever we serve now, the stream ends (an unknown one changes nothing).
+            self.transfers.uploads.close(from, stream);
+            return Ok(());
+        }
         let Some(audience) = self.transfers.served.audience(&get.content) else {
             return refuse(self, RefuseReason::UnknownContent, 0);
         };
@@ -70,10 +116,6 @@ impl Node {
         }
         let now = self.now;
         let uploads = &mut self.transfers.uploads;
-        if get.ranges.is_empty() {
-            uploads.close(from, stream);
-            return Ok(());
-        }
         let upload = match uploads.get_mut(from, stream) {
             Some(upload) if upload.content == get.content => upload,
             Some(_) => return refuse(self, RefuseReason::OutOfRange, 0),

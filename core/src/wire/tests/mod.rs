@@ -33,10 +33,10 @@ fn repr(sender: u16, message: Message) -> Repr {
 }
 
 /// One message of every type, in [`MessageType::ALL`] order.
-fn samples() -> [Repr; 40] {
+fn samples() -> [Repr; 42] {
     let [request, answer, unfriend, presence, chat, chat_ack, mail_store, mail_copy, mail, mail_ack] =
         messenger::samples(repr, node);
-    let [get, block_proof, data, data_ack, refuse] = transfer::samples(repr);
+    let [get, block_proof, data, data_ack, refuse, content_query, content_info] = transfer::samples(repr);
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),
@@ -99,6 +99,8 @@ fn samples() -> [Repr; 40] {
         data,
         data_ack,
         refuse,
+        content_query,
+        content_info,
     ]
 }
 

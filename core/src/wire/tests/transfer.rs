@@ -25,8 +25,9 @@ fn sample_proof(block: u32) -> (BlockValues, Siblings) {
 /// Node 9 asks node 12 for leaves 8–12 of the sample file with their
 /// proofs (echoing node 12's cookie); node 12 sends block 1's proof and the
 /// last chunk of leaf 12; node 9 acknowledges; node 12 refuses a GET
-/// without a cookie.
-pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr) -> [Repr; 5] {
+/// without a cookie; node 9 asks node 12 what it shares as `song.mp3`, and
+/// node 12 answers with the sample file, to anyone.
+pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr) -> [Repr; 7] {
     let content = ContentId::of(&sample_bytes());
     let ranges = [LeafRange { first: 8, count: 5, proofs: true }].into_iter().collect();
     let get = Get { content, seq: 1, cookie: 0x0a0b_0c0d_0e0f_1011, ranges };
@@ -42,6 +43,14 @@ pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr) -> [Repr; 5] {
         repr(12, Message::Data(data)),
         repr(9, Message::DataAck(ack)),
         repr(12, Message::Refuse(refuse)),
+        repr(9, Message::ContentQuery { key: crate::id::Id::from_file_name("song.mp3") }),
+        repr(
+            12,
+            Message::ContentInfo(ContentInfo {
+                key: crate::id::Id::from_file_name("song.mp3"),
+                content: Some((content, false)),
+            }),
+        ),
     ]
 }
 
@@ -89,6 +98,12 @@ pub(super) fn any_transfer(g: &mut Gen, kind: MessageType) -> Option<Message> {
             }
             Message::DataAck(DataAck { delay_us: u32::arbitrary(g), ranges })
         }
+        MessageType::ContentQuery => Message::ContentQuery { key: crate::id::Id(u128::arbitrary(g)) },
+        MessageType::ContentInfo => {
+            let content = ContentId { root: hash(), size: u64::arbitrary(g) % (crate::content::MAX_FILE_SIZE + 1) };
+            let content = bool::arbitrary(g).then_some((content, bool::arbitrary(g)));
+            Message::ContentInfo(ContentInfo { key: crate::id::Id(u128::arbitrary(g)), content })
+        }
         MessageType::Refuse => {
             let reason = RefuseReason::from_u8(u8::arbitrary(g) % 5).unwrap_or(RefuseReason::Busy);
             Message::Refuse(Refuse { reason, cookie: u64::arbitrary(g) })
@@ -100,7 +115,7 @@ pub(super) fn any_transfer(g: &mut Gen, kind: MessageType) -> Option<Message> {
 #[test]
 fn data_needs_bytes_and_ack_ranges_must_be_ordered() {
     let sender = crate::id::ResourceLocator::new(crate::id::Id(9), "[fd00::9]:4000".parse().expect("an address"));
-    let [_, _, data, ack, _] =
+    let [_, _, data, ack, _, _, _] =
         samples(|_, message| Repr { header: Header { flags: 0, hop_limit: 64, txid: 1, sender }, message });
     let mut buf = [0u8; MAX_DATAGRAM];
     let len = data.emit(&mut buf).expect("fits");

@@ -203,6 +203,39 @@ pub fn build_levels(leaf_count: u32, tree: &mut [Hash]) {
     }
 }
 
+/// Hashes a whole file held in memory: its ID, and its tree (every level,
+/// leaves first) written into `tree`, which holds [`tree_len`] values of its
+/// leaf count. A program hashing a file on disk calls [`leaf_value`] leaf by
+/// leaf and then [`build_levels`] instead.
+///
+/// # Panics
+/// If `tree` is shorter than the tree.
+pub fn hash_tree(bytes: &[u8], tree: &mut [Hash]) -> ContentId {
+    let id = ContentId::of(bytes);
+    for leaf in 0..id.leaf_count() {
+        let range = id.leaf_range(leaf);
+        tree[leaf as usize] = leaf_value(&id, leaf, &bytes[range.start as usize..range.end as usize]);
+    }
+    build_levels(id.leaf_count(), tree);
+    id
+}
+
+/// Writes block `block`'s proof as a BLOCK_PROOF carries it — the values,
+/// then the siblings, 32 bytes each — into `out` (what a driver does for a
+/// [`Fill`](crate::event::Fill) of a proof). Returns the bytes written.
+///
+/// # Panics
+/// If `tree` is shorter than [`tree_len`]`(leaf_count)`.
+pub fn write_block_proof(leaf_count: u32, tree: &[Hash], block: u32, out: &mut [u8]) -> usize {
+    let (values, siblings) = block_proof(leaf_count, tree, block);
+    let mut written = 0;
+    for (slot, value) in out.chunks_exact_mut(32).zip(values.iter().chain(siblings.iter())) {
+        slot.copy_from_slice(value);
+        written += 32;
+    }
+    written
+}
+
 /// Block `block`'s proof, read from a tree laid out by [`build_levels`]:
 /// its leaves' values and the siblings above it.
 ///

@@ -29,7 +29,11 @@ pub const MISSING_RANGES: usize = 64;
 pub const VALUE_CACHE: usize = 64;
 /// Received chunks waiting for the driver (one per datagram; the drain empties them).
 pub const STAGED_CHUNKS: usize = 4;
-/// How long a packet waits for a second before it is acknowledged alone.
+/// Packets acknowledged at once together (fewer acks, fewer datagrams for
+/// both ends to handle; the owner's window grows by bytes acknowledged, not
+/// by acks).
+pub const ACK_EVERY: u8 = 8;
+/// How long a packet waits for more before it is acknowledged.
 pub const MAX_ACK_DELAY: core::time::Duration = core::time::Duration::from_millis(1);
 /// A source silent this long while asked for leaves is asked again.
 pub const SILENCE: core::time::Duration = core::time::Duration::from_secs(1);

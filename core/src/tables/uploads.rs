@@ -40,6 +40,8 @@ struct Sent {
     piece: Piece,
     at: Instant,
     len: u16,
+    /// Acknowledged, but behind an older packet still in flight.
+    acked: bool,
 }
 
 /// One stream we serve.
@@ -203,7 +205,7 @@ impl Upload {
         self.next_pn = self.next_pn.wrapping_add(1);
         let len = len.min(usize::from(u16::MAX)) as u16;
         // Cannot overflow: `may_send` checked for room.
-        let _ = self.sent.push_back(Sent { pn, piece, at: now, len });
+        let _ = self.sent.push_back(Sent { pn, piece, at: now, len, acked: false });
         self.in_flight = self.in_flight.saturating_add(u32::from(len));
         self.congestion.on_sent(now, self.rtt.smoothed());
         self.last_sent = now;
@@ -216,18 +218,29 @@ impl Upload {
     /// are queued to send again. Returns how many were newly acknowledged.
     pub fn on_ack(&mut self, now: Instant, ack: &DataAck) -> usize {
         let (mut newly, mut bytes, mut largest) = (0, 0u32, None::<Sent>);
-        let mut kept = heapless::Deque::new();
-        while let Some(sent) = self.sent.pop_front() {
-            if ack.acks(sent.pn) {
-                newly += 1;
-                bytes = bytes.saturating_add(u32::from(sent.len));
-                largest = Some(largest.map_or(sent, |l| if sent.pn > l.pn { sent } else { l }));
-            } else {
-                // Cannot overflow: it came from a deque of the same size.
-                let _ = kept.push_back(sent);
+        // The flight holds consecutive packet numbers (packets leave it from
+        // the front only), so a range maps straight onto positions.
+        let Some(front) = self.sent.front().map(|s| s.pn) else { return 0 };
+        let (head, tail) = self.sent.as_mut_slices();
+        for &(first, last) in &ack.ranges {
+            let start = first.saturating_sub(front) as usize;
+            let end = (last.saturating_sub(front) as usize + 1).min(head.len() + tail.len());
+            if last < front || start >= end {
+                continue;
+            }
+            for index in start..end {
+                let sent = if index < head.len() { &mut head[index] } else { &mut tail[index - head.len()] };
+                if !sent.acked {
+                    sent.acked = true;
+                    newly += 1;
+                    bytes = bytes.saturating_add(u32::from(sent.len));
+                    largest = Some(largest.map_or(*sent, |l: Sent| if sent.pn > l.pn { *sent } else { l }));
+                }
             }
         }
-        self.sent = kept;
+        while self.sent.front().is_some_and(|s| s.acked) {
+            self.sent.pop_front();
+        }
         let Some(largest) = largest else { return 0 };
         self.in_flight = self.in_flight.saturating_sub(bytes);
         self.largest_acked = Some(self.largest_acked.map_or(largest.pn, |l| l.max(largest.pn)));
@@ -249,6 +262,10 @@ impl Upload {
         let Some(largest) = self.largest_acked else { return };
         let delay = self.rtt.loss_delay();
         while let Some(&sent) = self.sent.front() {
+            if sent.acked {
+                self.sent.pop_front();
+                continue;
+            }
             let by_count = largest.wrapping_sub(sent.pn) >= PACKET_THRESHOLD && sent.pn < largest;
             let by_time = sent.pn < largest && now.saturating_duration_since(sent.at) >= delay;
             if !(by_count || by_time) {

@@ -95,13 +95,9 @@ pub struct SharedContent {
 impl SharedContent {
     /// Hashes `bytes`, served under `key`, into its ID and tree.
     pub fn new(key: mmp2p_core::Id, bytes: Vec<u8>, audience: Audience) -> (ContentId, SharedContent) {
-        let id = ContentId::of(&bytes);
-        let mut tree = vec![[0u8; 32]; content::tree_len(id.leaf_count())];
-        for leaf in 0..id.leaf_count() {
-            let range = id.leaf_range(leaf);
-            tree[leaf as usize] = content::leaf_value(&id, leaf, &bytes[range.start as usize..range.end as usize]);
-        }
-        content::build_levels(id.leaf_count(), &mut tree);
+        let leaves = (bytes.len() as u64).div_ceil(content::LEAF_LEN as u64) as u32;
+        let mut tree = vec![[0u8; 32]; content::tree_len(leaves)];
+        let id = content::hash_tree(&bytes, &mut tree);
         (id, SharedContent { bytes: Arc::new(bytes), tree: Arc::new(tree), audience, key })
     }
 }
@@ -176,10 +172,7 @@ impl NodeFiles {
                 }
             }
             FillPiece::Proof { block } => {
-                let (values, siblings) = content::block_proof(fill.content.leaf_count(), &shared.tree, block);
-                for (slot, value) in out.chunks_mut(32).zip(values.iter().chain(siblings.iter())) {
-                    slot.copy_from_slice(value);
-                }
+                content::write_block_proof(fill.content.leaf_count(), &shared.tree, block, out);
             }
         }
         true

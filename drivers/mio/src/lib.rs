@@ -248,6 +248,11 @@ impl Driver {
         self.hosted(key.0).map(|h| &h.node)
     }
 
+    /// The node at `key`, to command before the loop runs.
+    pub fn node_mut(&mut self, key: NodeKey) -> Option<&mut Node> {
+        self.nodes.get_mut(key.0).and_then(Option::as_mut).map(|h| &mut h.node)
+    }
+
     /// The socket counters of node `key`.
     pub fn io_stats(&self, key: NodeKey) -> Option<IoStats> {
         self.hosted(key.0).map(|h| h.io)

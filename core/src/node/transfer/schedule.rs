@@ -11,13 +11,15 @@
 //! - **GETs**: a source's wish list goes out whenever it changes, and
 //!   again while the source stays silent — after [`SILENCE`], then
 //!   [`GET_RETRY`] doubling; after [`MAX_UNANSWERED`] the source is lost.
-//! - **Acks**: every second packet at once, a lone one after
-//!   [`MAX_ACK_DELAY`] (as QUIC does).
+//! - **Acks**: every [`ACK_EVERY`]th packet at once, the rest within
+//!   [`MAX_ACK_DELAY`] (QUIC acknowledges every second; fewer acks halve
+//!   the datagrams a transfer's acks cost both ends, and the owner's window
+//!   grows by the bytes acknowledged, not by the acks).
 
 use crate::event::{Event, RequestId};
 use crate::node::Node;
 use crate::tables::downloads::{
-    Slot, SourceState, GET_RETRY, LEAF_SLOTS, LEAVES_PER_SOURCE, MAX_ACK_DELAY, MAX_UNANSWERED, SILENCE,
+    Slot, SourceState, ACK_EVERY, GET_RETRY, LEAF_SLOTS, LEAVES_PER_SOURCE, MAX_ACK_DELAY, MAX_UNANSWERED, SILENCE,
 };
 use crate::tables::outbox::Outgoing;
 use crate::time::Instant;
@@ -173,7 +175,7 @@ impl Node {
             return;
         };
         source.retry_at = Some(now + SILENCE);
-        if source.unacked >= 2 {
+        if source.unacked >= ACK_EVERY {
             (source.unacked, source.ack_due) = (0, None);
             let (to, stream) = (source.addr, source.stream);
             self.send(Outgoing::DataAck { to, request, stream });

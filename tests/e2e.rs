@@ -572,3 +572,66 @@ fn groups_persist_across_restart() {
     bob.wait_event("message", JOIN_TIMEOUT, |l| l["text"] == "back again");
     assert_eq!(messages_from(&bob, &alice.id), ["see you", "back again"]);
 }
+
+/// `mmp2p node` processes on [::1]: two owners share the same 32 MiB file, a
+/// third user `get`s it by name — from both owners, with progress — and the
+/// file it writes hashes to the root. A second `get` is killed halfway and
+/// restarted: it resumes from its bitmap and finishes.
+#[test]
+fn e2e_get_from_two_owners_and_resume() {
+    let root = tempfile::tempdir().unwrap();
+    let key = key_node("key node", &node_dir(root.path(), "key", &[]), &[]);
+    let key_addr = key.addr.clone();
+    let bytes: Vec<u8> = (0..32u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let mut owners = Vec::new();
+    for n in 1..=2 {
+        let dir = node_dir(root.path(), &format!("owner{n}"), &[]);
+        fs::write(dir.share.join("movie.bin"), &bytes).unwrap();
+        let extra = vec!["--share".to_owned(), path_arg(&dir.share)];
+        owners.push(user_node(&format!("owner{n}"), n, &key_addr, &dir, &extra));
+    }
+    let out = root.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    let getter = |root: &Path| {
+        let dir = node_dir(root, "getter", &[]);
+        let extra = vec!["--out".to_owned(), path_arg(&out)];
+        user_node("getter", 3, &key_addr, &dir, &extra)
+    };
+    let mut downloader = getter(root.path());
+    for node in owners.iter().chain([&downloader]) {
+        wait_joined(node);
+    }
+    // The owners publish at once; a search may still miss one for a moment.
+    let until = Instant::now() + JOIN_TIMEOUT;
+    while downloader.search("movie.bin", JOIN_TIMEOUT).owner_addrs().len() < 2 {
+        assert!(Instant::now() < until, "both owners published: {}", downloader.describe());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let req = downloader.next_req();
+    downloader.send(&json!({"cmd": "get", "name": "movie.bin", "req": req}));
+    let started = downloader.wait_event("get_started", JOIN_TIMEOUT, |l| l["req"] == req);
+    assert_eq!(started["owners"], 2, "{started}");
+    let done = downloader.wait_event("get_done", JOIN_TIMEOUT, |l| l["req"] == req);
+    let expected = blake3::hash(&bytes).to_hex().to_string();
+    assert_eq!(done["root"], expected.as_str(), "{done}");
+    let written = fs::read(done["path"].as_str().expect("a path")).unwrap();
+    assert_eq!(blake3::hash(&written).to_hex().to_string(), expected);
+    assert!(downloader.seen(|l| l["event"] == "get_progress"), "progress was reported");
+
+    // Again (into movie.bin.1): killed once some leaves are in, then restarted.
+    let req = downloader.next_req();
+    downloader.send(&json!({"cmd": "get", "name": "movie.bin", "req": req}));
+    let size = bytes.len() as u64;
+    downloader.wait_event("get_progress", JOIN_TIMEOUT, |l| {
+        l["id"] == req && l["bytes"].as_u64().is_some_and(|b| b > 0 && b < size)
+    });
+    downloader.kill();
+    let downloader = getter(root.path());
+    let resumed = downloader.wait_event("get_started", JOIN_TIMEOUT, |l| l["req"].is_null());
+    assert!(resumed["resumed"].as_u64().is_some_and(|b| b > 0), "the leaves verified before stay: {resumed}");
+    let done = downloader.wait_event("get_done", JOIN_TIMEOUT, |_| true);
+    assert_eq!(done["root"], expected.as_str(), "resumed {resumed}; done {done}");
+    let written = fs::read(done["path"].as_str().expect("a path")).unwrap();
+    assert_eq!(written, bytes);
+    downloader.assert_only_json();
+}

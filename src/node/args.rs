@@ -37,6 +37,12 @@ pub struct NodeArgs {
     /// Share the names of the files in this directory (rescanned every STORE period).
     #[arg(long, value_name = "DIR")]
     pub(super) share: Option<PathBuf>,
+    /// Serve the shared files to friends only (default: to anyone who asks).
+    #[arg(long)]
+    pub(super) share_friends_only: bool,
+    /// Where `get` writes downloads (beside their partial files while they run).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(super) out: PathBuf,
     /// Where the messenger keeps contacts, groups, requests, undelivered
     /// messages and conversations between runs [default: `mmp2p-ID` (the
     /// first 8 hex digits of the node's ID) beside the access file].
@@ -108,6 +114,16 @@ impl NodeArgs {
 
     /// The messenger's data directory: `--data-dir`, or `mmp2p-ID` (the
     /// first 8 hex digits of `id`) in the access file's directory.
+    /// Who may fetch the shared files.
+    pub(super) fn audience(&self) -> mmp2p_core::tables::uploads::Audience {
+        use mmp2p_core::tables::uploads::Audience;
+        if self.share_friends_only {
+            Audience::Friends
+        } else {
+            Audience::Anyone
+        }
+    }
+
     pub(super) fn data_dir(&self, id: Id) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(|| {
             let name = format!("mmp2p-{}", &id.to_string()[..8]);

@@ -8,7 +8,8 @@
 
 use super::control::{self, COMMANDS};
 use super::report::{
-    ContactEntry, Counters, FriendEntry, GroupEntry, HelpEntry, HistoryLine, Peer, Report, RequestEntry, SocketCounters,
+    ContactEntry, ContentEntry, Counters, FriendEntry, GroupEntry, HelpEntry, HistoryLine, Peer, Report, RequestEntry,
+    SocketCounters, TransferEntry,
 };
 use mmp2p_core::{DropReason, Stats};
 use serde_json::Value;
@@ -17,13 +18,16 @@ use std::collections::{BTreeMap, BTreeSet};
 const DOC: &str = include_str!("../../docs/cli.md");
 const REPORT_SOURCE: &str = include_str!("report.rs");
 
+/// The BLAKE3 root of the sample download.
+const ROOT: &str = "5b9e7e2d0bd86a56c1b4b36e4eb31ec1ec5bdc4a7bc11afe1a5c2b32e3d1b4cc";
+
 /// The info string of command examples.
 const COMMAND_BLOCK: &str = "json command";
 /// The info string of report examples.
 const EVENT_BLOCK: &str = "json event";
 
 /// Fields a documented example may show as `null` (they are `Option`s).
-const NULLABLE: &[&str] = &["req", "left", "right", "neighbour", "email"];
+const NULLABLE: &[&str] = &["req", "left", "right", "neighbour", "email", "eta_ms"];
 /// Fields whose keys are data, not names: reason → count.
 const MAPS: &[&str] = &["dropped"];
 
@@ -225,7 +229,55 @@ fn next_sample(previous: Option<&Report>) -> Option<Report> {
             groups: vec![GroupEntry { name: "family".to_owned(), members: vec!["bob@example.org".to_owned()] }],
             ungrouped: vec![peer().id],
         },
-        Some(Report::Groups { .. }) => return None,
+        Some(Report::Groups { .. }) => Report::Contents {
+            req,
+            name: "movie.bin".to_owned(),
+            contents: vec![ContentEntry { root: ROOT.to_owned(), size: 33_554_432, owners: 2 }],
+        },
+        Some(Report::Contents { .. }) => Report::GetStarted {
+            req,
+            id: 1,
+            name: "movie.bin".to_owned(),
+            root: ROOT.to_owned(),
+            size: 33_554_432,
+            owners: 2,
+            path: "out/movie.bin".to_owned(),
+            resumed: 0,
+        },
+        Some(Report::GetStarted { .. }) => Report::GetProgress {
+            id: 1,
+            name: "movie.bin".to_owned(),
+            bytes: 16_777_216,
+            size: 33_554_432,
+            rate: 8_388_608,
+            eta_ms: Some(2000),
+            owners: 2,
+        },
+        Some(Report::GetProgress { .. }) => Report::LeafRejected { id: 1, leaf: 17, from: peer().addr },
+        Some(Report::LeafRejected { .. }) => Report::GetDone {
+            req,
+            id: 1,
+            name: "movie.bin".to_owned(),
+            path: "out/movie.bin".to_owned(),
+            root: ROOT.to_owned(),
+            size: 33_554_432,
+            ms: 4000,
+        },
+        Some(Report::GetDone { .. }) => {
+            Report::GetFailed { req, name: "movie.bin".to_owned(), reason: "no owner found".to_owned() }
+        }
+        Some(Report::GetFailed { .. }) => Report::Transfers {
+            req,
+            downloads: vec![TransferEntry {
+                id: 1,
+                name: "movie.bin".to_owned(),
+                bytes: 16_777_216,
+                size: 33_554_432,
+                owners: 2,
+            }],
+            uploads: 1,
+        },
+        Some(Report::Transfers { .. }) => return None,
     })
 }
 

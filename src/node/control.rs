@@ -19,6 +19,13 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("share", "[NAME...]", "share more file names; without names, list what is shared"),
     ("search", "NAME", "find the owners of a file name"),
     ("files", "FRIEND", "list a friend's shared files (FRIEND: e-mail or ID)"),
+    (
+        "get",
+        "NAME|ROOT",
+        "download NAME from every owner of the content most of them have, or a content a get found by its ROOT (hex)",
+    ),
+    ("transfers", "", "downloads with their progress, and how many streams are served"),
+    ("get-cancel", "ID", "stop download ID and delete its partial file"),
     ("lookup", "KEY", "find the node responsible for KEY (an ID in hex or an e-mail)"),
     ("ping", "ADDR", "ping the node at [ADDR]:PORT"),
     ("request", "EMAIL [NOTE...]", "ask the user with this e-mail to be friends, with a note"),
@@ -137,6 +144,18 @@ pub enum Command {
     Groups,
     /// Change the contact groups.
     Group(GroupChange),
+    /// Download a file by name, or a content found earlier by its root.
+    Get {
+        /// The name, or the root in hex.
+        target: String,
+    },
+    /// Report the downloads and uploads.
+    Transfers,
+    /// Stop a download.
+    GetCancel {
+        /// The download's number.
+        id: u64,
+    },
     /// Report the counters.
     Stats,
     /// Leave the ring.
@@ -363,6 +382,7 @@ struct Fields {
     group: Option<String>,
     to: Option<String>,
     count: Option<u64>,
+    id: Option<u64>,
 }
 
 /// A JSON command line.
@@ -392,7 +412,12 @@ pub fn parse_text(line: &str) -> Option<Result<Request, ControlError>> {
             fields.addr = Some(addr.trim().to_owned()).filter(|a| !a.is_empty());
         }
         "share" => fields.names = rest.split_whitespace().map(str::to_owned).collect(),
-        "search" => fields.name = Some(rest.to_owned()),
+        "search" | "get" => fields.name = Some(rest.to_owned()),
+        "get-cancel" => match rest.parse() {
+            Ok(id) => fields.id = Some(id),
+            Err(_) if rest.is_empty() => {}
+            Err(_) => return Some(Err(ControlError::BadCount(rest.to_owned()))),
+        },
         "files" => fields.friend = Some(rest.to_owned()),
         "lookup" => fields.key = Some(rest.to_owned()),
         "request" => (fields.email, fields.text) = split_first(rest),
@@ -509,6 +534,12 @@ fn command(name: &str, fields: Fields) -> Result<Command, ControlError> {
             let group = required(fields.group)?;
             let group = Some(group).filter(|g| g != "-");
             Command::Group(GroupChange::Move { id: parse_key(&friend)?, friend, group })
+        }
+        "get" => Command::Get { target: required(fields.name)? },
+        "transfers" => Command::Transfers,
+        "get-cancel" => {
+            let missing = ControlError::Missing { command: "get-cancel", usage: "ID" };
+            Command::GetCancel { id: fields.id.ok_or(missing)? }
         }
         "stats" => Command::Stats,
         "leave" => Command::Leave,

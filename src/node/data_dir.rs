@@ -9,6 +9,7 @@
 //! | `outbox.json` | messages sent and not yet delivered |
 //! | `history.json` | the conversations, the last [`HISTORY_PER_FRIEND`] messages each |
 //! | `presence.json` | the user's own presence and its version |
+//! | `downloads.json` | downloads not finished: name, content, partial file, owners |
 //!
 //! A missing file is empty state. A file that does not read is named in an
 //! error, and the node starts with everything else.
@@ -38,6 +39,8 @@ pub enum DataFile {
     History,
     /// The user's presence.
     Presence,
+    /// Unfinished downloads.
+    Downloads,
 }
 
 impl DataFile {
@@ -50,8 +53,25 @@ impl DataFile {
             DataFile::Outbox => "outbox.json",
             DataFile::History => "history.json",
             DataFile::Presence => "presence.json",
+            DataFile::Downloads => "downloads.json",
         }
     }
+}
+
+/// An unfinished download as kept on disk (its leaves are in the partial
+/// file's bitmap beside it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedDownload {
+    /// The file's name.
+    pub name: String,
+    /// Its BLAKE3 root, in hex.
+    pub root: String,
+    /// Its size.
+    pub size: u64,
+    /// Where it goes when done.
+    pub path: PathBuf,
+    /// The owners last fetched from.
+    pub owners: Vec<String>,
 }
 
 /// A contact as kept on disk.

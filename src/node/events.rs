@@ -13,6 +13,7 @@ impl Session {
         let report = match event {
             Event::Joined { request, left, right, hops } => {
                 self.pending.remove(&request);
+                self.resume_downloads();
                 self.join_retry = None;
                 self.ask(|node, _, _| Input::Bootstrap(node.bootstrap().entries().to_vec()));
                 Report::Joined { left: Some(left.into()), right: Some(right.into()), hops }
@@ -82,6 +83,23 @@ impl Session {
             Event::LookupFailed { request, key } => {
                 Report::LookupFailed { req: self.finished(request), key: key.to_string() }
             }
+            Event::SearchResult { request, owner, .. }
+                if matches!(self.pending.get(&request), Some((_, Pending::Get { .. }))) =>
+            {
+                if let Some((_, Pending::Get { get })) = self.pending.get(&request) {
+                    let get = *get;
+                    self.get_owner(get, owner.addr);
+                }
+                return false;
+            }
+            Event::SearchComplete { request, .. } | Event::SearchFailed { request, .. }
+                if matches!(self.pending.get(&request), Some((_, Pending::Get { .. }))) =>
+            {
+                if let Some((_, Pending::Get { get })) = self.pending.remove(&request) {
+                    self.get_searched(get);
+                }
+                return false;
+            }
             Event::SearchResult { request, key, owner, hops } => {
                 let (req, name) = match self.pending.get(&request) {
                     Some((req, Pending::Search { name, .. })) => (Some(*req), name.clone()),
@@ -120,6 +138,17 @@ impl Session {
             },
             Event::PingFailed { request, peer } => {
                 Report::PingFailed { req: self.finished(request), addr: peer.to_string() }
+            }
+            transfer @ (Event::ContentInfo { .. }
+            | Event::ContentQueryFailed { .. }
+            | Event::LeafVerified { .. }
+            | Event::LeafRejected { .. }
+            | Event::SourceRefused { .. }
+            | Event::SourceLost { .. }
+            | Event::DownloadComplete { .. }
+            | Event::DownloadStalled { .. }) => {
+                self.transfer_event(transfer);
+                return false;
             }
             // The messenger's events, and (the enum is non-exhaustive) any
             // this program does not know yet, which it logs.

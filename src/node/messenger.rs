@@ -82,7 +82,7 @@ impl Messenger {
                 DataFile::Outbox => serde_json::from_value(value).map(|o| messenger.outbox = o),
                 DataFile::History => serde_json::from_value(value).map(|h| messenger.history = h),
                 DataFile::Requests => serde_json::from_value(value).map(|r| messenger.requests = r),
-                DataFile::Presence => Ok(()),
+                DataFile::Presence | DataFile::Downloads => Ok(()),
             };
             if let Err(e) = result {
                 errors.push(shape(e));
@@ -484,8 +484,8 @@ impl Session {
             DataFile::History => m.save(file, &m.history),
             DataFile::Requests => m.save(file, &m.requests),
             DataFile::Presence => m.save(file, &m.presence),
-            // The core holds the contacts: see save_contacts.
-            DataFile::Contacts => Ok(()),
+            // The core holds the contacts: see save_contacts; the transfers keep their own.
+            DataFile::Contacts | DataFile::Downloads => Ok(()),
         };
         if let Err(e) = result {
             self.error(None, e);

@@ -14,11 +14,14 @@ mod cli_doc;
 pub mod control;
 mod data_dir;
 mod events;
+mod files;
 mod identity;
 mod messenger;
 mod messenger_report;
 pub mod report;
 mod shares;
+mod transfer_report;
+mod transfers;
 
 pub use args::NodeArgs;
 use control::{Command, Request, COMMANDS};
@@ -100,16 +103,31 @@ enum Input {
     Bootstrap(Vec<ResourceLocator>),
     /// What a messenger command or event found in the loop.
     Messenger(messenger::MessengerInput),
+    /// What a transfer command found in the loop.
+    Transfer(transfers::TransferInput),
 }
 
 /// A command waiting for the core's events.
 enum Pending {
     Join,
-    Search { name: String, started: Clock },
-    Lookup { started: Clock },
-    Files { friend: String },
+    Search {
+        name: String,
+        started: Clock,
+    },
+    Lookup {
+        started: Clock,
+    },
+    Files {
+        friend: String,
+    },
+    /// The search of a `get` (its number).
+    Get {
+        get: u64,
+    },
     Ping,
-    Leave { quit: bool },
+    Leave {
+        quit: bool,
+    },
 }
 
 /// A running node and what its control session knows.
@@ -139,6 +157,8 @@ struct Session {
     ended: Option<u8>,
     /// The messenger's state and data directory.
     messenger: messenger::Messenger,
+    /// Shared files, downloads and their files.
+    transfers: transfers::Transfers,
 }
 
 impl Session {
@@ -192,6 +212,10 @@ impl Session {
             Ok(dir) => (None, Some(dir)),
             Err(e) => (Some(format!("{e}; the messenger keeps nothing between runs")), None),
         };
+        let mut transfers = transfers::Transfers::new(data_dir.clone(), args.out.clone(), args.audience());
+        driver.set_storage(key, Box::new(transfers.disk.clone()));
+        let (resume, resume_error) = transfers.saved();
+        transfers.resume = resume;
         let (messenger, contacts, data_errors) = messenger::Messenger::load(data_dir);
         let (sender, inputs) = channel();
         let forward = sender.clone();
@@ -227,6 +251,7 @@ impl Session {
             next_rescan: Clock::now(),
             quit_deadline: None,
             messenger,
+            transfers,
         };
         session.report(Report::Listening {
             addr: me.addr.to_string(),
@@ -237,7 +262,7 @@ impl Session {
         if let Some(e) = access_error {
             session.report(Report::Error { req: None, message: format!("{e}; falling back to --key-node") });
         }
-        for message in data_error.into_iter().chain(data_errors) {
+        for message in data_error.into_iter().chain(data_errors).chain(resume_error) {
             session.report(Report::Error { req: None, message });
         }
         session.restore_messenger(contacts);
@@ -248,6 +273,7 @@ impl Session {
         if args.key {
             session.command(|node, _| node.found_ring());
             session.report(Report::Joined { left: None, right: None, hops: 0 });
+            session.resume_downloads();
         } else {
             session.join();
         }
@@ -260,11 +286,16 @@ impl Session {
     fn run(mut self) -> ExitCode {
         loop {
             let now = Clock::now();
-            let wake = [self.join_retry, Some(self.next_rescan), self.quit_deadline.map(|(_, at)| at)]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap_or(now + Duration::from_secs(3600));
+            let wake = [
+                self.join_retry,
+                Some(self.next_rescan),
+                self.quit_deadline.map(|(_, at)| at),
+                self.transfers.next_progress,
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(now + Duration::from_secs(3600));
             match self.inputs.recv_timeout(wake.saturating_duration_since(now)) {
                 Ok(input) => {
                     if self.handle_input(input) {
@@ -281,6 +312,9 @@ impl Session {
             }
             if self.next_rescan <= now {
                 self.rescan();
+            }
+            if self.transfers.next_progress.is_some_and(|at| at <= now) {
+                self.report_progress();
             }
             if let Some((req, at)) = self.quit_deadline {
                 if at <= now {
@@ -375,6 +409,7 @@ impl Session {
             // A node with no list (the key node never joins) leaves the file alone.
             Input::Bootstrap(entries) if entries.is_empty() => {}
             Input::Messenger(input) => self.messenger_input(input),
+            Input::Transfer(input) => self.transfer_input(input),
             Input::Bootstrap(entries) => match access::save(&self.access_file, &entries) {
                 Ok(()) => {
                     tracing::info!(path = %self.access_file.display(), entries = entries.len(), "access file written")
@@ -447,6 +482,9 @@ impl Session {
                 self.begin(req, Pending::Lookup { started: Clock::now() }, move |node, now| node.lookup(now, key));
             }
             Command::Ping { addr } => self.begin(req, Pending::Ping, move |node, now| node.ping(now, addr)),
+            Command::Get { target } => self.get(req, target),
+            Command::Transfers => self.report_transfers(req),
+            Command::GetCancel { id } => self.cancel_get(req, id),
             Command::Stats => self.ask(move |node, io, _| reply(Report::stats(req, node, io))),
             messenger @ (Command::Request { .. }
             | Command::Contact { .. }
@@ -491,8 +529,8 @@ impl Session {
     /// Reads the shared directory again and republishes if it changed.
     fn rescan(&mut self) {
         self.next_rescan = Clock::now() + self.rescan_period;
-        let Some(dir) = &self.share_dir else { return };
-        match shares::scan(dir) {
+        let Some(dir) = self.share_dir.clone() else { return };
+        match shares::scan(&dir) {
             Ok(mut names) => {
                 self.dir_error = None;
                 if names.len() > MAX_SHARED_FILES {
@@ -503,6 +541,8 @@ impl Session {
                     self.dir_names = names;
                     self.publish(None, Vec::new());
                 }
+                let names = self.dir_names.clone();
+                self.serve_shared(&dir, &names);
             }
             Err(e) => {
                 // Reported once per failure, not every period.

@@ -1,6 +1,7 @@
 //! What the node prints: one [`Report`] per line, as JSON or as readable text.
 
 pub use super::messenger_report::{ContactEntry, GroupEntry, HistoryLine, RequestEntry};
+pub use super::transfer_report::{ContentEntry, TransferEntry};
 use mmp2p_core::wire::Side;
 use mmp2p_core::{Node, ResourceLocator, Stats};
 use mmp2p_mio::IoStats;
@@ -465,6 +466,95 @@ pub enum Report {
         /// Contacts in no group.
         ungrouped: Vec<String>,
     },
+    /// `get`: the owners found name these contents (the first is fetched).
+    Contents {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The name searched.
+        name: String,
+        /// Each content with the owners naming it, most owners first.
+        contents: Vec<ContentEntry>,
+    },
+    /// A download began (or resumed).
+    GetStarted {
+        /// The command's tag (absent for a download resumed at start).
+        req: Option<u64>,
+        /// The download's number (for `get-cancel`).
+        id: u64,
+        /// The file's name.
+        name: String,
+        /// Its BLAKE3 root, in hex.
+        root: String,
+        /// Its size in bytes.
+        size: u64,
+        /// The owners fetched from.
+        owners: usize,
+        /// Where it is written.
+        path: String,
+        /// Bytes verified before (a resumed download).
+        resumed: u64,
+    },
+    /// A download's progress, every half second.
+    GetProgress {
+        /// The download's number.
+        id: u64,
+        /// The file's name.
+        name: String,
+        /// Bytes verified.
+        bytes: u64,
+        /// The file's size.
+        size: u64,
+        /// Bytes per second lately.
+        rate: u64,
+        /// Milliseconds left at that rate, if it moves.
+        eta_ms: Option<u64>,
+        /// Owners still serving.
+        owners: usize,
+    },
+    /// A leaf did not match its hash: fetched again, its sender counted.
+    LeafRejected {
+        /// The download's number.
+        id: u64,
+        /// The leaf.
+        leaf: u32,
+        /// The owner that sent it.
+        from: String,
+    },
+    /// A download finished: every leaf verified, the file in place.
+    GetDone {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The download's number.
+        id: u64,
+        /// The file's name.
+        name: String,
+        /// Where it is.
+        path: String,
+        /// Its BLAKE3 root, in hex.
+        root: String,
+        /// Its size.
+        size: u64,
+        /// Milliseconds the download took (this run).
+        ms: u64,
+    },
+    /// A `get` could not start or go on (the partial file stays for a later `get`).
+    GetFailed {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The file's name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// The downloads running, and the streams served.
+    Transfers {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The downloads.
+        downloads: Vec<TransferEntry>,
+        /// Streams being served to downloaders.
+        uploads: usize,
+    },
     /// Bad input or a refused command; the node keeps running.
     Error {
         /// The command's tag, if the line was a command.
@@ -625,6 +715,13 @@ impl Report {
             | Report::Delivered { .. }
             | Report::History { .. }
             | Report::Groups { .. } => self.messenger_text(),
+            Report::Contents { .. }
+            | Report::GetStarted { .. }
+            | Report::GetProgress { .. }
+            | Report::LeafRejected { .. }
+            | Report::GetDone { .. }
+            | Report::GetFailed { .. }
+            | Report::Transfers { .. } => self.transfer_text(),
             Report::Error { message, .. } => format!("error: {message}"),
         }
     }

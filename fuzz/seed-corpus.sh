@@ -117,5 +117,19 @@ seeds = {
 for name, data in seeds.items():
     write(node_dir, name, data)
 
-print(f"seed-corpus: {len(vectors)} wire vectors, {len(vectors) + len(seeds)} node seeds")
+# Transfer target (fuzz/fuzz_targets/transfer.rs): op 0 delivers the next
+# datagram (fate 0), op 1 moves time; a clean run, a lossy one, and one with
+# a fake owner's bad proof and bad chunks.
+transfer_dir = "fuzz/corpus/transfer"
+os.makedirs(transfer_dir, exist_ok=True)
+transfer_seeds = {
+    "clean": bytes([0, 0] * 200 + [1, 0x00, 0x64] + [0, 0] * 200),
+    "lossy": bytes([0, 1, 0, 0, 0, 2, 0, 3, 0x00, 0x40, 0x01] * 40 + [1, 0x03, 0xe8] + [0, 0] * 100),
+    "fake-owner": bytes([0, 0] * 8 + [2, 1, 2, 0x00, 0, 1, 1, 0, 0] + [2, 1, 2, 0x00, 0, 2, 5, 3, 3, 1, 2]
+                        + [0, 0] * 100 + [1, 0x07, 0xd0] + [0, 0] * 100),
+}
+for name, data in transfer_seeds.items():
+    write(transfer_dir, name, data)
+
+print(f"seed-corpus: {len(vectors)} wire vectors, {len(vectors) + len(seeds)} node seeds, {len(transfer_seeds)} transfer seeds")
 PY

@@ -1,5 +1,6 @@
 //! Many nodes on [::1] in one mio driver, driven step by step from this thread.
 
+use crate::node::files::DiskStorage;
 use mmp2p_core::{Config, Event, Id, Instant, Node, RequestId, ResourceLocator};
 use mmp2p_mio::{Driver, DriverEvent, Handle, IoStats, NodeKey};
 use std::collections::HashSet;
@@ -21,6 +22,8 @@ pub struct Cluster {
     pub removed: HashSet<usize>,
     /// Indexes of nodes bound but kept out of the ring's truth (an impostor).
     standby: HashSet<usize>,
+    /// Each node's files (shared and downloaded), read and written by the loop.
+    pub disks: Vec<DiskStorage>,
     /// `PeerDown` events seen so far: (reporting node index, peer).
     pub peers_down: Vec<(usize, ResourceLocator)>,
     /// The live nodes in ring order: (ID, index).
@@ -42,13 +45,17 @@ impl Cluster {
             let added = driver.add_node(loopback, id, config, node_seed).map_err(|e| format!("[::1]: {e}"))?;
             nodes.push(added);
         }
+        let disks: Vec<DiskStorage> = nodes.iter().map(|_| DiskStorage::default()).collect();
+        for ((key, _), disk) in nodes.iter().zip(&disks) {
+            driver.set_storage(*key, Box::new(disk.clone()));
+        }
         let thread = std::thread::spawn(move || driver.run());
         let mut ring: Vec<(Id, usize)> =
             nodes.iter().take(ids.len()).enumerate().map(|(i, (_, l))| (l.id, i)).collect();
         ring.sort();
         let (removed, peers_down) = (HashSet::new(), Vec::new());
         let standby = (ids.len()..nodes.len()).collect();
-        Ok(Cluster { handle, events, thread: Some(thread), nodes, removed, standby, peers_down, ring })
+        Ok(Cluster { handle, events, thread: Some(thread), nodes, removed, standby, disks, peers_down, ring })
     }
 
     /// Indexes of the nodes still running, in the ring's truth.

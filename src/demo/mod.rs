@@ -1,13 +1,15 @@
 //! `mmp2p demo`: a key node and 15 more nodes on [::1], real UDP sockets in
 //! one process, taken through joins, an impostor refused, friends, shared files, searches,
 //! lookups, a friend's file list, the messenger (requests, presence, chat
-//! with receipts, a message delivered after a restart) and two crashes, with a readable transcript
+//! with receipts, a message delivered after a restart), a file fetched from
+//! two owners and checked against its hash, and two crashes, with a readable transcript
 //! and a summary table. Every step checks its results against the true ring;
 //! the exit status is 0 only if every step succeeded.
 
 mod cluster;
 mod messenger;
 mod table;
+mod transfer;
 
 use clap::Args;
 use cluster::{Cluster, ClusterError};
@@ -154,6 +156,7 @@ impl Demo {
         self.presence()?;
         self.chat()?;
         self.offline_message()?;
+        self.transfer()?;
         self.crash()?;
         let live: Vec<usize> = self.cluster.live().filter(|&i| i != 0).collect();
         self.search("search after crash", live)?;

@@ -14,7 +14,7 @@ mod cli_doc;
 pub mod control;
 mod data_dir;
 mod events;
-mod files;
+pub(crate) mod files;
 mod identity;
 mod messenger;
 mod messenger_report;

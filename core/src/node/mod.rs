@@ -2,7 +2,8 @@
 //! one file per protocol rule that adds to it — `ring/` (join, leave,
 //! stabilise, liveness, neighbour updates), `routing/` (relay, lookup,
 //! lookahead), `dht/` (publish, verify, search, replicate, files),
-//! `messenger/` (friend requests, presence, chat) — plus the
+//! `messenger/` (friend requests, presence, chat), `transfer/` (serving,
+//! sending, fetching, scheduling) — plus the
 //! machinery they share: `requests.rs`, `outbox.rs`, `timers.rs`, `state.rs`.
 
 mod dht;
@@ -52,8 +53,9 @@ use state::{DhtState, LivenessState, LookaheadState, MessengerState, RequestStat
 ///   [`is_joined`](Node::is_joined), [`is_member`](Node::is_member),
 ///   [`is_link_down`](Node::is_link_down), [`contacts`](Node::contacts),
 ///   [`friend_requests`](Node::friend_requests), [`presence`](Node::presence),
-///   [`undelivered`](Node::undelivered), [`mailbox`](Node::mailbox). They
-///   never change the node.
+///   [`undelivered`](Node::undelivered), [`mailbox`](Node::mailbox),
+///   [`served`](Node::served), [`uploads`](Node::uploads),
+///   [`downloads`](Node::downloads). They never change the node.
 /// - **Inputs**: [`handle_datagram`](Node::handle_datagram) (a datagram from
 ///   an address) and [`handle_timeout`](Node::handle_timeout) (time passed).
 /// - **Commands**: [`join`](Node::join), [`join_bootstrap`](Node::join_bootstrap),
@@ -66,12 +68,16 @@ use state::{DhtState, LivenessState, LookaheadState, MessengerState, RequestStat
 ///   [`block`](Node::block), [`unfriend`](Node::unfriend),
 ///   [`set_presence`](Node::set_presence), [`say`](Node::say),
 ///   [`read_message`](Node::read_message) and the `restore_*` commands that
-///   give a restarted node what its program kept. Each
+///   give a restarted node what its program kept; the transfers'
+///   [`serve_content`](Node::serve_content), [`unserve_content`](Node::unserve_content),
+///   [`query_content`](Node::query_content), [`download`](Node::download),
+///   [`add_source`](Node::add_source) and [`cancel_download`](Node::cancel_download). Each
 ///   takes `now`; one that completes later returns a
 ///   [`RequestId`](crate::RequestId) its events carry; one that cannot start
 ///   returns a typed [`CommandError`](crate::CommandError) and changes nothing.
-/// - **Outputs**: [`poll_output`](Node::poll_output) (datagrams, then events,
-///   then the next deadline) and [`poll_timeout`](Node::poll_timeout).
+/// - **Outputs**: [`poll_output`](Node::poll_output) (datagrams, then file
+///   bytes to write, then events, then the next deadline) and
+///   [`poll_timeout`](Node::poll_timeout).
 ///
 /// # The drain rule
 ///

@@ -1,6 +1,6 @@
 //! The simulated nodes' files: content they serve (bytes and leaf tree, read
 //! into outgoing datagrams when a node asks with a
-//! [`Fill`](mmp2p_core::event::Fill)), and files they download (written
+//! [`Fill`]), and files they download (written
 //! as [`Output::Write`](mmp2p_core::Output::Write) comes, with a bitmap of
 //! verified leaves that outlives a restart, as a program's disk would).
 

@@ -39,7 +39,7 @@ impl SharedFile {
         if size > content::MAX_FILE_SIZE {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "larger than 1 TiB"));
         }
-        let leaves = size.div_ceil(LEAF_LEN as u64) as u32;
+        let leaves = content::leaf_count_of(size);
         let mut tree = vec![[0u8; 32]; content::tree_len(leaves)];
         let mut root = blake3::Hasher::new();
         let mut buf = vec![0u8; 64 * LEAF_LEN];
@@ -141,14 +141,7 @@ impl PartialFile {
 
     /// The leaves still to fetch, as ranges.
     pub fn missing(&self) -> Vec<Range<u32>> {
-        let mut ranges: Vec<Range<u32>> = Vec::new();
-        for leaf in (0..self.content.leaf_count()).filter(|&leaf| !self.is_verified(leaf)) {
-            match ranges.last_mut() {
-                Some(last) if last.end == leaf => last.end += 1,
-                _ => ranges.push(leaf..leaf + 1),
-            }
-        }
-        ranges
+        content::missing_ranges(self.content.leaf_count(), |leaf| self.is_verified(leaf)).collect()
     }
 
     /// Every leaf is verified: the partial file becomes the file and the

@@ -105,7 +105,7 @@ impl ContentId {
 
     /// How many leaves the file has (0 for an empty file).
     pub fn leaf_count(&self) -> u32 {
-        self.size.div_ceil(LEAF_LEN as u64).min(u64::from(u32::MAX)) as u32
+        leaf_count_of(self.size)
     }
 
     /// The byte range leaf `leaf` covers (empty past the end).
@@ -146,6 +146,27 @@ impl ContentId {
             .filter(|&level| sibling(count, level, block >> (level - BLOCK_LEVEL)).is_some())
             .count()
     }
+}
+
+/// How many leaves a file of `size` bytes has (0 for an empty file).
+pub fn leaf_count_of(size: u64) -> u32 {
+    size.div_ceil(LEAF_LEN as u64).min(u64::from(u32::MAX)) as u32
+}
+
+/// The leaves of `0..leaf_count` not `verified`, as ranges in order: what a
+/// resumed download passes as `missing`, read from a bitmap.
+pub fn missing_ranges(leaf_count: u32, verified: impl Fn(u32) -> bool) -> impl Iterator<Item = Range<u32>> {
+    let mut leaf = 0;
+    core::iter::from_fn(move || {
+        while leaf < leaf_count && verified(leaf) {
+            leaf += 1;
+        }
+        let start = leaf;
+        while leaf < leaf_count && !verified(leaf) {
+            leaf += 1;
+        }
+        (start < leaf).then_some(start..leaf)
+    })
 }
 
 /// Levels above the leaves in a tree of `leaf_count` leaves.

@@ -89,6 +89,15 @@ fn incomplete_duplicate_or_misfit_chunks_are_refused() {
 }
 
 #[test]
+fn missing_leaves_come_out_as_ranges() {
+    let verified = [true, false, false, true, true, false, true, false];
+    let ranges: std::vec::Vec<_> = missing_ranges(8, |leaf| verified[leaf as usize]).collect();
+    assert_eq!(ranges, [1..3, 5..6, 7..8]);
+    assert_eq!(missing_ranges(3, |_| true).count(), 0);
+    assert_eq!(missing_ranges(3, |_| false).next(), Some(0..3));
+}
+
+#[test]
 fn shapes() {
     assert_eq!(ContentId::of(&[]).leaf_count(), 0);
     assert_eq!(levels(1), 0);

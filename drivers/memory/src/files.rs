@@ -95,8 +95,7 @@ pub struct SharedContent {
 impl SharedContent {
     /// Hashes `bytes`, served under `key`, into its ID and tree.
     pub fn new(key: mmp2p_core::Id, bytes: Vec<u8>, audience: Audience) -> (ContentId, SharedContent) {
-        let leaves = (bytes.len() as u64).div_ceil(content::LEAF_LEN as u64) as u32;
-        let mut tree = vec![[0u8; 32]; content::tree_len(leaves)];
+        let mut tree = vec![[0u8; 32]; content::tree_len(content::leaf_count_of(bytes.len() as u64))];
         let id = content::hash_tree(&bytes, &mut tree);
         (id, SharedContent { bytes: Arc::new(bytes), tree: Arc::new(tree), audience, key })
     }
@@ -118,16 +117,7 @@ pub struct DownloadFile {
 impl DownloadFile {
     /// The leaves not verified, as ranges (what a resumed download asks for).
     pub fn missing(&self) -> Vec<std::ops::Range<u32>> {
-        let mut ranges: Vec<std::ops::Range<u32>> = Vec::new();
-        for (leaf, done) in self.verified.iter().enumerate() {
-            let leaf = leaf as u32;
-            match ranges.last_mut() {
-                _ if *done => {}
-                Some(last) if last.end == leaf => last.end += 1,
-                _ => ranges.push(leaf..leaf + 1),
-            }
-        }
-        ranges
+        content::missing_ranges(self.content.leaf_count(), |leaf| self.verified[leaf as usize]).collect()
     }
 
     /// True once every leaf verified and the bytes hash to the root.

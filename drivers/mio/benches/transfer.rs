@@ -94,8 +94,7 @@ fn served(len: usize) -> Arc<Served> {
         state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
     }
-    let leaves = (len as u64).div_ceil(content::LEAF_LEN as u64) as u32;
-    let mut tree = vec![[0u8; 32]; content::tree_len(leaves)];
+    let mut tree = vec![[0u8; 32]; content::tree_len(content::leaf_count_of(len as u64))];
     let content = content::hash_tree(&bytes, &mut tree);
     Arc::new(Served { bytes, tree, content })
 }

@@ -120,6 +120,22 @@ impl Source {
         self.state == SourceState::Active
     }
 
+    /// Packet `pn` arrived at `now`: the source is heard, the packet
+    /// recorded and counted for the ack. True if it must be acknowledged
+    /// at once (every [`ACK_EVERY`]th); otherwise the ack waits at most
+    /// [`MAX_ACK_DELAY`].
+    pub fn packet_arrived(&mut self, pn: u32, now: Instant) -> bool {
+        (self.last_heard, self.unanswered, self.retry_at) = (now, 0, Some(now + SILENCE));
+        self.receive(pn, now);
+        self.unacked = self.unacked.saturating_add(1);
+        if self.unacked >= ACK_EVERY {
+            (self.unacked, self.ack_due) = (0, None);
+            return true;
+        }
+        self.ack_due.get_or_insert(now + MAX_ACK_DELAY);
+        false
+    }
+
     /// Records packet `pn` as received at `now`; false if it was already.
     pub fn receive(&mut self, pn: u32, now: Instant) -> bool {
         let ranges = &mut self.received;
@@ -254,6 +270,14 @@ impl Downloads {
     /// The download `request`, mutably.
     pub fn get_mut(&mut self, request: RequestId) -> Option<&mut Download> {
         self.list.iter_mut().find(|d| d.request == request)
+    }
+
+    /// Stream `stream` with `addr`: its download and the source.
+    pub fn stream_mut(&mut self, addr: SocketAddrV6, stream: u64) -> Option<(RequestId, &mut Source)> {
+        self.list.iter_mut().find_map(|d| {
+            let request = d.request;
+            d.source_mut(addr, stream).map(|source| (request, source))
+        })
     }
 
     /// The slot of leaf `leaf` of download `request`.

@@ -16,6 +16,7 @@ use crate::stats::DropReason;
 use crate::tables::downloads::{
     Download, Source, SourceState, Staged, BUSY_RETRY, MAX_BAD_LEAVES, MAX_DOWNLOADS, MAX_SOURCES, MISSING_RANGES,
 };
+use crate::tables::outbox::Outgoing;
 use crate::time::Instant;
 use crate::wire::{BlockProof, Data, Header, Refuse, RefuseReason};
 use core::net::SocketAddrV6;
@@ -163,10 +164,8 @@ impl Node {
         refuse: Refuse,
     ) -> Result<(), DropReason> {
         let now = self.now;
-        let (request, source) = self.find_source(from, header.txid).ok_or(DropReason::UnknownStream)?;
-        let Some(source) = self.transfers.downloads.get_mut(request).and_then(|d| d.sources.get_mut(source)) else {
-            return Err(DropReason::UnknownStream);
-        };
+        let (request, source) =
+            self.transfers.downloads.stream_mut(from, header.txid).ok_or(DropReason::UnknownStream)?;
         if refuse.reason == RefuseReason::Retry {
             if source.cookie == refuse.cookie {
                 return Ok(());
@@ -191,29 +190,18 @@ impl Node {
         Ok(())
     }
 
-    /// The download and source index of stream `stream` with `from`.
-    pub(crate) fn find_source(&self, from: SocketAddrV6, stream: u64) -> Option<(RequestId, usize)> {
-        self.transfers.downloads.list.iter().find_map(|d| {
-            let index = d.sources.iter().position(|s| s.addr == from && s.stream == stream)?;
-            Some((d.request, index))
-        })
-    }
-
     /// A packet `pn` arrived on stream `stream` from `from`: the source is
     /// heard and the packet acknowledged. Returns its download.
     fn stream_packet(&mut self, from: SocketAddrV6, stream: u64, pn: u32) -> Result<RequestId, DropReason> {
         let now = self.now;
-        let (request, index) = self.find_source(from, stream).ok_or(DropReason::UnknownStream)?;
-        let Some(source) = self.transfers.downloads.get_mut(request).and_then(|d| d.sources.get_mut(index)) else {
-            return Err(DropReason::UnknownStream);
-        };
+        let (request, source) = self.transfers.downloads.stream_mut(from, stream).ok_or(DropReason::UnknownStream)?;
         if !source.is_active() {
             return Err(DropReason::UnknownStream);
         }
-        (source.last_heard, source.unanswered) = (now, 0);
-        source.receive(pn, now);
-        source.unacked = source.unacked.saturating_add(1);
-        self.ack_soon(request, index);
+        if source.packet_arrived(pn, now) {
+            let (to, stream) = (source.addr, source.stream);
+            self.send(Outgoing::DataAck { to, request, stream });
+        }
         Ok(request)
     }
 

@@ -9,18 +9,16 @@
 //!   from the busiest one. A refused, silent or lying source's leaves move
 //!   to the others.
 //! - **GETs**: a source's wish list goes out whenever it changes, and
-//!   again while the source stays silent — after [`SILENCE`], then
+//!   again while the source stays silent — after [`SILENCE`](crate::tables::downloads::SILENCE), then
 //!   [`GET_RETRY`] doubling; after [`MAX_UNANSWERED`] the source is lost.
-//! - **Acks**: every [`ACK_EVERY`]th packet at once, the rest within
-//!   [`MAX_ACK_DELAY`] (QUIC acknowledges every second; fewer acks halve
+//! - **Acks**: every [`ACK_EVERY`](crate::tables::downloads::ACK_EVERY)th packet at once, the rest within
+//!   [`MAX_ACK_DELAY`](crate::tables::downloads::MAX_ACK_DELAY) (QUIC acknowledges every second; fewer acks halve
 //!   the datagrams a transfer's acks cost both ends, and the owner's window
 //!   grows by the bytes acknowledged, not by the acks).
 
 use crate::event::{Event, RequestId};
 use crate::node::Node;
-use crate::tables::downloads::{
-    Slot, SourceState, ACK_EVERY, GET_RETRY, LEAF_SLOTS, LEAVES_PER_SOURCE, MAX_ACK_DELAY, MAX_UNANSWERED, SILENCE,
-};
+use crate::tables::downloads::{Slot, SourceState, GET_RETRY, LEAF_SLOTS, LEAVES_PER_SOURCE, MAX_UNANSWERED};
 use crate::tables::outbox::Outgoing;
 use crate::time::Instant;
 use crate::wire::{DataAck, Get, Message};
@@ -164,23 +162,6 @@ impl Node {
             self.transfers.downloads.get_mut(request).and_then(|d| d.sources.iter_mut().find(|s| s.addr == source))
         {
             source.get_due = Some(now);
-        }
-    }
-
-    /// A packet arrived from source `index` of `request`: acknowledged at
-    /// once if it is the second unacknowledged, else soon.
-    pub(crate) fn ack_soon(&mut self, request: RequestId, index: usize) {
-        let now = self.now;
-        let Some(source) = self.transfers.downloads.get_mut(request).and_then(|d| d.sources.get_mut(index)) else {
-            return;
-        };
-        source.retry_at = Some(now + SILENCE);
-        if source.unacked >= ACK_EVERY {
-            (source.unacked, source.ack_due) = (0, None);
-            let (to, stream) = (source.addr, source.stream);
-            self.send(Outgoing::DataAck { to, request, stream });
-        } else if source.ack_due.is_none() {
-            source.ack_due = Some(now + MAX_ACK_DELAY);
         }
     }
 

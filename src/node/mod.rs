@@ -19,6 +19,7 @@ mod identity;
 mod messenger;
 mod messenger_report;
 pub mod report;
+mod report_text;
 mod shares;
 mod transfer_report;
 mod transfers;

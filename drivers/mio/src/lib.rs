@@ -4,19 +4,26 @@
 //!
 //! One [`Driver`] hosts any number of nodes, one socket each. Its loop reads
 //! every datagram until the socket would block, hands each to its node,
-//! drains the node's output after every input and sends it, and sleeps in
-//! `poll` until the earliest node deadline or a command. Commands come from
+//! drains the node's output after every input, and sleeps in `poll` until
+//! the earliest node deadline or a command. Datagrams travel in batches
+//! where the kernel allows: a node's equal-length datagrams to one address
+//! leave in one call (UDP GSO) just before the loop sleeps or the batch
+//! fills, and a socket is read many datagrams per call (`recvmmsg`, GRO). Commands come from
 //! other threads through a [`Handle`] (a channel plus a [`mio::Waker`]);
 //! events leave through a channel. Send errors and oversized datagrams are
 //! counted ([`IoStats`]) and never stop the loop.
 
 #![warn(missing_docs)]
 
+mod batch;
+
+use batch::{ReceiveBuffers, SendBatch, Sent};
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
 use mmp2p_core::event::{Fill, Write};
 use mmp2p_core::identity::Identity;
 use mmp2p_core::{Config, Event, Id, Instant, Node, Output, ResourceLocator, MAX_DATAGRAM};
+use quinn_udp::{UdpSockRef, UdpSocketState};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::fmt;
 use std::io;
@@ -24,6 +31,15 @@ use std::net::{SocketAddr, SocketAddrV6};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant as Clock};
+
+/// The receive buffer each socket asks for (the kernel caps it at
+/// `net.core.rmem_max`): every download's whole window of 1 KiB chunks at
+/// once, at the ~2 KiB the kernel charges per queued datagram, so a burst
+/// an owner sends within its window is not dropped before the loop reads it.
+pub const RECEIVE_BUFFER: usize = mmp2p_core::tables::downloads::MAX_DOWNLOADS
+    * mmp2p_core::tables::downloads::LEAF_SLOTS
+    * mmp2p_core::content::CHUNKS_PER_LEAF
+    * 2048;
 
 /// The waker's token; nodes use tokens from 0 up.
 const WAKER: Token = Token(usize::MAX);
@@ -155,6 +171,8 @@ impl Handle {
 struct Hosted {
     node: Node,
     socket: UdpSocket,
+    /// The socket's batching capabilities (GSO, GRO).
+    state: UdpSocketState,
     io: IoStats,
     storage: Option<Box<dyn Storage>>,
 }
@@ -167,7 +185,10 @@ pub struct Driver {
     /// Indexed by [`NodeKey`]; `None` once removed.
     nodes: Vec<Option<Box<Hosted>>>,
     epoch: Clock,
-    buf: Box<[u8; MAX_DATAGRAM + 1]>,
+    /// Outgoing datagrams waiting to leave together.
+    batch: SendBatch,
+    /// Where sockets are read into.
+    received: ReceiveBuffers,
 }
 
 impl Driver {
@@ -183,7 +204,8 @@ impl Driver {
             events: event_tx,
             nodes: Vec::new(),
             epoch: Clock::now(),
-            buf: Box::new([0; MAX_DATAGRAM + 1]),
+            batch: SendBatch::new(),
+            received: ReceiveBuffers::new(),
         };
         Ok((driver, Handle { commands: command_tx, waker }, event_rx))
     }
@@ -205,8 +227,11 @@ impl Driver {
         let socket = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
         socket.set_only_v6(true)?;
         socket.set_nonblocking(true)?;
+        // A smaller buffer than asked for only costs retransmissions.
+        let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
         socket.bind(&bind.into())?;
         let mut socket = UdpSocket::from_std(socket.into());
+        let state = UdpSocketState::new(UdpSockRef::from(&socket))?;
         let local = match socket.local_addr()? {
             SocketAddr::V6(local) => local,
             other => return Err(DriverError::NotIpv6(other)),
@@ -215,7 +240,7 @@ impl Driver {
         self.poll.registry().register(&mut socket, Token(key.0), Interest::READABLE)?;
         let me = ResourceLocator::new(id, local);
         let node = Node::new(config, me, self.now(), seed).map_err(DriverError::Config)?;
-        self.nodes.push(Some(Box::new(Hosted { node, socket, io: IoStats::default(), storage: None })));
+        self.nodes.push(Some(Box::new(Hosted { node, socket, state, io: IoStats::default(), storage: None })));
         Ok((key, me))
     }
 
@@ -274,6 +299,7 @@ impl Driver {
             self.drain(index);
         }
         loop {
+            self.flush_batch();
             let timeout = self
                 .next_deadline()
                 .map(|at| Duration::from_micros(at.as_micros().saturating_sub(self.now().as_micros())));
@@ -286,6 +312,7 @@ impl Driver {
                 match event.token() {
                     WAKER => {
                         if !self.take_commands() {
+                            self.flush_batch();
                             return Ok(());
                         }
                     }
@@ -312,6 +339,7 @@ impl Driver {
                     }
                 }
                 Ok(Command::Remove(key)) => {
+                    self.flush_batch();
                     if let Some(mut hosted) = self.nodes.get_mut(key.0).and_then(Option::take) {
                         // The socket closes when dropped; deregistering first keeps poll tidy.
                         let _ = self.poll.registry().deregister(&mut hosted.socket);
@@ -328,8 +356,8 @@ impl Driver {
     fn receive(&mut self, index: usize) {
         loop {
             let Some(hosted) = self.nodes.get_mut(index).and_then(Option::as_mut) else { return };
-            let (len, from) = match hosted.socket.recv_from(&mut self.buf[..]) {
-                Ok(received) => received,
+            let filled = match self.received.receive(&hosted.state, &hosted.socket) {
+                Ok(filled) => filled,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => {
@@ -337,20 +365,35 @@ impl Driver {
                     continue;
                 }
             };
-            if len > MAX_DATAGRAM {
-                hosted.io.oversized += 1;
-                continue;
+            // The buffers are lent out while their datagrams are handled, as
+            // handling drains the node into the send batch.
+            let received = std::mem::replace(&mut self.received, ReceiveBuffers::empty());
+            for buffer in 0..filled {
+                let (from, datagrams) = received.datagrams(buffer);
+                for datagram in datagrams {
+                    self.handle(index, from, datagram);
+                }
             }
-            let SocketAddr::V6(from) = from else {
-                hosted.io.not_ipv6 += 1;
-                continue;
-            };
-            hosted.io.received += 1;
-            let now = Instant::from_micros(u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX));
-            // A datagram the node cannot use is dropped and counted in its own stats.
-            let _ = hosted.node.handle_datagram(now, from, &self.buf[..len]);
-            self.drain(index);
+            self.received = received;
         }
+    }
+
+    /// Hands one received datagram to node `index` and drains it.
+    fn handle(&mut self, index: usize, from: SocketAddr, datagram: &[u8]) {
+        let Some(hosted) = self.nodes.get_mut(index).and_then(Option::as_mut) else { return };
+        if datagram.len() > MAX_DATAGRAM {
+            hosted.io.oversized += 1;
+            return;
+        }
+        let SocketAddr::V6(from) = from else {
+            hosted.io.not_ipv6 += 1;
+            return;
+        };
+        hosted.io.received += 1;
+        let now = Instant::from_micros(u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX));
+        // A datagram the node cannot use is dropped and counted in its own stats.
+        let _ = hosted.node.handle_datagram(now, from, datagram);
+        self.drain(index);
     }
 
     /// Calls `handle_timeout` on every node whose deadline has come.
@@ -365,26 +408,42 @@ impl Driver {
         }
     }
 
-    /// Sends node `index`'s datagrams and forwards its events until it is drained.
+    /// Sends the datagrams waiting in the batch.
+    fn flush_batch(&mut self) {
+        let Some(index) = self.batch.waiting() else { return };
+        match self.nodes.get_mut(index).and_then(Option::as_mut) {
+            Some(hosted) => {
+                let sent = self.batch.flush(|t| batch::send_on(&hosted.state, &hosted.socket, t));
+                hosted.io.count(sent);
+            }
+            None => self.batch.discard(),
+        }
+    }
+
+    /// Batches node `index`'s datagrams and forwards its events until it is drained.
     fn drain(&mut self, index: usize) {
+        if self.batch.waiting().is_some_and(|other| other != index) {
+            self.flush_batch();
+        }
         let Some(hosted) = self.nodes.get_mut(index).and_then(Option::as_mut) else { return };
         loop {
-            match hosted.node.poll_output(&mut self.buf[..MAX_DATAGRAM]) {
+            match hosted.node.poll_output(self.batch.tail()) {
                 Output::Transmit(t) => {
                     if let Some(fill) = t.fill {
-                        let out = &mut self.buf[fill.at..fill.at + fill.len];
+                        let out = &mut self.batch.tail()[fill.at..fill.at + fill.len];
                         if hosted.storage.as_mut().is_none_or(|s| s.read(&fill, out).is_err()) {
                             hosted.io.fill_errors += 1;
                             continue;
                         }
                     }
-                    match hosted.socket.send_to(&self.buf[..t.len], SocketAddr::V6(t.to)) {
-                        Ok(_) => hosted.io.sent += 1,
-                        Err(_) => hosted.io.send_errors += 1,
-                    }
+                    let segments = hosted.state.max_gso_segments();
+                    let sent = self
+                        .batch
+                        .push(index, t.to, t.len, segments, |t| batch::send_on(&hosted.state, &hosted.socket, t));
+                    hosted.io.count(sent);
                 }
                 Output::Write(write) => {
-                    let bytes = &self.buf[..write.len];
+                    let bytes = &self.batch.tail()[..write.len];
                     if hosted.storage.as_mut().is_none_or(|s| s.write(&write, bytes).is_err()) {
                         hosted.io.write_errors += 1;
                     }
@@ -396,6 +455,13 @@ impl Driver {
                 Output::Timeout(_) => return,
             }
         }
+    }
+}
+
+impl IoStats {
+    fn count(&mut self, sent: Sent) {
+        self.sent += sent.sent;
+        self.send_errors += sent.failed;
     }
 }
 

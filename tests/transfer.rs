@@ -7,7 +7,7 @@ mod common;
 use common::{befriend, datagram};
 use mmp2p_core::content::{ContentId, CHUNK_LEN, LEAF_LEN};
 use mmp2p_core::rng::Rng;
-use mmp2p_core::tables::uploads::{Audience, MAX_UPLOADS};
+use mmp2p_core::tables::uploads::{Audience, ASK_LIMIT, MAX_UPLOADS};
 use mmp2p_core::wire::{
     BlockProof, ContentInfo, Data, DataAck, Get, Header, LeafRange, Message, MessageType, Refuse, RefuseReason, Repr,
 };
@@ -334,6 +334,7 @@ fn get_flood_stays_bounded() {
     let sender = network.locator(attacker);
     let ranges = [LeafRange { first: 0, count: 20, proofs: true }];
     let mut flood_bytes = 0;
+    let flood_start = network.now();
     for i in 0..2000u32 {
         let spoofed = i < 1000;
         let source = if spoofed {
@@ -352,6 +353,13 @@ fn get_flood_stays_bounded() {
             assert!(network.node(owner).uploads().len() <= MAX_UPLOADS);
         }
     }
+    network.run_for(Duration::from_millis(10));
+    // The attacker's own address drew at most its request rate in answers.
+    let flood_time = network.now().saturating_duration_since(flood_start);
+    let allowed = (ASK_LIMIT.burst as u128 + flood_time.as_micros() / ASK_LIMIT.refill.as_micros() + 1) as usize;
+    let answered = network.trace().iter().filter(|t| t.to == sender.addr && t.bytes[3] == MessageType::Refuse as u8);
+    assert!(answered.count() <= allowed, "at most {allowed} answers in {flood_time:?}");
+    assert!(network.node(owner).stats().dropped(DropReason::AskRateLimited) >= 900);
     let request = network.download(downloader, id, &[owner]).expect("starts");
     until_complete(&mut network, downloader, request, Duration::from_secs(60));
     assert_eq!(network.files(downloader).downloads[&request].bytes, bytes);
@@ -363,6 +371,31 @@ fn get_flood_stays_bounded() {
     assert!(kinds_to_spoofed.iter().all(|k| *k == MessageType::Refuse as u8), "only REFUSE to unproven addresses");
     assert!(to_spoofed <= 3 * flood_bytes / 2, "{to_spoofed} bytes drawn by {} spoofed bytes", flood_bytes / 2);
     assert!(network.node(owner).uploads().len() <= MAX_UPLOADS);
+}
+
+/// CONTENT_QUERYs from one address: answered within its request rate, the
+/// rest dropped and counted.
+#[test]
+fn content_query_flood_is_rate_limited() {
+    let (mut network, nodes) = network(2, 8);
+    let (owner, asker) = (nodes[0], nodes[1]);
+    let key = Id::from_file_name("file12");
+    network.share_content(owner, "file12", file(LEAF_LEN, 82), Audience::Anyone);
+    network.set_tracing(true);
+    let sender = network.locator(asker);
+    let start = network.now();
+    for i in 0..200u64 {
+        let header = Header { flags: 0, hop_limit: 64, txid: i + 1, sender };
+        let bytes = datagram(&Repr { header, message: Message::ContentQuery { key } });
+        network.inject_spoofed(asker, sender.addr, Network::addr(owner), bytes);
+    }
+    network.run_for(Duration::from_millis(50));
+    let elapsed = network.now().saturating_duration_since(start);
+    let allowed = (ASK_LIMIT.burst as u128 + elapsed.as_micros() / ASK_LIMIT.refill.as_micros() + 1) as usize;
+    let infos = network.trace().iter().filter(|t| t.to == sender.addr && t.bytes[3] == MessageType::ContentInfo as u8);
+    let infos = infos.count();
+    assert!(infos >= ASK_LIMIT.burst as usize && infos <= allowed, "{infos} answers, at most {allowed}");
+    assert_eq!(network.node(owner).stats().dropped(DropReason::AskRateLimited), 200 - infos as u64);
 }
 
 /// Table-driven over every transfer message type: a stranger, and a

@@ -110,6 +110,9 @@ drop_reasons! {
     /// A transfer packet (DATA, BLOCK_PROOF, DATA_ACK, REFUSE) on no stream
     /// of ours with that address, or for a leaf not asked of it.
     UnknownStream => "transfer packet on no stream of ours",
+    /// A GET not on a stream of its sender's, or a CONTENT_QUERY, over
+    /// the per-address request rate.
+    AskRateLimited => "content request over its per-address rate limit",
     /// A received chunk found no room to wait for the driver: left
     /// unacknowledged, so it comes again.
     WriteQueueFull => "received chunk with no room to stage it",

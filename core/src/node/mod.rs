@@ -388,10 +388,7 @@ impl Node {
             Message::Data(data) => self.handle_data(from, &header, data),
             Message::DataAck(ack) => self.handle_data_ack(from, &header, &ack),
             Message::Refuse(refuse) => self.handle_refuse(from, &header, refuse),
-            Message::ContentQuery { key } => {
-                self.send(Outgoing::ContentInfo { to: from, txid: header.txid, key });
-                Ok(())
-            }
+            Message::ContentQuery { key } => self.handle_content_query(from, &header, key),
             Message::ContentInfo(info) => self.handle_content_info(from, &header, info),
         }
     }

@@ -148,6 +148,8 @@ pub(super) struct TransferState {
     pub served: crate::tables::uploads::ServedContent,
     /// The streams we serve.
     pub uploads: crate::tables::uploads::Uploads,
+    /// Per downloader address, what it may still ask (see [`ASK_LIMIT`](crate::tables::uploads::ASK_LIMIT)).
+    pub askers: crate::tables::rate::PeerBuckets<SocketAddrV6, { crate::tables::uploads::ASKERS }>,
     /// The files we fetch.
     pub downloads: crate::tables::downloads::Downloads,
     /// Received chunks waiting for the driver to write them.

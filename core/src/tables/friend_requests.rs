@@ -19,6 +19,7 @@
 
 use crate::id::{Id, ResourceLocator};
 use crate::identity::PublicKey;
+use crate::tables::rate::{Limit, TokenBucket};
 use crate::time::Instant;
 use crate::wire::MAX_REQUEST_TEXT;
 use core::time::Duration;
@@ -81,9 +82,8 @@ pub struct FriendRequests {
     outgoing: heapless::Vec<OutgoingRequest, MAX_OUTGOING_REQUESTS>,
     blocked: heapless::Vec<Id, MAX_BLOCKED>,
     recent: heapless::Vec<(Id, Instant), RECENT_SENDERS>,
-    /// Requests checked from the bucket since it was last full.
-    spent: u32,
-    refilled: Instant,
+    /// Requests checked from all senders together.
+    bucket: TokenBucket,
 }
 
 /// Why a request was not taken in.
@@ -126,18 +126,9 @@ impl FriendRequests {
         if earlier.is_some_and(|i| now < self.recent[i].1 + SENDER_INTERVAL) {
             return Err(Refusal::RateLimited);
         }
-        let refills = now.saturating_duration_since(self.refilled).as_micros() / REQUEST_REFILL.as_micros();
-        if refills > 0 {
-            self.spent = self.spent.saturating_sub(u32::try_from(refills).unwrap_or(u32::MAX));
-            self.refilled = self.refilled + REQUEST_REFILL.saturating_mul(u32::try_from(refills).unwrap_or(u32::MAX));
-            if self.spent == 0 {
-                self.refilled = now;
-            }
-        }
-        if self.spent >= REQUEST_BURST {
+        if !self.bucket.take(now, Limit { burst: REQUEST_BURST, refill: REQUEST_REFILL }) {
             return Err(Refusal::RateLimited);
         }
-        self.spent += 1;
         match earlier {
             Some(i) => self.recent[i].1 = now,
             None => {

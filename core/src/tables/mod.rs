@@ -17,6 +17,7 @@ pub mod mailbox;
 pub mod neighbours;
 pub(crate) mod outbox;
 pub mod owner_checks;
+pub mod rate;
 pub mod registry;
 pub mod rtts;
 pub mod shared;

@@ -3,12 +3,15 @@
 //! and the stream's round trip and congestion window.
 //!
 //! Bounded: at most [`MAX_UPLOADS`] streams, [`UPLOADS_PER_PEER`] per
-//! downloader, [`MAX_IN_FLIGHT`] packets in flight each. A stream holds no
+//! downloader, [`MAX_IN_FLIGHT`] packets in flight each; requests that
+//! open a stream or draw an answer of their own (a REFUSE, a CONTENT_INFO)
+//! at most [`ASK_LIMIT`] per address, for the last [`ASKERS`] addresses. A stream holds no
 //! file bytes: each packet names a [`Piece`], which the driver reads when
 //! the packet is sent (see [`Fill`](crate::event::Fill)).
 
 use crate::content::ContentId;
 use crate::tables::congestion::{Congestion, RttEstimator, PACKET_THRESHOLD};
+use crate::tables::rate::Limit;
 use crate::time::Instant;
 use crate::wire::{DataAck, LeafRange, MAX_GET_RANGES};
 use core::net::SocketAddrV6;
@@ -19,6 +22,12 @@ pub const MAX_UPLOADS: usize = 4;
 pub const UPLOADS_PER_PEER: usize = 2;
 /// Packets a stream tracks in flight: its window's ceiling.
 pub const MAX_IN_FLIGHT: usize = crate::tables::congestion::MAX_WINDOW_PACKETS as usize;
+/// Requests a downloader address may make that open a stream or draw an
+/// answer (GETs not on a stream of theirs, CONTENT_QUERYs): a burst of 16,
+/// then 10 a second. A download opens a stream once per owner.
+pub const ASK_LIMIT: Limit = Limit { burst: 16, refill: core::time::Duration::from_millis(100) };
+/// Addresses whose request rate is tracked (the most recently heard).
+pub const ASKERS: usize = 32;
 /// Leaves sent whole that a stream remembers, not to send them again.
 pub const DONE_MEMORY: usize = 64;
 /// Probe timeouts in a row after which a stream's downloader is presumed gone.

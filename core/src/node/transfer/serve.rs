@@ -13,7 +13,7 @@ use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
 use crate::tables::transactions::Purpose;
-use crate::tables::uploads::{Audience, Served, Upload};
+use crate::tables::uploads::{Audience, Served, Upload, ASK_LIMIT};
 use crate::time::Instant;
 use crate::wire::{ContentInfo, DataAck, Get, Header, MessageType, RefuseReason};
 use core::net::SocketAddrV6;
@@ -63,6 +63,20 @@ impl Node {
     }
 
     /// What we answer a CONTENT_QUERY for `key` with.
+    /// Answers a CONTENT_QUERY, within the asker's request rate.
+    pub(crate) fn handle_content_query(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        key: Id,
+    ) -> Result<(), DropReason> {
+        if !self.transfers.askers.take(from, self.now, ASK_LIMIT) {
+            return Err(DropReason::AskRateLimited);
+        }
+        self.send(Outgoing::ContentInfo { to: from, txid: header.txid, key });
+        Ok(())
+    }
+
     pub(crate) fn content_info(&self, key: Id) -> ContentInfo {
         let served = self.transfers.served.by_key(key);
         ContentInfo { key, content: served.map(|s| (s.content, s.audience == Audience::Friends)) }
@@ -94,6 +108,10 @@ impl Node {
             // "Stop": whatever we serve now, the stream ends (an unknown one changes nothing).
             self.transfers.uploads.close(from, stream);
             return Ok(());
+        }
+        let on_stream = self.transfers.uploads.get_mut(from, stream).is_some_and(|u| u.content == get.content);
+        if !on_stream && !self.transfers.askers.take(from, self.now, ASK_LIMIT) {
+            return Err(DropReason::AskRateLimited);
         }
         let Some(audience) = self.transfers.served.audience(&get.content) else {
             return refuse(self, RefuseReason::UnknownContent, 0);

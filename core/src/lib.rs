@@ -92,6 +92,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod conference;
 pub mod config;
 pub mod content;
 pub mod conversation;

@@ -356,7 +356,7 @@ fn get_flood_stays_bounded() {
     network.run_for(Duration::from_millis(10));
     // The attacker's own address drew at most its request rate in answers.
     let flood_time = network.now().saturating_duration_since(flood_start);
-    let allowed = (ASK_LIMIT.burst as u128 + flood_time.as_micros() / ASK_LIMIT.refill.as_micros() + 1) as usize;
+    let allowed = asks_allowed(flood_time);
     let answered = network.trace().iter().filter(|t| t.to == sender.addr && t.bytes[3] == MessageType::Refuse as u8);
     assert!(answered.count() <= allowed, "at most {allowed} answers in {flood_time:?}");
     assert!(network.node(owner).stats().dropped(DropReason::AskRateLimited) >= 900);
@@ -371,6 +371,12 @@ fn get_flood_stays_bounded() {
     assert!(kinds_to_spoofed.iter().all(|k| *k == MessageType::Refuse as u8), "only REFUSE to unproven addresses");
     assert!(to_spoofed <= 3 * flood_bytes / 2, "{to_spoofed} bytes drawn by {} spoofed bytes", flood_bytes / 2);
     assert!(network.node(owner).uploads().len() <= MAX_UPLOADS);
+}
+
+/// The most requests one address may have answered in `elapsed`: its
+/// burst, one per refill since, and one for the refill under way.
+fn asks_allowed(elapsed: Duration) -> usize {
+    (ASK_LIMIT.burst as u128 + elapsed.as_micros() / ASK_LIMIT.refill.as_micros() + 1) as usize
 }
 
 /// CONTENT_QUERYs from one address: answered within its request rate, the
@@ -391,7 +397,7 @@ fn content_query_flood_is_rate_limited() {
     }
     network.run_for(Duration::from_millis(50));
     let elapsed = network.now().saturating_duration_since(start);
-    let allowed = (ASK_LIMIT.burst as u128 + elapsed.as_micros() / ASK_LIMIT.refill.as_micros() + 1) as usize;
+    let allowed = asks_allowed(elapsed);
     let infos = network.trace().iter().filter(|t| t.to == sender.addr && t.bytes[3] == MessageType::ContentInfo as u8);
     let infos = infos.count();
     assert!(infos >= ASK_LIMIT.burst as usize && infos <= allowed, "{infos} answers, at most {allowed}");

@@ -84,40 +84,41 @@ impl SendBatch {
         to: SocketAddrV6,
         len: usize,
         max_segments: usize,
-        send: impl FnMut(&Transmit<'_>) -> bool,
+        mut send: impl FnMut(&Transmit<'_>) -> bool,
     ) -> Sent {
-        let mut send = send;
         let mut sent = Sent::default();
-        let joins = self.count > 0 && self.node == node && self.to == to && len <= self.segment;
+        let joins = self.node == node && self.to == to && len <= self.segment;
         if self.count > 0 && !joins {
-            sent = Self::send_now(&self.buf[..self.len], self.to, self.segment, self.count, &mut send);
-            self.buf.copy_within(self.len..self.len + len, 0);
-            self.len = 0;
-            self.count = 0;
+            let waiting = self.len;
+            sent += self.flush(&mut send);
+            self.buf.copy_within(waiting..waiting + len, 0);
         }
         if self.count == 0 {
             (self.node, self.to, self.segment) = (node, to, len);
         }
         self.len += len;
         self.count += 1;
-        let full = len < self.segment || self.count >= max_segments || self.len + self.segment > SEGMENTED_MAX;
-        if full {
-            let more = self.flush(send);
-            sent.sent += more.sent;
-            sent.failed += more.failed;
+        if len < self.segment || self.count >= max_segments || self.len + self.segment > SEGMENTED_MAX {
+            sent += self.flush(send);
         }
         sent
     }
 
     /// Sends every datagram waiting.
-    pub(crate) fn flush(&mut self, send: impl FnMut(&Transmit<'_>) -> bool) -> Sent {
-        let mut send = send;
+    pub(crate) fn flush(&mut self, mut send: impl FnMut(&Transmit<'_>) -> bool) -> Sent {
         if self.count == 0 {
             return Sent::default();
         }
-        let sent = Self::send_now(&self.buf[..self.len], self.to, self.segment, self.count, &mut send);
-        self.len = 0;
-        self.count = 0;
+        let transmit = Transmit {
+            destination: SocketAddr::V6(self.to),
+            ecn: None,
+            contents: &self.buf[..self.len],
+            segment_size: (self.count > 1).then_some(self.segment),
+            src_ip: None,
+        };
+        let count = self.count as u64;
+        let sent = if send(&transmit) { Sent { sent: count, failed: 0 } } else { Sent { sent: 0, failed: count } };
+        self.discard();
         sent
     }
 
@@ -126,27 +127,12 @@ impl SendBatch {
         self.len = 0;
         self.count = 0;
     }
+}
 
-    fn send_now(
-        contents: &[u8],
-        to: SocketAddrV6,
-        segment: usize,
-        count: usize,
-        send: &mut impl FnMut(&Transmit<'_>) -> bool,
-    ) -> Sent {
-        let transmit = Transmit {
-            destination: SocketAddr::V6(to),
-            ecn: None,
-            contents,
-            segment_size: (count > 1).then_some(segment),
-            src_ip: None,
-        };
-        let count = count as u64;
-        if send(&transmit) {
-            Sent { sent: count, failed: 0 }
-        } else {
-            Sent { sent: 0, failed: count }
-        }
+impl core::ops::AddAssign for Sent {
+    fn add_assign(&mut self, more: Sent) {
+        self.sent += more.sent;
+        self.failed += more.failed;
     }
 }
 

@@ -380,6 +380,7 @@ impl Driver {
 
     /// Hands one received datagram to node `index` and drains it.
     fn handle(&mut self, index: usize, from: SocketAddr, datagram: &[u8]) {
+        let now = self.now();
         let Some(hosted) = self.nodes.get_mut(index).and_then(Option::as_mut) else { return };
         if datagram.len() > MAX_DATAGRAM {
             hosted.io.oversized += 1;
@@ -390,7 +391,6 @@ impl Driver {
             return;
         };
         hosted.io.received += 1;
-        let now = Instant::from_micros(u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX));
         // A datagram the node cannot use is dropped and counted in its own stats.
         let _ = hosted.node.handle_datagram(now, from, datagram);
         self.drain(index);

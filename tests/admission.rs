@@ -212,7 +212,43 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
             let content = mmp2p_core::content::ContentId { root: [0x55; 32], size: 1 << 30 };
             Message::ContentInfo(mmp2p_core::wire::ContentInfo { key, content: Some((content, false)) })
         }
+        MessageType::ConfInvite
+        | MessageType::ConfAnswer
+        | MessageType::ConfAdmit
+        | MessageType::ConfLeave
+        | MessageType::TreeJoin
+        | MessageType::TreeState => forged_conference(kind, sender, key, rng),
         other => panic!("no forgery for {other}: add one"),
+    }
+}
+
+/// A conference message for a session no one holds, signed by no one.
+fn forged_conference(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) -> Message {
+    use mmp2p_core::conference::{Certificate, SessionId};
+    use mmp2p_core::wire::{ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, TreeJoin, TreeState, TreeStatus};
+    let session = SessionId::new(key, "forged", rng.next_u64());
+    let signature = Signature([0x55; 64]);
+    let certificate = Some(Certificate { member: sender.id, key: PublicKey([0x55; 32]), signature });
+    match kind {
+        MessageType::ConfInvite => Message::ConfInvite(ConfInvite {
+            session,
+            nonce: rng.next_u64(),
+            name: "forged".try_into().expect("short"),
+            signature,
+        }),
+        MessageType::ConfAnswer => Message::ConfAnswer(ConfAnswer { session, join: true, signature }),
+        MessageType::ConfAdmit => Message::ConfAdmit(ConfAdmit { session, certificate }),
+        MessageType::ConfLeave => Message::ConfLeave(ConfLeave { session, member: key, removed: true, signature }),
+        MessageType::TreeJoin => Message::TreeJoin(TreeJoin { session, attach: true, certificate }),
+        _ => Message::TreeState(TreeState {
+            session,
+            status: TreeStatus::Child,
+            root_delay_us: 0,
+            spare: 8,
+            path: Default::default(),
+            candidates: [sender].into_iter().collect(),
+            certificate,
+        }),
     }
 }
 

@@ -8,6 +8,8 @@ use core::time::Duration;
 pub const MAX_FRIENDS: usize = 128;
 /// Most requests a node has outstanding at once (joins, lookups, pings, neighbour updates).
 pub const MAX_PENDING_REQUESTS: usize = 32;
+/// Children a member takes in a conference's tree at most, whatever its upload budget.
+pub const MAX_TREE_CHILDREN: usize = 16;
 /// Most datagrams waiting to be polled; further sends are dropped and counted.
 pub const OUTBOX_CAPACITY: usize = 64;
 /// Most events waiting to be polled; further events are dropped and counted.
@@ -81,6 +83,18 @@ pub struct Config {
     /// Which way round the ring routed messages close in on their key
     /// (default [`RoutingRule::EitherWay`], the paper's rule).
     pub routing: RoutingRule,
+    /// Children this node takes in a conference's delivery tree: its
+    /// upload budget divided by the conference's rate, which the program
+    /// works out (default 8, at most
+    /// [`MAX_TREE_CHILDREN`]; 0: a leaf only).
+    pub tree_children: u8,
+    /// How often a conference member tells its tree parent it is there
+    /// (default 2 s): the tree's liveness period. A parent that answers
+    /// none of a heartbeat's four transmissions, an eighth of a period
+    /// apart, is presumed gone, so an orphan starts looking for a new
+    /// parent within 1.5 periods of its parent's end; a child not heard for
+    /// three periods is dropped.
+    pub tree_heartbeat: Duration,
 }
 
 /// How a node measures a contact's closeness to a key when it routes.
@@ -135,6 +149,8 @@ impl Default for Config {
             digest_interval: Duration::from_secs(120),
             proximity: true,
             routing: RoutingRule::EitherWay,
+            tree_children: 8,
+            tree_heartbeat: Duration::from_secs(2),
         }
     }
 }
@@ -158,12 +174,16 @@ impl Config {
             self.store_interval,
             self.store_lifetime,
             self.digest_interval,
+            self.tree_heartbeat,
         ];
         if periods.iter().any(|p| p.is_zero()) {
             return Err(ConfigError::ZeroPeriod);
         }
         if self.max_attempts == 0 || self.liveness_misses == 0 || self.backup_probe_rounds == 0 {
             return Err(ConfigError::ZeroCount);
+        }
+        if usize::from(self.tree_children) > MAX_TREE_CHILDREN {
+            return Err(ConfigError::TreeChildren);
         }
         Ok(())
     }
@@ -185,6 +205,8 @@ pub enum ConfigError {
     ZeroPeriod,
     /// `max_attempts`, `liveness_misses` or `backup_probe_rounds` is 0.
     ZeroCount,
+    /// `tree_children` is over [`MAX_TREE_CHILDREN`].
+    TreeChildren,
 }
 
 impl fmt::Display for ConfigError {
@@ -194,6 +216,7 @@ impl fmt::Display for ConfigError {
             ConfigError::HopLimit => "hop limit must be at least 1",
             ConfigError::ZeroPeriod => "timeouts and periods must be positive",
             ConfigError::ZeroCount => "attempt, miss and round counts must be at least 1",
+            ConfigError::TreeChildren => "a tree node takes at most 16 children",
         })
     }
 }

@@ -381,6 +381,8 @@ pub enum Event {
         /// The download.
         request: RequestId,
     },
+    /// Something happened in a conference.
+    Conference(crate::conference::ConferenceEvent),
 }
 
 /// Why a command was refused.
@@ -427,6 +429,8 @@ pub enum CommandError {
     NoSuchDownload,
     /// The content is larger than the transfer protocol names (1 TiB).
     ContentTooLarge,
+    /// A conference refused the change.
+    Conference(crate::tables::conferences::ConferenceError),
 }
 
 impl fmt::Display for CommandError {
@@ -452,6 +456,7 @@ impl fmt::Display for CommandError {
             CommandError::NoSuchDownload => "no such download",
             CommandError::ContentTooLarge => "content larger than 1 TiB",
             CommandError::Share(e) => return write!(f, "shared files refused: {e}"),
+            CommandError::Conference(e) => return write!(f, "conference: {e}"),
         })
     }
 }

@@ -116,6 +116,12 @@ drop_reasons! {
     /// A received chunk found no room to wait for the driver: left
     /// unacknowledged, so it comes again.
     WriteQueueFull => "received chunk with no room to stage it",
+    /// A conference message for no conference of ours, from one that is
+    /// not a member (or not the one entitled to send it), or that our
+    /// standing in the conference does not expect.
+    NotInConference => "conference message from a non-member or out of turn",
+    /// An invitation with no room left to hold it (too many conferences).
+    ConferencesFull => "conference invitation with no room to hold it",
 }
 
 const WIRE_ERRORS: usize = WireError::ALL.len();

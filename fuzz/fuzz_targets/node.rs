@@ -75,8 +75,8 @@ use mmp2p_core::identity::{Identity, PublicKey, Signature};
 use mmp2p_core::locator_signature::sign_locator;
 use mmp2p_core::registration::Registration;
 use mmp2p_core::wire::{
-    Chain, FileEntry, Header, IdentityProof, JoinStatus, MailAck, Message, Repr, Side, SignedOwner, MAX_CHAIN,
-    MAX_DATAGRAM, MAX_OWNERS_PER_REPLY, MAX_VERIFY_KEYS,
+    Chain, FileEntry, Header, IdentityProof, JoinStatus, MailAck, Message, Repr, Side, SignedOwner, TreeStatus,
+    MAX_CHAIN, MAX_DATAGRAM, MAX_OWNERS_PER_REPLY, MAX_VERIFY_KEYS,
 };
 use mmp2p_core::{Config, Event, Id, Instant, Node, Output, ResourceLocator};
 use std::collections::VecDeque;
@@ -532,7 +532,36 @@ impl Harness {
                 let info = mmp2p_core::wire::ContentInfo { key, content };
                 self.deliver(to, Self::header(txid, sender), Message::ContentInfo(info));
             }
+            Message::ConfInvite(_) | Message::ConfLeave(_) => {
+                let sender = ResourceLocator::new(r.id(), to);
+                self.deliver(to, Self::header(txid, sender), Message::Ack);
+            }
+            Message::ConfAnswer(answer) => {
+                // The creator admits no one: the input cannot sign for it.
+                let sender = ResourceLocator::new(r.id(), to);
+                let admit = mmp2p_core::wire::ConfAdmit { session: answer.session, certificate: None };
+                self.deliver(to, Self::header(txid, sender), Message::ConfAdmit(admit));
+            }
+            Message::TreeJoin(join) => {
+                // A member's place: the input's delay, room, status and path.
+                let sender = ResourceLocator::new(r.id(), to);
+                let status = [TreeStatus::Info, TreeStatus::Child, TreeStatus::Refused][usize::from(flags % 3)];
+                let path = (0..r.u8() % 4).map(|_| r.id()).collect();
+                let candidates = (0..r.u8() % 3).map(|_| r.locator()).collect();
+                let state = mmp2p_core::wire::TreeState {
+                    session: join.session,
+                    status,
+                    root_delay_us: u32::from(r.u8()) << 10,
+                    spare: r.u8() % 3,
+                    path,
+                    candidates,
+                    certificate: None,
+                };
+                self.deliver(to, Self::header(txid, sender), Message::TreeState(state));
+            }
             Message::FriendRequest(_)
+            | Message::ConfAdmit(_)
+            | Message::TreeState(_)
             | Message::DataAck(_)
             | Message::ContentInfo(_)
             | Message::Refuse(_)

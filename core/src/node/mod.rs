@@ -3,9 +3,11 @@
 //! stabilise, liveness, neighbour updates), `routing/` (relay, lookup,
 //! lookahead), `dht/` (publish, verify, search, replicate, files),
 //! `messenger/` (friend requests, presence, chat), `transfer/` (serving,
-//! sending, fetching, scheduling) — plus the
+//! sending, fetching, scheduling), `conference/` (membership, the delivery
+//! tree's search, adoption and liveness) — plus the
 //! machinery they share: `requests.rs`, `outbox.rs`, `timers.rs`, `state.rs`.
 
+mod conference;
 mod dht;
 mod friends;
 mod identity;
@@ -55,7 +57,8 @@ use state::{DhtState, LivenessState, LookaheadState, MessengerState, RequestStat
 ///   [`friend_requests`](Node::friend_requests), [`presence`](Node::presence),
 ///   [`undelivered`](Node::undelivered), [`mailbox`](Node::mailbox),
 ///   [`served`](Node::served), [`uploads`](Node::uploads),
-///   [`downloads`](Node::downloads). They never change the node.
+///   [`downloads`](Node::downloads), [`conferences`](Node::conferences).
+///   They never change the node.
 /// - **Inputs**: [`handle_datagram`](Node::handle_datagram) (a datagram from
 ///   an address) and [`handle_timeout`](Node::handle_timeout) (time passed).
 /// - **Commands**: [`join`](Node::join), [`join_bootstrap`](Node::join_bootstrap),
@@ -71,7 +74,12 @@ use state::{DhtState, LivenessState, LookaheadState, MessengerState, RequestStat
 ///   give a restarted node what its program kept; the transfers'
 ///   [`serve_content`](Node::serve_content), [`unserve_content`](Node::unserve_content),
 ///   [`query_content`](Node::query_content), [`download`](Node::download),
-///   [`add_source`](Node::add_source) and [`cancel_download`](Node::cancel_download). Each
+///   [`add_source`](Node::add_source) and [`cancel_download`](Node::cancel_download); the
+///   conferences' [`create_conference`](Node::create_conference),
+///   [`invite_to_conference`](Node::invite_to_conference),
+///   [`answer_invitation`](Node::answer_invitation),
+///   [`leave_conference`](Node::leave_conference) and
+///   [`remove_from_conference`](Node::remove_from_conference). Each
 ///   takes `now`; one that completes later returns a
 ///   [`RequestId`](crate::RequestId) its events carry; one that cannot start
 ///   returns a typed [`CommandError`](crate::CommandError) and changes nothing.
@@ -150,6 +158,8 @@ pub struct Node {
     requests: RequestState,
     messenger: MessengerState,
     transfers: TransferState,
+    /// The conferences we are in or invited to, with their trees.
+    conferences: crate::tables::conferences::Conferences,
     /// Deadlines the node schedules itself (see [`Timer`]).
     timers: TimerTable,
     outbox: heapless::Deque<Outgoing, OUTBOX_CAPACITY>,
@@ -183,6 +193,7 @@ impl Node {
             requests: RequestState::default(),
             messenger: MessengerState::default(),
             transfers: TransferState::default(),
+            conferences: crate::tables::conferences::Conferences::default(),
             timers: TimerTable::default(),
             outbox: heapless::Deque::new(),
             events: heapless::Deque::new(),
@@ -390,6 +401,12 @@ impl Node {
             Message::Refuse(refuse) => self.handle_refuse(from, &header, refuse),
             Message::ContentQuery { key } => self.handle_content_query(from, &header, key),
             Message::ContentInfo(info) => self.handle_content_info(from, &header, info),
+            Message::ConfInvite(invite) => self.handle_conf_invite(from, &header, invite),
+            Message::ConfAnswer(answer) => self.handle_conf_answer(from, &header, answer),
+            Message::ConfAdmit(admit) => self.handle_conf_admit(from, &header, admit),
+            Message::ConfLeave(leave) => self.handle_conf_leave(from, &header, leave),
+            Message::TreeJoin(join) => self.handle_tree_join(from, &header, join),
+            Message::TreeState(state) => self.handle_tree_state(from, &header, state),
         }
     }
 

@@ -232,6 +232,10 @@ impl Node {
             Outgoing::ContentInfo { to, txid, key } => {
                 (to, direct(self, txid, Message::ContentInfo(self.content_info(key))))
             }
+            Outgoing::Conference { to, txid, session, what } => {
+                let message = self.conference_message(session, what)?;
+                (to, direct(self, txid, message))
+            }
             Outgoing::Refuse { to, txid, reason, cookie } => {
                 (to, direct(self, txid, Message::Refuse(crate::wire::Refuse { reason, cookie })))
             }

@@ -5,7 +5,7 @@
 use crate::event::{CommandError, Event, RequestId};
 use crate::node::Node;
 use crate::stats::{bump, DropReason};
-use crate::tables::outbox::Outgoing;
+use crate::tables::outbox::{ConferenceOutgoing, Outgoing};
 use crate::tables::transactions::{Asker, Journey, Purpose, Routed, Transaction};
 use crate::time::Instant;
 use crate::wire::{Header, MessageType};
@@ -127,6 +127,23 @@ impl Node {
             Purpose::Unfriend { since, tag, .. } => Outgoing::Unfriend { to, txid, since, tag },
             Purpose::Presence { .. } => Outgoing::Presence { to, txid },
             Purpose::MailStore { friend, seq, fragment } => Outgoing::MailStore { to, txid, friend, seq, fragment },
+            Purpose::ConfInvite { session, invitee } => {
+                Outgoing::Conference { to, txid, session, what: ConferenceOutgoing::Invite { invitee } }
+            }
+            Purpose::ConfAnswer { session, join } => {
+                Outgoing::Conference { to, txid, session, what: ConferenceOutgoing::Answer { join } }
+            }
+            Purpose::ConfLeave { session, member, removed } => {
+                Outgoing::Conference { to, txid, session, what: ConferenceOutgoing::Leave { member, removed } }
+            }
+            Purpose::TreeProbe { session } => {
+                let what = ConferenceOutgoing::TreeJoin { attach: false, certify: true };
+                Outgoing::Conference { to, txid, session, what }
+            }
+            Purpose::TreeAttach { session, heartbeat } => {
+                let what = ConferenceOutgoing::TreeJoin { attach: true, certify: !heartbeat };
+                Outgoing::Conference { to, txid, session, what }
+            }
         });
     }
 
@@ -159,6 +176,12 @@ impl Node {
             Purpose::FriendAnswer { .. } | Purpose::Unfriend { .. } => return,
             Purpose::Presence { friend, .. } => return self.presence_push_failed(friend),
             Purpose::MailStore { friend, .. } => return self.mail_later(friend),
+            Purpose::ConfInvite { session, invitee } => return self.conf_invite_failed(session, invitee),
+            Purpose::ConfAnswer { session, .. } => return self.conf_answer_failed(session),
+            // The tree's liveness tells the rest.
+            Purpose::ConfLeave { .. } => return,
+            Purpose::TreeProbe { session } => return self.tree_probe_failed(session),
+            Purpose::TreeAttach { session, heartbeat } => return self.tree_attach_failed(session, tx.to, heartbeat),
         };
         self.emit(event);
     }

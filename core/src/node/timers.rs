@@ -25,6 +25,7 @@ impl Node {
             Timer::Transfer => {
                 [self.transfers.uploads.deadline(), self.download_deadline()].into_iter().flatten().min()
             }
+            Timer::Tree => self.tree_deadline(),
         }
     }
 
@@ -50,6 +51,7 @@ impl Node {
                 self.upload_timers(now);
                 self.download_timers(now);
             }
+            Timer::Tree => self.tree_timers(now),
         }
     }
 }

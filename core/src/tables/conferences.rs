@@ -9,8 +9,9 @@
 //! raises the conference's `version`, so members can tell a newer
 //! membership from an older one.
 
-use crate::conference::{SessionId, MAX_NAME_LEN};
+use crate::conference::{Certificate, SessionId, MAX_NAME_LEN};
 use crate::id::{Id, ResourceLocator};
+use crate::tables::tree::Tree;
 use core::fmt;
 
 /// Conferences a node is in at once.
@@ -36,6 +37,22 @@ pub struct Member {
     pub standing: Standing,
 }
 
+/// What this node is in a conference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Its creator: the tree's root.
+    Creator,
+    /// Invited; the user has not answered.
+    Invited,
+    /// Our answer is on its way to the creator.
+    Answering {
+        /// True: we join; false: we decline.
+        join: bool,
+    },
+    /// A member, admitted under this certificate.
+    Member(Certificate),
+}
+
 /// One conference.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conference {
@@ -45,8 +62,14 @@ pub struct Conference {
     pub name: heapless::String<MAX_NAME_LEN>,
     /// Its creator.
     pub creator: Id,
+    /// The nonce its identifier was drawn with.
+    pub nonce: u64,
     /// Raised by every change of membership.
     pub version: u32,
+    /// What this node is in it.
+    pub role: Role,
+    /// Its delivery tree, as this node sees it.
+    pub tree: Tree,
     members: heapless::Vec<Member, MAX_MEMBERS>,
 }
 
@@ -54,6 +77,11 @@ impl Conference {
     /// Its members, the creator first.
     pub fn members(&self) -> &[Member] {
         &self.members
+    }
+
+    /// The creator's locator (the first member).
+    pub fn creator_locator(&self) -> Option<&ResourceLocator> {
+        self.members.first().map(|m| &m.locator)
     }
 
     /// Member `id`, if it is one (invited or joined).
@@ -131,13 +159,19 @@ impl Conferences {
     /// with identifier [`SessionId::new`]`(creator, name, nonce)`.
     pub fn create(&mut self, creator: ResourceLocator, name: &str, nonce: u64) -> Result<SessionId, ConferenceError> {
         let session = SessionId::new(creator.id, name, nonce);
-        self.enter(session, creator, name)?;
+        self.enter(session, (creator, nonce), name, Role::Creator)?;
         Ok(session)
     }
 
-    /// Enters conference `session` created by `creator` — as its creator,
-    /// or as an invitee that joined — with the creator its first member.
-    pub fn enter(&mut self, session: SessionId, creator: ResourceLocator, name: &str) -> Result<(), ConferenceError> {
+    /// Enters conference `session`, created by `creator` with `nonce`, as
+    /// `role` (the creator, or invited), with the creator its first member.
+    pub fn enter(
+        &mut self,
+        session: SessionId,
+        (creator, nonce): (ResourceLocator, u64),
+        name: &str,
+        role: Role,
+    ) -> Result<(), ConferenceError> {
         let name = heapless::String::try_from(name).map_err(|_| ConferenceError::NameTooLong)?;
         if self.get(session).is_some() {
             return Err(ConferenceError::AlreadyMember);
@@ -145,8 +179,19 @@ impl Conferences {
         let mut members = heapless::Vec::new();
         // Cannot fail: the list is empty.
         let _ = members.push(Member { locator: creator, standing: Standing::Joined });
-        let conference = Conference { session, name, creator: creator.id, version: 0, members };
+        let tree = if role == Role::Creator { Tree::root() } else { Tree::detached() };
+        let conference = Conference { session, name, creator: creator.id, nonce, version: 0, role, tree, members };
         self.conferences.push(conference).map_err(|_| ConferenceError::TooManyConferences)
+    }
+
+    /// Conference `session`, mutably.
+    pub fn get_mut(&mut self, session: SessionId) -> Result<&mut Conference, ConferenceError> {
+        self.conferences.iter_mut().find(|c| c.session == session).ok_or(ConferenceError::UnknownSession)
+    }
+
+    /// Every conference, mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Conference> {
+        self.conferences.iter_mut()
     }
 
     /// `by` invites `invitee` to `session`; only the creator may.
@@ -224,10 +269,6 @@ impl Conferences {
         self.conferences.len() < before
     }
 
-    fn get_mut(&mut self, session: SessionId) -> Result<&mut Conference, ConferenceError> {
-        self.conferences.iter_mut().find(|c| c.session == session).ok_or(ConferenceError::UnknownSession)
-    }
-
     fn by_creator(&mut self, session: SessionId, by: Id) -> Result<&mut Conference, ConferenceError> {
         let conference = self.get_mut(session)?;
         if conference.creator != by {
@@ -240,14 +281,8 @@ impl Conferences {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core::net::{Ipv6Addr, SocketAddrV6};
 
-    fn who(n: u16) -> ResourceLocator {
-        ResourceLocator::new(
-            Id(u128::from(n)),
-            SocketAddrV6::new(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, n), 4000, 0, 0),
-        )
-    }
+    use crate::tables::test_locator as who;
 
     #[test]
     fn invite_join_decline_leave_and_remove() {

@@ -25,4 +25,12 @@ pub mod shared;
 pub mod store;
 pub(crate) mod timers;
 pub(crate) mod transactions;
+pub mod tree;
 pub mod uploads;
+
+/// Node `n` at `[fd00::n]:4000`, for the tables' tests.
+#[cfg(test)]
+pub(crate) fn test_locator(n: u16) -> crate::id::ResourceLocator {
+    let ip = core::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, n);
+    crate::id::ResourceLocator::new(crate::id::Id(u128::from(n)), core::net::SocketAddrV6::new(ip, 4000, 0, 0))
+}

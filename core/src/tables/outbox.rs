@@ -238,6 +238,13 @@ pub(crate) enum Outgoing {
         txid: u64,
         key: crate::id::Id,
     },
+    /// A conference's datagram.
+    Conference {
+        to: SocketAddrV6,
+        txid: u64,
+        session: crate::conference::SessionId,
+        what: ConferenceOutgoing,
+    },
     /// An owner's refusal of a GET.
     Refuse {
         to: SocketAddrV6,
@@ -253,6 +260,25 @@ pub(crate) enum Outgoing {
         hops: u8,
         page: u8,
     },
+}
+
+/// A conference's datagram, described (see `node/conference/encode.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ConferenceOutgoing {
+    /// Our invitation of `invitee`.
+    Invite { invitee: Id },
+    /// Our answer to an invitation.
+    Answer { join: bool },
+    /// The creator's admission of `member` (`admitted` false: none).
+    Admit { member: Id, admitted: bool },
+    /// `member` leaves (we do, or it is the creator ending the
+    /// conference), or we remove it (`removed`).
+    Leave { member: Id, removed: bool },
+    /// A probe of the receiver's place in the tree, or (`attach`) our
+    /// attachment under it; with our certificate if `certify`.
+    TreeJoin { attach: bool, certify: bool },
+    /// Our place in the tree, answering a TREE_JOIN; with our certificate if `certify`.
+    TreeState { status: crate::wire::TreeStatus, certify: bool },
 }
 
 /// Whether a datagram counts against its destination's 3× allowance while
@@ -286,6 +312,10 @@ impl Outgoing {
             | Outgoing::MailAck { drawn: true, .. }
             | Outgoing::Refuse { .. }
             | Outgoing::ContentInfo { .. }
+            | Outgoing::Conference {
+                what: ConferenceOutgoing::Admit { .. } | ConferenceOutgoing::TreeState { .. },
+                ..
+            }
             | Outgoing::Verify { .. } => Charge::Drawn,
             Outgoing::Ping { txid, .. } | Outgoing::Stabilise { txid, .. } => Charge::Probe { txid },
             Outgoing::Leave { .. }
@@ -310,6 +340,14 @@ impl Outgoing {
             | Outgoing::Get { .. }
             | Outgoing::StopGet { .. }
             | Outgoing::ContentQuery { .. }
+            | Outgoing::Conference {
+                what:
+                    ConferenceOutgoing::Invite { .. }
+                    | ConferenceOutgoing::Answer { .. }
+                    | ConferenceOutgoing::Leave { .. }
+                    | ConferenceOutgoing::TreeJoin { .. },
+                ..
+            }
             | Outgoing::DataAck { .. } => Charge::Own,
             // An encoded datagram carries its own mark (`EncodedDatagram::charged`).
             Outgoing::Encoded => Charge::Own,

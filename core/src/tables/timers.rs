@@ -55,6 +55,9 @@ timers! {
     /// File transfers: streams' loss and probe timers, downloads' GETs and
     /// acks (deadlines kept with the streams and sources).
     Transfer,
+    /// Conference trees: heartbeats to parents, searches to start again,
+    /// silent children to drop (deadlines kept with each tree).
+    Tree,
 }
 
 /// The deadlines the node schedules itself, one slot per [`Timer`]; timers

@@ -9,6 +9,7 @@
 //! to its source address. Either way the 64-bit random transaction id must
 //! match.
 
+use crate::conference::SessionId;
 use crate::config::{Config, MAX_PENDING_REQUESTS};
 use crate::event::RequestId;
 use crate::id::{Id, ResourceLocator};
@@ -235,7 +236,37 @@ pub(crate) enum Purpose {
         seq: u32,
         fragment: u8,
     },
+    /// Our invitation of `invitee` to conference `session`.
+    ConfInvite {
+        session: SessionId,
+        invitee: Id,
+    },
+    /// Our answer to conference `session`'s invitation.
+    ConfAnswer {
+        session: SessionId,
+        join: bool,
+    },
+    /// `member` leaves conference `session` (we do), or is `removed` (by us, its creator).
+    ConfLeave {
+        session: SessionId,
+        member: Id,
+        removed: bool,
+    },
+    /// A probe of a member's place in conference `session`'s tree.
+    TreeProbe {
+        session: SessionId,
+    },
+    /// Our attachment under a parent in conference `session`'s tree, or
+    /// (`heartbeat`) our periodic word that we are still its child.
+    TreeAttach {
+        session: SessionId,
+        heartbeat: bool,
+    },
 }
+
+/// Transmissions of a tree probe, attachment or heartbeat, an eighth of a
+/// heartbeat period apart, before the member asked is presumed gone.
+pub const TREE_ATTEMPTS: u8 = 4;
 
 /// Who wants a LOOKUP's answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -276,6 +307,10 @@ impl Purpose {
             Purpose::Unfriend { .. } => MessageType::Unfriend,
             Purpose::Presence { .. } => MessageType::Presence,
             Purpose::MailStore { .. } => MessageType::MailStore,
+            Purpose::ConfInvite { .. } => MessageType::ConfInvite,
+            Purpose::ConfAnswer { .. } => MessageType::ConfAnswer,
+            Purpose::ConfLeave { .. } => MessageType::ConfLeave,
+            Purpose::TreeProbe { .. } | Purpose::TreeAttach { .. } => MessageType::TreeJoin,
         }
     }
 
@@ -302,6 +337,9 @@ impl Purpose {
                 Policy { attempts: config.liveness_misses, timeout: config.probe_timeout, backoff: false }
             }
             Purpose::Forward { .. } => Policy { attempts: 1, timeout: config.hop_timeout, backoff: false },
+            Purpose::TreeProbe { .. } | Purpose::TreeAttach { .. } => {
+                Policy { attempts: TREE_ATTEMPTS, timeout: config.tree_heartbeat / 8, backoff: false }
+            }
             // The address is unverified: two VERIFYs at most, so a forged
             // STORE never draws more than twice its size towards a victim.
             Purpose::Verify { .. } => Policy { attempts: 2, timeout: config.request_timeout, backoff: true },
@@ -322,7 +360,10 @@ impl Purpose {
             | Purpose::FriendAnswer { .. }
             | Purpose::Unfriend { .. }
             | Purpose::Presence { .. }
-            | Purpose::MailStore { .. } => {
+            | Purpose::MailStore { .. }
+            | Purpose::ConfInvite { .. }
+            | Purpose::ConfAnswer { .. }
+            | Purpose::ConfLeave { .. } => {
                 Policy { attempts: config.max_attempts, timeout: config.request_timeout, backoff: true }
             }
         }

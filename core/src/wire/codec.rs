@@ -1,6 +1,7 @@
 //! Each message body's encoding: its length, parse and emit, one arm per
 //! message type (`docs/wire.md` is the specification).
 
+use super::conference::{ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, TreeJoin, TreeState};
 use super::cursor::{Reader, Writer};
 use super::dht::{self, FileEntry, ReplicaEntry, SignedOwner};
 use super::error::WireError;
@@ -79,6 +80,12 @@ impl Message {
             Message::Refuse(_) => Refuse::WIRE_LEN,
             Message::ContentQuery { .. } => Id::LEN,
             Message::ContentInfo(info) => info.wire_len(),
+            Message::ConfInvite(invite) => ConfInvite::FIXED_LEN + invite.name.len(),
+            Message::ConfAnswer(_) => ConfAnswer::WIRE_LEN,
+            Message::ConfAdmit(admit) => admit.wire_len(),
+            Message::ConfLeave(_) => ConfLeave::WIRE_LEN,
+            Message::TreeJoin(join) => join.wire_len(),
+            Message::TreeState(state) => state.wire_len(),
         }
     }
 
@@ -188,6 +195,12 @@ impl Message {
             MessageType::Refuse => Message::Refuse(Refuse::parse(r)?),
             MessageType::ContentQuery => Message::ContentQuery { key: r.id()? },
             MessageType::ContentInfo => Message::ContentInfo(ContentInfo::parse(r)?),
+            MessageType::ConfInvite => Message::ConfInvite(ConfInvite::parse(r)?),
+            MessageType::ConfAnswer => Message::ConfAnswer(ConfAnswer::parse(r)?),
+            MessageType::ConfAdmit => Message::ConfAdmit(ConfAdmit::parse(r)?),
+            MessageType::ConfLeave => Message::ConfLeave(ConfLeave::parse(r)?),
+            MessageType::TreeJoin => Message::TreeJoin(TreeJoin::parse(r)?),
+            MessageType::TreeState => Message::TreeState(TreeState::parse(r)?),
         })
     }
 
@@ -303,6 +316,12 @@ impl Message {
             Message::Refuse(refuse) => refuse.emit(w),
             Message::ContentQuery { key } => w.id(*key),
             Message::ContentInfo(info) => info.emit(w),
+            Message::ConfInvite(invite) => invite.emit(w),
+            Message::ConfAnswer(answer) => answer.emit(w),
+            Message::ConfAdmit(admit) => admit.emit(w),
+            Message::ConfLeave(leave) => leave.emit(w),
+            Message::TreeJoin(join) => join.emit(w),
+            Message::TreeState(state) => state.emit(w),
         }
     }
 }

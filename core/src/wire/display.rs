@@ -188,19 +188,70 @@ impl fmt::Display for Message {
                     )
                 }
             },
+            Message::ConfInvite(i) => {
+                write!(f, " session={} name={:?} nonce={:016x}", session(&i.session), i.name.as_str(), i.nonce)
+            }
+            Message::ConfAnswer(a) => {
+                write!(f, " session={} {}", session(&a.session), if a.join { "join" } else { "decline" })
+            }
+            Message::ConfAdmit(a) => match a.certificate {
+                Some(c) => {
+                    write!(f, " session={} member={} key={}", session(&a.session), c.member.short(), c.key.short())
+                }
+                None => write!(f, " session={} none", session(&a.session)),
+            },
+            Message::ConfLeave(l) => {
+                let how = if l.removed { "removed" } else { "leaves" };
+                write!(f, " session={} member={} {how}", session(&l.session), l.member.short())
+            }
+            Message::TreeJoin(j) => {
+                let how = if j.attach { "attach" } else { "probe" };
+                write!(f, " session={} {how}", session(&j.session))?;
+                match j.certificate {
+                    Some(c) => write!(f, " member={}", c.member.short()),
+                    None => Ok(()),
+                }
+            }
+            Message::TreeState(t) => {
+                write!(
+                    f,
+                    " session={} {} delay={}us spare={} path=",
+                    session(&t.session),
+                    match t.status {
+                        super::TreeStatus::Info => "info",
+                        super::TreeStatus::Child => "child",
+                        super::TreeStatus::Refused => "refused",
+                    },
+                    t.root_delay_us,
+                    t.spare
+                )?;
+                ids(f, t.path.iter().copied())?;
+                f.write_str(" candidates=")?;
+                ids(f, t.candidates.iter().map(|c| c.id))
+            }
         }
     }
 }
 
+/// A conference session's first four bytes, in hex.
+fn session(session: &crate::conference::SessionId) -> impl fmt::Display + '_ {
+    short_hash_of(&session.0)
+}
+
 /// The first four bytes of a hash, in hex.
 fn short_hash(hash: &[u8; 32]) -> impl fmt::Display + '_ {
-    struct Short<'a>(&'a [u8; 32]);
+    short_hash_of(hash)
+}
+
+/// The first four bytes of any byte string, in hex.
+fn short_hash_of(bytes: &[u8]) -> impl fmt::Display + '_ {
+    struct Short<'a>(&'a [u8]);
     impl fmt::Display for Short<'_> {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            self.0[..4].iter().try_for_each(|b| write!(f, "{b:02x}"))
+            self.0.iter().take(4).try_for_each(|b| write!(f, "{b:02x}"))
         }
     }
-    Short(hash)
+    Short(bytes)
 }
 
 /// Pairs as `a<sep>b`, comma-separated.

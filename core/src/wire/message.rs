@@ -1,5 +1,6 @@
 //! Message bodies: one variant per message type (their encoding is in `codec.rs`).
 
+use super::conference::{ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, TreeJoin, TreeState};
 use super::dht::{self, FileEntry, ReplicaEntry, SignedOwner};
 use super::fields::{Chain, IdentityProof, JoinStatus, Side};
 use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Mail, MailAck, Presence, Unfriend};
@@ -235,6 +236,18 @@ pub enum Message {
     },
     /// What an owner shares under a file ID.
     ContentInfo(ContentInfo),
+    /// A signed invitation to a conference.
+    ConfInvite(ConfInvite),
+    /// An invitee's signed answer.
+    ConfAnswer(ConfAnswer),
+    /// The creator's admission of a member (or none).
+    ConfAdmit(ConfAdmit),
+    /// A member leaves or is removed.
+    ConfLeave(ConfLeave),
+    /// A probe of, or an attachment to, a member's place in a conference's tree.
+    TreeJoin(TreeJoin),
+    /// A member's place in the tree.
+    TreeState(TreeState),
 }
 
 impl Message {
@@ -283,6 +296,12 @@ impl Message {
             Message::Refuse(_) => MessageType::Refuse,
             Message::ContentQuery { .. } => MessageType::ContentQuery,
             Message::ContentInfo(_) => MessageType::ContentInfo,
+            Message::ConfInvite(_) => MessageType::ConfInvite,
+            Message::ConfAnswer(_) => MessageType::ConfAnswer,
+            Message::ConfAdmit(_) => MessageType::ConfAdmit,
+            Message::ConfLeave(_) => MessageType::ConfLeave,
+            Message::TreeJoin(_) => MessageType::TreeJoin,
+            Message::TreeState(_) => MessageType::TreeState,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! prints as one line of text.
 
 mod codec;
+mod conference;
 mod cursor;
 mod dht;
 mod display;
@@ -25,6 +26,9 @@ mod repr;
 mod transfer;
 mod types;
 
+pub use conference::{
+    ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, TreeJoin, TreeState, TreeStatus, MAX_CANDIDATES, MAX_DEPTH,
+};
 pub use dht::{
     FileEntry, ReplicaEntry, SignedOwner, MAX_DIGEST_IDS, MAX_NAMES_PER_PAGE, MAX_OWNERS_PER_REPLY, MAX_REGISTRY_COPY,
     MAX_REPLICATE_BATCH, MAX_STORE_BATCH, MAX_VERIFY_KEYS,

@@ -51,7 +51,13 @@ impl Message {
             | Message::DataAck(_)
             | Message::Refuse(_)
             | Message::ContentQuery { .. }
-            | Message::ContentInfo(_) => None,
+            | Message::ContentInfo(_)
+            | Message::ConfInvite(_)
+            | Message::ConfAnswer(_)
+            | Message::ConfAdmit(_)
+            | Message::ConfLeave(_)
+            | Message::TreeJoin(_)
+            | Message::TreeState(_) => None,
         }
     }
 }

@@ -178,6 +178,18 @@ message_types! {
     ContentQuery = 0x55, "CONTENT_QUERY", Service, Direct, answered by ContentInfo;
     /// The content an owner shares under a file ID, if any, and to whom.
     ContentInfo = 0x56, "CONTENT_INFO", Service, Direct;
+    /// The creator invites a friend to a conference (signed).
+    ConfInvite = 0x60, "CONF_INVITE", Service, Direct, answered by Ack;
+    /// An invitee joins or declines (signed).
+    ConfAnswer = 0x61, "CONF_ANSWER", Service, Direct, answered by ConfAdmit;
+    /// The creator's answer to CONF_ANSWER: the new member's certificate, or none.
+    ConfAdmit = 0x62, "CONF_ADMIT", Service, Direct;
+    /// A member leaves or is removed (signed); the creator leaving ends the conference.
+    ConfLeave = 0x63, "CONF_LEAVE", Service, Direct, answered by Ack;
+    /// A member probes another's place in a conference's tree, or attaches (and stays attached) as its child.
+    TreeJoin = 0x64, "TREE_JOIN", Service, Direct, answered by TreeState;
+    /// A member's place in the tree (delay from the root, path, room), and whether it took the asker as a child.
+    TreeState = 0x65, "TREE_STATE", Service, Direct;
 }
 
 impl core::fmt::Display for MessageType {

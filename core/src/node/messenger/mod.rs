@@ -42,6 +42,21 @@ impl Node {
         }
     }
 
+    /// The contact that sent a datagram from `from` with `header`, wherever
+    /// it is now: a contact, not blocked, whose header names the source
+    /// address (its signature, checked next, covers where it moved).
+    pub(crate) fn signing_contact(&self, from: SocketAddrV6, header: &Header) -> Result<&Contact, DropReason> {
+        let sender = header.sender;
+        if self.messenger.requests.is_blocked(sender.id) {
+            return Err(DropReason::Blocked);
+        }
+        let contact = self.messenger.contacts.get(sender.id).ok_or(DropReason::NotAFriend)?;
+        if sender.addr != from {
+            return Err(DropReason::NotAFriend);
+        }
+        Ok(contact)
+    }
+
     /// Where `friend` is, if it is one.
     pub(crate) fn friend_addr(&self, friend: Id) -> Option<SocketAddrV6> {
         self.liveness.friends.get(friend).map(|f| f.addr)

@@ -153,13 +153,7 @@ impl Node {
         presence: Presence,
     ) -> Result<(), DropReason> {
         let sender = header.sender;
-        if self.messenger.requests.is_blocked(sender.id) {
-            return Err(DropReason::Blocked);
-        }
-        let contact = self.messenger.contacts.get(sender.id).ok_or(DropReason::NotAFriend)?;
-        if sender.addr != from {
-            return Err(DropReason::NotAFriend);
-        }
+        let contact = self.signing_contact(from, header)?;
         check_signed(&contact.key, &presence.transcript(&sender), &presence.signature)?;
         self.send(Outgoing::Ack { to: from, txid: header.txid });
         let now = self.now;

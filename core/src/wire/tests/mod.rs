@@ -33,10 +33,11 @@ fn repr(sender: u16, message: Message) -> Repr {
 }
 
 /// One message of every type, in [`MessageType::ALL`] order.
-fn samples() -> [Repr; 42] {
+fn samples() -> [Repr; 48] {
     let [request, answer, unfriend, presence, chat, chat_ack, mail_store, mail_copy, mail, mail_ack] =
         messenger::samples(repr, node);
     let [get, block_proof, data, data_ack, refuse, content_query, content_info] = transfer::samples(repr);
+    let [conf_invite, conf_answer, conf_admit, conf_leave, tree_join, tree_state] = conference::samples(repr, node);
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),
@@ -101,6 +102,12 @@ fn samples() -> [Repr; 42] {
         refuse,
         content_query,
         content_info,
+        conf_invite,
+        conf_answer,
+        conf_admit,
+        conf_leave,
+        tree_join,
+        tree_state,
     ]
 }
 
@@ -456,6 +463,7 @@ fn names_are_bytes_of_utf8_up_to_the_bound() {
     }
 }
 
+mod conference;
 mod display;
 mod errors;
 mod messenger;

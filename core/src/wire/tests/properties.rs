@@ -219,7 +219,8 @@ impl Arbitrary for AnyRepr {
             }
             kind => super::messenger::any_messenger(g, kind)
                 .or_else(|| super::transfer::any_transfer(g, kind))
-                .expect("a messenger or transfer type"),
+                .or_else(|| super::conference::any_conference(g, kind))
+                .expect("a messenger, transfer or conference type"),
         };
         AnyRepr(Repr { header, message })
     }

@@ -27,43 +27,17 @@
 //! assert!(forged.verify(&key.public_key(), &signature).is_err());
 //! ```
 
+mod event;
+mod session;
+
+pub use event::{ConferenceEvent, LeftReason};
+pub use session::{SessionId, MAX_NAME_LEN};
+
 use crate::id::Id;
 use crate::identity::{Identity, PublicKey, Signature, SignatureError};
-use core::fmt;
 
-/// What BLAKE3 derives session identifiers under.
-const SESSION_CONTEXT: &str = "mmp2p conference session v1";
 /// What every signed statement starts with.
 const STATEMENT_CONTEXT: &[u8; 24] = b"mmp2p conference v1\0\0\0\0\0";
-/// Longest conference name, in bytes of UTF-8.
-pub const MAX_NAME_LEN: usize = 32;
-
-/// A conference's identifier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct SessionId(pub [u8; 16]);
-
-impl SessionId {
-    /// Bytes on the wire.
-    pub const LEN: usize = 16;
-
-    /// The identifier of `creator`'s conference `name` drawn with `nonce`.
-    pub fn new(creator: Id, name: &str, nonce: u64) -> SessionId {
-        let mut hasher = blake3::Hasher::new_derive_key(SESSION_CONTEXT);
-        hasher.update(&creator.to_be_bytes());
-        hasher.update(&(name.len() as u64).to_be_bytes());
-        hasher.update(name.as_bytes());
-        hasher.update(&nonce.to_be_bytes());
-        let mut id = [0; 16];
-        id.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
-        SessionId(id)
-    }
-}
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
 
 /// A signed statement about a conference's membership.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +72,18 @@ pub enum Statement {
         /// Who leaves.
         member: Id,
     },
+    /// The creator admits a member that joined, under the member's key
+    /// (signed by the creator): the member's [`Certificate`].
+    Admit {
+        /// The conference.
+        session: SessionId,
+        /// Its creator.
+        creator: Id,
+        /// Who is admitted.
+        member: Id,
+        /// The member's identity key.
+        key: PublicKey,
+    },
     /// The creator removes a member (signed by the creator).
     Remove {
         /// The conference.
@@ -109,14 +95,17 @@ pub enum Statement {
     },
 }
 
-/// Bytes a statement's signature covers: context, kind, session, two IDs.
-pub const SIGNING_LEN: usize = STATEMENT_CONTEXT.len() + 1 + SessionId::LEN + 2 * 16;
+/// Bytes a statement's signature covers: context, kind, session, two IDs
+/// and a key (zeros but in an admission).
+pub const SIGNING_LEN: usize = STATEMENT_CONTEXT.len() + 1 + SessionId::LEN + 2 * 16 + PublicKey::LEN;
 
 impl Statement {
     /// The member whose key must sign it.
     pub fn signer(&self) -> Id {
         match *self {
-            Statement::Invite { creator, .. } | Statement::Remove { creator, .. } => creator,
+            Statement::Invite { creator, .. }
+            | Statement::Admit { creator, .. }
+            | Statement::Remove { creator, .. } => creator,
             Statement::Join { member, .. } | Statement::Leave { member, .. } => member,
             Statement::Decline { invitee, .. } => invitee,
         }
@@ -129,18 +118,21 @@ impl Statement {
             | Statement::Join { session, .. }
             | Statement::Decline { session, .. }
             | Statement::Leave { session, .. }
+            | Statement::Admit { session, .. }
             | Statement::Remove { session, .. } => session,
         }
     }
 
     /// What its signature covers.
     pub fn signing_bytes(&self) -> [u8; SIGNING_LEN] {
-        let (kind, first, second) = match *self {
-            Statement::Invite { creator, invitee, .. } => (1u8, creator, invitee),
-            Statement::Join { member, .. } => (2, member, Id(0)),
-            Statement::Decline { invitee, .. } => (3, invitee, Id(0)),
-            Statement::Leave { member, .. } => (4, member, Id(0)),
-            Statement::Remove { creator, member, .. } => (5, creator, member),
+        let none = PublicKey([0; PublicKey::LEN]);
+        let (kind, first, second, key) = match *self {
+            Statement::Invite { creator, invitee, .. } => (1u8, creator, invitee, none),
+            Statement::Join { member, .. } => (2, member, Id(0), none),
+            Statement::Decline { invitee, .. } => (3, invitee, Id(0), none),
+            Statement::Leave { member, .. } => (4, member, Id(0), none),
+            Statement::Remove { creator, member, .. } => (5, creator, member, none),
+            Statement::Admit { creator, member, key, .. } => (6, creator, member, key),
         };
         let mut bytes = [0; SIGNING_LEN];
         let (context, rest) = bytes.split_at_mut(STATEMENT_CONTEXT.len());
@@ -149,6 +141,7 @@ impl Statement {
         rest[1..17].copy_from_slice(&self.session().0);
         rest[17..33].copy_from_slice(&first.to_be_bytes());
         rest[33..49].copy_from_slice(&second.to_be_bytes());
+        rest[49..].copy_from_slice(&key.0);
         bytes
     }
 
@@ -160,6 +153,38 @@ impl Statement {
     /// Checks `signature` under `key`, the signer's registered key.
     pub fn verify(&self, key: &PublicKey, signature: &Signature) -> Result<(), SignatureError> {
         key.verify(&self.signing_bytes(), signature)
+    }
+}
+
+/// A member's admission: its ID and identity key, signed by the
+/// conference's creator ([`Statement::Admit`]). Members show it to one
+/// another (joining the tree, signing chat), so any member that knows the
+/// creator's key can check any other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Certificate {
+    /// The member.
+    pub member: Id,
+    /// Its identity key.
+    pub key: PublicKey,
+    /// The creator's signature of [`Statement::Admit`].
+    pub signature: Signature,
+}
+
+impl Certificate {
+    /// Bytes on the wire.
+    pub const WIRE_LEN: usize = 16 + PublicKey::LEN + Signature::LEN;
+
+    /// The creator's certificate for `member` holding `key` in `session`.
+    pub fn issue(session: SessionId, creator: &Identity, creator_id: Id, member: Id, key: PublicKey) -> Certificate {
+        let statement = Statement::Admit { session, creator: creator_id, member, key };
+        Certificate { member, key, signature: statement.sign(creator) }
+    }
+
+    /// Checks it was issued for `session` by `creator`, whose key is `creator_key`.
+    pub fn verify(&self, session: SessionId, creator: Id, creator_key: &PublicKey) -> Result<(), SignatureError> {
+        let statement = Statement::Admit { session, creator, member: self.member, key: self.key };
+        statement.verify(creator_key, &self.signature)
     }
 }
 
@@ -207,5 +232,23 @@ mod tests {
         assert_eq!(Statement::Decline { session: s, invitee: Id(2) }.signer(), Id(2));
         assert_eq!(Statement::Leave { session: s, member: Id(2) }.signer(), Id(2));
         assert_eq!(Statement::Remove { session: s, creator: Id(1), member: Id(2) }.signer(), Id(1));
+        let key = PublicKey([7; 32]);
+        assert_eq!(Statement::Admit { session: s, creator: Id(1), member: Id(2), key }.signer(), Id(1));
+    }
+
+    #[test]
+    fn a_certificate_binds_member_key_session_and_creator() {
+        let creator = Identity::from_seed([5; 32]);
+        let (s, c, m) = (SessionId([1; 16]), Id(10), Id(11));
+        let key = Identity::from_seed([6; 32]).public_key();
+        let certificate = Certificate::issue(s, &creator, c, m, key);
+        assert!(certificate.verify(s, c, &creator.public_key()).is_ok());
+        assert!(certificate.verify(SessionId([2; 16]), c, &creator.public_key()).is_err(), "another session");
+        assert!(certificate.verify(s, Id(12), &creator.public_key()).is_err(), "another creator");
+        let other_key = Certificate { key: Identity::from_seed([7; 32]).public_key(), ..certificate };
+        assert!(other_key.verify(s, c, &creator.public_key()).is_err(), "another key");
+        let other_member = Certificate { member: Id(13), ..certificate };
+        assert!(other_member.verify(s, c, &creator.public_key()).is_err(), "another member");
+        assert!(certificate.verify(s, c, &key).is_err(), "signed by the member itself");
     }
 }

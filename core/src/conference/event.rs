@@ -1,0 +1,90 @@
+//! What a node reports of its conferences: invitations, answers, members
+//! coming and going, and its place in each delivery tree.
+
+use super::session::{SessionId, MAX_NAME_LEN};
+use crate::id::Id;
+
+/// Why this node is no longer in a conference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum LeftReason {
+    /// We left (or declined).
+    Left,
+    /// The creator removed us.
+    Removed,
+    /// The creator ended it.
+    Ended,
+    /// The creator did not admit us (no room), or never answered.
+    NotAdmitted,
+}
+
+/// Something that happened in one of the node's conferences.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum ConferenceEvent {
+    /// A friend invites us (answer with [`Node::answer_invitation`](crate::Node::answer_invitation)).
+    Invited {
+        /// The conference.
+        session: SessionId,
+        /// Its creator, the friend who invites.
+        creator: Id,
+        /// Its name.
+        name: heapless::String<MAX_NAME_LEN>,
+    },
+    /// An invitation of ours never reached the friend.
+    InviteFailed {
+        /// The conference.
+        session: SessionId,
+        /// The friend.
+        invitee: Id,
+    },
+    /// An invitee answered (we are the creator).
+    Answered {
+        /// The conference.
+        session: SessionId,
+        /// The invitee.
+        member: Id,
+        /// True: it joined; false: it declined.
+        joined: bool,
+    },
+    /// The creator admitted us: we are a member and look for a place in its tree.
+    Admitted {
+        /// The conference.
+        session: SessionId,
+    },
+    /// A member left, or we removed it (we are the creator).
+    MemberLeft {
+        /// The conference.
+        session: SessionId,
+        /// The member.
+        member: Id,
+        /// True if we removed it.
+        removed: bool,
+    },
+    /// We are no longer in the conference.
+    Left {
+        /// The conference.
+        session: SessionId,
+        /// Why.
+        reason: LeftReason,
+    },
+    /// We took a place in the delivery tree, under `parent`.
+    Attached {
+        /// The conference.
+        session: SessionId,
+        /// Our parent.
+        parent: Id,
+        /// Our depth (ancestors, the root included).
+        depth: u8,
+        /// Our delay from the root along the tree, in microseconds.
+        root_delay_us: u32,
+    },
+    /// Our parent went silent, refused us or left: we look for another.
+    Orphaned {
+        /// The conference.
+        session: SessionId,
+        /// The parent we lost.
+        parent: Id,
+    },
+}

@@ -1,0 +1,209 @@
+//! A member's search for its parent: it probes the root, then the members
+//! the answers list (each answer lists some of the answerer's children),
+//! at most [`MAX_PROBES`](crate::tables::tree::MAX_PROBES) of them,
+//! [`PROBES_AT_ONCE`](crate::tables::tree::PROBES_AT_ONCE) at a time, and
+//! asks the one that gives the least delay from the root — its delay plus
+//! half the round trip measured by the probe — among those with room that
+//! we are not an ancestor of and that are not too deep. A refusal moves on
+//! to the next best; a search that finds none waits a heartbeat period and
+//! starts again from the root.
+
+use crate::conference::{ConferenceEvent, SessionId};
+use crate::event::Event;
+use crate::node::Node;
+use crate::stats::DropReason;
+use crate::tables::conferences::Role;
+use crate::tables::transactions::Purpose;
+use crate::tables::tree::{half_micros, Link, Offer, Phase};
+use crate::wire::{Header, MessageType, TreeState, TreeStatus, MAX_DEPTH};
+use core::net::SocketAddrV6;
+use core::time::Duration;
+
+impl Node {
+    /// Sends the probes the search of `session` may send now; once it has
+    /// nothing left to wait for, asks the best offer to take us.
+    pub(crate) fn search_step(&mut self, session: SessionId) {
+        loop {
+            let Ok(conference) = self.conferences.get_mut(session) else { return };
+            let Some(next) = conference.tree.next_probe() else { break };
+            if self.start_request(next.addr, Purpose::TreeProbe { session }).is_err() {
+                self.probe_done(session);
+            }
+        }
+        let Ok(conference) = self.conferences.get_mut(session) else { return };
+        if !conference.tree.search_done() {
+            return;
+        }
+        match conference.tree.best().copied() {
+            Some(best) => {
+                conference.tree.phase = Phase::Attaching;
+                let purpose = Purpose::TreeAttach { session, heartbeat: false };
+                if self.start_request(best.locator.addr, purpose).is_err() {
+                    self.search_later(session);
+                }
+            }
+            None => self.search_later(session),
+        }
+    }
+
+    /// Nobody took us: search again from the root a heartbeat period on.
+    pub(crate) fn search_later(&mut self, session: SessionId) {
+        let at = self.now + self.config.tree_heartbeat;
+        if let Ok(conference) = self.conferences.get_mut(session) {
+            conference.tree.phase = Phase::Waiting(at);
+        }
+    }
+
+    /// Starts a search from the root of `session`'s tree.
+    pub(crate) fn search_from_root(&mut self, session: SessionId) {
+        let Ok(conference) = self.conferences.get_mut(session) else { return };
+        let Some(root) = conference.creator_locator().copied() else { return };
+        if matches!(conference.role, Role::Member(_)) {
+            conference.tree.start_search(&[root]);
+            self.search_step(session);
+        }
+    }
+
+    fn probe_done(&mut self, session: SessionId) {
+        if let Ok(conference) = self.conferences.get_mut(session) {
+            conference.tree.outstanding = conference.tree.outstanding.saturating_sub(1);
+        }
+    }
+
+    /// A probe went unanswered.
+    pub(crate) fn tree_probe_failed(&mut self, session: SessionId) {
+        self.probe_done(session);
+        self.search_step(session);
+    }
+
+    /// The member we asked to take us never answered: try the next best.
+    pub(crate) fn tree_attach_failed(&mut self, session: SessionId, to: SocketAddrV6, heartbeat: bool) {
+        if heartbeat {
+            return self.orphaned(session);
+        }
+        let Ok(conference) = self.conferences.get_mut(session) else { return };
+        if conference.tree.phase != Phase::Attaching {
+            return;
+        }
+        conference.tree.offers.retain(|o| o.locator.addr != to);
+        conference.tree.phase = Phase::Searching;
+        self.search_step(session);
+    }
+
+    pub(crate) fn handle_tree_state(
+        &mut self,
+        from: SocketAddrV6,
+        header: &Header,
+        state: TreeState,
+    ) -> Result<(), DropReason> {
+        let session = state.session;
+        let matches = |p: &Purpose| match *p {
+            Purpose::TreeProbe { session: s } | Purpose::TreeAttach { session: s, .. } => s == session,
+            _ => false,
+        };
+        let tx = self.complete_request(header, MessageType::TreeState, from, matches)?;
+        // A round trip measured across a retransmission would be too short:
+        // the probe's counts from its first transmission, a heartbeat's is not taken.
+        let rtt = self.now.saturating_duration_since(if tx.attempts == 1 { tx.sent_at } else { tx.started });
+        match tx.purpose {
+            Purpose::TreeProbe { .. } => self.tree_probe_answered(header, &state, rtt),
+            Purpose::TreeAttach { heartbeat: false, .. } => self.attach_answered(header, &state, rtt)?,
+            Purpose::TreeAttach { heartbeat: true, .. } => {
+                self.heartbeat_answered(header, &state, (tx.attempts == 1).then_some(rtt))
+            }
+            _ => return Err(DropReason::InvalidReply),
+        }
+        Ok(())
+    }
+
+    fn tree_probe_answered(&mut self, header: &Header, state: &TreeState, rtt: Duration) {
+        let session = state.session;
+        self.probe_done(session);
+        let me = self.me.id;
+        let Ok(conference) = self.conferences.get_mut(session) else { return };
+        if conference.tree.phase != Phase::Searching {
+            return;
+        }
+        let eligible = state.spare > 0 && !state.path.contains(&me) && state.path.len() + 1 < MAX_DEPTH;
+        let delay_us = state.root_delay_us.saturating_add(half_micros(rtt));
+        conference.tree.offer(Offer { locator: header.sender, delay_us, eligible });
+        for candidate in state.candidates.iter().filter(|c| c.id != me) {
+            conference.tree.enqueue(*candidate);
+        }
+        self.search_step(session);
+    }
+
+    fn attach_answered(&mut self, header: &Header, state: &TreeState, rtt: Duration) -> Result<(), DropReason> {
+        let session = state.session;
+        let parent = header.sender;
+        let conference = self.conferences.get(session).ok_or(DropReason::NotInConference)?;
+        if conference.tree.phase != Phase::Attaching {
+            return Err(DropReason::InvalidReply);
+        }
+        if state.status != TreeStatus::Child || state.path.contains(&self.me.id) {
+            let Ok(conference) = self.conferences.get_mut(session) else { return Ok(()) };
+            conference.tree.offers.retain(|o| o.locator.id != parent.id);
+            conference.tree.phase = Phase::Searching;
+            for candidate in state.candidates.iter() {
+                conference.tree.enqueue(*candidate);
+            }
+            self.search_step(session);
+            return Ok(());
+        }
+        let key = if parent.id == conference.creator {
+            self.creator_key(session).ok_or(DropReason::NotInConference)?
+        } else {
+            let creator_key = self.creator_key(session).ok_or(DropReason::NotInConference)?;
+            let certificate = state.certificate.filter(|c| c.member == parent.id).ok_or(DropReason::NotInConference)?;
+            certificate.verify(session, conference.creator, &creator_key).map_err(|_| DropReason::BadSignature)?;
+            certificate.key
+        };
+        let (now, heartbeat) = (self.now, self.config.tree_heartbeat);
+        let Ok(conference) = self.conferences.get_mut(session) else { return Ok(()) };
+        let link = Link { locator: parent, key, rtt, heard: now };
+        conference.tree.attach(link, &state.path, state.root_delay_us, now, heartbeat);
+        let (depth, root_delay_us) = (conference.tree.depth() as u8, conference.tree.root_delay_us);
+        self.emit(Event::Conference(ConferenceEvent::Attached { session, parent: parent.id, depth, root_delay_us }));
+        Ok(())
+    }
+
+    fn heartbeat_answered(&mut self, header: &Header, state: &TreeState, rtt: Option<Duration>) {
+        let session = state.session;
+        let me = self.me.id;
+        let now = self.now;
+        let Ok(conference) = self.conferences.get_mut(session) else { return };
+        let Some(parent) = conference.tree.parent.as_mut().filter(|p| p.locator.id == header.sender.id) else {
+            return;
+        };
+        if state.status != TreeStatus::Child || state.path.contains(&me) {
+            // Our parent no longer has us, or a loop formed: look again.
+            return self.orphaned(session);
+        }
+        parent.heard = now;
+        if let Some(rtt) = rtt {
+            // Smoothed as RFC 6298 does: seven eighths of the old, one eighth of the new.
+            parent.rtt = (parent.rtt * 7 + rtt) / 8;
+        }
+        let link = *parent;
+        let tree = &mut conference.tree;
+        tree.path.clear();
+        for id in state.path.iter().chain(core::iter::once(&link.locator.id)).take(MAX_DEPTH) {
+            // Cannot overflow: at most MAX_DEPTH are taken.
+            let _ = tree.path.push(*id);
+        }
+        tree.root_delay_us = state.root_delay_us.saturating_add(half_micros(link.rtt));
+    }
+
+    /// Our parent is gone (silent, refused us, left, or a loop): we look
+    /// for another, from the root.
+    pub(crate) fn orphaned(&mut self, session: SessionId) {
+        let Ok(conference) = self.conferences.get_mut(session) else { return };
+        let Some(parent) = conference.tree.parent.take() else { return };
+        conference.tree.path.clear();
+        self.requests
+            .transactions
+            .retain(|tx| !matches!(tx.purpose, Purpose::TreeAttach { session: s, .. } if s == session));
+        self.emit(Event::Conference(ConferenceEvent::Orphaned { session, parent: parent.locator.id }));
+        self.search_from_root(session);
+    }
+}

@@ -1,0 +1,277 @@
+//! One conference's delivery tree, as one member sees it: its parent, its
+//! children, its path from the root and delay along it, and the search for
+//! a parent under way.
+//!
+//! Bounded: at most [`MAX_CHILDREN`] children (a member's own bound, the
+//! configured `tree_children`, may be lower), a path of at most
+//! [`MAX_DEPTH`] ancestors, and a search that probes at most
+//! [`MAX_PROBES`] members and keeps the [`MAX_OFFERS`] best answers.
+
+use crate::id::{Id, ResourceLocator};
+use crate::identity::PublicKey;
+use crate::time::Instant;
+use crate::wire::MAX_DEPTH;
+use core::time::Duration;
+
+/// Children a member takes at most, whatever its upload budget.
+pub const MAX_CHILDREN: usize = crate::config::MAX_TREE_CHILDREN;
+/// Members one search for a parent probes at most.
+pub const MAX_PROBES: u8 = 12;
+/// Answers a search keeps (the best by delay from the root).
+pub const MAX_OFFERS: usize = 8;
+/// Members a search has yet to probe, at most.
+pub const MAX_QUEUED: usize = 8;
+/// Probes a search keeps outstanding at once.
+pub const PROBES_AT_ONCE: u8 = 4;
+
+/// A tree neighbour: parent or child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// Its ID and address.
+    pub locator: ResourceLocator,
+    /// Its identity key, from its certificate (the root's: the creator's).
+    pub key: PublicKey,
+    /// The round trip to it, smoothed.
+    pub rtt: Duration,
+    /// When it was last heard.
+    pub heard: Instant,
+}
+
+/// A member that answered a probe, and what joining under it would give.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Offer {
+    /// The member.
+    pub locator: ResourceLocator,
+    /// Our delay from the root through it: its delay plus half our round trip to it.
+    pub delay_us: u32,
+    /// It takes more children, we are not its ancestor, and it is not too deep.
+    pub eligible: bool,
+}
+
+/// Where a member stands in the tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The root, or attached to a parent.
+    Placed,
+    /// Probing members for the best parent.
+    Searching,
+    /// Asked the best offer to take us; waiting for its answer.
+    Attaching,
+    /// Nobody took us: searching again at this instant.
+    Waiting(Instant),
+}
+
+/// One conference's tree, as this member sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tree {
+    /// Where we stand.
+    pub phase: Phase,
+    /// Our parent (none: the root, or detached).
+    pub parent: Option<Link>,
+    /// Our children.
+    pub children: heapless::Vec<Link, MAX_CHILDREN>,
+    /// Our ancestors, the root first.
+    pub path: heapless::Vec<Id, MAX_DEPTH>,
+    /// Our delay from the root along the tree, in microseconds.
+    pub root_delay_us: u32,
+    /// When our next heartbeat to the parent is due.
+    pub heartbeat_at: Option<Instant>,
+    /// A search's answers, best first.
+    pub offers: heapless::Vec<Offer, MAX_OFFERS>,
+    /// Members a search has yet to probe.
+    pub queue: heapless::Vec<ResourceLocator, MAX_QUEUED>,
+    /// Probes sent by the search so far.
+    pub probed: u8,
+    /// Probes outstanding.
+    pub outstanding: u8,
+    /// Members probed by the search, by ID, not to probe them twice.
+    pub seen: heapless::Vec<Id, { MAX_PROBES as usize }>,
+}
+
+impl Tree {
+    /// The tree of the root: placed, with no parent.
+    pub fn root() -> Tree {
+        Tree::with_phase(Phase::Placed)
+    }
+
+    /// The tree of a member about to search for a parent.
+    pub fn detached() -> Tree {
+        Tree::with_phase(Phase::Searching)
+    }
+
+    fn with_phase(phase: Phase) -> Tree {
+        Tree {
+            phase,
+            parent: None,
+            children: heapless::Vec::new(),
+            path: heapless::Vec::new(),
+            root_delay_us: 0,
+            heartbeat_at: None,
+            offers: heapless::Vec::new(),
+            queue: heapless::Vec::new(),
+            probed: 0,
+            outstanding: 0,
+            seen: heapless::Vec::new(),
+        }
+    }
+
+    /// Our depth: ancestors on our path.
+    pub fn depth(&self) -> usize {
+        self.path.len()
+    }
+
+    /// The child with this ID.
+    pub fn child(&self, id: Id) -> Option<&Link> {
+        self.children.iter().find(|c| c.locator.id == id)
+    }
+
+    /// Our tree neighbours' addresses: the parent, then the children.
+    pub fn neighbours(&self) -> impl Iterator<Item = &Link> {
+        self.parent.iter().chain(self.children.iter())
+    }
+
+    /// Starts a search afresh from `first` (the grandparent of an orphan,
+    /// then the root).
+    pub fn start_search(&mut self, first: &[ResourceLocator]) {
+        self.phase = Phase::Searching;
+        self.parent = None;
+        self.heartbeat_at = None;
+        self.offers.clear();
+        self.queue.clear();
+        self.seen.clear();
+        (self.probed, self.outstanding) = (0, 0);
+        for locator in first {
+            self.enqueue(*locator);
+        }
+    }
+
+    /// Adds `locator` to the members to probe, unless probed or queued
+    /// already, or the search's budget is spent.
+    pub fn enqueue(&mut self, locator: ResourceLocator) {
+        let known = self.seen.contains(&locator.id) || self.queue.iter().any(|q| q.id == locator.id);
+        if !known && usize::from(self.probed) + self.queue.len() < usize::from(MAX_PROBES) {
+            // A full queue drops the candidate: the budget bounds it anyway.
+            let _ = self.queue.push(locator);
+        }
+    }
+
+    /// The next member to probe, if the search may send one now.
+    pub fn next_probe(&mut self) -> Option<ResourceLocator> {
+        if self.phase != Phase::Searching || self.outstanding >= PROBES_AT_ONCE || self.queue.is_empty() {
+            return None;
+        }
+        let locator = self.queue.remove(0);
+        // Cannot overflow: at most MAX_PROBES are ever queued.
+        let _ = self.seen.push(locator.id);
+        self.probed += 1;
+        self.outstanding += 1;
+        Some(locator)
+    }
+
+    /// Records an answer, keeping the best [`MAX_OFFERS`] by delay; true if
+    /// it is now the best eligible one.
+    pub fn offer(&mut self, offer: Offer) -> bool {
+        self.offers.retain(|o| o.locator.id != offer.locator.id);
+        let at = self.offers.iter().position(|o| (o.delay_us, o.locator.id) > (offer.delay_us, offer.locator.id));
+        let at = at.unwrap_or(self.offers.len());
+        if at == MAX_OFFERS {
+            return false;
+        }
+        if self.offers.is_full() {
+            self.offers.pop();
+        }
+        // Cannot fail: a slot was freed above if needed.
+        let _ = self.offers.insert(at, offer);
+        offer.eligible && self.best().is_some_and(|b| b.locator.id == offer.locator.id)
+    }
+
+    /// The best eligible offer.
+    pub fn best(&self) -> Option<&Offer> {
+        self.offers.iter().find(|o| o.eligible)
+    }
+
+    /// True once the search has nothing left to wait for.
+    pub fn search_done(&self) -> bool {
+        self.phase == Phase::Searching && self.outstanding == 0 && self.queue.is_empty()
+    }
+
+    /// Takes `link` as our parent, with its path and delay from the root.
+    pub fn attach(&mut self, link: Link, parent_path: &[Id], parent_delay_us: u32, now: Instant, heartbeat: Duration) {
+        self.phase = Phase::Placed;
+        self.path.clear();
+        for id in parent_path.iter().chain(core::iter::once(&link.locator.id)).take(MAX_DEPTH) {
+            // Cannot overflow: at most MAX_DEPTH are taken.
+            let _ = self.path.push(*id);
+        }
+        self.root_delay_us = parent_delay_us.saturating_add(half_micros(link.rtt));
+        self.parent = Some(link);
+        self.heartbeat_at = Some(now + heartbeat);
+        self.offers.clear();
+        self.queue.clear();
+    }
+}
+
+/// Half of `rtt`, in microseconds: the one-way delay it implies.
+pub fn half_micros(rtt: Duration) -> u32 {
+    u32::try_from(rtt.as_micros() / 2).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::tables::test_locator as who;
+
+    fn offer(n: u16, delay_us: u32, eligible: bool) -> Offer {
+        Offer { locator: who(n), delay_us, eligible }
+    }
+
+    #[test]
+    fn a_search_probes_each_member_once_within_its_budget() {
+        let mut tree = Tree::detached();
+        tree.start_search(&[who(1), who(1), who(2)]);
+        assert_eq!(tree.queue.len(), 2, "no member queued twice");
+        let mut sent = Vec::new();
+        while let Some(next) = tree.next_probe() {
+            sent.push(next.id);
+        }
+        assert_eq!(sent, [Id(1), Id(2)]);
+        tree.enqueue(who(1));
+        assert!(tree.queue.is_empty(), "probed already");
+        for n in 3..40 {
+            tree.enqueue(who(n));
+            tree.outstanding = 0;
+            while tree.next_probe().is_some() {}
+        }
+        assert_eq!(tree.probed, MAX_PROBES, "the budget bounds the probes");
+    }
+
+    #[test]
+    fn offers_are_kept_best_first_and_bounded() {
+        let mut tree = Tree::detached();
+        assert!(tree.offer(offer(1, 900, true)));
+        assert!(!tree.offer(offer(2, 950, true)), "not the best");
+        assert!(!tree.offer(offer(3, 100, false)), "the lowest delay but not eligible");
+        assert_eq!(tree.best().map(|o| o.locator.id), Some(Id(1)));
+        assert!(tree.offer(offer(4, 500, true)));
+        for n in 10..30 {
+            tree.offer(offer(n, 2000 + u32::from(n), true));
+        }
+        assert_eq!(tree.offers.len(), MAX_OFFERS);
+        let delays: Vec<u32> = tree.offers.iter().map(|o| o.delay_us).collect();
+        assert!(delays.windows(2).all(|w| w[0] <= w[1]), "{delays:?}");
+        assert_eq!(tree.best().map(|o| o.locator.id), Some(Id(4)));
+    }
+
+    #[test]
+    fn attaching_extends_the_parents_path_and_delay() {
+        let mut tree = Tree::detached();
+        let parent =
+            Link { locator: who(7), key: PublicKey([0; 32]), rtt: Duration::from_millis(40), heard: Instant::ZERO };
+        tree.attach(parent, &[Id(1), Id(5)], 30_000, Instant::ZERO, Duration::from_secs(1));
+        assert_eq!(tree.phase, Phase::Placed);
+        assert_eq!(tree.path.as_slice(), [Id(1), Id(5), Id(7)]);
+        assert_eq!(tree.root_delay_us, 50_000);
+        assert_eq!(tree.depth(), 3);
+    }
+}

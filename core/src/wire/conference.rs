@@ -1,0 +1,286 @@
+//! The conferences' message bodies: membership (an invitation, its answer,
+//! the creator's admission, a member leaving or removed) and the delivery
+//! tree (a member asking to join under another, and a member's place in the
+//! tree). Membership statements are signed as [`Statement`]s; a member shows
+//! its [`Certificate`] where others must know its key.
+
+use super::cursor::{Reader, Writer};
+use super::error::WireError;
+use crate::conference::{Certificate, SessionId, Statement, MAX_NAME_LEN};
+use crate::id::{Id, ResourceLocator};
+use crate::identity::{PublicKey, Signature};
+
+/// The deepest a delivery tree grows: a member's path to the root lists at
+/// most this many ancestors, and no member attaches below that.
+pub const MAX_DEPTH: usize = 16;
+/// Most attach candidates (a member's children) one TREE_STATE lists.
+pub const MAX_CANDIDATES: usize = 8;
+
+/// The creator invites a friend: the conference's name and nonce (from
+/// which the receiver derives the session) and the signed
+/// [`Statement::Invite`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConfInvite {
+    /// The conference.
+    pub session: SessionId,
+    /// The nonce its identifier was drawn with.
+    pub nonce: u64,
+    /// Its name.
+    pub name: heapless::String<MAX_NAME_LEN>,
+    /// The creator's signature of the invitation.
+    pub signature: Signature,
+}
+
+/// An invitee's answer, signed ([`Statement::Join`] or [`Statement::Decline`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConfAnswer {
+    /// The conference.
+    pub session: SessionId,
+    /// True: joins; false: declines.
+    pub join: bool,
+    /// The invitee's signature of its answer.
+    pub signature: Signature,
+}
+
+/// The creator's answer to a CONF_ANSWER: the new member's certificate, or
+/// none (a decline noted, or no room).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConfAdmit {
+    /// The conference.
+    pub session: SessionId,
+    /// The member's certificate, if admitted.
+    pub certificate: Option<Certificate>,
+}
+
+/// A member leaves (signed by itself), or the creator removes it (signed by
+/// the creator); the creator leaving ends the conference, and members pass
+/// that on down the tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConfLeave {
+    /// The conference.
+    pub session: SessionId,
+    /// Who leaves or is removed.
+    pub member: Id,
+    /// True: removed by the creator; false: the member leaves.
+    pub removed: bool,
+    /// The signature of the [`statement`](ConfLeave::statement).
+    pub signature: Signature,
+}
+
+impl ConfLeave {
+    /// Bytes of the body.
+    pub(super) const WIRE_LEN: usize = SessionId::LEN + Id::LEN + 1 + Signature::LEN;
+
+    /// What it states, in a conference created by `creator`.
+    pub fn statement(&self, creator: Id) -> Statement {
+        let (session, member) = (self.session, self.member);
+        if self.removed {
+            Statement::Remove { session, creator, member }
+        } else {
+            Statement::Leave { session, member }
+        }
+    }
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<ConfLeave, WireError> {
+        let (session, member, removed) = (SessionId(r.take()?), r.id()?, r.flag()?);
+        Ok(ConfLeave { session, member, removed, signature: Signature(r.take()?) })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.put(&self.session.0);
+        w.id(self.member);
+        w.u8(u8::from(self.removed));
+        w.put(&self.signature.0);
+    }
+}
+
+/// A member asks another for its place in the tree (`attach` false: a
+/// probe), or to become its child (`attach` true; repeated as the child's
+/// heartbeat). A member not yet a child of the receiver shows its certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TreeJoin {
+    /// The conference.
+    pub session: SessionId,
+    /// True: attach (or stay attached) as the receiver's child.
+    pub attach: bool,
+    /// The sender's certificate.
+    pub certificate: Option<Certificate>,
+}
+
+/// What a TREE_STATE says of the sender's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum TreeStatus {
+    /// An answer to a probe: the sender's place, nothing changed.
+    Info = 0,
+    /// The receiver is (still) the sender's child.
+    Child = 1,
+    /// The sender will not take the receiver as a child (no room, a loop,
+    /// too deep, or not in the tree itself); try the candidates.
+    Refused = 2,
+}
+
+impl TreeStatus {
+    fn from_u8(byte: u8) -> Option<TreeStatus> {
+        Some(match byte {
+            0 => TreeStatus::Info,
+            1 => TreeStatus::Child,
+            2 => TreeStatus::Refused,
+            _ => return None,
+        })
+    }
+}
+
+/// The answer to TREE_JOIN: the sender's place in the tree — its one-way
+/// delay from the root along the tree, its path from the root, how many
+/// more children it takes — and some of its children to try next.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TreeState {
+    /// The conference.
+    pub session: SessionId,
+    /// What became of the TREE_JOIN.
+    pub status: TreeStatus,
+    /// The sender's delay from the root along the tree, in microseconds.
+    pub root_delay_us: u32,
+    /// Children the sender still takes.
+    pub spare: u8,
+    /// The sender's ancestors, the root first (empty: the sender is the root).
+    pub path: heapless::Vec<Id, MAX_DEPTH>,
+    /// Some of the sender's children, to try next.
+    pub candidates: heapless::Vec<ResourceLocator, MAX_CANDIDATES>,
+    /// The sender's certificate, when it takes a new child (the root, the
+    /// creator, has none: its key is the one every member knows).
+    pub certificate: Option<Certificate>,
+}
+
+impl ConfInvite {
+    /// Bytes of the body but the name.
+    pub(super) const FIXED_LEN: usize = SessionId::LEN + 8 + 1 + Signature::LEN;
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<ConfInvite, WireError> {
+        let (session, nonce, name) = (SessionId(r.take()?), r.u64()?, r.name()?);
+        Ok(ConfInvite { session, nonce, name, signature: Signature(r.take()?) })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.put(&self.session.0);
+        w.u64(self.nonce);
+        w.name(&self.name);
+        w.put(&self.signature.0);
+    }
+}
+
+impl ConfAnswer {
+    /// Bytes of the body.
+    pub(super) const WIRE_LEN: usize = SessionId::LEN + 1 + Signature::LEN;
+
+    /// What it states, from `invitee`.
+    pub fn statement(&self, invitee: Id) -> Statement {
+        let session = self.session;
+        if self.join {
+            Statement::Join { session, member: invitee }
+        } else {
+            Statement::Decline { session, invitee }
+        }
+    }
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<ConfAnswer, WireError> {
+        let (session, join) = (SessionId(r.take()?), r.flag()?);
+        Ok(ConfAnswer { session, join, signature: Signature(r.take()?) })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.put(&self.session.0);
+        w.u8(u8::from(self.join));
+        w.put(&self.signature.0);
+    }
+}
+
+impl ConfAdmit {
+    /// Bytes of the body.
+    pub(super) fn wire_len(&self) -> usize {
+        SessionId::LEN + optional_certificate_len(&self.certificate)
+    }
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<ConfAdmit, WireError> {
+        Ok(ConfAdmit { session: SessionId(r.take()?), certificate: r.optional(parse_certificate)? })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.put(&self.session.0);
+        w.optional(self.certificate.as_ref(), emit_certificate);
+    }
+}
+
+impl TreeJoin {
+    /// Bytes of the body.
+    pub(super) fn wire_len(&self) -> usize {
+        SessionId::LEN + 1 + optional_certificate_len(&self.certificate)
+    }
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<TreeJoin, WireError> {
+        let (session, attach) = (SessionId(r.take()?), r.flag()?);
+        Ok(TreeJoin { session, attach, certificate: r.optional(parse_certificate)? })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.put(&self.session.0);
+        w.u8(u8::from(self.attach));
+        w.optional(self.certificate.as_ref(), emit_certificate);
+    }
+}
+
+impl TreeState {
+    /// Bytes of the body.
+    pub(super) fn wire_len(&self) -> usize {
+        SessionId::LEN
+            + 1
+            + 4
+            + 1
+            + 1
+            + self.path.len() * Id::LEN
+            + 1
+            + self.candidates.len() * ResourceLocator::WIRE_LEN
+            + optional_certificate_len(&self.certificate)
+    }
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<TreeState, WireError> {
+        let session = SessionId(r.take()?);
+        let status = TreeStatus::from_u8(r.u8()?).ok_or(WireError::InvalidField)?;
+        let (root_delay_us, spare) = (r.u32()?, r.u8()?);
+        let path = r.list(|r| r.id())?;
+        let candidates = r.list(|r| r.locator())?;
+        let certificate = r.optional(parse_certificate)?;
+        Ok(TreeState { session, status, root_delay_us, spare, path, candidates, certificate })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.put(&self.session.0);
+        w.u8(self.status as u8);
+        w.u32(self.root_delay_us);
+        w.u8(self.spare);
+        w.list(&self.path, |w, id| w.id(*id));
+        w.list(&self.candidates, |w, c| w.locator(c));
+        w.optional(self.certificate.as_ref(), emit_certificate);
+    }
+}
+
+fn optional_certificate_len(certificate: &Option<Certificate>) -> usize {
+    1 + certificate.map_or(0, |_| Certificate::WIRE_LEN)
+}
+
+fn parse_certificate(r: &mut Reader<'_>) -> Result<Certificate, WireError> {
+    Ok(Certificate { member: r.id()?, key: PublicKey(r.take()?), signature: Signature(r.take()?) })
+}
+
+fn emit_certificate(w: &mut Writer<'_>, certificate: &Certificate) {
+    w.id(certificate.member);
+    w.put(&certificate.key.0);
+    w.put(&certificate.signature.0);
+}

@@ -1,0 +1,141 @@
+//! Samples and arbitrary values of the conferences' messages, signed with
+//! real keys, as the specification's vectors are.
+
+use crate::conference::{Certificate, SessionId, Statement};
+use crate::id::{Id, ResourceLocator};
+use crate::identity::{Identity, PublicKey, Signature};
+use crate::wire::*;
+use quickcheck::{Arbitrary, Gen};
+
+/// Node `n`'s identity: the secret key of 32 bytes `n`.
+fn identity(n: u8) -> Identity {
+    Identity::from_seed([n; 32])
+}
+
+/// Node 12's conference `weekly`, drawn with its nonce.
+pub(super) fn session() -> (SessionId, u64) {
+    let nonce = 0x1122_3344_5566_7788;
+    (SessionId::new(Id(12), "weekly", nonce), nonce)
+}
+
+/// Node 12 creates conference `weekly` and invites its friend node 14;
+/// node 14 joins and node 12 admits it; node 14 probes node 12's place in
+/// the tree and node 12 (the root, two children of room left, node 9 a
+/// child already) answers; later node 14 leaves.
+pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) -> ResourceLocator) -> [Repr; 6] {
+    let (session, nonce) = session();
+    let invite = Statement::Invite { session, creator: Id(12), invitee: Id(14) };
+    let invite =
+        ConfInvite { session, nonce, name: "weekly".try_into().expect("short"), signature: invite.sign(&identity(12)) };
+    let mut answer = ConfAnswer { session, join: true, signature: Signature([0; 64]) };
+    answer.signature = answer.statement(Id(14)).sign(&identity(14));
+    let certificate = Certificate::issue(session, &identity(12), Id(12), Id(14), identity(14).public_key());
+    let admit = ConfAdmit { session, certificate: Some(certificate) };
+    let mut leave = ConfLeave { session, member: Id(14), removed: false, signature: Signature([0; 64]) };
+    leave.signature = leave.statement(Id(12)).sign(&identity(14));
+    let probe = TreeJoin { session, attach: false, certificate: Some(certificate) };
+    let state = TreeState {
+        session,
+        status: TreeStatus::Info,
+        root_delay_us: 0,
+        spare: 2,
+        path: heapless::Vec::new(),
+        candidates: [node(9)].into_iter().collect(),
+        certificate: None,
+    };
+    [
+        repr(12, Message::ConfInvite(invite)),
+        repr(14, Message::ConfAnswer(answer)),
+        repr(12, Message::ConfAdmit(admit)),
+        repr(14, Message::ConfLeave(leave)),
+        repr(14, Message::TreeJoin(probe)),
+        repr(12, Message::TreeState(state)),
+    ]
+}
+
+fn any_certificate(g: &mut Gen) -> Certificate {
+    let key = PublicKey(core::array::from_fn(|_| u8::arbitrary(g)));
+    Certificate { member: Id(0), key, signature: Signature(core::array::from_fn(|_| u8::arbitrary(g))) }
+}
+
+fn any_session(g: &mut Gen) -> SessionId {
+    SessionId(core::array::from_fn(|_| u8::arbitrary(g)))
+}
+
+fn any_locator(g: &mut Gen) -> ResourceLocator {
+    let ip = core::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, u16::arbitrary(g).max(1));
+    ResourceLocator::new(Id(u128::arbitrary(g)), core::net::SocketAddrV6::new(ip, u16::arbitrary(g), 0, 0))
+}
+
+/// An arbitrary conference message of type `kind`.
+pub(super) fn any_conference(g: &mut Gen, kind: MessageType) -> Option<Message> {
+    let session = any_session(g);
+    let signature = Signature(core::array::from_fn(|_| u8::arbitrary(g)));
+    let certificate = bool::arbitrary(g).then(|| Certificate { member: Id(u128::arbitrary(g)), ..any_certificate(g) });
+    Some(match kind {
+        MessageType::ConfInvite => {
+            let len = usize::arbitrary(g) % (crate::conference::MAX_NAME_LEN + 1);
+            let name = (0..len).map(|_| char::from(b'a' + u8::arbitrary(g) % 26)).collect::<std::string::String>();
+            let name = name.as_str().try_into().expect("short");
+            Message::ConfInvite(ConfInvite { session, nonce: u64::arbitrary(g), name, signature })
+        }
+        MessageType::ConfAnswer => Message::ConfAnswer(ConfAnswer { session, join: bool::arbitrary(g), signature }),
+        MessageType::ConfAdmit => Message::ConfAdmit(ConfAdmit { session, certificate }),
+        MessageType::ConfLeave => {
+            let (member, removed) = (Id(u128::arbitrary(g)), bool::arbitrary(g));
+            Message::ConfLeave(ConfLeave { session, member, removed, signature })
+        }
+        MessageType::TreeJoin => Message::TreeJoin(TreeJoin { session, attach: bool::arbitrary(g), certificate }),
+        MessageType::TreeState => {
+            let status = [TreeStatus::Info, TreeStatus::Child, TreeStatus::Refused][usize::arbitrary(g) % 3];
+            let path = (0..usize::arbitrary(g) % (MAX_DEPTH + 1)).map(|_| Id(u128::arbitrary(g))).collect();
+            let candidates = (0..usize::arbitrary(g) % (MAX_CANDIDATES + 1)).map(|_| any_locator(g)).collect();
+            let (root_delay_us, spare) = (u32::arbitrary(g), u8::arbitrary(g));
+            Message::TreeState(TreeState { session, status, root_delay_us, spare, path, candidates, certificate })
+        }
+        _ => return None,
+    })
+}
+
+#[test]
+fn the_largest_tree_state_fits_a_datagram() {
+    let mut g = Gen::new(8);
+    let state = TreeState {
+        session: any_session(&mut g),
+        status: TreeStatus::Refused,
+        root_delay_us: u32::MAX,
+        spare: 255,
+        path: (0..MAX_DEPTH as u128).map(Id).collect(),
+        candidates: (0..MAX_CANDIDATES).map(|_| any_locator(&mut g)).collect(),
+        certificate: Some(any_certificate(&mut g)),
+    };
+    let sender = ResourceLocator::new(Id(1), "[fd00::1]:4000".parse().expect("an address"));
+    let repr = Repr { header: Header { flags: 0, hop_limit: 0, txid: 1, sender }, message: Message::TreeState(state) };
+    assert!(repr.buffer_len() <= MAX_DATAGRAM, "{} bytes", repr.buffer_len());
+    let mut buf = [0u8; MAX_DATAGRAM];
+    let len = repr.emit(&mut buf).expect("fits");
+    assert_eq!(Repr::parse_bytes(&buf[..len]), Ok(repr));
+}
+
+#[test]
+fn the_samples_signatures_hold() {
+    let node = |n: u16| {
+        ResourceLocator::new(
+            Id(n.into()),
+            core::net::SocketAddrV6::new(core::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, n), 4000, 0, 0),
+        )
+    };
+    let repr = |n: u16, message| Repr { header: Header { flags: 0, hop_limit: 64, txid: 1, sender: node(n) }, message };
+    let [invite, answer, admit, leave, ..] = samples(repr, node).map(|r| r.message);
+    let (session, _) = session();
+    let (k12, k14) = (identity(12).public_key(), identity(14).public_key());
+    let Message::ConfInvite(invite) = invite else { panic!("an invite") };
+    let statement = Statement::Invite { session, creator: Id(12), invitee: Id(14) };
+    assert!(statement.verify(&k12, &invite.signature).is_ok());
+    let Message::ConfAnswer(answer) = answer else { panic!("an answer") };
+    assert!(answer.statement(Id(14)).verify(&k14, &answer.signature).is_ok());
+    let Message::ConfAdmit(ConfAdmit { certificate: Some(certificate), .. }) = admit else { panic!("an admission") };
+    assert!(certificate.verify(session, Id(12), &k12).is_ok());
+    let Message::ConfLeave(leave) = leave else { panic!("a leave") };
+    assert!(leave.statement(Id(12)).verify(&k14, &leave.signature).is_ok());
+}

@@ -1,0 +1,354 @@
+//! Conferences on the memory network: signed invitations and answers,
+//! members leaving and removed, and the delivery tree — degree-bounded,
+//! loop-free, repaired when a member goes — and what strangers, spoofed
+//! sources and lying members can do to any of it.
+
+mod common;
+
+use common::{befriend, datagram, wait_for};
+use mmp2p_core::conference::{Certificate, ConferenceEvent, LeftReason, SessionId, Statement};
+use mmp2p_core::identity::{PublicKey, Signature};
+use mmp2p_core::tables::conferences::{Role, Standing};
+use mmp2p_core::wire::{
+    ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, Header, Message, MessageType, Repr, TreeJoin, TreeState, TreeStatus,
+};
+use mmp2p_core::{Config, Event, Id, ResourceLocator};
+use mmp2p_memory::overlay::{Overlay, OverlaySpec};
+use mmp2p_memory::{Network, NodeIndex};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A settled overlay whose nodes take `children` children in a tree.
+fn overlay(nodes: usize, seed: u64, children: u8) -> Overlay {
+    let config = Config { tree_children: children, ..Config::default() };
+    let spec = OverlaySpec { nodes, friends: 0, seed, config, ..OverlaySpec::default() };
+    Overlay::build(&spec).expect("the overlay settles")
+}
+
+/// The conference events node `node` got since event number `since`.
+fn conference_events(overlay: &Overlay, node: NodeIndex, since: usize) -> Vec<ConferenceEvent> {
+    let events = overlay.network.events()[since..].iter().filter(|e| e.node == node);
+    events
+        .filter_map(|e| match &e.event {
+            Event::Conference(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `creator` creates a conference and invites `invitees` (befriending
+/// them first); those in `joining` join, the others decline. Returns the
+/// session once every answer is in and every joiner has a parent.
+fn conference(overlay: &mut Overlay, creator: NodeIndex, invitees: &[NodeIndex], joining: usize) -> SessionId {
+    for &invitee in invitees {
+        befriend(overlay, creator, invitee);
+    }
+    let session = overlay.network.command(creator, |n, now| n.create_conference(now, "weekly")).expect("created");
+    for &invitee in invitees {
+        let id = overlay.network.locator(invitee).id;
+        let since = overlay.network.events().len();
+        overlay.network.command(creator, |n, now| n.invite_to_conference(now, session, id)).expect("invited");
+        let invited =
+            |e: &Event| matches!(e, Event::Conference(ConferenceEvent::Invited { session: s, .. }) if *s == session);
+        wait_for(overlay, invitee, since, Duration::from_secs(20), invited);
+    }
+    for (i, &invitee) in invitees.iter().enumerate() {
+        let join = i < joining;
+        let since = overlay.network.events().len();
+        overlay.network.command(invitee, |n, now| n.answer_invitation(now, session, join)).expect("answered");
+        let done = move |e: &Event| match e {
+            Event::Conference(ConferenceEvent::Attached { session: s, .. }) => join && *s == session,
+            Event::Conference(ConferenceEvent::Left { session: s, reason: LeftReason::Left }) => !join && *s == session,
+            _ => false,
+        };
+        wait_for(overlay, invitee, since, Duration::from_secs(30), done);
+    }
+    session
+}
+
+/// Every member's parent, by ID (the root: none).
+fn parents(overlay: &Overlay, members: &[NodeIndex], session: SessionId) -> BTreeMap<Id, Option<Id>> {
+    members
+        .iter()
+        .filter_map(|&m| {
+            let conference = overlay.network.node(m).conferences().get(session)?;
+            Some((overlay.network.locator(m).id, conference.tree.parent.map(|p| p.locator.id)))
+        })
+        .collect()
+}
+
+/// Checks the members' trees agree and form one tree rooted at the
+/// creator: each member's parent lists it as a child, no member has more
+/// children than `bound`, and each path leads to the root without a loop.
+fn check_tree(overlay: &Overlay, members: &[NodeIndex], session: SessionId, bound: usize) {
+    let by_id: BTreeMap<Id, NodeIndex> = members.iter().map(|&m| (overlay.network.locator(m).id, m)).collect();
+    let parents = parents(overlay, members, session);
+    let roots: Vec<&Id> = parents.iter().filter(|(_, p)| p.is_none()).map(|(id, _)| id).collect();
+    assert_eq!(roots.len(), 1, "one root: {parents:?}");
+    for (&id, &parent) in &parents {
+        let tree = &overlay.network.node(by_id[&id]).conferences().get(session).expect("in it").tree;
+        assert!(tree.children.len() <= bound, "{id:?} has {} children", tree.children.len());
+        if let Some(parent) = parent {
+            let parent_tree = &overlay.network.node(by_id[&parent]).conferences().get(session).expect("in it").tree;
+            assert!(parent_tree.child(id).is_some(), "{parent:?} does not list its child {id:?}");
+        }
+        // Up to the root, never twice through one member.
+        let (mut at, mut seen) = (id, vec![id]);
+        while let Some(Some(up)) = parents.get(&at) {
+            assert!(!seen.contains(up), "a loop through {up:?}");
+            seen.push(*up);
+            at = *up;
+        }
+        assert_eq!(&at, roots[0], "{id:?} does not lead to the root");
+        assert_eq!(tree.path.len(), seen.len() - 1, "{id:?}'s path is its depth");
+    }
+}
+
+#[test]
+fn invitations_answers_and_a_degree_bounded_tree() {
+    let mut overlay = overlay(16, 1600, 2);
+    let m: Vec<NodeIndex> = overlay.members().collect();
+    let (creator, invitees) = (m[1], &m[2..9]);
+    let since = overlay.network.events().len();
+    let session = conference(&mut overlay, creator, invitees, 6);
+    // The creator heard every answer; its roster holds those who joined.
+    let answers = conference_events(&overlay, creator, since);
+    let joined = answers.iter().filter(|e| matches!(e, ConferenceEvent::Answered { joined: true, .. })).count();
+    let declined = answers.iter().filter(|e| matches!(e, ConferenceEvent::Answered { joined: false, .. })).count();
+    assert_eq!((joined, declined), (6, 1));
+    let roster = overlay.network.node(creator).conferences().get(session).expect("created");
+    assert_eq!(roster.joined().count(), 7, "the creator and six members");
+    assert!(roster.members().iter().all(|m| m.standing == Standing::Joined), "the decliner is gone");
+    assert!(overlay.network.node(invitees[6]).conferences().get(session).is_none(), "the decliner keeps nothing");
+    // Each member holds the creator's certificate for its own key.
+    for &member in &invitees[..6] {
+        let node = overlay.network.node(member);
+        let conference = node.conferences().get(session).expect("a member");
+        let Role::Member(certificate) = conference.role else { panic!("admitted") };
+        assert_eq!((certificate.member, certificate.key), (node.id(), node.public_key()));
+        let creator_key = overlay.network.node(creator).public_key();
+        assert!(certificate.verify(session, overlay.network.locator(creator).id, &creator_key).is_ok());
+    }
+    // Seven members, two children each: a tree at least two deep.
+    let members: Vec<NodeIndex> = std::iter::once(creator).chain(invitees[..6].iter().copied()).collect();
+    overlay.network.run_for(Duration::from_secs(10));
+    check_tree(&overlay, &members, session, 2);
+    let deepest = members
+        .iter()
+        .filter_map(|&n| overlay.network.node(n).conferences().get(session).map(|c| c.tree.depth()))
+        .max();
+    assert!(deepest >= Some(2), "two children each cannot hold six members one level down");
+}
+
+#[test]
+fn orphans_reattach_within_two_liveness_periods() {
+    let mut overlay = overlay(20, 1610, 2);
+    let m: Vec<NodeIndex> = overlay.members().collect();
+    let (creator, invitees) = (m[1], &m[2..12]);
+    let session = conference(&mut overlay, creator, invitees, 10);
+    overlay.network.run_for(Duration::from_secs(10));
+    // An interior member with children crashes.
+    let interior = *invitees
+        .iter()
+        .find(|&&n| overlay.network.node(n).conferences().get(session).is_some_and(|c| !c.tree.children.is_empty()))
+        .expect("some member forwards to others");
+    let orphans: Vec<Id> = overlay
+        .network
+        .node(interior)
+        .conferences()
+        .get(session)
+        .expect("in it")
+        .tree
+        .children
+        .iter()
+        .map(|c| c.locator.id)
+        .collect();
+    let since = overlay.network.events().len();
+    let crashed_at = overlay.network.now();
+    overlay.network.crash(interior);
+    let period = Config::default().tree_heartbeat;
+    overlay.network.run_for(period * 2);
+    let by_id: BTreeMap<Id, NodeIndex> = m.iter().map(|&n| (overlay.network.locator(n).id, n)).collect();
+    for orphan in &orphans {
+        let events = conference_events(&overlay, by_id[orphan], since);
+        assert!(events.iter().any(|e| matches!(e, ConferenceEvent::Orphaned { .. })), "{orphan:?} noticed");
+        let attached = overlay.network.events()[since..].iter().find(|e| {
+            e.node == by_id[orphan] && matches!(e.event, Event::Conference(ConferenceEvent::Attached { .. }))
+        });
+        let at = attached.unwrap_or_else(|| panic!("{orphan:?} never re-attached")).at;
+        assert!(
+            at.saturating_duration_since(crashed_at) <= period * 2,
+            "{orphan:?} took {:?}",
+            at.saturating_duration_since(crashed_at)
+        );
+    }
+    let survivors: Vec<NodeIndex> =
+        std::iter::once(creator).chain(invitees.iter().copied()).filter(|&n| n != interior).collect();
+    // The crashed member's parent drops it after three silent periods.
+    overlay.network.run_for(period * 2);
+    check_tree(&overlay, &survivors, session, 2);
+}
+
+#[test]
+fn members_leave_the_creator_removes_and_ends() {
+    let mut overlay = overlay(16, 1620, 2);
+    let m: Vec<NodeIndex> = overlay.members().collect();
+    let (creator, invitees) = (m[1], &m[2..8]);
+    let session = conference(&mut overlay, creator, invitees, 6);
+    let creator_id = overlay.network.locator(creator).id;
+    // A member leaves: the creator is told, the tree closes over the gap.
+    let (leaver, removed) = (invitees[0], invitees[1]);
+    let (leaver_id, removed_id) = (overlay.network.locator(leaver).id, overlay.network.locator(removed).id);
+    let since = overlay.network.events().len();
+    overlay.network.command(leaver, |n, now| n.leave_conference(now, session)).expect("left");
+    overlay.network.run_for(Duration::from_secs(10));
+    let told = conference_events(&overlay, creator, since);
+    assert!(told.contains(&ConferenceEvent::MemberLeft { session, member: leaver_id, removed: false }), "{told:?}");
+    // The creator removes another: it is told and leaves the tree.
+    overlay.network.command(creator, |n, now| n.remove_from_conference(now, session, removed_id)).expect("removed");
+    overlay.network.run_for(Duration::from_secs(10));
+    let events = conference_events(&overlay, removed, since);
+    assert!(events.contains(&ConferenceEvent::Left { session, reason: LeftReason::Removed }), "{events:?}");
+    let rest: Vec<NodeIndex> = std::iter::once(creator).chain(invitees[2..].iter().copied()).collect();
+    let roster = overlay.network.node(creator).conferences().get(session).expect("created");
+    assert!(roster.member(leaver_id).is_none() && roster.member(removed_id).is_none());
+    check_tree(&overlay, &rest, session, 2);
+    // The creator ends it for everyone.
+    let since = overlay.network.events().len();
+    overlay.network.command(creator, |n, now| n.leave_conference(now, session)).expect("ended");
+    overlay.network.run_for(Duration::from_secs(5));
+    for &member in &invitees[2..] {
+        let events = conference_events(&overlay, member, since);
+        assert!(events.contains(&ConferenceEvent::Left { session, reason: LeftReason::Ended }), "{events:?}");
+        assert!(overlay.network.node(member).conferences().get(session).is_none());
+    }
+    assert_ne!(creator_id, Id(0));
+}
+
+/// What a node's conference table says, without clocks and round trips:
+/// its role, roster, parent and children per conference.
+fn snapshot(overlay: &Overlay, nodes: &[NodeIndex]) -> Vec<String> {
+    nodes
+        .iter()
+        .flat_map(|&n| {
+            overlay.network.node(n).conferences().iter().map(move |c| {
+                let roster: Vec<(Id, Standing)> = c.members().iter().map(|m| (m.locator.id, m.standing)).collect();
+                let children: Vec<Id> = c.tree.children.iter().map(|l| l.locator.id).collect();
+                let role = match c.role {
+                    Role::Member(_) => "member".to_owned(),
+                    other => format!("{other:?}"),
+                };
+                format!(
+                    "{n:?} {role} {roster:?} parent={:?} children={children:?}",
+                    c.tree.parent.map(|p| p.locator.id)
+                )
+            })
+        })
+        .collect()
+}
+
+/// Forgeries of every conference message type, by whom they claim to be:
+/// a stranger (no friend, no certificate), a source spoofing a member's
+/// address, and a lying member (a real certificate, statements of others).
+fn forgeries(kind: MessageType, session: SessionId, liar: (ResourceLocator, Certificate), victim: Id) -> Vec<Message> {
+    let signature = Signature([0x55; 64]);
+    let fake = Certificate { member: liar.0.id, key: PublicKey([0x55; 32]), signature };
+    let state = |certificate| TreeState {
+        session,
+        status: TreeStatus::Child,
+        root_delay_us: 0,
+        spare: 9,
+        path: Default::default(),
+        candidates: [liar.0].into_iter().collect(),
+        certificate,
+    };
+    match kind {
+        MessageType::ConfInvite => vec![Message::ConfInvite(ConfInvite {
+            session,
+            nonce: 7,
+            name: "weekly".try_into().expect("short"),
+            signature,
+        })],
+        MessageType::ConfAnswer => vec![
+            Message::ConfAnswer(ConfAnswer { session, join: true, signature }),
+            Message::ConfAnswer(ConfAnswer { session, join: false, signature }),
+        ],
+        MessageType::ConfAdmit => vec![
+            Message::ConfAdmit(ConfAdmit { session, certificate: Some(liar.1) }),
+            Message::ConfAdmit(ConfAdmit { session, certificate: None }),
+        ],
+        MessageType::ConfLeave => vec![
+            Message::ConfLeave(ConfLeave { session, member: victim, removed: false, signature }),
+            Message::ConfLeave(ConfLeave { session, member: victim, removed: true, signature }),
+            // The creator's end, signed by no one.
+            Message::ConfLeave(ConfLeave { session, member: Id(1), removed: false, signature }),
+        ],
+        MessageType::TreeJoin => vec![
+            Message::TreeJoin(TreeJoin { session, attach: true, certificate: Some(fake) }),
+            Message::TreeJoin(TreeJoin { session, attach: true, certificate: None }),
+        ],
+        MessageType::TreeState => vec![Message::TreeState(state(Some(liar.1))), Message::TreeState(state(None))],
+        other => panic!("no conference forgery for {other}: add one"),
+    }
+}
+
+#[test]
+fn strangers_spoofers_and_lying_members_change_nothing() {
+    let mut overlay = overlay(16, 1630, 2);
+    let m: Vec<NodeIndex> = overlay.members().collect();
+    let (creator, invitees, stranger) = (m[1], &m[2..7], m[10]);
+    let session = conference(&mut overlay, creator, invitees, 5);
+    overlay.network.run_for(Duration::from_secs(10));
+    let members: Vec<NodeIndex> = std::iter::once(creator).chain(invitees.iter().copied()).collect();
+    let before = snapshot(&overlay, &members);
+    let liar = invitees[0];
+    let liar_locator = overlay.network.locator(liar);
+    let Role::Member(liar_certificate) = overlay.network.node(liar).conferences().get(session).expect("in").role else {
+        panic!("a member")
+    };
+    let kinds: Vec<MessageType> = MessageType::ALL.into_iter().filter(|k| (0x60..0x70).contains(&(*k as u8))).collect();
+    assert_eq!(kinds.len(), 6, "every conference type is forged below");
+    let mut txid = 0xc0_0000;
+    for kind in kinds {
+        for &target in &members {
+            let victim = invitees.iter().copied().find(|&v| v != target && v != liar).expect("another member");
+            let victim_locator = overlay.network.locator(victim);
+            for message in forgeries(kind, session, (liar_locator, liar_certificate), victim_locator.id) {
+                txid += 1;
+                let senders = [
+                    // A stranger, as itself.
+                    (stranger, overlay.network.locator(stranger), None),
+                    // A spoofed source: the victim's address and ID.
+                    (stranger, victim_locator, Some(victim_locator.addr)),
+                    // A lying member, as itself.
+                    (liar, liar_locator, None),
+                ];
+                for (from, sender, spoofed) in senders {
+                    let repr =
+                        Repr { header: Header { flags: 0, hop_limit: 64, txid, sender }, message: message.clone() };
+                    let to = Network::addr(target);
+                    match spoofed {
+                        Some(source) => overlay.network.inject_spoofed(from, source, to, datagram(&repr)),
+                        None => overlay.network.inject(from, to, datagram(&repr)),
+                    }
+                }
+            }
+        }
+        overlay.network.run_for(Duration::from_secs(1));
+        assert_eq!(snapshot(&overlay, &members), before, "after forged {kind}");
+    }
+    // The creator's signature alone ends it: a statement signed by the liar does not.
+    let forged_end = Statement::Leave { session, member: overlay.network.locator(creator).id };
+    let signature = forged_end.sign(overlay.network.node(liar).identity());
+    let end = ConfLeave { session, member: overlay.network.locator(creator).id, removed: false, signature };
+    for &target in &members[1..] {
+        let repr = Repr {
+            header: Header { flags: 0, hop_limit: 64, txid: 1, sender: liar_locator },
+            message: Message::ConfLeave(end),
+        };
+        overlay.network.inject(liar, Network::addr(target), datagram(&repr));
+    }
+    overlay.network.run_for(Duration::from_secs(5));
+    assert_eq!(snapshot(&overlay, &members), before, "after a forged end");
+    assert!(overlay.network.node(stranger).conferences().iter().next().is_none(), "the stranger got nothing");
+}

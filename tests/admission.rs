@@ -217,7 +217,8 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
         | MessageType::ConfAdmit
         | MessageType::ConfLeave
         | MessageType::TreeJoin
-        | MessageType::TreeState => forged_conference(kind, sender, key, rng),
+        | MessageType::TreeState
+        | MessageType::ConfChat => forged_conference(kind, sender, key, rng),
         other => panic!("no forgery for {other}: add one"),
     }
 }
@@ -225,7 +226,7 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
 /// A conference message for a session no one holds, signed by no one.
 fn forged_conference(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) -> Message {
     use mmp2p_core::conference::{Certificate, SessionId};
-    use mmp2p_core::wire::{ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, TreeJoin, TreeState, TreeStatus};
+    use mmp2p_core::wire::{ConfAdmit, ConfAnswer, ConfChat, ConfInvite, ConfLeave, TreeJoin, TreeState, TreeStatus};
     let session = SessionId::new(key, "forged", rng.next_u64());
     let signature = Signature([0x55; 64]);
     let certificate = Some(Certificate { member: sender.id, key: PublicKey([0x55; 32]), signature });
@@ -240,6 +241,10 @@ fn forged_conference(kind: MessageType, sender: ResourceLocator, key: Id, rng: &
         MessageType::ConfAdmit => Message::ConfAdmit(ConfAdmit { session, certificate }),
         MessageType::ConfLeave => Message::ConfLeave(ConfLeave { session, member: key, removed: true, signature }),
         MessageType::TreeJoin => Message::TreeJoin(TreeJoin { session, attach: true, certificate }),
+        MessageType::ConfChat => {
+            let text = "x".repeat(256).as_str().try_into().expect("fits");
+            Message::ConfChat(ConfChat { session, sender: sender.id, certificate, seq: 1, text, signature })
+        }
         _ => Message::TreeState(TreeState {
             session,
             status: TreeStatus::Child,

@@ -7,10 +7,11 @@ mod common;
 
 use common::{befriend, datagram, wait_for};
 use mmp2p_core::conference::{Certificate, ConferenceEvent, LeftReason, SessionId, Statement};
-use mmp2p_core::identity::{PublicKey, Signature};
+use mmp2p_core::identity::{Identity, PublicKey, Signature};
 use mmp2p_core::tables::conferences::{Role, Standing};
 use mmp2p_core::wire::{
-    ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, Header, Message, MessageType, Repr, TreeJoin, TreeState, TreeStatus,
+    ConfAdmit, ConfAnswer, ConfChat, ConfInvite, ConfLeave, Header, Message, MessageType, Repr, TreeJoin, TreeState,
+    TreeStatus,
 };
 use mmp2p_core::{Config, Event, Id, ResourceLocator};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
@@ -225,6 +226,83 @@ fn members_leave_the_creator_removes_and_ends() {
     assert_ne!(creator_id, Id(0));
 }
 
+#[test]
+fn chat_reaches_every_member_once_and_in_order_under_loss() {
+    let mut overlay = overlay(16, 1640, 2);
+    let m: Vec<NodeIndex> = overlay.members().collect();
+    let (creator, invitees) = (m[1], &m[2..10]);
+    let session = conference(&mut overlay, creator, invitees, 8);
+    overlay.network.run_for(Duration::from_secs(5));
+    let members: Vec<NodeIndex> = std::iter::once(creator).chain(invitees.iter().copied()).collect();
+    let config = overlay.network.config();
+    overlay.network.set_config(mmp2p_memory::NetworkConfig { loss: 0.05, duplicate: 0.02, reorder: 0.1, ..config });
+    let since = overlay.network.events().len();
+    // Three members say five things each, all at once.
+    let speakers = [creator, invitees[3], invitees[7]];
+    for round in 0..5 {
+        for &speaker in &speakers {
+            let text = format!("message {round}");
+            overlay.network.command(speaker, |n, now| n.conference_say(now, session, &text)).expect("said");
+        }
+    }
+    overlay.network.run_for(Duration::from_secs(60));
+    for &member in &members {
+        let heard = conference_events(&overlay, member, since);
+        for &speaker in speakers.iter().filter(|&&s| s != member) {
+            let speaker_id = overlay.network.locator(speaker).id;
+            let seqs: Vec<u32> = heard
+                .iter()
+                .filter_map(|e| match e {
+                    ConferenceEvent::Chat { from, seq, text, .. } if *from == speaker_id => {
+                        assert_eq!(text.as_str(), format!("message {}", seq - 1));
+                        Some(*seq)
+                    }
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(seqs, [1, 2, 3, 4, 5], "{member:?} heard {speaker:?}'s messages once each, in order");
+        }
+    }
+}
+
+#[test]
+fn a_message_whose_predecessor_is_lost_is_given_alone_after_the_hold_limit() {
+    let mut overlay = overlay(12, 1650, 2);
+    let m: Vec<NodeIndex> = overlay.members().collect();
+    let (creator, invitees) = (m[1], &m[2..6]);
+    let session = conference(&mut overlay, creator, invitees, 4);
+    overlay.network.run_for(Duration::from_secs(5));
+    // A member's second message reaches its parent; its first never does.
+    let speaker = invitees[0];
+    let node = overlay.network.node(speaker);
+    let conference = node.conferences().get(session).expect("a member");
+    let Role::Member(certificate) = conference.role else { panic!("a member") };
+    let parent = conference.tree.parent.expect("attached").locator;
+    let (speaker_locator, identity) = (overlay.network.locator(speaker), node.identity().clone());
+    let text = "second".try_into().expect("short");
+    let sender = speaker_locator.id;
+    let mut chat =
+        ConfChat { session, sender, certificate: Some(certificate), seq: 2, text, signature: Signature([0; 64]) };
+    chat.signature = identity.sign(&chat.signing_bytes());
+    let repr = Repr {
+        header: Header { flags: 0, hop_limit: 64, txid: 77, sender: speaker_locator },
+        message: Message::ConfChat(chat),
+    };
+    let parent_node = m.iter().copied().find(|&n| overlay.network.locator(n).id == parent.id).expect("a member");
+    let since = overlay.network.events().len();
+    overlay.network.inject(speaker, parent.addr, datagram(&repr));
+    let heard = |overlay: &Overlay| {
+        conference_events(overlay, parent_node, since)
+            .into_iter()
+            .filter(|e| matches!(e, ConferenceEvent::Chat { from, .. } if *from == sender))
+            .count()
+    };
+    overlay.network.run_for(Duration::from_secs(20));
+    assert_eq!(heard(&overlay), 0, "held while its predecessor may still come");
+    overlay.network.run_for(Duration::from_secs(15));
+    assert_eq!(heard(&overlay), 1, "given alone after the hold limit");
+}
+
 /// What a node's conference table says, without clocks and round trips:
 /// its role, roster, parent and children per conference.
 fn snapshot(overlay: &Overlay, nodes: &[NodeIndex]) -> Vec<String> {
@@ -250,7 +328,12 @@ fn snapshot(overlay: &Overlay, nodes: &[NodeIndex]) -> Vec<String> {
 /// Forgeries of every conference message type, by whom they claim to be:
 /// a stranger (no friend, no certificate), a source spoofing a member's
 /// address, and a lying member (a real certificate, statements of others).
-fn forgeries(kind: MessageType, session: SessionId, liar: (ResourceLocator, Certificate), victim: Id) -> Vec<Message> {
+fn forgeries(
+    kind: MessageType,
+    session: SessionId,
+    liar: (ResourceLocator, Certificate, &Identity),
+    (victim, creator): (Id, Id),
+) -> Vec<Message> {
     let signature = Signature([0x55; 64]);
     let fake = Certificate { member: liar.0.id, key: PublicKey([0x55; 32]), signature };
     let state = |certificate| TreeState {
@@ -288,6 +371,21 @@ fn forgeries(kind: MessageType, session: SessionId, liar: (ResourceLocator, Cert
             Message::TreeJoin(TreeJoin { session, attach: true, certificate: None }),
         ],
         MessageType::TreeState => vec![Message::TreeState(state(Some(liar.1))), Message::TreeState(state(None))],
+        MessageType::ConfChat => {
+            // In the victim's and the creator's names: with the liar's own
+            // certificate, with none, signed by the liar or by no one.
+            let chat = |sender, certificate| {
+                let text = "forged".try_into().expect("short");
+                let mut chat = ConfChat { session, sender, certificate, seq: 1, text, signature };
+                chat.signature = liar.2.sign(&chat.signing_bytes());
+                chat
+            };
+            vec![
+                Message::ConfChat(chat(victim, Some(liar.1))),
+                Message::ConfChat(chat(creator, None)),
+                Message::ConfChat(ConfChat { signature, ..chat(victim, Some(fake)) }),
+            ]
+        }
         other => panic!("no conference forgery for {other}: add one"),
     }
 }
@@ -307,13 +405,17 @@ fn strangers_spoofers_and_lying_members_change_nothing() {
         panic!("a member")
     };
     let kinds: Vec<MessageType> = MessageType::ALL.into_iter().filter(|k| (0x60..0x70).contains(&(*k as u8))).collect();
-    assert_eq!(kinds.len(), 6, "every conference type is forged below");
+    assert_eq!(kinds.len(), 7, "every conference type is forged below");
+    let creator_id = overlay.network.locator(creator).id;
+    let liar_identity = overlay.network.node(liar).identity().clone();
+    let since = overlay.network.events().len();
     let mut txid = 0xc0_0000;
     for kind in kinds {
         for &target in &members {
             let victim = invitees.iter().copied().find(|&v| v != target && v != liar).expect("another member");
             let victim_locator = overlay.network.locator(victim);
-            for message in forgeries(kind, session, (liar_locator, liar_certificate), victim_locator.id) {
+            let liar_parts = (liar_locator, liar_certificate, &liar_identity);
+            for message in forgeries(kind, session, liar_parts, (victim_locator.id, creator_id)) {
                 txid += 1;
                 let senders = [
                     // A stranger, as itself.
@@ -350,5 +452,9 @@ fn strangers_spoofers_and_lying_members_change_nothing() {
     }
     overlay.network.run_for(Duration::from_secs(5));
     assert_eq!(snapshot(&overlay, &members), before, "after a forged end");
+    let chats = overlay.network.events()[since..]
+        .iter()
+        .filter(|e| matches!(e.event, Event::Conference(ConferenceEvent::Chat { .. })));
+    assert_eq!(chats.count(), 0, "no forged chat reached a user");
     assert!(overlay.network.node(stranger).conferences().iter().next().is_none(), "the stranger got nothing");
 }

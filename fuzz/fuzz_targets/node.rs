@@ -532,7 +532,7 @@ impl Harness {
                 let info = mmp2p_core::wire::ContentInfo { key, content };
                 self.deliver(to, Self::header(txid, sender), Message::ContentInfo(info));
             }
-            Message::ConfInvite(_) | Message::ConfLeave(_) => {
+            Message::ConfInvite(_) | Message::ConfLeave(_) | Message::ConfChat(_) => {
                 let sender = ResourceLocator::new(r.id(), to);
                 self.deliver(to, Self::header(txid, sender), Message::Ack);
             }

@@ -1,7 +1,7 @@
 //! What a node reports of its conferences: invitations, answers, members
 //! coming and going, and its place in each delivery tree.
 
-use super::session::{SessionId, MAX_NAME_LEN};
+use super::session::{SessionId, MAX_CONF_TEXT, MAX_NAME_LEN};
 use crate::id::Id;
 
 /// Why this node is no longer in a conference.
@@ -22,6 +22,7 @@ pub enum LeftReason {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant, reason = "no allocator to box a chat message; an event is short-lived")]
 pub enum ConferenceEvent {
     /// A friend invites us (answer with [`Node::answer_invitation`](crate::Node::answer_invitation)).
     Invited {
@@ -79,6 +80,17 @@ pub enum ConferenceEvent {
         depth: u8,
         /// Our delay from the root along the tree, in microseconds.
         root_delay_us: u32,
+    },
+    /// A member's chat message, given in order per sender, once.
+    Chat {
+        /// The conference.
+        session: SessionId,
+        /// Who said it.
+        from: Id,
+        /// Its number among the sender's messages.
+        seq: u32,
+        /// The message.
+        text: heapless::String<MAX_CONF_TEXT>,
     },
     /// Our parent went silent, refused us or left: we look for another.
     Orphaned {

@@ -5,6 +5,8 @@ use core::fmt;
 
 /// What BLAKE3 derives session identifiers under.
 const SESSION_CONTEXT: &str = "mmp2p conference session v1";
+/// Most bytes of one conference chat message.
+pub const MAX_CONF_TEXT: usize = 256;
 /// Longest conference name, in bytes of UTF-8.
 pub const MAX_NAME_LEN: usize = 32;
 

@@ -160,6 +160,8 @@ pub struct Node {
     transfers: TransferState,
     /// The conferences we are in or invited to, with their trees.
     conferences: crate::tables::conferences::Conferences,
+    /// Conference chat messages on their way along the trees.
+    conference_chats: crate::tables::conference_chat::ConferenceChats,
     /// Deadlines the node schedules itself (see [`Timer`]).
     timers: TimerTable,
     outbox: heapless::Deque<Outgoing, OUTBOX_CAPACITY>,
@@ -194,6 +196,7 @@ impl Node {
             messenger: MessengerState::default(),
             transfers: TransferState::default(),
             conferences: crate::tables::conferences::Conferences::default(),
+            conference_chats: crate::tables::conference_chat::ConferenceChats::default(),
             timers: TimerTable::default(),
             outbox: heapless::Deque::new(),
             events: heapless::Deque::new(),
@@ -407,6 +410,7 @@ impl Node {
             Message::ConfLeave(leave) => self.handle_conf_leave(from, &header, leave),
             Message::TreeJoin(join) => self.handle_tree_join(from, &header, join),
             Message::TreeState(state) => self.handle_tree_state(from, &header, state),
+            Message::ConfChat(chat) => self.handle_conf_chat(from, &header, chat),
         }
     }
 

@@ -136,6 +136,9 @@ impl Node {
             Purpose::ConfLeave { session, member, removed } => {
                 Outgoing::Conference { to, txid, session, what: ConferenceOutgoing::Leave { member, removed } }
             }
+            Purpose::ConfChat { session, sender, seq } => {
+                Outgoing::Conference { to, txid, session, what: ConferenceOutgoing::Chat { sender, seq } }
+            }
             Purpose::TreeProbe { session } => {
                 let what = ConferenceOutgoing::TreeJoin { attach: false, certify: true };
                 Outgoing::Conference { to, txid, session, what }
@@ -180,6 +183,8 @@ impl Node {
             Purpose::ConfAnswer { session, .. } => return self.conf_answer_failed(session),
             // The tree's liveness tells the rest.
             Purpose::ConfLeave { .. } => return,
+            // That neighbour misses it; the others still get it.
+            Purpose::ConfChat { session, sender, seq } => return self.conf_chat_sent(session, sender, seq),
             Purpose::TreeProbe { session } => return self.tree_probe_failed(session),
             Purpose::TreeAttach { session, heartbeat } => return self.tree_attach_failed(session, tx.to, heartbeat),
         };

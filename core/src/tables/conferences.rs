@@ -70,6 +70,10 @@ pub struct Conference {
     pub role: Role,
     /// Its delivery tree, as this node sees it.
     pub tree: Tree,
+    /// Per chat sender, the number of its last message given to our user in order.
+    pub heard: heapless::Vec<(Id, u32), MAX_MEMBERS>,
+    /// The number of our last chat message.
+    pub said: u32,
     members: heapless::Vec<Member, MAX_MEMBERS>,
 }
 
@@ -77,6 +81,23 @@ impl Conference {
     /// Its members, the creator first.
     pub fn members(&self) -> &[Member] {
         &self.members
+    }
+
+    /// The number of `sender`'s last chat message given to our user.
+    pub fn heard_from(&self, sender: Id) -> u32 {
+        self.heard.iter().find(|(id, _)| *id == sender).map_or(0, |(_, seq)| *seq)
+    }
+
+    /// Records `sender`'s message `seq` as given to our user; false if
+    /// there is no room to track another sender.
+    pub fn record_heard(&mut self, sender: Id, seq: u32) -> bool {
+        match self.heard.iter_mut().find(|(id, _)| *id == sender) {
+            Some(entry) => {
+                entry.1 = seq;
+                true
+            }
+            None => self.heard.push((sender, seq)).is_ok(),
+        }
     }
 
     /// The creator's locator (the first member).
@@ -180,7 +201,9 @@ impl Conferences {
         // Cannot fail: the list is empty.
         let _ = members.push(Member { locator: creator, standing: Standing::Joined });
         let tree = if role == Role::Creator { Tree::root() } else { Tree::detached() };
-        let conference = Conference { session, name, creator: creator.id, nonce, version: 0, role, tree, members };
+        let (heard, said) = (heapless::Vec::new(), 0);
+        let conference =
+            Conference { session, name, creator: creator.id, nonce, version: 0, role, tree, heard, said, members };
         self.conferences.push(conference).map_err(|_| ConferenceError::TooManyConferences)
     }
 

@@ -6,6 +6,7 @@
 pub mod bootstrap;
 pub mod budgets;
 pub mod chat;
+pub mod conference_chat;
 pub mod conferences;
 pub mod congestion;
 pub mod contacts;

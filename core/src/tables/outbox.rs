@@ -279,6 +279,8 @@ pub(crate) enum ConferenceOutgoing {
     TreeJoin { attach: bool, certify: bool },
     /// Our place in the tree, answering a TREE_JOIN; with our certificate if `certify`.
     TreeState { status: crate::wire::TreeStatus, certify: bool },
+    /// `sender`'s chat message `seq`, as held.
+    Chat { sender: Id, seq: u32 },
 }
 
 /// Whether a datagram counts against its destination's 3× allowance while
@@ -345,6 +347,7 @@ impl Outgoing {
                     ConferenceOutgoing::Invite { .. }
                     | ConferenceOutgoing::Answer { .. }
                     | ConferenceOutgoing::Leave { .. }
+                    | ConferenceOutgoing::Chat { .. }
                     | ConferenceOutgoing::TreeJoin { .. },
                 ..
             }

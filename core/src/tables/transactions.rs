@@ -252,6 +252,12 @@ pub(crate) enum Purpose {
         member: Id,
         removed: bool,
     },
+    /// `sender`'s chat message `seq` in conference `session`, to a tree neighbour.
+    ConfChat {
+        session: SessionId,
+        sender: Id,
+        seq: u32,
+    },
     /// A probe of a member's place in conference `session`'s tree.
     TreeProbe {
         session: SessionId,
@@ -310,6 +316,7 @@ impl Purpose {
             Purpose::ConfInvite { .. } => MessageType::ConfInvite,
             Purpose::ConfAnswer { .. } => MessageType::ConfAnswer,
             Purpose::ConfLeave { .. } => MessageType::ConfLeave,
+            Purpose::ConfChat { .. } => MessageType::ConfChat,
             Purpose::TreeProbe { .. } | Purpose::TreeAttach { .. } => MessageType::TreeJoin,
         }
     }
@@ -363,7 +370,8 @@ impl Purpose {
             | Purpose::MailStore { .. }
             | Purpose::ConfInvite { .. }
             | Purpose::ConfAnswer { .. }
-            | Purpose::ConfLeave { .. } => {
+            | Purpose::ConfLeave { .. }
+            | Purpose::ConfChat { .. } => {
                 Policy { attempts: config.max_attempts, timeout: config.request_timeout, backoff: true }
             }
         }

@@ -1,7 +1,7 @@
 //! Each message body's encoding: its length, parse and emit, one arm per
 //! message type (`docs/wire.md` is the specification).
 
-use super::conference::{ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, TreeJoin, TreeState};
+use super::conference::{ConfAdmit, ConfAnswer, ConfChat, ConfInvite, ConfLeave, TreeJoin, TreeState};
 use super::cursor::{Reader, Writer};
 use super::dht::{self, FileEntry, ReplicaEntry, SignedOwner};
 use super::error::WireError;
@@ -86,6 +86,7 @@ impl Message {
             Message::ConfLeave(_) => ConfLeave::WIRE_LEN,
             Message::TreeJoin(join) => join.wire_len(),
             Message::TreeState(state) => state.wire_len(),
+            Message::ConfChat(chat) => chat.wire_len(),
         }
     }
 
@@ -201,6 +202,7 @@ impl Message {
             MessageType::ConfLeave => Message::ConfLeave(ConfLeave::parse(r)?),
             MessageType::TreeJoin => Message::TreeJoin(TreeJoin::parse(r)?),
             MessageType::TreeState => Message::TreeState(TreeState::parse(r)?),
+            MessageType::ConfChat => Message::ConfChat(ConfChat::parse(r)?),
         })
     }
 
@@ -322,6 +324,7 @@ impl Message {
             Message::ConfLeave(leave) => leave.emit(w),
             Message::TreeJoin(join) => join.emit(w),
             Message::TreeState(state) => state.emit(w),
+            Message::ConfChat(chat) => chat.emit(w),
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::identity::{PublicKey, Signature};
 pub const MAX_DEPTH: usize = 16;
 /// Most attach candidates (a member's children) one TREE_STATE lists.
 pub const MAX_CANDIDATES: usize = 8;
+pub use crate::conference::MAX_CONF_TEXT;
 
 /// The creator invites a friend: the conference's name and nonce (from
 /// which the receiver derives the session) and the signed
@@ -268,6 +269,73 @@ impl TreeState {
         w.list(&self.path, |w, id| w.id(*id));
         w.list(&self.candidates, |w, c| w.locator(c));
         w.optional(self.certificate.as_ref(), emit_certificate);
+    }
+}
+
+/// A member's chat message to the conference, signed by the member and
+/// passed on along the tree, hop by hop, each hop acknowledging it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConfChat {
+    /// The conference.
+    pub session: SessionId,
+    /// Who said it.
+    pub sender: Id,
+    /// The sender's certificate (none from the creator, whose key every member knows).
+    pub certificate: Option<Certificate>,
+    /// The sender's message number in the conference, from 1.
+    pub seq: u32,
+    /// The message.
+    pub text: heapless::String<MAX_CONF_TEXT>,
+    /// The sender's signature of the [`signing bytes`](ConfChat::signing_bytes).
+    pub signature: Signature,
+}
+
+/// What a conference chat message's signature covers, at most.
+pub const CONF_CHAT_SIGNING_LEN: usize = CONF_CHAT_CONTEXT.len() + SessionId::LEN + Id::LEN + 4 + 2 + MAX_CONF_TEXT;
+/// What a conference chat message's signed bytes start with.
+const CONF_CHAT_CONTEXT: &[u8] = b"mmp2p conference chat v1\0";
+
+impl ConfChat {
+    /// Bytes of the body but the text and the certificate.
+    pub(super) const FIXED_LEN: usize = SessionId::LEN + Id::LEN + 1 + 4 + 2 + Signature::LEN;
+
+    /// What the signature covers: `mmp2p conference chat v1` and a zero
+    /// byte ‖ session ‖ sender ‖ seq ‖ text length (2 bytes) ‖ text.
+    pub fn signing_bytes(&self) -> heapless::Vec<u8, CONF_CHAT_SIGNING_LEN> {
+        let mut bytes = heapless::Vec::new();
+        for part in [
+            CONF_CHAT_CONTEXT,
+            &self.session.0,
+            &self.sender.to_be_bytes(),
+            &self.seq.to_be_bytes(),
+            &(self.text.len() as u16).to_be_bytes(),
+            self.text.as_bytes(),
+        ] {
+            // Cannot overflow: the capacity covers the longest text.
+            let _ = bytes.extend_from_slice(part);
+        }
+        bytes
+    }
+
+    pub(super) fn wire_len(&self) -> usize {
+        ConfChat::FIXED_LEN + self.text.len() + self.certificate.map_or(0, |_| Certificate::WIRE_LEN)
+    }
+
+    pub(super) fn parse(r: &mut Reader<'_>) -> Result<ConfChat, WireError> {
+        let (session, sender) = (SessionId(r.take()?), r.id()?);
+        let certificate = r.optional(parse_certificate)?;
+        let (seq, text) = (r.u32()?, r.long_text()?);
+        Ok(ConfChat { session, sender, certificate, seq, text, signature: Signature(r.take()?) })
+    }
+
+    pub(super) fn emit(&self, w: &mut Writer<'_>) {
+        w.put(&self.session.0);
+        w.id(self.sender);
+        w.optional(self.certificate.as_ref(), emit_certificate);
+        w.u32(self.seq);
+        w.long_text(&self.text);
+        w.put(&self.signature.0);
     }
 }
 

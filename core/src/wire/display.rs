@@ -229,6 +229,16 @@ impl fmt::Display for Message {
                 f.write_str(" candidates=")?;
                 ids(f, t.candidates.iter().map(|c| c.id))
             }
+            Message::ConfChat(c) => {
+                write!(
+                    f,
+                    " session={} sender={} seq={} text={:?}",
+                    session(&c.session),
+                    c.sender.short(),
+                    c.seq,
+                    c.text.as_str()
+                )
+            }
         }
     }
 }

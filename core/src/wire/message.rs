@@ -1,6 +1,6 @@
 //! Message bodies: one variant per message type (their encoding is in `codec.rs`).
 
-use super::conference::{ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, TreeJoin, TreeState};
+use super::conference::{ConfAdmit, ConfAnswer, ConfChat, ConfInvite, ConfLeave, TreeJoin, TreeState};
 use super::dht::{self, FileEntry, ReplicaEntry, SignedOwner};
 use super::fields::{Chain, IdentityProof, JoinStatus, Side};
 use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Mail, MailAck, Presence, Unfriend};
@@ -248,6 +248,8 @@ pub enum Message {
     TreeJoin(TreeJoin),
     /// A member's place in the tree.
     TreeState(TreeState),
+    /// A member's chat message to a conference.
+    ConfChat(ConfChat),
 }
 
 impl Message {
@@ -302,6 +304,7 @@ impl Message {
             Message::ConfLeave(_) => MessageType::ConfLeave,
             Message::TreeJoin(_) => MessageType::TreeJoin,
             Message::TreeState(_) => MessageType::TreeState,
+            Message::ConfChat(_) => MessageType::ConfChat,
         }
     }
 }

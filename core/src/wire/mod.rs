@@ -27,7 +27,8 @@ mod transfer;
 mod types;
 
 pub use conference::{
-    ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, TreeJoin, TreeState, TreeStatus, MAX_CANDIDATES, MAX_DEPTH,
+    ConfAdmit, ConfAnswer, ConfChat, ConfInvite, ConfLeave, TreeJoin, TreeState, TreeStatus, CONF_CHAT_SIGNING_LEN,
+    MAX_CANDIDATES, MAX_CONF_TEXT, MAX_DEPTH,
 };
 pub use dht::{
     FileEntry, ReplicaEntry, SignedOwner, MAX_DIGEST_IDS, MAX_NAMES_PER_PAGE, MAX_OWNERS_PER_REPLY, MAX_REGISTRY_COPY,

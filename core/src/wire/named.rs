@@ -57,7 +57,8 @@ impl Message {
             | Message::ConfAdmit(_)
             | Message::ConfLeave(_)
             | Message::TreeJoin(_)
-            | Message::TreeState(_) => None,
+            | Message::TreeState(_)
+            | Message::ConfChat(_) => None,
         }
     }
 }

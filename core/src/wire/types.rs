@@ -190,6 +190,8 @@ message_types! {
     TreeJoin = 0x64, "TREE_JOIN", Service, Direct, answered by TreeState;
     /// A member's place in the tree (delay from the root, path, room), and whether it took the asker as a child.
     TreeState = 0x65, "TREE_STATE", Service, Direct;
+    /// A member's signed chat message, passed on along the tree hop by hop.
+    ConfChat = 0x66, "CONF_CHAT", Service, Direct, answered by Ack;
 }
 
 impl core::fmt::Display for MessageType {

@@ -371,6 +371,11 @@ impl Network {
         self.config = config;
     }
 
+    /// The network's faults and latency as they stand.
+    pub fn config(&self) -> NetworkConfig {
+        self.config
+    }
+
     /// Maintenance datagrams sent so far by the running nodes (see
     /// [`Stats::maintenance_out`](mmp2p_core::Stats::maintenance_out)).
     pub fn maintenance_sent(&self) -> u64 {

@@ -41,15 +41,14 @@ impl Node {
             }
             (Some(_), false) => TreeStatus::Info,
             (None, attach) => {
-                let creator_key = self.creator_key(session).ok_or(DropReason::NotInConference)?;
-                let certificate =
-                    join.certificate.filter(|c| c.member == asker.id).ok_or(DropReason::NotInConference)?;
-                certificate.verify(session, conference.creator, &creator_key).map_err(|_| DropReason::BadSignature)?;
+                if asker.id == conference.creator {
+                    // The root attaches nowhere.
+                    return Err(DropReason::NotInConference);
+                }
+                let key = self.member_key(session, asker.id, join.certificate)?;
                 if !attach {
                     TreeStatus::Info
-                } else if self
-                    .adopt(session, Link { locator: asker, key: certificate.key, rtt: Duration::ZERO, heard: now })
-                {
+                } else if self.adopt(session, Link { locator: asker, key, rtt: Duration::ZERO, heard: now }) {
                     TreeStatus::Child
                 } else {
                     TreeStatus::Refused

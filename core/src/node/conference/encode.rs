@@ -50,6 +50,9 @@ impl Node {
             ConferenceOutgoing::TreeState { status, certify } => {
                 Message::TreeState(self.tree_state(session, status, certify)?)
             }
+            ConferenceOutgoing::Chat { sender, seq } => {
+                Message::ConfChat(self.conference_chats.get(session, sender, seq)?.chat.clone())
+            }
         })
     }
 

@@ -36,11 +36,13 @@ impl Node {
                 [waiting, heartbeat, child]
             })
             .flatten()
+            .chain(self.next_chat_retry())
             .min()
     }
 
-    /// Serves every tree's due work.
+    /// Serves every tree's due work, and held chat messages to send again.
     pub(crate) fn tree_timers(&mut self, now: Instant) {
+        self.retry_chats(now);
         let silence = self.config.tree_heartbeat * CHILD_SILENCE;
         let sessions: heapless::Vec<SessionId, MAX_CONFERENCES> = self.conferences.iter().map(|c| c.session).collect();
         for session in sessions {

@@ -4,7 +4,8 @@
 //! looks for the parent that gives it the least delay from the root
 //! (`search.rs`), a member takes children up to its degree bound
 //! (`adopt.rs`), children tell their parents they are there and re-attach
-//! when a parent goes (`liveness.rs`); `encode.rs` writes the messages.
+//! when a parent goes (`liveness.rs`) — and chat along the tree, once and
+//! in order per sender (`chat.rs`); `encode.rs` writes the messages.
 //!
 //! The protocol (`docs/wire.md`, *Conferences*): every statement of
 //! membership is signed ([`Statement`](crate::conference::Statement)); the
@@ -14,6 +15,7 @@
 //! probe or join the tree.
 
 mod adopt;
+mod chat;
 mod encode;
 mod liveness;
 mod membership;
@@ -143,6 +145,25 @@ impl Node {
     pub(crate) fn send_conference(&mut self, to: SocketAddrV6, session: SessionId, what: ConferenceOutgoing) {
         let txid = self.rng.next_u64();
         self.send(Outgoing::Conference { to, txid, session, what });
+    }
+
+    /// The key `member` signs with in conference `session`: the creator's,
+    /// or the one `certificate` binds to `member` under the creator's key.
+    pub(crate) fn member_key(
+        &self,
+        session: SessionId,
+        member: Id,
+        certificate: Option<crate::conference::Certificate>,
+    ) -> Result<PublicKey, crate::stats::DropReason> {
+        use crate::stats::DropReason;
+        let conference = self.conferences.get(session).ok_or(DropReason::NotInConference)?;
+        let creator_key = self.creator_key(session).ok_or(DropReason::NotInConference)?;
+        if member == conference.creator {
+            return Ok(creator_key);
+        }
+        let certificate = certificate.filter(|c| c.member == member).ok_or(DropReason::NotInConference)?;
+        certificate.verify(session, conference.creator, &creator_key).map_err(|_| DropReason::BadSignature)?;
+        Ok(certificate.key)
     }
 
     /// The key the creator of conference `session` signs with: ours if we

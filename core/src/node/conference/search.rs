@@ -101,6 +101,11 @@ impl Node {
             Purpose::TreeProbe { session: s } | Purpose::TreeAttach { session: s, .. } => s == session,
             _ => false,
         };
+        let conference = self.conferences.get(session).ok_or(DropReason::NotInConference)?;
+        if header.sender.id == conference.creator && conference.creator_locator().map(|c| c.addr) != Some(from) {
+            // Only the creator, where we know it, speaks as the root.
+            return Err(DropReason::NotInConference);
+        }
         let tx = self.complete_request(header, MessageType::TreeState, from, matches)?;
         // A round trip measured across a retransmission would be too short:
         // the probe's counts from its first transmission, a heartbeat's is not taken.
@@ -150,14 +155,7 @@ impl Node {
             self.search_step(session);
             return Ok(());
         }
-        let key = if parent.id == conference.creator {
-            self.creator_key(session).ok_or(DropReason::NotInConference)?
-        } else {
-            let creator_key = self.creator_key(session).ok_or(DropReason::NotInConference)?;
-            let certificate = state.certificate.filter(|c| c.member == parent.id).ok_or(DropReason::NotInConference)?;
-            certificate.verify(session, conference.creator, &creator_key).map_err(|_| DropReason::BadSignature)?;
-            certificate.key
-        };
+        let key = self.member_key(session, parent.id, state.certificate)?;
         let (now, heartbeat) = (self.now, self.config.tree_heartbeat);
         let Ok(conference) = self.conferences.get_mut(session) else { return Ok(()) };
         let link = Link { locator: parent, key, rtt, heard: now };

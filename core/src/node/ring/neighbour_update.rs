@@ -46,6 +46,9 @@ impl Node {
             crate::tables::transactions::Purpose::MailStore { friend, seq, fragment } => {
                 self.mail_stored(friend, seq, fragment)
             }
+            crate::tables::transactions::Purpose::ConfChat { session, sender, seq } => {
+                self.conf_chat_sent(session, sender, seq)
+            }
             _ => {}
         }
         Ok(())

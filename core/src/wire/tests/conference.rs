@@ -21,8 +21,8 @@ pub(super) fn session() -> (SessionId, u64) {
 /// Node 12 creates conference `weekly` and invites its friend node 14;
 /// node 14 joins and node 12 admits it; node 14 probes node 12's place in
 /// the tree and node 12 (the root, two children of room left, node 9 a
-/// child already) answers; later node 14 leaves.
-pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) -> ResourceLocator) -> [Repr; 6] {
+/// child already) answers; later node 14 leaves; meanwhile it says hello.
+pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) -> ResourceLocator) -> [Repr; 7] {
     let (session, nonce) = session();
     let invite = Statement::Invite { session, creator: Id(12), invitee: Id(14) };
     let invite =
@@ -43,6 +43,15 @@ pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) ->
         candidates: [node(9)].into_iter().collect(),
         certificate: None,
     };
+    let mut chat = ConfChat {
+        session,
+        sender: Id(14),
+        certificate: Some(certificate),
+        seq: 1,
+        text: "hello all".try_into().expect("short"),
+        signature: Signature([0; 64]),
+    };
+    chat.signature = identity(14).sign(&chat.signing_bytes());
     [
         repr(12, Message::ConfInvite(invite)),
         repr(14, Message::ConfAnswer(answer)),
@@ -50,6 +59,7 @@ pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) ->
         repr(14, Message::ConfLeave(leave)),
         repr(14, Message::TreeJoin(probe)),
         repr(12, Message::TreeState(state)),
+        repr(14, Message::ConfChat(chat)),
     ]
 }
 
@@ -93,6 +103,13 @@ pub(super) fn any_conference(g: &mut Gen, kind: MessageType) -> Option<Message> 
             let (root_delay_us, spare) = (u32::arbitrary(g), u8::arbitrary(g));
             Message::TreeState(TreeState { session, status, root_delay_us, spare, path, candidates, certificate })
         }
+        MessageType::ConfChat => {
+            let len = usize::arbitrary(g) % (MAX_CONF_TEXT + 1);
+            let text = (0..len).map(|_| char::from(b'a' + u8::arbitrary(g) % 26)).collect::<std::string::String>();
+            let text = text.as_str().try_into().expect("short");
+            let (sender, seq) = (Id(u128::arbitrary(g)), u32::arbitrary(g));
+            Message::ConfChat(ConfChat { session, sender, certificate, seq, text, signature })
+        }
         _ => return None,
     })
 }
@@ -126,7 +143,7 @@ fn the_samples_signatures_hold() {
         )
     };
     let repr = |n: u16, message| Repr { header: Header { flags: 0, hop_limit: 64, txid: 1, sender: node(n) }, message };
-    let [invite, answer, admit, leave, ..] = samples(repr, node).map(|r| r.message);
+    let [invite, answer, admit, leave, _, _, chat] = samples(repr, node).map(|r| r.message);
     let (session, _) = session();
     let (k12, k14) = (identity(12).public_key(), identity(14).public_key());
     let Message::ConfInvite(invite) = invite else { panic!("an invite") };
@@ -138,4 +155,6 @@ fn the_samples_signatures_hold() {
     assert!(certificate.verify(session, Id(12), &k12).is_ok());
     let Message::ConfLeave(leave) = leave else { panic!("a leave") };
     assert!(leave.statement(Id(12)).verify(&k14, &leave.signature).is_ok());
+    let Message::ConfChat(chat) = chat else { panic!("a chat message") };
+    assert!(k14.verify(&chat.signing_bytes(), &chat.signature).is_ok());
 }

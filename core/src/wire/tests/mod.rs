@@ -33,11 +33,12 @@ fn repr(sender: u16, message: Message) -> Repr {
 }
 
 /// One message of every type, in [`MessageType::ALL`] order.
-fn samples() -> [Repr; 48] {
+fn samples() -> [Repr; 49] {
     let [request, answer, unfriend, presence, chat, chat_ack, mail_store, mail_copy, mail, mail_ack] =
         messenger::samples(repr, node);
     let [get, block_proof, data, data_ack, refuse, content_query, content_info] = transfer::samples(repr);
-    let [conf_invite, conf_answer, conf_admit, conf_leave, tree_join, tree_state] = conference::samples(repr, node);
+    let [conf_invite, conf_answer, conf_admit, conf_leave, tree_join, tree_state, conf_chat] =
+        conference::samples(repr, node);
     [
         repr(12, Message::Ping),
         repr(14, Message::Pong),
@@ -108,6 +109,7 @@ fn samples() -> [Repr; 48] {
         conf_leave,
         tree_join,
         tree_state,
+        conf_chat,
     ]
 }
 

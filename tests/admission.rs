@@ -218,7 +218,10 @@ fn forged(kind: MessageType, sender: ResourceLocator, key: Id, rng: &mut Rng) ->
         | MessageType::ConfLeave
         | MessageType::TreeJoin
         | MessageType::TreeState
-        | MessageType::ConfChat => forged_conference(kind, sender, key, rng),
+        | MessageType::ConfChat
+        | MessageType::ConfProof
+        | MessageType::ConfData
+        | MessageType::ConfPull => forged_conference(kind, sender, key, rng),
         other => panic!("no forgery for {other}: add one"),
     }
 }
@@ -241,6 +244,9 @@ fn forged_conference(kind: MessageType, sender: ResourceLocator, key: Id, rng: &
         MessageType::ConfAdmit => Message::ConfAdmit(ConfAdmit { session, certificate }),
         MessageType::ConfLeave => Message::ConfLeave(ConfLeave { session, member: key, removed: true, signature }),
         MessageType::TreeJoin => Message::TreeJoin(TreeJoin { session, attach: true, certificate }),
+        MessageType::ConfProof | MessageType::ConfData | MessageType::ConfPull => {
+            forged_piece(kind, session, sender, rng)
+        }
         MessageType::ConfChat => {
             let text = "x".repeat(256).as_str().try_into().expect("fits");
             Message::ConfChat(ConfChat { session, sender: sender.id, certificate, seq: 1, text, signature })
@@ -254,6 +260,45 @@ fn forged_conference(kind: MessageType, sender: ResourceLocator, key: Id, rng: &
             candidates: [sender].into_iter().collect(),
             certificate,
         }),
+    }
+}
+
+/// A transfer piece, or a pull of 64 pieces, for a session no one holds.
+fn forged_piece(
+    kind: MessageType,
+    session: mmp2p_core::conference::SessionId,
+    sender: ResourceLocator,
+    rng: &mut Rng,
+) -> Message {
+    use mmp2p_core::content::ContentId;
+    use mmp2p_core::wire::{Announcement, BlockProof, ConfData, ConfProof, ConfPull, Data};
+    let transfer = rng.next_u64();
+    match kind {
+        MessageType::ConfProof => {
+            let content = ContentId { root: [0x55; 32], size: 1 << 30 };
+            let name = "forged".try_into().expect("short");
+            let announcement = Announcement {
+                sender: sender.id,
+                certificate: None,
+                content,
+                rate: u32::MAX,
+                stream: false,
+                name,
+                signature: Signature([0x55; 64]),
+            };
+            let proof = BlockProof {
+                pn: 0,
+                block: 0,
+                values: (0..8).map(|_| [0x55; 32]).collect(),
+                siblings: (0..14).map(|_| [0x55; 32]).collect(),
+            };
+            Message::ConfProof(ConfProof { session, transfer, announcement, proof })
+        }
+        MessageType::ConfData => {
+            let data = Data { pn: 1, leaf: 0, chunk: 0, bytes: (&[0x55u8; 1024][..]).try_into().expect("fits") };
+            Message::ConfData(ConfData { session, transfer, data })
+        }
+        _ => Message::ConfPull(ConfPull { session, transfer, ranges: [(0, 64)].into_iter().collect() }),
     }
 }
 

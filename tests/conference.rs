@@ -303,6 +303,96 @@ fn a_message_whose_predecessor_is_lost_is_given_alone_after_the_hold_limit() {
     assert_eq!(heard(&overlay), 1, "given alone after the hold limit");
 }
 
+/// `len` bytes of a file to send.
+fn file_bytes(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_be_bytes()[0] ^ seed).collect()
+}
+
+/// The file node `node` received in transfer `transfer`, if it was offered one.
+fn received(
+    overlay: &Overlay,
+    node: NodeIndex,
+    since: usize,
+    transfer: u64,
+) -> Option<&mmp2p_memory::files::DownloadFile> {
+    let request = conference_events(overlay, node, since).into_iter().find_map(|e| match e {
+        ConferenceEvent::Offered { transfer: t, request, .. } if t == transfer => Some(request),
+        _ => None,
+    })?;
+    overlay.network.files(node).downloads.get(&request)
+}
+
+/// A conference of nine on a network that then loses 5 % of datagrams and
+/// holds `reorder` of them back: the overlay, its creator, the eight
+/// others, the session.
+fn lossy_conference(seed: u64, reorder: f64) -> (Overlay, NodeIndex, Vec<NodeIndex>, SessionId) {
+    let mut overlay = overlay(16, seed, 3);
+    let m: Vec<NodeIndex> = overlay.members().collect();
+    let (creator, invitees) = (m[1], m[2..10].to_vec());
+    let session = conference(&mut overlay, creator, &invitees, 8);
+    overlay.network.run_for(Duration::from_secs(5));
+    let config = overlay.network.config();
+    overlay.network.set_config(mmp2p_memory::NetworkConfig { loss: 0.05, reorder, ..config });
+    (overlay, creator, invitees, session)
+}
+
+#[test]
+fn a_file_sent_to_the_conference_arrives_intact_at_every_member_under_loss() {
+    let (mut overlay, creator, invitees, session) = lossy_conference(1660, 0.05);
+    let invitees = &invitees[..];
+    // A member, not the root, sends 1 MiB and a bit at 512 KiB/s: it flows up and down the tree.
+    let sender = invitees[2];
+    let bytes = file_bytes((1 << 20) + 12_345, 7);
+    let since = overlay.network.events().len();
+    let transfer =
+        overlay.network.conference_send(sender, session, ("talk.pdf", bytes.clone()), 512 * 1024, false).expect("sent");
+    overlay.network.run_for(Duration::from_secs(30));
+    let content = mmp2p_core::content::ContentId::of(&bytes);
+    for &member in std::iter::once(&creator).chain(invitees).filter(|&&n| n != sender) {
+        let events = conference_events(&overlay, member, since);
+        assert!(
+            events.iter().any(|e| matches!(e, ConferenceEvent::Received { transfer: t, .. } if *t == transfer)),
+            "{member:?}"
+        );
+        let file = received(&overlay, member, since, transfer).expect("a file");
+        assert_eq!(mmp2p_core::content::ContentId::of(&file.bytes), content, "{member:?}'s copy is intact");
+    }
+    let sent = conference_events(&overlay, sender, since);
+    assert!(sent.iter().any(|e| matches!(e, ConferenceEvent::Sent { transfer: t, .. } if *t == transfer)));
+}
+
+#[test]
+fn a_stream_plays_at_every_member_with_few_leaves_missed() {
+    let (mut overlay, creator, invitees, session) = lossy_conference(1670, 0.0);
+    let invitees = &invitees[..];
+    // 64 leaves (1 MiB) at 64 KiB/s: a 16 s stream from the root.
+    let bytes = file_bytes(1 << 20, 9);
+    let since = overlay.network.events().len();
+    let transfer =
+        overlay.network.conference_send(creator, session, ("film.webm", bytes), 64 * 1024, true).expect("sent");
+    overlay.network.run_for(Duration::from_secs(25));
+    for &member in invitees {
+        let events = conference_events(&overlay, member, since);
+        let startup = events.iter().find_map(|e| match e {
+            ConferenceEvent::StreamStarted { transfer: t, startup, .. } if *t == transfer => Some(*startup),
+            _ => None,
+        });
+        let startup = startup.unwrap_or_else(|| panic!("{member:?} never started: {events:?}"));
+        assert!(startup <= Duration::from_secs(2), "{member:?} started after {startup:?}");
+        let (played, missed) = events
+            .iter()
+            .find_map(|e| match e {
+                ConferenceEvent::StreamEnded { transfer: t, played, missed, .. } if *t == transfer => {
+                    Some((*played, *missed))
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{member:?} never ended: {events:?}"));
+        assert_eq!(played + missed, 64);
+        assert!(missed <= 1, "{member:?} missed {missed} of 64 leaves");
+    }
+}
+
 /// What a node's conference table says, without clocks and round trips:
 /// its role, roster, parent and children per conference.
 fn snapshot(overlay: &Overlay, nodes: &[NodeIndex]) -> Vec<String> {
@@ -386,7 +476,65 @@ fn forgeries(
                 Message::ConfChat(ConfChat { signature, ..chat(victim, Some(fake)) }),
             ]
         }
+        MessageType::ConfProof | MessageType::ConfData | MessageType::ConfPull => {
+            forged_transfer(kind, session, liar, victim)
+        }
         other => panic!("no conference forgery for {other}: add one"),
+    }
+}
+
+/// Transfer pieces: an announcement in the victim's name (signed by the
+/// liar), the liar's own announcement with a proof that does not hash to
+/// its root, a chunk of no transfer, a pull of no transfer.
+fn forged_transfer(
+    kind: MessageType,
+    session: SessionId,
+    liar: (ResourceLocator, Certificate, &Identity),
+    victim: Id,
+) -> Vec<Message> {
+    use mmp2p_core::content::ContentId;
+    use mmp2p_core::wire::{Announcement, BlockProof, ConfData, ConfProof, ConfPull, Data};
+    let content = ContentId { root: [0x55; 32], size: 300_000 };
+    let announce = |sender, certificate| {
+        let name = "forged.bin".try_into().expect("short");
+        let mut a = Announcement {
+            sender,
+            certificate,
+            content,
+            rate: 1 << 20,
+            stream: false,
+            name,
+            signature: Signature([0; 64]),
+        };
+        a.signature = liar.2.sign(&a.signing_bytes(session, 77));
+        a
+    };
+    let proof = BlockProof {
+        pn: 0,
+        block: 0,
+        values: (0..8).map(|_| [0x55; 32]).collect(),
+        siblings: (0..2).map(|_| [0x55; 32]).collect(),
+    };
+    match kind {
+        MessageType::ConfProof => vec![
+            Message::ConfProof(ConfProof {
+                session,
+                transfer: 77,
+                announcement: announce(victim, Some(liar.1)),
+                proof: proof.clone(),
+            }),
+            Message::ConfProof(ConfProof {
+                session,
+                transfer: 77,
+                announcement: announce(liar.0.id, Some(liar.1)),
+                proof,
+            }),
+        ],
+        MessageType::ConfData => {
+            let data = Data { pn: 1, leaf: 0, chunk: 0, bytes: (&[0x55u8; 1024][..]).try_into().expect("fits") };
+            vec![Message::ConfData(ConfData { session, transfer: 77, data })]
+        }
+        _ => vec![Message::ConfPull(ConfPull { session, transfer: 77, ranges: [(0, 64)].into_iter().collect() })],
     }
 }
 
@@ -405,7 +553,7 @@ fn strangers_spoofers_and_lying_members_change_nothing() {
         panic!("a member")
     };
     let kinds: Vec<MessageType> = MessageType::ALL.into_iter().filter(|k| (0x60..0x70).contains(&(*k as u8))).collect();
-    assert_eq!(kinds.len(), 7, "every conference type is forged below");
+    assert_eq!(kinds.len(), 10, "every conference type is forged below");
     let creator_id = overlay.network.locator(creator).id;
     let liar_identity = overlay.network.node(liar).identity().clone();
     let since = overlay.network.events().len();
@@ -456,5 +604,12 @@ fn strangers_spoofers_and_lying_members_change_nothing() {
         .iter()
         .filter(|e| matches!(e.event, Event::Conference(ConferenceEvent::Chat { .. })));
     assert_eq!(chats.count(), 0, "no forged chat reached a user");
+    let offers = overlay.network.events()[since..]
+        .iter()
+        .filter(|e| matches!(e.event, Event::Conference(ConferenceEvent::Offered { .. })));
+    assert_eq!(offers.count(), 0, "no forged transfer was taken");
+    for &member in &members {
+        assert!(overlay.network.node(member).conference_transfers().iter().next().is_none());
+    }
     assert!(overlay.network.node(stranger).conferences().iter().next().is_none(), "the stranger got nothing");
 }

@@ -7,10 +7,7 @@ use core::fmt;
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
-/// Identifies a command that completes later; its events carry the same id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct RequestId(pub u64);
+pub use crate::request_id::RequestId;
 
 /// One step of the node's output, from [`Node::poll_output`](crate::Node::poll_output).
 #[derive(Clone, Debug, PartialEq, Eq)]

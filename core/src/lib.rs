@@ -104,6 +104,7 @@ pub mod identity;
 pub mod locator_signature;
 pub mod node;
 pub mod registration;
+pub mod request_id;
 pub mod rng;
 pub mod routing;
 pub mod stats;

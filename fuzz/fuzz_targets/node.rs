@@ -560,6 +560,9 @@ impl Harness {
                 self.deliver(to, Self::header(txid, sender), Message::TreeState(state));
             }
             Message::FriendRequest(_)
+            | Message::ConfProof(_)
+            | Message::ConfData(_)
+            | Message::ConfPull(_)
             | Message::ConfAdmit(_)
             | Message::TreeState(_)
             | Message::DataAck(_)

@@ -92,6 +92,58 @@ pub enum ConferenceEvent {
         /// The message.
         text: heapless::String<MAX_CONF_TEXT>,
     },
+    /// A member sends a file or a stream: we receive it into a file of
+    /// our own, whose writes carry `request`.
+    Offered {
+        /// The conference.
+        session: SessionId,
+        /// The transfer.
+        transfer: u64,
+        /// The id the file's writes carry.
+        request: crate::request_id::RequestId,
+        /// Who sends it.
+        sender: Id,
+        /// The file.
+        content: crate::content::ContentId,
+        /// True: a stream, played as it comes.
+        stream: bool,
+    },
+    /// Every leaf of a file sent to the conference is in and checked.
+    Received {
+        /// The conference.
+        session: SessionId,
+        /// The transfer.
+        transfer: u64,
+        /// The id the file's writes carried.
+        request: crate::request_id::RequestId,
+    },
+    /// A stream's first leaf played, a playout buffer after it came.
+    StreamStarted {
+        /// The conference.
+        session: SessionId,
+        /// The transfer.
+        transfer: u64,
+        /// From our first word of the stream to its first leaf playing.
+        startup: core::time::Duration,
+    },
+    /// A stream played to its end.
+    StreamEnded {
+        /// The conference.
+        session: SessionId,
+        /// The transfer.
+        transfer: u64,
+        /// Leaves there by their time.
+        played: u32,
+        /// Leaves missing at their time, skipped.
+        missed: u32,
+    },
+    /// We sent every piece of a transfer of ours once.
+    Sent {
+        /// The conference.
+        session: SessionId,
+        /// The transfer.
+        transfer: u64,
+    },
     /// Our parent went silent, refused us or left: we look for another.
     Orphaned {
         /// The conference.

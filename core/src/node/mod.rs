@@ -162,6 +162,10 @@ pub struct Node {
     conferences: crate::tables::conferences::Conferences,
     /// Conference chat messages on their way along the trees.
     conference_chats: crate::tables::conference_chat::ConferenceChats,
+    /// Conference files and streams we send or receive.
+    conference_transfers: crate::tables::conference_transfer::ConferenceTransfers,
+    /// Conference pieces waiting to go.
+    conference_out: crate::tables::conference_out::ConferenceOut,
     /// Deadlines the node schedules itself (see [`Timer`]).
     timers: TimerTable,
     outbox: heapless::Deque<Outgoing, OUTBOX_CAPACITY>,
@@ -197,6 +201,8 @@ impl Node {
             transfers: TransferState::default(),
             conferences: crate::tables::conferences::Conferences::default(),
             conference_chats: crate::tables::conference_chat::ConferenceChats::default(),
+            conference_transfers: crate::tables::conference_transfer::ConferenceTransfers::default(),
+            conference_out: crate::tables::conference_out::ConferenceOut::default(),
             timers: TimerTable::default(),
             outbox: heapless::Deque::new(),
             events: heapless::Deque::new(),
@@ -411,6 +417,9 @@ impl Node {
             Message::TreeJoin(join) => self.handle_tree_join(from, &header, join),
             Message::TreeState(state) => self.handle_tree_state(from, &header, state),
             Message::ConfChat(chat) => self.handle_conf_chat(from, &header, chat),
+            Message::ConfProof(proof) => self.handle_conf_proof(from, proof),
+            Message::ConfData(data) => self.handle_conf_data(from, data),
+            Message::ConfPull(pull) => self.handle_conf_pull(from, &header, pull),
         }
     }
 
@@ -453,6 +462,10 @@ impl Node {
                 return Output::Write(write);
             }
             self.stats.count_drop(DropReason::BufferTooSmall);
+        }
+        // After the writes: a piece asked for again may be read from them.
+        if let Some((to, len, fill)) = self.next_conference_packet(buf) {
+            return Output::Transmit(Transmit { to, len, fill });
         }
         if let Some(event) = self.events.pop_front() {
             return Output::Event(event);

@@ -102,6 +102,7 @@ impl Node {
             }
             Purpose::Ping { .. }
             | Purpose::Handover { .. }
+            | Purpose::ProveChild { .. }
             | Purpose::Probe {
                 role: crate::tables::transactions::Role::Backup | crate::tables::transactions::Role::Friend,
                 ..
@@ -186,6 +187,7 @@ impl Node {
             // That neighbour misses it; the others still get it.
             Purpose::ConfChat { session, sender, seq } => return self.conf_chat_sent(session, sender, seq),
             Purpose::TreeProbe { session } => return self.tree_probe_failed(session),
+            Purpose::ProveChild { session } => return self.child_unproven(session, tx.to),
             Purpose::TreeAttach { session, heartbeat } => return self.tree_attach_failed(session, tx.to, heartbeat),
         };
         self.emit(event);

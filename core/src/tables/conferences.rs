@@ -141,6 +141,8 @@ pub enum ConferenceError {
     AlreadyMember,
     /// The name is longer than [`MAX_NAME_LEN`] bytes.
     NameTooLong,
+    /// A transfer's rate is zero.
+    ZeroRate,
 }
 
 impl fmt::Display for ConferenceError {
@@ -153,6 +155,7 @@ impl fmt::Display for ConferenceError {
             ConferenceError::NotMember => "not a member (or not invited)",
             ConferenceError::AlreadyMember => "already invited or a member",
             ConferenceError::NameTooLong => "conference name too long",
+            ConferenceError::ZeroRate => "a transfer needs a rate above zero",
         })
     }
 }

@@ -7,6 +7,8 @@ pub mod bootstrap;
 pub mod budgets;
 pub mod chat;
 pub mod conference_chat;
+pub mod conference_out;
+pub mod conference_transfer;
 pub mod conferences;
 pub mod congestion;
 pub mod contacts;

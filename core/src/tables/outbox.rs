@@ -281,6 +281,8 @@ pub(crate) enum ConferenceOutgoing {
     TreeState { status: crate::wire::TreeStatus, certify: bool },
     /// `sender`'s chat message `seq`, as held.
     Chat { sender: Id, seq: u32 },
+    /// Our pull for what transfer `transfer` lacks.
+    Pull { transfer: u64 },
 }
 
 /// Whether a datagram counts against its destination's 3× allowance while
@@ -348,6 +350,7 @@ impl Outgoing {
                     | ConferenceOutgoing::Answer { .. }
                     | ConferenceOutgoing::Leave { .. }
                     | ConferenceOutgoing::Chat { .. }
+                    | ConferenceOutgoing::Pull { .. }
                     | ConferenceOutgoing::TreeJoin { .. },
                 ..
             }

@@ -258,6 +258,10 @@ pub(crate) enum Purpose {
         sender: Id,
         seq: u32,
     },
+    /// A PING proving a new child's address in conference `session`'s tree.
+    ProveChild {
+        session: SessionId,
+    },
     /// A probe of a member's place in conference `session`'s tree.
     TreeProbe {
         session: SessionId,
@@ -298,6 +302,7 @@ impl Purpose {
             Purpose::Lookup { .. } => MessageType::Lookup,
             Purpose::Ping { .. }
             | Purpose::Handover { .. }
+            | Purpose::ProveChild { .. }
             | Purpose::Probe { role: Role::Backup | Role::Friend, .. } => MessageType::Ping,
             Purpose::Probe { role: Role::Neighbour(_) | Role::Candidate(_), .. } => MessageType::Stabilise,
             Purpose::NeighbourUpdate { .. } => MessageType::NeighbourUpdate,
@@ -344,7 +349,7 @@ impl Purpose {
                 Policy { attempts: config.liveness_misses, timeout: config.probe_timeout, backoff: false }
             }
             Purpose::Forward { .. } => Policy { attempts: 1, timeout: config.hop_timeout, backoff: false },
-            Purpose::TreeProbe { .. } | Purpose::TreeAttach { .. } => {
+            Purpose::TreeProbe { .. } | Purpose::TreeAttach { .. } | Purpose::ProveChild { .. } => {
                 Policy { attempts: TREE_ATTEMPTS, timeout: config.tree_heartbeat / 8, backoff: false }
             }
             // The address is unverified: two VERIFYs at most, so a forged

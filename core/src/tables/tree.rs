@@ -35,6 +35,9 @@ pub struct Link {
     pub rtt: Duration,
     /// When it was last heard.
     pub heard: Instant,
+    /// It answered a nonce of ours at its address (a parent, by answering
+    /// our TREE_JOIN; a child, our PING): transfers go to it.
+    pub proven: bool,
 }
 
 /// A member that answered a probe, and what joining under it would give.
@@ -125,9 +128,14 @@ impl Tree {
         self.children.iter().find(|c| c.locator.id == id)
     }
 
-    /// Our tree neighbours' addresses: the parent, then the children.
+    /// Our tree neighbours: the parent, then the children.
     pub fn neighbours(&self) -> impl Iterator<Item = &Link> {
         self.parent.iter().chain(self.children.iter())
+    }
+
+    /// The neighbours transfers go to: those proven at their address.
+    pub fn proven_neighbours(&self) -> impl Iterator<Item = &Link> {
+        self.neighbours().filter(|link| link.proven)
     }
 
     /// Starts a search afresh from `first` (the grandparent of an orphan,
@@ -266,8 +274,13 @@ mod tests {
     #[test]
     fn attaching_extends_the_parents_path_and_delay() {
         let mut tree = Tree::detached();
-        let parent =
-            Link { locator: who(7), key: PublicKey([0; 32]), rtt: Duration::from_millis(40), heard: Instant::ZERO };
+        let parent = Link {
+            locator: who(7),
+            key: PublicKey([0; 32]),
+            rtt: Duration::from_millis(40),
+            heard: Instant::ZERO,
+            proven: true,
+        };
         tree.attach(parent, &[Id(1), Id(5)], 30_000, Instant::ZERO, Duration::from_secs(1));
         assert_eq!(tree.phase, Phase::Placed);
         assert_eq!(tree.path.as_slice(), [Id(1), Id(5), Id(7)]);

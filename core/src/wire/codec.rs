@@ -2,6 +2,7 @@
 //! message type (`docs/wire.md` is the specification).
 
 use super::conference::{ConfAdmit, ConfAnswer, ConfChat, ConfInvite, ConfLeave, TreeJoin, TreeState};
+use super::conference_data::{ConfData, ConfProof, ConfPull};
 use super::cursor::{Reader, Writer};
 use super::dht::{self, FileEntry, ReplicaEntry, SignedOwner};
 use super::error::WireError;
@@ -87,6 +88,9 @@ impl Message {
             Message::TreeJoin(join) => join.wire_len(),
             Message::TreeState(state) => state.wire_len(),
             Message::ConfChat(chat) => chat.wire_len(),
+            Message::ConfProof(proof) => proof.wire_len(),
+            Message::ConfData(data) => data.wire_len(),
+            Message::ConfPull(pull) => pull.wire_len(),
         }
     }
 
@@ -203,6 +207,9 @@ impl Message {
             MessageType::TreeJoin => Message::TreeJoin(TreeJoin::parse(r)?),
             MessageType::TreeState => Message::TreeState(TreeState::parse(r)?),
             MessageType::ConfChat => Message::ConfChat(ConfChat::parse(r)?),
+            MessageType::ConfProof => Message::ConfProof(ConfProof::parse(r)?),
+            MessageType::ConfData => Message::ConfData(ConfData::parse(r)?),
+            MessageType::ConfPull => Message::ConfPull(ConfPull::parse(r)?),
         })
     }
 
@@ -325,6 +332,9 @@ impl Message {
             Message::TreeJoin(join) => join.emit(w),
             Message::TreeState(state) => state.emit(w),
             Message::ConfChat(chat) => chat.emit(w),
+            Message::ConfProof(proof) => proof.emit(w),
+            Message::ConfData(data) => data.emit(w),
+            Message::ConfPull(pull) => pull.emit(w),
         }
     }
 }

@@ -339,15 +339,15 @@ impl ConfChat {
     }
 }
 
-fn optional_certificate_len(certificate: &Option<Certificate>) -> usize {
+pub(super) fn optional_certificate_len(certificate: &Option<Certificate>) -> usize {
     1 + certificate.map_or(0, |_| Certificate::WIRE_LEN)
 }
 
-fn parse_certificate(r: &mut Reader<'_>) -> Result<Certificate, WireError> {
+pub(super) fn parse_certificate(r: &mut Reader<'_>) -> Result<Certificate, WireError> {
     Ok(Certificate { member: r.id()?, key: PublicKey(r.take()?), signature: Signature(r.take()?) })
 }
 
-fn emit_certificate(w: &mut Writer<'_>, certificate: &Certificate) {
+pub(super) fn emit_certificate(w: &mut Writer<'_>, certificate: &Certificate) {
     w.id(certificate.member);
     w.put(&certificate.key.0);
     w.put(&certificate.signature.0);

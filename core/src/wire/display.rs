@@ -229,6 +229,37 @@ impl fmt::Display for Message {
                 f.write_str(" candidates=")?;
                 ids(f, t.candidates.iter().map(|c| c.id))
             }
+            Message::ConfProof(p) => {
+                let a = &p.announcement;
+                let kind = if a.stream { "stream" } else { "file" };
+                write!(
+                    f,
+                    " session={} transfer={:016x} sender={} {kind} root={} size={} rate={} name={:?} pn={} block={}",
+                    session(&p.session),
+                    p.transfer,
+                    a.sender.short(),
+                    short_hash(&a.content.root),
+                    a.content.size,
+                    a.rate,
+                    a.name.as_str(),
+                    p.proof.pn,
+                    p.proof.block
+                )
+            }
+            Message::ConfData(d) => write!(
+                f,
+                " session={} transfer={:016x} pn={} leaf={} chunk={} bytes={}",
+                session(&d.session),
+                d.transfer,
+                d.data.pn,
+                d.data.leaf,
+                d.data.chunk,
+                d.data.bytes.len()
+            ),
+            Message::ConfPull(p) => {
+                write!(f, " session={} transfer={:016x} pieces=", session(&p.session), p.transfer)?;
+                write_list(f, p.ranges.iter().map(|&(first, count)| (first, u32::from(count))), "+")
+            }
             Message::ConfChat(c) => {
                 write!(
                     f,

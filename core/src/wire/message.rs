@@ -1,6 +1,7 @@
 //! Message bodies: one variant per message type (their encoding is in `codec.rs`).
 
 use super::conference::{ConfAdmit, ConfAnswer, ConfChat, ConfInvite, ConfLeave, TreeJoin, TreeState};
+use super::conference_data::{ConfData, ConfProof, ConfPull};
 use super::dht::{self, FileEntry, ReplicaEntry, SignedOwner};
 use super::fields::{Chain, IdentityProof, JoinStatus, Side};
 use super::messenger::{ChatAck, ChatFragment, FriendAnswer, FriendRequest, Mail, MailAck, Presence, Unfriend};
@@ -250,6 +251,12 @@ pub enum Message {
     TreeState(TreeState),
     /// A member's chat message to a conference.
     ConfChat(ConfChat),
+    /// A block's proof in a conference transfer.
+    ConfProof(ConfProof),
+    /// One chunk of a conference transfer.
+    ConfData(ConfData),
+    /// A request for pieces of a conference transfer.
+    ConfPull(ConfPull),
 }
 
 impl Message {
@@ -305,6 +312,9 @@ impl Message {
             Message::TreeJoin(_) => MessageType::TreeJoin,
             Message::TreeState(_) => MessageType::TreeState,
             Message::ConfChat(_) => MessageType::ConfChat,
+            Message::ConfProof(_) => MessageType::ConfProof,
+            Message::ConfData(_) => MessageType::ConfData,
+            Message::ConfPull(_) => MessageType::ConfPull,
         }
     }
 }

@@ -12,6 +12,7 @@
 
 mod codec;
 mod conference;
+mod conference_data;
 mod cursor;
 mod dht;
 mod display;
@@ -29,6 +30,10 @@ mod types;
 pub use conference::{
     ConfAdmit, ConfAnswer, ConfChat, ConfInvite, ConfLeave, TreeJoin, TreeState, TreeStatus, CONF_CHAT_SIGNING_LEN,
     MAX_CANDIDATES, MAX_CONF_TEXT, MAX_DEPTH,
+};
+pub use conference_data::{
+    Announcement, ConfData, ConfProof, ConfPull, ANNOUNCEMENT_SIGNING_LEN, MAX_CONF_SIBLINGS, MAX_PULL_RANGES,
+    MAX_TRANSFER_NAME,
 };
 pub use dht::{
     FileEntry, ReplicaEntry, SignedOwner, MAX_DIGEST_IDS, MAX_NAMES_PER_PAGE, MAX_OWNERS_PER_REPLY, MAX_REGISTRY_COPY,

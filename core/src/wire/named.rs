@@ -58,7 +58,10 @@ impl Message {
             | Message::ConfLeave(_)
             | Message::TreeJoin(_)
             | Message::TreeState(_)
-            | Message::ConfChat(_) => None,
+            | Message::ConfChat(_)
+            | Message::ConfProof(_)
+            | Message::ConfData(_)
+            | Message::ConfPull(_) => None,
         }
     }
 }

@@ -192,6 +192,12 @@ message_types! {
     TreeState = 0x65, "TREE_STATE", Service, Direct;
     /// A member's signed chat message, passed on along the tree hop by hop.
     ConfChat = 0x66, "CONF_CHAT", Service, Direct, answered by Ack;
+    /// A block's proof in a conference transfer, with the sender's signed announcement; passed on along the tree.
+    ConfProof = 0x67, "CONF_PROOF", Service, Direct;
+    /// One chunk of a conference transfer, passed on along the tree.
+    ConfData = 0x68, "CONF_DATA", Service, Direct;
+    /// A member asks a tree neighbour for pieces of a transfer it missed.
+    ConfPull = 0x69, "CONF_PULL", Service, Direct;
 }
 
 impl core::fmt::Display for MessageType {

@@ -73,6 +73,23 @@ impl Network {
         &mut self.slots[index.0].files
     }
 
+    /// Node `index` sends `bytes`, named `name`, to every member of
+    /// conference `session` at `rate` bytes a second (`stream`: played as
+    /// it comes); returns the transfer's number.
+    pub fn conference_send(
+        &mut self,
+        index: NodeIndex,
+        session: mmp2p_core::conference::SessionId,
+        (name, bytes): (&str, Vec<u8>),
+        rate: u32,
+        stream: bool,
+    ) -> Result<u64, CommandError> {
+        let key = mmp2p_core::Id::from_file_name(name);
+        let (id, shared) = SharedContent::new(key, bytes, Audience::Friends);
+        self.slots[index.0].files.served.insert(id, shared);
+        self.command(index, |node, now| node.conference_send(now, session, (id, name), rate, stream))
+    }
+
     /// Gives node `index`'s uplink a rate and a queue (a bottleneck).
     pub fn set_uplink(&mut self, index: NodeIndex, uplink: Uplink) {
         self.slots[index.0].uplink = Some(uplink);
@@ -143,11 +160,24 @@ pub struct NodeFiles {
 }
 
 impl NodeFiles {
-    /// Reads `fill` into `out`; false if the content is not served here.
+    /// Reads `fill` into `out` — from content served here, or else from a
+    /// file being received (a conference member passing pieces on); false
+    /// if neither holds it.
     pub fn fill(&mut self, fill: &Fill, out: &mut [u8]) -> bool {
         let Some(shared) = self.served.get(&fill.content) else {
-            self.fill_errors += 1;
-            return false;
+            let received = self.downloads.values().find(|d| d.content == fill.content);
+            let bytes = match (received, fill.piece) {
+                (Some(file), FillPiece::Bytes { offset }) => {
+                    file.bytes.get(offset as usize..offset as usize + out.len())
+                }
+                _ => None,
+            };
+            let Some(bytes) = bytes else {
+                self.fill_errors += 1;
+                return false;
+            };
+            out.copy_from_slice(bytes);
+            return true;
         };
         match fill.piece {
             FillPiece::Bytes { offset } => {

@@ -545,8 +545,17 @@ impl Network {
                     self.slots[index.0].files.write(&write, &self.buf[..write.len]);
                 }
                 Output::Event(event) => {
-                    if let Event::LeafVerified { request, leaf, .. } = event {
-                        self.slots[index.0].files.verified(request, leaf);
+                    match &event {
+                        Event::LeafVerified { request, leaf, .. } => {
+                            self.slots[index.0].files.verified(*request, *leaf)
+                        }
+                        // A conference transfer arriving: a file to write it into.
+                        Event::Conference(mmp2p_core::conference::ConferenceEvent::Offered {
+                            request,
+                            content,
+                            ..
+                        }) => self.slots[index.0].files.start(*request, *content),
+                        _ => {}
                     }
                     self.events.push(NodeEvent { at: self.now, node: index, event });
                 }

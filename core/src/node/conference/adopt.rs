@@ -12,6 +12,7 @@ use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::conferences::Role;
 use crate::tables::outbox::{ConferenceOutgoing, Outgoing};
+use crate::tables::transactions::Purpose;
 use crate::tables::tree::{Link, Phase};
 use crate::wire::{Header, TreeJoin, TreeStatus, MAX_DEPTH};
 use core::net::SocketAddrV6;
@@ -48,7 +49,14 @@ impl Node {
                 let key = self.member_key(session, asker.id, join.certificate)?;
                 if !attach {
                     TreeStatus::Info
-                } else if self.adopt(session, Link { locator: asker, key, rtt: Duration::ZERO, heard: now }) {
+                } else if self
+                    .adopt(session, Link { locator: asker, key, rtt: Duration::ZERO, heard: now, proven: false })
+                {
+                    // Transfers go to it once it answers a PING at that address.
+                    if self.start_request(from, Purpose::ProveChild { session }).is_err() {
+                        self.tree_neighbour_gone(session, asker.id);
+                        return Err(DropReason::RequestTableFull);
+                    }
                     TreeStatus::Child
                 } else {
                     TreeStatus::Refused
@@ -81,6 +89,22 @@ impl Node {
         // The same member at a new address replaces its old entry.
         tree.children.retain(|c| c.locator.id != asker);
         tree.children.push(link).is_ok()
+    }
+
+    /// A child answered our PING: transfers go to it from now on.
+    pub(crate) fn child_proven(&mut self, session: SessionId, addr: SocketAddrV6) {
+        if let Ok(conference) = self.conferences.get_mut(session) {
+            if let Some(child) = conference.tree.children.iter_mut().find(|c| c.locator.addr == addr) {
+                child.proven = true;
+            }
+        }
+    }
+
+    /// A child never answered our PING: it is dropped.
+    pub(crate) fn child_unproven(&mut self, session: SessionId, addr: SocketAddrV6) {
+        if let Ok(conference) = self.conferences.get_mut(session) {
+            conference.tree.children.retain(|c| c.locator.addr != addr || c.proven);
+        }
     }
 
     /// Children we still take in `session`'s tree.

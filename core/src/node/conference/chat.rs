@@ -50,7 +50,7 @@ impl Node {
         let seq = conference.said + 1;
         conference.said = seq;
         conference.record_heard(me, seq);
-        let waiting = conference.tree.neighbours().map(|l| l.locator.addr).collect();
+        let waiting = conference.tree.proven_neighbours().map(|l| l.locator.addr).collect();
         let mut chat = ConfChat { session, sender: me, certificate, seq, text, signature: Signature([0; 64]) };
         chat.signature = self.identity.sign(&chat.signing_bytes());
         let slot =
@@ -108,7 +108,8 @@ impl Node {
             }
             slot.delivered = true;
             let from = slot.from;
-            slot.waiting = conference.tree.neighbours().map(|l| l.locator.addr).filter(|a| Some(*a) != from).collect();
+            slot.waiting =
+                conference.tree.proven_neighbours().map(|l| l.locator.addr).filter(|a| Some(*a) != from).collect();
             let text = slot.chat.text.clone();
             self.emit(Event::Conference(ConferenceEvent::Chat { session, from: sender, seq: next, text }));
             self.pass_on_chat(session, sender, next);

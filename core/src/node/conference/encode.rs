@@ -53,6 +53,9 @@ impl Node {
             ConferenceOutgoing::Chat { sender, seq } => {
                 Message::ConfChat(self.conference_chats.get(session, sender, seq)?.chat.clone())
             }
+            ConferenceOutgoing::Pull { transfer } => {
+                Message::ConfPull(self.pull_message(session, transfer).filter(|p| !p.ranges.is_empty())?)
+            }
         })
     }
 

@@ -37,12 +37,24 @@ impl Node {
             })
             .flatten()
             .chain(self.next_chat_retry())
+            .chain(self.next_piece_due())
+            .chain(self.next_pull())
+            .chain(self.next_playout())
+            .chain(
+                self.conference_transfers
+                    .iter()
+                    .filter_map(|t| t.finished)
+                    .map(|at| at + crate::tables::conference_transfer::LINGER),
+            )
             .min()
     }
 
     /// Serves every tree's due work, and held chat messages to send again.
     pub(crate) fn tree_timers(&mut self, now: Instant) {
         self.retry_chats(now);
+        self.send_pulls(now);
+        self.play_streams(now);
+        self.expire_transfers(now);
         let silence = self.config.tree_heartbeat * CHILD_SILENCE;
         let sessions: heapless::Vec<SessionId, MAX_CONFERENCES> = self.conferences.iter().map(|c| c.session).collect();
         for session in sessions {

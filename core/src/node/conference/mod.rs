@@ -5,7 +5,11 @@
 //! (`search.rs`), a member takes children up to its degree bound
 //! (`adopt.rs`), children tell their parents they are there and re-attach
 //! when a parent goes (`liveness.rs`) — and chat along the tree, once and
-//! in order per sender (`chat.rs`); `encode.rs` writes the messages.
+//! in order per sender (`chat.rs`) — and files and streams sent along it
+//! (`send.rs` paces a sender's pieces and writes every conference datagram
+//! polled, `receive.rs` checks and passes pieces on and plays streams,
+//! `pull.rs` asks neighbours for what was missed); `encode.rs` writes the
+//! other messages.
 //!
 //! The protocol (`docs/wire.md`, *Conferences*): every statement of
 //! membership is signed ([`Statement`](crate::conference::Statement)); the
@@ -19,7 +23,10 @@ mod chat;
 mod encode;
 mod liveness;
 mod membership;
+mod pull;
+mod receive;
 mod search;
+mod send;
 
 use crate::conference::{ConferenceEvent, LeftReason, SessionId};
 use crate::event::{CommandError, Event};

@@ -158,7 +158,7 @@ impl Node {
         let key = self.member_key(session, parent.id, state.certificate)?;
         let (now, heartbeat) = (self.now, self.config.tree_heartbeat);
         let Ok(conference) = self.conferences.get_mut(session) else { return Ok(()) };
-        let link = Link { locator: parent, key, rtt, heard: now };
+        let link = Link { locator: parent, key, rtt, heard: now, proven: true };
         conference.tree.attach(link, &state.path, state.root_delay_us, now, heartbeat);
         let (depth, root_delay_us) = (conference.tree.depth() as u8, conference.tree.root_delay_us);
         self.emit(Event::Conference(ConferenceEvent::Attached { session, parent: parent.id, depth, root_delay_us }));

@@ -278,6 +278,7 @@ impl Node {
             }
             Purpose::Probe { .. } => self.probe_answered(&tx),
             Purpose::Handover { joiner, from } => self.hand_over(&joiner, from),
+            Purpose::ProveChild { session } => self.child_proven(session, from),
             _ => {}
         }
         Ok(())

@@ -33,11 +33,11 @@ fn repr(sender: u16, message: Message) -> Repr {
 }
 
 /// One message of every type, in [`MessageType::ALL`] order.
-fn samples() -> [Repr; 49] {
+fn samples() -> [Repr; 52] {
     let [request, answer, unfriend, presence, chat, chat_ack, mail_store, mail_copy, mail, mail_ack] =
         messenger::samples(repr, node);
     let [get, block_proof, data, data_ack, refuse, content_query, content_info] = transfer::samples(repr);
-    let [conf_invite, conf_answer, conf_admit, conf_leave, tree_join, tree_state, conf_chat] =
+    let [conf_invite, conf_answer, conf_admit, conf_leave, tree_join, tree_state, conf_chat, conf_proof, conf_data, conf_pull] =
         conference::samples(repr, node);
     [
         repr(12, Message::Ping),
@@ -110,6 +110,9 @@ fn samples() -> [Repr; 49] {
         tree_join,
         tree_state,
         conf_chat,
+        conf_proof,
+        conf_data,
+        conf_pull,
     ]
 }
 

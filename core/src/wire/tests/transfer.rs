@@ -5,12 +5,12 @@ use crate::wire::*;
 use quickcheck::{Arbitrary, Gen};
 
 /// The file of the samples: 200 000 bytes of `i * 7` (13 leaves, two blocks).
-fn sample_bytes() -> std::vec::Vec<u8> {
+pub(super) fn sample_bytes() -> std::vec::Vec<u8> {
     (0..200_000u32).map(|i| (i * 7) as u8).collect()
 }
 
 /// Block `block`'s proof in the sample file.
-fn sample_proof(block: u32) -> (BlockValues, Siblings) {
+pub(super) fn sample_proof(block: u32) -> (BlockValues, Siblings) {
     let bytes = sample_bytes();
     let id = ContentId::of(&bytes);
     let mut tree = std::vec![[0u8; 32]; crate::content::tree_len(id.leaf_count())];

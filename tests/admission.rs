@@ -243,7 +243,9 @@ fn forged_conference(kind: MessageType, sender: ResourceLocator, key: Id, rng: &
         MessageType::ConfAnswer => Message::ConfAnswer(ConfAnswer { session, join: true, signature }),
         MessageType::ConfAdmit => Message::ConfAdmit(ConfAdmit { session, certificate }),
         MessageType::ConfLeave => Message::ConfLeave(ConfLeave { session, member: key, removed: true, signature }),
-        MessageType::TreeJoin => Message::TreeJoin(TreeJoin { session, attach: true, certificate }),
+        MessageType::TreeJoin => {
+            Message::TreeJoin(TreeJoin { session, mode: mmp2p_core::wire::TreeMode::Attach, capacity: 16, certificate })
+        }
         MessageType::ConfProof | MessageType::ConfData | MessageType::ConfPull => {
             forged_piece(kind, session, sender, rng)
         }
@@ -256,6 +258,7 @@ fn forged_conference(kind: MessageType, sender: ResourceLocator, key: Id, rng: &
             status: TreeStatus::Child,
             root_delay_us: 0,
             spare: 8,
+            weakest: u8::MAX,
             path: Default::default(),
             candidates: [sender].into_iter().collect(),
             certificate,

@@ -10,8 +10,8 @@ use mmp2p_core::conference::{Certificate, ConferenceEvent, LeftReason, SessionId
 use mmp2p_core::identity::{Identity, PublicKey, Signature};
 use mmp2p_core::tables::conferences::{Role, Standing};
 use mmp2p_core::wire::{
-    ConfAdmit, ConfAnswer, ConfChat, ConfInvite, ConfLeave, Header, Message, MessageType, Repr, TreeJoin, TreeState,
-    TreeStatus,
+    ConfAdmit, ConfAnswer, ConfChat, ConfInvite, ConfLeave, Header, Message, MessageType, Repr, TreeJoin, TreeMode,
+    TreeState, TreeStatus,
 };
 use mmp2p_core::{Config, Event, Id, ResourceLocator};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
@@ -431,6 +431,7 @@ fn forgeries(
         status: TreeStatus::Child,
         root_delay_us: 0,
         spare: 9,
+        weakest: u8::MAX,
         path: Default::default(),
         candidates: [liar.0].into_iter().collect(),
         certificate,
@@ -457,8 +458,8 @@ fn forgeries(
             Message::ConfLeave(ConfLeave { session, member: Id(1), removed: false, signature }),
         ],
         MessageType::TreeJoin => vec![
-            Message::TreeJoin(TreeJoin { session, attach: true, certificate: Some(fake) }),
-            Message::TreeJoin(TreeJoin { session, attach: true, certificate: None }),
+            Message::TreeJoin(TreeJoin { session, mode: TreeMode::Attach, capacity: 16, certificate: Some(fake) }),
+            Message::TreeJoin(TreeJoin { session, mode: TreeMode::Attach, capacity: 16, certificate: None }),
         ],
         MessageType::TreeState => vec![Message::TreeState(state(Some(liar.1))), Message::TreeState(state(None))],
         MessageType::ConfChat => {

@@ -178,6 +178,18 @@ pub struct Stats {
     pub lookup_hops: u64,
     #[cfg_attr(feature = "serde", serde(skip))]
     drops: DropCounts,
+    #[cfg_attr(feature = "serde", serde(skip))]
+    sent: SentByType,
+}
+
+/// Datagrams and bytes emitted, per message type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct SentByType([(u64, u64); crate::wire::MessageType::COUNT]);
+
+impl Default for SentByType {
+    fn default() -> SentByType {
+        SentByType([(0, 0); crate::wire::MessageType::COUNT])
+    }
 }
 
 /// One counter per [`DropReason`].
@@ -206,10 +218,27 @@ impl Stats {
         DropReason::all().map(|r| (r, self.dropped(r))).filter(|(_, n)| *n > 0)
     }
 
+    /// Datagrams and bytes emitted of message type `kind`.
+    pub fn sent(&self, kind: crate::wire::MessageType) -> (u64, u64) {
+        self.sent.0[type_index(kind)]
+    }
+
+    /// Counts one datagram of `len` bytes emitted, of type `kind`.
+    pub(crate) fn count_sent(&mut self, kind: crate::wire::MessageType, len: usize) {
+        let (datagrams, bytes) = &mut self.sent.0[type_index(kind)];
+        bump(datagrams);
+        *bytes = bytes.saturating_add(len as u64);
+    }
+
     pub(crate) fn count_drop(&mut self, reason: DropReason) {
         let slot = &mut self.drops.0[reason.index()];
         *slot = slot.saturating_add(1);
     }
+}
+
+/// `kind`'s place in [`MessageType::ALL`](crate::wire::MessageType::ALL).
+fn type_index(kind: crate::wire::MessageType) -> usize {
+    crate::wire::MessageType::ALL.iter().position(|k| *k == kind).unwrap_or(0)
 }
 
 /// Adds one to a counter without overflow.

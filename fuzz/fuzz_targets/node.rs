@@ -553,6 +553,7 @@ impl Harness {
                     status,
                     root_delay_us: u32::from(r.u8()) << 10,
                     spare: r.u8() % 3,
+                    weakest: u8::MAX,
                     path,
                     candidates,
                     certificate: None,

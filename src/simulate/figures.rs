@@ -26,6 +26,9 @@ pub enum Figure {
     Compare(CompareArgs),
     /// Build the largest overlay up to 10^6 nodes that fits the memory budget, and report.
     Scale(super::scale::ScaleArgs),
+    /// Conferences of 8 to 64 members: tree delay (RDP), link stress, a file
+    /// pushed to all, a stream under loss and churn, repair, control traffic.
+    Multicast(super::multicast::MulticastArgs),
     /// fig5, fig6, fig7 and compare with their default options.
     All(Common),
 }
@@ -132,6 +135,7 @@ fn run_with(runs: &mut Runs, figure: &Figure) -> Result<(), Box<dyn Error>> {
         Figure::Fig7(a) => fig7(runs, a),
         Figure::Compare(a) => compare(runs, a),
         Figure::Scale(a) => super::scale::run(a),
+        Figure::Multicast(a) => super::multicast::run(a),
         Figure::All(common) => {
             // Defaults of each figure, with the shared options given.
             let dims: Vec<String> = common.can_dims.iter().map(usize::to_string).collect();

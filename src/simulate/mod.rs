@@ -3,7 +3,10 @@
 //! Without a subcommand: one overlay, checked against the true ring, with
 //! lookup hop statistics. With `fig5`, `fig6`, `fig7`, `compare` or `all`:
 //! the paper's evaluation, MMP2P beside Chord and CAN on the same nodes,
-//! positions and queries, written as CSV, markdown and SVG plots.
+//! positions and queries, written as CSV, markdown and SVG plots. With
+//! `multicast`: conferences of 8 to 64 members over a transit-stub
+//! internet — tree delay, link stress, file push, a stream under loss and
+//! churn, repair and control traffic.
 
 pub mod baseline;
 pub mod can;
@@ -11,6 +14,7 @@ pub mod chord;
 mod experiment;
 mod figures;
 mod metrics;
+mod multicast;
 mod output;
 mod scale;
 

@@ -85,6 +85,9 @@ impl Node {
         if kind == Some(MessageType::Store) {
             bump(&mut self.stats.store_out);
         }
+        if let Some(kind) = kind {
+            self.stats.count_sent(kind, len);
+        }
     }
 
     fn header(&self, txid: u64, hop_limit: u8) -> Header {

@@ -141,11 +141,15 @@ impl Node {
                 Outgoing::Conference { to, txid, session, what: ConferenceOutgoing::Chat { sender, seq } }
             }
             Purpose::TreeProbe { session } => {
-                let what = ConferenceOutgoing::TreeJoin { attach: false, certify: true };
+                let what = ConferenceOutgoing::TreeJoin { mode: crate::wire::TreeMode::Probe, certify: true };
                 Outgoing::Conference { to, txid, session, what }
             }
             Purpose::TreeAttach { session, heartbeat } => {
-                let what = ConferenceOutgoing::TreeJoin { attach: true, certify: !heartbeat };
+                let what = ConferenceOutgoing::TreeJoin { mode: crate::wire::TreeMode::Attach, certify: !heartbeat };
+                Outgoing::Conference { to, txid, session, what }
+            }
+            Purpose::TreeDetach { session } => {
+                let what = ConferenceOutgoing::TreeJoin { mode: crate::wire::TreeMode::Detach, certify: false };
                 Outgoing::Conference { to, txid, session, what }
             }
         });
@@ -188,6 +192,8 @@ impl Node {
             Purpose::ConfChat { session, sender, seq } => return self.conf_chat_sent(session, sender, seq),
             Purpose::TreeProbe { session } => return self.tree_probe_failed(session),
             Purpose::ProveChild { session } => return self.child_unproven(session, tx.to),
+            // The child let go never heard it: it finds out at its next heartbeat.
+            Purpose::TreeDetach { .. } => return,
             Purpose::TreeAttach { session, heartbeat } => return self.tree_attach_failed(session, tx.to, heartbeat),
         };
         self.emit(event);

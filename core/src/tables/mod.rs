@@ -16,6 +16,7 @@ pub mod digests;
 pub mod downloads;
 pub mod friend_requests;
 pub mod friends;
+pub(crate) mod journey;
 pub mod known_keys;
 pub mod mailbox;
 pub mod neighbours;

@@ -274,9 +274,9 @@ pub(crate) enum ConferenceOutgoing {
     /// `member` leaves (we do, or it is the creator ending the
     /// conference), or we remove it (`removed`).
     Leave { member: Id, removed: bool },
-    /// A probe of the receiver's place in the tree, or (`attach`) our
-    /// attachment under it; with our certificate if `certify`.
-    TreeJoin { attach: bool, certify: bool },
+    /// A probe of the receiver's place in the tree, our attachment under
+    /// it, or its release as our child; with our certificate if `certify`.
+    TreeJoin { mode: crate::wire::TreeMode, certify: bool },
     /// Our place in the tree, answering a TREE_JOIN; with our certificate if `certify`.
     TreeState { status: crate::wire::TreeStatus, certify: bool },
     /// `sender`'s chat message `seq`, as held.

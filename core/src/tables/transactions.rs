@@ -15,7 +15,7 @@ use crate::event::RequestId;
 use crate::id::{Id, ResourceLocator};
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::wire::{Delivery, IdentityProof, MessageType, Side, MAX_DETOURS};
+use crate::wire::{Delivery, MessageType, Side};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
@@ -35,99 +35,7 @@ pub(crate) enum Role {
     Friend,
 }
 
-/// A routed message as it travels from this node: what it is, the hops it
-/// took, the hops it may still take, and its detours (see
-/// [`routing`](crate::routing)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Journey {
-    pub routed: Routed,
-    pub hops: u8,
-    pub hop_limit: u8,
-    /// Detours taken before it reached this node.
-    pub detours: u8,
-    /// This node may send it on a detour.
-    pub may_detour: bool,
-    /// The hop from this node is a detour.
-    pub detour: bool,
-}
-
-impl Journey {
-    /// A routed message leaving its originator.
-    pub fn start(routed: Routed, hop_limit: u8) -> Journey {
-        Journey { routed, hops: 1, hop_limit, detours: 0, may_detour: true, detour: false }
-    }
-
-    /// The detour count its next hop carries.
-    pub fn detours_sent(&self) -> u8 {
-        self.detours.saturating_add(u8::from(self.detour)).min(MAX_DETOURS)
-    }
-}
-
-/// A JOIN as it arrived.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct JoinAsk {
-    pub joiner: ResourceLocator,
-    pub hops: u8,
-    pub cookie: u64,
-    pub proof: Option<IdentityProof>,
-}
-
-/// A routed message this node passed on and waits to see acknowledged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Routed {
-    /// A JOIN; `seq` is the sequence number our own registration carries
-    /// (a relayed JOIN goes on without its proof: the cookie it echoes is
-    /// good only at the node that issued it).
-    Join {
-        joiner: ResourceLocator,
-        cookie: u64,
-        seq: u32,
-    },
-    Lookup {
-        origin: ResourceLocator,
-        key: Id,
-    },
-    Search {
-        origin: ResourceLocator,
-        key: Id,
-    },
-    /// A REGISTRY_GET, routed to the node after `id`.
-    RegistryGet {
-        origin: ResourceLocator,
-        id: Id,
-    },
-}
-
-impl Routed {
-    /// Its type on the wire.
-    pub fn message_type(&self) -> MessageType {
-        match self {
-            Routed::Join { .. } => MessageType::Join,
-            Routed::Lookup { .. } => MessageType::Lookup,
-            Routed::Search { .. } => MessageType::Search,
-            Routed::RegistryGet { .. } => MessageType::RegistryGet,
-        }
-    }
-
-    /// The ID the message is routed towards.
-    pub fn key(&self) -> Id {
-        match self {
-            Routed::Join { joiner, .. } => joiner.id,
-            Routed::Lookup { key, .. } | Routed::Search { key, .. } => *key,
-            // The node after the ID: its registrar, or (if the ID is a
-            // member's) that member's first replica, never the member itself.
-            Routed::RegistryGet { id, .. } => Id(id.0.wrapping_add(1)),
-        }
-    }
-
-    /// A node the message must not be routed to (a JOIN's own joiner).
-    pub fn avoid(&self) -> Option<&ResourceLocator> {
-        match self {
-            Routed::Join { joiner, .. } => Some(joiner),
-            Routed::Lookup { .. } | Routed::Search { .. } | Routed::RegistryGet { .. } => None,
-        }
-    }
-}
+pub(crate) use super::journey::{JoinAsk, Journey, Routed};
 
 /// What an outstanding request is for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -262,6 +170,11 @@ pub(crate) enum Purpose {
     ProveChild {
         session: SessionId,
     },
+    /// Our word to a child in conference `session`'s tree that it is no
+    /// longer ours (another took its place).
+    TreeDetach {
+        session: SessionId,
+    },
     /// A probe of a member's place in conference `session`'s tree.
     TreeProbe {
         session: SessionId,
@@ -322,7 +235,9 @@ impl Purpose {
             Purpose::ConfAnswer { .. } => MessageType::ConfAnswer,
             Purpose::ConfLeave { .. } => MessageType::ConfLeave,
             Purpose::ConfChat { .. } => MessageType::ConfChat,
-            Purpose::TreeProbe { .. } | Purpose::TreeAttach { .. } => MessageType::TreeJoin,
+            Purpose::TreeProbe { .. } | Purpose::TreeAttach { .. } | Purpose::TreeDetach { .. } => {
+                MessageType::TreeJoin
+            }
         }
     }
 
@@ -349,7 +264,10 @@ impl Purpose {
                 Policy { attempts: config.liveness_misses, timeout: config.probe_timeout, backoff: false }
             }
             Purpose::Forward { .. } => Policy { attempts: 1, timeout: config.hop_timeout, backoff: false },
-            Purpose::TreeProbe { .. } | Purpose::TreeAttach { .. } | Purpose::ProveChild { .. } => {
+            Purpose::TreeProbe { .. }
+            | Purpose::TreeAttach { .. }
+            | Purpose::TreeDetach { .. }
+            | Purpose::ProveChild { .. } => {
                 Policy { attempts: TREE_ATTEMPTS, timeout: config.tree_heartbeat / 8, backoff: false }
             }
             // The address is unverified: two VERIFYs at most, so a forged

@@ -16,11 +16,11 @@ use core::time::Duration;
 /// Children a member takes at most, whatever its upload budget.
 pub const MAX_CHILDREN: usize = crate::config::MAX_TREE_CHILDREN;
 /// Members one search for a parent probes at most.
-pub const MAX_PROBES: u8 = 12;
+pub const MAX_PROBES: u8 = 32;
 /// Answers a search keeps (the best by delay from the root).
 pub const MAX_OFFERS: usize = 8;
 /// Members a search has yet to probe, at most.
-pub const MAX_QUEUED: usize = 8;
+pub const MAX_QUEUED: usize = 16;
 /// Probes a search keeps outstanding at once.
 pub const PROBES_AT_ONCE: u8 = 4;
 
@@ -38,6 +38,8 @@ pub struct Link {
     /// It answered a nonce of ours at its address (a parent, by answering
     /// our TREE_JOIN; a child, our PING): transfers go to it.
     pub proven: bool,
+    /// Children it takes (a child's, as its TREE_JOIN says).
+    pub capacity: u8,
 }
 
 /// A member that answered a probe, and what joining under it would give.
@@ -121,6 +123,11 @@ impl Tree {
     /// Our depth: ancestors on our path.
     pub fn depth(&self) -> usize {
         self.path.len()
+    }
+
+    /// The least capacity among our children (255: none).
+    pub fn weakest(&self) -> u8 {
+        self.children.iter().map(|c| c.capacity).min().unwrap_or(u8::MAX)
     }
 
     /// The child with this ID.
@@ -280,6 +287,7 @@ mod tests {
             rtt: Duration::from_millis(40),
             heard: Instant::ZERO,
             proven: true,
+            capacity: 0,
         };
         tree.attach(parent, &[Id(1), Id(5)], 30_000, Instant::ZERO, Duration::from_secs(1));
         assert_eq!(tree.phase, Phase::Placed);

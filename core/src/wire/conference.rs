@@ -99,16 +99,43 @@ impl ConfLeave {
     }
 }
 
-/// A member asks another for its place in the tree (`attach` false: a
-/// probe), or to become its child (`attach` true; repeated as the child's
-/// heartbeat). A member not yet a child of the receiver shows its certificate.
+/// What a TREE_JOIN asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum TreeMode {
+    /// "What is your place in the tree?"
+    Probe = 0,
+    /// "Take me as your child" (or, from a child: "I am still your child").
+    Attach = 1,
+    /// From a parent: "you are no longer my child" (a member that can
+    /// take more children took your place); look for another parent.
+    Detach = 2,
+}
+
+impl TreeMode {
+    fn from_u8(byte: u8) -> Option<TreeMode> {
+        Some(match byte {
+            0 => TreeMode::Probe,
+            1 => TreeMode::Attach,
+            2 => TreeMode::Detach,
+            _ => return None,
+        })
+    }
+}
+
+/// A member asks another for its place in the tree, to become its child
+/// (repeated as the child's heartbeat), or, as its parent, lets it go. It
+/// says how many children it takes itself; a member not yet a child of the
+/// receiver shows its certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TreeJoin {
     /// The conference.
     pub session: SessionId,
-    /// True: attach (or stay attached) as the receiver's child.
-    pub attach: bool,
+    /// What it asks.
+    pub mode: TreeMode,
+    /// Children the sender takes (its degree bound).
+    pub capacity: u8,
     /// The sender's certificate.
     pub certificate: Option<Certificate>,
 }
@@ -151,6 +178,9 @@ pub struct TreeState {
     pub root_delay_us: u32,
     /// Children the sender still takes.
     pub spare: u8,
+    /// The least capacity among the sender's children (255: none): a member
+    /// that takes more children than that may take that child's place.
+    pub weakest: u8,
     /// The sender's ancestors, the root first (empty: the sender is the root).
     pub path: heapless::Vec<Id, MAX_DEPTH>,
     /// Some of the sender's children, to try next.
@@ -222,17 +252,20 @@ impl ConfAdmit {
 impl TreeJoin {
     /// Bytes of the body.
     pub(super) fn wire_len(&self) -> usize {
-        SessionId::LEN + 1 + optional_certificate_len(&self.certificate)
+        SessionId::LEN + 1 + 1 + optional_certificate_len(&self.certificate)
     }
 
     pub(super) fn parse(r: &mut Reader<'_>) -> Result<TreeJoin, WireError> {
-        let (session, attach) = (SessionId(r.take()?), r.flag()?);
-        Ok(TreeJoin { session, attach, certificate: r.optional(parse_certificate)? })
+        let session = SessionId(r.take()?);
+        let mode = TreeMode::from_u8(r.u8()?).ok_or(WireError::InvalidField)?;
+        let capacity = r.u8()?;
+        Ok(TreeJoin { session, mode, capacity, certificate: r.optional(parse_certificate)? })
     }
 
     pub(super) fn emit(&self, w: &mut Writer<'_>) {
         w.put(&self.session.0);
-        w.u8(u8::from(self.attach));
+        w.u8(self.mode as u8);
+        w.u8(self.capacity);
         w.optional(self.certificate.as_ref(), emit_certificate);
     }
 }
@@ -245,6 +278,7 @@ impl TreeState {
             + 4
             + 1
             + 1
+            + 1
             + self.path.len() * Id::LEN
             + 1
             + self.candidates.len() * ResourceLocator::WIRE_LEN
@@ -254,11 +288,11 @@ impl TreeState {
     pub(super) fn parse(r: &mut Reader<'_>) -> Result<TreeState, WireError> {
         let session = SessionId(r.take()?);
         let status = TreeStatus::from_u8(r.u8()?).ok_or(WireError::InvalidField)?;
-        let (root_delay_us, spare) = (r.u32()?, r.u8()?);
+        let (root_delay_us, spare, weakest) = (r.u32()?, r.u8()?, r.u8()?);
         let path = r.list(|r| r.id())?;
         let candidates = r.list(|r| r.locator())?;
         let certificate = r.optional(parse_certificate)?;
-        Ok(TreeState { session, status, root_delay_us, spare, path, candidates, certificate })
+        Ok(TreeState { session, status, root_delay_us, spare, weakest, path, candidates, certificate })
     }
 
     pub(super) fn emit(&self, w: &mut Writer<'_>) {
@@ -266,6 +300,7 @@ impl TreeState {
         w.u8(self.status as u8);
         w.u32(self.root_delay_us);
         w.u8(self.spare);
+        w.u8(self.weakest);
         w.list(&self.path, |w, id| w.id(*id));
         w.list(&self.candidates, |w, c| w.locator(c));
         w.optional(self.certificate.as_ref(), emit_certificate);

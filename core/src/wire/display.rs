@@ -205,8 +205,12 @@ impl fmt::Display for Message {
                 write!(f, " session={} member={} {how}", session(&l.session), l.member.short())
             }
             Message::TreeJoin(j) => {
-                let how = if j.attach { "attach" } else { "probe" };
-                write!(f, " session={} {how}", session(&j.session))?;
+                let how = match j.mode {
+                    super::TreeMode::Probe => "probe",
+                    super::TreeMode::Attach => "attach",
+                    super::TreeMode::Detach => "detach",
+                };
+                write!(f, " session={} {how} capacity={}", session(&j.session), j.capacity)?;
                 match j.certificate {
                     Some(c) => write!(f, " member={}", c.member.short()),
                     None => Ok(()),
@@ -215,7 +219,7 @@ impl fmt::Display for Message {
             Message::TreeState(t) => {
                 write!(
                     f,
-                    " session={} {} delay={}us spare={} path=",
+                    " session={} {} delay={}us spare={} weakest={} path=",
                     session(&t.session),
                     match t.status {
                         super::TreeStatus::Info => "info",
@@ -223,7 +227,8 @@ impl fmt::Display for Message {
                         super::TreeStatus::Refused => "refused",
                     },
                     t.root_delay_us,
-                    t.spare
+                    t.spare,
+                    t.weakest
                 )?;
                 ids(f, t.path.iter().copied())?;
                 f.write_str(" candidates=")?;

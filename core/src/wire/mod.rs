@@ -28,8 +28,8 @@ mod transfer;
 mod types;
 
 pub use conference::{
-    ConfAdmit, ConfAnswer, ConfChat, ConfInvite, ConfLeave, TreeJoin, TreeState, TreeStatus, CONF_CHAT_SIGNING_LEN,
-    MAX_CANDIDATES, MAX_CONF_TEXT, MAX_DEPTH,
+    ConfAdmit, ConfAnswer, ConfChat, ConfInvite, ConfLeave, TreeJoin, TreeMode, TreeState, TreeStatus,
+    CONF_CHAT_SIGNING_LEN, MAX_CANDIDATES, MAX_CONF_TEXT, MAX_DEPTH,
 };
 pub use conference_data::{
     Announcement, ConfData, ConfProof, ConfPull, ANNOUNCEMENT_SIGNING_LEN, MAX_CONF_SIBLINGS, MAX_PULL_RANGES,

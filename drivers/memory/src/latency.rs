@@ -99,6 +99,37 @@ impl LatencyModel {
     }
 }
 
+/// A link of the transit-stub internet a datagram crosses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Link {
+    /// Inside one stub domain (the domain's grid cell).
+    Stub((u32, u32)),
+    /// A stub domain's link to its transit domain.
+    Access((u32, u32)),
+    /// The backbone between two transit domains (the lower one first).
+    Backbone((u32, u32), (u32, u32)),
+}
+
+impl LatencyModel {
+    /// The links a datagram from `a` to `b` crosses under a transit-stub
+    /// model, for counting link stress; empty under the other models.
+    pub fn links(&self, a: &Position, b: &Position) -> Vec<Link> {
+        let LatencyModel::TransitStub { transit_grid, stub_grid, .. } = *self else { return Vec::new() };
+        let cells = transit_grid.max(1) * stub_grid.max(1);
+        let (stub_a, stub_b) = (cell(a, cells), cell(b, cells));
+        if stub_a == stub_b {
+            return vec![Link::Stub(stub_a)];
+        }
+        let transit = |(x, y): (u32, u32)| (x / stub_grid.max(1), y / stub_grid.max(1));
+        let (transit_a, transit_b) = (transit(stub_a), transit(stub_b));
+        let mut links = vec![Link::Access(stub_a), Link::Access(stub_b)];
+        if transit_a != transit_b {
+            links.push(Link::Backbone(transit_a.min(transit_b), transit_a.max(transit_b)));
+        }
+        links
+    }
+}
+
 /// `per_unit × distance`, rounded to whole microseconds.
 fn scaled(per_unit: Duration, distance: f64) -> Duration {
     Duration::from_micros((per_unit.as_micros() as f64 * distance).round() as u64)

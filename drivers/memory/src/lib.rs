@@ -20,7 +20,7 @@ pub mod liar;
 pub mod overlay;
 mod trace;
 
-pub use latency::{LatencyModel, Position};
+pub use latency::{LatencyModel, Link, Position};
 pub use trace::{Fate, TraceEntry};
 
 use core::net::{Ipv6Addr, SocketAddrV6};
@@ -304,6 +304,11 @@ impl Network {
     /// True unless node `index` has crashed.
     pub fn is_up(&self, index: NodeIndex) -> bool {
         self.slots[index.0].up
+    }
+
+    /// The links of the network's transit-stub model a datagram from `a` to `b` crosses.
+    pub fn links(&self, a: NodeIndex, b: NodeIndex) -> Vec<Link> {
+        self.config.latency.links(&self.slots[a.0].position, &self.slots[b.0].position)
     }
 
     /// One-way latency between two nodes under the network's model.

@@ -1,10 +1,11 @@
 //! A member's answers to TREE_JOIN: its place in the tree to a probe, and
 //! to a member that asks to attach, a place as its child — if it is placed
-//! itself, has room under its degree bound (`tree_children`), the asker is
-//! not one of its ancestors and the tree would not grow too deep — or a
+//! itself, has room under its degree bound (`tree_children`) or a child
+//! that takes fewer children than the asker (which it lets go), the asker
+//! is not one of its ancestors and the tree would not grow too deep — or a
 //! refusal naming children to try. A member shows its certificate unless
 //! it is already the receiver's child; a child's repeated TREE_JOIN is its
-//! heartbeat.
+//! heartbeat; a parent's TREE_JOIN that detaches lets its child go.
 
 use crate::conference::SessionId;
 use crate::id::ResourceLocator;
@@ -14,7 +15,7 @@ use crate::tables::conferences::Role;
 use crate::tables::outbox::{ConferenceOutgoing, Outgoing};
 use crate::tables::transactions::Purpose;
 use crate::tables::tree::{Link, Phase};
-use crate::wire::{Header, TreeJoin, TreeStatus, MAX_DEPTH};
+use crate::wire::{Header, TreeJoin, TreeMode, TreeStatus, MAX_DEPTH};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
@@ -33,25 +34,39 @@ impl Node {
         }
         let now = self.now;
         let known = conference.tree.children.iter().position(|c| c.locator == asker);
-        let status = match (known, join.attach) {
-            (Some(index), true) => {
+        let from_parent = conference.tree.parent.is_some_and(|p| p.locator == asker);
+        let status = match (known, join.mode) {
+            (Some(index), TreeMode::Attach) => {
                 if let Ok(conference) = self.conferences.get_mut(session) {
-                    conference.tree.children[index].heard = now;
+                    let child = &mut conference.tree.children[index];
+                    (child.heard, child.capacity) = (now, join.capacity);
                 }
                 TreeStatus::Child
             }
-            (Some(_), false) => TreeStatus::Info,
-            (None, attach) => {
+            // Our parent lets us go: another took our place under it.
+            (_, TreeMode::Detach) if from_parent => {
+                self.orphaned(session);
+                TreeStatus::Info
+            }
+            (_, TreeMode::Detach) => return Err(DropReason::NotInConference),
+            (Some(_), TreeMode::Probe) => TreeStatus::Info,
+            (None, mode) => {
                 if asker.id == conference.creator {
                     // The root attaches nowhere.
                     return Err(DropReason::NotInConference);
                 }
                 let key = self.member_key(session, asker.id, join.certificate)?;
-                if !attach {
+                let link = Link {
+                    locator: asker,
+                    key,
+                    rtt: Duration::ZERO,
+                    heard: now,
+                    proven: false,
+                    capacity: join.capacity,
+                };
+                if mode == TreeMode::Probe {
                     TreeStatus::Info
-                } else if self
-                    .adopt(session, Link { locator: asker, key, rtt: Duration::ZERO, heard: now, proven: false })
-                {
+                } else if self.adopt(session, link) {
                     // Transfers go to it once it answers a PING at that address.
                     if self.start_request(from, Purpose::ProveChild { session }).is_err() {
                         self.tree_neighbour_gone(session, asker.id);
@@ -69,7 +84,10 @@ impl Node {
         Ok(())
     }
 
-    /// Takes `link` as a child if the tree allows it.
+    /// Takes `link` as a child if the tree allows it: with room under our
+    /// bound, or in the place of the child that takes the fewest children,
+    /// if `link` takes more (that child is let go, and looks for another
+    /// parent) — so members that forward to many stay near the root.
     fn adopt(&mut self, session: SessionId, link: Link) -> bool {
         let (me, bound) = (self.me.id, usize::from(self.config.tree_children));
         let Ok(conference) = self.conferences.get_mut(session) else { return false };
@@ -77,18 +95,30 @@ impl Node {
         let asker = link.locator.id;
         let placed = tree.phase == Phase::Placed && (tree.parent.is_some() || conference.role == Role::Creator);
         let is_parent = tree.parent.is_some_and(|p| p.locator.id == asker);
-        let allowed = placed
-            && asker != me
-            && !is_parent
-            && !tree.path.contains(&asker)
-            && tree.depth() + 1 < MAX_DEPTH
-            && tree.children.len() < bound;
-        if !allowed {
+        let allowed =
+            placed && asker != me && !is_parent && !tree.path.contains(&asker) && tree.depth() + 1 < MAX_DEPTH;
+        if !allowed || bound == 0 {
             return false;
         }
         // The same member at a new address replaces its old entry.
         tree.children.retain(|c| c.locator.id != asker);
-        tree.children.push(link).is_ok()
+        let mut released = None;
+        if tree.children.len() >= bound {
+            let weakest = tree.children.iter().enumerate().min_by_key(|(_, c)| c.capacity).map(|(i, c)| (i, *c));
+            match weakest {
+                Some((index, child)) if child.capacity < link.capacity => {
+                    tree.children.swap_remove(index);
+                    released = Some(child.locator.addr);
+                }
+                _ => return false,
+            }
+        }
+        let adopted = tree.children.push(link).is_ok();
+        if let Some(to) = released {
+            // A full request table: the child finds out at its next heartbeat.
+            let _ = self.start_request(to, Purpose::TreeDetach { session });
+        }
+        adopted
     }
 
     /// A child answered our PING: transfers go to it from now on.
@@ -105,6 +135,17 @@ impl Node {
         if let Ok(conference) = self.conferences.get_mut(session) {
             conference.tree.children.retain(|c| c.locator.addr != addr || c.proven);
         }
+    }
+
+    /// Sets the children this node takes in a conference's tree (its upload
+    /// budget divided by the conference's rate, at most
+    /// [`MAX_TREE_CHILDREN`](crate::config::MAX_TREE_CHILDREN)); children
+    /// already taken stay.
+    pub fn set_tree_children(&mut self, children: u8) -> Result<(), crate::config::ConfigError> {
+        let config = crate::config::Config { tree_children: children, ..self.config };
+        config.validate()?;
+        self.config = config;
+        Ok(())
     }
 
     /// Children we still take in `session`'s tree.

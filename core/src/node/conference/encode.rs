@@ -43,9 +43,9 @@ impl Node {
                 }
                 Message::ConfLeave(ConfLeave { session, member, removed, signature: statement.sign(&self.identity) })
             }
-            ConferenceOutgoing::TreeJoin { attach, certify } => {
+            ConferenceOutgoing::TreeJoin { mode, certify } => {
                 let certificate = self.own_certificate(session).filter(|_| certify);
-                Message::TreeJoin(TreeJoin { session, attach, certificate })
+                Message::TreeJoin(TreeJoin { session, mode, capacity: self.config.tree_children, certificate })
             }
             ConferenceOutgoing::TreeState { status, certify } => {
                 Message::TreeState(self.tree_state(session, status, certify)?)
@@ -82,7 +82,7 @@ impl Node {
                 let _ = candidates.push(child.locator);
             }
         }
-        let (path, root_delay_us) = (tree.path.clone(), tree.root_delay_us);
-        Some(TreeState { session, status, root_delay_us, spare, path, candidates, certificate })
+        let (path, root_delay_us, weakest) = (tree.path.clone(), tree.root_delay_us, tree.weakest());
+        Some(TreeState { session, status, root_delay_us, spare, weakest, path, candidates, certificate })
     }
 }

@@ -26,7 +26,7 @@ pub const PULL_RETRY: Duration = Duration::from_millis(200);
 pub const PULL_BUDGET: u32 = 64;
 /// Silence from upstream after which a member asks for the pieces past
 /// the front too (the transfer's end went missing).
-const TAIL_SILENCE: Duration = Duration::from_millis(600);
+const TAIL_SILENCE: Duration = Duration::from_millis(300);
 
 impl Node {
     /// When a transfer next asks for missing pieces.

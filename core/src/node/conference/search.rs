@@ -116,6 +116,7 @@ impl Node {
             Purpose::TreeAttach { heartbeat: true, .. } => {
                 self.heartbeat_answered(header, &state, (tx.attempts == 1).then_some(rtt))
             }
+            Purpose::TreeDetach { .. } => {}
             _ => return Err(DropReason::InvalidReply),
         }
         Ok(())
@@ -124,12 +125,14 @@ impl Node {
     fn tree_probe_answered(&mut self, header: &Header, state: &TreeState, rtt: Duration) {
         let session = state.session;
         self.probe_done(session);
-        let me = self.me.id;
+        let (me, capacity) = (self.me.id, self.config.tree_children);
         let Ok(conference) = self.conferences.get_mut(session) else { return };
         if conference.tree.phase != Phase::Searching {
             return;
         }
-        let eligible = state.spare > 0 && !state.path.contains(&me) && state.path.len() + 1 < MAX_DEPTH;
+        // Room, or a child that takes fewer children than we do, whose place we may take.
+        let room = state.spare > 0 || state.weakest < capacity;
+        let eligible = room && !state.path.contains(&me) && state.path.len() + 1 < MAX_DEPTH;
         let delay_us = state.root_delay_us.saturating_add(half_micros(rtt));
         conference.tree.offer(Offer { locator: header.sender, delay_us, eligible });
         for candidate in state.candidates.iter().filter(|c| c.id != me) {
@@ -158,7 +161,7 @@ impl Node {
         let key = self.member_key(session, parent.id, state.certificate)?;
         let (now, heartbeat) = (self.now, self.config.tree_heartbeat);
         let Ok(conference) = self.conferences.get_mut(session) else { return Ok(()) };
-        let link = Link { locator: parent, key, rtt, heard: now, proven: true };
+        let link = Link { locator: parent, key, rtt, heard: now, proven: true, capacity: 0 };
         conference.tree.attach(link, &state.path, state.root_delay_us, now, heartbeat);
         let (depth, root_delay_us) = (conference.tree.depth() as u8, conference.tree.root_delay_us);
         self.emit(Event::Conference(ConferenceEvent::Attached { session, parent: parent.id, depth, root_delay_us }));

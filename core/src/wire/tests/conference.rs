@@ -35,12 +35,13 @@ pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) ->
     let admit = ConfAdmit { session, certificate: Some(certificate) };
     let mut leave = ConfLeave { session, member: Id(14), removed: false, signature: Signature([0; 64]) };
     leave.signature = leave.statement(Id(12)).sign(&identity(14));
-    let probe = TreeJoin { session, attach: false, certificate: Some(certificate) };
+    let probe = TreeJoin { session, mode: TreeMode::Probe, capacity: 3, certificate: Some(certificate) };
     let state = TreeState {
         session,
         status: TreeStatus::Info,
         root_delay_us: 0,
         spare: 2,
+        weakest: 2,
         path: heapless::Vec::new(),
         candidates: [node(9)].into_iter().collect(),
         certificate: None,
@@ -118,13 +119,27 @@ pub(super) fn any_conference(g: &mut Gen, kind: MessageType) -> Option<Message> 
             let (member, removed) = (Id(u128::arbitrary(g)), bool::arbitrary(g));
             Message::ConfLeave(ConfLeave { session, member, removed, signature })
         }
-        MessageType::TreeJoin => Message::TreeJoin(TreeJoin { session, attach: bool::arbitrary(g), certificate }),
+        MessageType::TreeJoin => Message::TreeJoin(TreeJoin {
+            session,
+            mode: [TreeMode::Probe, TreeMode::Attach, TreeMode::Detach][usize::arbitrary(g) % 3],
+            capacity: u8::arbitrary(g),
+            certificate,
+        }),
         MessageType::TreeState => {
             let status = [TreeStatus::Info, TreeStatus::Child, TreeStatus::Refused][usize::arbitrary(g) % 3];
             let path = (0..usize::arbitrary(g) % (MAX_DEPTH + 1)).map(|_| Id(u128::arbitrary(g))).collect();
             let candidates = (0..usize::arbitrary(g) % (MAX_CANDIDATES + 1)).map(|_| any_locator(g)).collect();
-            let (root_delay_us, spare) = (u32::arbitrary(g), u8::arbitrary(g));
-            Message::TreeState(TreeState { session, status, root_delay_us, spare, path, candidates, certificate })
+            let (root_delay_us, spare, weakest) = (u32::arbitrary(g), u8::arbitrary(g), u8::arbitrary(g));
+            Message::TreeState(TreeState {
+                session,
+                status,
+                root_delay_us,
+                spare,
+                weakest,
+                path,
+                candidates,
+                certificate,
+            })
         }
         MessageType::ConfProof | MessageType::ConfData | MessageType::ConfPull => {
             return any_transfer_piece(g, kind, session, certificate)
@@ -212,6 +227,7 @@ fn the_largest_tree_state_fits_a_datagram() {
         status: TreeStatus::Refused,
         root_delay_us: u32::MAX,
         spare: 255,
+        weakest: u8::MAX,
         path: (0..MAX_DEPTH as u128).map(Id).collect(),
         candidates: (0..MAX_CANDIDATES).map(|_| any_locator(&mut g)).collect(),
         certificate: Some(any_certificate(&mut g)),

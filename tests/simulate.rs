@@ -59,3 +59,27 @@ fn compare_shows_each_mode_either_way_and_clockwise() {
     let hops = |system: &str| -> f64 { rows.iter().find(|r| r[0] == system).unwrap()[7].parse().unwrap() };
     assert!(hops("MMP2P") < hops("MMP2P clockwise"), "either way takes fewer hops:\n{csv}");
 }
+
+#[test]
+fn multicast_measures_a_small_conference_and_writes_its_figures() {
+    let out = tempfile::tempdir().unwrap();
+    let args = ["simulate", "multicast", "--members", "12", "--stream-secs", "20", "--file", "2097152", "--out"];
+    let output = Command::new(env!("CARGO_BIN_EXE_mmp2p")).args(args).arg(out.path()).output().expect("simulate runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let csv = std::fs::read_to_string(out.path().join("multicast.csv")).expect("the CSV is written");
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = csv.lines().nth(1).expect("one row").split(',').collect();
+    let column = |name: &str| -> f64 { row[header.iter().position(|h| *h == name).unwrap()].parse().unwrap() };
+    assert_eq!(column("members"), 12.0);
+    assert_eq!(column("push_intact"), 11.0, "every member holds the file intact:\n{stdout}");
+    assert!(column("rdp_mean") >= 1.0, "a tree is never faster than the direct path:\n{stdout}");
+    assert!(column("children_over_bound") <= 1.0, "no member over its degree bound:\n{stdout}");
+    assert!(column("continuity_mean") >= 0.95, "the stream plays:\n{stdout}");
+    assert!(column("startup_max_s") <= 2.0, "{stdout}");
+    for file in ["multicast.md", "multicast-rdp.svg", "multicast-stream.svg"] {
+        assert!(out.path().join(file).exists(), "{file} is written");
+    }
+    // The verdict names each target; a target missed is an error exit.
+    assert!(stdout.contains("RDP mean ≤ 1.5") && stdout.contains("control ≤ 1 kbit/s per member"), "{stdout}");
+    assert_eq!(output.status.success(), !stdout.contains("FAIL"), "{stdout}");
+}

@@ -14,7 +14,9 @@ use core::net::SocketAddrV6;
 /// Pieces passed on that wait at once.
 pub const FORWARD_SLOTS: usize = 4;
 /// Pieces asked for again that wait at once.
-pub const RESENDS: usize = 64;
+pub const RESENDS: usize = 128;
+/// Pieces asked for that we lack ourselves, remembered to send on as they come.
+pub const AWAITED: usize = 64;
 
 /// A piece passed on: its datagram, and the neighbours it still goes to.
 #[derive(Clone, Debug)]
@@ -47,4 +49,47 @@ pub struct ConferenceOut {
     pub forwards: heapless::Deque<Forward, FORWARD_SLOTS>,
     /// Pieces asked for again.
     pub resends: heapless::Deque<Resend, RESENDS>,
+    /// Pieces a neighbour asked for that we lack too: sent on when they come.
+    pub awaited: heapless::Deque<Resend, AWAITED>,
+}
+
+impl ConferenceOut {
+    /// Remembers that `resend` waits for a piece we lack; the oldest such
+    /// request is forgotten when full (its neighbour asks again).
+    pub fn await_piece(&mut self, resend: Resend) {
+        if self.awaited.iter().any(|a| *a == resend) {
+            return;
+        }
+        if self.awaited.is_full() {
+            self.awaited.pop_front();
+        }
+        // Cannot fail: a slot was freed above if needed.
+        let _ = self.awaited.push_back(resend);
+    }
+
+    /// Piece `pn` of `transfer` came: those who waited for it get it now.
+    /// Returns how many could not be queued.
+    pub fn piece_came(&mut self, session: SessionId, transfer: u64, pn: u32) -> usize {
+        let mut dropped = 0;
+        let waiting = |a: &Resend| a.session == session && a.transfer == transfer && a.pn == pn;
+        while let Some(at) = self.awaited.iter().position(waiting) {
+            let mut kept = heapless::Deque::<Resend, AWAITED>::new();
+            let mut found = None;
+            for (i, a) in core::mem::take(&mut self.awaited).into_iter().enumerate() {
+                if i == at {
+                    found = Some(a);
+                } else {
+                    // Cannot fail: one fewer than before.
+                    let _ = kept.push_back(a);
+                }
+            }
+            self.awaited = kept;
+            if let Some(resend) = found {
+                if self.resends.push_back(resend).is_err() {
+                    dropped += 1;
+                }
+            }
+        }
+        dropped
+    }
 }

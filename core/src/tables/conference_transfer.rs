@@ -23,12 +23,12 @@ use core::time::Duration;
 /// Transfers a node takes part in at once.
 pub const MAX_CONF_TRANSFERS: usize = 2;
 /// Leaves a receiver tracks from the first it lacks.
-pub const WINDOW: u32 = 32;
+pub const WINDOW: u32 = 64;
 /// Leaves being assembled at once, per transfer.
-pub const ASSEMBLING: usize = 12;
-/// Block proofs kept per transfer: the window's blocks, and as many
-/// before them for neighbours that lag behind.
-pub const PROOF_SLOTS: usize = 2 * (WINDOW / BLOCK_LEAVES) as usize;
+pub const ASSEMBLING: usize = 32;
+/// Block proofs kept per transfer: the window's blocks, and four before
+/// them for neighbours that lag behind.
+pub const PROOF_SLOTS: usize = (WINDOW / BLOCK_LEAVES) as usize + 4;
 /// The most leaves a conference sends: 2²² (64 GiB), so its proofs fit a datagram.
 pub const MAX_CONF_LEAVES: u32 = 1 << 22;
 /// How long a stream's first leaf waits before it plays: the playout buffer.
@@ -128,7 +128,7 @@ pub struct ConfTransfer {
     /// Chunks received of each leaf from `base`.
     pub have: [u16; WINDOW as usize],
     /// Leaves from `base` whose value checked.
-    pub verified: u32,
+    pub verified: u64,
     /// Leaves being assembled.
     pub assembling: heapless::Vec<LeafCheck, ASSEMBLING>,
     /// Proofs kept: block, leaf values, siblings.
@@ -147,6 +147,9 @@ pub struct ConfTransfer {
     pub playout: Option<Playout>,
     /// Leaves of a stream skipped unplayed lately: below `base`, yet not had.
     pub skipped: heapless::Deque<u32, 16>,
+    /// Proofs a neighbour asked us for that we no longer keep: we ask for
+    /// them ourselves, to send them on.
+    pub wanted_proofs: heapless::Vec<u32, 4>,
 }
 
 impl ConfTransfer {
@@ -181,6 +184,7 @@ impl ConfTransfer {
             finished: None,
             playout: None,
             skipped: heapless::Deque::new(),
+            wanted_proofs: heapless::Vec::new(),
         }
     }
 
@@ -220,16 +224,23 @@ impl ConfTransfer {
         values.get((leaf % BLOCK_LEAVES) as usize).copied()
     }
 
-    /// Keeps block `block`'s proof if the window reaches it, making room
-    /// by forgetting the lowest block behind the window; false if it is
-    /// not kept (beyond the window, or no room).
+    /// Keeps block `block`'s proof if the window reaches it (or a neighbour
+    /// wants it), making room by forgetting the lowest block behind the
+    /// window; false if it is not kept (beyond the window, or no room).
     pub fn keep_proof(&mut self, block: u32, values: BlockValues, siblings: Siblings) -> bool {
         let window = self.base / BLOCK_LEAVES..(self.base + WINDOW).div_ceil(BLOCK_LEAVES);
-        if self.proof(block).is_some() || block >= window.end {
+        let wanted = self.wanted_proofs.contains(&block);
+        self.wanted_proofs.retain(|b| *b != block);
+        if self.proof(block).is_some() || (block >= window.end && !wanted) {
             return self.proof(block).is_some();
         }
         if self.proofs.is_full() {
-            let behind = self.proofs.iter().enumerate().filter(|(_, p)| p.0 < window.start).min_by_key(|(_, p)| p.0);
+            let behind = self
+                .proofs
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.0 < window.start && p.0 != block)
+                .min_by_key(|(_, p)| p.0);
             let Some((at, _)) = behind else { return false };
             let mut kept: heapless::Deque<(u32, BlockValues, Siblings), PROOF_SLOTS> = heapless::Deque::new();
             for (i, proof) in core::mem::take(&mut self.proofs).into_iter().enumerate() {
@@ -424,7 +435,7 @@ mod tests {
         };
         let mut t = ConfTransfer::new((SessionId([1; 16]), 7), announcement, RequestId(1), false, Instant::ZERO);
         assert!(t.keep_proof(0, BlockValues::new(), Siblings::new()));
-        assert!(!t.keep_proof(4, BlockValues::new(), Siblings::new()), "beyond the window");
+        assert!(!t.keep_proof(WINDOW / BLOCK_LEAVES, BlockValues::new(), Siblings::new()), "beyond the window");
         t.have[0] = u16::MAX;
         t.have[1] = 0x00ff;
         assert!(t.has(Piece::Chunk(1, 7)) && !t.has(Piece::Chunk(1, 8)));

@@ -81,6 +81,12 @@ pub struct Tree {
     pub root_delay_us: u32,
     /// When our next heartbeat to the parent is due.
     pub heartbeat_at: Option<Instant>,
+    /// Heartbeats left out in a row because transfer pieces came from the parent.
+    pub skipped: u8,
+    /// When a transfer piece last came from the parent, while one flows.
+    pub data_at: Option<Instant>,
+    /// The parent went silent mid-transfer: since when, and by when it must answer.
+    pub suspect: Option<(Instant, Instant)>,
     /// A search's answers, best first.
     pub offers: heapless::Vec<Offer, MAX_OFFERS>,
     /// Members a search has yet to probe.
@@ -89,6 +95,9 @@ pub struct Tree {
     pub probed: u8,
     /// Probes outstanding.
     pub outstanding: u8,
+    /// The search must end soon (an orphan): it takes the best place on
+    /// offer without waiting for every answer.
+    pub hurry: bool,
     /// Members probed by the search, by ID, not to probe them twice.
     pub seen: heapless::Vec<Id, { MAX_PROBES as usize }>,
 }
@@ -112,10 +121,14 @@ impl Tree {
             path: heapless::Vec::new(),
             root_delay_us: 0,
             heartbeat_at: None,
+            skipped: 0,
+            data_at: None,
+            suspect: None,
             offers: heapless::Vec::new(),
             queue: heapless::Vec::new(),
             probed: 0,
             outstanding: 0,
+            hurry: false,
             seen: heapless::Vec::new(),
         }
     }
@@ -147,10 +160,12 @@ impl Tree {
 
     /// Starts a search afresh from `first` (the grandparent of an orphan,
     /// then the root).
-    pub fn start_search(&mut self, first: &[ResourceLocator]) {
+    pub fn start_search(&mut self, first: &[ResourceLocator], hurry: bool) {
         self.phase = Phase::Searching;
+        self.hurry = hurry;
         self.parent = None;
         self.heartbeat_at = None;
+        (self.data_at, self.suspect, self.skipped) = (None, None, 0);
         self.offers.clear();
         self.queue.clear();
         self.seen.clear();
@@ -244,7 +259,7 @@ mod tests {
     #[test]
     fn a_search_probes_each_member_once_within_its_budget() {
         let mut tree = Tree::detached();
-        tree.start_search(&[who(1), who(1), who(2)]);
+        tree.start_search(&[who(1), who(1), who(2)], false);
         assert_eq!(tree.queue.len(), 2, "no member queued twice");
         let mut sent = Vec::new();
         while let Some(next) = tree.next_probe() {

@@ -78,7 +78,8 @@ impl Node {
                 }
             }
         };
-        let certify = status == TreeStatus::Child && known.is_none();
+        // An attachment (not a heartbeat) gets our certificate, a repeated one too.
+        let certify = status == TreeStatus::Child && join.certificate.is_some();
         let what = ConferenceOutgoing::TreeState { status, certify };
         self.send(Outgoing::Conference { to: from, txid: header.txid, session, what });
         Ok(())

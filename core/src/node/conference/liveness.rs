@@ -3,8 +3,12 @@
 //! [`TREE_ATTEMPTS`](crate::tables::transactions::TREE_ATTEMPTS) times an
 //! eighth of a period apart; a parent that answers none is presumed gone
 //! and its child searches again — so an orphan starts looking at most
-//! 1.5 periods after its parent went. A parent drops a child
-//! it has not heard for three periods; a member that leaves tells its
+//! 1.5 periods after its parent went. While a transfer flows, its pieces
+//! prove the parent alive: the child leaves out up to two heartbeats in a
+//! row, and a parent silent for 300 ms is asked at once and must answer
+//! within three round trips (at least 150 ms), so an orphan mid-transfer
+//! starts looking within about half a second. A parent drops a child it
+//! has not heard for four periods; a member that leaves tells its
 //! neighbours at once.
 
 use crate::conference::SessionId;
@@ -16,7 +20,14 @@ use crate::tables::tree::Phase;
 use crate::time::Instant;
 
 /// Heartbeat periods a child may stay silent before its parent drops it.
-const CHILD_SILENCE: u32 = 3;
+const CHILD_SILENCE: u32 = 4;
+/// Heartbeats a child leaves out in a row while transfer pieces come from
+/// its parent (which then proves itself alive).
+const MAX_SKIPPED: u8 = 2;
+/// Silence of a parent mid-transfer after which the child asks it at once.
+const DATA_SILENCE: core::time::Duration = core::time::Duration::from_millis(300);
+/// The least a silent parent has to answer that quick heartbeat.
+const SUSPECT_GRACE: core::time::Duration = core::time::Duration::from_millis(150);
 
 impl Node {
     /// When a tree next has work: a heartbeat due, a search to start again,
@@ -33,7 +44,9 @@ impl Node {
                 };
                 let heartbeat = tree.parent.and(tree.heartbeat_at);
                 let child = tree.children.iter().map(|child| child.heard + silence).min();
-                [waiting, heartbeat, child]
+                let quiet = tree.data_at.filter(|_| tree.suspect.is_none()).map(|at| at + DATA_SILENCE);
+                let suspect = tree.suspect.map(|(_, by)| by);
+                [waiting, heartbeat, child, quiet, suspect]
             })
             .flatten()
             .chain(self.next_chat_retry())
@@ -62,15 +75,38 @@ impl Node {
             let tree = &mut conference.tree;
             tree.children.retain(|child| child.heard + silence > now);
             if matches!(tree.phase, Phase::Waiting(at) if at <= now) {
-                self.search_from_root(session);
-                continue;
-            }
-            let due = tree.parent.is_some() && tree.heartbeat_at.is_some_and(|at| at <= now);
-            if !due {
+                let hurry = tree.hurry;
+                self.search_from_root(session, hurry);
                 continue;
             }
             let Some(parent) = tree.parent else { continue };
-            tree.heartbeat_at = Some(now + self.config.tree_heartbeat);
+            // A parent silent mid-transfer is asked at once, and must answer quickly.
+            if let Some((since, _)) = tree.suspect.filter(|(_, by)| *by <= now) {
+                tree.suspect = None;
+                if parent.heard < since {
+                    self.orphaned(session);
+                }
+                continue;
+            }
+            let quiet = tree.suspect.is_none() && tree.data_at.is_some_and(|at| at + DATA_SILENCE <= now);
+            if quiet {
+                tree.data_at = None;
+                tree.suspect = Some((now, now + SUSPECT_GRACE.max(parent.rtt * 3)));
+            }
+            let due = tree.heartbeat_at.is_some_and(|at| at <= now);
+            if !due && !quiet {
+                continue;
+            }
+            if due {
+                tree.heartbeat_at = Some(now + self.config.tree_heartbeat);
+                // Pieces from the parent prove it alive: the heartbeat waits, up to a point.
+                let fed = tree.data_at.is_some_and(|at| at + self.config.tree_heartbeat > now);
+                if fed && tree.skipped < MAX_SKIPPED && !quiet {
+                    tree.skipped += 1;
+                    continue;
+                }
+                tree.skipped = 0;
+            }
             let outstanding = self
                 .requests
                 .transactions

@@ -100,7 +100,7 @@ impl Node {
                 let root = *conference.creator_locator().ok_or(DropReason::NotInConference)?;
                 let Ok(conference) = self.conferences.get_mut(session) else { return Ok(()) };
                 conference.role = Role::Member(certificate);
-                conference.tree.start_search(&[root]);
+                conference.tree.start_search(&[root], false);
                 self.emit(Event::Conference(ConferenceEvent::Admitted { session }));
                 self.search_step(session);
             }

@@ -5,13 +5,14 @@
 //! meanwhile), then every [`PULL_RETRY`] while something is missing. A
 //! neighbour answers with the pieces it has, at most [`PULL_BUDGET`] per
 //! pull, and only to a neighbour proven at its address; pieces it does not
-//! have yet, it has asked for itself.
+//! have yet, it asks for itself and sends on as they come (a proof it no
+//! longer keeps, it asks its own upstream for on purpose).
 
 use crate::conference::SessionId;
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::conference_out::Resend;
-use crate::tables::conference_transfer::{piece_at, piece_count, MAX_CONF_TRANSFERS};
+use crate::tables::conference_transfer::{piece_at, piece_count, piece_number, Piece, MAX_CONF_TRANSFERS};
 use crate::tables::outbox::{ConferenceOutgoing, Outgoing};
 use crate::time::Instant;
 use crate::wire::{ConfPull, Header, MAX_PULL_RANGES};
@@ -21,9 +22,9 @@ use core::time::Duration;
 /// How long a gap may close by itself before it is asked for.
 pub const PULL_DELAY: Duration = Duration::from_millis(40);
 /// How often a member asks again for what is still missing.
-pub const PULL_RETRY: Duration = Duration::from_millis(200);
+pub const PULL_RETRY: Duration = Duration::from_millis(120);
 /// Pieces a pull asks for, and a neighbour answers, at most.
-pub const PULL_BUDGET: u32 = 64;
+pub const PULL_BUDGET: u32 = 128;
 /// Silence from upstream after which a member asks for the pieces past
 /// the front too (the transfer's end went missing).
 const TAIL_SILENCE: Duration = Duration::from_millis(300);
@@ -38,7 +39,8 @@ impl Node {
     pub(crate) fn send_pulls(&mut self, now: Instant) {
         let mut pulls: heapless::Vec<(SocketAddrV6, SessionId, u64), MAX_CONF_TRANSFERS> = heapless::Vec::new();
         for t in self.conference_transfers.iter_mut() {
-            if t.source || t.finished.is_some() || t.pull_at.is_none_or(|at| at > now) {
+            let wanting = !t.wanted_proofs.is_empty();
+            if t.source || (t.finished.is_some() && !wanting) || t.pull_at.is_none_or(|at| at > now) {
                 continue;
             }
             let Some(upstream) = t.upstream else {
@@ -49,14 +51,14 @@ impl Node {
             let silent = t.front_at + TAIL_SILENCE <= now;
             let until = if silent { piece_count(t.content()) } else { t.front };
             let ranges = t.missing(until, MAX_PULL_RANGES, PULL_BUDGET);
-            if ranges.is_empty() && !silent {
+            if ranges.is_empty() && !silent && !wanting {
                 // Nothing behind the front: wait for the front to move, or go silent.
                 t.pull_at = Some(t.front_at + TAIL_SILENCE);
                 continue;
             }
             t.pull_at = Some(now + PULL_RETRY);
             t.pull_until = until;
-            if !ranges.is_empty() {
+            if !ranges.is_empty() || wanting {
                 // Cannot overflow: one pull per transfer.
                 let _ = pulls.push((upstream, t.session, t.transfer));
             }
@@ -70,7 +72,14 @@ impl Node {
     /// Our pull for what transfer `transfer` of `session` lacks, as it stands.
     pub(crate) fn pull_message(&self, session: SessionId, transfer: u64) -> Option<ConfPull> {
         let t = self.conference_transfers.get(session, transfer)?;
-        let ranges = t.missing(t.pull_until, MAX_PULL_RANGES, PULL_BUDGET).iter().copied().collect();
+        let mut ranges: heapless::Vec<(u32, u16), MAX_PULL_RANGES> = heapless::Vec::new();
+        for block in &t.wanted_proofs {
+            // Cannot overflow: at most 4 wanted, fewer than the ranges' bound.
+            let _ = ranges.push((piece_number(Piece::Proof(*block)), 1));
+        }
+        let room = MAX_PULL_RANGES - ranges.len();
+        let budget = PULL_BUDGET - ranges.len() as u32;
+        ranges.extend(t.missing(t.pull_until, room, budget).iter().copied());
         Some(ConfPull { session, transfer, ranges })
     }
 
@@ -87,22 +96,34 @@ impl Node {
         }
         let t = self.conference_transfers.get(session, pull.transfer).ok_or(DropReason::UnknownStream)?;
         let content = *t.content();
-        let mut budget = PULL_BUDGET;
-        for &(first, count) in &pull.ranges {
+        // Each piece asked for, and whether we have it.
+        let mut asked: heapless::Vec<(u32, bool), { PULL_BUDGET as usize }> = heapless::Vec::new();
+        'ranges: for &(first, count) in &pull.ranges {
             for pn in first..first.saturating_add(u32::from(count)) {
-                if budget == 0 {
-                    return Ok(());
-                }
                 let Some(piece) = piece_at(&content, pn) else { break };
-                if !t.has(piece) {
-                    continue;
+                if asked.push((pn, t.has(piece))).is_err() {
+                    break 'ranges;
                 }
-                budget -= 1;
-                let resend = Resend { to: from, session, transfer: pull.transfer, pn };
-                if self.conference_out.resends.push_back(resend).is_err() {
-                    self.stats.count_drop(DropReason::OutboxFull);
-                    return Ok(());
+            }
+        }
+        let now = self.now;
+        for (pn, had) in asked {
+            let resend = Resend { to: from, session, transfer: pull.transfer, pn };
+            if !had {
+                // We lack it too, and ask for it ourselves: it goes on when it comes.
+                self.conference_out.await_piece(resend);
+                if let (Some(Piece::Proof(block)), Some(t)) =
+                    (piece_at(&content, pn), self.conference_transfers.get_mut(session, pull.transfer))
+                {
+                    // A proof we no longer keep, below our window: asked for on purpose.
+                    if !t.source && !t.wanted_proofs.contains(&block) && t.wanted_proofs.push(block).is_ok() {
+                        let due = now + PULL_DELAY;
+                        t.pull_at = Some(t.pull_at.map_or(due, |at| at.min(due)));
+                    }
                 }
+            } else if self.conference_out.resends.push_back(resend).is_err() {
+                self.stats.count_drop(DropReason::OutboxFull);
+                break;
             }
         }
         Ok(())

@@ -49,7 +49,8 @@ impl Node {
             }
         }
         let t = self.conference_transfers.get_mut(session, transfer).ok_or(DropReason::UnknownStream)?;
-        if t.source || t.finished.is_some() {
+        let wanted = t.wanted_proofs.contains(&proof.proof.block);
+        if t.source || (t.finished.is_some() && !wanted) {
             return Ok(());
         }
         let (content, block) = (*t.content(), proof.proof.block);
@@ -68,6 +69,9 @@ impl Node {
             t.keep_proof(block, proof.proof.values.clone(), proof.proof.siblings.clone());
         }
         let pn = proof.proof.pn;
+        if fresh {
+            self.piece_came(session, transfer, pn);
+        }
         if self.note_piece(session, transfer, pn, from) && fresh {
             self.pass_on(session, from, Message::ConfProof(proof));
         }
@@ -127,6 +131,9 @@ impl Node {
             // Cannot fail: room was checked above.
             let _ = self.transfers.staged.push_back(staged);
         }
+        if fresh {
+            self.piece_came(session, transfer, pn);
+        }
         if self.note_piece(session, transfer, pn, from) && fresh {
             self.pass_on(session, from, Message::ConfData(data));
         }
@@ -134,6 +141,13 @@ impl Node {
             self.check_conference_leaf(session, transfer, leaf);
         }
         Ok(())
+    }
+
+    /// Piece `pn` came: the neighbours that asked us for it get it.
+    fn piece_came(&mut self, session: SessionId, transfer: u64, pn: u32) {
+        for _ in 0..self.conference_out.piece_came(session, transfer, pn) {
+            self.stats.count_drop(DropReason::OutboxFull);
+        }
     }
 
     /// Sends `message` on to every proven tree neighbour but `from`,
@@ -163,8 +177,15 @@ impl Node {
 
     /// Records that piece `pn` came from `from`: true if it is new at the
     /// transfer's front (to go on); a gap behind the front schedules a pull.
+    /// A piece from our parent shows it alive.
     fn note_piece(&mut self, session: SessionId, transfer: u64, pn: u32, from: SocketAddrV6) -> bool {
         let now = self.now;
+        if let Ok(conference) = self.conferences.get_mut(session) {
+            let tree = &mut conference.tree;
+            if tree.parent.is_some_and(|p| p.locator.addr == from) {
+                (tree.data_at, tree.suspect) = (Some(now), None);
+            }
+        }
         let Some(t) = self.conference_transfers.get_mut(session, transfer) else { return false };
         t.upstream = Some(from);
         if pn < t.front {

@@ -19,6 +19,10 @@ use crate::wire::{Header, MessageType, TreeState, TreeStatus, MAX_DEPTH};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
+/// Members probed after which an orphan's search takes the best place on
+/// offer without waiting for the rest of its answers.
+const PROBES_BEFORE_CHOOSING: u8 = 8;
+
 impl Node {
     /// Sends the probes the search of `session` may send now; once it has
     /// nothing left to wait for, asks the best offer to take us.
@@ -31,7 +35,14 @@ impl Node {
             }
         }
         let Ok(conference) = self.conferences.get_mut(session) else { return };
-        if !conference.tree.search_done() {
+        // Done when nothing is left to wait for — or, with a place on offer,
+        // once enough members were probed (an orphan must not wait long).
+        let tree = &conference.tree;
+        let enough = tree.phase == Phase::Searching
+            && tree.hurry
+            && tree.probed >= PROBES_BEFORE_CHOOSING
+            && tree.best().is_some();
+        if !(tree.search_done() || enough) {
             return;
         }
         match conference.tree.best().copied() {
@@ -54,12 +65,13 @@ impl Node {
         }
     }
 
-    /// Starts a search from the root of `session`'s tree.
-    pub(crate) fn search_from_root(&mut self, session: SessionId) {
+    /// Starts a search from the root of `session`'s tree (`hurry`: an
+    /// orphan, which takes a good place soon rather than the best late).
+    pub(crate) fn search_from_root(&mut self, session: SessionId, hurry: bool) {
         let Ok(conference) = self.conferences.get_mut(session) else { return };
         let Some(root) = conference.creator_locator().copied() else { return };
         if matches!(conference.role, Role::Member(_)) {
-            conference.tree.start_search(&[root]);
+            conference.tree.start_search(&[root], hurry);
             self.search_step(session);
         }
     }
@@ -112,7 +124,13 @@ impl Node {
         let rtt = self.now.saturating_duration_since(if tx.attempts == 1 { tx.sent_at } else { tx.started });
         match tx.purpose {
             Purpose::TreeProbe { .. } => self.tree_probe_answered(header, &state, rtt),
-            Purpose::TreeAttach { heartbeat: false, .. } => self.attach_answered(header, &state, rtt)?,
+            Purpose::TreeAttach { heartbeat: false, .. } => {
+                if let Err(reason) = self.attach_answered(header, &state, rtt) {
+                    // An answer we cannot take: on to the next offer.
+                    self.tree_attach_failed(session, from, false);
+                    return Err(reason);
+                }
+            }
             Purpose::TreeAttach { heartbeat: true, .. } => {
                 self.heartbeat_answered(header, &state, (tx.attempts == 1).then_some(rtt))
             }
@@ -181,6 +199,8 @@ impl Node {
             return self.orphaned(session);
         }
         parent.heard = now;
+        conference.tree.suspect = None;
+        let Some(parent) = conference.tree.parent.as_mut() else { return };
         if let Some(rtt) = rtt {
             // Smoothed as RFC 6298 does: seven eighths of the old, one eighth of the new.
             parent.rtt = (parent.rtt * 7 + rtt) / 8;
@@ -205,6 +225,6 @@ impl Node {
             .transactions
             .retain(|tx| !matches!(tx.purpose, Purpose::TreeAttach { session: s, .. } if s == session));
         self.emit(Event::Conference(ConferenceEvent::Orphaned { session, parent: parent.locator.id }));
-        self.search_from_root(session);
+        self.search_from_root(session, true);
     }
 }

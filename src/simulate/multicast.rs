@@ -190,8 +190,15 @@ fn provision(overlay: &mut Overlay, mut cast: Cast, rng: &mut Rng) -> Cast {
 fn befriend(overlay: &mut Overlay, a: NodeIndex, b: NodeIndex) -> Result<(), Box<dyn Error>> {
     let (a_id, b_id) = (overlay.network.locator(a).id, overlay.network.locator(b).id);
     for _ in 0..3 {
+        if overlay.network.node(a).contacts().get(b_id).is_some() {
+            return Ok(());
+        }
         let since = overlay.network.events().len();
-        overlay.network.command(a, |n, now| n.request_friend(now, b_id, "conference"))?;
+        match overlay.network.command(a, |n, now| n.request_friend(now, b_id, "conference")) {
+            Ok(()) => {}
+            Err(mmp2p_core::CommandError::AlreadyFriends) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
         if wait(
             overlay,
             Duration::from_secs(20),
@@ -199,10 +206,10 @@ fn befriend(overlay: &mut Overlay, a: NodeIndex, b: NodeIndex) -> Result<(), Box
             since,
         ) {
             overlay.network.command(b, |n, now| n.accept_friend(now, a_id))?;
-            overlay.network.run_for(Duration::from_secs(2));
-            if overlay.network.node(a).contacts().get(b_id).is_some() {
-                return Ok(());
-            }
+            let accepted = |e: &mmp2p_memory::NodeEvent| {
+                e.node == a && matches!(&e.event, Event::FriendAccepted { friend } if *friend == b_id)
+            };
+            wait(overlay, Duration::from_secs(10), accepted, since);
         }
     }
     Err(format!("{b:?} never became the creator's friend").into())
@@ -488,7 +495,16 @@ fn stream(
     row.continuity_mean = continuity.iter().sum::<f64>() / continuity.len().max(1) as f64;
     row.continuity_min = continuity.iter().copied().fold(1.0, f64::min);
     row.survivors_missed_pct = 100.0 * survivors_missed as f64 / (survivors_played + survivors_missed).max(1) as f64;
-    row.unfinished = cast.members.len().saturating_sub(continuity.len());
+    // Members offered the stream that did not play it to its end (one that
+    // joined after its last proof was never offered it).
+    let ended = |m: NodeIndex| {
+        overlay.network.events()[since..].iter().any(|e| {
+            e.node == m
+                && matches!(e.event, Event::Conference(ConferenceEvent::StreamEnded { transfer: t, .. }) if t == transfer)
+        })
+    };
+    let offered_it = |m: &NodeIndex| offered(overlay, *m, since, transfer).is_some();
+    row.unfinished = cast.members.iter().filter(|m| offered_it(m)).filter(|&&m| !ended(m)).count();
     if let Some((at, children, mark)) = repair {
         row.orphans = children.len();
         row.repair_max_secs = children

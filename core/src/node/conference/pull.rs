@@ -38,15 +38,23 @@ impl Node {
     /// Asks for what each transfer is missing, where a pull is due.
     pub(crate) fn send_pulls(&mut self, now: Instant) {
         let mut pulls: heapless::Vec<(SocketAddrV6, SessionId, u64), MAX_CONF_TRANSFERS> = heapless::Vec::new();
+        let conferences = &self.conferences;
         for t in self.conference_transfers.iter_mut() {
             let wanting = !t.wanted_proofs.is_empty();
             if t.source || (t.finished.is_some() && !wanting) || t.pull_at.is_none_or(|at| at > now) {
                 continue;
             }
-            let Some(upstream) = t.upstream else {
-                t.pull_at = None;
+            // The neighbour the transfer came from, while it is one; else our parent.
+            let tree = conferences.get(t.session).map(|c| &c.tree);
+            let neighbour = |addr: &SocketAddrV6| {
+                tree.is_some_and(|tree| tree.proven_neighbours().any(|l| l.locator.addr == *addr))
+            };
+            let parent = tree.and_then(|tree| tree.parent).map(|p| p.locator.addr);
+            let Some(upstream) = t.upstream.filter(neighbour).or(parent) else {
+                t.pull_at = Some(now + PULL_RETRY);
                 continue;
             };
+            t.upstream = Some(upstream);
             // Past a front silent too long, up to the end: the tail may be lost too.
             let silent = t.front_at + TAIL_SILENCE <= now;
             let until = if silent { piece_count(t.content()) } else { t.front };

@@ -70,26 +70,21 @@ impl ConferenceOut {
     /// Piece `pn` of `transfer` came: those who waited for it get it now.
     /// Returns how many could not be queued.
     pub fn piece_came(&mut self, session: SessionId, transfer: u64, pn: u32) -> usize {
-        let mut dropped = 0;
         let waiting = |a: &Resend| a.session == session && a.transfer == transfer && a.pn == pn;
-        while let Some(at) = self.awaited.iter().position(waiting) {
-            let mut kept = heapless::Deque::<Resend, AWAITED>::new();
-            let mut found = None;
-            for (i, a) in core::mem::take(&mut self.awaited).into_iter().enumerate() {
-                if i == at {
-                    found = Some(a);
-                } else {
-                    // Cannot fail: one fewer than before.
-                    let _ = kept.push_back(a);
-                }
-            }
-            self.awaited = kept;
-            if let Some(resend) = found {
-                if self.resends.push_back(resend).is_err() {
-                    dropped += 1;
-                }
+        if !self.awaited.iter().any(waiting) {
+            return 0;
+        }
+        let mut dropped = 0;
+        let mut kept = heapless::Deque::<Resend, AWAITED>::new();
+        for a in core::mem::take(&mut self.awaited) {
+            if !waiting(&a) {
+                // Cannot fail: no more than before.
+                let _ = kept.push_back(a);
+            } else if self.resends.push_back(a).is_err() {
+                dropped += 1;
             }
         }
+        self.awaited = kept;
         dropped
     }
 }

@@ -100,6 +100,15 @@ impl Conference {
         }
     }
 
+    /// True if we take children in its tree: we are placed (its root, or
+    /// attached) and a child of ours would not be too deep.
+    pub fn takes_children(&self) -> bool {
+        let tree = &self.tree;
+        let placed =
+            tree.phase == crate::tables::tree::Phase::Placed && (tree.parent.is_some() || self.role == Role::Creator);
+        placed && tree.depth() + 1 < crate::wire::MAX_DEPTH
+    }
+
     /// The creator's locator (the first member).
     pub fn creator_locator(&self) -> Option<&ResourceLocator> {
         self.members.first().map(|m| &m.locator)

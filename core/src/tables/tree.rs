@@ -11,7 +11,11 @@ use crate::id::{Id, ResourceLocator};
 use crate::identity::PublicKey;
 use crate::time::Instant;
 use crate::wire::MAX_DEPTH;
+use core::net::SocketAddrV6;
 use core::time::Duration;
+
+/// The addresses of a member's tree neighbours: its parent and children.
+pub type Addresses = heapless::Vec<SocketAddrV6, { MAX_CHILDREN + 1 }>;
 
 /// Children a member takes at most, whatever its upload budget.
 pub const MAX_CHILDREN: usize = crate::config::MAX_TREE_CHILDREN;
@@ -156,6 +160,18 @@ impl Tree {
     /// The neighbours transfers go to: those proven at their address.
     pub fn proven_neighbours(&self) -> impl Iterator<Item = &Link> {
         self.neighbours().filter(|link| link.proven)
+    }
+
+    /// The addresses of our tree neighbours (`proven`: only those proven),
+    /// but `except`.
+    pub fn addresses(&self, proven: bool, except: Option<SocketAddrV6>) -> Addresses {
+        let links = self.neighbours().filter(|link| link.proven || !proven);
+        links.map(|link| link.locator.addr).filter(|addr| Some(*addr) != except).collect()
+    }
+
+    /// True if `addr` is a tree neighbour's (`proven`: a proven one's).
+    pub fn is_neighbour(&self, addr: SocketAddrV6, proven: bool) -> bool {
+        self.neighbours().any(|link| link.locator.addr == addr && (link.proven || !proven))
     }
 
     /// Starts a search afresh from `first` (the grandparent of an orphan,

@@ -14,8 +14,8 @@ use crate::stats::DropReason;
 use crate::tables::conferences::Role;
 use crate::tables::outbox::{ConferenceOutgoing, Outgoing};
 use crate::tables::transactions::Purpose;
-use crate::tables::tree::{Link, Phase};
-use crate::wire::{Header, TreeJoin, TreeMode, TreeStatus, MAX_DEPTH};
+use crate::tables::tree::Link;
+use crate::wire::{Header, TreeJoin, TreeMode, TreeStatus};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
@@ -92,12 +92,11 @@ impl Node {
     fn adopt(&mut self, session: SessionId, link: Link) -> bool {
         let (me, bound) = (self.me.id, usize::from(self.config.tree_children));
         let Ok(conference) = self.conferences.get_mut(session) else { return false };
-        let tree = &mut conference.tree;
         let asker = link.locator.id;
-        let placed = tree.phase == Phase::Placed && (tree.parent.is_some() || conference.role == Role::Creator);
+        let takes = conference.takes_children();
+        let tree = &mut conference.tree;
         let is_parent = tree.parent.is_some_and(|p| p.locator.id == asker);
-        let allowed =
-            placed && asker != me && !is_parent && !tree.path.contains(&asker) && tree.depth() + 1 < MAX_DEPTH;
+        let allowed = takes && asker != me && !is_parent && !tree.path.contains(&asker);
         if !allowed || bound == 0 {
             return false;
         }
@@ -152,11 +151,9 @@ impl Node {
     /// Children we still take in `session`'s tree.
     pub(crate) fn spare_children(&self, session: SessionId) -> u8 {
         let Some(conference) = self.conferences.get(session) else { return 0 };
-        let tree = &conference.tree;
-        let placed = tree.phase == Phase::Placed && (tree.parent.is_some() || conference.role == Role::Creator);
-        if !placed || tree.depth() + 1 >= MAX_DEPTH {
+        if !conference.takes_children() {
             return 0;
         }
-        self.config.tree_children.saturating_sub(tree.children.len() as u8)
+        self.config.tree_children.saturating_sub(conference.tree.children.len() as u8)
     }
 }

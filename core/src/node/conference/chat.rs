@@ -50,7 +50,7 @@ impl Node {
         let seq = conference.said + 1;
         conference.said = seq;
         conference.record_heard(me, seq);
-        let waiting = conference.tree.proven_neighbours().map(|l| l.locator.addr).collect();
+        let waiting = conference.tree.addresses(true, None);
         let mut chat = ConfChat { session, sender: me, certificate, seq, text, signature: Signature([0; 64]) };
         chat.signature = self.identity.sign(&chat.signing_bytes());
         let slot =
@@ -68,15 +68,12 @@ impl Node {
         chat: ConfChat,
     ) -> Result<(), DropReason> {
         let session = chat.session;
-        let conference = self.conferences.get(session).ok_or(DropReason::NotInConference)?;
-        let neighbour = conference.tree.neighbours().any(|l| l.locator.addr == from);
-        if !neighbour || matches!(conference.role, Role::Invited | Role::Answering { .. }) {
-            return Err(DropReason::NotInConference);
-        }
+        self.check_tree_neighbour(session, from)?;
         let key = self.member_key(session, chat.sender, chat.certificate)?;
         key.verify(&chat.signing_bytes(), &chat.signature).map_err(|_| DropReason::BadSignature)?;
         let (sender, seq) = (chat.sender, chat.seq);
-        let fresh = seq > conference.heard_from(sender) && self.conference_chats.get(session, sender, seq).is_none();
+        let heard = self.conferences.get(session).map_or(0, |c| c.heard_from(sender));
+        let fresh = seq > heard && self.conference_chats.get(session, sender, seq).is_none();
         if fresh {
             let slot = ChatSlot {
                 chat,
@@ -108,8 +105,7 @@ impl Node {
             }
             slot.delivered = true;
             let from = slot.from;
-            slot.waiting =
-                conference.tree.proven_neighbours().map(|l| l.locator.addr).filter(|a| Some(*a) != from).collect();
+            slot.waiting = conference.tree.addresses(true, from);
             let text = slot.chat.text.clone();
             self.emit(Event::Conference(ConferenceEvent::Chat { session, from: sender, seq: next, text }));
             self.pass_on_chat(session, sender, next);

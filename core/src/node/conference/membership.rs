@@ -140,8 +140,7 @@ impl Node {
         let statement = leave.statement(creator);
         let key = self.signer_key(session, statement.signer()).ok_or(DropReason::NotInConference)?;
         statement.verify(&key, &leave.signature).map_err(|_| DropReason::BadSignature)?;
-        let neighbours: heapless::Vec<SocketAddrV6, { crate::tables::tree::MAX_CHILDREN + 1 }> =
-            conference.tree.neighbours().map(|l| l.locator.addr).collect();
+        let neighbours = conference.tree.addresses(false, None);
         let creating = conference.role == Role::Creator;
         self.send(Outgoing::Ack { to: from, txid: header.txid });
         let me = self.me.id;

@@ -111,7 +111,7 @@ impl Node {
             }
             Role::Member(_) => {
                 let creator = conference.creator_locator().map(|c| c.addr);
-                let neighbours = tree_neighbours(conference);
+                let neighbours = conference.tree.addresses(false, None);
                 if let Some(creator) = creator {
                     let purpose = Purpose::ConfLeave { session, member: me, removed: false };
                     if self.start_request(creator, purpose).is_err() {
@@ -154,6 +154,21 @@ impl Node {
         self.send(Outgoing::Conference { to, txid, session, what });
     }
 
+    /// Checks that a datagram came from a tree neighbour of ours in
+    /// `session`, where we are a member.
+    pub(crate) fn check_tree_neighbour(
+        &self,
+        session: SessionId,
+        from: SocketAddrV6,
+    ) -> Result<(), crate::stats::DropReason> {
+        let conference = self.conferences.get(session).ok_or(crate::stats::DropReason::NotInConference)?;
+        let member = matches!(conference.role, Role::Creator | Role::Member(_));
+        if !member || !conference.tree.is_neighbour(from, false) {
+            return Err(crate::stats::DropReason::NotInConference);
+        }
+        Ok(())
+    }
+
     /// The key `member` signs with in conference `session`: the creator's,
     /// or the one `certificate` binds to `member` under the creator's key.
     pub(crate) fn member_key(
@@ -182,11 +197,4 @@ impl Node {
         }
         self.messenger.contacts.get(conference.creator).map(|c| c.key)
     }
-}
-
-/// The addresses of a conference's tree neighbours: parent, then children.
-fn tree_neighbours(
-    conference: &crate::tables::conferences::Conference,
-) -> heapless::Vec<SocketAddrV6, { crate::tables::tree::MAX_CHILDREN + 1 }> {
-    conference.tree.neighbours().map(|link| link.locator.addr).collect()
 }

@@ -46,9 +46,7 @@ impl Node {
             }
             // The neighbour the transfer came from, while it is one; else our parent.
             let tree = conferences.get(t.session).map(|c| &c.tree);
-            let neighbour = |addr: &SocketAddrV6| {
-                tree.is_some_and(|tree| tree.proven_neighbours().any(|l| l.locator.addr == *addr))
-            };
+            let neighbour = |addr: &SocketAddrV6| tree.is_some_and(|tree| tree.is_neighbour(*addr, true));
             let parent = tree.and_then(|tree| tree.parent).map(|p| p.locator.addr);
             let Some(upstream) = t.upstream.filter(neighbour).or(parent) else {
                 t.pull_at = Some(now + PULL_RETRY);
@@ -99,7 +97,7 @@ impl Node {
     ) -> Result<(), DropReason> {
         let session = pull.session;
         let conference = self.conferences.get(session).ok_or(DropReason::NotInConference)?;
-        if !conference.tree.proven_neighbours().any(|l| l.locator.addr == from) {
+        if !conference.tree.is_neighbour(from, true) {
             return Err(DropReason::NotInConference);
         }
         let t = self.conference_transfers.get(session, pull.transfer).ok_or(DropReason::UnknownStream)?;

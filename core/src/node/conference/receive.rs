@@ -14,23 +14,11 @@ use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::conference_out::Forward;
 use crate::tables::conference_transfer::{piece_number, ConfTransfer, Piece, Playout, MAX_CONF_LEAVES, PLAYOUT_BUFFER};
-use crate::tables::conferences::Role;
 use crate::tables::downloads::Staged;
 use crate::wire::{Announcement, ConfData, ConfProof, Header, Message, Repr, MAX_DATAGRAM};
 use core::net::SocketAddrV6;
 
 impl Node {
-    /// Checks that a transfer piece came from a tree neighbour of ours in
-    /// `session`, where we are a member.
-    fn check_tree_neighbour(&self, session: SessionId, from: SocketAddrV6) -> Result<(), DropReason> {
-        let conference = self.conferences.get(session).ok_or(DropReason::NotInConference)?;
-        let member = matches!(conference.role, Role::Creator | Role::Member(_));
-        if !member || !conference.tree.neighbours().any(|l| l.locator.addr == from) {
-            return Err(DropReason::NotInConference);
-        }
-        Ok(())
-    }
-
     pub(crate) fn handle_conf_proof(&mut self, from: SocketAddrV6, proof: ConfProof) -> Result<(), DropReason> {
         let (session, transfer) = (proof.session, proof.transfer);
         self.check_tree_neighbour(session, from)?;
@@ -154,8 +142,7 @@ impl Node {
     /// encoded now; with no room, they ask for it later.
     fn pass_on(&mut self, session: SessionId, from: SocketAddrV6, message: Message) {
         let Some(conference) = self.conferences.get(session) else { return };
-        let to: heapless::Vec<SocketAddrV6, { crate::tables::tree::MAX_CHILDREN + 1 }> =
-            conference.tree.proven_neighbours().map(|l| l.locator.addr).filter(|a| *a != from).collect();
+        let to = conference.tree.addresses(true, Some(from));
         if to.is_empty() {
             return;
         }

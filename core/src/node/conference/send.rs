@@ -109,21 +109,17 @@ impl Node {
     #[allow(clippy::type_complexity, reason = "a packet, nothing yet, or nothing due")]
     fn next_sent_piece_once(&mut self, buf: &mut [u8]) -> Option<Option<(SocketAddrV6, usize, Option<Fill>)>> {
         let now = self.now;
-        let index = self
+        let t = self
             .conference_transfers
             .iter()
-            .position(|t| t.source && t.finished.is_none() && t.send_at <= now && t.front < piece_count(t.content()))?;
-        let t = self.conference_transfers.iter().nth(index)?;
+            .find(|t| t.source && t.finished.is_none() && t.send_at <= now && t.front < piece_count(t.content()))?;
         let (session, transfer, pn, next_to) = (t.session, t.transfer, t.front, usize::from(t.next_to));
-        let neighbours: heapless::Vec<SocketAddrV6, { crate::tables::tree::MAX_CHILDREN + 1 }> = self
-            .conferences
-            .get(session)
-            .map(|c| c.tree.proven_neighbours().map(|l| l.locator.addr).collect())
-            .unwrap_or_default();
-        let to = neighbours.get(next_to).copied();
+        let tree = self.conferences.get(session).map(|c| &c.tree);
+        let to = tree.and_then(|tree| tree.proven_neighbours().nth(next_to)).map(|link| link.locator.addr);
+        let neighbours = tree.map_or(0, |tree| tree.proven_neighbours().count());
         let packet = to.and_then(|_| self.piece_packet(buf, (session, transfer, pn), true));
         let t = self.conference_transfers.get_mut(session, transfer)?;
-        if to.is_some() && next_to + 1 < neighbours.len() {
+        if to.is_some() && next_to + 1 < neighbours {
             t.next_to += 1;
         } else {
             let content = *t.content();

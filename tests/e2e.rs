@@ -635,3 +635,106 @@ fn e2e_get_from_two_owners_and_resume() {
     assert_eq!(written, bytes);
     downloader.assert_only_json();
 }
+
+/// A conference over real processes: alice creates it and invites her two
+/// contacts, who join and take their places in its tree; bob's message
+/// reaches the others once; alice pushes a file and streams another, each
+/// written intact at every member; a member that leaves is seen to go.
+#[test]
+fn e2e_conference_chat_push_and_stream() {
+    let root = tempfile::tempdir().unwrap();
+    let key = key_node("key node", &node_dir(root.path(), "key", &[]), &[]);
+    let key_addr = key.addr.clone();
+    let mut users: Vec<NodeProcess> = (1..=3)
+        .map(|n| {
+            let dir = node_dir(root.path(), &format!("user{n}"), &[]);
+            let out = root.path().join(format!("user{n}")).join("out");
+            fs::create_dir_all(&out).unwrap();
+            user_node(&format!("user{n}"), n, &key_addr, &dir, &["--out".to_owned(), path_arg(&out)])
+        })
+        .collect();
+    for user in &users {
+        wait_joined(user);
+    }
+    let (alice_slot, members) = users.split_at_mut(1);
+    let alice = &mut alice_slot[0];
+    for (i, member) in members.iter_mut().enumerate() {
+        befriend(alice, member, &email(i + 2));
+    }
+    let created = alice.ask(json!({"cmd": "conf-create", "name": "weekly"}), ANSWER_TIMEOUT);
+    assert_eq!(created["event"], "conference_created", "{}", alice.describe());
+    let session = created["session"].as_str().expect("a session").to_owned();
+    let alice_id = alice.id.clone();
+    for (i, member) in members.iter_mut().enumerate() {
+        let invited =
+            alice.ask(json!({"cmd": "conf-invite", "conf": "weekly", "friend": email(i + 2)}), ANSWER_TIMEOUT);
+        assert_eq!(invited["event"], "conference_done", "{}", alice.describe());
+        member.wait_event("conference_invited", JOIN_TIMEOUT, |l| l["session"] == session.as_str());
+        let joined = member.ask(json!({"cmd": "conf-join", "conf": "weekly"}), ANSWER_TIMEOUT);
+        assert_eq!(joined["event"], "conference_done", "{}", member.describe());
+        member.wait_event("conference_admitted", JOIN_TIMEOUT, |l| l["session"] == session.as_str());
+        alice.wait_event("conference_answered", ANSWER_TIMEOUT, |l| l["member"] == member.id.as_str());
+    }
+    for member in members.iter() {
+        member.wait_event("conference_attached", JOIN_TIMEOUT, |l| l["session"] == session.as_str());
+    }
+    let listed = alice.ask(json!({"cmd": "conferences"}), ANSWER_TIMEOUT);
+    let entry = &listed["conferences"][0];
+    assert_eq!(
+        (entry["role"].as_str(), entry["members"].as_array().map(Vec::len)),
+        (Some("creator"), Some(3)),
+        "{listed}"
+    );
+
+    // Chat: bob's message reaches alice and carol, once.
+    let bob_id = members[0].id.clone();
+    let said = members[0].ask(json!({"cmd": "conf-say", "conf": session, "text": "hello all"}), ANSWER_TIMEOUT);
+    assert_eq!((said["event"].as_str(), said["seq"].as_u64()), (Some("conference_said"), Some(1)), "{said}");
+    let heard = |node: &NodeProcess| {
+        node.wait_event("conference_chat", ANSWER_TIMEOUT, |l| {
+            l["from"] == bob_id.as_str() && l["text"] == "hello all"
+        });
+    };
+    heard(alice);
+    heard(&members[1]);
+
+    // A file pushed, and a stream played, at every member.
+    let talk: Vec<u8> = (0..600_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    let clip: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(40_503) >> 7) as u8).collect();
+    let sent_dir = root.path().join("to-send");
+    fs::create_dir_all(&sent_dir).unwrap();
+    fs::write(sent_dir.join("talk.pdf"), &talk).unwrap();
+    fs::write(sent_dir.join("clip.webm"), &clip).unwrap();
+    let send =
+        json!({"cmd": "conf-send", "conf": "weekly", "path": path_arg(&sent_dir.join("talk.pdf")), "rate": 4_000_000});
+    let sending = alice.ask(send, ANSWER_TIMEOUT);
+    assert_eq!(sending["event"], "conference_sending", "{}", alice.describe());
+    let stream =
+        json!({"cmd": "conf-stream", "conf": "weekly", "path": path_arg(&sent_dir.join("clip.webm")), "rate": 400_000});
+    let streaming = alice.ask(stream, ANSWER_TIMEOUT);
+    assert_eq!((streaming["event"].as_str(), streaming["stream"].as_bool()), (Some("conference_sending"), Some(true)));
+    for member in members.iter() {
+        let received = member.wait_event("conference_received", JOIN_TIMEOUT, |l| l["transfer"] == sending["transfer"]);
+        let written = fs::read(received["path"].as_str().expect("a path")).unwrap();
+        assert!(written == talk, "the pushed file arrives intact at {}", member.describe());
+        member.wait_event("conference_stream_started", JOIN_TIMEOUT, |l| l["transfer"] == streaming["transfer"]);
+        let ended =
+            member.wait_event("conference_stream_ended", JOIN_TIMEOUT, |l| l["transfer"] == streaming["transfer"]);
+        assert_eq!(ended["missed"], 0, "{ended}");
+        let written = fs::read(ended["path"].as_str().expect("a path")).unwrap();
+        assert!(written == clip, "the stream is written whole at {}", member.describe());
+    }
+
+    // Carol leaves; alice sees her go.
+    let carol_id = members[1].id.clone();
+    let left = members[1].ask(json!({"cmd": "conf-leave", "conf": "weekly"}), ANSWER_TIMEOUT);
+    assert_eq!(left["event"], "conference_done", "{}", members[1].describe());
+    members[1].wait_event("conference_left", ANSWER_TIMEOUT, |l| l["reason"] == "left");
+    alice.wait_event("conference_member_left", ANSWER_TIMEOUT, |l| l["member"] == carol_id.as_str());
+    let unknown = members[1].ask(json!({"cmd": "conf-say", "conf": "weekly", "text": "still here?"}), ANSWER_TIMEOUT);
+    assert_eq!(unknown["event"], "error", "{unknown}");
+    assert_eq!(alice_id, alice.id);
+    for user in users.iter() {
+        user.assert_only_json();
+    }
+}

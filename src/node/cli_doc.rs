@@ -6,10 +6,11 @@
 //! real report of that variant serializes to (nested objects and array
 //! elements included), and every variant must have one.
 
+use super::conference_report::ConferenceMember;
 use super::control::{self, COMMANDS};
 use super::report::{
-    ContactEntry, ContentEntry, Counters, FriendEntry, GroupEntry, HelpEntry, HistoryLine, Peer, Report, RequestEntry,
-    SocketCounters, TransferEntry,
+    ConferenceEntry, ContactEntry, ContentEntry, Counters, FriendEntry, GroupEntry, HelpEntry, HistoryLine, Peer,
+    Report, RequestEntry, SocketCounters, TransferEntry,
 };
 use mmp2p_core::{DropReason, Stats};
 use serde_json::Value;
@@ -21,13 +22,18 @@ const REPORT_SOURCE: &str = include_str!("report.rs");
 /// The BLAKE3 root of the sample download.
 const ROOT: &str = "5b9e7e2d0bd86a56c1b4b36e4eb31ec1ec5bdc4a7bc11afe1a5c2b32e3d1b4cc";
 
+/// The session of the sample conference.
+const SESSION: &str = "6f1c0e4a9b2d7e3f8a5c1b0d2e4f6a8c";
+/// The number of the sample conference transfer.
+const TRANSFER: &str = "9f3a5c7e1b2d4f60";
+
 /// The info string of command examples.
 const COMMAND_BLOCK: &str = "json command";
 /// The info string of report examples.
 const EVENT_BLOCK: &str = "json event";
 
 /// Fields a documented example may show as `null` (they are `Option`s).
-const NULLABLE: &[&str] = &["req", "left", "right", "neighbour", "email", "eta_ms"];
+const NULLABLE: &[&str] = &["req", "left", "right", "neighbour", "email", "eta_ms", "member", "parent"];
 /// Fields whose keys are data, not names: reason → count.
 const MAPS: &[&str] = &["dropped"];
 
@@ -277,7 +283,104 @@ fn next_sample(previous: Option<&Report>) -> Option<Report> {
             }],
             uploads: 1,
         },
-        Some(Report::Transfers { .. }) => return None,
+        Some(Report::Transfers { .. }) => Report::Conferences {
+            req,
+            conferences: vec![ConferenceEntry {
+                session: SESSION.to_owned(),
+                name: "weekly".to_owned(),
+                role: "member",
+                creator: peer().id,
+                members: vec![ConferenceMember { id: peer().id, email: email(), joined: true }],
+                parent: Some(peer().id),
+                depth: 1,
+                children: vec![peer().id],
+                transfers: 1,
+            }],
+        },
+        Some(Report::Conferences { .. }) => {
+            Report::ConferenceCreated { req, session: SESSION.to_owned(), name: "weekly".to_owned() }
+        }
+        Some(Report::ConferenceCreated { .. }) => {
+            Report::ConferenceDone { req, cmd: "conf-invite", session: SESSION.to_owned(), member: email() }
+        }
+        Some(Report::ConferenceDone { .. }) => Report::ConferenceSaid { req, session: SESSION.to_owned(), seq: 1 },
+        Some(Report::ConferenceSaid { .. }) => Report::ConferenceSending {
+            req,
+            session: SESSION.to_owned(),
+            transfer: TRANSFER.to_owned(),
+            name: "talk.pdf".to_owned(),
+            size: 1_048_576,
+            rate: 1_048_576,
+            stream: false,
+        },
+        Some(Report::ConferenceSending { .. }) => Report::ConferenceInvited {
+            session: SESSION.to_owned(),
+            name: "weekly".to_owned(),
+            creator: peer().id,
+            email: email(),
+        },
+        Some(Report::ConferenceInvited { .. }) => {
+            Report::ConferenceInviteFailed { session: SESSION.to_owned(), member: peer().id }
+        }
+        Some(Report::ConferenceInviteFailed { .. }) => {
+            Report::ConferenceAnswered { session: SESSION.to_owned(), member: peer().id, email: email(), joined: true }
+        }
+        Some(Report::ConferenceAnswered { .. }) => Report::ConferenceAdmitted { session: SESSION.to_owned() },
+        Some(Report::ConferenceAdmitted { .. }) => {
+            Report::ConferenceMemberLeft { session: SESSION.to_owned(), member: peer().id, removed: false }
+        }
+        Some(Report::ConferenceMemberLeft { .. }) => {
+            Report::ConferenceLeft { session: SESSION.to_owned(), reason: "ended" }
+        }
+        Some(Report::ConferenceLeft { .. }) => Report::ConferenceAttached {
+            session: SESSION.to_owned(),
+            parent: peer().id,
+            depth: 2,
+            root_delay_us: 41_000,
+        },
+        Some(Report::ConferenceAttached { .. }) => {
+            Report::ConferenceOrphaned { session: SESSION.to_owned(), parent: peer().id }
+        }
+        Some(Report::ConferenceOrphaned { .. }) => Report::ConferenceChat {
+            session: SESSION.to_owned(),
+            from: peer().id,
+            email: email(),
+            seq: 1,
+            text: "hello all".to_owned(),
+        },
+        Some(Report::ConferenceChat { .. }) => Report::ConferenceOffered {
+            session: SESSION.to_owned(),
+            transfer: TRANSFER.to_owned(),
+            from: peer().id,
+            name: "talk.pdf".to_owned(),
+            size: 1_048_576,
+            rate: 1_048_576,
+            stream: false,
+            path: "out/talk.pdf".to_owned(),
+        },
+        Some(Report::ConferenceOffered { .. }) => Report::ConferenceReceived {
+            session: SESSION.to_owned(),
+            transfer: TRANSFER.to_owned(),
+            path: "out/talk.pdf".to_owned(),
+            size: 1_048_576,
+            ms: 1100,
+        },
+        Some(Report::ConferenceReceived { .. }) => Report::ConferenceStreamStarted {
+            session: SESSION.to_owned(),
+            transfer: TRANSFER.to_owned(),
+            startup_ms: 1250,
+        },
+        Some(Report::ConferenceStreamStarted { .. }) => Report::ConferenceStreamEnded {
+            session: SESSION.to_owned(),
+            transfer: TRANSFER.to_owned(),
+            played: 512,
+            missed: 0,
+            path: "out/clip.webm".to_owned(),
+        },
+        Some(Report::ConferenceStreamEnded { .. }) => {
+            Report::ConferenceSent { session: SESSION.to_owned(), transfer: TRANSFER.to_owned() }
+        }
+        Some(Report::ConferenceSent { .. }) => return None,
     })
 }
 

@@ -3,6 +3,7 @@
 //! Text and JSON lines are read into the same [`Fields`] and checked by the
 //! same code, so both modes accept exactly the same commands.
 
+use mmp2p_core::conference::{MAX_CONF_TEXT, MAX_NAME_LEN};
 use mmp2p_core::wire::Status;
 use mmp2p_core::Id;
 use serde::Deserialize;
@@ -45,6 +46,16 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("group-rename", "GROUP NEW", "rename a contact group"),
     ("group-delete", "GROUP", "delete a contact group (its members stay contacts)"),
     ("group-move", "FRIEND GROUP", "move a contact into GROUP (- for none)"),
+    ("conferences", "", "our conferences: role, members, place in the delivery tree"),
+    ("conf-create", "NAME", "create a conference (NAME: at most 32 bytes); we are its creator"),
+    ("conf-invite", "CONF FRIEND", "invite a contact to our conference (CONF: its session in hex, or its name)"),
+    ("conf-join", "CONF", "accept a conference's invitation"),
+    ("conf-decline", "CONF", "decline a conference's invitation"),
+    ("conf-leave", "CONF", "leave a conference (its creator leaving ends it)"),
+    ("conf-remove", "CONF FRIEND", "remove a member from our conference"),
+    ("conf-say", "CONF TEXT...", "say something to every member of a conference"),
+    ("conf-send", "CONF PATH", "push a file to every member (at 1 MiB/s unless JSON gives \"rate\")"),
+    ("conf-stream", "CONF RATE PATH", "stream a file to every member at RATE bytes a second, played as it comes"),
     ("stats", "", "datagram, byte, drop and socket counters"),
     ("leave", "", "leave the ring gracefully and stay running"),
     ("quit", "", "leave the ring and exit"),
@@ -156,6 +167,8 @@ pub enum Command {
         /// The download's number.
         id: u64,
     },
+    /// A conference command.
+    Conference(ConferenceCommand),
     /// Report the counters.
     Stats,
     /// Leave the ring.
@@ -194,6 +207,76 @@ impl ContactAction {
         }
     }
 }
+
+/// A conference command; `conf` names a conference by its session in hex
+/// or by its name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConferenceCommand {
+    /// Report our conferences.
+    List,
+    /// Create one.
+    Create {
+        /// Its name.
+        name: String,
+    },
+    /// Invite (`true`) or remove (`false`) a contact.
+    Member {
+        /// The conference.
+        conf: String,
+        /// The contact, as typed.
+        friend: String,
+        /// Its ID.
+        id: Id,
+        /// True: invite; false: remove.
+        invite: bool,
+    },
+    /// Join (`Some(true)`), decline (`Some(false)`) or leave (`None`).
+    Answer {
+        /// The conference.
+        conf: String,
+        /// The answer to an invitation, or leave.
+        join: Option<bool>,
+    },
+    /// Say something to the members.
+    Say {
+        /// The conference.
+        conf: String,
+        /// The message.
+        text: String,
+    },
+    /// Send a file, or stream it.
+    Send {
+        /// The conference.
+        conf: String,
+        /// The file.
+        path: String,
+        /// Bytes a second.
+        rate: u32,
+        /// True: a stream.
+        stream: bool,
+    },
+}
+
+impl ConferenceCommand {
+    /// The command's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ConferenceCommand::List => "conferences",
+            ConferenceCommand::Create { .. } => "conf-create",
+            ConferenceCommand::Member { invite: true, .. } => "conf-invite",
+            ConferenceCommand::Member { invite: false, .. } => "conf-remove",
+            ConferenceCommand::Answer { join: Some(true), .. } => "conf-join",
+            ConferenceCommand::Answer { join: Some(false), .. } => "conf-decline",
+            ConferenceCommand::Answer { join: None, .. } => "conf-leave",
+            ConferenceCommand::Say { .. } => "conf-say",
+            ConferenceCommand::Send { stream: false, .. } => "conf-send",
+            ConferenceCommand::Send { stream: true, .. } => "conf-stream",
+        }
+    }
+}
+
+/// The pace of `conf-send` unless told: 1 MiB a second.
+pub const CONF_SEND_RATE: u32 = 1 << 20;
 
 /// A change to the contact groups.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -383,6 +466,9 @@ struct Fields {
     to: Option<String>,
     count: Option<u64>,
     id: Option<u64>,
+    conf: Option<String>,
+    path: Option<String>,
+    rate: Option<u64>,
 }
 
 /// A JSON command line.
@@ -438,6 +524,22 @@ pub fn parse_text(line: &str) -> Option<Result<Request, ControlError>> {
         "group-rename" => (fields.group, fields.to) = split_first(rest),
         "group-move" => (fields.friend, fields.group) = split_first(rest),
         "ping" => fields.addr = Some(rest.to_owned()),
+        "conf-create" => fields.name = Some(rest.to_owned()),
+        "conf-join" | "conf-decline" | "conf-leave" => fields.conf = Some(rest.to_owned()),
+        "conf-invite" | "conf-remove" => (fields.conf, fields.friend) = split_first(rest),
+        "conf-say" => (fields.conf, fields.text) = split_first(rest),
+        "conf-send" => (fields.conf, fields.path) = split_first(rest),
+        "conf-stream" => {
+            let (conf, tail) = split_first(rest);
+            let (rate, path) = split_first(tail.as_deref().unwrap_or(""));
+            (fields.conf, fields.path) = (conf, path);
+            if let Some(rate) = rate {
+                match rate.parse() {
+                    Ok(rate) => fields.rate = Some(rate),
+                    Err(_) => return Some(Err(ControlError::BadCount(rate))),
+                }
+            }
+        }
         _ => {}
     }
     Some(command(name, fields).map(|command| Request { req: None, command }))
@@ -541,6 +643,47 @@ fn command(name: &str, fields: Fields) -> Result<Command, ControlError> {
             let missing = ControlError::Missing { command: "get-cancel", usage: "ID" };
             Command::GetCancel { id: fields.id.ok_or(missing)? }
         }
+        "conferences" => Command::Conference(ConferenceCommand::List),
+        "conf-create" => {
+            let name = required(fields.name)?;
+            if name.len() > MAX_NAME_LEN {
+                return Err(ControlError::TooLong { command: "conf-create", limit: MAX_NAME_LEN });
+            }
+            Command::Conference(ConferenceCommand::Create { name })
+        }
+        "conf-invite" | "conf-remove" => {
+            let conf = required(fields.conf)?;
+            let friend = required(fields.friend)?;
+            let id = parse_key(&friend)?;
+            Command::Conference(ConferenceCommand::Member { conf, friend, id, invite: name == "conf-invite" })
+        }
+        "conf-join" | "conf-decline" | "conf-leave" => {
+            let join = match name {
+                "conf-join" => Some(true),
+                "conf-decline" => Some(false),
+                _ => None,
+            };
+            Command::Conference(ConferenceCommand::Answer { conf: required(fields.conf)?, join })
+        }
+        "conf-say" => {
+            let conf = required(fields.conf)?;
+            let text = required(fields.text)?;
+            if text.len() > MAX_CONF_TEXT {
+                return Err(ControlError::TooLong { command: "conf-say", limit: MAX_CONF_TEXT });
+            }
+            Command::Conference(ConferenceCommand::Say { conf, text })
+        }
+        "conf-send" | "conf-stream" => {
+            let stream = name == "conf-stream";
+            let conf = required(fields.conf)?;
+            let rate = match (fields.rate, stream) {
+                (Some(rate), _) => rate,
+                (None, false) => u64::from(CONF_SEND_RATE),
+                (None, true) => return Err(ControlError::Missing { command: "conf-stream", usage: "CONF RATE PATH" }),
+            };
+            let rate = u32::try_from(rate).ok().filter(|&r| r > 0).ok_or(ControlError::BadCount(rate.to_string()))?;
+            Command::Conference(ConferenceCommand::Send { conf, path: required(fields.path)?, rate, stream })
+        }
         "stats" => Command::Stats,
         "leave" => Command::Leave,
         "quit" | "exit" => Command::Quit,
@@ -612,6 +755,54 @@ mod tests {
         assert_eq!(text("say bob@example.org"), Err(ControlError::Missing { command: "say", usage: "FRIEND TEXT..." }));
         let long = format!("say bob@example.org {}", "x".repeat(MAX_SAY + 1));
         assert_eq!(text(&long), Err(ControlError::TooLong { command: "say", limit: MAX_SAY }));
+    }
+
+    #[test]
+    fn conference_commands_read_the_same_as_text_and_json() {
+        let bob = Id::from_email("bob@example.org");
+        let conf = |line: &str| json(line).map(|r| r.command);
+        let invite = ConferenceCommand::Member {
+            conf: "weekly".into(),
+            friend: "bob@example.org".into(),
+            id: bob,
+            invite: true,
+        };
+        assert_eq!(text("conf-invite weekly bob@example.org"), Ok(Command::Conference(invite.clone())));
+        assert_eq!(
+            conf(r#"{"cmd":"conf-invite","conf":"weekly","friend":"bob@example.org"}"#),
+            Ok(Command::Conference(invite))
+        );
+        let say = ConferenceCommand::Say { conf: "weekly".into(), text: "hello all".into() };
+        assert_eq!(text("conf-say weekly hello all"), Ok(Command::Conference(say)));
+        let send = ConferenceCommand::Send {
+            conf: "weekly".into(),
+            path: "my talk.pdf".into(),
+            rate: CONF_SEND_RATE,
+            stream: false,
+        };
+        assert_eq!(text("conf-send weekly my talk.pdf"), Ok(Command::Conference(send)));
+        let stream =
+            ConferenceCommand::Send { conf: "weekly".into(), path: "clip.webm".into(), rate: 65536, stream: true };
+        assert_eq!(text("conf-stream weekly 65536 clip.webm"), Ok(Command::Conference(stream.clone())));
+        assert_eq!(
+            conf(r#"{"cmd":"conf-stream","conf":"weekly","path":"clip.webm","rate":65536}"#),
+            Ok(Command::Conference(stream))
+        );
+        assert_eq!(
+            text("conf-leave weekly"),
+            Ok(Command::Conference(ConferenceCommand::Answer { conf: "weekly".into(), join: None }))
+        );
+        assert_eq!(text("conf-stream weekly fast clip.webm"), Err(ControlError::BadCount("fast".into())));
+        assert_eq!(text("conf-stream weekly 0 clip.webm"), Err(ControlError::BadCount("0".into())));
+        assert_eq!(text("conf-send weekly"), Err(ControlError::Missing { command: "conf-send", usage: "CONF PATH" }));
+        assert_eq!(
+            text(&format!("conf-create {}", "n".repeat(MAX_NAME_LEN + 1))),
+            Err(ControlError::TooLong { command: "conf-create", limit: MAX_NAME_LEN })
+        );
+        assert_eq!(
+            text(&format!("conf-say weekly {}", "x".repeat(MAX_CONF_TEXT + 1))),
+            Err(ControlError::TooLong { command: "conf-say", limit: MAX_CONF_TEXT })
+        );
     }
 
     #[test]

@@ -150,6 +150,10 @@ impl Session {
                 self.transfer_event(transfer);
                 return false;
             }
+            Event::Conference(event) => {
+                self.conference_event(event);
+                return false;
+            }
             // The messenger's events, and (the enum is non-exhaustive) any
             // this program does not know yet, which it logs.
             other => {

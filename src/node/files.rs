@@ -3,9 +3,10 @@
 //! verified leaves (so a download resumes after a restart), and the
 //! [`Storage`] the driver reads and writes them through.
 
+use mmp2p_core::conference::ConferenceEvent;
 use mmp2p_core::content::{self, ContentId, Hash, LEAF_LEN};
 use mmp2p_core::event::{Fill, FillPiece, Write};
-use mmp2p_core::RequestId;
+use mmp2p_core::{Event, RequestId};
 use mmp2p_mio::Storage;
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -167,6 +168,32 @@ pub fn suffixed(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// A name from the network made safe to name a file in a directory: path
+/// separators, control characters and a leading dot become `_`; an empty
+/// name becomes `file`.
+pub fn safe_file_name(name: &str) -> String {
+    let mut safe: String =
+        name.chars().map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c }).collect();
+    if safe.starts_with('.') {
+        safe.replace_range(..1, "_");
+    }
+    if safe.is_empty() {
+        safe.push_str("file");
+    }
+    safe
+}
+
+/// A path for a new file `name` in `dir` that neither a file nor a
+/// download's partial file has: the name, else the name with a number.
+pub fn free_path(dir: &Path, name: &str) -> PathBuf {
+    let taken = |p: &Path| p.exists() || suffixed(p, PART_SUFFIX).exists();
+    let plain = dir.join(name);
+    if !taken(&plain) {
+        return plain;
+    }
+    (1..).map(|n| dir.join(format!("{name}.{n}"))).find(|p| !taken(p)).unwrap_or(plain)
+}
+
 /// What the driver reads and writes: the shared files and the downloads.
 #[derive(Default)]
 pub struct Disk {
@@ -174,6 +201,10 @@ pub struct Disk {
     pub served: HashMap<ContentId, Arc<SharedFile>>,
     /// Downloads, by the core's download id.
     pub downloads: HashMap<RequestId, PartialFile>,
+    /// Where files and streams sent to our conferences are written (none: not kept).
+    pub conference_dir: Option<PathBuf>,
+    /// Offers whose file could not be opened, with why (the session reports them).
+    pub refused: HashMap<RequestId, String>,
 }
 
 /// The driver's handle on [`Disk`], shared with the session.
@@ -208,6 +239,23 @@ impl Storage for DiskStorage {
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such download"))?;
         partial.part.write_all_at(bytes, write.offset)
     }
+
+    /// A file or stream sent to one of our conferences gets its partial
+    /// file now, inside the loop, before its first bytes are written.
+    fn event(&mut self, event: &Event) {
+        let Event::Conference(ConferenceEvent::Offered { request, content, name, .. }) = event else { return };
+        let mut disk = self.lock();
+        let Some(dir) = disk.conference_dir.clone() else { return };
+        let path = free_path(&dir, &safe_file_name(name));
+        match PartialFile::open(&path, *content) {
+            Ok(partial) => {
+                disk.downloads.insert(*request, partial);
+            }
+            Err(e) => {
+                disk.refused.insert(*request, format!("cannot write {}: {e}", path.display()));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -224,6 +272,21 @@ mod tests {
         assert_eq!(shared.content, ContentId::of(&bytes));
         let (values, siblings) = content::block_proof(shared.content.leaf_count(), &shared.tree, 2);
         assert!(content::verify_block(&shared.content, 2, &values, &siblings));
+    }
+
+    #[test]
+    fn names_from_the_network_stay_in_their_directory() {
+        assert_eq!(safe_file_name("../../etc/passwd"), "_._.._etc_passwd");
+        assert_eq!(safe_file_name(".bashrc"), "_bashrc");
+        assert_eq!(safe_file_name("a\\b\nc"), "a_b_c");
+        assert_eq!(safe_file_name(""), "file");
+        assert_eq!(safe_file_name("talk.pdf"), "talk.pdf");
+        let dir = tempfile::tempdir().unwrap();
+        let first = free_path(dir.path(), "talk.pdf");
+        let _partial = PartialFile::open(&first, ContentId { root: [1; 32], size: 10 }).unwrap();
+        let second = free_path(dir.path(), "talk.pdf");
+        assert_ne!(first, second, "a partial file takes its name");
+        assert_eq!(second.parent(), Some(dir.path()));
     }
 
     #[test]

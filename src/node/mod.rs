@@ -11,6 +11,8 @@ mod access;
 mod args;
 #[cfg(test)]
 mod cli_doc;
+mod conference;
+mod conference_report;
 pub mod control;
 mod data_dir;
 mod events;
@@ -106,6 +108,8 @@ enum Input {
     Messenger(messenger::MessengerInput),
     /// What a transfer command found in the loop.
     Transfer(transfers::TransferInput),
+    /// A file we send to conference `session`, to keep readable.
+    ConferenceSending(mmp2p_core::conference::SessionId, std::sync::Arc<files::SharedFile>),
 }
 
 /// A command waiting for the core's events.
@@ -160,6 +164,8 @@ struct Session {
     messenger: messenger::Messenger,
     /// Shared files, downloads and their files.
     transfers: transfers::Transfers,
+    /// The files of our conferences.
+    conferences: conference::Conferences,
 }
 
 impl Session {
@@ -253,6 +259,7 @@ impl Session {
             quit_deadline: None,
             messenger,
             transfers,
+            conferences: conference::Conferences::default(),
         };
         session.report(Report::Listening {
             addr: me.addr.to_string(),
@@ -411,6 +418,7 @@ impl Session {
             Input::Bootstrap(entries) if entries.is_empty() => {}
             Input::Messenger(input) => self.messenger_input(input),
             Input::Transfer(input) => self.transfer_input(input),
+            Input::ConferenceSending(session, shared) => self.conference_sending(session, shared),
             Input::Bootstrap(entries) => match access::save(&self.access_file, &entries) {
                 Ok(()) => {
                     tracing::info!(path = %self.access_file.display(), entries = entries.len(), "access file written")
@@ -487,6 +495,7 @@ impl Session {
             Command::Transfers => self.report_transfers(req),
             Command::GetCancel { id } => self.cancel_get(req, id),
             Command::Stats => self.ask(move |node, io, _| reply(Report::stats(req, node, io))),
+            Command::Conference(command) => self.conference_command(req, command),
             messenger @ (Command::Request { .. }
             | Command::Contact { .. }
             | Command::Requests

@@ -1,5 +1,6 @@
 //! What the node prints: one [`Report`] per line, as JSON or as readable text.
 
+pub use super::conference_report::ConferenceEntry;
 pub use super::messenger_report::{ContactEntry, GroupEntry, HistoryLine, RequestEntry};
 pub use super::transfer_report::{ContentEntry, TransferEntry};
 use mmp2p_core::wire::Side;
@@ -553,6 +554,201 @@ pub enum Report {
         downloads: Vec<TransferEntry>,
         /// Streams being served to downloaders.
         uploads: usize,
+    },
+    /// `conferences`: the conferences we are in or invited to.
+    Conferences {
+        /// The command's tag.
+        req: Option<u64>,
+        /// Each conference.
+        conferences: Vec<ConferenceEntry>,
+    },
+    /// `conf-create`: a conference of ours, with us at its tree's root.
+    ConferenceCreated {
+        /// The command's tag.
+        req: Option<u64>,
+        /// Its session, 32 hex digits.
+        session: String,
+        /// Its name.
+        name: String,
+    },
+    /// `conf-invite`, `conf-remove`, `conf-join`, `conf-decline` or `conf-leave` was carried out.
+    ConferenceDone {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The command.
+        cmd: &'static str,
+        /// The conference's session.
+        session: String,
+        /// The member invited or removed, if the command names one.
+        member: Option<String>,
+    },
+    /// `conf-say`: our message is on its way to every member.
+    ConferenceSaid {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The conference's session.
+        session: String,
+        /// The message's number among ours.
+        seq: u32,
+    },
+    /// `conf-send` or `conf-stream`: the file goes out at its pace.
+    ConferenceSending {
+        /// The command's tag.
+        req: Option<u64>,
+        /// The conference's session.
+        session: String,
+        /// The transfer, 16 hex digits.
+        transfer: String,
+        /// The file's name.
+        name: String,
+        /// Its size.
+        size: u64,
+        /// Bytes a second.
+        rate: u32,
+        /// True: a stream.
+        stream: bool,
+    },
+    /// A friend invites us to a conference (answer with `conf-join` or `conf-decline`).
+    ConferenceInvited {
+        /// The conference's session.
+        session: String,
+        /// Its name.
+        name: String,
+        /// Its creator's ID.
+        creator: String,
+        /// The creator's e-mail address, if known.
+        email: Option<String>,
+    },
+    /// An invitation of ours did not reach the friend.
+    ConferenceInviteFailed {
+        /// The conference's session.
+        session: String,
+        /// The friend's ID.
+        member: String,
+    },
+    /// An invitee answered our invitation.
+    ConferenceAnswered {
+        /// The conference's session.
+        session: String,
+        /// The invitee's ID.
+        member: String,
+        /// Its e-mail address, if known.
+        email: Option<String>,
+        /// True: it joined.
+        joined: bool,
+    },
+    /// The creator admitted us: we look for our place in the tree.
+    ConferenceAdmitted {
+        /// The conference's session.
+        session: String,
+    },
+    /// A member left, or was removed.
+    ConferenceMemberLeft {
+        /// The conference's session.
+        session: String,
+        /// The member's ID.
+        member: String,
+        /// True if the creator removed it.
+        removed: bool,
+    },
+    /// We are no longer in a conference.
+    ConferenceLeft {
+        /// The conference's session.
+        session: String,
+        /// `left`, `removed`, `ended` or `not_admitted`.
+        reason: &'static str,
+    },
+    /// We took a place in a conference's delivery tree.
+    ConferenceAttached {
+        /// The conference's session.
+        session: String,
+        /// Our parent's ID.
+        parent: String,
+        /// Our depth below the root.
+        depth: u8,
+        /// Our delay from the root along the tree, in microseconds.
+        root_delay_us: u32,
+    },
+    /// Our parent in the tree went; we look for another.
+    ConferenceOrphaned {
+        /// The conference's session.
+        session: String,
+        /// The parent lost.
+        parent: String,
+    },
+    /// A member said something in a conference.
+    ConferenceChat {
+        /// The conference's session.
+        session: String,
+        /// The sender's ID.
+        from: String,
+        /// Its e-mail address, if known.
+        email: Option<String>,
+        /// The message's number among the sender's.
+        seq: u32,
+        /// The message.
+        text: String,
+    },
+    /// A member sends a file or a stream to the conference: it is written to `path`.
+    ConferenceOffered {
+        /// The conference's session.
+        session: String,
+        /// The transfer, 16 hex digits.
+        transfer: String,
+        /// The sender's ID.
+        from: String,
+        /// The file's name, as the sender gave it.
+        name: String,
+        /// Its size.
+        size: u64,
+        /// Bytes a second.
+        rate: u32,
+        /// True: a stream, played as it comes.
+        stream: bool,
+        /// Where it is written.
+        path: String,
+    },
+    /// A file sent to the conference is in, every leaf checked.
+    ConferenceReceived {
+        /// The conference's session.
+        session: String,
+        /// The transfer.
+        transfer: String,
+        /// Where the file is.
+        path: String,
+        /// Its size.
+        size: u64,
+        /// Milliseconds from its offer.
+        ms: u64,
+    },
+    /// A stream began to play, a playout buffer after its first leaf.
+    ConferenceStreamStarted {
+        /// The conference's session.
+        session: String,
+        /// The transfer.
+        transfer: String,
+        /// Milliseconds from the stream's first word to its first leaf playing.
+        startup_ms: u64,
+    },
+    /// A stream played to its end.
+    ConferenceStreamEnded {
+        /// The conference's session.
+        session: String,
+        /// The transfer.
+        transfer: String,
+        /// Leaves there by their time.
+        played: u32,
+        /// Leaves missing at their time (their bytes are zeros in the file).
+        missed: u32,
+        /// Where the stream was written.
+        path: String,
+    },
+    /// We sent every piece of a file or stream of ours once.
+    ConferenceSent {
+        /// The conference's session.
+        session: String,
+        /// The transfer.
+        transfer: String,
     },
     /// Bad input or a refused command; the node keeps running.
     Error {

@@ -106,6 +106,25 @@ impl Report {
             | Report::GetDone { .. }
             | Report::GetFailed { .. }
             | Report::Transfers { .. } => self.transfer_text(),
+            Report::Conferences { .. }
+            | Report::ConferenceCreated { .. }
+            | Report::ConferenceDone { .. }
+            | Report::ConferenceSaid { .. }
+            | Report::ConferenceSending { .. }
+            | Report::ConferenceInvited { .. }
+            | Report::ConferenceInviteFailed { .. }
+            | Report::ConferenceAnswered { .. }
+            | Report::ConferenceAdmitted { .. }
+            | Report::ConferenceMemberLeft { .. }
+            | Report::ConferenceLeft { .. }
+            | Report::ConferenceAttached { .. }
+            | Report::ConferenceOrphaned { .. }
+            | Report::ConferenceChat { .. }
+            | Report::ConferenceOffered { .. }
+            | Report::ConferenceReceived { .. }
+            | Report::ConferenceStreamStarted { .. }
+            | Report::ConferenceStreamEnded { .. }
+            | Report::ConferenceSent { .. } => self.conference_text(),
             Report::Error { message, .. } => format!("error: {message}"),
         }
     }

@@ -75,10 +75,12 @@ pub(super) enum TransferInput {
 }
 
 impl Transfers {
-    /// Transfers writing downloads into `out`, serving to `audience`.
+    /// Transfers writing downloads (and files sent to our conferences) into `out`, serving to `audience`.
     pub(super) fn new(data: Option<DataDir>, out: PathBuf, audience: Audience) -> Transfers {
+        let disk = DiskStorage::default();
+        disk.lock().conference_dir = Some(out.clone());
         Transfers {
-            disk: DiskStorage::default(),
+            disk,
             data,
             out,
             audience,
@@ -90,6 +92,11 @@ impl Transfers {
             resume: Vec::new(),
             next_progress: None,
         }
+    }
+
+    /// True if a shared file has `content`.
+    pub(super) fn shares(&self, content: &ContentId) -> bool {
+        self.shared.values().any(|s| s.content == *content)
     }
 
     /// The downloads left unfinished last time, and an error if the file did not read.
@@ -186,7 +193,9 @@ impl Session {
         for name in gone {
             if let Some(old) = self.transfers.shared.remove(&name) {
                 let content = old.content;
-                self.transfers.disk.lock().served.remove(&content);
+                if !self.conferences.sends(&content) {
+                    self.transfers.disk.lock().served.remove(&content);
+                }
                 self.command(move |node, _| {
                     node.unserve_content(&content);
                 });

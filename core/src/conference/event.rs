@@ -105,6 +105,11 @@ pub enum ConferenceEvent {
         sender: Id,
         /// The file.
         content: crate::content::ContentId,
+        /// Its name, as the sender gave it (a name from the network: make
+        /// it safe before it names a file).
+        name: heapless::String<MAX_NAME_LEN>,
+        /// The sender's pace, in bytes a second (a stream's bitrate).
+        rate: u32,
         /// True: a stream, played as it comes.
         stream: bool,
     },

@@ -31,7 +31,7 @@ mod event;
 mod session;
 
 pub use event::{ConferenceEvent, LeftReason};
-pub use session::{SessionId, MAX_CONF_TEXT, MAX_NAME_LEN};
+pub use session::{ParseSessionError, SessionId, MAX_CONF_TEXT, MAX_NAME_LEN};
 
 use crate::id::Id;
 use crate::identity::{Identity, PublicKey, Signature, SignatureError};

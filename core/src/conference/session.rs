@@ -37,3 +37,35 @@ impl fmt::Display for SessionId {
         self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
     }
 }
+
+/// A text that is not a session identifier: 32 hexadecimal digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParseSessionError;
+
+impl fmt::Display for ParseSessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a conference's session is 32 hexadecimal digits")
+    }
+}
+
+impl core::str::FromStr for SessionId {
+    type Err = ParseSessionError;
+
+    /// Parses the 32 hexadecimal digits [`Display`](fmt::Display) prints.
+    ///
+    /// ```
+    /// use mmp2p_core::conference::SessionId;
+    /// use mmp2p_core::Id;
+    ///
+    /// let session = SessionId::new(Id(7), "weekly", 1);
+    /// assert_eq!(session.to_string().parse(), Ok(session));
+    /// assert!("12ab".parse::<SessionId>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<SessionId, ParseSessionError> {
+        if s.len() != 2 * SessionId::LEN || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ParseSessionError);
+        }
+        let value = u128::from_str_radix(s, 16).map_err(|_| ParseSessionError)?;
+        Ok(SessionId(value.to_be_bytes()))
+    }
+}

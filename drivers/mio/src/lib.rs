@@ -78,6 +78,15 @@ pub trait Storage: Send {
     fn read(&mut self, fill: &Fill, out: &mut [u8]) -> io::Result<()>;
     /// Writes `bytes` at `write.offset` of download `write.request`'s file.
     fn write(&mut self, write: &Write, bytes: &[u8]) -> io::Result<()>;
+    /// Sees each of the node's events inside the loop, before it is passed
+    /// on: a transfer that starts without a command — a file or stream sent
+    /// to a conference ([`ConferenceEvent::Offered`]) — gets its file here,
+    /// since its writes follow at once. Does nothing unless implemented.
+    ///
+    /// [`ConferenceEvent::Offered`]: mmp2p_core::conference::ConferenceEvent::Offered
+    fn event(&mut self, event: &Event) {
+        let _ = event;
+    }
 }
 
 /// Why a node could not be added or a loop could not start.
@@ -449,6 +458,9 @@ impl Driver {
                     }
                 }
                 Output::Event(event) => {
+                    if let Some(storage) = hosted.storage.as_mut() {
+                        storage.event(&event);
+                    }
                     // Nobody listening is not the loop's problem.
                     let _ = self.events.send(DriverEvent { node: NodeKey(index), event });
                 }

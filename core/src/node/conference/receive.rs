@@ -79,8 +79,8 @@ impl Node {
         let request = self.next_request_id();
         let state = ConfTransfer::new((session, transfer), a.clone(), request, false, self.now);
         self.conference_transfers.add(state).map_err(|_| DropReason::ConferencesFull)?;
-        let (sender, content, stream) = (a.sender, a.content, a.stream);
-        let offered = ConferenceEvent::Offered { session, transfer, request, sender, content, stream };
+        let (sender, content, name, rate, stream) = (a.sender, a.content, a.name.clone(), a.rate, a.stream);
+        let offered = ConferenceEvent::Offered { session, transfer, request, sender, content, name, rate, stream };
         self.emit(Event::Conference(offered));
         Ok(())
     }

@@ -20,6 +20,8 @@ fn demo_succeeds_and_prints_its_summary() {
         "presence",
         "chat with receipts",
         "offline message",
+        "file transfer",
+        "conference",
         "crash two nodes",
         "search after crash",
     ] {

@@ -2,11 +2,13 @@
 //! one process, taken through joins, an impostor refused, friends, shared files, searches,
 //! lookups, a friend's file list, the messenger (requests, presence, chat
 //! with receipts, a message delivered after a restart), a file fetched from
-//! two owners and checked against its hash, and two crashes, with a readable transcript
+//! two owners and checked against its hash, a conference of six (chat, a
+//! file pushed to all, a short stream), and two crashes, with a readable transcript
 //! and a summary table. Every step checks its results against the true ring;
 //! the exit status is 0 only if every step succeeded.
 
 mod cluster;
+mod conference;
 mod messenger;
 mod table;
 mod transfer;
@@ -24,7 +26,7 @@ use table::StepFigures;
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Nodes to start, the key node included.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(4..=64))]
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(7..=64))]
     nodes: u16,
     /// Seed for friends, shared files, queries and the nodes' random choices.
     #[arg(long, default_value_t = 1)]
@@ -157,6 +159,7 @@ impl Demo {
         self.chat()?;
         self.offline_message()?;
         self.transfer()?;
+        self.conference()?;
         self.crash()?;
         let live: Vec<usize> = self.cluster.live().filter(|&i| i != 0).collect();
         self.search("search after crash", live)?;

@@ -30,6 +30,7 @@ os.makedirs(node_dir, exist_ok=True)
 # Node target opcodes (fuzz/fuzz_targets/node.rs).
 OP_DATAGRAM, OP_TICK, OP_JOIN, OP_LOOKUP, OP_ADD_FRIEND, OP_PING, OP_REPLY, OP_UPDATE = range(8)
 OP_PEER_JOIN, OP_PEER_LOOKUP, OP_PEER_PING, OP_REMOVE_FRIEND = range(8, 12)
+OP_CONFERENCE = 21
 
 
 def deliver(datagram, peer=0):
@@ -113,6 +114,30 @@ seeds = {
         "02020660029d9d9d9d9d9d9d9d8f8f8f8f8f8f000f8f8f8f8f8f8f8f8f8f00000000000f"
         "9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d9d820104820300019d9d9d9d9d9d9d"
     ),
+    # The contact (peer 0) invites us; we join; the reply op admits us under
+    # its certificate; our probe of the root learns its room, and it takes us
+    # as its child (ID byte 0x99: peer 0's own); it says "hello".
+    "conference-invited-admitted": bytes([
+        OP_CONFERENCE, 0x08, 0, 1,
+        OP_CONFERENCE, 0x82, 0,
+        OP_REPLY, 0, 0x04, 0x00,
+        OP_REPLY, 0, 0x00, 0x99, 0, 0, 4, 1,
+        OP_REPLY, 0, 0x01, 0x99, 0, 0, 4, 1,
+        OP_TICK, 0x00, 0x32,
+        OP_CONFERENCE, 0x09, 0, 1, 5]) + b"hello" + bytes([1,
+        OP_TICK, 0x03, 0xe8,
+    ]),
+    # We create a conference, take three children, invite the contact (its
+    # ACK from the reply op), say something and stream 64 KiB to it.
+    "conference-created-send": bytes([
+        OP_CONFERENCE, 0x00, 0,
+        OP_CONFERENCE, 0x07, 3,
+        OP_CONFERENCE, 0x01, 0,
+        OP_REPLY, 0, 0x00, 0x00,
+        OP_CONFERENCE, 0x05, 0, 0x00, 0x05]) + b"hello" + bytes([
+        OP_CONFERENCE, 0x86, 0, 0x10, 0x00, 4, 7, 0x01, 0x00,
+        OP_TICK, 0x03, 0xe8, OP_TICK, 0x03, 0xe8,
+    ]),
 }
 for name, data in seeds.items():
     write(node_dir, name, data)

@@ -614,3 +614,41 @@ fn strangers_spoofers_and_lying_members_change_nothing() {
     }
     assert!(overlay.network.node(stranger).conferences().iter().next().is_none(), "the stranger got nothing");
 }
+
+/// A sender's pieces are paced by its timer: once `handle_timeout(now)`
+/// has run, nothing is due at `now` any more — the pieces it released go
+/// out at the next drain — and the transfer ends with `Sent`.
+#[test]
+fn a_senders_pace_is_kept_by_handle_timeout() {
+    use mmp2p_core::content::ContentId;
+    use mmp2p_core::{Instant, Node, Output};
+    let me = ResourceLocator::new(Id(7), "[fd00::7]:4000".parse().unwrap());
+    let mut node = Node::new(Config::default(), me, Instant::ZERO, 1).unwrap();
+    let session = node.create_conference(Instant::ZERO, "pace").unwrap();
+    let content = ContentId { root: [3; 32], size: 256 * 1024 };
+    let transfer = node.conference_send(Instant::ZERO, session, (content, "clip"), 64 * 1024, true).unwrap();
+    let mut buf = vec![0u8; mmp2p_core::MAX_DATAGRAM];
+    let (mut sent, mut wakes) = (false, 0);
+    let mut now = Instant::ZERO;
+    while !sent {
+        loop {
+            match node.poll_output(&mut buf) {
+                Output::Event(Event::Conference(ConferenceEvent::Sent { transfer: t, .. })) if t == transfer => {
+                    sent = true
+                }
+                Output::Timeout(_) => break,
+                _ => {}
+            }
+        }
+        let Some(next) = node.poll_timeout() else { break };
+        assert!(next > now || wakes == 0, "drained at {now:?}, yet due at {next:?}");
+        now = next;
+        node.handle_timeout(now);
+        wakes += 1;
+        assert!(node.poll_timeout().is_none_or(|at| at > now), "after handle_timeout({now:?}) still due");
+        assert!(wakes < 10_000, "the transfer never ended");
+    }
+    assert!(sent, "the sender's transfer ends with Sent");
+    // 256 KiB at 64 KiB/s: about four seconds of pacing.
+    assert!(now >= Instant::ZERO + Duration::from_millis(3900), "paced, not sent at once: done at {now:?}");
+}

@@ -45,6 +45,7 @@
 //! | 18 | peer search   | peer:u8, locator, b:u8, hop_limit:u8 — a SEARCH (or, if bit 7 of `b` is set, a SEARCH_PAGE for page `b & 7`) of file `b` from a peer |
 //! | 19 | peer verify   | peer:u8, id, count:u8 (mod 8), count file names — a VERIFY from a peer, naming that owner ID |
 //! | 20 | peer registry | peer:u8, count:u8 (mod 8), count × (seed:u8, id, seq:u8) — a REGISTRY_COPY from a peer: records signed by keys drawn from the seeds, every other one with a flipped signature bit |
+//! | 21 | conference    | sub:u8, … — a conference command, or a contact's signed conference message (`node_conference.rs`) |
 //!
 //! A *file name* operand is one byte `b`: below `0xc0` the name is
 //! `file-NN.bin` with `NN = b & 0x3f` in hex (64 names that ops share, so a
@@ -64,7 +65,9 @@
 //! NEIGHBOUR_UPDATE, JOIN_REPLY (naming the joiner first in the left chain)
 //! for a JOIN, LOOKUP_REPLY for a LOOKUP, VERIFY_REPLY (echoing the keys, with
 //! a mask from the input) for a VERIFY, SEARCH_REPLY (owners from the input)
-//! for a SEARCH or SEARCH_PAGE, and a PING for anything else.
+//! for a SEARCH or SEARCH_PAGE, CONF_ADMIT (with flag bit 2, a certificate
+//! from fixed peer 0, the node's contact; bit 4 spoils it) for a
+//! CONF_ANSWER, and a PING for anything else.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -89,10 +92,13 @@ use input::{short_name, Reader};
 
 #[path = "node_checks.rs"]
 mod checks;
+
+#[path = "node_conference.rs"]
+mod conference;
 use checks::{check_event, check_response};
 
 /// Number of opcodes; an opcode byte is taken modulo this.
-const OPS: u8 = 21;
+const OPS: u8 = 22;
 const OP_DATAGRAM: u8 = 0;
 const OP_TICK: u8 = 1;
 const OP_JOIN: u8 = 2;
@@ -114,6 +120,7 @@ const OP_PEER_STORE: u8 = 17;
 const OP_PEER_SEARCH: u8 = 18;
 const OP_PEER_VERIFY: u8 = 19;
 const OP_PEER_REGISTRY: u8 = 20;
+const OP_CONFERENCE: u8 = 21;
 
 /// Longest datagram the datagram op delivers (a little over `MAX_DATAGRAM`,
 /// so oversized datagrams are exercised too).
@@ -175,7 +182,8 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
-        let node = Node::new(Config::default(), me(), Instant::ZERO, 0x5eed).expect("default config is valid");
+        let mut node = Node::new(Config::default(), me(), Instant::ZERO, 0x5eed).expect("default config is valid");
+        conference::set_up(&mut node);
         Harness { node, now: Instant::ZERO, buf: [0; MAX_DATAGRAM], recent: VecDeque::new(), inbound: None }
     }
 
@@ -357,6 +365,7 @@ impl Harness {
                     .collect();
                 self.deliver(via.addr, Self::header(0x5200 | u64::from(count), via), Message::RegistryCopy { records });
             }
+            OP_CONFERENCE => self.conference(r),
             _ => unreachable!("op % OPS < OPS"),
         }
     }
@@ -537,9 +546,14 @@ impl Harness {
                 self.deliver(to, Self::header(txid, sender), Message::Ack);
             }
             Message::ConfAnswer(answer) => {
-                // The creator admits no one: the input cannot sign for it.
+                // The creator admits the node under the contact's key, or no one.
                 let sender = ResourceLocator::new(r.id(), to);
-                let admit = mmp2p_core::wire::ConfAdmit { session: answer.session, certificate: None };
+                let certificate = (flags & 4 != 0).then(|| {
+                    let mut certificate = conference::certificate(&self.node, answer.session);
+                    certificate.signature.0[0] ^= flags & 16;
+                    certificate
+                });
+                let admit = mmp2p_core::wire::ConfAdmit { session: answer.session, certificate };
                 self.deliver(to, Self::header(txid, sender), Message::ConfAdmit(admit));
             }
             Message::TreeJoin(join) => {

@@ -123,6 +123,9 @@ pub struct ConfTransfer {
     pub next_to: u8,
     /// When the sender's next piece is due.
     pub send_at: Instant,
+    /// The sender's pieces due by this instant are released: the timer
+    /// that saw them due handed them to the next drain, which sends them.
+    pub released: Option<Instant>,
     /// The first leaf we lack (all below it we have, or have played past).
     pub base: u32,
     /// Chunks received of each leaf from `base`.
@@ -172,6 +175,7 @@ impl ConfTransfer {
             front_at: now,
             next_to: 0,
             send_at: now,
+            released: None,
             base: 0,
             have: [0; WINDOW as usize],
             verified: 0,
@@ -191,6 +195,11 @@ impl ConfTransfer {
     /// The file.
     pub fn content(&self) -> &ContentId {
         &self.announcement.content
+    }
+
+    /// True if we send it and have pieces of it left to send.
+    pub fn sends_more(&self) -> bool {
+        self.source && self.finished.is_none() && self.front < piece_count(self.content())
     }
 
     /// True if we have `piece` to send: the sender, once it sent it; a

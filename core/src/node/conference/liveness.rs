@@ -65,6 +65,7 @@ impl Node {
     /// Serves every tree's due work, and held chat messages to send again.
     pub(crate) fn tree_timers(&mut self, now: Instant) {
         self.retry_chats(now);
+        self.release_pieces(now);
         self.send_pulls(now);
         self.play_streams(now);
         self.expire_transfers(now);

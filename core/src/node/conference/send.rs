@@ -112,7 +112,7 @@ impl Node {
         let t = self
             .conference_transfers
             .iter()
-            .find(|t| t.source && t.finished.is_none() && t.send_at <= now && t.front < piece_count(t.content()))?;
+            .find(|t| t.sends_more() && t.released.is_some_and(|by| t.send_at <= by))?;
         let (session, transfer, pn, next_to) = (t.session, t.transfer, t.front, usize::from(t.next_to));
         let tree = self.conferences.get(session).map(|c| &c.tree);
         let to = tree.and_then(|tree| tree.proven_neighbours().nth(next_to)).map(|link| link.locator.addr);
@@ -202,12 +202,17 @@ impl Node {
         &self.conference_transfers
     }
 
-    /// When a transfer we send next has a piece due.
+    /// When a transfer we send next has a piece due that is not released yet.
     pub(crate) fn next_piece_due(&self) -> Option<crate::time::Instant> {
-        self.conference_transfers
-            .iter()
-            .filter(|t| t.source && t.finished.is_none() && t.front < piece_count(t.content()))
-            .map(|t| t.send_at)
-            .min()
+        let sending = self.conference_transfers.iter().filter(|t| t.sends_more());
+        sending.filter(|t| t.released.is_none_or(|by| t.send_at > by)).map(|t| t.send_at).min()
+    }
+
+    /// Releases the pieces of our transfers due by `now` to the next drain
+    /// (the pace is kept by `send_at`; `poll_output` sends them).
+    pub(crate) fn release_pieces(&mut self, now: crate::time::Instant) {
+        for t in self.conference_transfers.iter_mut().filter(|t| t.sends_more() && t.send_at <= now) {
+            t.released = Some(now);
+        }
     }
 }

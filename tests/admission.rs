@@ -243,9 +243,13 @@ fn forged_conference(kind: MessageType, sender: ResourceLocator, key: Id, rng: &
         MessageType::ConfAnswer => Message::ConfAnswer(ConfAnswer { session, join: true, signature }),
         MessageType::ConfAdmit => Message::ConfAdmit(ConfAdmit { session, certificate }),
         MessageType::ConfLeave => Message::ConfLeave(ConfLeave { session, member: key, removed: true, signature }),
-        MessageType::TreeJoin => {
-            Message::TreeJoin(TreeJoin { session, mode: mmp2p_core::wire::TreeMode::Attach, capacity: 16, certificate })
-        }
+        MessageType::TreeJoin => Message::TreeJoin(TreeJoin {
+            session,
+            mode: mmp2p_core::wire::TreeMode::Attach,
+            capacity: 16,
+            delay_us: 0,
+            certificate,
+        }),
         MessageType::ConfProof | MessageType::ConfData | MessageType::ConfPull => {
             forged_piece(kind, session, sender, rng)
         }
@@ -259,6 +263,7 @@ fn forged_conference(kind: MessageType, sender: ResourceLocator, key: Id, rng: &
             root_delay_us: 0,
             spare: 8,
             weakest: u8::MAX,
+            weakest_delay_us: 0,
             path: Default::default(),
             candidates: [sender].into_iter().collect(),
             certificate,

@@ -432,6 +432,7 @@ fn forgeries(
         root_delay_us: 0,
         spare: 9,
         weakest: u8::MAX,
+        weakest_delay_us: 0,
         path: Default::default(),
         candidates: [liar.0].into_iter().collect(),
         certificate,
@@ -458,8 +459,20 @@ fn forgeries(
             Message::ConfLeave(ConfLeave { session, member: Id(1), removed: false, signature }),
         ],
         MessageType::TreeJoin => vec![
-            Message::TreeJoin(TreeJoin { session, mode: TreeMode::Attach, capacity: 16, certificate: Some(fake) }),
-            Message::TreeJoin(TreeJoin { session, mode: TreeMode::Attach, capacity: 16, certificate: None }),
+            Message::TreeJoin(TreeJoin {
+                session,
+                mode: TreeMode::Attach,
+                capacity: 16,
+                delay_us: 0,
+                certificate: Some(fake),
+            }),
+            Message::TreeJoin(TreeJoin {
+                session,
+                mode: TreeMode::Attach,
+                capacity: 16,
+                delay_us: 0,
+                certificate: None,
+            }),
         ],
         MessageType::TreeState => vec![Message::TreeState(state(Some(liar.1))), Message::TreeState(state(None))],
         MessageType::ConfChat => {
@@ -651,4 +664,76 @@ fn a_senders_pace_is_kept_by_handle_timeout() {
     assert!(sent, "the sender's transfer ends with Sent");
     // 256 KiB at 64 KiB/s: about four seconds of pacing.
     assert!(now >= Instant::ZERO + Duration::from_millis(3900), "paced, not sent at once: done at {now:?}");
+}
+
+/// The tree's delay from the root to each of `members`, along the tree,
+/// summed (with the network's true latencies).
+fn tree_delay(overlay: &Overlay, members: &[NodeIndex], session: SessionId) -> Duration {
+    let by_id: BTreeMap<Id, NodeIndex> = members.iter().map(|&m| (overlay.network.locator(m).id, m)).collect();
+    let parents = parents(overlay, members, session);
+    let mut total = Duration::ZERO;
+    for &member in members {
+        let mut at = overlay.network.locator(member).id;
+        while let Some(Some(up)) = parents.get(&at) {
+            total += overlay.network.latency(by_id[up], by_id[&at]);
+            at = *up;
+        }
+    }
+    total
+}
+
+/// Members placed while the root had room for one child look again, now
+/// and then, for parents nearer the root: once the root takes more, some
+/// move up, each to a place nearer the root (as it measured); the old
+/// parent lets it go; the tree stays one tree within its bounds, with less
+/// delay from the root than it had.
+#[test]
+fn members_move_to_parents_nearer_the_root() {
+    let config = Config { tree_children: 3, ..Config::default() };
+    let latency = mmp2p_memory::LatencyModel::transit_stub();
+    let spec = OverlaySpec { nodes: 20, friends: 0, seed: 1700, config, latency, ..OverlaySpec::default() };
+    let mut overlay = Overlay::build(&spec).expect("the overlay settles");
+    let m: Vec<NodeIndex> = overlay.members().collect();
+    let (creator, invitees) = (m[1], &m[2..14]);
+    overlay.network.command(creator, |n, _| n.set_tree_children(1)).expect("a valid bound");
+    let since = overlay.network.events().len();
+    let session = conference(&mut overlay, creator, invitees, invitees.len());
+    let members: Vec<NodeIndex> = std::iter::once(creator).chain(invitees.iter().copied()).collect();
+    overlay.network.run_for(Duration::from_secs(10));
+    let placed = tree_delay(&overlay, &members, session);
+    overlay.network.command(creator, |n, _| n.set_tree_children(6)).expect("a valid bound");
+    overlay.network.run_for(Duration::from_secs(150));
+    let mut moves = 0;
+    for &member in invitees {
+        let mut last: Option<u32> = None;
+        for event in conference_events(&overlay, member, since) {
+            match event {
+                ConferenceEvent::Attached { root_delay_us, .. } => {
+                    if let Some(before) = last {
+                        assert!(root_delay_us < before, "a move away from the root: {before} → {root_delay_us} µs");
+                        moves += 1;
+                    }
+                    last = Some(root_delay_us);
+                }
+                ConferenceEvent::Orphaned { .. } => last = None,
+                _ => {}
+            }
+        }
+    }
+    assert!(moves > 0, "no member moved up once the root had room");
+    check_tree(&overlay, &members, session, 6);
+    // The old parents let the movers go: a member's children are exactly those that name it.
+    let parents = parents(&overlay, &members, session);
+    for &member in &members {
+        let id = overlay.network.locator(member).id;
+        let tree = &overlay.network.node(member).conferences().get(session).expect("in it").tree;
+        let named: Vec<Id> = parents.iter().filter(|(_, p)| **p == Some(id)).map(|(child, _)| *child).collect();
+        let mut listed: Vec<Id> = tree.children.iter().map(|c| c.locator.id).collect();
+        listed.sort();
+        assert_eq!(listed, named, "{id:?}'s children");
+    }
+    let root_children = overlay.network.node(creator).conferences().get(session).expect("created").tree.children.len();
+    assert!(root_children > 1, "the root took more children");
+    let refined = tree_delay(&overlay, &members, session);
+    assert!(refined < placed, "the tree's delay from the root went from {placed:?} to {refined:?}");
 }

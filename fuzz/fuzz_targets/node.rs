@@ -568,6 +568,7 @@ impl Harness {
                     root_delay_us: u32::from(r.u8()) << 10,
                     spare: r.u8() % 3,
                     weakest: u8::MAX,
+                    weakest_delay_us: 0,
                     path,
                     candidates,
                     certificate: None,

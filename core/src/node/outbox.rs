@@ -236,7 +236,7 @@ impl Node {
                 (to, direct(self, txid, Message::ContentInfo(self.content_info(key))))
             }
             Outgoing::Conference { to, txid, session, what } => {
-                let message = self.conference_message(session, what)?;
+                let message = self.conference_message(to, session, what)?;
                 (to, direct(self, txid, message))
             }
             Outgoing::Refuse { to, txid, reason, cookie } => {

@@ -104,8 +104,7 @@ impl Conference {
     /// attached) and a child of ours would not be too deep.
     pub fn takes_children(&self) -> bool {
         let tree = &self.tree;
-        let placed =
-            tree.phase == crate::tables::tree::Phase::Placed && (tree.parent.is_some() || self.role == Role::Creator);
+        let placed = tree.is_placed() && (tree.parent.is_some() || self.role == Role::Creator);
         placed && tree.depth() + 1 < crate::wire::MAX_DEPTH
     }
 

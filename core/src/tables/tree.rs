@@ -44,6 +44,8 @@ pub struct Link {
     pub proven: bool,
     /// Children it takes (a child's, as its TREE_JOIN says).
     pub capacity: u8,
+    /// When it became our parent or child.
+    pub since: Instant,
 }
 
 /// A member that answered a probe, and what joining under it would give.
@@ -53,6 +55,8 @@ pub struct Offer {
     pub locator: ResourceLocator,
     /// Our delay from the root through it: its delay plus half our round trip to it.
     pub delay_us: u32,
+    /// Half our round trip to it, in microseconds.
+    pub distance_us: u32,
     /// It takes more children, we are not its ancestor, and it is not too deep.
     pub eligible: bool,
 }
@@ -68,6 +72,10 @@ pub enum Phase {
     Attaching,
     /// Nobody took us: searching again at this instant.
     Waiting(Instant),
+    /// Attached, probing members for a better parent than ours.
+    Refining,
+    /// Attached, and asked a better parent to take us; waiting for its answer.
+    Moving,
 }
 
 /// One conference's tree, as this member sees it.
@@ -104,6 +112,15 @@ pub struct Tree {
     pub hurry: bool,
     /// Members probed by the search, by ID, not to probe them twice.
     pub seen: heapless::Vec<Id, { MAX_PROBES as usize }>,
+    /// Members the search under way may probe in all.
+    pub budget: u8,
+    /// When we next look for a better parent (attached members only).
+    pub refine_at: Option<Instant>,
+    /// Looks for a better parent since we last moved: each waits longer.
+    pub refinements: u8,
+    /// Half our round trip to the root, as a probe of it measured (0: not
+    /// measured): the delay a direct path would give.
+    pub root_distance_us: u32,
 }
 
 impl Tree {
@@ -134,7 +151,22 @@ impl Tree {
             outstanding: 0,
             hurry: false,
             seen: heapless::Vec::new(),
+            budget: MAX_PROBES,
+            refine_at: None,
+            refinements: 0,
+            root_distance_us: 0,
         }
+    }
+
+    /// True if we have our place: the root, or attached (looking for a
+    /// better parent or not).
+    pub fn is_placed(&self) -> bool {
+        matches!(self.phase, Phase::Placed | Phase::Refining | Phase::Moving)
+    }
+
+    /// True while probes go out: a search, or a look for a better parent.
+    pub fn is_probing(&self) -> bool {
+        matches!(self.phase, Phase::Searching | Phase::Refining)
     }
 
     /// Our depth: ancestors on our path.
@@ -142,9 +174,28 @@ impl Tree {
         self.path.len()
     }
 
-    /// The least capacity among our children (255: none).
-    pub fn weakest(&self) -> u8 {
-        self.children.iter().map(|c| c.capacity).min().unwrap_or(u8::MAX)
+    /// The child whose place a stronger or nearer member may take, among
+    /// those that have been our children for `settle` by `now` (a child
+    /// still settling in — its first pieces coming — keeps its place): the
+    /// least capacity among them (255: none), and of those with that
+    /// capacity the farthest one's delay to us, in microseconds.
+    pub fn weakest(&self, now: Instant, settle: Duration) -> (u8, u32) {
+        self.weakest_child(now, settle).map_or((u8::MAX, 0), |(_, c)| (c.capacity, half_micros(c.rtt)))
+    }
+
+    /// The child [`weakest`](Tree::weakest) describes, with its index.
+    pub fn weakest_child(&self, now: Instant, settle: Duration) -> Option<(usize, &Link)> {
+        let settled = self.children.iter().enumerate().filter(|(_, c)| c.since + settle <= now);
+        settled.min_by_key(|(_, c)| (c.capacity, core::cmp::Reverse(c.rtt)))
+    }
+
+    /// Half our round trip to the member at `addr` as we measured it: our
+    /// parent, or a member our search probed (0: not measured).
+    pub fn distance_to(&self, addr: core::net::SocketAddrV6) -> u32 {
+        if let Some(parent) = self.parent.filter(|p| p.locator.addr == addr) {
+            return half_micros(parent.rtt);
+        }
+        self.offers.iter().find(|o| o.locator.addr == addr).map_or(0, |o| o.distance_us)
     }
 
     /// The child with this ID.
@@ -182,10 +233,23 @@ impl Tree {
         self.parent = None;
         self.heartbeat_at = None;
         (self.data_at, self.suspect, self.skipped) = (None, None, 0);
+        self.refine_at = None;
+        self.probe_afresh(first, MAX_PROBES);
+    }
+
+    /// Starts looking for a better parent than ours, from `root`, with at
+    /// most `budget` probes; our parent stays until a better one takes us.
+    pub fn start_refinement(&mut self, root: ResourceLocator, budget: u8) {
+        self.phase = Phase::Refining;
+        self.hurry = false;
+        self.probe_afresh(&[root], budget);
+    }
+
+    fn probe_afresh(&mut self, first: &[ResourceLocator], budget: u8) {
         self.offers.clear();
         self.queue.clear();
         self.seen.clear();
-        (self.probed, self.outstanding) = (0, 0);
+        (self.probed, self.outstanding, self.budget) = (0, 0, budget.min(MAX_PROBES));
         for locator in first {
             self.enqueue(*locator);
         }
@@ -195,7 +259,7 @@ impl Tree {
     /// already, or the search's budget is spent.
     pub fn enqueue(&mut self, locator: ResourceLocator) {
         let known = self.seen.contains(&locator.id) || self.queue.iter().any(|q| q.id == locator.id);
-        if !known && usize::from(self.probed) + self.queue.len() < usize::from(MAX_PROBES) {
+        if !known && usize::from(self.probed) + self.queue.len() < usize::from(self.budget) {
             // A full queue drops the candidate: the budget bounds it anyway.
             let _ = self.queue.push(locator);
         }
@@ -203,7 +267,7 @@ impl Tree {
 
     /// The next member to probe, if the search may send one now.
     pub fn next_probe(&mut self) -> Option<ResourceLocator> {
-        if self.phase != Phase::Searching || self.outstanding >= PROBES_AT_ONCE || self.queue.is_empty() {
+        if !self.is_probing() || self.outstanding >= PROBES_AT_ONCE || self.queue.is_empty() {
             return None;
         }
         let locator = self.queue.remove(0);
@@ -238,7 +302,7 @@ impl Tree {
 
     /// True once the search has nothing left to wait for.
     pub fn search_done(&self) -> bool {
-        self.phase == Phase::Searching && self.outstanding == 0 && self.queue.is_empty()
+        self.is_probing() && self.outstanding == 0 && self.queue.is_empty()
     }
 
     /// Takes `link` as our parent, with its path and delay from the root.
@@ -252,9 +316,28 @@ impl Tree {
         self.root_delay_us = parent_delay_us.saturating_add(half_micros(link.rtt));
         self.parent = Some(link);
         self.heartbeat_at = Some(now + heartbeat);
+        (self.data_at, self.suspect, self.skipped) = (None, None, 0);
         self.offers.clear();
         self.queue.clear();
     }
+}
+
+/// How much nearer than a child a member must be to take its place, or a
+/// better parent than ours must bring us to the root, at least: delays
+/// that differ by less are measurement noise (on a LAN, all of them).
+pub const NEARER_BY_US: u32 = 5_000;
+
+/// True if a member that takes `capacity` children, `delay_us` from a
+/// parent, may take the place of the parent's child that takes
+/// `weakest` children, `weakest_delay_us` from it: it takes more children,
+/// or as many and is less than two thirds as far (and [`NEARER_BY_US`]
+/// nearer) — so members that forward to many, and then the nearer ones,
+/// stay near the root.
+pub fn displaces(capacity: u8, delay_us: u32, weakest: u8, weakest_delay_us: u32) -> bool {
+    let nearer = delay_us > 0
+        && u64::from(delay_us) * 3 < u64::from(weakest_delay_us) * 2
+        && weakest_delay_us - delay_us >= NEARER_BY_US;
+    capacity > weakest || (capacity == weakest && nearer)
 }
 
 /// Half of `rtt`, in microseconds: the one-way delay it implies.
@@ -268,8 +351,21 @@ mod tests {
 
     use crate::tables::test_locator as who;
 
+    /// Node 7 as a parent 40 ms away (round trip).
+    fn parent_link() -> Link {
+        Link {
+            locator: who(7),
+            key: PublicKey([0; 32]),
+            rtt: Duration::from_millis(40),
+            heard: Instant::ZERO,
+            proven: true,
+            capacity: 0,
+            since: Instant::ZERO,
+        }
+    }
+
     fn offer(n: u16, delay_us: u32, eligible: bool) -> Offer {
-        Offer { locator: who(n), delay_us, eligible }
+        Offer { locator: who(n), delay_us, distance_us: delay_us, eligible }
     }
 
     #[test]
@@ -310,16 +406,69 @@ mod tests {
     }
 
     #[test]
+    fn a_stronger_or_much_nearer_member_displaces_the_weakest_child() {
+        // (capacity, delay) of the joiner against the weakest child's.
+        let cases = [
+            ((3, 90_000), (0, 10_000), true),  // takes more children: however far
+            ((3, 59_999), (3, 90_000), true),  // as strong, under two thirds as far
+            ((3, 60_000), (3, 90_000), false), // two thirds exactly: not near enough
+            ((3, 60_000), (3, 90_001), true),
+            ((3, 60_000), (9, 900_000), false), // weaker: never
+            ((3, 0), (3, 90_000), false),       // its distance unmeasured
+            ((3, 200), (3, 900), false),        // under two thirds, but by less than NEARER_BY_US
+        ];
+        for ((capacity, delay), (weakest, weakest_delay), expected) in cases {
+            assert_eq!(
+                displaces(capacity, delay, weakest, weakest_delay),
+                expected,
+                "{capacity} {delay} {weakest} {weakest_delay}"
+            );
+        }
+        let mut tree = Tree::root();
+        for (n, capacity, rtt_ms) in [(1, 3, 20), (2, 0, 50), (3, 0, 90), (4, 9, 200)] {
+            let child = Link {
+                locator: who(n),
+                key: PublicKey([0; 32]),
+                rtt: Duration::from_millis(rtt_ms),
+                heard: Instant::ZERO,
+                proven: true,
+                capacity,
+                since: Instant::ZERO + Duration::from_secs(u64::from(n)),
+            };
+            tree.children.push(child).unwrap();
+        }
+        let (now, settle) = (Instant::ZERO + Duration::from_secs(10), Duration::from_secs(4));
+        assert_eq!(tree.weakest(now, settle), (0, 45_000), "the least capacity, the farthest of those");
+        assert_eq!(tree.weakest_child(now, settle).map(|(i, c)| (i, c.locator.id)), Some((2, Id(3))));
+        let early = Instant::ZERO + Duration::from_secs(6);
+        assert_eq!(tree.weakest(early, settle), (0, 25_000), "child 3 is still settling in");
+        assert_eq!(tree.weakest(Instant::ZERO, settle), (u8::MAX, 0), "every child settling in: none to displace");
+    }
+
+    #[test]
+    fn a_look_for_a_better_parent_keeps_the_parent_and_its_own_budget() {
+        let mut tree = Tree::detached();
+        let parent = parent_link();
+        tree.attach(parent, &[Id(1)], 30_000, Instant::ZERO, Duration::from_secs(1));
+        tree.start_refinement(who(1), 3);
+        assert_eq!((tree.phase, tree.parent.map(|p| p.locator.id)), (Phase::Refining, Some(Id(7))));
+        assert!(tree.is_placed() && tree.is_probing());
+        for n in 2..10 {
+            tree.enqueue(who(n));
+        }
+        let mut probed = 0;
+        while tree.next_probe().is_some() {
+            probed += 1;
+            tree.outstanding = 0;
+        }
+        assert_eq!(probed, 3, "the look's budget bounds its probes");
+        assert_eq!(tree.distance_to(who(7).addr), 20_000, "half the round trip to the parent");
+    }
+
+    #[test]
     fn attaching_extends_the_parents_path_and_delay() {
         let mut tree = Tree::detached();
-        let parent = Link {
-            locator: who(7),
-            key: PublicKey([0; 32]),
-            rtt: Duration::from_millis(40),
-            heard: Instant::ZERO,
-            proven: true,
-            capacity: 0,
-        };
+        let parent = parent_link();
         tree.attach(parent, &[Id(1), Id(5)], 30_000, Instant::ZERO, Duration::from_secs(1));
         assert_eq!(tree.phase, Phase::Placed);
         assert_eq!(tree.path.as_slice(), [Id(1), Id(5), Id(7)]);

@@ -125,8 +125,8 @@ impl TreeMode {
 
 /// A member asks another for its place in the tree, to become its child
 /// (repeated as the child's heartbeat), or, as its parent, lets it go. It
-/// says how many children it takes itself; a member not yet a child of the
-/// receiver shows its certificate.
+/// says how many children it takes itself and how far it is from the
+/// receiver; a member not yet a child of the receiver shows its certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TreeJoin {
@@ -136,6 +136,9 @@ pub struct TreeJoin {
     pub mode: TreeMode,
     /// Children the sender takes (its degree bound).
     pub capacity: u8,
+    /// The sender's one-way delay to the receiver as it measured it (half
+    /// its round trip), in microseconds; 0 if it has not measured it.
+    pub delay_us: u32,
     /// The sender's certificate.
     pub certificate: Option<Certificate>,
 }
@@ -181,6 +184,10 @@ pub struct TreeState {
     /// The least capacity among the sender's children (255: none): a member
     /// that takes more children than that may take that child's place.
     pub weakest: u8,
+    /// The delay that child reported to the sender (of the children with
+    /// that capacity, the farthest), in microseconds: a member that takes as
+    /// many children and is less than two thirds as far may take its place.
+    pub weakest_delay_us: u32,
     /// The sender's ancestors, the root first (empty: the sender is the root).
     pub path: heapless::Vec<Id, MAX_DEPTH>,
     /// Some of the sender's children, to try next.
@@ -252,20 +259,21 @@ impl ConfAdmit {
 impl TreeJoin {
     /// Bytes of the body.
     pub(super) fn wire_len(&self) -> usize {
-        SessionId::LEN + 1 + 1 + optional_certificate_len(&self.certificate)
+        SessionId::LEN + 1 + 1 + 4 + optional_certificate_len(&self.certificate)
     }
 
     pub(super) fn parse(r: &mut Reader<'_>) -> Result<TreeJoin, WireError> {
         let session = SessionId(r.take()?);
         let mode = TreeMode::from_u8(r.u8()?).ok_or(WireError::InvalidField)?;
-        let capacity = r.u8()?;
-        Ok(TreeJoin { session, mode, capacity, certificate: r.optional(parse_certificate)? })
+        let (capacity, delay_us) = (r.u8()?, r.u32()?);
+        Ok(TreeJoin { session, mode, capacity, delay_us, certificate: r.optional(parse_certificate)? })
     }
 
     pub(super) fn emit(&self, w: &mut Writer<'_>) {
         w.put(&self.session.0);
         w.u8(self.mode as u8);
         w.u8(self.capacity);
+        w.u32(self.delay_us);
         w.optional(self.certificate.as_ref(), emit_certificate);
     }
 }
@@ -278,6 +286,7 @@ impl TreeState {
             + 4
             + 1
             + 1
+            + 4
             + 1
             + self.path.len() * Id::LEN
             + 1
@@ -288,11 +297,21 @@ impl TreeState {
     pub(super) fn parse(r: &mut Reader<'_>) -> Result<TreeState, WireError> {
         let session = SessionId(r.take()?);
         let status = TreeStatus::from_u8(r.u8()?).ok_or(WireError::InvalidField)?;
-        let (root_delay_us, spare, weakest) = (r.u32()?, r.u8()?, r.u8()?);
+        let (root_delay_us, spare, weakest, weakest_delay_us) = (r.u32()?, r.u8()?, r.u8()?, r.u32()?);
         let path = r.list(|r| r.id())?;
         let candidates = r.list(|r| r.locator())?;
         let certificate = r.optional(parse_certificate)?;
-        Ok(TreeState { session, status, root_delay_us, spare, weakest, path, candidates, certificate })
+        Ok(TreeState {
+            session,
+            status,
+            root_delay_us,
+            spare,
+            weakest,
+            weakest_delay_us,
+            path,
+            candidates,
+            certificate,
+        })
     }
 
     pub(super) fn emit(&self, w: &mut Writer<'_>) {
@@ -301,6 +320,7 @@ impl TreeState {
         w.u32(self.root_delay_us);
         w.u8(self.spare);
         w.u8(self.weakest);
+        w.u32(self.weakest_delay_us);
         w.list(&self.path, |w, id| w.id(*id));
         w.list(&self.candidates, |w, c| w.locator(c));
         w.optional(self.certificate.as_ref(), emit_certificate);

@@ -210,7 +210,7 @@ impl fmt::Display for Message {
                     super::TreeMode::Attach => "attach",
                     super::TreeMode::Detach => "detach",
                 };
-                write!(f, " session={} {how} capacity={}", session(&j.session), j.capacity)?;
+                write!(f, " session={} {how} capacity={} delay={}us", session(&j.session), j.capacity, j.delay_us)?;
                 match j.certificate {
                     Some(c) => write!(f, " member={}", c.member.short()),
                     None => Ok(()),
@@ -219,7 +219,7 @@ impl fmt::Display for Message {
             Message::TreeState(t) => {
                 write!(
                     f,
-                    " session={} {} delay={}us spare={} weakest={} path=",
+                    " session={} {} delay={}us spare={} weakest={} ({}us) path=",
                     session(&t.session),
                     match t.status {
                         super::TreeStatus::Info => "info",
@@ -228,7 +228,8 @@ impl fmt::Display for Message {
                     },
                     t.root_delay_us,
                     t.spare,
-                    t.weakest
+                    t.weakest,
+                    t.weakest_delay_us
                 )?;
                 ids(f, t.path.iter().copied())?;
                 f.write_str(" candidates=")?;

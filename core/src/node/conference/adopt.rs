@@ -14,7 +14,7 @@ use crate::stats::DropReason;
 use crate::tables::conferences::Role;
 use crate::tables::outbox::{ConferenceOutgoing, Outgoing};
 use crate::tables::transactions::Purpose;
-use crate::tables::tree::Link;
+use crate::tables::tree::{displaces, half_micros, Link};
 use crate::wire::{Header, TreeJoin, TreeMode, TreeStatus};
 use core::net::SocketAddrV6;
 use core::time::Duration;
@@ -40,6 +40,9 @@ impl Node {
                 if let Ok(conference) = self.conferences.get_mut(session) {
                     let child = &mut conference.tree.children[index];
                     (child.heard, child.capacity) = (now, join.capacity);
+                    if join.delay_us > 0 {
+                        child.rtt = Duration::from_micros(2 * u64::from(join.delay_us));
+                    }
                 }
                 TreeStatus::Child
             }
@@ -47,6 +50,11 @@ impl Node {
             (_, TreeMode::Detach) if from_parent => {
                 self.orphaned(session);
                 TreeStatus::Info
+            }
+            // A child of ours moved to a better parent (it expects no answer).
+            (Some(_), TreeMode::Detach) => {
+                self.tree_neighbour_gone(session, asker.id);
+                return Ok(());
             }
             (_, TreeMode::Detach) => return Err(DropReason::NotInConference),
             (Some(_), TreeMode::Probe) => TreeStatus::Info,
@@ -59,10 +67,11 @@ impl Node {
                 let link = Link {
                     locator: asker,
                     key,
-                    rtt: Duration::ZERO,
+                    rtt: Duration::from_micros(2 * u64::from(join.delay_us)),
                     heard: now,
                     proven: false,
                     capacity: join.capacity,
+                    since: now,
                 };
                 if mode == TreeMode::Probe {
                     TreeStatus::Info
@@ -86,11 +95,12 @@ impl Node {
     }
 
     /// Takes `link` as a child if the tree allows it: with room under our
-    /// bound, or in the place of the child that takes the fewest children,
-    /// if `link` takes more (that child is let go, and looks for another
-    /// parent) — so members that forward to many stay near the root.
+    /// bound, or in the place of the weakest child (the one that takes the
+    /// fewest children, the farthest of those) if `link` [`displaces`] it
+    /// (that child is let go, and looks for another parent).
     fn adopt(&mut self, session: SessionId, link: Link) -> bool {
         let (me, bound) = (self.me.id, usize::from(self.config.tree_children));
+        let (now, settle) = (self.now, self.settle_time(session));
         let Ok(conference) = self.conferences.get_mut(session) else { return false };
         let asker = link.locator.id;
         let takes = conference.takes_children();
@@ -104,9 +114,9 @@ impl Node {
         tree.children.retain(|c| c.locator.id != asker);
         let mut released = None;
         if tree.children.len() >= bound {
-            let weakest = tree.children.iter().enumerate().min_by_key(|(_, c)| c.capacity).map(|(i, c)| (i, *c));
-            match weakest {
-                Some((index, child)) if child.capacity < link.capacity => {
+            let (capacity, distance) = (link.capacity, half_micros(link.rtt));
+            match tree.weakest_child(now, settle).map(|(i, c)| (i, *c)) {
+                Some((index, child)) if displaces(capacity, distance, child.capacity, half_micros(child.rtt)) => {
                     tree.children.swap_remove(index);
                     released = Some(child.locator.addr);
                 }
@@ -119,6 +129,18 @@ impl Node {
             let _ = self.start_request(to, Purpose::TreeDetach { session });
         }
         adopted
+    }
+
+    /// How long a new child keeps its place whoever asks: while a file or
+    /// stream flows in `session`, a heartbeat period (its first pieces come
+    /// and a stream's first leaf plays within it); else no time at all.
+    pub(crate) fn settle_time(&self, session: SessionId) -> Duration {
+        let flowing = self.conference_transfers.iter().any(|t| t.session == session && t.finished.is_none());
+        if flowing {
+            self.config.tree_heartbeat
+        } else {
+            Duration::ZERO
+        }
     }
 
     /// A child answered our PING: transfers go to it from now on.

@@ -12,7 +12,12 @@ use crate::wire::{
 impl Node {
     /// The message `what` describes, or `None` if what it needs is gone
     /// (the conference left, a contact removed).
-    pub(crate) fn conference_message(&mut self, session: SessionId, what: ConferenceOutgoing) -> Option<Message> {
+    pub(crate) fn conference_message(
+        &mut self,
+        to: core::net::SocketAddrV6,
+        session: SessionId,
+        what: ConferenceOutgoing,
+    ) -> Option<Message> {
         let me = self.me.id;
         Some(match what {
             ConferenceOutgoing::Invite { invitee } => {
@@ -45,7 +50,9 @@ impl Node {
             }
             ConferenceOutgoing::TreeJoin { mode, certify } => {
                 let certificate = self.own_certificate(session).filter(|_| certify);
-                Message::TreeJoin(TreeJoin { session, mode, capacity: self.config.tree_children, certificate })
+                let delay_us = self.conferences.get(session).map_or(0, |c| c.tree.distance_to(to));
+                let capacity = self.config.tree_children;
+                Message::TreeJoin(TreeJoin { session, mode, capacity, delay_us, certificate })
             }
             ConferenceOutgoing::TreeState { status, certify } => {
                 Message::TreeState(self.tree_state(session, status, certify)?)
@@ -82,7 +89,18 @@ impl Node {
                 let _ = candidates.push(child.locator);
             }
         }
-        let (path, root_delay_us, weakest) = (tree.path.clone(), tree.root_delay_us, tree.weakest());
-        Some(TreeState { session, status, root_delay_us, spare, weakest, path, candidates, certificate })
+        let (weakest, weakest_delay_us) = tree.weakest(self.now, self.settle_time(session));
+        let (path, root_delay_us) = (tree.path.clone(), tree.root_delay_us);
+        Some(TreeState {
+            session,
+            status,
+            root_delay_us,
+            spare,
+            weakest,
+            weakest_delay_us,
+            path,
+            candidates,
+            certificate,
+        })
     }
 }

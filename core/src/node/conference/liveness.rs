@@ -50,6 +50,7 @@ impl Node {
             })
             .flatten()
             .chain(self.next_chat_retry())
+            .chain(self.next_refinement())
             .chain(self.next_piece_due())
             .chain(self.next_pull())
             .chain(self.next_playout())
@@ -65,6 +66,7 @@ impl Node {
     /// Serves every tree's due work, and held chat messages to send again.
     pub(crate) fn tree_timers(&mut self, now: Instant) {
         self.retry_chats(now);
+        self.refine_trees(now);
         self.release_pieces(now);
         self.send_pulls(now);
         self.play_streams(now);

@@ -2,7 +2,8 @@
 //! creator invites friends, invitees join or decline, members leave, the
 //! creator removes them) and the delivery tree over the members — a member
 //! looks for the parent that gives it the least delay from the root
-//! (`search.rs`), a member takes children up to its degree bound
+//! (`search.rs`) and, attached, for a better one now and then
+//! (`refine.rs`), a member takes children up to its degree bound
 //! (`adopt.rs`), children tell their parents they are there and re-attach
 //! when a parent goes (`liveness.rs`) — and chat along the tree, once and
 //! in order per sender (`chat.rs`) — and files and streams sent along it
@@ -25,6 +26,7 @@ mod liveness;
 mod membership;
 mod pull;
 mod receive;
+mod refine;
 mod search;
 mod send;
 

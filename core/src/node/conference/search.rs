@@ -14,7 +14,7 @@ use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::conferences::Role;
 use crate::tables::transactions::Purpose;
-use crate::tables::tree::{half_micros, Link, Offer, Phase};
+use crate::tables::tree::{displaces, half_micros, Link, Offer, Phase};
 use crate::wire::{Header, MessageType, TreeState, TreeStatus, MAX_DEPTH};
 use core::net::SocketAddrV6;
 use core::time::Duration;
@@ -44,6 +44,9 @@ impl Node {
             && tree.best().is_some();
         if !(tree.search_done() || enough) {
             return;
+        }
+        if tree.phase == Phase::Refining {
+            return self.refinement_done(session);
         }
         match conference.tree.best().copied() {
             Some(best) => {
@@ -94,6 +97,9 @@ impl Node {
             return self.orphaned(session);
         }
         let Ok(conference) = self.conferences.get_mut(session) else { return };
+        if conference.tree.phase == Phase::Moving {
+            return self.stay_placed(session);
+        }
         if conference.tree.phase != Phase::Attaching {
             return;
         }
@@ -145,14 +151,22 @@ impl Node {
         self.probe_done(session);
         let (me, capacity) = (self.me.id, self.config.tree_children);
         let Ok(conference) = self.conferences.get_mut(session) else { return };
-        if conference.tree.phase != Phase::Searching {
+        if !conference.tree.is_probing() {
             return;
         }
-        // Room, or a child that takes fewer children than we do, whose place we may take.
-        let room = state.spare > 0 || state.weakest < capacity;
+        // Room, or a child that takes fewer children than we do (or as many,
+        // farther away), whose place we may take.
+        let distance_us = half_micros(rtt);
+        // A member looking for a better place takes only room (it displaces no one: no cascades).
+        let refining = conference.tree.phase == Phase::Refining;
+        let displacing = !refining && displaces(capacity, distance_us, state.weakest, state.weakest_delay_us);
+        let room = state.spare > 0 || displacing;
         let eligible = room && !state.path.contains(&me) && state.path.len() + 1 < MAX_DEPTH;
-        let delay_us = state.root_delay_us.saturating_add(half_micros(rtt));
-        conference.tree.offer(Offer { locator: header.sender, delay_us, eligible });
+        let delay_us = state.root_delay_us.saturating_add(distance_us);
+        if header.sender.id == conference.creator {
+            conference.tree.root_distance_us = distance_us;
+        }
+        conference.tree.offer(Offer { locator: header.sender, delay_us, distance_us, eligible });
         for candidate in state.candidates.iter().filter(|c| c.id != me) {
             conference.tree.enqueue(*candidate);
         }
@@ -163,8 +177,13 @@ impl Node {
         let session = state.session;
         let parent = header.sender;
         let conference = self.conferences.get(session).ok_or(DropReason::NotInConference)?;
-        if conference.tree.phase != Phase::Attaching {
+        let moving = conference.tree.phase == Phase::Moving;
+        if conference.tree.phase != Phase::Attaching && !moving {
             return Err(DropReason::InvalidReply);
+        }
+        if moving && (state.status != TreeStatus::Child || state.path.contains(&self.me.id)) {
+            self.stay_placed(session);
+            return Ok(());
         }
         if state.status != TreeStatus::Child || state.path.contains(&self.me.id) {
             let Ok(conference) = self.conferences.get_mut(session) else { return Ok(()) };
@@ -179,10 +198,12 @@ impl Node {
         let key = self.member_key(session, parent.id, state.certificate)?;
         let (now, heartbeat) = (self.now, self.config.tree_heartbeat);
         let Ok(conference) = self.conferences.get_mut(session) else { return Ok(()) };
-        let link = Link { locator: parent, key, rtt, heard: now, proven: true, capacity: 0 };
+        let link = Link { locator: parent, key, rtt, heard: now, proven: true, capacity: 0, since: now };
+        let old = conference.tree.parent.filter(|old| old.locator != parent);
         conference.tree.attach(link, &state.path, state.root_delay_us, now, heartbeat);
         let (depth, root_delay_us) = (conference.tree.depth() as u8, conference.tree.root_delay_us);
         self.emit(Event::Conference(ConferenceEvent::Attached { session, parent: parent.id, depth, root_delay_us }));
+        self.moved(session, old.map(|old| old.locator.addr), moving);
         Ok(())
     }
 

@@ -35,13 +35,14 @@ pub(super) fn samples(repr: impl Fn(u16, Message) -> Repr, node: impl Fn(u16) ->
     let admit = ConfAdmit { session, certificate: Some(certificate) };
     let mut leave = ConfLeave { session, member: Id(14), removed: false, signature: Signature([0; 64]) };
     leave.signature = leave.statement(Id(12)).sign(&identity(14));
-    let probe = TreeJoin { session, mode: TreeMode::Probe, capacity: 3, certificate: Some(certificate) };
+    let probe = TreeJoin { session, mode: TreeMode::Probe, capacity: 3, delay_us: 0, certificate: Some(certificate) };
     let state = TreeState {
         session,
         status: TreeStatus::Info,
         root_delay_us: 0,
         spare: 2,
         weakest: 2,
+        weakest_delay_us: 11_000,
         path: heapless::Vec::new(),
         candidates: [node(9)].into_iter().collect(),
         certificate: None,
@@ -123,6 +124,7 @@ pub(super) fn any_conference(g: &mut Gen, kind: MessageType) -> Option<Message> 
             session,
             mode: [TreeMode::Probe, TreeMode::Attach, TreeMode::Detach][usize::arbitrary(g) % 3],
             capacity: u8::arbitrary(g),
+            delay_us: u32::arbitrary(g),
             certificate,
         }),
         MessageType::TreeState => {
@@ -136,6 +138,7 @@ pub(super) fn any_conference(g: &mut Gen, kind: MessageType) -> Option<Message> 
                 root_delay_us,
                 spare,
                 weakest,
+                weakest_delay_us: u32::arbitrary(g),
                 path,
                 candidates,
                 certificate,
@@ -228,6 +231,7 @@ fn the_largest_tree_state_fits_a_datagram() {
         root_delay_us: u32::MAX,
         spare: 255,
         weakest: u8::MAX,
+        weakest_delay_us: u32::MAX,
         path: (0..MAX_DEPTH as u128).map(Id).collect(),
         candidates: (0..MAX_CANDIDATES).map(|_| any_locator(&mut g)).collect(),
         certificate: Some(any_certificate(&mut g)),

@@ -216,11 +216,16 @@ impl Session {
                 text: text.as_str().to_owned(),
             },
             ConferenceEvent::Offered { session, transfer, request, sender, content, name, rate, stream } => {
-                let disk = self.transfers.disk.lock().downloads.get(&request).map(|p| p.path.display().to_string());
-                let Some(path) = disk else {
-                    let why = self.transfers.disk.lock().refused.remove(&request);
-                    let why = why.unwrap_or_else(|| "no output directory".to_owned());
-                    return self.error(None, format!("conference {session}: {name} not kept: {why}"));
+                let opened = {
+                    let mut disk = self.transfers.disk.lock();
+                    let path = disk.downloads.get(&request).map(|p| p.path.display().to_string());
+                    path.ok_or_else(|| {
+                        disk.refused.remove(&request).unwrap_or_else(|| "no output directory".to_owned())
+                    })
+                };
+                let path = match opened {
+                    Ok(path) => path,
+                    Err(why) => return self.error(None, format!("conference {session}: {name} not kept: {why}")),
                 };
                 self.conferences.incoming.insert(request, Incoming { session, transfer, offered: Clock::now() });
                 Report::ConferenceOffered {

@@ -164,6 +164,12 @@ impl Tree {
         matches!(self.phase, Phase::Placed | Phase::Refining | Phase::Moving)
     }
 
+    /// When we next look for a better parent: attached and settled (not
+    /// looking or moving already), at `refine_at`.
+    pub fn next_look(&self) -> Option<Instant> {
+        self.refine_at.filter(|_| self.phase == Phase::Placed && self.parent.is_some())
+    }
+
     /// True while probes go out: a search, or a look for a better parent.
     pub fn is_probing(&self) -> bool {
         matches!(self.phase, Phase::Searching | Phase::Refining)

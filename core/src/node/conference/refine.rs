@@ -47,8 +47,7 @@ fn worth_looking(root_delay_us: u32, direct_us: u32) -> bool {
 impl Node {
     /// When an attached member next looks for a better parent.
     pub(crate) fn next_refinement(&self) -> Option<Instant> {
-        let placed = self.conferences.iter().filter(|c| c.tree.phase == Phase::Placed && c.tree.parent.is_some());
-        placed.filter_map(|c| c.tree.refine_at).min()
+        self.conferences.iter().filter_map(|c| c.tree.next_look()).min()
     }
 
     /// Starts each look for a better parent that is due.
@@ -56,8 +55,7 @@ impl Node {
         let due: heapless::Vec<SessionId, MAX_CONFERENCES> = self
             .conferences
             .iter()
-            .filter(|c| c.tree.phase == Phase::Placed && c.tree.parent.is_some())
-            .filter(|c| c.tree.refine_at.is_some_and(|at| at <= now))
+            .filter(|c| c.tree.next_look().is_some_and(|at| at <= now))
             .map(|c| c.session)
             .collect();
         for session in due {

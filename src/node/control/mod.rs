@@ -1,9 +1,13 @@
 //! The node's control language: one command per line, as text or as JSON.
 //!
 //! Text and JSON lines are read into the same [`Fields`] and checked by the
-//! same code, so both modes accept exactly the same commands.
+//! same code, so both modes accept exactly the same commands. The
+//! conference commands are read in `conference.rs`.
 
-use mmp2p_core::conference::{MAX_CONF_TEXT, MAX_NAME_LEN};
+mod conference;
+
+pub use conference::ConferenceCommand;
+
 use mmp2p_core::wire::Status;
 use mmp2p_core::Id;
 use serde::Deserialize;
@@ -207,76 +211,6 @@ impl ContactAction {
         }
     }
 }
-
-/// A conference command; `conf` names a conference by its session in hex
-/// or by its name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ConferenceCommand {
-    /// Report our conferences.
-    List,
-    /// Create one.
-    Create {
-        /// Its name.
-        name: String,
-    },
-    /// Invite (`true`) or remove (`false`) a contact.
-    Member {
-        /// The conference.
-        conf: String,
-        /// The contact, as typed.
-        friend: String,
-        /// Its ID.
-        id: Id,
-        /// True: invite; false: remove.
-        invite: bool,
-    },
-    /// Join (`Some(true)`), decline (`Some(false)`) or leave (`None`).
-    Answer {
-        /// The conference.
-        conf: String,
-        /// The answer to an invitation, or leave.
-        join: Option<bool>,
-    },
-    /// Say something to the members.
-    Say {
-        /// The conference.
-        conf: String,
-        /// The message.
-        text: String,
-    },
-    /// Send a file, or stream it.
-    Send {
-        /// The conference.
-        conf: String,
-        /// The file.
-        path: String,
-        /// Bytes a second.
-        rate: u32,
-        /// True: a stream.
-        stream: bool,
-    },
-}
-
-impl ConferenceCommand {
-    /// The command's name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            ConferenceCommand::List => "conferences",
-            ConferenceCommand::Create { .. } => "conf-create",
-            ConferenceCommand::Member { invite: true, .. } => "conf-invite",
-            ConferenceCommand::Member { invite: false, .. } => "conf-remove",
-            ConferenceCommand::Answer { join: Some(true), .. } => "conf-join",
-            ConferenceCommand::Answer { join: Some(false), .. } => "conf-decline",
-            ConferenceCommand::Answer { join: None, .. } => "conf-leave",
-            ConferenceCommand::Say { .. } => "conf-say",
-            ConferenceCommand::Send { stream: false, .. } => "conf-send",
-            ConferenceCommand::Send { stream: true, .. } => "conf-stream",
-        }
-    }
-}
-
-/// The pace of `conf-send` unless told: 1 MiB a second.
-pub const CONF_SEND_RATE: u32 = 1 << 20;
 
 /// A change to the contact groups.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -524,20 +458,9 @@ pub fn parse_text(line: &str) -> Option<Result<Request, ControlError>> {
         "group-rename" => (fields.group, fields.to) = split_first(rest),
         "group-move" => (fields.friend, fields.group) = split_first(rest),
         "ping" => fields.addr = Some(rest.to_owned()),
-        "conf-create" => fields.name = Some(rest.to_owned()),
-        "conf-join" | "conf-decline" | "conf-leave" => fields.conf = Some(rest.to_owned()),
-        "conf-invite" | "conf-remove" => (fields.conf, fields.friend) = split_first(rest),
-        "conf-say" => (fields.conf, fields.text) = split_first(rest),
-        "conf-send" => (fields.conf, fields.path) = split_first(rest),
-        "conf-stream" => {
-            let (conf, tail) = split_first(rest);
-            let (rate, path) = split_first(tail.as_deref().unwrap_or(""));
-            (fields.conf, fields.path) = (conf, path);
-            if let Some(rate) = rate {
-                match rate.parse() {
-                    Ok(rate) => fields.rate = Some(rate),
-                    Err(_) => return Some(Err(ControlError::BadCount(rate))),
-                }
+        name if name.starts_with("conf-") => {
+            if let Err(e) = conference::read_text(name, rest, &mut fields) {
+                return Some(Err(e));
             }
         }
         _ => {}
@@ -643,46 +566,8 @@ fn command(name: &str, fields: Fields) -> Result<Command, ControlError> {
             let missing = ControlError::Missing { command: "get-cancel", usage: "ID" };
             Command::GetCancel { id: fields.id.ok_or(missing)? }
         }
-        "conferences" => Command::Conference(ConferenceCommand::List),
-        "conf-create" => {
-            let name = required(fields.name)?;
-            if name.len() > MAX_NAME_LEN {
-                return Err(ControlError::TooLong { command: "conf-create", limit: MAX_NAME_LEN });
-            }
-            Command::Conference(ConferenceCommand::Create { name })
-        }
-        "conf-invite" | "conf-remove" => {
-            let conf = required(fields.conf)?;
-            let friend = required(fields.friend)?;
-            let id = parse_key(&friend)?;
-            Command::Conference(ConferenceCommand::Member { conf, friend, id, invite: name == "conf-invite" })
-        }
-        "conf-join" | "conf-decline" | "conf-leave" => {
-            let join = match name {
-                "conf-join" => Some(true),
-                "conf-decline" => Some(false),
-                _ => None,
-            };
-            Command::Conference(ConferenceCommand::Answer { conf: required(fields.conf)?, join })
-        }
-        "conf-say" => {
-            let conf = required(fields.conf)?;
-            let text = required(fields.text)?;
-            if text.len() > MAX_CONF_TEXT {
-                return Err(ControlError::TooLong { command: "conf-say", limit: MAX_CONF_TEXT });
-            }
-            Command::Conference(ConferenceCommand::Say { conf, text })
-        }
-        "conf-send" | "conf-stream" => {
-            let stream = name == "conf-stream";
-            let conf = required(fields.conf)?;
-            let rate = match (fields.rate, stream) {
-                (Some(rate), _) => rate,
-                (None, false) => u64::from(CONF_SEND_RATE),
-                (None, true) => return Err(ControlError::Missing { command: "conf-stream", usage: "CONF RATE PATH" }),
-            };
-            let rate = u32::try_from(rate).ok().filter(|&r| r > 0).ok_or(ControlError::BadCount(rate.to_string()))?;
-            Command::Conference(ConferenceCommand::Send { conf, path: required(fields.path)?, rate, stream })
+        name if name == "conferences" || name.starts_with("conf-") => {
+            Command::Conference(conference::command(name, fields, &required)?)
         }
         "stats" => Command::Stats,
         "leave" => Command::Leave,
@@ -695,11 +580,13 @@ fn command(name: &str, fields: Fields) -> Result<Command, ControlError> {
 mod tests {
     use super::*;
 
-    fn text(line: &str) -> Result<Command, ControlError> {
+    /// The command a text line reads as.
+    pub(super) fn text(line: &str) -> Result<Command, ControlError> {
         parse_text(line).expect("not blank").map(|r| r.command)
     }
 
-    fn json(line: &str) -> Result<Request, ControlError> {
+    /// The request a JSON line reads as.
+    pub(super) fn json(line: &str) -> Result<Request, ControlError> {
         parse_json(line).expect("not blank")
     }
 
@@ -755,54 +642,6 @@ mod tests {
         assert_eq!(text("say bob@example.org"), Err(ControlError::Missing { command: "say", usage: "FRIEND TEXT..." }));
         let long = format!("say bob@example.org {}", "x".repeat(MAX_SAY + 1));
         assert_eq!(text(&long), Err(ControlError::TooLong { command: "say", limit: MAX_SAY }));
-    }
-
-    #[test]
-    fn conference_commands_read_the_same_as_text_and_json() {
-        let bob = Id::from_email("bob@example.org");
-        let conf = |line: &str| json(line).map(|r| r.command);
-        let invite = ConferenceCommand::Member {
-            conf: "weekly".into(),
-            friend: "bob@example.org".into(),
-            id: bob,
-            invite: true,
-        };
-        assert_eq!(text("conf-invite weekly bob@example.org"), Ok(Command::Conference(invite.clone())));
-        assert_eq!(
-            conf(r#"{"cmd":"conf-invite","conf":"weekly","friend":"bob@example.org"}"#),
-            Ok(Command::Conference(invite))
-        );
-        let say = ConferenceCommand::Say { conf: "weekly".into(), text: "hello all".into() };
-        assert_eq!(text("conf-say weekly hello all"), Ok(Command::Conference(say)));
-        let send = ConferenceCommand::Send {
-            conf: "weekly".into(),
-            path: "my talk.pdf".into(),
-            rate: CONF_SEND_RATE,
-            stream: false,
-        };
-        assert_eq!(text("conf-send weekly my talk.pdf"), Ok(Command::Conference(send)));
-        let stream =
-            ConferenceCommand::Send { conf: "weekly".into(), path: "clip.webm".into(), rate: 65536, stream: true };
-        assert_eq!(text("conf-stream weekly 65536 clip.webm"), Ok(Command::Conference(stream.clone())));
-        assert_eq!(
-            conf(r#"{"cmd":"conf-stream","conf":"weekly","path":"clip.webm","rate":65536}"#),
-            Ok(Command::Conference(stream))
-        );
-        assert_eq!(
-            text("conf-leave weekly"),
-            Ok(Command::Conference(ConferenceCommand::Answer { conf: "weekly".into(), join: None }))
-        );
-        assert_eq!(text("conf-stream weekly fast clip.webm"), Err(ControlError::BadCount("fast".into())));
-        assert_eq!(text("conf-stream weekly 0 clip.webm"), Err(ControlError::BadCount("0".into())));
-        assert_eq!(text("conf-send weekly"), Err(ControlError::Missing { command: "conf-send", usage: "CONF PATH" }));
-        assert_eq!(
-            text(&format!("conf-create {}", "n".repeat(MAX_NAME_LEN + 1))),
-            Err(ControlError::TooLong { command: "conf-create", limit: MAX_NAME_LEN })
-        );
-        assert_eq!(
-            text(&format!("conf-say weekly {}", "x".repeat(MAX_CONF_TEXT + 1))),
-            Err(ControlError::TooLong { command: "conf-say", limit: MAX_CONF_TEXT })
-        );
     }
 
     #[test]

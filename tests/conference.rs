@@ -737,3 +737,43 @@ fn members_move_to_parents_nearer_the_root() {
     let refined = tree_delay(&overlay, &members, session);
     assert!(refined < placed, "the tree's delay from the root went from {placed:?} to {refined:?}");
 }
+
+/// A member that joins mid-stream gets pieces of a transfer it has no
+/// announcement for (the block's proof went by before it came): it asks
+/// the neighbour they came from for that block's proof at once, instead
+/// of waiting for the next block's, and starts to play within 2 s of
+/// attaching. At 16 KiB/s a block is 8 s long, so waiting would not do.
+#[test]
+fn a_newcomer_mid_stream_asks_for_the_proof_it_missed() {
+    let mut overlay = overlay(12, 1710, 3);
+    let m: Vec<NodeIndex> = overlay.members().collect();
+    let (creator, invitees, newcomer) = (m[1], &m[2..6], m[6]);
+    let session = conference(&mut overlay, creator, invitees, invitees.len());
+    overlay.network.run_for(Duration::from_secs(5));
+    let bytes = file_bytes(512 * 1024, 3);
+    let since = overlay.network.events().len();
+    let transfer =
+        overlay.network.conference_send(creator, session, ("late.webm", bytes), 16 * 1024, true).expect("sent");
+    overlay.network.run_for(Duration::from_secs(1));
+    befriend(&mut overlay, creator, newcomer);
+    let joined = overlay.network.events().len();
+    let id = overlay.network.locator(newcomer).id;
+    overlay.network.command(creator, |n, now| n.invite_to_conference(now, session, id)).expect("invited");
+    let invited =
+        |e: &Event| matches!(e, Event::Conference(ConferenceEvent::Invited { session: s, .. }) if *s == session);
+    wait_for(&mut overlay, newcomer, joined, Duration::from_secs(10), invited);
+    overlay.network.command(newcomer, |n, now| n.answer_invitation(now, session, true)).expect("answered");
+    overlay.network.run_for(Duration::from_secs(10));
+    let at = |wanted: &dyn Fn(&ConferenceEvent) -> bool| {
+        overlay.network.events()[since..]
+            .iter()
+            .find(|e| e.node == newcomer && matches!(&e.event, Event::Conference(c) if wanted(c)))
+            .map(|e| e.at)
+    };
+    let attached = at(&|c| matches!(c, ConferenceEvent::Attached { .. })).expect("the newcomer attached");
+    let checked = at(&|c| matches!(c, ConferenceEvent::StreamStarted { transfer: t, .. } if *t == transfer))
+        .expect("the newcomer plays the stream");
+    let playing = checked + mmp2p_core::tables::conference_transfer::PLAYOUT_BUFFER;
+    let startup = playing.saturating_duration_since(attached);
+    assert!(startup <= Duration::from_secs(2), "playing {startup:?} after attaching");
+}

@@ -17,6 +17,7 @@ use clap::Args;
 use mmp2p_core::conference::{ConferenceEvent, SessionId};
 use mmp2p_core::content::ContentId;
 use mmp2p_core::rng::Rng;
+use mmp2p_core::tables::conference_transfer::PLAYOUT_BUFFER;
 use mmp2p_core::wire::MessageType;
 use mmp2p_core::{Config, Event, Instant};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
@@ -472,13 +473,22 @@ fn stream(
     row.control_bps = per_member(traffic_before.0, traffic_after.0);
     row.pull_bps = per_member(traffic_before.1, traffic_after.1);
     // Start-up and continuity, member by member.
+    // Start-up counts from when a member could first receive: the stream's
+    // start, or a newcomer's first attachment to the tree; it ends when the
+    // member starts to play (its first leaf checked, plus the playout buffer).
     let mut startups = Vec::new();
     let mut continuity = Vec::new();
+    let mut attached: HashMap<NodeIndex, Instant> = HashMap::new();
     let (mut survivors_played, mut survivors_missed) = (0u64, 0u64);
     for e in &overlay.network.events()[since..] {
         match e.event {
-            Event::Conference(ConferenceEvent::StreamStarted { transfer: t, startup, .. }) if t == transfer => {
-                startups.push(startup.as_secs_f64())
+            Event::Conference(ConferenceEvent::Attached { session: s, .. }) if s == session => {
+                attached.entry(e.node).or_insert(e.at);
+            }
+            Event::Conference(ConferenceEvent::StreamStarted { transfer: t, .. }) if t == transfer => {
+                let from = if cast.spares.contains(&e.node) { attached.get(&e.node).copied() } else { None };
+                let playing = e.at + PLAYOUT_BUFFER;
+                startups.push(playing.saturating_duration_since(from.unwrap_or(started)).as_secs_f64())
             }
             Event::Conference(ConferenceEvent::StreamEnded { transfer: t, played, missed, .. }) if t == transfer => {
                 continuity.push(f64::from(played) / f64::from((played + missed).max(1)));

@@ -391,6 +391,11 @@ impl ConferenceTransfers {
         self.transfers.iter_mut().find(|t| t.session == session && t.transfer == transfer)
     }
 
+    /// Whether [`add`](Self::add) would find room for one more.
+    pub fn has_room(&self) -> bool {
+        !self.transfers.is_full() || self.transfers.iter().any(|t| t.finished.is_some())
+    }
+
     /// Adds `transfer`, making room by forgetting the transfer finished
     /// longest ago if it must.
     pub fn add(&mut self, transfer: ConfTransfer) -> Result<(), TransfersFull> {

@@ -74,6 +74,9 @@ pub struct Conference {
     pub heard: heapless::Vec<(Id, u32), MAX_MEMBERS>,
     /// The number of our last chat message.
     pub said: u32,
+    /// A transfer whose pieces came before its first proof (which carries
+    /// its announcement), and when we last asked for a proof of it.
+    pub unannounced: Option<(u64, crate::time::Instant)>,
     members: heapless::Vec<Member, MAX_MEMBERS>,
 }
 
@@ -213,8 +216,19 @@ impl Conferences {
         let _ = members.push(Member { locator: creator, standing: Standing::Joined });
         let tree = if role == Role::Creator { Tree::root() } else { Tree::detached() };
         let (heard, said) = (heapless::Vec::new(), 0);
-        let conference =
-            Conference { session, name, creator: creator.id, nonce, version: 0, role, tree, heard, said, members };
+        let conference = Conference {
+            session,
+            name,
+            creator: creator.id,
+            nonce,
+            version: 0,
+            role,
+            tree,
+            heard,
+            said,
+            unannounced: None,
+            members,
+        };
         self.conferences.push(conference).map_err(|_| ConferenceError::TooManyConferences)
     }
 

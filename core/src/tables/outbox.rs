@@ -283,6 +283,9 @@ pub(crate) enum ConferenceOutgoing {
     Chat { sender: Id, seq: u32 },
     /// Our pull for what transfer `transfer` lacks.
     Pull { transfer: u64 },
+    /// Our pull for block `block`'s proof of transfer `transfer`, whose
+    /// pieces came before its announcement.
+    ProofPull { transfer: u64, block: u32 },
 }
 
 /// Whether a datagram counts against its destination's 3× allowance while
@@ -351,6 +354,7 @@ impl Outgoing {
                     | ConferenceOutgoing::Leave { .. }
                     | ConferenceOutgoing::Chat { .. }
                     | ConferenceOutgoing::Pull { .. }
+                    | ConferenceOutgoing::ProofPull { .. }
                     | ConferenceOutgoing::TreeJoin { .. },
                 ..
             }

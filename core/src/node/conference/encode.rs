@@ -63,6 +63,15 @@ impl Node {
             ConferenceOutgoing::Pull { transfer } => {
                 Message::ConfPull(self.pull_message(session, transfer).filter(|p| !p.ranges.is_empty())?)
             }
+            ConferenceOutgoing::ProofPull { transfer, block } => {
+                let proof = crate::tables::conference_transfer::piece_number(
+                    crate::tables::conference_transfer::Piece::Proof(block),
+                );
+                let mut ranges = heapless::Vec::new();
+                // Cannot fail: one range of several.
+                let _ = ranges.push((proof, 1));
+                Message::ConfPull(crate::wire::ConfPull { session, transfer, ranges })
+            }
         })
     }
 

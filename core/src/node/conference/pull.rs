@@ -9,6 +9,7 @@
 //! longer keeps, it asks its own upstream for on purpose).
 
 use crate::conference::SessionId;
+use crate::content::BLOCK_LEAVES;
 use crate::node::Node;
 use crate::stats::DropReason;
 use crate::tables::conference_out::Resend;
@@ -73,6 +74,24 @@ impl Node {
             let what = ConferenceOutgoing::Pull { transfer };
             self.send(Outgoing::Conference { to, txid: transfer, session, what });
         }
+    }
+
+    /// A piece of leaf `leaf` of transfer `transfer`, unknown to us, came
+    /// from tree neighbour `from`: its first proof (and so its announcement)
+    /// was lost or is late, so `from` is asked for the proof of the leaf's
+    /// block at once — at most every [`PULL_RETRY`] per conference, and
+    /// only while there is room to take the transfer.
+    pub(crate) fn ask_announcement(&mut self, session: SessionId, transfer: u64, leaf: u32, from: SocketAddrV6) {
+        let now = self.now;
+        let room = self.conference_transfers.has_room();
+        let Ok(conference) = self.conferences.get_mut(session) else { return };
+        let asked = conference.unannounced.is_some_and(|(t, at)| t == transfer && at + PULL_RETRY > now);
+        if asked || !room {
+            return;
+        }
+        conference.unannounced = Some((transfer, now));
+        let what = ConferenceOutgoing::ProofPull { transfer, block: leaf / BLOCK_LEAVES };
+        self.send(Outgoing::Conference { to: from, txid: transfer, session, what });
     }
 
     /// Our pull for what transfer `transfer` of `session` lacks, as it stands.

@@ -5,15 +5,18 @@
 //! and its child searches again — so an orphan starts looking at most
 //! 1.5 periods after its parent went. While a transfer flows, its pieces
 //! prove the parent alive: the child leaves out up to two heartbeats in a
-//! row, and a parent silent for 300 ms is asked at once and must answer
-//! within three round trips (at least 150 ms), so an orphan mid-transfer
-//! starts looking within about half a second. A parent drops a child it
+//! row, and a parent silent for 150 ms while a transfer flows (some piece
+//! before its end not yet in: the silence after its last piece means
+//! nothing) is asked at once and must answer within three round trips (at
+//! least 150 ms), so an orphan mid-transfer starts looking within 300 ms
+//! to 600 ms. A parent drops a child it
 //! has not heard for four periods; a member that leaves tells its
 //! neighbours at once.
 
 use crate::conference::SessionId;
 use crate::id::Id;
 use crate::node::Node;
+use crate::tables::conference_transfer::piece_count;
 use crate::tables::conferences::MAX_CONFERENCES;
 use crate::tables::transactions::Purpose;
 use crate::tables::tree::Phase;
@@ -24,8 +27,9 @@ const CHILD_SILENCE: u32 = 4;
 /// Heartbeats a child leaves out in a row while transfer pieces come from
 /// its parent (which then proves itself alive).
 const MAX_SKIPPED: u8 = 2;
-/// Silence of a parent mid-transfer after which the child asks it at once.
-const DATA_SILENCE: core::time::Duration = core::time::Duration::from_millis(300);
+/// Silence of a parent mid-transfer after which the child asks it at once
+/// (a stream at 64 KiB/s sends a piece every 16 ms).
+const DATA_SILENCE: core::time::Duration = core::time::Duration::from_millis(150);
 /// The least a silent parent has to answer that quick heartbeat.
 const SUSPECT_GRACE: core::time::Duration = core::time::Duration::from_millis(150);
 
@@ -74,6 +78,10 @@ impl Node {
         let silence = self.config.tree_heartbeat * CHILD_SILENCE;
         let sessions: heapless::Vec<SessionId, MAX_CONFERENCES> = self.conferences.iter().map(|c| c.session).collect();
         for session in sessions {
+            // Silence after a transfer's last piece is no sign of a parent gone.
+            let flowing = self.conference_transfers.iter().any(|t| {
+                t.session == session && !t.source && t.finished.is_none() && t.front < piece_count(t.content())
+            });
             let Ok(conference) = self.conferences.get_mut(session) else { continue };
             let tree = &mut conference.tree;
             tree.children.retain(|child| child.heard + silence > now);
@@ -94,6 +102,9 @@ impl Node {
             let quiet = tree.suspect.is_none() && tree.data_at.is_some_and(|at| at + DATA_SILENCE <= now);
             if quiet {
                 tree.data_at = None;
+            }
+            let quiet = quiet && flowing;
+            if quiet {
                 tree.suspect = Some((now, now + SUSPECT_GRACE.max(parent.rtt * 3)));
             }
             let due = tree.heartbeat_at.is_some_and(|at| at <= now);

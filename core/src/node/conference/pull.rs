@@ -2,7 +2,10 @@
 //! did not check, or a front that stopped short of the end. The member asks
 //! the neighbour the transfer came from (CONF_PULL) for what its window
 //! lacks, [`PULL_DELAY`] after it first notices (reordered pieces come
-//! meanwhile), then every [`PULL_RETRY`] while something is missing. A
+//! meanwhile), then every [`PULL_RETRY`] while something is missing; a
+//! piece asked for is asked for again only once its answer was due (about
+//! a round trip later, [`REASK_MARGIN`]), so a neighbour whose uplink
+//! queue holds the answers is not asked for them twice. A
 //! neighbour answers with the pieces it has, at most [`PULL_BUDGET`] per
 //! pull, and only to a neighbour proven at its address; pieces it does not
 //! have yet, it asks for itself and sends on as they come (a proof it no
@@ -22,13 +25,30 @@ use core::time::Duration;
 
 /// How long a gap may close by itself before it is asked for.
 pub const PULL_DELAY: Duration = Duration::from_millis(40);
-/// How often a member asks again for what is still missing.
+/// How often a member asks for what newly went missing.
 pub const PULL_RETRY: Duration = Duration::from_millis(120);
+/// A piece asked for is not asked for again for one to two periods, each
+/// half the round trip to the neighbour asked plus this: another ask goes
+/// about when the answer was due (and one asked at once would only add to
+/// the neighbour's uplink queue)...
+pub const REASK_MARGIN: Duration = Duration::from_millis(20);
+/// ...and each at least this.
+pub const REASK_LEAST: Duration = Duration::from_millis(50);
 /// Pieces a pull asks for, and a neighbour answers, at most.
 pub const PULL_BUDGET: u32 = 128;
-/// Silence from upstream after which a member asks for the pieces past
-/// the front too (the transfer's end went missing).
-const TAIL_SILENCE: Duration = Duration::from_millis(300);
+/// Silence from upstream, in pieces at the transfer's rate, after which a
+/// member asks for the pieces past the front too (the transfer's end went
+/// missing)...
+const TAIL_PIECES: u64 = 16;
+/// ...but never less than this.
+const TAIL_SILENCE: Duration = Duration::from_millis(100);
+
+/// How long a front may stay still at `rate` bytes a second before the
+/// transfer's end counts as lost.
+fn tail_silence(rate: u32) -> Duration {
+    let micros = TAIL_PIECES * crate::content::CHUNK_LEN as u64 * 1_000_000 / u64::from(rate.max(1));
+    TAIL_SILENCE.max(Duration::from_micros(micros))
+}
 
 impl Node {
     /// When a transfer next asks for missing pieces.
@@ -54,13 +74,19 @@ impl Node {
                 continue;
             };
             t.upstream = Some(upstream);
+            let rtt = tree.and_then(|tree| tree.neighbours().find(|l| l.locator.addr == upstream)).map(|l| l.rtt);
             // Past a front silent too long, up to the end: the tail may be lost too.
-            let silent = t.front_at + TAIL_SILENCE <= now;
+            let tail = tail_silence(t.announcement.rate);
+            let silent = t.front_at + tail <= now;
             let until = if silent { piece_count(t.content()) } else { t.front };
-            let ranges = t.missing(until, MAX_PULL_RANGES, PULL_BUDGET);
+            let period = REASK_LEAST.max(rtt.unwrap_or_default() / 2 + REASK_MARGIN);
+            t.asked.age(now, period);
+            let ranges = t.missing(until, MAX_PULL_RANGES, PULL_BUDGET, true);
             if ranges.is_empty() && !silent && !wanting {
-                // Nothing behind the front: wait for the front to move, or go silent.
-                t.pull_at = Some(t.front_at + TAIL_SILENCE);
+                // Nothing behind the front but what is on its way: look again
+                // soon; nothing at all: wait for the front to move, or go silent.
+                let waiting = !t.missing(until, 1, 1, false).is_empty();
+                t.pull_at = Some(if waiting { t.asked.next_age(period) } else { t.front_at + tail });
                 continue;
             }
             t.pull_at = Some(now + PULL_RETRY);
@@ -94,9 +120,10 @@ impl Node {
         self.send(Outgoing::Conference { to: from, txid: transfer, session, what });
     }
 
-    /// Our pull for what transfer `transfer` of `session` lacks, as it stands.
-    pub(crate) fn pull_message(&self, session: SessionId, transfer: u64) -> Option<ConfPull> {
-        let t = self.conference_transfers.get(session, transfer)?;
+    /// Our pull for what transfer `transfer` of `session` lacks, as it
+    /// stands; the chunks it asks for count as on their way.
+    pub(crate) fn pull_message(&mut self, session: SessionId, transfer: u64) -> Option<ConfPull> {
+        let t = self.conference_transfers.get_mut(session, transfer)?;
         let mut ranges: heapless::Vec<(u32, u16), MAX_PULL_RANGES> = heapless::Vec::new();
         for block in &t.wanted_proofs {
             // Cannot overflow: at most 4 wanted, fewer than the ranges' bound.
@@ -104,7 +131,9 @@ impl Node {
         }
         let room = MAX_PULL_RANGES - ranges.len();
         let budget = PULL_BUDGET - ranges.len() as u32;
-        ranges.extend(t.missing(t.pull_until, room, budget).iter().copied());
+        let missing = t.missing(t.pull_until, room, budget, true);
+        t.mark_asked(&missing);
+        ranges.extend(missing.iter().copied());
         Some(ConfPull { session, transfer, ranges })
     }
 

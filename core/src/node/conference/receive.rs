@@ -182,8 +182,9 @@ impl Node {
         if pn < t.front {
             return false;
         }
-        if pn > t.front && t.pull_at.is_none() {
-            t.pull_at = Some(now + super::pull::PULL_DELAY);
+        if pn > t.front {
+            let due = now + super::pull::PULL_DELAY;
+            t.pull_at = Some(t.pull_at.map_or(due, |at| at.min(due)));
         }
         (t.front, t.front_at) = (pn + 1, now);
         true

@@ -13,12 +13,18 @@
 //! assembled and [`PROOF_SLOTS`] proofs each.
 
 use crate::conference::SessionId;
-use crate::content::{BlockValues, ContentId, Hash, LeafCheck, Siblings, BLOCK_LEAVES, CHUNKS_PER_LEAF, LEAF_LEN};
+use crate::content::{BlockValues, ContentId, Hash, LeafCheck, Siblings, BLOCK_LEAVES, LEAF_LEN};
 use crate::event::RequestId;
 use crate::time::Instant;
 use crate::wire::Announcement;
 use core::net::SocketAddrV6;
 use core::time::Duration;
+
+mod asked;
+mod pieces;
+
+pub use asked::Asked;
+pub use pieces::{piece_at, piece_count, piece_number, Piece};
 
 /// Transfers a node takes part in at once.
 pub const MAX_CONF_TRANSFERS: usize = 2;
@@ -32,50 +38,9 @@ pub const PROOF_SLOTS: usize = (WINDOW / BLOCK_LEAVES) as usize + 4;
 /// The most leaves a conference sends: 2²² (64 GiB), so its proofs fit a datagram.
 pub const MAX_CONF_LEAVES: u32 = 1 << 22;
 /// How long a stream's first leaf waits before it plays: the playout buffer.
-pub const PLAYOUT_BUFFER: Duration = Duration::from_millis(1000);
+pub const PLAYOUT_BUFFER: Duration = Duration::from_millis(750);
 /// How long a finished transfer stays, to answer its neighbours' pulls.
 pub const LINGER: Duration = Duration::from_secs(30);
-/// Pieces per full block: its proof, then its leaves' chunks.
-const PIECES_PER_BLOCK: u32 = 1 + BLOCK_LEAVES * CHUNKS_PER_LEAF as u32;
-
-/// One piece of a transfer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Piece {
-    /// Block `.0`'s proof.
-    Proof(u32),
-    /// Chunk `.1` of leaf `.0`.
-    Chunk(u32, u8),
-}
-
-/// Piece `piece`'s number in `content`'s sending order.
-pub fn piece_number(piece: Piece) -> u32 {
-    match piece {
-        Piece::Proof(block) => block.saturating_mul(PIECES_PER_BLOCK),
-        Piece::Chunk(leaf, chunk) => (leaf / BLOCK_LEAVES)
-            .saturating_mul(PIECES_PER_BLOCK)
-            .saturating_add(1 + (leaf % BLOCK_LEAVES) * CHUNKS_PER_LEAF as u32 + u32::from(chunk)),
-    }
-}
-
-/// The piece numbered `pn` in `content`, if it has one.
-pub fn piece_at(content: &ContentId, pn: u32) -> Option<Piece> {
-    let (block, rest) = (pn / PIECES_PER_BLOCK, pn % PIECES_PER_BLOCK);
-    if block >= content.block_count() {
-        return None;
-    }
-    if rest == 0 {
-        return Some(Piece::Proof(block));
-    }
-    let leaf = block * BLOCK_LEAVES + (rest - 1) / CHUNKS_PER_LEAF as u32;
-    let chunk = ((rest - 1) % CHUNKS_PER_LEAF as u32) as u8;
-    (leaf < content.leaf_count() && chunk < content.chunk_count(leaf)).then_some(Piece::Chunk(leaf, chunk))
-}
-
-/// The number after `content`'s last piece.
-pub fn piece_count(content: &ContentId) -> u32 {
-    let last = content.leaf_count().saturating_sub(1);
-    piece_number(Piece::Chunk(last, content.chunk_count(last).saturating_sub(1))) + 1
-}
 
 /// A stream's playback: when its first leaf played, and the next to play.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,6 +107,8 @@ pub struct ConfTransfer {
     pub pull_at: Option<Instant>,
     /// The piece number the last pull looked up to.
     pub pull_until: u32,
+    /// Chunks of the window asked for lately (on their way: not asked again yet).
+    pub asked: Asked<{ WINDOW as usize }>,
     /// Leaves that did not check.
     pub bad_leaves: u32,
     /// When it finished (sent, received, or played to its end).
@@ -184,6 +151,7 @@ impl ConfTransfer {
             upstream: None,
             pull_at: None,
             pull_until: 0,
+            asked: Asked::new(now),
             bad_leaves: 0,
             finished: None,
             playout: None,
@@ -293,6 +261,7 @@ impl ConfTransfer {
         self.assembling.retain(|check| check.leaf() != base);
         self.have.copy_within(1.., 0);
         self.have[WINDOW as usize - 1] = 0;
+        self.asked.shift();
         self.verified >>= 1;
         self.base += 1;
     }
@@ -314,6 +283,7 @@ impl ConfTransfer {
             self.assembling.swap_remove(at);
             if let Some(i) = self.slot(highest) {
                 self.have[i] = 0;
+                self.asked.forget(i);
             }
         }
         // Cannot fail: a slot was freed above if needed.
@@ -325,14 +295,16 @@ impl ConfTransfer {
     pub fn leaf_rejected(&mut self, leaf: u32) {
         if let Some(i) = self.slot(leaf) {
             self.have[i] = 0;
+            self.asked.forget(i);
         }
         self.assembling.retain(|check| check.leaf() != leaf);
         self.bad_leaves += 1;
     }
 
     /// Missing pieces from the window's first up to (not including)
-    /// `until`, as ranges of piece numbers, at most `max_ranges`, `budget` pieces in all.
-    pub fn missing(&self, until: u32, max_ranges: usize, budget: u32) -> heapless::Vec<(u32, u16), 16> {
+    /// `until`, as ranges of piece numbers, at most `max_ranges`, `budget`
+    /// pieces in all; with `fresh`, only chunks not [`asked`](Self::asked) for lately.
+    pub fn missing(&self, until: u32, max_ranges: usize, budget: u32, fresh: bool) -> heapless::Vec<(u32, u16), 16> {
         let mut ranges: heapless::Vec<(u32, u16), 16> = heapless::Vec::new();
         let content = *self.content();
         let mut pn = piece_number(Piece::Proof(self.base / BLOCK_LEAVES));
@@ -343,7 +315,9 @@ impl ConfTransfer {
             if beyond {
                 break;
             }
-            let wanted = !self.has(piece) && !matches!(piece, Piece::Chunk(leaf, _) if leaf < self.base);
+            let on_its_way = |leaf, chunk| fresh && self.slot(leaf).is_some_and(|i| self.asked.contains(i, chunk));
+            let wanted = !self.has(piece)
+                && !matches!(piece, Piece::Chunk(leaf, chunk) if leaf < self.base || on_its_way(leaf, chunk));
             if wanted {
                 left -= 1;
                 let full = ranges.len() == max_ranges.min(16);
@@ -357,6 +331,20 @@ impl ConfTransfer {
             pn += 1;
         }
         ranges
+    }
+
+    /// Notes the chunks of `ranges` (piece numbers) as asked for now.
+    pub fn mark_asked(&mut self, ranges: &[(u32, u16)]) {
+        let content = *self.content();
+        for &(first, count) in ranges {
+            for pn in first..first.saturating_add(u32::from(count)) {
+                if let Some(Piece::Chunk(leaf, chunk)) = piece_at(&content, pn) {
+                    if let Some(i) = self.slot(leaf) {
+                        self.asked.mark(i, chunk);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -418,24 +406,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pieces_number_proofs_then_chunks_block_by_block() {
-        // 13 leaves of 16 KiB less a bit: two blocks, the last leaf short.
-        let content = ContentId { root: [0; 32], size: 12 * LEAF_LEN as u64 + 3000 };
-        assert_eq!(piece_number(Piece::Proof(0)), 0);
-        assert_eq!(piece_number(Piece::Chunk(0, 0)), 1);
-        assert_eq!(piece_number(Piece::Chunk(7, 15)), 128);
-        assert_eq!(piece_number(Piece::Proof(1)), 129);
-        assert_eq!(piece_number(Piece::Chunk(8, 0)), 130);
-        for pn in 0..piece_count(&content) {
-            let piece = piece_at(&content, pn).unwrap_or_else(|| panic!("piece {pn}"));
-            assert_eq!(piece_number(piece), pn);
-        }
-        // The last leaf has three chunks: the numbers after them name nothing.
-        assert_eq!(piece_at(&content, piece_count(&content)), None);
-        assert_eq!(piece_count(&content), 129 + 1 + 4 * 16 + 3);
-    }
-
-    #[test]
     fn the_window_moves_past_leaves_in_and_lists_what_is_missing() {
         let content = ContentId { root: [0; 32], size: 40 * LEAF_LEN as u64 };
         let announcement = Announcement {
@@ -460,8 +430,16 @@ mod tests {
         assert!(t.has(Piece::Chunk(0, 3)), "below the window: in");
         // Up to leaf 3's chunk 4: leaf 2's sixteen chunks and leaf 3's first four are missing.
         let until = piece_number(Piece::Chunk(3, 4));
-        assert_eq!(t.missing(until, 16, 1000).as_slice(), [(piece_number(Piece::Chunk(2, 0)), 20)]);
-        assert_eq!(t.missing(until, 16, 5).as_slice(), [(piece_number(Piece::Chunk(2, 0)), 5)], "the budget bounds it");
+        assert_eq!(t.missing(until, 16, 1000, true).as_slice(), [(piece_number(Piece::Chunk(2, 0)), 20)]);
+        let first_five = [(piece_number(Piece::Chunk(2, 0)), 5)];
+        assert_eq!(t.missing(until, 16, 5, true).as_slice(), first_five, "the budget bounds it");
+        t.mark_asked(&first_five);
+        assert_eq!(
+            t.missing(until, 16, 1000, true).as_slice(),
+            [(piece_number(Piece::Chunk(2, 5)), 15)],
+            "on their way"
+        );
+        assert_eq!(t.missing(until, 16, 1000, false).as_slice(), [(piece_number(Piece::Chunk(2, 0)), 20)]);
         t.leaf_rejected(2);
         assert_eq!(t.bad_leaves, 1);
     }

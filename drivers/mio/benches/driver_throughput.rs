@@ -17,6 +17,9 @@
 //!   [`ECHO_TIMEOUT`] counts as lost and the window is refilled, so a loss
 //!   cannot hang the bench.
 //!
+//! - After the fixed run, the same pings with [`IDLE_NODES`] more nodes
+//!   hosted that only wait (the loop's cost per wake in hosted nodes).
+//!
 //! Criterion reports elements/s, i.e. datagrams/s; one iteration is
 //! [`ROUND_TRIPS_PER_ITER`] round trips. After criterion's report, one plain
 //! timed run of [`FIXED_DATAGRAMS`] datagrams each prints both rates, their
@@ -49,6 +52,8 @@ const DATAGRAM_LEN: usize = 48;
 const ROUND_TRIPS_PER_ITER: u64 = 1_000;
 /// Datagrams of the fixed measurement printed after criterion's report.
 const FIXED_DATAGRAMS: u64 = 200_000;
+/// Nodes that only wait, hosted beside A and B in the crowded run.
+const IDLE_NODES: usize = 1_000;
 /// Datagrams of each run in smoke mode (without `--bench`).
 const SMOKE_DATAGRAMS: u64 = 1_000;
 /// Longest wait for any one ping to complete; a lost datagram is retransmitted
@@ -85,8 +90,16 @@ struct MioReport {
 }
 
 impl MioPair {
-    fn start() -> MioPair {
-        let nodes = TwoNodes::start(|_, _, _| {});
+    /// A and B alone in their driver, or (`idle`) beside that many more
+    /// nodes that only wait: the loop's cost per wake in hosted nodes shows.
+    fn start(idle: usize) -> MioPair {
+        let nodes = TwoNodes::start(|driver, _, _| {
+            let config = mmp2p_core::Config::default();
+            for i in 0..idle {
+                let id = mmp2p_core::Id::from_email(&format!("idle{i}@bench"));
+                driver.add_node(loopback(), id, config, 100 + i as u64).expect("an idle node binds a socket on [::1]");
+            }
+        });
         let (a, (b, b_locator)) = (nodes.a.0, nodes.b);
         MioPair { nodes, a, b, b_addr: b_locator.addr, issued: 0, failed: 0 }
     }
@@ -275,7 +288,7 @@ fn fixed_run(mio: &mut MioPair, echo: &mut StdEcho, datagrams: u64) -> (f64, f64
 
 fn main() {
     let bench = std::env::args().any(|arg| arg == "--bench");
-    let mut mio = MioPair::start();
+    let mut mio = MioPair::start(0);
     let mut echo = StdEcho::start();
     if !bench {
         let (mio_rate, echo_rate) = fixed_run(&mut mio, &mut echo, SMOKE_DATAGRAMS);
@@ -297,6 +310,11 @@ fn main() {
     println!("mio driver: {mio_rate:.0} datagrams/s");
     println!("std UdpSocket echo: {echo_rate:.0} datagrams/s");
     println!("ratio (mio driver / std echo): {:.3}", mio_rate / echo_rate);
+    let mut crowded = MioPair::start(IDLE_NODES);
+    let crowded_rate = per_second(FIXED_DATAGRAMS, crowded.run(FIXED_DATAGRAMS / 2));
+    let crowded = crowded.finish();
+    assert_eq!(crowded.issued - crowded.failed, FIXED_DATAGRAMS / 2, "every ping completed");
+    println!("mio driver hosting {IDLE_NODES} idle nodes besides A and B: {crowded_rate:.0} datagrams/s");
     println!();
     println!(
         "whole run: mio driver {} pings, {} failed, {} retransmissions (node A sent {}, node B received {} sent {}, \

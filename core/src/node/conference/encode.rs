@@ -3,10 +3,11 @@
 
 use crate::conference::{Certificate, SessionId, Statement};
 use crate::node::Node;
+use crate::tables::conference_transfer::{piece_number, Piece};
 use crate::tables::conferences::Role;
 use crate::tables::outbox::ConferenceOutgoing;
 use crate::wire::{
-    ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, Message, TreeJoin, TreeState, TreeStatus, MAX_CANDIDATES,
+    ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, ConfPull, Message, TreeJoin, TreeState, TreeStatus, MAX_CANDIDATES,
 };
 
 impl Node {
@@ -64,13 +65,9 @@ impl Node {
                 Message::ConfPull(self.pull_message(session, transfer).filter(|p| !p.ranges.is_empty())?)
             }
             ConferenceOutgoing::ProofPull { transfer, block } => {
-                let proof = crate::tables::conference_transfer::piece_number(
-                    crate::tables::conference_transfer::Piece::Proof(block),
-                );
-                let mut ranges = heapless::Vec::new();
                 // Cannot fail: one range of several.
-                let _ = ranges.push((proof, 1));
-                Message::ConfPull(crate::wire::ConfPull { session, transfer, ranges })
+                let ranges = heapless::Vec::from_slice(&[(piece_number(Piece::Proof(block)), 1)]).ok()?;
+                Message::ConfPull(ConfPull { session, transfer, ranges })
             }
         })
     }

@@ -89,11 +89,10 @@ impl Node {
         let (session, transfer) = (data.session, data.transfer);
         self.check_tree_neighbour(session, from)?;
         let staged_full = self.transfers.staged.is_full();
-        if self.conference_transfers.get(session, transfer).is_none() {
+        let Some(t) = self.conference_transfers.get_mut(session, transfer) else {
             self.ask_announcement(session, transfer, data.data.leaf, from);
             return Err(DropReason::UnknownStream);
-        }
-        let t = self.conference_transfers.get_mut(session, transfer).ok_or(DropReason::UnknownStream)?;
+        };
         if t.source || t.finished.is_some() {
             return Ok(());
         }

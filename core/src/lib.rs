@@ -92,6 +92,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod capacity;
 pub mod conference;
 pub mod config;
 pub mod content;
@@ -103,6 +104,7 @@ pub mod id;
 pub mod identity;
 pub mod locator_signature;
 pub mod node;
+pub mod profile;
 pub mod registration;
 pub mod request_id;
 pub mod rng;

@@ -56,11 +56,12 @@
 //! So the responsible node stays the successor under both rules: a route
 //! that closes in from past the key ends with a step back to the left.
 
+use crate::capacity::{Cap, Capacity};
 use crate::config::RoutingRule;
 use crate::id::{Id, ResourceLocator};
-use crate::tables::digests::Digests;
+use crate::tables::digests::{Digests, DIGEST_KEEP, DIGEST_OWNERS};
 use crate::tables::neighbours::Neighbours;
-use crate::tables::rtts::Rtts;
+use crate::tables::rtts::{Rtts, RTT_SLOTS};
 use crate::wire::Side;
 use core::net::SocketAddrV6;
 
@@ -90,20 +91,22 @@ impl NextHop {
 /// How a node chooses a next hop beyond its own contacts: the rule that
 /// measures closeness, and what else it knows. The default guides nothing
 /// beyond the rule: the paper's plain greedy routing, either way round.
+///
+/// The tables' capacities are those of the node's [`Profile`](crate::profile::Profile).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Guides<'a> {
+pub struct Guides<'a, O: Capacity = Cap<DIGEST_OWNERS>, K: Capacity = Cap<DIGEST_KEEP>, R: Capacity = Cap<RTT_SLOTS>> {
     /// Which distance to the key each hop must shrink.
     pub rule: RoutingRule,
     /// Friends' and neighbours' digests of their contacts, to look one hop ahead.
-    pub digests: Option<&'a Digests>,
+    pub digests: Option<&'a Digests<O, K>>,
     /// The message may take a detour here (needs `digests`).
     pub may_detour: bool,
     /// Measured round-trip times, to prefer the nearest of next hops that
     /// make near-equal progress.
-    pub rtts: Option<&'a Rtts>,
+    pub rtts: Option<&'a Rtts<R>>,
 }
 
-impl Guides<'_> {
+impl<O: Capacity, K: Capacity, R: Capacity> Guides<'_, O, K, R> {
     /// How close `via`'s best reported contact gets to `key` by the rule,
     /// if `via` sent a digest that reports one.
     fn ahead(&self, via: Id, key: Id, landing: &Landing) -> Option<u128> {
@@ -121,14 +124,14 @@ impl Guides<'_> {
 /// JOIN must reach the node that will be its successor, not the joiner itself.
 /// `skip` lists addresses that already failed to acknowledge this message:
 /// they are not chosen again, but do not change who is responsible.
-pub fn next_hop<'a, S>(
+pub fn next_hop<'a, S, O: Capacity, K: Capacity, R: Capacity>(
     me: Id,
     key: Id,
     neighbours: &'a Neighbours,
     shortcuts: S,
     avoid: Option<&ResourceLocator>,
     skip: &[SocketAddrV6],
-    guides: &Guides<'_>,
+    guides: &Guides<'_, O, K, R>,
 ) -> NextHop
 where
     S: IntoIterator<Item = &'a ResourceLocator>,
@@ -305,7 +308,8 @@ mod tests {
 
     fn hop(me: u128, key: u128, neighbours: &Neighbours, friends: &[u128], rule: RoutingRule) -> NextHop {
         let friends: std::vec::Vec<ResourceLocator> = friends.iter().map(|&f| loc(f)).collect();
-        next_hop(Id(me), Id(key), neighbours, &friends, None, &[], &Guides { rule, ..Guides::default() })
+        let guides: Guides = Guides { rule, ..Guides::default() };
+        next_hop(Id(me), Id(key), neighbours, &friends, None, &[], &guides)
     }
 
     #[test]
@@ -354,10 +358,10 @@ mod tests {
         // Towards 90 along the right chain 20, 30: 20 claims a contact at the
         // key, but 30 is nearer and in the same chain, so 20 counts as itself.
         let ring = node(&[n(5)], &[n(20), n(30)]);
-        let mut digests = Digests::default();
+        let mut digests: Digests = Digests::default();
         digests.replace(Id(n(20)), &[Id(n(90))]);
         for rule in [RoutingRule::EitherWay, RoutingRule::Clockwise] {
-            let guides = Guides { rule, digests: Some(&digests), ..Guides::default() };
+            let guides: Guides = Guides { rule, digests: Some(&digests), ..Guides::default() };
             let hop = next_hop(Id(n(10)), Id(n(90)), &ring, &[], None, &[], &guides);
             assert_eq!(hop, NextHop::Forward(loc(n(30))), "{rule:?}");
             // A friend's report still counts: friend 50 reported the key, 60 did not.

@@ -256,7 +256,8 @@ fn proximity_picks_the_nearest_of_next_hops_that_make_near_equal_progress() {
         rtts.sample(node(friend).addr, std::time::Duration::from_millis(ms), now);
     }
     let route = |key: u128, rtts: Option<&Rtts>| {
-        next_hop(me.id, id(key), &neighbours, &friends, None, &[], &Guides { rtts, ..Guides::default() })
+        let guides: Guides = Guides { rtts, ..Guides::default() };
+        next_hop(me.id, id(key), &neighbours, &friends, None, &[], &guides)
     };
     // Towards 74: 66 leaves 8; 65 leaves 9, within 8 + 8/8; 62 leaves 12.
     assert_eq!(route(74, None), NextHop::Forward(node(66)), "without round trips: the furthest");
@@ -271,7 +272,7 @@ fn proximity_picks_the_nearest_of_next_hops_that_make_near_equal_progress() {
     rtts.sample(node(1).addr, std::time::Duration::from_millis(1), now);
     rtts.sample(node(2).addr, std::time::Duration::from_millis(90), now);
     for rule in [RoutingRule::EitherWay, RoutingRule::Clockwise] {
-        let guides = Guides { rule, rtts: Some(&rtts), ..Guides::default() };
+        let guides: Guides = Guides { rule, rtts: Some(&rtts), ..Guides::default() };
         assert_eq!(next_hop(me.id, id(40), &chain, &[], None, &[], &guides), NextHop::Forward(node(2)), "{rule:?}");
     }
 }
@@ -279,6 +280,7 @@ fn proximity_picks_the_nearest_of_next_hops_that_make_near_equal_progress() {
 quickcheck! {
     fn a_lone_node_is_responsible_for_everything(key: u128) -> bool {
         let me = locator(7, 0);
-        next_hop(me.id, Id(key), &Neighbours::default(), &[], None, &[], &Guides::default()) == NextHop::Local
+        let plain: Guides = Guides::default();
+        next_hop(me.id, Id(key), &Neighbours::default(), &[], None, &[], &plain) == NextHop::Local
     }
 }

@@ -4,10 +4,11 @@
 use crate::event::CommandError;
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::tables::outbox::Outgoing;
 use crate::time::Instant;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Adds a friend (or updates a known friend's address); friends serve as
     /// routing shortcuts and are probed for liveness.
     pub fn add_friend(&mut self, now: Instant, friend: ResourceLocator) -> Result<(), CommandError> {

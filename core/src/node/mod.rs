@@ -20,10 +20,13 @@ mod state;
 mod timers;
 mod transfer;
 
-use crate::config::{Config, ConfigError, EVENT_QUEUE_CAPACITY, OUTBOX_CAPACITY};
+use crate::capacity::Queue;
+use crate::config::{Config, ConfigError};
 use crate::event::{Event, Output, Transmit};
 use crate::id::{Id, ResourceLocator};
-use crate::identity::{Identity, PublicKey};
+use crate::identity::Identity;
+use crate::profile::Desktop;
+use crate::profile::Profile;
 use crate::rng::Rng;
 use crate::stats::{bump, DropReason, Stats};
 use crate::tables::friends::Friends;
@@ -144,32 +147,32 @@ use state::{DhtState, LivenessState, LookaheadState, MessengerState, RequestStat
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct Node {
+pub struct Node<P: Profile = Desktop> {
     config: Config,
     me: ResourceLocator,
     /// The instant of the latest input.
     now: Instant,
     rng: Rng,
     stats: Stats,
-    ring: RingState,
-    liveness: LivenessState,
-    dht: DhtState,
-    lookahead: LookaheadState,
-    requests: RequestState,
-    messenger: MessengerState,
-    transfers: TransferState,
+    ring: RingState<P>,
+    liveness: LivenessState<P>,
+    dht: DhtState<P>,
+    lookahead: LookaheadState<P>,
+    requests: RequestState<P>,
+    messenger: MessengerState<P>,
+    transfers: TransferState<P>,
     /// The conferences we are in or invited to, with their trees.
-    conferences: crate::tables::conferences::Conferences,
+    conferences: crate::tables::conferences::Conferences<P::Apps>,
     /// Conference chat messages on their way along the trees.
-    conference_chats: crate::tables::conference_chat::ConferenceChats,
+    conference_chats: crate::tables::conference_chat::ConferenceChats<P::Apps>,
     /// Conference files and streams we send or receive.
-    conference_transfers: crate::tables::conference_transfer::ConferenceTransfers,
+    conference_transfers: crate::tables::conference_transfer::ConferenceTransfers<P::Apps>,
     /// Conference pieces waiting to go.
-    conference_out: crate::tables::conference_out::ConferenceOut,
+    conference_out: crate::tables::conference_out::ConferenceOut<P::Apps>,
     /// Deadlines the node schedules itself (see [`Timer`]).
     timers: TimerTable,
-    outbox: heapless::Deque<Outgoing, OUTBOX_CAPACITY>,
-    events: heapless::Deque<Event, EVENT_QUEUE_CAPACITY>,
+    outbox: Queue<Outgoing, P::Outbox>,
+    events: Queue<Event, P::Events>,
     /// The key pair the node signs with in its user's name.
     identity: Identity,
 }
@@ -179,8 +182,28 @@ impl Node {
     /// one. The key node (ID 0) answers JOINs while alone; any other node
     /// does so only after [`found_ring`](Node::found_ring).
     ///
-    /// `seed` determines every random choice the node makes.
+    /// `seed` determines every random choice the node makes. The node has
+    /// the [`Desktop`] profile's tables; [`with_profile`](Node::with_profile)
+    /// chooses others.
     pub fn new(config: Config, me: ResourceLocator, now: Instant, seed: u64) -> Result<Node, ConfigError> {
+        Node::with_profile(config, me, now, seed)
+    }
+}
+
+impl<P: Profile> Node<P> {
+    /// A node like [`new`](Node::new) makes, with the tables of profile `P`.
+    ///
+    /// ```
+    /// use core::net::{Ipv6Addr, SocketAddrV6};
+    /// use mmp2p_core::profile::OverlayOnly;
+    /// use mmp2p_core::{Config, Id, Instant, Node, ResourceLocator};
+    ///
+    /// let me = ResourceLocator::new(Id::KEY_NODE, SocketAddrV6::new(Ipv6Addr::LOCALHOST, 4000, 0, 0));
+    /// let node = Node::<OverlayOnly>::with_profile(Config::default(), me, Instant::ZERO, 1)?;
+    /// assert_eq!(node.friends().capacity(), 50);
+    /// # Ok::<(), mmp2p_core::config::ConfigError>(())
+    /// ```
+    pub fn with_profile(config: Config, me: ResourceLocator, now: Instant, seed: u64) -> Result<Node<P>, ConfigError> {
         config.validate()?;
         Ok(Node {
             config,
@@ -204,33 +227,10 @@ impl Node {
             conference_transfers: crate::tables::conference_transfer::ConferenceTransfers::default(),
             conference_out: crate::tables::conference_out::ConferenceOut::default(),
             timers: TimerTable::default(),
-            outbox: heapless::Deque::new(),
-            events: heapless::Deque::new(),
+            outbox: Queue::new(),
+            events: Queue::new(),
             identity: Identity::from_seed(secret_key(seed, IDENTITY_KEY)),
         })
-    }
-
-    /// Gives the node `identity`, the key pair it signs with in its user's
-    /// name. The program derives or loads it (see
-    /// [`identity`](crate::identity)); the core never sees a password. Until
-    /// then a node signs with a key drawn from its seed.
-    pub fn set_identity(&mut self, identity: Identity) {
-        self.identity = identity;
-    }
-
-    /// The key pair the node signs with (to carry it over to a restarted node).
-    pub fn identity(&self) -> &Identity {
-        &self.identity
-    }
-
-    /// The public key of the node's identity.
-    pub fn public_key(&self) -> PublicKey {
-        self.identity.public_key()
-    }
-
-    /// The registrations the node keeps (see [`registration`](crate::registration)).
-    pub fn registry(&self) -> &crate::tables::registry::Registry {
-        &self.ring.registry
     }
 
     /// Makes this node the first of a new ring: it answers JOINs while alone.
@@ -259,17 +259,17 @@ impl Node {
     }
 
     /// The node's friends and their liveness.
-    pub fn friends(&self) -> &Friends {
+    pub fn friends(&self) -> &Friends<P::Friends> {
         &self.liveness.friends
     }
 
     /// What friends reported of their contacts (for lookahead routing).
-    pub fn digests(&self) -> &crate::tables::digests::Digests {
+    pub fn digests(&self) -> &crate::tables::digests::Digests<P::DigestOwners, P::DigestIds> {
         &self.lookahead.digests
     }
 
     /// Contacts' measured round-trip times (for proximity routing).
-    pub fn rtts(&self) -> &crate::tables::rtts::Rtts {
+    pub fn rtts(&self) -> &crate::tables::rtts::Rtts<P::Rtts> {
         &self.lookahead.rtts
     }
 
@@ -454,7 +454,7 @@ impl Node {
         if let Some((to, len, fill)) = self.next_upload_packet(buf) {
             return Output::Transmit(Transmit { to, len, fill: Some(fill) });
         }
-        if let Some(staged) = self.transfers.staged.pop_front() {
+        if let Some(staged) = (!self.transfers.staged.is_empty()).then(|| self.transfers.staged.remove(0)) {
             if let Some(out) = buf.get_mut(..staged.bytes.len()) {
                 out.copy_from_slice(&staged.bytes);
                 let write =

@@ -3,6 +3,7 @@
 
 use crate::id::ResourceLocator;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::registration::Registration;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::{Charge, Outgoing};
@@ -14,7 +15,7 @@ use core::net::SocketAddrV6;
 /// the proof's flag and the proof.
 const MIN_PROVEN_REPLY: usize = crate::wire::HEADER_LEN + 3 + IdentityProof::WIRE_LEN;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Queues a datagram; a full outbox drops it and counts the drop.
     pub(crate) fn send(&mut self, outgoing: Outgoing) {
         if self.outbox.push_back(outgoing).is_err() {
@@ -96,7 +97,7 @@ impl Node {
 
     /// The destination and full message for a queued datagram.
     fn describe(&mut self, outgoing: &Outgoing) -> Option<(SocketAddrV6, Repr)> {
-        let direct = |node: &Node, txid: u64, message: Message| Repr { header: node.header(txid, 0), message };
+        let direct = |node: &Self, txid: u64, message: Message| Repr { header: node.header(txid, 0), message };
         Some(match *outgoing {
             Outgoing::Ping { to, txid } => (to, direct(self, txid, Message::Ping)),
             Outgoing::Pong { to, txid } => (to, direct(self, txid, Message::Pong)),

@@ -4,6 +4,7 @@
 
 use crate::event::{CommandError, Event, RequestId};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::{ConferenceOutgoing, Outgoing};
 use crate::tables::transactions::{Asker, Journey, Purpose, Routed, Transaction};
@@ -12,7 +13,7 @@ use crate::wire::{Header, MessageType};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Retransmits every request whose deadline has passed, and fails
     /// those out of attempts (a relayed hop is never retransmitted: the
     /// relay tries another next hop).

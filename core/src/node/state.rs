@@ -1,8 +1,9 @@
 //! The node's state, grouped by concern. Each group is plain data; the
 //! rules that change it live in the files of `node/`.
 
-use crate::config::STORE_RELAY_SLOTS;
+use crate::capacity::{Queue, Table};
 use crate::event::RequestId;
+use crate::profile::{Apps, Profile};
 use crate::tables::bootstrap::{BootstrapList, JoinCampaign};
 use crate::tables::budgets::Budgets;
 use crate::tables::chat::{ChatInbox, ChatOutbox};
@@ -24,7 +25,7 @@ use core::net::SocketAddrV6;
 
 /// Our place in the ring and how we got (or leave) there.
 #[derive(Clone, Debug, Default)]
-pub(super) struct RingState {
+pub(super) struct RingState<P: Profile> {
     /// Our neighbour chains.
     pub neighbours: Neighbours,
     /// A node that founded the ring (or the key node) answers JOINs while alone.
@@ -40,16 +41,16 @@ pub(super) struct RingState {
     /// The key our join cookies are made under (see `ring::cookie`).
     pub cookie_key: [u8; 32],
     /// The registrations we keep: ours, and those of IDs we are responsible for.
-    pub registry: Registry,
+    pub registry: Registry<P::Registrations>,
     /// Registrations of other IDs, as their registrars told us.
-    pub known: KnownKeys,
+    pub known: KnownKeys<P::KnownKeys>,
 }
 
 /// Who is alive: our friends, and whether our own link seems to work.
 #[derive(Clone, Debug)]
-pub(super) struct LivenessState {
+pub(super) struct LivenessState<P: Profile> {
     /// Friends, their liveness and probe schedule.
-    pub friends: Friends,
+    pub friends: Friends<P::Friends>,
     /// Stabilisation rounds so far (backups are pinged every few rounds).
     pub stabilise_rounds: u32,
     /// When any datagram was last received.
@@ -58,22 +59,22 @@ pub(super) struct LivenessState {
     pub link_down: bool,
 }
 
-impl LivenessState {
+impl<P: Profile> LivenessState<P> {
     /// No friends, and the link presumed up as of `now`.
-    pub fn new(now: Instant) -> LivenessState {
+    pub fn new(now: Instant) -> LivenessState<P> {
         LivenessState { friends: Friends::default(), stabilise_rounds: 0, last_heard_any: now, link_down: false }
     }
 }
 
 /// The locator DHT: what we share, what we keep for others.
 #[derive(Clone, Debug, Default)]
-pub(super) struct DhtState {
+pub(super) struct DhtState<P: Profile> {
     /// The files this node shares.
-    pub shared: SharedFiles,
+    pub shared: SharedFiles<P::Apps>,
     /// The locators this node keeps for others.
-    pub store: LocatorStore,
+    pub store: LocatorStore<P::Store>,
     /// Datagrams encoded on arrival of their input, waiting for the outbox.
-    pub encoded: heapless::Deque<EncodedDatagram, STORE_RELAY_SLOTS>,
+    pub encoded: Queue<EncodedDatagram, P::Relayed>,
     /// Which turn of our entries the next replication copies.
     pub replicate_turn: usize,
     /// The store's change number as of our last copy of fresh entries.
@@ -81,29 +82,29 @@ pub(super) struct DhtState {
     /// Retries of the latest publication so far.
     pub publish_retries: u8,
     /// Search results waiting for their owners' registrations.
-    pub checks: OwnerChecks,
+    pub checks: OwnerChecks<P::Apps>,
 }
 
 /// What guides routing beyond the chains: friends' digests and round trips.
 #[derive(Clone, Debug, Default)]
-pub(super) struct LookaheadState {
+pub(super) struct LookaheadState<P: Profile> {
     /// What friends told us of their contacts.
-    pub digests: Digests,
+    pub digests: Digests<P::DigestOwners, P::DigestIds>,
     /// Contacts' measured round-trip times.
-    pub rtts: Rtts,
+    pub rtts: Rtts<P::Rtts>,
     /// The friend (by position) that got our digest last.
     pub digest_turn: usize,
 }
 
 /// Our outstanding requests and the command ids we hand out.
 #[derive(Clone, Debug, Default)]
-pub(super) struct RequestState {
+pub(super) struct RequestState<P: Profile> {
     /// Outstanding requests.
-    pub transactions: Transactions,
+    pub transactions: Transactions<P::Requests>,
     /// The last command id handed out.
     pub next_request: u64,
     /// Addresses that echoed a nonce of ours, and the byte counts of the others.
-    pub budgets: Budgets,
+    pub budgets: Budgets<P::Proven, P::Counted>,
     /// True while handling a datagram from an unproven address: requests
     /// started meanwhile are charged to their destinations' allowances.
     pub unproven_input: bool,
@@ -111,17 +112,17 @@ pub(super) struct RequestState {
 
 /// The messenger: contacts, friend requests, chat each way, our presence.
 #[derive(Clone, Debug, Default)]
-pub(super) struct MessengerState {
+pub(super) struct MessengerState<P: Profile> {
     /// The users befriended.
-    pub contacts: Contacts,
+    pub contacts: Contacts<P::Apps>,
     /// Friend requests received and sent, blocked senders, rate limits.
-    pub requests: FriendRequests,
+    pub requests: FriendRequests<P::Apps>,
     /// Chat messages sent and not yet delivered.
-    pub outbox: ChatOutbox,
+    pub outbox: ChatOutbox<P::Apps>,
     /// Chat messages received.
-    pub inbox: ChatInbox,
+    pub inbox: ChatInbox<P::Apps>,
     /// Offline mail we keep for others.
-    pub mailbox: crate::tables::mailbox::Mailbox,
+    pub mailbox: crate::tables::mailbox::Mailbox<P::Apps>,
     /// Our presence as friends see it (its signature is made when sent).
     pub presence: OwnPresence,
 }
@@ -143,15 +144,17 @@ impl Default for OwnPresence {
 
 /// File transfers: what we serve, the streams we serve, what we fetch.
 #[derive(Clone, Debug, Default)]
-pub(super) struct TransferState {
+pub(super) struct TransferState<P: Profile> {
     /// The content we serve.
-    pub served: crate::tables::uploads::ServedContent,
+    pub served: crate::tables::uploads::ServedContent<P::Apps>,
     /// The streams we serve.
-    pub uploads: crate::tables::uploads::Uploads,
+    pub uploads: crate::tables::uploads::Uploads<P::Apps>,
     /// Per downloader address, what it may still ask (see [`ASK_LIMIT`](crate::tables::uploads::ASK_LIMIT)).
-    pub askers: crate::tables::rate::PeerBuckets<SocketAddrV6, { crate::tables::uploads::ASKERS }>,
+    pub askers:
+        crate::tables::rate::PeerBuckets<SocketAddrV6, <P::Apps as Apps>::List<{ crate::tables::uploads::ASKERS }>>,
     /// The files we fetch.
-    pub downloads: crate::tables::downloads::Downloads,
-    /// Received chunks waiting for the driver to write them.
-    pub staged: heapless::Deque<crate::tables::downloads::Staged, { crate::tables::downloads::STAGED_CHUNKS }>,
+    pub downloads: crate::tables::downloads::Downloads<P::Apps>,
+    /// Received chunks waiting for the driver to write them, oldest first.
+    pub staged:
+        Table<crate::tables::downloads::Staged, <P::Apps as Apps>::List<{ crate::tables::downloads::STAGED_CHUNKS }>>,
 }

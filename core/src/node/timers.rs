@@ -2,10 +2,11 @@
 //! does when `handle_timeout` serves it.
 
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::tables::timers::Timer;
 use crate::time::Instant;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// When `timer` next has work, if ever.
     pub(crate) fn deadline(&self, timer: Timer) -> Option<Instant> {
         let maintenance = self.config.maintenance;

@@ -11,6 +11,7 @@
 //! Both tables are bounded: a flood of strangers only ever evicts other
 //! strangers' counts, never a proven address.
 
+use crate::capacity::{Cap, Capacity, Table};
 use crate::time::Instant;
 use core::net::SocketAddrV6;
 use core::time::Duration;
@@ -35,15 +36,16 @@ struct Budget {
     sent: usize,
 }
 
-/// Proven addresses, and the byte counts of unproven ones.
+/// Proven addresses (`P::MAX`, by default [`PROVEN_CAPACITY`]), and the
+/// byte counts of unproven ones (`U::MAX`, by default [`BUDGET_CAPACITY`]).
 #[derive(Clone, Debug, Default)]
-pub struct Budgets {
+pub struct Budgets<P: Capacity = Cap<PROVEN_CAPACITY>, U: Capacity = Cap<BUDGET_CAPACITY>> {
     /// Proven addresses and when they last echoed a nonce.
-    proven: heapless::Vec<(SocketAddrV6, Instant), PROVEN_CAPACITY>,
-    counted: heapless::Vec<Budget, BUDGET_CAPACITY>,
+    proven: Table<(SocketAddrV6, Instant), P>,
+    counted: Table<Budget, U>,
 }
 
-impl Budgets {
+impl<P: Capacity, U: Capacity> Budgets<P, U> {
     /// `addr` echoed a nonce of ours at `now`: it is proven, and its count dropped.
     pub fn prove(&mut self, addr: SocketAddrV6, now: Instant) {
         self.counted.retain(|b| b.addr != addr);
@@ -128,7 +130,7 @@ mod tests {
 
     #[test]
     fn an_unproven_address_gets_three_times_what_it_sent_within_the_window() {
-        let mut budgets = Budgets::default();
+        let mut budgets: Budgets = Budgets::default();
         let now = Instant::ZERO;
         assert!(!budgets.charge(&addr(1), 1, now), "nothing received, nothing owed");
         budgets.credit(addr(1), 100, now);
@@ -143,7 +145,7 @@ mod tests {
 
     #[test]
     fn a_proven_address_is_unbounded_until_it_goes_quiet() {
-        let mut budgets = Budgets::default();
+        let mut budgets: Budgets = Budgets::default();
         budgets.prove(addr(1), Instant::ZERO);
         assert!(budgets.charge(&addr(1), 10_000, Instant::ZERO));
         let later = Instant::ZERO + PROVEN_FOR;
@@ -153,7 +155,7 @@ mod tests {
 
     #[test]
     fn a_flood_of_strangers_never_evicts_a_proven_address() {
-        let mut budgets = Budgets::default();
+        let mut budgets: Budgets = Budgets::default();
         budgets.prove(addr(1), Instant::ZERO);
         for host in 2..1000 {
             budgets.credit(addr(host), 100, Instant::ZERO);

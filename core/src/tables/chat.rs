@@ -13,7 +13,9 @@
 //! and its sender sends it again later: a full inbox slows senders down and
 //! loses nothing.
 
+use crate::capacity::{Capacity, Table};
 use crate::id::Id;
+use crate::profile::{Apps, WithApps};
 use crate::time::Instant;
 use crate::wire::{MAX_FRAGMENT, MAX_FRAGMENTS, MAX_MESSAGE};
 
@@ -29,20 +31,21 @@ pub const INITIAL_ROOM: u8 = (SLOTS_PER_FRIEND - FRAGMENTS) as u8;
 
 const FRAGMENTS: usize = MAX_FRAGMENTS as usize;
 
-/// Fixed slots of [`MAX_FRAGMENT`] bytes.
+/// `C::MAX` fixed slots of [`MAX_FRAGMENT`] bytes.
 #[derive(Clone, Debug)]
-struct Slots {
-    bytes: [[u8; MAX_FRAGMENT]; CHAT_SLOTS],
-    used: [bool; CHAT_SLOTS],
+struct Slots<C: Capacity> {
+    bytes: Table<[u8; MAX_FRAGMENT], C>,
+    used: Table<bool, C>,
 }
 
-impl Default for Slots {
-    fn default() -> Slots {
-        Slots { bytes: [[0; MAX_FRAGMENT]; CHAT_SLOTS], used: [false; CHAT_SLOTS] }
+impl<C: Capacity> Default for Slots<C> {
+    fn default() -> Slots<C> {
+        let bytes = core::iter::repeat_n([0; MAX_FRAGMENT], C::MAX).collect();
+        Slots { bytes, used: core::iter::repeat_n(false, C::MAX).collect() }
     }
 }
 
-impl Slots {
+impl<C: Capacity> Slots<C> {
     fn free(&self) -> usize {
         self.used.iter().filter(|u| !**u).count()
     }
@@ -53,7 +56,7 @@ impl Slots {
             return None;
         }
         let mut taken = [0u8; FRAGMENTS];
-        let free = (0..CHAT_SLOTS).filter(|&i| !self.used[i]);
+        let free = (0..C::MAX).filter(|&i| !self.used[i]);
         for (place, index) in taken.iter_mut().zip(free).take(count) {
             *place = index as u8;
         }
@@ -107,10 +110,12 @@ impl Sending {
 }
 
 /// Messages sent and not yet delivered, in the order they were sent.
+///
+/// `A` decides the capacity: [`CHAT_SLOTS`] fragments and messages with the applications, none without.
 #[derive(Clone, Debug, Default)]
-pub struct ChatOutbox {
-    slots: Slots,
-    messages: heapless::Vec<Sending, CHAT_SLOTS>,
+pub struct ChatOutbox<A: Apps = WithApps> {
+    slots: Slots<A::List<CHAT_SLOTS>>,
+    messages: Table<Sending, A::List<CHAT_SLOTS>>,
 }
 
 /// No room for the message: the caller keeps it and tries again once
@@ -118,7 +123,7 @@ pub struct ChatOutbox {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChatFull;
 
-impl ChatOutbox {
+impl<A: Apps> ChatOutbox<A> {
     /// Holds `text` as message `seq` to `friend` (1 to [`MAX_MESSAGE`] bytes).
     pub(crate) fn push(&mut self, friend: Id, seq: u32, text: &[u8]) -> Result<(), ChatFull> {
         if text.is_empty() || text.len() > MAX_MESSAGE || self.messages.is_full() {
@@ -236,10 +241,12 @@ pub struct ReadMessage {
 
 /// Messages received: reassembled in fixed slots, then read by the user
 /// in the order they were delivered.
+///
+/// `A` decides the capacity: [`CHAT_SLOTS`] fragments and messages with the applications, none without.
 #[derive(Clone, Debug, Default)]
-pub struct ChatInbox {
-    slots: Slots,
-    messages: heapless::Vec<Receiving, CHAT_SLOTS>,
+pub struct ChatInbox<A: Apps = WithApps> {
+    slots: Slots<A::List<CHAT_SLOTS>>,
+    messages: Table<Receiving, A::List<CHAT_SLOTS>>,
     delivered: u32,
 }
 
@@ -254,7 +261,7 @@ pub(crate) enum Taken {
     Inconsistent,
 }
 
-impl ChatInbox {
+impl<A: Apps> ChatInbox<A> {
     /// Takes in fragment `fragment` of `fragments` of message `seq` from
     /// `friend`. Only the message `next` in order may take the last
     /// [`MAX_FRAGMENTS`] slots (of the friend's share, and of all), so a
@@ -362,11 +369,11 @@ mod tests {
     #[test]
     fn a_long_message_is_split_held_and_reassembled_in_reading_order() {
         let text: std::vec::Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
-        let mut out = ChatOutbox::default();
+        let mut out: ChatOutbox = ChatOutbox::default();
         out.push(Id(1), 1, &text).unwrap();
         let sending = *out.iter().next().unwrap();
         assert_eq!(sending.fragments(), 3);
-        let mut inbox = ChatInbox::default();
+        let mut inbox: ChatInbox = ChatInbox::default();
         assert_eq!(inbox.take(Id(2), (9, true), (0, 1), b"first"), Taken::In);
         for fragment in [2u8, 0, 2, 1] {
             let bytes = out.fragment(&sending, fragment);
@@ -387,7 +394,7 @@ mod tests {
 
     #[test]
     fn no_friend_takes_more_than_its_share_and_full_means_no_room() {
-        let mut inbox = ChatInbox::default();
+        let mut inbox: ChatInbox = ChatInbox::default();
         // Later messages leave room for the next one in order.
         for seq in 2..=(SLOTS_PER_FRIEND - FRAGMENTS) as u32 + 1 {
             assert_eq!(inbox.take(Id(1), (seq, false), (0, 1), b"x"), Taken::In);
@@ -404,7 +411,7 @@ mod tests {
         assert_eq!(inbox.room(Id(3)), (SLOTS_PER_FRIEND - FRAGMENTS) as u8);
         assert_eq!(inbox.take(Id(3), (1, true), (0, 1), b"z"), Taken::In);
         assert_eq!(inbox.room(Id(3)), (SLOTS_PER_FRIEND - FRAGMENTS - 1) as u8);
-        let mut out = ChatOutbox::default();
+        let mut out: ChatOutbox = ChatOutbox::default();
         assert_eq!(out.push(Id(1), 1, &[]), Err(ChatFull));
         assert_eq!(out.push(Id(1), 1, &[0; MAX_MESSAGE + 1]), Err(ChatFull));
         for seq in 0..4 {

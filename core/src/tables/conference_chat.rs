@@ -5,8 +5,10 @@
 //! Bounded: at most [`CHAT_SLOTS`] messages at once; a message that finds
 //! no room is left unacknowledged, so its sender sends it again later.
 
+use crate::capacity::Table;
 use crate::conference::SessionId;
 use crate::id::Id;
+use crate::profile::{Apps, WithApps};
 use crate::tables::tree::MAX_CHILDREN;
 use crate::time::Instant;
 use crate::wire::ConfChat;
@@ -48,13 +50,13 @@ impl ChatSlot {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChatsFull;
 
-/// The messages held.
+/// The messages held: up to [`CHAT_SLOTS`] (none [`WithoutApps`](crate::profile::WithoutApps)).
 #[derive(Clone, Debug, Default)]
-pub struct ConferenceChats {
-    slots: heapless::Vec<ChatSlot, CHAT_SLOTS>,
+pub struct ConferenceChats<A: Apps = WithApps> {
+    slots: Table<ChatSlot, A::List<CHAT_SLOTS>>,
 }
 
-impl ConferenceChats {
+impl<A: Apps> ConferenceChats<A> {
     /// Every message held.
     pub fn iter(&self) -> impl Iterator<Item = &ChatSlot> {
         self.slots.iter()

@@ -6,7 +6,9 @@
 //! Bounded: [`FORWARD_SLOTS`] pieces passed on, [`RESENDS`] pieces asked
 //! for; past that they are dropped and counted (the neighbours ask again).
 
+use crate::capacity::{Queue, Table};
 use crate::conference::SessionId;
+use crate::profile::{Apps, WithApps};
 use crate::tables::tree::MAX_CHILDREN;
 use crate::wire::MAX_DATAGRAM;
 use core::net::SocketAddrV6;
@@ -42,18 +44,18 @@ pub struct Resend {
     pub pn: u32,
 }
 
-/// What waits.
+/// What waits (nothing [`WithoutApps`](crate::profile::WithoutApps)).
 #[derive(Clone, Debug, Default)]
-pub struct ConferenceOut {
-    /// Pieces passed on.
-    pub forwards: heapless::Deque<Forward, FORWARD_SLOTS>,
+pub struct ConferenceOut<A: Apps = WithApps> {
+    /// Pieces passed on, oldest first.
+    pub forwards: Table<Forward, A::List<FORWARD_SLOTS>>,
     /// Pieces asked for again.
-    pub resends: heapless::Deque<Resend, RESENDS>,
+    pub resends: Queue<Resend, A::Queue<RESENDS>>,
     /// Pieces a neighbour asked for that we lack too: sent on when they come.
-    pub awaited: heapless::Deque<Resend, AWAITED>,
+    pub awaited: Queue<Resend, A::Queue<AWAITED>>,
 }
 
-impl ConferenceOut {
+impl<A: Apps> ConferenceOut<A> {
     /// Remembers that `resend` waits for a piece we lack; the oldest such
     /// request is forgotten when full (its neighbour asks again).
     pub fn await_piece(&mut self, resend: Resend) {
@@ -75,8 +77,9 @@ impl ConferenceOut {
             return 0;
         }
         let mut dropped = 0;
-        let mut kept = heapless::Deque::<Resend, AWAITED>::new();
-        for a in core::mem::take(&mut self.awaited) {
+        let mut kept = Queue::new();
+        let mut all = core::mem::take(&mut self.awaited);
+        while let Some(a) = all.pop_front() {
             if !waiting(&a) {
                 // Cannot fail: no more than before.
                 let _ = kept.push_back(a);

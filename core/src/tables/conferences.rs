@@ -9,8 +9,10 @@
 //! raises the conference's `version`, so members can tell a newer
 //! membership from an older one.
 
+use crate::capacity::Table;
 use crate::conference::{Certificate, SessionId, MAX_NAME_LEN};
 use crate::id::{Id, ResourceLocator};
+use crate::profile::{Apps, WithApps};
 use crate::tables::tree::Tree;
 use core::fmt;
 
@@ -173,13 +175,13 @@ impl fmt::Display for ConferenceError {
 
 impl core::error::Error for ConferenceError {}
 
-/// The conferences of one node.
+/// The conferences of one node: up to [`MAX_CONFERENCES`] (none [`WithoutApps`](crate::profile::WithoutApps)).
 #[derive(Clone, Debug, Default)]
-pub struct Conferences {
-    conferences: heapless::Vec<Conference, MAX_CONFERENCES>,
+pub struct Conferences<A: Apps = WithApps> {
+    conferences: Table<Conference, A::List<MAX_CONFERENCES>>,
 }
 
-impl Conferences {
+impl<A: Apps> Conferences<A> {
     /// Every conference the node is in.
     pub fn iter(&self) -> impl Iterator<Item = &Conference> {
         self.conferences.iter()
@@ -334,7 +336,7 @@ mod tests {
 
     #[test]
     fn invite_join_decline_leave_and_remove() {
-        let mut table = Conferences::default();
+        let mut table: Conferences = Conferences::default();
         let (creator, bob, carol, dave) = (who(1), who(2), who(3), who(4));
         let s = table.create(creator, "weekly", 9).expect("room");
         for invitee in [bob, carol, dave] {
@@ -363,7 +365,7 @@ mod tests {
 
     #[test]
     fn conferences_and_members_are_bounded() {
-        let mut table = Conferences::default();
+        let mut table: Conferences = Conferences::default();
         let creator = who(1);
         let sessions: Vec<SessionId> =
             (0..MAX_CONFERENCES as u64).map(|n| table.create(creator, "c", n).expect("room")).collect();

@@ -5,9 +5,11 @@
 //! routing shortcut, is in [`Friends`](crate::tables::friends::Friends)
 //! alone; every contact is also there, for liveness and routing.)
 
+use crate::capacity::Table;
 use crate::conversation::ConversationKey;
 use crate::id::Id;
 use crate::identity::PublicKey;
+use crate::profile::{Apps, WithApps};
 use crate::time::Instant;
 use crate::wire::{Status, MAX_STATUS_TEXT};
 use core::time::Duration;
@@ -127,17 +129,17 @@ impl RttEstimate {
     }
 }
 
-/// Up to [`MAX_CONTACTS`] contacts, one per ID.
+/// Up to [`MAX_CONTACTS`] contacts (none [`WithoutApps`](crate::profile::WithoutApps)), one per ID.
 #[derive(Clone, Debug, Default)]
-pub struct Contacts {
-    entries: heapless::Vec<Contact, MAX_CONTACTS>,
+pub struct Contacts<A: Apps = WithApps> {
+    entries: Table<Contact, A::List<MAX_CONTACTS>>,
 }
 
 /// The contacts table is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ContactsFull;
 
-impl Contacts {
+impl<A: Apps> Contacts<A> {
     /// Adds `contact`, replacing one with its ID.
     pub(crate) fn insert(&mut self, contact: Contact) -> Result<(), ContactsFull> {
         self.remove(contact.id);

@@ -15,6 +15,7 @@
 //! progress, plus at most three detours per route, so a stale or false
 //! digest can cost hops, never correctness.
 
+use crate::capacity::{Cap, Capacity, Table};
 use crate::config::MAX_FRIENDS;
 use crate::id::Id;
 
@@ -24,34 +25,29 @@ pub const DIGEST_KEEP: usize = crate::wire::MAX_DIGEST_IDS;
 /// Most digests a node keeps: one per friend and per chain node.
 pub const DIGEST_OWNERS: usize = MAX_FRIENDS + 2 * crate::wire::MAX_CHAIN;
 
-/// What each friend and neighbour told us of its contacts: per sender, up to
-/// [`DIGEST_KEEP`] IDs, kept as their top 32 bits (enough to order the
+/// What each friend and neighbour told us of its contacts: per sender
+/// (`O::MAX` senders, by default [`DIGEST_OWNERS`]), up to `K::MAX` IDs (by
+/// default [`DIGEST_KEEP`]), kept as their top 32 bits (enough to order the
 /// nodes of rings far larger than 10⁶).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Digests {
-    owners: heapless::Vec<Digest, DIGEST_OWNERS>,
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Digests<O: Capacity = Cap<DIGEST_OWNERS>, K: Capacity = Cap<DIGEST_KEEP>> {
+    owners: Table<Digest<K>, O>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Digest {
+struct Digest<K: Capacity> {
     owner: Id,
-    ids: heapless::Vec<u32, DIGEST_KEEP>,
+    ids: Table<u32, K>,
 }
 
-impl Default for Digests {
-    fn default() -> Digests {
-        Digests { owners: heapless::Vec::new() }
-    }
-}
-
-impl Digests {
+impl<O: Capacity, K: Capacity> Digests<O, K> {
     /// Keeps `ids` as `owner`'s contacts, replacing what it said before;
-    /// beyond [`DIGEST_KEEP`], an evenly spread selection.
+    /// beyond `K::MAX`, an evenly spread selection.
     pub fn replace(&mut self, owner: Id, ids: &[Id]) {
-        let kept: heapless::Vec<u32, DIGEST_KEEP> = if ids.len() <= DIGEST_KEEP {
+        let kept: Table<u32, K> = if ids.len() <= K::MAX {
             ids.iter().map(|id| prefix(*id)).collect()
         } else {
-            (0..DIGEST_KEEP).map(|i| prefix(ids[i * ids.len() / DIGEST_KEEP])).collect()
+            (0..K::MAX).map(|i| prefix(ids[i * ids.len() / K::MAX])).collect()
         };
         match self.owners.iter_mut().find(|d| d.owner == owner) {
             Some(digest) => digest.ids = kept,
@@ -124,7 +120,7 @@ mod tests {
 
     #[test]
     fn a_digest_keeps_an_even_spread_and_replaces_the_last() {
-        let mut digests = Digests::default();
+        let mut digests: Digests = Digests::default();
         let many: std::vec::Vec<Id> = (0..100u128).map(|i| Id(i << 120)).collect();
         digests.replace(Id(7), &many);
         let kept: std::vec::Vec<Id> = digests.of(Id(7)).collect();
@@ -139,7 +135,7 @@ mod tests {
 
     #[test]
     fn remaining_is_the_best_contact_short_of_the_key() {
-        let mut digests = Digests::default();
+        let mut digests: Digests = Digests::default();
         let via = Id(10 << 96);
         digests.replace(via, &[Id(20 << 96), Id(40 << 96), Id(60 << 96), Id(5 << 96)]);
         // Key at 50: the contact at 40 is closest without passing; 60 passes it; 5 is behind via.
@@ -151,7 +147,7 @@ mod tests {
     #[test]
     fn nearest_is_the_best_contact_either_side_of_the_key() {
         let as_is = |_: Id, d: u128| d;
-        let mut digests = Digests::default();
+        let mut digests: Digests = Digests::default();
         let via = Id(10 << 96);
         digests.replace(via, &[Id(20 << 96), Id(40 << 96), Id(53 << 96), Id(5 << 96)]);
         // A prefix past the key counts as its highest ID.

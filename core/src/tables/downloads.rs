@@ -7,8 +7,10 @@
 //! downloader's window: an owner is only ever asked for leaves that have a
 //! slot), and [`MISSING_RANGES`] ranges of missing leaves per download.
 
+use crate::capacity::Table;
 use crate::content::{ContentId, Hash, LeafCheck, BLOCK_LEAVES};
 use crate::event::RequestId;
+use crate::profile::{Apps, WithApps};
 use crate::time::Instant;
 use crate::wire::{LeafRange, RefuseReason, MAX_ACK_RANGES, MAX_GET_RANGES};
 use core::net::SocketAddrV6;
@@ -250,18 +252,19 @@ impl Download {
     }
 }
 
-/// The downloads, and the slots of the leaves being received.
+/// The downloads, and the slots of the leaves being received (none
+/// [`WithoutApps`](crate::profile::WithoutApps)).
 #[derive(Clone, Debug, Default)]
-pub struct Downloads {
+pub struct Downloads<A: Apps = WithApps> {
     /// The downloads.
-    pub list: heapless::Vec<Download, MAX_DOWNLOADS>,
+    pub list: Table<Download, A::List<MAX_DOWNLOADS>>,
     /// Leaves being received.
-    pub slots: heapless::Vec<Slot, LEAF_SLOTS>,
+    pub slots: Table<Slot, A::List<LEAF_SLOTS>>,
     /// Verified values of leaves not in a slot: `(download, leaf, value)`.
-    pub values: heapless::Vec<(RequestId, u32, Hash), VALUE_CACHE>,
+    pub values: Table<(RequestId, u32, Hash), A::List<VALUE_CACHE>>,
 }
 
-impl Downloads {
+impl<A: Apps> Downloads<A> {
     /// The download `request`.
     pub fn get(&self, request: RequestId) -> Option<&Download> {
         self.list.iter().find(|d| d.request == request)

@@ -17,8 +17,10 @@
 //! - Blocked senders: at most [`MAX_BLOCKED`] IDs, whose requests,
 //!   presence and chat are dropped silently (and counted).
 
+use crate::capacity::Table;
 use crate::id::{Id, ResourceLocator};
 use crate::identity::PublicKey;
+use crate::profile::{Apps, WithApps};
 use crate::tables::rate::{Limit, TokenBucket};
 use crate::time::Instant;
 use crate::wire::MAX_REQUEST_TEXT;
@@ -75,13 +77,14 @@ pub struct OutgoingRequest {
     pub(crate) backoff: Duration,
 }
 
-/// The request tables and limits (see the module documentation).
+/// The request tables and limits (see the module documentation); none
+/// [`WithoutApps`](crate::profile::WithoutApps).
 #[derive(Clone, Debug, Default)]
-pub struct FriendRequests {
-    incoming: heapless::Vec<IncomingRequest, MAX_INCOMING_REQUESTS>,
-    outgoing: heapless::Vec<OutgoingRequest, MAX_OUTGOING_REQUESTS>,
-    blocked: heapless::Vec<Id, MAX_BLOCKED>,
-    recent: heapless::Vec<(Id, Instant), RECENT_SENDERS>,
+pub struct FriendRequests<A: Apps = WithApps> {
+    incoming: Table<IncomingRequest, A::List<MAX_INCOMING_REQUESTS>>,
+    outgoing: Table<OutgoingRequest, A::List<MAX_OUTGOING_REQUESTS>>,
+    blocked: Table<Id, A::List<MAX_BLOCKED>>,
+    recent: Table<(Id, Instant), A::List<RECENT_SENDERS>>,
     /// Requests checked from all senders together.
     bucket: TokenBucket,
 }
@@ -95,7 +98,7 @@ pub(crate) enum Refusal {
     RateLimited,
 }
 
-impl FriendRequests {
+impl<A: Apps> FriendRequests<A> {
     /// Received requests, oldest first.
     pub fn incoming(&self) -> &[IncomingRequest] {
         &self.incoming
@@ -247,7 +250,7 @@ mod tests {
 
     #[test]
     fn limits_hold_per_sender_and_for_all() {
-        let mut requests = FriendRequests::default();
+        let mut requests: FriendRequests = FriendRequests::default();
         let t0 = Instant::ZERO;
         assert_eq!(requests.admit(Id(1), t0), Ok(()));
         assert_eq!(requests.admit(Id(1), t0 + Duration::from_secs(9)), Err(Refusal::RateLimited));
@@ -263,7 +266,7 @@ mod tests {
 
     #[test]
     fn repeats_merge_and_a_full_table_gives_way_to_the_unverified_first() {
-        let mut requests = FriendRequests::default();
+        let mut requests: FriendRequests = FriendRequests::default();
         requests.receive(IncomingRequest { verified: true, ..request(1, 0) });
         for id in 2..=MAX_INCOMING_REQUESTS as u128 {
             requests.receive(request(id, id as u64));
@@ -278,7 +281,7 @@ mod tests {
 
     #[test]
     fn sent_requests_back_off_to_a_minute() {
-        let mut requests = FriendRequests::default();
+        let mut requests: FriendRequests = FriendRequests::default();
         assert!(requests.send_to(Id(9), 1, Default::default(), Instant::ZERO));
         let mut now = Instant::ZERO;
         let mut gaps = [Duration::ZERO; 9];

@@ -1,6 +1,7 @@
 //! The friends table: a user's instant-messenger friends, used as routing
 //! shortcuts ("fingers"), each with what the node knows of its liveness.
 
+use crate::capacity::{Cap, Capacity, Table};
 use crate::config::MAX_FRIENDS;
 use crate::id::{Id, ResourceLocator};
 use crate::time::Instant;
@@ -22,17 +23,17 @@ pub struct Friend {
     pub(crate) next_probe: Instant,
 }
 
-/// Up to [`MAX_FRIENDS`] friends, one per ID.
+/// Up to `C::MAX` friends ([`MAX_FRIENDS`] by default), one per ID.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Friends {
-    entries: heapless::Vec<Friend, MAX_FRIENDS>,
+pub struct Friends<C: Capacity = Cap<MAX_FRIENDS>> {
+    entries: Table<Friend, C>,
 }
 
 /// The friends table is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FriendsFull;
 
-impl Friends {
+impl<C: Capacity> Friends<C> {
     /// Adds a friend (alive until it fails its probes, first probed at
     /// `first_probe`) or updates the address of a known one.
     pub(crate) fn insert(
@@ -90,6 +91,11 @@ impl Friends {
     /// The friends believed alive and not suspect: the ones routing may use.
     pub fn alive(&self) -> impl Iterator<Item = &ResourceLocator> + Clone {
         self.entries.iter().filter(|f| f.alive && !f.suspect).map(|f| &f.locator)
+    }
+
+    /// The most friends the table holds.
+    pub const fn capacity(&self) -> usize {
+        C::MAX
     }
 
     /// How many friends are known.

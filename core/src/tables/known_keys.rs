@@ -9,6 +9,7 @@
 //! reached the node after its ID yet), at most [`MAX_KNOWN_KEYS`]; when
 //! full, the oldest answer gives way.
 
+use crate::capacity::{Cap, Capacity, Table};
 use crate::id::Id;
 use crate::identity::PublicKey;
 use crate::time::Instant;
@@ -51,13 +52,13 @@ struct Entry {
     learned: Instant,
 }
 
-/// Up to [`MAX_KNOWN_KEYS`] fetched answers, one per ID.
+/// Up to `C::MAX` fetched answers ([`MAX_KNOWN_KEYS`] by default), one per ID.
 #[derive(Clone, Debug, Default)]
-pub struct KnownKeys {
-    entries: heapless::Vec<Entry, MAX_KNOWN_KEYS>,
+pub struct KnownKeys<C: Capacity = Cap<MAX_KNOWN_KEYS>> {
+    entries: Table<Entry, C>,
 }
 
-impl KnownKeys {
+impl<C: Capacity> KnownKeys<C> {
     /// What is known of `id`, unless the answer is older than [`KNOWN_KEY_LIFETIME`].
     pub fn get(&self, id: Id, now: Instant) -> Option<Known> {
         let fresh = |e: &&Entry| {
@@ -104,7 +105,7 @@ mod tests {
 
     #[test]
     fn answers_lapse_and_the_oldest_gives_way() {
-        let mut keys = KnownKeys::default();
+        let mut keys: KnownKeys = KnownKeys::default();
         let key = PublicKey([7; 32]);
         keys.learn(Id(1), Known::Registered { key, addr: addr(1) }, Instant::ZERO);
         assert!(keys.get(Id(1), Instant::ZERO).is_some_and(|k| k.vouches(&key, &addr(1))));

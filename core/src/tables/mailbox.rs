@@ -8,7 +8,9 @@
 //! letter's expiry). A letter whose recipient came back carries the
 //! address it is being delivered to.
 
+use crate::capacity::Table;
 use crate::id::{Id, ResourceLocator};
+use crate::profile::{Apps, WithApps};
 use crate::time::Instant;
 use crate::wire::ChatFragment;
 use core::net::SocketAddrV6;
@@ -59,10 +61,10 @@ pub(crate) struct LetterKey {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MailboxFull;
 
-/// Letters kept (see the module documentation).
+/// Letters kept (see the module documentation); none [`WithoutApps`](crate::profile::WithoutApps).
 #[derive(Clone, Debug, Default)]
-pub struct Mailbox {
-    letters: heapless::Vec<Letter, MAILBOX_CAPACITY>,
+pub struct Mailbox<A: Apps = WithApps> {
+    letters: Table<Letter, A::List<MAILBOX_CAPACITY>>,
 }
 
 impl Letter {
@@ -73,7 +75,7 @@ impl Letter {
     }
 }
 
-impl Mailbox {
+impl<A: Apps> Mailbox<A> {
     /// Keeps `letter`; true if it is new (a letter already kept is left as it was).
     pub(crate) fn keep(&mut self, letter: Letter) -> Result<bool, MailboxFull> {
         if self.get(letter.key()).is_some() {
@@ -160,7 +162,7 @@ mod tests {
 
     #[test]
     fn bounds_hold_per_recipient_per_sender_and_overall() {
-        let mut mailbox = Mailbox::default();
+        let mut mailbox: Mailbox = Mailbox::default();
         for seq in 1..=MAIL_PER_SENDER as u32 {
             assert_eq!(mailbox.keep(letter(1, 2, seq)), Ok(true));
         }

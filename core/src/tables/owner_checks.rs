@@ -9,8 +9,10 @@
 //! whose registration it does not know waits here while the registration is
 //! fetched, at most [`MAX_PENDING_OWNERS`] at a time.
 
+use crate::capacity::Table;
 use crate::event::RequestId;
 use crate::id::Id;
+use crate::profile::{Apps, WithApps};
 use crate::wire::SignedOwner;
 
 /// Owners waiting for their registrations, over all searches.
@@ -52,16 +54,17 @@ pub struct SearchState {
     pub reported: heapless::Vec<Id, MAX_REPORTED>,
 }
 
-/// Our searches, and the owners waiting for their registrations.
+/// Our searches, and the owners waiting for their registrations (none
+/// [`WithoutApps`](crate::profile::WithoutApps)).
 #[derive(Clone, Debug, Default)]
-pub struct OwnerChecks {
+pub struct OwnerChecks<A: Apps = WithApps> {
     /// Owners waiting for their registrations.
-    pub pending: heapless::Vec<PendingOwner, MAX_PENDING_OWNERS>,
+    pub pending: Table<PendingOwner, A::List<MAX_PENDING_OWNERS>>,
     /// Searches in progress.
-    pub searches: heapless::Vec<SearchState, MAX_SEARCHES>,
+    pub searches: Table<SearchState, A::List<MAX_SEARCHES>>,
 }
 
-impl OwnerChecks {
+impl<A: Apps> OwnerChecks<A> {
     /// Removes and returns the owners waiting for `id`'s registration.
     pub fn take_for(&mut self, id: Id) -> heapless::Vec<PendingOwner, MAX_PENDING_OWNERS> {
         let taken = self.pending.iter().filter(|p| p.owner.owner.id == id).copied().collect();

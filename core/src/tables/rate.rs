@@ -1,6 +1,7 @@
 //! Rate limits: a token bucket (a burst, refilled one token per interval),
 //! and buckets kept per peer for the most recently heard peers.
 
+use crate::capacity::{Capacity, Table};
 use crate::time::Instant;
 use core::time::Duration;
 
@@ -43,28 +44,30 @@ impl TokenBucket {
     }
 }
 
-/// A token bucket for each of the `N` peers heard from most recently; a
+/// A token bucket for each of the `C::MAX` peers heard from most recently; a
 /// new peer takes the place of the one heard from longest ago (and starts
-/// with a full bucket).
+/// with a full bucket). With no room at all, no peer gets a token.
 #[derive(Clone, Debug)]
-pub struct PeerBuckets<K, const N: usize> {
-    peers: heapless::Vec<(K, TokenBucket, Instant), N>,
+pub struct PeerBuckets<K, C: Capacity> {
+    peers: Table<(K, TokenBucket, Instant), C>,
 }
 
-impl<K, const N: usize> Default for PeerBuckets<K, N> {
+impl<K, C: Capacity> Default for PeerBuckets<K, C> {
     fn default() -> Self {
-        PeerBuckets { peers: heapless::Vec::new() }
+        PeerBuckets { peers: Table::new() }
     }
 }
 
-impl<K: PartialEq, const N: usize> PeerBuckets<K, N> {
+impl<K: PartialEq, C: Capacity> PeerBuckets<K, C> {
     /// Takes one of `peer`'s tokens at `now` under `limit`; false if none is left.
     pub fn take(&mut self, peer: K, now: Instant, limit: Limit) -> bool {
         let index = match self.peers.iter().position(|(k, _, _)| *k == peer) {
             Some(index) => index,
             None => {
                 if self.peers.is_full() {
-                    let oldest = (0..self.peers.len()).min_by_key(|&i| self.peers[i].2).unwrap_or(0);
+                    let Some(oldest) = (0..self.peers.len()).min_by_key(|&i| self.peers[i].2) else {
+                        return false;
+                    };
                     self.peers.swap_remove(oldest);
                 }
                 // Cannot fail: a place was freed above if needed.
@@ -91,6 +94,7 @@ impl<K: PartialEq, const N: usize> PeerBuckets<K, N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capacity::Cap;
 
     const LIMIT: Limit = Limit { burst: 3, refill: Duration::from_secs(1) };
 
@@ -111,7 +115,7 @@ mod tests {
 
     #[test]
     fn peers_have_their_own_buckets_and_the_longest_silent_gives_way() {
-        let mut peers = PeerBuckets::<u8, 2>::default();
+        let mut peers = PeerBuckets::<u8, Cap<2>>::default();
         assert!((0..3).all(|_| peers.take(1, at(0), LIMIT)));
         assert!(!peers.take(1, at(0), LIMIT), "peer 1 spent its burst");
         assert!(peers.take(2, at(1), LIMIT), "peer 2 has its own");
@@ -119,5 +123,6 @@ mod tests {
         assert!(peers.take(3, at(3), LIMIT), "peer 3 takes peer 2's place");
         assert_eq!(peers.len(), 2);
         assert!(!peers.take(1, at(4), LIMIT), "peer 1, heard recently, kept its empty bucket");
+        assert!(!PeerBuckets::<u8, Cap<0>>::default().take(1, at(0), LIMIT), "no room, no token");
     }
 }

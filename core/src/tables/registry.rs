@@ -10,6 +10,7 @@
 //! the node — the one it is least likely to become responsible for — gives
 //! way to a nearer one.
 
+use crate::capacity::{Cap, Capacity, Table};
 use crate::config::MAX_REGISTRATIONS;
 use crate::id::Id;
 use crate::registration::Registration;
@@ -47,13 +48,13 @@ pub enum RegistryRefusal {
     Full,
 }
 
-/// Up to [`MAX_REGISTRATIONS`] records, one per ID.
+/// Up to `C::MAX` records ([`MAX_REGISTRATIONS`] by default), one per ID.
 #[derive(Clone, Debug, Default)]
-pub struct Registry {
-    held: heapless::Vec<Held, MAX_REGISTRATIONS>,
+pub struct Registry<C: Capacity = Cap<MAX_REGISTRATIONS>> {
+    held: Table<Held, C>,
 }
 
-impl Registry {
+impl<C: Capacity> Registry<C> {
     /// The record held for `id`.
     pub fn get(&self, id: Id) -> Option<&Registration> {
         self.held.iter().find(|h| h.record.id == id).map(|h| &h.record)
@@ -125,7 +126,7 @@ mod tests {
 
     #[test]
     fn first_come_first_registered_and_only_the_owner_moves_it() {
-        let mut registry = Registry::default();
+        let mut registry: Registry = Registry::default();
         let now = Instant::ZERO;
         assert_eq!(registry.offer(record(1, 5, 1), Id(9), now), Ok(Offered::Registered));
         assert_eq!(registry.offer(record(2, 5, 7), Id(9), now), Err(RegistryRefusal::Conflict));
@@ -137,7 +138,7 @@ mod tests {
 
     #[test]
     fn records_outlive_days_offline_and_then_lapse() {
-        let mut registry = Registry::default();
+        let mut registry: Registry = Registry::default();
         registry.offer(record(1, 5, 1), Id(9), Instant::ZERO).unwrap();
         assert_eq!(registry.expire(Instant::ZERO + Duration::from_secs(29 * 24 * 3600)), 0);
         assert_eq!(registry.expire(Instant::ZERO + REGISTRATION_LIFETIME), 1);
@@ -146,7 +147,7 @@ mod tests {
 
     #[test]
     fn when_full_the_farthest_behind_gives_way() {
-        let mut registry = Registry::default();
+        let mut registry: Registry = Registry::default();
         let me = Id(1000);
         for i in 0..MAX_REGISTRATIONS as u128 {
             registry.offer(record(1, 900 - i, 1), me, Instant::ZERO).unwrap();

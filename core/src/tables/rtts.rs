@@ -6,11 +6,12 @@
 //! messages, neighbour updates. Samples of retransmitted requests are
 //! ignored (Karn's rule: the answer may be to an earlier copy). Each
 //! contact's round-trip time is smoothed as TCP does (new = 7/8 old + 1/8
-//! sample). The table keeps [`RTT_SLOTS`] contacts; when full, the one
+//! sample). The table keeps `C::MAX` contacts ([`RTT_SLOTS`] by default); when full, the one
 //! measured longest ago makes room. Routing prefers, among next hops that
 //! make near-equal progress, the one with the lowest smoothed round trip
 //! (see [`routing`](crate::routing)).
 
+use crate::capacity::{Cap, Capacity, Table};
 use crate::config::MAX_FRIENDS;
 use crate::time::Instant;
 use core::net::SocketAddrV6;
@@ -19,10 +20,10 @@ use core::time::Duration;
 /// Contacts whose round-trip time is kept: every friend and both neighbour chains at their longest.
 pub const RTT_SLOTS: usize = MAX_FRIENDS + 2 * crate::wire::MAX_CHAIN;
 
-/// Smoothed round-trip times of contacts, by address.
+/// Smoothed round-trip times of up to `C::MAX` contacts (by default [`RTT_SLOTS`]), by address.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Rtts {
-    entries: heapless::Vec<RttEntry, RTT_SLOTS>,
+pub struct Rtts<C: Capacity = Cap<RTT_SLOTS>> {
+    entries: Table<RttEntry, C>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +35,7 @@ struct RttEntry {
     updated: Instant,
 }
 
-impl Rtts {
+impl<C: Capacity> Rtts<C> {
     /// Adds one round-trip sample for `addr`, taken at `now`.
     pub fn sample(&mut self, addr: SocketAddrV6, rtt: Duration, now: Instant) {
         let micros = u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX);
@@ -85,7 +86,7 @@ mod tests {
 
     #[test]
     fn samples_are_smoothed_per_contact() {
-        let mut rtts = Rtts::default();
+        let mut rtts: Rtts = Rtts::default();
         let now = Instant::ZERO;
         rtts.sample(addr(1), Duration::from_millis(80), now);
         assert_eq!(rtts.get(addr(1)), Some(80_000));
@@ -96,7 +97,7 @@ mod tests {
 
     #[test]
     fn a_full_table_forgets_the_contact_measured_longest_ago() {
-        let mut rtts = Rtts::default();
+        let mut rtts: Rtts = Rtts::default();
         for n in 0..RTT_SLOTS as u16 {
             rtts.sample(addr(n), Duration::from_millis(10), Instant::ZERO + Duration::from_secs(u64::from(n)));
         }

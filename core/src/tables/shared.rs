@@ -6,8 +6,10 @@
 //! never leaves it half updated. Names are kept back to back in one fixed
 //! arena and indexed by ID, in ID order, so lookups are binary searches.
 
+use crate::capacity::Table;
 use crate::config::{MAX_NAME_LEN, MAX_SHARED_FILES, SHARED_NAME_BYTES};
 use crate::id::Id;
+use crate::profile::{Apps, WithApps};
 use core::fmt;
 
 // Offsets into the arena fit a `u16`, name lengths a `u8`.
@@ -24,13 +26,14 @@ struct SharedFile {
     confirmed: bool,
 }
 
-/// Up to [`MAX_SHARED_FILES`] distinct file names, in ID order.
+/// Up to [`MAX_SHARED_FILES`] distinct file names (none
+/// [`WithoutApps`](crate::profile::WithoutApps)), in ID order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SharedFiles {
+pub struct SharedFiles<A: Apps = WithApps> {
     /// The names' UTF-8 bytes, back to back.
-    names: heapless::Vec<u8, SHARED_NAME_BYTES>,
+    names: Table<u8, A::List<SHARED_NAME_BYTES>>,
     /// One entry per file, sorted by ID.
-    index: heapless::Vec<SharedFile, MAX_SHARED_FILES>,
+    index: Table<SharedFile, A::List<MAX_SHARED_FILES>>,
 }
 
 /// Why a shared-file list was refused; the previous list is kept.
@@ -66,12 +69,12 @@ impl fmt::Display for ShareError {
 
 impl core::error::Error for ShareError {}
 
-impl SharedFiles {
+impl<A: Apps> SharedFiles<A> {
     /// Replaces the whole list with `names` and returns how many distinct files it holds.
     ///
     /// A name listed twice is kept once. On error the previous list is left unchanged.
     pub fn set<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) -> Result<usize, ShareError> {
-        let mut fresh = SharedFiles::default();
+        let mut fresh = Self::default();
         for name in names {
             fresh.add(name)?;
         }
@@ -82,7 +85,9 @@ impl SharedFiles {
         *self = fresh;
         Ok(self.len())
     }
+}
 
+impl SharedFiles {
     /// Checks one name as [`set`](SharedFiles::set) would: not empty, at
     /// most [`MAX_NAME_LEN`] bytes, no control character and no path separator.
     ///
@@ -104,7 +109,9 @@ impl SharedFiles {
         }
         Ok(())
     }
+}
 
+impl<A: Apps> SharedFiles<A> {
     /// Adds one name in ID order; a name already listed is skipped.
     fn add(&mut self, name: &str) -> Result<(), ShareError> {
         SharedFiles::check_name(name)?;
@@ -204,7 +211,7 @@ mod tests {
 
     #[test]
     fn files_are_kept_in_id_order_once_each() {
-        let mut files = SharedFiles::default();
+        let mut files: SharedFiles = SharedFiles::default();
         let names = ["song.mp3", "paper.pdf", "Song.mp3", "song.mp3", "notes.txt", "paper.pdf"];
         assert_eq!(files.set(names), Ok(4));
         assert_eq!(files.len(), 4);
@@ -218,7 +225,7 @@ mod tests {
 
     #[test]
     fn lookups_by_id_and_position() {
-        let mut files = SharedFiles::default();
+        let mut files: SharedFiles = SharedFiles::default();
         files.set(["a.txt", "b.txt", "c.txt"]).unwrap();
         let b = Id::from_file_name("b.txt");
         assert!(files.contains(b));
@@ -236,7 +243,7 @@ mod tests {
 
     #[test]
     fn each_error_is_reported() {
-        let mut files = SharedFiles::default();
+        let mut files: SharedFiles = SharedFiles::default();
         assert_eq!(files.set(["a", ""]), Err(ShareError::EmptyName));
         let long = "x".repeat(MAX_NAME_LEN + 1);
         assert_eq!(files.set(["a", long.as_str()]), Err(ShareError::NameTooLong));
@@ -256,7 +263,7 @@ mod tests {
 
     #[test]
     fn a_refused_list_leaves_the_old_one() {
-        let mut files = SharedFiles::default();
+        let mut files: SharedFiles = SharedFiles::default();
         files.set(["keep.txt", "also.txt"]).unwrap();
         let before = files.clone();
         assert_eq!(files.set(["new.txt", ""]), Err(ShareError::EmptyName));
@@ -269,7 +276,7 @@ mod tests {
 
     #[test]
     fn capacity_bounds() {
-        let mut files = SharedFiles::default();
+        let mut files: SharedFiles = SharedFiles::default();
         let full: Vec<String> = (0..MAX_SHARED_FILES).map(|i| format!("file-{i}")).collect();
         assert_eq!(files.set(full.iter().map(String::as_str)), Ok(MAX_SHARED_FILES));
         // Duplicates do not count towards the limit.
@@ -286,7 +293,7 @@ mod tests {
 
     #[test]
     fn name_length_limit_is_in_bytes() {
-        let mut files = SharedFiles::default();
+        let mut files: SharedFiles = SharedFiles::default();
         let max = "n".repeat(MAX_NAME_LEN);
         assert_eq!(files.set([max.as_str()]), Ok(1));
         assert_eq!(files.name_of(Id::from_file_name(&max)), Some(max.as_str()));

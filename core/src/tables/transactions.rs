@@ -9,6 +9,7 @@
 //! to its source address. Either way the 64-bit random transaction id must
 //! match.
 
+use crate::capacity::{Cap, Capacity, Table};
 use crate::conference::SessionId;
 use crate::config::{Config, MAX_PENDING_REQUESTS};
 use crate::event::RequestId;
@@ -325,10 +326,10 @@ pub(crate) struct Transaction {
 /// told apart from a stray one.
 const RECENTLY_COMPLETED: usize = 16;
 
-/// The table of outstanding requests, at most [`MAX_PENDING_REQUESTS`].
+/// The table of outstanding requests, at most `C::MAX` ([`MAX_PENDING_REQUESTS`] by default).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Transactions {
-    entries: heapless::Vec<Transaction, MAX_PENDING_REQUESTS>,
+pub(crate) struct Transactions<C: Capacity = Cap<MAX_PENDING_REQUESTS>> {
+    entries: Table<Transaction, C>,
     completed: heapless::Deque<u64, RECENTLY_COMPLETED>,
 }
 
@@ -336,14 +337,14 @@ pub(crate) struct Transactions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TableFull;
 
-impl Transactions {
+impl<C: Capacity> Transactions<C> {
     pub fn insert(&mut self, tx: Transaction) -> Result<(), TableFull> {
         self.entries.push(tx).map_err(|_| TableFull)
     }
 
     /// Free slots.
     pub fn room(&self) -> usize {
-        MAX_PENDING_REQUESTS - self.entries.len()
+        C::MAX - self.entries.len()
     }
 
     /// Removes and returns the request a response answers, if it counts.

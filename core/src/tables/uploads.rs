@@ -9,7 +9,9 @@
 //! file bytes: each packet names a [`Piece`], which the driver reads when
 //! the packet is sent (see [`Fill`](crate::event::Fill)).
 
+use crate::capacity::Table;
 use crate::content::ContentId;
+use crate::profile::{Apps, WithApps};
 use crate::tables::congestion::{Congestion, RttEstimator, PACKET_THRESHOLD};
 use crate::tables::rate::Limit;
 use crate::time::Instant;
@@ -344,13 +346,14 @@ pub struct Served {
     pub audience: Audience,
 }
 
-/// The content we serve and to whom.
+/// The content we serve and to whom: up to [`MAX_SERVED`] (none
+/// [`WithoutApps`](crate::profile::WithoutApps)).
 #[derive(Clone, Debug, Default)]
-pub struct ServedContent {
-    entries: heapless::Vec<Served, MAX_SERVED>,
+pub struct ServedContent<A: Apps = WithApps> {
+    entries: Table<Served, A::List<MAX_SERVED>>,
 }
 
-impl ServedContent {
+impl<A: Apps> ServedContent<A> {
     /// Serves `served` (replacing what was served under its file ID); false if the table is full.
     pub fn insert(&mut self, served: Served) -> bool {
         if let Some(entry) = self.entries.iter_mut().find(|s| s.key == served.key) {
@@ -383,10 +386,10 @@ impl ServedContent {
     }
 }
 
-/// The streams we serve.
+/// The streams we serve: up to [`MAX_UPLOADS`] (none [`WithoutApps`](crate::profile::WithoutApps)).
 #[derive(Clone, Debug, Default)]
-pub struct Uploads {
-    streams: heapless::Vec<Upload, MAX_UPLOADS>,
+pub struct Uploads<A: Apps = WithApps> {
+    streams: Table<Upload, A::List<MAX_UPLOADS>>,
     /// Which stream sends next (round robin).
     turn: usize,
 }
@@ -395,7 +398,7 @@ pub struct Uploads {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UploadsFull;
 
-impl Uploads {
+impl<A: Apps> Uploads<A> {
     /// The stream `stream` from `peer`, if served.
     pub fn get_mut(&mut self, peer: SocketAddrV6, stream: u64) -> Option<&mut Upload> {
         self.streams.iter_mut().find(|u| u.peer == peer && u.stream == stream)

@@ -3,6 +3,7 @@
 
 use crate::overlay::{befriend, Overlay};
 use crate::{Network, NodeIndex};
+use mmp2p_core::profile::Profile;
 use mmp2p_core::{Config, Event, Id, RequestId};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -58,7 +59,7 @@ impl ChurnReport {
 /// The clock step: churn and lookups happen at whole seconds.
 const TICK: Duration = Duration::from_secs(1);
 
-impl Overlay {
+impl<P: Profile> Overlay<P> {
     /// Runs `spec`'s churn: each member crashes at rate 1/`mean_session`, and
     /// newcomers join at the rate that keeps the membership level, each through
     /// a random member; lookups run throughout.

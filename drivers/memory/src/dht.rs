@@ -2,6 +2,7 @@
 
 use crate::overlay::Overlay;
 use crate::NodeIndex;
+use mmp2p_core::profile::Profile;
 use mmp2p_core::{CommandError, Event, Id, ResourceLocator};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -17,7 +18,7 @@ pub struct SearchOutcome {
     pub complete: bool,
 }
 
-impl Overlay {
+impl<P: Profile> Overlay<P> {
     /// Sets node `node`'s shared files; a node in the ring publishes them at once.
     pub fn share(&mut self, node: NodeIndex, names: &[&str]) -> Result<usize, CommandError> {
         self.network.command(node, |n, now| n.share(now, names.iter().copied()))

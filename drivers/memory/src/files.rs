@@ -7,12 +7,13 @@
 use crate::{Network, NodeIndex, Uplink};
 use mmp2p_core::content::{self, ContentId, Hash};
 use mmp2p_core::event::{Fill, FillPiece, Write};
+use mmp2p_core::profile::Profile;
 use mmp2p_core::tables::uploads::Audience;
 use mmp2p_core::{CommandError, RequestId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-impl Network {
+impl<P: Profile> Network<P> {
     /// Node `index` serves `bytes`, named `name`, to `audience` (it does
     /// not publish the name: see [`Node::share`](mmp2p_core::Node::share));
     /// returns the content's ID.

@@ -25,6 +25,7 @@ pub use trace::{Fate, TraceEntry};
 
 use core::net::{Ipv6Addr, SocketAddrV6};
 use core::time::Duration;
+use mmp2p_core::profile::{Desktop, Profile};
 use mmp2p_core::rng::Rng;
 use mmp2p_core::wire::MAX_MESSAGE;
 use mmp2p_core::{Config, DropReason, Event, Id, Instant, Node, Output, ResourceLocator, MAX_DATAGRAM};
@@ -137,8 +138,8 @@ pub enum Step {
     },
 }
 
-struct Slot {
-    node: Node,
+struct Slot<P: Profile> {
+    node: Node<P>,
     config: Config,
     position: Position,
     up: bool,
@@ -181,11 +182,11 @@ struct InFlight {
 }
 
 /// Many nodes, one virtual clock, one seeded source of chance.
-pub struct Network {
+pub struct Network<P: Profile = Desktop> {
     config: NetworkConfig,
     now: Instant,
     rng: Rng,
-    slots: Vec<Slot>,
+    slots: Vec<Slot<P>>,
     in_flight: BinaryHeap<Reverse<InFlight>>,
     timers: BinaryHeap<Reverse<(Instant, usize)>>,
     seq: u64,
@@ -201,8 +202,22 @@ pub struct Network {
 }
 
 impl Network {
-    /// An empty network whose every random choice follows from `seed`.
+    /// An empty network of [`Desktop`] nodes whose every random choice follows from `seed`.
     pub fn new(seed: u64, config: NetworkConfig) -> Network {
+        Network::with_profile(seed, config)
+    }
+
+    /// The address of node `index`: host 1 of its own /64,
+    /// `[fd00:0:<index + 1>::1]:4000` (node 0 is `[fd00:0:0:1::1]:4000`).
+    pub fn addr(index: NodeIndex) -> SocketAddrV6 {
+        let network = (index.0 as u128 + 1) << 64 & NETWORK_BITS;
+        SocketAddrV6::new(Ipv6Addr::from(PREFIX | network | 1), PORT, 0, 0)
+    }
+}
+
+impl<P: Profile> Network<P> {
+    /// An empty network of nodes of profile `P` whose every random choice follows from `seed`.
+    pub fn with_profile(seed: u64, config: NetworkConfig) -> Network<P> {
         Network {
             config,
             now: Instant::ZERO,
@@ -236,13 +251,6 @@ impl Network {
         self.slots.is_empty()
     }
 
-    /// The address of node `index`: host 1 of its own /64,
-    /// `[fd00:0:<index + 1>::1]:4000` (node 0 is `[fd00:0:0:1::1]:4000`).
-    pub fn addr(index: NodeIndex) -> SocketAddrV6 {
-        let network = (index.0 as u128 + 1) << 64 & NETWORK_BITS;
-        SocketAddrV6::new(Ipv6Addr::from(PREFIX | network | 1), PORT, 0, 0)
-    }
-
     /// The node listening on `addr`, if it is one of ours.
     pub fn index_of(&self, addr: &SocketAddrV6) -> Option<NodeIndex> {
         let bits = u128::from(*addr.ip());
@@ -267,7 +275,8 @@ impl Network {
     pub fn add_node_at(&mut self, id: Id, config: Config, position: Position) -> NodeIndex {
         let index = NodeIndex(self.slots.len());
         let locator = ResourceLocator::new(id, Network::addr(index));
-        let node = Node::new(config, locator, self.now, self.rng.next_u64()).expect("valid node configuration");
+        let node =
+            Node::with_profile(config, locator, self.now, self.rng.next_u64()).expect("valid node configuration");
         self.slots.push(Slot {
             node,
             config,
@@ -282,12 +291,12 @@ impl Network {
     }
 
     /// The node at `index`.
-    pub fn node(&self, index: NodeIndex) -> &Node {
+    pub fn node(&self, index: NodeIndex) -> &Node<P> {
         &self.slots[index.0].node
     }
 
     /// Every node, with its index.
-    pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &Node)> {
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &Node<P>)> {
         self.slots.iter().enumerate().map(|(i, s)| (NodeIndex(i), &s.node))
     }
 
@@ -317,7 +326,7 @@ impl Network {
     }
 
     /// Runs a command on node `index` at the current time, then sends what it produced.
-    pub fn command<R>(&mut self, index: NodeIndex, command: impl FnOnce(&mut Node, Instant) -> R) -> R {
+    pub fn command<R>(&mut self, index: NodeIndex, command: impl FnOnce(&mut Node<P>, Instant) -> R) -> R {
         let now = self.now;
         let result = command(&mut self.slots[index.0].node, now);
         self.drain(index);
@@ -339,7 +348,7 @@ impl Network {
         let locator = *slot.node.locator();
         // The same user restarts: a fresh node with the same identity.
         let identity = slot.node.identity().clone();
-        slot.node = Node::new(slot.config, locator, self.now, seed).expect("configuration was valid before");
+        slot.node = Node::with_profile(slot.config, locator, self.now, seed).expect("configuration was valid before");
         slot.node.set_identity(identity);
         slot.up = true;
         slot.timer = None;

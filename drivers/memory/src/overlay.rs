@@ -3,6 +3,7 @@
 //! and run lookups, checking each against the true responsible node.
 
 use crate::{LatencyModel, Network, NetworkConfig, NodeIndex};
+use mmp2p_core::profile::{Desktop, Profile};
 use mmp2p_core::rng::Rng;
 use mmp2p_core::{Config, Event, Id, Instant, Side};
 use std::fmt;
@@ -40,9 +41,9 @@ impl Default for OverlaySpec {
 }
 
 /// A built overlay and the truth to check it against.
-pub struct Overlay {
+pub struct Overlay<P: Profile = Desktop> {
     /// The network carrying it.
-    pub network: Network,
+    pub network: Network<P>,
     /// (ID, index) of every member, sorted by ID.
     pub(crate) ring: Vec<(Id, NodeIndex)>,
     pub(crate) rng: Rng,
@@ -142,7 +143,7 @@ fn friend_target(friends: usize, members: usize) -> usize {
 }
 
 /// Makes `b` a friend of `a` (if it is not `a` itself and `a` has room).
-pub(crate) fn befriend(network: &mut Network, a: NodeIndex, b: NodeIndex) {
+pub(crate) fn befriend<P: Profile>(network: &mut Network<P>, a: NodeIndex, b: NodeIndex) {
     if a != b {
         let friend = network.locator(b);
         // A full table refuses; the caller stops adding at the target anyway.
@@ -174,7 +175,7 @@ fn plan_friendships(rng: &mut Rng, nodes: usize, friends: usize) -> Vec<Vec<u32>
 /// Before node `index` joins, it and its planned friends that are already
 /// members befriend each other: friends known at join time route the JOIN,
 /// and the rest arrive as they join.
-fn befriend_members(network: &mut Network, plan: &[Vec<u32>], index: NodeIndex) {
+fn befriend_members<P: Profile>(network: &mut Network<P>, plan: &[Vec<u32>], index: NodeIndex) {
     for &other in &plan[index.0] {
         let other = NodeIndex(other as usize);
         if other.0 < index.0 {
@@ -194,15 +195,22 @@ const MAX_LOOKUP_BATCH: usize = 1024;
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 impl Overlay {
-    /// Builds the overlay: the key node (ID 0) first, then every other node
-    /// (random ID; its planned friends that are already members as friends)
-    /// joins through the key node, one every `join_spacing`; then every node
-    /// is topped up to its friends, and the network runs until every chain is
-    /// the true one.
+    /// Builds the overlay of [`Desktop`] nodes: the key node (ID 0) first,
+    /// then every other node (random ID; its planned friends that are
+    /// already members as friends) joins through the key node, one every
+    /// `join_spacing`; then every node is topped up to its friends, and the
+    /// network runs until every chain is the true one.
     pub fn build(spec: &OverlaySpec) -> Result<Overlay, OverlayError> {
+        Overlay::build_with_profile(spec)
+    }
+}
+
+impl<P: Profile> Overlay<P> {
+    /// Builds the overlay as [`build`](Overlay::build) does, of nodes of profile `P`.
+    pub fn build_with_profile(spec: &OverlaySpec) -> Result<Overlay<P>, OverlayError> {
         let mut rng = Rng::new(spec.seed);
         let net_config = NetworkConfig { latency: spec.latency, ..NetworkConfig::default() };
-        let mut network = Network::new(rng.next_u64(), net_config);
+        let mut network = Network::with_profile(rng.next_u64(), net_config);
         network.set_tracing(false);
         let key = network.add_node(Id::KEY_NODE, spec.config);
         let plan = plan_friendships(&mut rng, spec.nodes, spec.friends);
@@ -259,7 +267,7 @@ impl Overlay {
 
     /// Wraps a network built some other way, to check it against the truth.
     /// Call [`refresh_ring`](Overlay::refresh_ring) after changing membership.
-    pub fn from_network(network: Network) -> Overlay {
+    pub fn from_network(network: Network<P>) -> Overlay<P> {
         let mut overlay = Overlay { network, ring: Vec::new(), rng: Rng::new(0) };
         overlay.refresh_ring();
         overlay

@@ -10,6 +10,7 @@
 use crate::conference::SessionId;
 use crate::id::ResourceLocator;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::conferences::Role;
 use crate::tables::outbox::{ConferenceOutgoing, Outgoing};
@@ -19,7 +20,7 @@ use crate::wire::{Header, TreeJoin, TreeMode, TreeStatus};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
-impl Node {
+impl<P: Profile> Node<P> {
     pub(crate) fn handle_tree_join(
         &mut self,
         from: SocketAddrV6,

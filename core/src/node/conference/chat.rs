@@ -10,6 +10,7 @@ use crate::event::{CommandError, Event};
 use crate::id::Id;
 use crate::identity::Signature;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::conference_chat::{ChatSlot, HOLD_LIMIT};
 use crate::tables::conferences::Role;
@@ -21,7 +22,7 @@ use core::net::SocketAddrV6;
 /// Request slots chat leaves free for everything else.
 const RESERVED_SLOTS: usize = 8;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Says `text` (1 to 256 bytes) in conference `session`; returns the
     /// message's number. It reaches every member along the tree.
     pub fn conference_say(

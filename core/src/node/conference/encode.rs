@@ -3,6 +3,7 @@
 
 use crate::conference::{Certificate, SessionId, Statement};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::tables::conference_transfer::{piece_number, Piece};
 use crate::tables::conferences::Role;
 use crate::tables::outbox::ConferenceOutgoing;
@@ -10,7 +11,7 @@ use crate::wire::{
     ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, ConfPull, Message, TreeJoin, TreeState, TreeStatus, MAX_CANDIDATES,
 };
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// The message `what` describes, or `None` if what it needs is gone
     /// (the conference left, a contact removed).
     pub(crate) fn conference_message(

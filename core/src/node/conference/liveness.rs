@@ -16,6 +16,7 @@
 use crate::conference::SessionId;
 use crate::id::Id;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::tables::conference_transfer::piece_count;
 use crate::tables::conferences::MAX_CONFERENCES;
 use crate::tables::transactions::Purpose;
@@ -33,7 +34,7 @@ const DATA_SILENCE: core::time::Duration = core::time::Duration::from_millis(150
 /// The least a silent parent has to answer that quick heartbeat.
 const SUSPECT_GRACE: core::time::Duration = core::time::Duration::from_millis(150);
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// When a tree next has work: a heartbeat due, a search to start again,
     /// a silent child to drop.
     pub(crate) fn tree_deadline(&self) -> Option<Instant> {

@@ -8,6 +8,7 @@ use crate::conference::{ConferenceEvent, LeftReason, SessionId, Statement};
 use crate::event::Event;
 use crate::identity::PublicKey;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::conferences::Role;
 use crate::tables::outbox::{ConferenceOutgoing, Outgoing};
@@ -15,7 +16,7 @@ use crate::tables::transactions::Purpose;
 use crate::wire::{ConfAdmit, ConfAnswer, ConfInvite, ConfLeave, Header, MessageType};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     pub(crate) fn handle_conf_invite(
         &mut self,
         from: SocketAddrV6,

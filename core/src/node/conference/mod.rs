@@ -35,15 +35,16 @@ use crate::event::{CommandError, Event};
 use crate::id::Id;
 use crate::identity::PublicKey;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::tables::conferences::{Conferences, Role};
 use crate::tables::outbox::{ConferenceOutgoing, Outgoing};
 use crate::tables::transactions::Purpose;
 use crate::time::Instant;
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// The conferences we are in or invited to, with their trees.
-    pub fn conferences(&self) -> &Conferences {
+    pub fn conferences(&self) -> &Conferences<P::Apps> {
         &self.conferences
     }
 

@@ -14,6 +14,7 @@
 use crate::conference::SessionId;
 use crate::content::BLOCK_LEAVES;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::conference_out::Resend;
 use crate::tables::conference_transfer::{piece_at, piece_count, piece_number, Piece, MAX_CONF_TRANSFERS};
@@ -50,7 +51,7 @@ fn tail_silence(rate: u32) -> Duration {
     TAIL_SILENCE.max(Duration::from_micros(micros))
 }
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// When a transfer next asks for missing pieces.
     pub(crate) fn next_pull(&self) -> Option<Instant> {
         self.conference_transfers.iter().filter(|t| t.finished.is_none() && !t.source).filter_map(|t| t.pull_at).min()

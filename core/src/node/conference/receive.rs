@@ -11,6 +11,7 @@ use crate::conference::{ConferenceEvent, SessionId};
 use crate::content::{verify_block, BLOCK_LEAVES};
 use crate::event::Event;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::conference_out::Forward;
 use crate::tables::conference_transfer::{piece_number, ConfTransfer, Piece, Playout, MAX_CONF_LEAVES, PLAYOUT_BUFFER};
@@ -18,7 +19,7 @@ use crate::tables::downloads::Staged;
 use crate::wire::{Announcement, ConfData, ConfProof, Header, Message, Repr, MAX_DATAGRAM};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     pub(crate) fn handle_conf_proof(&mut self, from: SocketAddrV6, proof: ConfProof) -> Result<(), DropReason> {
         let (session, transfer) = (proof.session, proof.transfer);
         self.check_tree_neighbour(session, from)?;
@@ -120,7 +121,7 @@ impl Node {
             let request = t.request;
             let staged = Staged { request, offset: range.start, bytes: data.data.bytes.clone() };
             // Cannot fail: room was checked above.
-            let _ = self.transfers.staged.push_back(staged);
+            let _ = self.transfers.staged.push(staged);
         }
         if fresh {
             self.piece_came(session, transfer, pn);
@@ -160,7 +161,7 @@ impl Node {
             Ok(len) => forward.len = len,
             Err(_) => return self.stats.count_drop(DropReason::BufferTooSmall),
         }
-        if self.conference_out.forwards.push_back(forward).is_err() {
+        if self.conference_out.forwards.push(forward).is_err() {
             self.stats.count_drop(DropReason::OutboxFull);
         }
     }

@@ -13,6 +13,7 @@
 
 use crate::conference::SessionId;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::tables::conferences::{Role, MAX_CONFERENCES};
 use crate::tables::outbox::ConferenceOutgoing;
 use crate::tables::transactions::Purpose;
@@ -44,7 +45,7 @@ fn worth_looking(root_delay_us: u32, direct_us: u32) -> bool {
     direct_us == 0 || u64::from(root_delay_us) * 4 > u64::from(direct_us) * 5
 }
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// When an attached member next looks for a better parent.
     pub(crate) fn next_refinement(&self) -> Option<Instant> {
         self.conferences.iter().filter_map(|c| c.tree.next_look()).min()

@@ -11,6 +11,7 @@
 use crate::conference::{ConferenceEvent, SessionId};
 use crate::event::Event;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::conferences::Role;
 use crate::tables::transactions::Purpose;
@@ -23,7 +24,7 @@ use core::time::Duration;
 /// offer without waiting for the rest of its answers.
 const PROBES_BEFORE_CHOOSING: u8 = 8;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Sends the probes the search of `session` may send now; once it has
     /// nothing left to wait for, asks the best offer to take us.
     pub(crate) fn search_step(&mut self, session: SessionId) {

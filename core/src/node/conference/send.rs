@@ -11,13 +11,14 @@ use crate::content::{ContentId, CHUNK_LEN};
 use crate::event::{CommandError, Event, Fill, FillPiece};
 use crate::identity::Signature;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::tables::conference_transfer::{piece_at, piece_count, ConfTransfer, Piece, MAX_CONF_LEAVES};
 use crate::tables::conferences::{ConferenceError, Role};
 use crate::wire::{Announcement, BlockProof, ConfData, ConfProof, Data, Header, Message, Repr};
 use core::net::SocketAddrV6;
 use core::time::Duration;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Sends `content` — which the driver reads, as for a served file — to
     /// every member of conference `session`, named `name` (at most 32
     /// bytes), at `rate` bytes a second; `stream`: members play it as it
@@ -59,11 +60,11 @@ impl Node {
     /// The next conference datagram, if one waits: a piece passed on, a
     /// piece asked for again, or a sender's next piece once it is due.
     pub(crate) fn next_conference_packet(&mut self, buf: &mut [u8]) -> Option<(SocketAddrV6, usize, Option<Fill>)> {
-        if let Some(forward) = self.conference_out.forwards.front_mut() {
+        if let Some(forward) = self.conference_out.forwards.first_mut() {
             let to = forward.to.pop();
             let len = forward.len;
             if forward.to.is_empty() {
-                let forward = self.conference_out.forwards.pop_front()?;
+                let forward = self.conference_out.forwards.remove(0);
                 return self.copy_forward(buf, to?, &forward.bytes[..len]);
             }
             let bytes = forward.bytes;
@@ -198,7 +199,7 @@ impl Node {
     }
 
     /// The conference transfers we send or receive.
-    pub fn conference_transfers(&self) -> &crate::tables::conference_transfer::ConferenceTransfers {
+    pub fn conference_transfers(&self) -> &crate::tables::conference_transfer::ConferenceTransfers<P::Apps> {
         &self.conference_transfers
     }
 

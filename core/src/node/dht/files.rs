@@ -9,6 +9,7 @@ use crate::config::MAX_NAME_LEN;
 use crate::event::{CommandError, Event, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
 use crate::tables::transactions::Purpose;
@@ -20,7 +21,7 @@ use core::net::SocketAddrV6;
 /// the header, page, pages and count.
 const PAGE_BYTES: usize = 3 * PADDED_REQUEST_LEN - HEADER_LEN - 3;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Asks friend `friend` for its shared-file names.
     pub fn list_files(&mut self, now: Instant, friend: Id) -> Result<RequestId, CommandError> {
         self.now = now;

@@ -15,12 +15,13 @@ use crate::event::{Event, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::locator_signature::check_locator;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::known_keys::Known;
 use crate::tables::owner_checks::PendingOwner;
 use crate::wire::SignedOwner;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Reports the owners of a page of `request` (for the routed `key`) that
     /// check out now, and holds those whose registrations must be fetched.
     pub(crate) fn check_owners(&mut self, request: RequestId, key: Id, owners: &[SignedOwner], hops: u8) {

@@ -31,6 +31,7 @@ use crate::id::{Id, ResourceLocator};
 use crate::identity::PublicKey;
 use crate::locator_signature::{check_locator, sign_locator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
 use crate::tables::shared::SharedFiles;
@@ -77,7 +78,7 @@ pub(crate) fn stored_name(name: &str) -> &str {
     }
 }
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Sets the node's shared files (names; the core computes each file ID as
     /// the MD5 of the name) and publishes them at once if the node is in a ring.
     pub fn share<'a>(&mut self, now: Instant, names: impl IntoIterator<Item = &'a str>) -> Result<usize, CommandError> {
@@ -90,12 +91,12 @@ impl Node {
     }
 
     /// The node's shared files.
-    pub fn shared(&self) -> &SharedFiles {
+    pub fn shared(&self) -> &SharedFiles<P::Apps> {
         &self.dht.shared
     }
 
     /// The locators this node keeps for others.
-    pub fn store(&self) -> &LocatorStore {
+    pub fn store(&self) -> &LocatorStore<P::Store> {
         &self.dht.store
     }
 

@@ -19,6 +19,7 @@ use crate::id::{Id, ResourceLocator};
 use crate::identity::PublicKey;
 use crate::locator_signature::check_locator;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
 use crate::tables::store::{Origin, OwnerProof, Upserted};
@@ -40,7 +41,7 @@ const MAX_SENT_ON: usize = 32;
 /// Outbox slots copies leave free for the ring's own traffic.
 const OUTBOX_RESERVE: usize = 8;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Copies (a turn of) our verified entries to every node of our right chain.
     pub(crate) fn replicate(&mut self) {
         let (Some(left), me) = (self.ring.neighbours.left().copied(), self.me.id) else { return };

@@ -15,6 +15,7 @@
 use crate::event::{CommandError, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
 use crate::tables::owner_checks::SearchState;
@@ -23,7 +24,7 @@ use crate::time::Instant;
 use crate::wire::{Header, Message, MessageType, SignedOwner, MAX_OWNERS_PER_REPLY};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Searches the whole overlay for the owners of the file called `name`.
     pub fn search(&mut self, now: Instant, name: &str) -> Result<RequestId, CommandError> {
         self.search_id(now, Id::from_file_name(name))

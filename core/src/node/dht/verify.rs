@@ -11,6 +11,7 @@
 use crate::id::{Id, ResourceLocator};
 use crate::identity::PublicKey;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
 use crate::tables::store::Confirmation;
@@ -18,7 +19,7 @@ use crate::tables::transactions::{Purpose, Transaction};
 use crate::wire::{Header, Message, MessageType, Repr, MAX_VERIFY_KEYS};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Starts a check of `owner`'s address unless one is out already.
     pub(crate) fn verify_owner(&mut self, owner: ResourceLocator) {
         let outstanding = self.requests.transactions.iter().any(|tx| tx.purpose == Purpose::Verify { owner });

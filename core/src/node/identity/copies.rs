@@ -14,13 +14,14 @@
 
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::registration::Registration;
 use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
 use crate::wire::{Chain, Header, Message, Side, MAX_REGISTRY_COPY};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Copies registrations where they must live: those of our range to our
     /// right chain, those of our left neighbour's range to it.
     pub(crate) fn copy_registrations(&mut self) {

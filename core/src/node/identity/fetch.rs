@@ -13,6 +13,7 @@
 
 use crate::id::Id;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::registration::Registration;
 use crate::stats::DropReason;
 use crate::tables::known_keys::Known;
@@ -20,7 +21,7 @@ use crate::tables::transactions::Purpose;
 use crate::wire::{Header, MessageType};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// What we know of `id`'s registration: our own registry's record, or a
     /// registrar's recent answer.
     pub(crate) fn registration_of(&self, id: Id) -> Option<Known> {

@@ -23,6 +23,7 @@
 use crate::id::ResourceLocator;
 use crate::identity::PublicKey;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::registration::Registration;
 use crate::stats::DropReason;
 use crate::tables::neighbours::{between, cut_chain};
@@ -39,7 +40,7 @@ pub(crate) enum Verdict {
     Refuse,
 }
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Our registration signed over `nonce` (a candidate probe's txid).
     pub(crate) fn identity_proof(&self, nonce: u64) -> IdentityProof {
         let key = self.identity.public_key();

@@ -13,6 +13,7 @@ use crate::conversation::{Seal, SealKind};
 use crate::event::{CommandError, Event};
 use crate::id::Id;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::{bump, DropReason};
 use crate::tables::chat::{ReadMessage, CHAT_SLOTS, CHAT_WINDOW};
 use crate::tables::outbox::Outgoing;
@@ -24,7 +25,7 @@ use core::time::Duration;
 /// The longest wait between two sends of a message.
 const MAX_CHAT_BACKOFF: Duration = Duration::from_secs(60);
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Sends `text` (1 to 4096 bytes) to contact `friend`; returns its number
     /// in the conversation, which its [`Event::Delivered`] receipt carries.
     pub fn say(&mut self, now: Instant, friend: Id, text: &[u8]) -> Result<u32, CommandError> {

@@ -25,6 +25,7 @@
 
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::chat::fragments_of;
 use crate::tables::mailbox::{Delivery, Letter, LetterKey, Mailbox, MAIL_LIFETIME};
@@ -40,9 +41,9 @@ pub const MAIL_RETRY: Duration = Duration::from_secs(30);
 /// Request slots mailing leaves free for everything else.
 const RESERVED_SLOTS: usize = 8;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// The offline mail this node keeps for others.
-    pub fn mailbox(&self) -> &Mailbox {
+    pub fn mailbox(&self) -> &Mailbox<P::Apps> {
         &self.messenger.mailbox
     }
 

@@ -22,12 +22,13 @@ mod requests;
 use crate::id::Id;
 use crate::identity::{PublicKey, Signature};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::contacts::Contact;
 use crate::wire::{Header, Transcript};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// The contact that sent a datagram from `from` with `header`: a
     /// contact, heard at the address we know it at, and not blocked.
     pub(crate) fn sending_contact(&self, from: SocketAddrV6, header: &Header) -> Result<&Contact, DropReason> {

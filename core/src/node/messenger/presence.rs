@@ -18,6 +18,7 @@ use super::check_signed;
 use crate::event::{CommandError, Event};
 use crate::id::Id;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
 use crate::tables::transactions::Purpose;
@@ -28,7 +29,7 @@ use core::net::SocketAddrV6;
 /// Request slots a presence push leaves free for everything else.
 const RESERVED_SLOTS: usize = 8;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Our presence: state, status text and version.
     pub fn presence(&self) -> (Status, &str, u64) {
         let own = &self.messenger.presence;

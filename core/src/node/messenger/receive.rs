@@ -8,13 +8,14 @@
 use crate::event::Event;
 use crate::id::Id;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::chat::{Taken, CHAT_WINDOW};
 use crate::tables::outbox::Outgoing;
 use crate::wire::{ChatFragment, Header};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     pub(crate) fn handle_chat(
         &mut self,
         from: SocketAddrV6,

@@ -15,6 +15,7 @@ use crate::event::{CommandError, Event};
 use crate::id::{Id, ResourceLocator};
 use crate::identity::PublicKey;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::chat::INITIAL_ROOM;
 use crate::tables::contacts::{Contact, ContactRecord, Contacts, FriendPresence, RttEstimate};
@@ -26,14 +27,14 @@ use crate::time::Instant;
 use crate::wire::{FriendAnswer, FriendRequest, Header, Message, Unfriend};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// The users befriended.
-    pub fn contacts(&self) -> &Contacts {
+    pub fn contacts(&self) -> &Contacts<P::Apps> {
         &self.messenger.contacts
     }
 
     /// Friend requests received and sent, and the blocked IDs.
-    pub fn friend_requests(&self) -> &FriendRequests {
+    pub fn friend_requests(&self) -> &FriendRequests<P::Apps> {
         &self.messenger.requests
     }
 

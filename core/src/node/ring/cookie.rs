@@ -13,12 +13,13 @@
 
 use crate::id::ResourceLocator;
 use crate::node::Node;
+use crate::profile::Profile;
 use core::time::Duration;
 
 /// How long a cookie is made for; it is accepted for one period more.
 pub const COOKIE_PERIOD: Duration = Duration::from_secs(30);
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// The cookie for `joiner` in the current period.
     pub(crate) fn join_cookie(&self, joiner: &ResourceLocator) -> u64 {
         self.cookie_for(joiner, self.cookie_epoch())

@@ -21,6 +21,7 @@
 use crate::event::{CommandError, Event, JoinFailure, RequestId};
 use crate::id::{usable_address, ResourceLocator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::bootstrap::JoinCampaign;
 use crate::tables::budgets::AMPLIFICATION_FACTOR;
@@ -44,7 +45,7 @@ enum Admission {
     StepAside,
 }
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Joins the ring through the node at `via` (the key node or any member).
     ///
     /// Completes with [`Event::Joined`] or [`Event::JoinFailed`].

@@ -10,6 +10,7 @@
 use crate::event::{CommandError, Event, RequestId};
 use crate::id::ResourceLocator;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::neighbours::{cut_chain, Neighbours};
 use crate::tables::outbox::Outgoing;
@@ -19,7 +20,7 @@ use crate::time::Instant;
 use crate::wire::{Header, Side};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Leaves the ring, telling both neighbours; completes with [`Event::Left`].
     pub fn leave(&mut self, now: Instant) -> Result<RequestId, CommandError> {
         self.now = now;

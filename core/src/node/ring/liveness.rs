@@ -23,6 +23,7 @@
 use crate::event::{CommandError, Event, RequestId};
 use crate::id::{usable_address, ResourceLocator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::neighbours::between;
 use crate::tables::timers::Timer;
@@ -36,7 +37,7 @@ const RESERVED_SLOTS: usize = 8;
 /// While the link is presumed down, the stabilisation period grows up to this factor.
 const LINK_DOWN_BACKOFF: u32 = 16;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Notes that a datagram came from `from`.
     pub(crate) fn heard(&mut self, from: SocketAddrV6, header: &Header) {
         self.liveness.last_heard_any = self.now;

@@ -10,6 +10,7 @@
 use crate::event::Event;
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::neighbours::ChainChange;
 use crate::tables::outbox::Outgoing;
@@ -17,7 +18,7 @@ use crate::tables::transactions::Purpose;
 use crate::wire::{Chain, Header, MessageType, Side};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     pub(crate) fn handle_neighbour_update(
         &mut self,
         from: SocketAddrV6,

@@ -18,6 +18,7 @@
 use crate::id::ResourceLocator;
 use crate::node::identity::Verdict;
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::neighbours::{between, cut_chain};
 use crate::tables::outbox::Outgoing;
@@ -25,7 +26,7 @@ use crate::tables::transactions::{Purpose, Role};
 use crate::wire::{Header, IdentityProof, MessageType, Side};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     pub(crate) fn handle_stabilise(
         &mut self,
         from: SocketAddrV6,

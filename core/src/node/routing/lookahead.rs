@@ -8,6 +8,7 @@
 
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
 use crate::tables::timers::Timer;
@@ -15,7 +16,7 @@ use crate::time::Instant;
 use crate::wire::{Header, MAX_DIGEST_IDS};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// The contacts this node reports in its digests: friends first, then
     /// neighbours and backups, each once.
     pub(crate) fn digest_ids(&self) -> heapless::Vec<Id, MAX_DIGEST_IDS> {

@@ -9,6 +9,7 @@
 use crate::event::{CommandError, Event, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
 use crate::tables::transactions::{Asker, Purpose};
@@ -16,7 +17,7 @@ use crate::time::Instant;
 use crate::wire::{Header, MessageType};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Looks up the node responsible for `key`.
     ///
     /// Completes with [`Event::LookupSucceeded`] (at once, with 0 hops, if this

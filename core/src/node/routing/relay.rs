@@ -9,6 +9,7 @@
 use crate::event::{CommandError, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::routing::{next_hop, Guides, NextHop};
 use crate::stats::{bump, DropReason};
 use crate::tables::outbox::Outgoing;
@@ -17,7 +18,7 @@ use crate::time::Instant;
 use crate::wire::{Header, MessageType, DETOUR_BITS, MAX_DETOURS, PADDED_REQUEST_LEN};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Sends a routed message to `next` and waits for its hop acknowledgement.
     pub(crate) fn forward(&mut self, txid: u64, next: ResourceLocator, journey: Journey) {
         self.forward_avoiding(txid, next, journey, heapless::Vec::new());

@@ -12,6 +12,7 @@
 use crate::content::ContentId;
 use crate::event::{CommandError, Event, RequestId};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::downloads::{
     Download, Source, SourceState, Staged, BUSY_RETRY, MAX_BAD_LEAVES, MAX_DOWNLOADS, MAX_SOURCES, MISSING_RANGES,
@@ -22,7 +23,7 @@ use crate::wire::{BlockProof, Data, Header, Refuse, RefuseReason};
 use core::net::SocketAddrV6;
 use core::ops::Range;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Starts fetching `content` from `owners`; `missing` names the leaves
     /// still to fetch (empty: all of them — a resumed download passes the
     /// gaps of its bitmap; past [`MISSING_RANGES`] ranges the last ones
@@ -151,7 +152,7 @@ impl Node {
         if slot.check.add_chunk(&content, data.chunk, &data.bytes) {
             let offset = content.chunk_range(data.leaf, data.chunk).start;
             // Cannot fail: checked for room above.
-            let _ = self.transfers.staged.push_back(Staged { request, offset, bytes: data.bytes });
+            let _ = self.transfers.staged.push(Staged { request, offset, bytes: data.bytes });
             self.check_leaf(request, data.leaf);
         }
         Ok(())
@@ -276,6 +277,9 @@ impl Node {
 }
 
 /// True once download `request` has nothing left to verify.
-fn download_done(downloads: &crate::tables::downloads::Downloads, request: RequestId) -> bool {
+fn download_done<A: crate::profile::Apps>(
+    downloads: &crate::tables::downloads::Downloads<A>,
+    request: RequestId,
+) -> bool {
     downloads.get(request).is_some_and(|d| d.remaining == 0)
 }

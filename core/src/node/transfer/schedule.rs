@@ -18,13 +18,14 @@
 
 use crate::event::{Event, RequestId};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::tables::downloads::{Slot, SourceState, GET_RETRY, LEAF_SLOTS, LEAVES_PER_SOURCE, MAX_UNANSWERED};
 use crate::tables::outbox::Outgoing;
 use crate::time::Instant;
 use crate::wire::{DataAck, Get, Message};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Fills free slots with missing leaves, each for the active source
     /// asked the fewest; at the end, lets idle sources take over leaves
     /// not yet begun.

@@ -8,12 +8,13 @@
 use crate::content::CHUNK_LEN;
 use crate::event::{Fill, FillPiece};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::tables::uploads::Piece;
 use crate::time::Instant;
 use crate::wire::{BlockProof, Data, Header, Message, Repr};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Writes the next packet a stream's window lets out into `buf`.
     pub(crate) fn next_upload_packet(&mut self, buf: &mut [u8]) -> Option<(SocketAddrV6, usize, Fill)> {
         // A stream whose wish list held only leaves sent already yields nothing: try the next.

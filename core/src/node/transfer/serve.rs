@@ -10,6 +10,7 @@ use crate::content::ContentId;
 use crate::event::{CommandError, Event, RequestId};
 use crate::id::{Id, ResourceLocator};
 use crate::node::Node;
+use crate::profile::Profile;
 use crate::stats::DropReason;
 use crate::tables::outbox::Outgoing;
 use crate::tables::transactions::Purpose;
@@ -18,7 +19,7 @@ use crate::time::Instant;
 use crate::wire::{ContentInfo, DataAck, Get, Header, MessageType, RefuseReason};
 use core::net::SocketAddrV6;
 
-impl Node {
+impl<P: Profile> Node<P> {
     /// Serves `content` (hashed by the program, see
     /// [`content`](crate::content)) to `audience`, under file ID `key`
     /// (the MD5 of its name, as [`share`](Node::share) publishes it): a
@@ -89,18 +90,18 @@ impl Node {
     }
 
     /// The content served and to whom.
-    pub fn served(&self) -> &crate::tables::uploads::ServedContent {
+    pub fn served(&self) -> &crate::tables::uploads::ServedContent<P::Apps> {
         &self.transfers.served
     }
 
     /// The streams served.
-    pub fn uploads(&self) -> &crate::tables::uploads::Uploads {
+    pub fn uploads(&self) -> &crate::tables::uploads::Uploads<P::Apps> {
         &self.transfers.uploads
     }
 
     pub(crate) fn handle_get(&mut self, from: SocketAddrV6, header: &Header, get: Get) -> Result<(), DropReason> {
         let stream = header.txid;
-        let refuse = |node: &mut Node, reason: RefuseReason, cookie: u64| {
+        let refuse = |node: &mut Self, reason: RefuseReason, cookie: u64| {
             node.send(Outgoing::Refuse { to: from, txid: stream, reason, cookie });
             Ok(())
         };

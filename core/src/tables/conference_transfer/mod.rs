@@ -12,9 +12,11 @@
 //! Bounded: [`MAX_CONF_TRANSFERS`] transfers, [`ASSEMBLING`] leaves being
 //! assembled and [`PROOF_SLOTS`] proofs each.
 
+use crate::capacity::Table;
 use crate::conference::SessionId;
 use crate::content::{BlockValues, ContentId, Hash, LeafCheck, Siblings, BLOCK_LEAVES, LEAF_LEN};
 use crate::event::RequestId;
+use crate::profile::{Apps, WithApps};
 use crate::time::Instant;
 use crate::wire::Announcement;
 use core::net::SocketAddrV6;
@@ -348,17 +350,17 @@ impl ConfTransfer {
     }
 }
 
-/// The transfers of one node.
+/// The transfers of one node: up to [`MAX_CONF_TRANSFERS`] (none [`WithoutApps`](crate::profile::WithoutApps)).
 #[derive(Clone, Debug, Default)]
-pub struct ConferenceTransfers {
-    transfers: heapless::Vec<ConfTransfer, MAX_CONF_TRANSFERS>,
+pub struct ConferenceTransfers<A: Apps = WithApps> {
+    transfers: Table<ConfTransfer, A::List<MAX_CONF_TRANSFERS>>,
 }
 
 /// No room for another transfer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TransfersFull;
 
-impl ConferenceTransfers {
+impl<A: Apps> ConferenceTransfers<A> {
     /// Every transfer.
     pub fn iter(&self) -> impl Iterator<Item = &ConfTransfer> {
         self.transfers.iter()
@@ -459,7 +461,7 @@ mod tests {
         let make = |n: u64| {
             ConfTransfer::new((SessionId([1; 16]), n), announcement.clone(), RequestId(n), false, Instant::ZERO)
         };
-        let mut table = ConferenceTransfers::default();
+        let mut table: ConferenceTransfers = ConferenceTransfers::default();
         for n in 0..MAX_CONF_TRANSFERS as u64 {
             table.add(make(n)).expect("room");
         }

@@ -12,7 +12,7 @@
 //!
 //! Checked (verified) entries — copies, or owners that answered the
 //! return-routability check — never give way to unchecked ones, and take at
-//! most [`MAX_STORE_ENTRIES`] − [`UNVERIFIED_RESERVE`] slots, so an
+//! most the capacity − [`unverified_reserve`] slots, so an
 //! unchecked newcomer always finds room. When the store is full, a newcomer
 //! displaces the oldest unchecked entry of the network holding the most
 //! unchecked entries; an entry being checked when the checked slots are
@@ -20,13 +20,21 @@
 //! checked entries, if that network holds more than its own plus one.
 
 use super::{LocatorStore, StoreRefusal, StoredLocator};
-use crate::config::{MAX_ENTRIES_PER_OWNER, MAX_STORE_ENTRIES};
+use crate::capacity::{Capacity, Table};
+use crate::config::MAX_ENTRIES_PER_OWNER;
 use crate::id::ResourceLocator;
 
 /// Entries every holder may keep, however many holders there are.
 pub const MIN_SHARE: usize = 8;
-/// Slots only unchecked entries may use, so that a newcomer is always heard.
-pub const UNVERIFIED_RESERVE: usize = MAX_STORE_ENTRIES / 8;
+/// Slots of a store of `capacity` that only unchecked entries may use, so
+/// that a newcomer is always heard: an eighth, and at least one.
+pub const fn unverified_reserve(capacity: usize) -> usize {
+    if capacity >= 8 {
+        capacity / 8
+    } else {
+        1
+    }
+}
 
 /// The network (/64 prefix) of an owner's address.
 fn network(owner: &ResourceLocator) -> u64 {
@@ -34,17 +42,15 @@ fn network(owner: &ResourceLocator) -> u64 {
 }
 
 /// `capacity` shared among `holders`, within [`MIN_SHARE`]..=`cap`.
-fn share(holders: usize, cap: usize) -> usize {
-    (MAX_STORE_ENTRIES / holders.max(1)).clamp(MIN_SHARE, cap)
+fn share(capacity: usize, holders: usize, cap: usize) -> usize {
+    (capacity / holders.max(1)).clamp(MIN_SHARE, cap.max(MIN_SHARE))
 }
 
-/// The number of distinct values in `values`, and the most common one with its count.
-fn census<T: Ord + Copy>(values: impl Iterator<Item = T>) -> (usize, Option<(T, usize)>) {
-    let mut sorted: heapless::Vec<T, MAX_STORE_ENTRIES> = heapless::Vec::new();
-    for v in values {
-        // Cannot overflow: the store holds at most MAX_STORE_ENTRIES entries.
-        let _ = sorted.push(v);
-    }
+/// The number of distinct values in `values` (at most `C::MAX` of them),
+/// and the most common one with its count.
+fn census<C: Capacity, T: Ord + Copy>(values: impl Iterator<Item = T>) -> (usize, Option<(T, usize)>) {
+    // Cannot overflow: the store holds at most C::MAX entries.
+    let mut sorted: Table<T, C> = values.collect();
     sorted.sort_unstable();
     let (mut distinct, mut largest) = (0, None::<(T, usize)>);
     for run in sorted.chunk_by(|a, b| a == b) {
@@ -56,7 +62,7 @@ fn census<T: Ord + Copy>(values: impl Iterator<Item = T>) -> (usize, Option<(T, 
     (distinct, largest)
 }
 
-impl LocatorStore {
+impl<C: Capacity> LocatorStore<C> {
     /// Checks `owner`'s quotas for one more entry: its network's share and
     /// its own (see the module documentation).
     pub(super) fn check_quotas(&self, owner: &ResourceLocator) -> Result<(), StoreRefusal> {
@@ -64,16 +70,16 @@ impl LocatorStore {
         let net = network(owner);
         let in_network = self.entries.iter().filter(|e| network(&e.owner) == net).count();
         if in_network >= MIN_SHARE {
-            let (networks, _) = census(self.entries.iter().map(|e| network(&e.owner)));
-            if in_network >= share(networks, MAX_STORE_ENTRIES) {
+            let (networks, _) = census::<C, _>(self.entries.iter().map(|e| network(&e.owner)));
+            if in_network >= share(C::MAX, networks, C::MAX) {
                 return Err(StoreRefusal::NetworkQuota);
             }
         }
         // One share per owner locator: the same ID elsewhere cannot use up this one's.
         let own = self.entries.iter().filter(|e| e.owner == *owner).count();
         if own >= MIN_SHARE {
-            let (owners, _) = census(self.entries.iter().map(|e| (e.owner.id, e.owner.addr)));
-            if own >= share(owners, MAX_ENTRIES_PER_OWNER) {
+            let (owners, _) = census::<C, _>(self.entries.iter().map(|e| (e.owner.id, e.owner.addr)));
+            if own >= share(C::MAX, owners, MAX_ENTRIES_PER_OWNER) {
                 return Err(StoreRefusal::OwnerQuota);
             }
         }
@@ -106,7 +112,7 @@ impl LocatorStore {
 
     /// True if checked entries take every slot they may.
     fn checked_full(&self) -> bool {
-        self.entries.iter().filter(|e| e.verified).count() >= MAX_STORE_ENTRIES - UNVERIFIED_RESERVE
+        self.entries.iter().filter(|e| e.verified).count() >= C::MAX - unverified_reserve(C::MAX)
     }
 
     /// Removes the oldest entry, checked or not as `verified` says, of the
@@ -114,7 +120,7 @@ impl LocatorStore {
     /// if that network holds more than `against` holds plus one.
     fn evict_largest(&mut self, verified: bool, against: Option<u64>) -> Option<StoredLocator> {
         let of_kind = |e: &StoredLocator| e.verified == verified;
-        let (_, largest) = census(self.entries.iter().filter(|e| of_kind(e)).map(|e| network(&e.owner)));
+        let (_, largest) = census::<C, _>(self.entries.iter().filter(|e| of_kind(e)).map(|e| network(&e.owner)));
         let (net, count) = largest?;
         if let Some(against) = against {
             let theirs = self.entries.iter().filter(|e| of_kind(e) && network(&e.owner) == against).count();

@@ -15,6 +15,7 @@
 //! an older copy up to date, but never changes an entry the owner refreshed
 //! with us directly, and never outlives that refresh.
 
+use crate::capacity::{Cap, Capacity, Table};
 use crate::config::{MAX_STORE_ENTRIES, STORE_NAME_LEN};
 use crate::id::{Id, ResourceLocator};
 use crate::identity::{PublicKey, Signature};
@@ -122,16 +123,16 @@ pub enum Confirmation {
 
 impl core::error::Error for StoreRefusal {}
 
-/// Up to [`MAX_STORE_ENTRIES`] locators, one per (key, owner ID), in insertion order.
+/// Up to `C::MAX` locators ([`MAX_STORE_ENTRIES`] by default), one per (key, owner ID), in insertion order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct LocatorStore {
-    entries: heapless::Vec<StoredLocator, MAX_STORE_ENTRIES>,
+pub struct LocatorStore<C: Capacity = Cap<MAX_STORE_ENTRIES>> {
+    entries: Table<StoredLocator, C>,
     /// Counts the changes replication must copy: owners' announcements
     /// that add or extend an entry, and verifications.
     changes: u32,
 }
 
-impl LocatorStore {
+impl<C: Capacity> LocatorStore<C> {
     /// Stores or refreshes the locator of `key` at `owner`, kept until `expires`.
     ///
     /// An entry is one (key, owner locator): the same owner ID at another
@@ -210,9 +211,9 @@ impl LocatorStore {
     /// Verified entries (replicas, or checked before) are kept either way.
     pub fn verify(&mut self, owner: &ResourceLocator, keys: impl Fn(Id) -> bool) -> usize {
         let before = self.entries.len();
-        let unchecked: heapless::Vec<Id, MAX_STORE_ENTRIES> =
+        let unchecked: Table<Id, C> =
             self.entries.iter().filter(|e| e.owner == *owner && !e.verified).map(|e| e.key).collect();
-        for key in unchecked {
+        for &key in unchecked.iter() {
             self.confirm(owner, key, keys(key));
         }
         before - self.entries.len()

@@ -26,7 +26,7 @@ fn keys(store: &LocatorStore) -> Vec<u128> {
 
 #[test]
 fn owner_refresh_extends_but_never_shortens() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     let alice = loc(1, 1);
     assert_eq!(store.upsert(Id(7), alice, "a", at(100), Origin::Owner), Ok(Upserted::Inserted));
     assert_eq!(store.upsert(Id(7), alice, "a", at(200), Origin::Owner), Ok(Upserted::Refreshed));
@@ -38,7 +38,7 @@ fn owner_refresh_extends_but_never_shortens() {
 
 #[test]
 fn a_replica_never_outlives_the_owners_refresh() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     let alice = loc(1, 1);
     store.upsert(Id(7), alice, "a", at(100), Origin::Owner).unwrap();
     store.verify(&alice, |_| true);
@@ -62,7 +62,7 @@ fn a_replica_never_outlives_the_owners_refresh() {
 
 #[test]
 fn an_owner_alone_may_keep_its_cap_and_shares_shrink_as_holders_arrive() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     let hog = loc(1, 1);
     for k in 0..MAX_ENTRIES_PER_OWNER as u128 {
         assert_eq!(store.upsert(Id(k), hog, "", at(10), Origin::Owner), Ok(Upserted::Inserted));
@@ -84,7 +84,7 @@ fn an_owner_alone_may_keep_its_cap_and_shares_shrink_as_holders_arrive() {
 
 #[test]
 fn one_network_with_many_addresses_and_identities_keeps_only_its_share() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     let honest: Vec<ResourceLocator> = (100..110).map(|i| loc(i, i as u16)).collect();
     for (i, owner) in honest.iter().enumerate() {
         for k in 0..3 {
@@ -108,11 +108,11 @@ fn one_network_with_many_addresses_and_identities_keeps_only_its_share() {
 
 #[test]
 fn when_full_the_largest_holder_gives_way_and_checked_entries_never_to_unchecked() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     // One network fills the store alone: checked entries up to the reserve,
     // then unchecked ones.
     let hog = |k: u128| loc_in(k % 8, 9, 1 + (k % 8) as u16);
-    let checked = MAX_STORE_ENTRIES - fair::UNVERIFIED_RESERVE;
+    let checked = MAX_STORE_ENTRIES - fair::unverified_reserve(MAX_STORE_ENTRIES);
     for k in 0..MAX_STORE_ENTRIES as u128 {
         let owner = hog(k);
         store.upsert(Id(k), owner, "", at(60), Origin::Owner).unwrap();
@@ -143,7 +143,7 @@ fn when_full_the_largest_holder_gives_way_and_checked_entries_never_to_unchecked
 
 #[test]
 fn expire_removes_only_due_entries() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     assert_eq!(store.next_expiry(), None);
     for (k, secs) in [(1, 30), (2, 10), (3, 20), (4, 10)] {
         store.upsert(Id(k), loc(k, 1), "", at(secs), Origin::Owner).unwrap();
@@ -162,7 +162,7 @@ fn expire_removes_only_due_entries() {
 
 #[test]
 fn expiry_saturates_at_the_end_of_time() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     let forever = at(5) + Duration::MAX;
     assert_eq!(forever, Instant::MAX);
     store.upsert(Id(1), loc(1, 1), "", forever, Origin::Owner).unwrap();
@@ -174,7 +174,7 @@ fn expiry_saturates_at_the_end_of_time() {
 
 #[test]
 fn another_address_is_another_entry_to_verify() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     let home = loc(1, 1);
     let claimant = loc(1, 2);
     store.upsert(Id(7), home, "a", at(100), Origin::Owner).unwrap();
@@ -191,7 +191,7 @@ fn another_address_is_another_entry_to_verify() {
 
 #[test]
 fn verify_keeps_the_confirmed_and_drops_the_unconfirmed() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     let alice = loc(1, 1);
     let bob = loc(2, 2);
     for k in 1..=4 {
@@ -220,7 +220,7 @@ fn verify_keeps_the_confirmed_and_drops_the_unconfirmed() {
 
 #[test]
 fn confirm_applies_one_answer_at_a_time() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     let alice = loc(1, 1);
     for k in 1..=3 {
         store.upsert(Id(k), alice, "", at(100), Origin::Owner).unwrap();
@@ -239,7 +239,7 @@ fn confirm_applies_one_answer_at_a_time() {
 
 #[test]
 fn owners_lists_verified_entries_in_insertion_order() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     let owners: Vec<ResourceLocator> = (1..=6).map(|i| loc(i, i as u16)).collect();
     for (i, owner) in owners.iter().enumerate() {
         store.upsert(Id(42), *owner, "x", at(100), Origin::Owner).unwrap();
@@ -259,7 +259,7 @@ fn owners_lists_verified_entries_in_insertion_order() {
 
 #[test]
 fn ranges_wrap_around_the_ring() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     let max = u128::MAX;
     for k in [max - 1, max, 0, 1, 2, 3, 1 << 100] {
         store.upsert(Id(k), loc(k, 1), "", at(100), Origin::Owner).unwrap();
@@ -272,7 +272,7 @@ fn ranges_wrap_around_the_ring() {
 
 #[test]
 fn only_short_true_names_are_kept() {
-    let mut store = LocatorStore::default();
+    let mut store = LocatorStore::<Cap<MAX_STORE_ENTRIES>>::default();
     let fits = "n".repeat(STORE_NAME_LEN);
     let long = "n".repeat(STORE_NAME_LEN + 1);
     let wide = "é".repeat(17);

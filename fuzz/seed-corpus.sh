@@ -6,7 +6,9 @@
 #   fuzz/corpus/wire/NAME   the datagram itself;
 #   fuzz/corpus/node/NAME   the datagram wrapped as one "deliver datagram"
 #                           operation of the node target (op 0, peer 0,
-#                           big-endian u16 length, the bytes);
+#                           big-endian u16 length, the bytes), for a desktop
+#                           node, and as NAME.overlay-only for a node of the
+#                           overlay alone (the input's first byte);
 # plus a few hand-made node inputs that drive the node through its commands and
 # the reply operation (see the table in fuzz/fuzz_targets/node.rs).
 #
@@ -31,6 +33,12 @@ os.makedirs(node_dir, exist_ok=True)
 OP_DATAGRAM, OP_TICK, OP_JOIN, OP_LOOKUP, OP_ADD_FRIEND, OP_PING, OP_REPLY, OP_UPDATE = range(8)
 OP_PEER_JOIN, OP_PEER_LOOKUP, OP_PEER_PING, OP_REMOVE_FRIEND = range(8, 12)
 OP_CONFERENCE = 21
+
+
+# The node target's first byte chooses the node's profile (low bit: 0 the
+# desktop's, 1 the overlay's alone).
+DESKTOP = bytes([0])
+OVERLAY_ONLY = bytes([1])
 
 
 def deliver(datagram, peer=0):
@@ -68,7 +76,8 @@ else:
 
 for name, datagram in vectors:
     write(wire_dir, name, datagram)
-    write(node_dir, name, deliver(datagram))
+    write(node_dir, name, DESKTOP + deliver(datagram))
+    write(node_dir, name + ".overlay-only", OVERLAY_ONLY + deliver(datagram))
 
 # Hand-made node seeds (operands as documented in fuzz/fuzz_targets/node.rs).
 seeds = {
@@ -140,7 +149,8 @@ seeds = {
     ]),
 }
 for name, data in seeds.items():
-    write(node_dir, name, data)
+    write(node_dir, name, DESKTOP + data)
+    write(node_dir, name + ".overlay-only", OVERLAY_ONLY + data)
 
 # Transfer target (fuzz/fuzz_targets/transfer.rs): op 0 delivers the next
 # datagram (fate 0), op 1 moves time; a clean run, a lossy one, and one with

@@ -10,6 +10,7 @@ mod common;
 
 use common::datagram;
 use mmp2p_core::identity::{PublicKey, Signature};
+use mmp2p_core::profile::OverlayOnly;
 use mmp2p_core::wire::{
     Chain, ChatAck, ChatFragment, FileEntry, FriendAnswer, FriendRequest, Header, JoinStatus, Mail, MailAck, Message,
     MessageType, Presence, ReplicaEntry, Repr, Side, SignedOwner, Status, Unfriend, MAX_DIGEST_IDS, MAX_STORE_BATCH,
@@ -596,4 +597,40 @@ fn stranger_cannot_become_neighbour() {
     overlay.settle(Duration::from_secs(60)).expect("the ring is whole");
     let report = overlay.run_lookups(100);
     assert_eq!((report.failed, report.wrong), (0, 0));
+}
+
+/// A ring of nodes of the overlay alone — small tables, no messenger,
+/// transfers or conferences — takes every message type from a member:
+/// what a node has no table for is dropped and counted, nothing panics,
+/// the ring stays whole and lookups keep succeeding; the applications'
+/// commands fail with a typed error.
+#[test]
+fn an_overlay_only_ring_takes_every_message_type_and_keeps_routing() {
+    let spec = OverlaySpec { nodes: 24, friends: 6, seed: 29, ..OverlaySpec::default() };
+    let mut overlay = Overlay::<OverlayOnly>::build_with_profile(&spec).expect("the overlay builds");
+    let members: Vec<NodeIndex> = overlay.members().collect();
+    let dropped = |overlay: &Overlay<OverlayOnly>| -> u64 {
+        overlay.network.nodes().map(|(_, n)| n.stats().drops().map(|(_, count)| count).sum::<u64>()).sum()
+    };
+    let before = dropped(&overlay);
+    let mut rng = Rng::new(4242);
+    for kind in MessageType::ALL {
+        for (i, &target) in members.iter().enumerate().step_by(3) {
+            let from = members[(i + 1) % members.len()];
+            let sender = overlay.network.locator(from);
+            let key = overlay.network.locator(target).id;
+            let header = Header { flags: 0, hop_limit: 64, txid: rng.next_u64(), sender };
+            let repr = Repr { header, message: forged(kind, sender, key, &mut rng) };
+            overlay.network.inject(from, Network::addr(target), datagram(&repr));
+        }
+        overlay.network.run_for(Duration::from_secs(5));
+    }
+    overlay.check_ring().expect("every chain holds the true neighbours");
+    let report = overlay.run_lookups(100);
+    assert_eq!((report.samples.len(), report.failed, report.wrong), (100, 0, 0));
+    assert!(dropped(&overlay) > before, "the applications' messages are dropped and counted");
+    let (node, peer) = (members[0], overlay.network.locator(members[1]).id);
+    assert!(overlay.network.command(node, |n, now| n.request_friend(now, peer, "hi")).is_err());
+    assert!(overlay.network.command(node, |n, now| n.create_conference(now, "talk")).is_err());
+    assert!(overlay.network.command(node, |n, now| n.share(now, ["song.ogg"])).is_err());
 }

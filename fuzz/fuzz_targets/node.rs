@@ -18,8 +18,12 @@
 //!
 //! # Input format
 //!
-//! The input is a sequence of operations, each an opcode byte (taken modulo
-//! [`OPS`]) followed by its operands. Reading past the end yields zero bytes,
+//! The input's first byte chooses the node's profile: the desktop's
+//! ([`Desktop`](mmp2p_core::profile::Desktop)) if its low bit is clear, the
+//! overlay's alone ([`OverlayOnly`](mmp2p_core::profile::OverlayOnly): small
+//! tables, none for the applications) if set. The rest is a sequence of
+//! operations, each an opcode byte (taken modulo [`OPS`]) followed by its
+//! operands. Reading past the end yields zero bytes,
 //! so every input decodes; decoding stops when no opcode byte is left.
 //!
 //! | op | name          | operands                                              |
@@ -71,11 +75,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mmp2p_core::config::{
-    EVENT_QUEUE_CAPACITY, MAX_ENTRIES_PER_OWNER, MAX_FRIENDS, MAX_STORE_ENTRIES, OUTBOX_CAPACITY, STORE_NAME_LEN,
-};
+use mmp2p_core::capacity::Capacity;
+use mmp2p_core::config::{MAX_ENTRIES_PER_OWNER, STORE_NAME_LEN};
 use mmp2p_core::identity::{Identity, PublicKey, Signature};
 use mmp2p_core::locator_signature::sign_locator;
+use mmp2p_core::profile::Profile;
 use mmp2p_core::registration::Registration;
 use mmp2p_core::wire::{
     Chain, FileEntry, Header, IdentityProof, JoinStatus, MailAck, Message, Repr, Side, SignedOwner, TreeStatus,
@@ -170,8 +174,8 @@ fn usable(addr: &SocketAddrV6) -> bool {
     !(ip.is_unspecified() || ip.is_multicast() || ip.to_ipv4_mapped().is_some())
 }
 
-struct Harness {
-    node: Node,
+struct Harness<P: Profile> {
+    node: Node<P>,
     now: Instant,
     buf: [u8; MAX_DATAGRAM],
     /// The node's recent transmissions, newest last.
@@ -180,9 +184,10 @@ struct Harness {
     inbound: Option<(Repr, usize)>,
 }
 
-impl Harness {
-    fn new() -> Harness {
-        let mut node = Node::new(Config::default(), me(), Instant::ZERO, 0x5eed).expect("default config is valid");
+impl<P: Profile> Harness<P> {
+    fn new() -> Harness<P> {
+        let mut node =
+            Node::with_profile(Config::default(), me(), Instant::ZERO, 0x5eed).expect("default config is valid");
         conference::set_up(&mut node);
         Harness { node, now: Instant::ZERO, buf: [0; MAX_DATAGRAM], recent: VecDeque::new(), inbound: None }
     }
@@ -617,7 +622,7 @@ impl Harness {
             match self.node.poll_output(&mut self.buf) {
                 Output::Transmit(t) => {
                     transmits += 1;
-                    assert!(transmits <= OUTBOX_CAPACITY, "more transmits in one drain than the outbox holds");
+                    assert!(transmits <= P::Outbox::MAX, "more transmits in one drain than the outbox holds");
                     assert!(t.len <= MAX_DATAGRAM, "transmit of {} bytes", t.len);
                     let bytes = &self.buf[..t.len];
                     let repr = match Repr::parse_bytes(bytes) {
@@ -637,7 +642,7 @@ impl Harness {
                 }
                 Output::Event(event) => {
                     events += 1;
-                    assert!(events <= EVENT_QUEUE_CAPACITY, "more events in one drain than the queue holds");
+                    assert!(events <= P::Events::MAX, "more events in one drain than the queue holds");
                     check_event(&event);
                 }
                 Output::Write(write) => {
@@ -672,9 +677,9 @@ impl Harness {
             assert!(chain.len() <= chain_len, "{side:?} chain longer than 1 + backups: {chain:?}");
             assert!(chain.iter().all(|c| c.id != Id(ME_ID)), "{side:?} chain lists the node itself: {chain:?}");
         }
-        assert!(self.node.friends().len() <= MAX_FRIENDS);
+        assert!(self.node.friends().len() <= P::Friends::MAX);
         let store = self.node.store();
-        assert!(store.len() <= MAX_STORE_ENTRIES);
+        assert!(store.len() <= P::Store::MAX);
         for entry in store.entries() {
             let same_owner = store.entries().iter().filter(|e| e.owner.id == entry.owner.id).count();
             assert!(same_owner <= MAX_ENTRIES_PER_OWNER, "{same_owner} entries of owner {:?}", entry.owner.id);

@@ -3,10 +3,17 @@
 //! rules, JOINs, SEARCHes and VERIFYs answered by them, events well formed.
 
 use super::*;
+use mmp2p_core::profile::{Desktop, OverlayOnly};
 
 /// Checks a datagram sent in reaction to `inbound` against the rules for
 /// relaying routed messages and for answering JOINs, SEARCHes and VERIFYs.
-pub(crate) fn check_response(node: &Node, inbound: &Repr, inbound_len: usize, sent: &Repr, sent_len: usize) {
+pub(crate) fn check_response<P: Profile>(
+    node: &Node<P>,
+    inbound: &Repr,
+    inbound_len: usize,
+    sent: &Repr,
+    sent_len: usize,
+) {
     if sent.header.txid != inbound.header.txid {
         return;
     }
@@ -103,7 +110,17 @@ pub(crate) fn check_event(event: &Event) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut h = Harness::new();
+    // The first byte's low bit chooses the node's profile: the desktop's, or the overlay's alone.
+    match data.split_first() {
+        Some((first, rest)) if first & 1 == 1 => run::<OverlayOnly>(rest),
+        Some((_, rest)) => run::<Desktop>(rest),
+        None => run::<Desktop>(data),
+    }
+});
+
+/// Drives a node of profile `P` through the operations `data` holds.
+fn run<P: Profile>(data: &[u8]) {
+    let mut h = Harness::<P>::new();
     let mut r = Reader { data };
     h.drain();
     while !r.is_empty() {
@@ -112,4 +129,4 @@ fuzz_target!(|data: &[u8]| {
         h.drain();
         h.check_state();
     }
-});
+}

@@ -6,7 +6,8 @@ use super::baseline::{RouteModel, ENTRY_BYTES};
 use super::can::Can;
 use super::chord::Chord;
 use super::metrics::{Metrics, Trip};
-use mmp2p_core::{Config, Id, RoutingRule};
+use mmp2p_core::profile::Profile;
+use mmp2p_core::{Config, DropReason, Id, RoutingRule};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use mmp2p_memory::{LatencyModel, NodeIndex};
 use std::error::Error;
@@ -149,17 +150,19 @@ pub struct Row {
     pub maintenance_per_minute: Option<f64>,
     /// Datagrams the simulation delivered (MMP2P rows; 0 for models).
     pub datagrams: u64,
+    /// Datagrams and outputs the nodes dropped, by reason, over the whole run (MMP2P rows; empty for models).
+    pub drops: Vec<(DropReason, u64)>,
 }
 
 /// Builds the MMP2P overlay through real JOINs, runs the queries on it and
 /// routes the same queries through each baseline. With `maintenance`, also
 /// runs the built overlay for two virtual minutes to measure its upkeep.
-pub fn run(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Vec<Row>, Box<dyn Error>> {
+pub fn run<P: Profile>(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Vec<Row>, Box<dyn Error>> {
     let spec = OverlaySpec {
         latency: setup.latency.model(),
         ..overlay_spec(setup.nodes, setup.friends, setup.routing.config(setup.backups, setup.rule), setup.seed)
     };
-    let mut overlay = Overlay::build(&spec)?;
+    let mut overlay = Overlay::<P>::build_with_profile(&spec)?;
     if spec.config.lookahead {
         // Friends were added before their nodes joined: let every friend
         // send a digest of its contacts in the ring (one full round after
@@ -189,6 +192,10 @@ pub fn run(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Ve
         state_bytes: entries * ENTRY_BYTES as f64,
         maintenance_per_minute: upkeep,
         datagrams: overlay.network.nodes().map(|(_, n)| n.stats().datagrams_in).sum(),
+        drops: DropReason::all()
+            .map(|r| (r, overlay.network.nodes().map(|(_, n)| n.stats().dropped(r)).sum()))
+            .filter(|&(_, n)| n > 0)
+            .collect(),
     }];
     let ids: Vec<Id> = (0..setup.nodes).map(|i| overlay.network.locator(NodeIndex(i)).id).collect();
     let mut models: Vec<Box<dyn RouteModel>> = Vec::new();
@@ -210,13 +217,14 @@ pub fn run(setup: &Setup, baselines: &Baselines, maintenance: bool) -> Result<Ve
             state_bytes: state.bytes,
             maintenance_per_minute: maintenance.then(|| model.maintenance_per_minute()),
             datagrams: 0,
+            drops: Vec::new(),
         });
     }
     Ok(rows)
 }
 
 /// A model's route for one query, with latencies from the overlay's positions.
-fn model_trip(overlay: &Overlay, model: &dyn RouteModel, origin: NodeIndex, key: Id) -> Trip {
+fn model_trip<P: Profile>(overlay: &Overlay<P>, model: &dyn RouteModel, origin: NodeIndex, key: Id) -> Trip {
     let path = model.route(origin.0, key);
     let latency = |a: usize, b: usize| overlay.network.latency(NodeIndex(a), NodeIndex(b));
     let along: Duration = path.windows(2).map(|w| latency(w[0], w[1])).sum();
@@ -228,6 +236,7 @@ fn model_trip(overlay: &Overlay, model: &dyn RouteModel, origin: NodeIndex, key:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mmp2p_core::profile::Desktop;
 
     fn rows(latency: Latency) -> Vec<Row> {
         let setup = Setup {
@@ -240,7 +249,7 @@ mod tests {
             rule: RoutingRule::EitherWay,
             latency,
         };
-        run(&setup, &Baselines { chord: true, can_dims: vec![2] }, false).expect("overlay builds")
+        run::<Desktop>(&setup, &Baselines { chord: true, can_dims: vec![2] }, false).expect("overlay builds")
     }
 
     #[test]
@@ -268,7 +277,7 @@ mod tests {
             latency: Latency::Plane,
         };
         let hops = |routing, rule| {
-            let row = &run(&setup(routing, rule), &Baselines::default(), false).unwrap()[0];
+            let row = &run::<Desktop>(&setup(routing, rule), &Baselines::default(), false).unwrap()[0];
             assert_eq!(row.metrics.failed, 0, "{}", row.system);
             row.metrics.hops_mean
         };

@@ -192,7 +192,7 @@ impl Runs {
             bar.set_message(format!("N={} friends={} backups={}", setup.nodes, setup.friends, setup.backups));
             let key = (setup.clone(), maintenance);
             if !self.done.contains_key(&key) {
-                let measured = experiment::run(setup, baselines, maintenance)?;
+                let measured = experiment::run::<mmp2p_core::profile::Desktop>(setup, baselines, maintenance)?;
                 self.done.insert(key.clone(), measured);
             }
             rows.extend(

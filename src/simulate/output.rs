@@ -133,6 +133,7 @@ mod tests {
             state_bytes: 1904.0,
             maintenance_per_minute: None,
             datagrams: 0,
+            drops: Vec::new(),
         }
     }
 

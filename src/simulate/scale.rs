@@ -1,14 +1,16 @@
 //! `simulate scale`: how large an overlay of real cores this machine can
 //! build through real JOINs, and what limits it.
 //!
-//! Before building, the memory a node costs is estimated as the core's
-//! state (`size_of::<Node>()`) plus the memory driver's bookkeeping, measured
+//! Its nodes have the [`OverlayOnly`] profile: the ring and routing
+//! with 50 friends, no applications. Before building, the memory a node
+//! costs is estimated as the core's state (`size_of::<Node<OverlayOnly>>()`) plus the memory driver's bookkeeping, measured
 //! as the growth of the resident set while a small probe overlay is built.
 //! If the requested size would not fit the memory budget, the largest size
 //! that fits is built instead and the report says so.
 
 use super::experiment::{self, Baselines, Latency, Routing, Setup};
 use clap::Args;
+use mmp2p_core::profile::OverlayOnly;
 use mmp2p_core::{Config, Node, RoutingRule};
 use mmp2p_memory::overlay::{Overlay, OverlaySpec};
 use std::error::Error;
@@ -43,16 +45,16 @@ const PROBE_NODES: usize = 2_000;
 
 /// Builds the largest overlay up to `--nodes` that fits the budget and reports.
 pub fn run(a: &ScaleArgs) -> Result<(), Box<dyn Error>> {
-    let core_bytes = std::mem::size_of::<Node>();
+    let core_bytes = std::mem::size_of::<Node<OverlayOnly>>();
     let probe_nodes = PROBE_NODES.min(a.nodes).max(2);
     let before = resident_bytes();
-    let probe = Overlay::build(&spec(a, probe_nodes))?;
+    let probe = Overlay::<OverlayOnly>::build_with_profile(&spec(a, probe_nodes))?;
     let per_node = resident_bytes().saturating_sub(before) / probe_nodes as u64;
     let per_node = per_node.max(core_bytes as u64);
     drop(probe);
     let budget = (a.memory_gib * f64::from(1u32 << 30)) as u64;
     let fits = usize::try_from(budget / per_node).unwrap_or(usize::MAX);
-    println!("core state per node: {core_bytes} bytes (size_of::<Node>())");
+    println!("core state per node: {core_bytes} bytes (size_of::<Node<OverlayOnly>>())");
     println!("measured memory per node (core + memory driver): {per_node} bytes, from a {probe_nodes}-node probe");
     let nodes = if a.nodes > fits {
         println!(
@@ -78,7 +80,7 @@ pub fn run(a: &ScaleArgs) -> Result<(), Box<dyn Error>> {
         latency: Latency::Plane,
     };
     // Chord's route-level model over the same nodes and queries, for scale.
-    let rows = experiment::run(&setup, &Baselines { chord: true, can_dims: Vec::new() }, false)?;
+    let rows = experiment::run::<OverlayOnly>(&setup, &Baselines { chord: true, can_dims: Vec::new() }, false)?;
     let wall = started.elapsed();
     let m = &rows[0].metrics;
     println!();
@@ -93,6 +95,8 @@ pub fn run(a: &ScaleArgs) -> Result<(), Box<dyn Error>> {
         let c = &chord.metrics;
         println!("| Chord on the same nodes and queries: hops mean / p99 | {:.2} / {} |", c.hops_mean, c.hops_p99);
     }
+    let drops: Vec<String> = rows[0].drops.iter().map(|(reason, n)| format!("{reason}: {n}")).collect();
+    println!("| drops by reason | {} |", if drops.is_empty() { "none".to_string() } else { drops.join("; ") });
     println!("| wall time | {:.1} s |", wall.as_secs_f64());
     println!("| peak memory | {:.2} GiB |", peak_resident_bytes() as f64 / f64::from(1u32 << 30));
     println!("| core state per node | {core_bytes} bytes |");

@@ -20,7 +20,7 @@ mod state;
 mod timers;
 mod transfer;
 
-use crate::capacity::Queue;
+use crate::capacity::{Capacity, Queue};
 use crate::config::{Config, ConfigError};
 use crate::event::{Event, Output, Transmit};
 use crate::id::{Id, ResourceLocator};
@@ -49,6 +49,8 @@ use state::{DhtState, LivenessState, LookaheadState, MessengerState, RequestStat
 /// # Methods by kind
 ///
 /// - **Construction and getters**: [`new`](Node::new),
+///   [`with_profile`](Node::with_profile) (tables sized by a
+///   [`Profile`], see [`profile`](crate::profile)),
 ///   [`found_ring`](Node::found_ring), [`set_bootstrap`](Node::set_bootstrap);
 ///   [`locator`](Node::locator), [`id`](Node::id), [`config`](Node::config),
 ///   [`neighbours`](Node::neighbours), [`friends`](Node::friends),
@@ -204,6 +206,7 @@ impl<P: Profile> Node<P> {
     /// # Ok::<(), mmp2p_core::config::ConfigError>(())
     /// ```
     pub fn with_profile(config: Config, me: ResourceLocator, now: Instant, seed: u64) -> Result<Node<P>, ConfigError> {
+        const { assert!(P::Counted::MAX > 0, "a profile counts at least one unproven address") };
         config.validate()?;
         Ok(Node {
             config,

@@ -325,7 +325,7 @@ impl<A: Apps> Downloads<A> {
             return true;
         }
         if !self.values.iter().any(|&(r, l, _)| r == request && l == leaf) {
-            if self.values.is_full() {
+            if self.values.is_full() && !self.values.is_empty() {
                 self.values.remove(0);
             }
             let _ = self.values.push((request, leaf, value));

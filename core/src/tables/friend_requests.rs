@@ -136,7 +136,10 @@ impl<A: Apps> FriendRequests<A> {
             Some(i) => self.recent[i].1 = now,
             None => {
                 if self.recent.is_full() {
-                    let oldest = (0..self.recent.len()).min_by_key(|&i| self.recent[i].1).unwrap_or(0);
+                    // No room to remember any sender: no request can be rate-limited, so none is taken.
+                    let Some(oldest) = (0..self.recent.len()).min_by_key(|&i| self.recent[i].1) else {
+                        return Err(Refusal::RateLimited);
+                    };
                     self.recent.swap_remove(oldest);
                 }
                 // Cannot fail: a slot was freed above if needed.

@@ -342,6 +342,11 @@ impl<C: Capacity> Transactions<C> {
         self.entries.push(tx).map_err(|_| TableFull)
     }
 
+    /// The most requests outstanding at once.
+    pub fn capacity(&self) -> usize {
+        C::MAX
+    }
+
     /// Free slots.
     pub fn room(&self) -> usize {
         C::MAX - self.entries.len()

@@ -32,8 +32,9 @@ use crate::time::Instant;
 use crate::wire::{Chain, Header, MessageType, Side};
 use core::net::SocketAddrV6;
 
-/// Request slots maintenance leaves free for commands and relays.
-const RESERVED_SLOTS: usize = 8;
+/// The share of the request table maintenance leaves free for commands and
+/// relays: a quarter (8 of the desktop's 32 slots).
+const RESERVED_SHARE: usize = 4;
 /// While the link is presumed down, the stabilisation period grows up to this factor.
 const LINK_DOWN_BACKOFF: u32 = 16;
 
@@ -160,7 +161,7 @@ impl<P: Profile> Node<P> {
         // Neighbours and candidates keep the ring whole; backups and friends
         // leave room for commands and relays.
         let essential = matches!(role, Role::Neighbour(_) | Role::Candidate(_));
-        let reserve = if essential { 0 } else { RESERVED_SLOTS };
+        let reserve = if essential { 0 } else { self.requests.transactions.capacity() / RESERVED_SHARE };
         if self.requests.transactions.room() <= reserve
             || self.start_request(target.addr, Purpose::Probe { target, role }).is_err()
         {

@@ -35,10 +35,11 @@ OP_PEER_JOIN, OP_PEER_LOOKUP, OP_PEER_PING, OP_REMOVE_FRIEND = range(8, 12)
 OP_CONFERENCE = 21
 
 
-# The node target's first byte chooses the node's profile (low bit: 0 the
-# desktop's, 1 the overlay's alone).
+# The node target's first byte chooses the node's profile (modulo 3: 0 the
+# desktop's, 1 the overlay's alone, 2 the barest).
 DESKTOP = bytes([0])
 OVERLAY_ONLY = bytes([1])
+BARE = bytes([2])
 
 
 def deliver(datagram, peer=0):
@@ -151,6 +152,7 @@ seeds = {
 for name, data in seeds.items():
     write(node_dir, name, DESKTOP + data)
     write(node_dir, name + ".overlay-only", OVERLAY_ONLY + data)
+    write(node_dir, name + ".bare", BARE + data)
 
 # Transfer target (fuzz/fuzz_targets/transfer.rs): op 0 delivers the next
 # datagram (fate 0), op 1 moves time; a clean run, a lossy one, and one with

@@ -18,10 +18,11 @@
 //!
 //! # Input format
 //!
-//! The input's first byte chooses the node's profile: the desktop's
-//! ([`Desktop`](mmp2p_core::profile::Desktop)) if its low bit is clear, the
-//! overlay's alone ([`OverlayOnly`](mmp2p_core::profile::OverlayOnly): small
-//! tables, none for the applications) if set. The rest is a sequence of
+//! The input's first byte chooses the node's profile, modulo 3: 0 the
+//! desktop's ([`Desktop`](mmp2p_core::profile::Desktop)), 1 the overlay's
+//! alone ([`OverlayOnly`](mmp2p_core::profile::OverlayOnly): small tables,
+//! none for the applications), 2 the barest (`Bare` in `node_checks.rs`:
+//! every table that may be empty is). The rest is a sequence of
 //! operations, each an opcode byte (taken modulo [`OPS`]) followed by its
 //! operands. Reading past the end yields zero bytes,
 //! so every input decodes; decoding stops when no opcode byte is left.

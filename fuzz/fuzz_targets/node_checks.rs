@@ -3,7 +3,8 @@
 //! rules, JOINs, SEARCHes and VERIFYs answered by them, events well formed.
 
 use super::*;
-use mmp2p_core::profile::{Desktop, OverlayOnly};
+use mmp2p_core::capacity::Cap;
+use mmp2p_core::profile::{Desktop, OverlayOnly, WithoutApps};
 
 /// Checks a datagram sent in reaction to `inbound` against the rules for
 /// relaying routed messages and for answering JOINs, SEARCHes and VERIFYs.
@@ -110,13 +111,38 @@ pub(crate) fn check_event(event: &Event) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    // The first byte's low bit chooses the node's profile: the desktop's, or the overlay's alone.
+    // The first byte chooses the node's profile (modulo 3): the desktop's,
+    // the overlay's alone, or the barest a profile may be.
     match data.split_first() {
-        Some((first, rest)) if first & 1 == 1 => run::<OverlayOnly>(rest),
+        Some((first, rest)) if first % 3 == 1 => run::<OverlayOnly>(rest),
+        Some((first, rest)) if first % 3 == 2 => run::<Bare>(rest),
         Some((_, rest)) => run::<Desktop>(rest),
         None => run::<Desktop>(data),
     }
 });
+
+/// The barest profile: every table that may be empty holds nothing, every
+/// queue one entry, and one unproven address is counted. Such a node can
+/// do next to nothing, but must refuse, drop and count, never panic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Bare;
+
+impl Profile for Bare {
+    type Friends = Cap<0>;
+    type DigestOwners = Cap<0>;
+    type DigestIds = Cap<0>;
+    type Rtts = Cap<0>;
+    type Store = Cap<0>;
+    type Requests = Cap<0>;
+    type Proven = Cap<0>;
+    type Counted = Cap<1>;
+    type Registrations = Cap<0>;
+    type KnownKeys = Cap<0>;
+    type Outbox = Cap<1>;
+    type Relayed = Cap<1>;
+    type Events = Cap<1>;
+    type Apps = WithoutApps;
+}
 
 /// Drives a node of profile `P` through the operations `data` holds.
 fn run<P: Profile>(data: &[u8]) {

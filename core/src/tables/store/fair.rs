@@ -27,12 +27,14 @@ use crate::id::ResourceLocator;
 /// Entries every holder may keep, however many holders there are.
 pub const MIN_SHARE: usize = 8;
 /// Slots of a store of `capacity` that only unchecked entries may use, so
-/// that a newcomer is always heard: an eighth, and at least one.
+/// that a newcomer is always heard: an eighth, and at least one (none of none).
 pub const fn unverified_reserve(capacity: usize) -> usize {
     if capacity >= 8 {
         capacity / 8
-    } else {
+    } else if capacity > 0 {
         1
+    } else {
+        0
     }
 }
 

@@ -112,7 +112,7 @@ impl Profile for Desktop {
 /// Most friends an [`OverlayOnly`] node keeps: the paper's 50.
 pub const OVERLAY_ONLY_FRIENDS: usize = 50;
 /// Most digest senders an [`OverlayOnly`] node keeps: its friends and two chains of a neighbour and five backups.
-pub const OVERLAY_ONLY_DIGEST_OWNERS: usize = OVERLAY_ONLY_FRIENDS + 2 * 6;
+pub const OVERLAY_ONLY_DIGEST_OWNERS: usize = OVERLAY_ONLY_FRIENDS + 2 * crate::wire::MAX_CHAIN;
 
 /// A node of the overlay alone: 50 friends and chains of up to five
 /// backups, with digests of all of them; small tables for the rest; no
